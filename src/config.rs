@@ -1,0 +1,190 @@
+//! `config.ron`: the defaults a user edits. Precedence: flags > environment > `config.ron`
+//! > built-in defaults. A bad file is an error naming the file, line and column.
+
+use crate::train::TrainOverrides;
+use serde::{Deserialize, Serialize};
+use std::path::{Path, PathBuf};
+
+/// The default config file name, looked up in the current directory.
+pub const CONFIG_FILE: &str = "config.ron";
+/// Environment variable naming the MNIST data directory.
+pub const DATA_DIR_ENV: &str = "MNIST_DATA_DIR";
+
+/// Marker used to draw chart lines.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ChartMarker {
+    /// Braille dots: the finest lines (needs a font with Braille glyphs).
+    #[default]
+    Braille,
+    /// Half blocks.
+    HalfBlock,
+    /// Plain ASCII dots, readable everywhere.
+    Ascii,
+}
+
+/// How digits are drawn as text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum AsciiStyle {
+    /// A pure ASCII ramp, copy-pasteable.
+    #[default]
+    Ascii,
+    /// Unicode shade blocks.
+    Shades,
+}
+
+/// Dashboard settings.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct UiConfig {
+    /// Chart line marker.
+    pub chart_marker: ChartMarker,
+    /// Digit rendering style.
+    pub ascii_style: AsciiStyle,
+    /// Redraw interval in milliseconds.
+    pub tick_ms: u64,
+}
+
+impl Default for UiConfig {
+    fn default() -> Self {
+        UiConfig {
+            chart_marker: ChartMarker::Braille,
+            ascii_style: AsciiStyle::Ascii,
+            tick_ms: 100,
+        }
+    }
+}
+
+/// The whole configuration.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    /// Where the MNIST files are (`./data` when unset).
+    pub data_dir: Option<PathBuf>,
+    /// Where runs are saved.
+    pub runs_dir: PathBuf,
+    /// Base URLs that `data fetch` tries in order; each must serve the four
+    /// `<name>.gz` files.
+    pub mirrors: Vec<String>,
+    /// Training defaults layered over the chosen model's own defaults.
+    pub train: TrainOverrides,
+    /// Dashboard settings.
+    pub ui: UiConfig,
+}
+
+/// The maintained public mirrors of MNIST (the original host answers 403 today).
+pub fn default_mirrors() -> Vec<String> {
+    vec![
+        "https://ossci-datasets.s3.amazonaws.com/mnist/".to_string(),
+        "https://storage.googleapis.com/cvdf-datasets/mnist/".to_string(),
+    ]
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            data_dir: None,
+            runs_dir: PathBuf::from("runs"),
+            mirrors: default_mirrors(),
+            train: TrainOverrides::default(),
+            ui: UiConfig::default(),
+        }
+    }
+}
+
+/// A config file that could not be used.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// The file could not be read.
+    #[error("{}: {source}", path.display())]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// The underlying error.
+        source: std::io::Error,
+    },
+    /// The file is not valid RON for a config.
+    #[error("{}:{line}:{column}: {message}", path.display())]
+    Parse {
+        /// The file.
+        path: PathBuf,
+        /// 1-based line.
+        line: usize,
+        /// 1-based column.
+        column: usize,
+        /// What is wrong.
+        message: String,
+    },
+}
+
+impl Config {
+    /// Parses config text; `path` only names the source in errors.
+    pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
+        ron::Options::default()
+            .with_default_extension(ron::extensions::Extensions::IMPLICIT_SOME)
+            .from_str(text)
+            .map_err(|e: ron::error::SpannedError| ConfigError::Parse {
+                path: path.to_path_buf(),
+                line: e.span.start.line,
+                column: e.span.start.col,
+                message: e.code.to_string(),
+            })
+    }
+
+    /// Loads `path`; a missing file gives the defaults only when `optional`.
+    pub fn load(path: &Path, optional: bool) -> Result<Config, ConfigError> {
+        match std::fs::read_to_string(path) {
+            Ok(text) => Config::parse(&text, path),
+            Err(e) if optional && e.kind() == std::io::ErrorKind::NotFound => Ok(Config::default()),
+            Err(source) => Err(ConfigError::Io {
+                path: path.to_path_buf(),
+                source,
+            }),
+        }
+    }
+
+    /// The data directory: `flag`, else `$MNIST_DATA_DIR`, else `data_dir` from the
+    /// config, else `./data`.
+    pub fn resolve_data_dir(&self, flag: Option<&Path>) -> PathBuf {
+        if let Some(f) = flag {
+            return f.to_path_buf();
+        }
+        if let Some(env) = std::env::var_os(DATA_DIR_ENV).filter(|v| !v.is_empty()) {
+            return PathBuf::from(env);
+        }
+        self.data_dir
+            .clone()
+            .unwrap_or_else(|| PathBuf::from("data"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::Arch;
+
+    #[test]
+    fn the_shipped_config_parses() {
+        let text = include_str!("../config.ron");
+        let cfg = Config::parse(text, Path::new("config.ron")).unwrap();
+        assert!(!cfg.mirrors.is_empty());
+    }
+
+    #[test]
+    fn partial_config_keeps_defaults() {
+        let cfg = Config::parse("(train: (model: cnn, epochs: 3))", Path::new("c.ron")).unwrap();
+        assert_eq!(cfg.train.model, Some(Arch::Cnn));
+        assert_eq!(cfg.train.epochs, Some(3));
+        assert_eq!(cfg.runs_dir, PathBuf::from("runs"));
+    }
+
+    #[test]
+    fn bad_config_names_file_line_and_column() {
+        let err = Config::parse("(\n  train: (lr: \"fast\"),\n)", Path::new("my.ron")).unwrap_err();
+        let msg = err.to_string();
+        assert!(msg.starts_with("my.ron:2:"), "{msg}");
+        let err = Config::parse("(colour: true)", Path::new("my.ron")).unwrap_err();
+        assert!(err.to_string().contains("colour"), "{err}");
+    }
+}

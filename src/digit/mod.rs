@@ -1,0 +1,1 @@
+//! Custom digit images: MNIST-style preprocessing and ASCII rendering.

@@ -1,0 +1,19 @@
+//! mnist-tui: train, compare and use handwritten-digit (MNIST) models from a terminal.
+//!
+//! The library is shared by the dashboard (`tui`) and the headless commands (`cli`):
+//! - [`data`]: MNIST IDX files: parse, validate, fetch, verify, batch.
+//! - [`model`]: the networks (the only module that names dfdx types).
+//! - [`train`]: the background trainer, its events and controls.
+//! - [`runs`]: run records and the on-disk run store.
+//! - [`digit`]: custom digit images: MNIST-style preprocessing and ASCII rendering.
+//! - [`tui`]: the ratatui dashboard.
+
+pub mod cli;
+pub mod config;
+pub mod data;
+pub mod digit;
+pub mod fsutil;
+pub mod model;
+pub mod runs;
+pub mod train;
+pub mod tui;

@@ -1,0 +1,10 @@
+//! Runs on disk: each run lives in `runs/<id>/` with `run.ron`, `model.safetensors`
+//! and `optimizer.safetensors` (what resuming needs).
+
+pub mod id;
+pub mod record;
+pub mod store;
+
+pub use id::new_run_id;
+pub use record::{RunRecord, RunStatus, RunSummary};
+pub use store::{RunLoadError, RunStore, StoreError};

@@ -1,0 +1,147 @@
+//! The record of one run, serialised as `run.ron`.
+
+use crate::model::CLASSES;
+use crate::train::{EpochMetrics, LossPoint, LrChange, TrainSettings};
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+
+/// Where a run stands.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum RunStatus {
+    /// Training (or the process died while training; it can be resumed).
+    Running,
+    /// All epochs done.
+    Finished,
+    /// Stopped on request.
+    Stopped,
+    /// Failed; the reason says why.
+    Failed(String),
+}
+
+impl RunStatus {
+    /// A short word for tables: running, finished, stopped, failed.
+    pub fn word(&self) -> &'static str {
+        match self {
+            RunStatus::Running => "running",
+            RunStatus::Finished => "finished",
+            RunStatus::Stopped => "stopped",
+            RunStatus::Failed(_) => "failed",
+        }
+    }
+}
+
+/// Final figures of a run, filled when it ends.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RunSummary {
+    /// Test accuracy after the last epoch (fraction).
+    pub test_acc: f32,
+    /// Test loss after the last epoch.
+    pub test_loss: f32,
+    /// Best test accuracy of any epoch (fraction).
+    pub best_test_acc: f32,
+    /// Total training seconds.
+    pub seconds: f64,
+    /// 10×10 confusion matrix on the test split, `[true][predicted]`.
+    pub confusion: Vec<Vec<u32>>,
+    /// Classes whose output was 0 for every test image.
+    pub dead_outputs: Vec<u8>,
+}
+
+/// Everything known about one run.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RunRecord {
+    /// Run id (the folder name).
+    pub id: String,
+    /// Version of mnist-tui that wrote the record.
+    pub program_version: String,
+    /// Settings (epochs is the current total, extended when epochs are added).
+    pub config: TrainSettings,
+    /// Status.
+    pub status: RunStatus,
+    /// When training started.
+    #[serde(with = "time::serde::rfc3339")]
+    pub started_at: OffsetDateTime,
+    /// When training ended (finished, stopped or failed).
+    #[serde(with = "time::serde::rfc3339::option", default)]
+    pub ended_at: Option<OffsetDateTime>,
+    /// Training samples used.
+    pub train_size: usize,
+    /// Test samples used.
+    pub test_size: usize,
+    /// Trainable parameters.
+    pub params: usize,
+    /// Every logged loss point.
+    pub losses: Vec<LossPoint>,
+    /// Every finished epoch's metrics.
+    pub epochs: Vec<EpochMetrics>,
+    /// Learning-rate changes made during training.
+    #[serde(default)]
+    pub lr_changes: Vec<LrChange>,
+    /// The run this one was started from, if any.
+    #[serde(default)]
+    pub resumed_from: Option<String>,
+    /// Final figures.
+    #[serde(default)]
+    pub summary: Option<RunSummary>,
+}
+
+impl RunRecord {
+    /// A new, running record.
+    pub fn new(id: String, config: TrainSettings, started_at: OffsetDateTime) -> Self {
+        RunRecord {
+            id,
+            program_version: env!("CARGO_PKG_VERSION").to_string(),
+            config,
+            status: RunStatus::Running,
+            started_at,
+            ended_at: None,
+            train_size: 0,
+            test_size: 0,
+            params: 0,
+            losses: Vec::new(),
+            epochs: Vec::new(),
+            lr_changes: Vec::new(),
+            resumed_from: None,
+            summary: None,
+        }
+    }
+
+    /// Best test accuracy over the finished epochs.
+    pub fn best_test_acc(&self) -> Option<f32> {
+        self.epochs.iter().map(|e| e.test_acc).reduce(f32::max)
+    }
+
+    /// The last logged loss.
+    pub fn final_loss(&self) -> Option<f32> {
+        self.losses.last().map(|p| p.loss)
+    }
+
+    /// Total seconds spent in finished epochs.
+    pub fn seconds(&self) -> f64 {
+        self.epochs.iter().map(|e| e.seconds).sum()
+    }
+
+    /// Epochs completed.
+    pub fn epochs_done(&self) -> u32 {
+        self.epochs.last().map(|e| e.epoch).unwrap_or(0)
+    }
+
+    /// The record as the JSON object `runs show --json` prints.
+    pub fn to_json(&self) -> serde_json::Value {
+        let mut v = serde_json::to_value(self).unwrap_or(serde_json::Value::Null);
+        if let Some(obj) = v.as_object_mut() {
+            obj.insert("status".into(), self.status.word().into());
+            if let RunStatus::Failed(reason) = &self.status {
+                obj.insert("failure".into(), reason.clone().into());
+            }
+            obj.insert("best_test_acc".into(), self.best_test_acc().into());
+        }
+        v
+    }
+}
+
+/// An empty 10×10 confusion matrix.
+pub fn empty_confusion() -> Vec<Vec<u32>> {
+    vec![vec![0; CLASSES]; CLASSES]
+}

@@ -1,0 +1,142 @@
+//! What the trainer tells its watchers, and what they may tell it.
+
+use super::TrainSettings;
+use serde::{Deserialize, Serialize};
+
+/// One logged loss value.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct LossPoint {
+    /// 1-based epoch the batch belongs to.
+    pub epoch: u32,
+    /// Global batch number since the run began (1-based).
+    pub step: u64,
+    /// Position in epochs (e.g. 1.25 = a quarter into the second epoch), so runs with
+    /// other batch sizes line up on one axis.
+    pub x: f64,
+    /// Mean loss over the batches since the previous point.
+    pub loss: f32,
+}
+
+/// Metrics of one finished epoch.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EpochMetrics {
+    /// 1-based epoch number.
+    pub epoch: u32,
+    /// Mean training loss over the epoch.
+    pub train_loss: f32,
+    /// Training accuracy over the epoch (fraction 0–1, measured during training).
+    pub train_acc: f32,
+    /// Mean test loss.
+    pub test_loss: f32,
+    /// Test accuracy (fraction 0–1).
+    pub test_acc: f32,
+    /// Wall-clock seconds for the epoch (training and evaluation).
+    pub seconds: f64,
+    /// Classes whose output is 0 for every test image (dead output units).
+    #[serde(default)]
+    pub dead_outputs: Vec<u8>,
+}
+
+/// A learning-rate change made while the run was going.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct LrChange {
+    /// Global step from which the new rate applies.
+    pub step: u64,
+    /// Position in epochs.
+    pub x: f64,
+    /// The new learning rate.
+    pub lr: f64,
+}
+
+/// Messages from the trainer.
+#[derive(Debug, Clone, PartialEq)]
+pub enum TrainEvent {
+    /// The run began (or resumed).
+    Started {
+        /// The run's id.
+        run_id: String,
+        /// Its settings.
+        settings: TrainSettings,
+        /// Training samples used.
+        train_size: usize,
+        /// Test samples used.
+        test_size: usize,
+        /// Trainable parameters.
+        params: usize,
+        /// Epochs already done (non-zero when resuming).
+        start_epoch: u32,
+    },
+    /// A loss point (every `log_every` batches).
+    Loss {
+        /// The point.
+        point: LossPoint,
+        /// Training throughput since the previous point.
+        samples_per_sec: f64,
+    },
+    /// Progress inside the current epoch (a few times a second).
+    Progress {
+        /// 1-based epoch.
+        epoch: u32,
+        /// Batches done in this epoch.
+        batch: usize,
+        /// Batches in one epoch.
+        batches_per_epoch: usize,
+        /// Recent training throughput.
+        samples_per_sec: f64,
+    },
+    /// Evaluation on the test split has started for `epoch`.
+    Evaluating {
+        /// 1-based epoch.
+        epoch: u32,
+    },
+    /// An epoch ended; its metrics (the run is saved by now).
+    EpochEnd(EpochMetrics),
+    /// The learning rate was changed.
+    LrChanged(LrChange),
+    /// The total number of epochs was changed.
+    EpochsChanged {
+        /// New total.
+        total: u32,
+    },
+    /// Training is paused.
+    Paused,
+    /// Training resumed after a pause.
+    Resumed,
+    /// All epochs done; the run is saved as finished.
+    Finished {
+        /// Final test accuracy (fraction).
+        test_acc: f32,
+    },
+    /// Stopped on request; the run is saved as stopped.
+    Stopped,
+    /// The run failed; the reason says why.
+    Failed {
+        /// Why.
+        reason: String,
+    },
+}
+
+impl TrainEvent {
+    /// Whether this event ends the run (no event follows it).
+    pub fn is_terminal(&self) -> bool {
+        matches!(
+            self,
+            TrainEvent::Finished { .. } | TrainEvent::Stopped | TrainEvent::Failed { .. }
+        )
+    }
+}
+
+/// Messages to the trainer. Each takes effect at the next batch.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Control {
+    /// Pause after the current batch.
+    Pause,
+    /// Resume a paused run.
+    Resume,
+    /// Stop at the next batch and save the run as stopped.
+    Stop,
+    /// Use this learning rate from the next batch on.
+    SetLr(f64),
+    /// Train this many more epochs.
+    AddEpochs(u32),
+}

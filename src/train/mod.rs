@@ -1,0 +1,9 @@
+//! The trainer: trains on its own thread and streams [`TrainEvent`]s; takes [`Control`]s.
+
+pub mod events;
+pub mod settings;
+pub mod trainer;
+
+pub use events::{Control, EpochMetrics, LossPoint, LrChange, TrainEvent};
+pub use settings::{TrainOverrides, TrainSettings};
+pub use trainer::{TrainJob, TrainerHandle, spawn};

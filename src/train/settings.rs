@@ -1,0 +1,237 @@
+//! The full settings of a training run, and optional overrides layered on top of an
+//! architecture's defaults (flags > `config.ron` > model defaults).
+
+use crate::model::{Arch, OptimizerKind, OptimizerSettings};
+use serde::{Deserialize, Serialize};
+
+/// Every setting of one training run. Stored in the run record.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TrainSettings {
+    /// Network architecture.
+    pub model: Arch,
+    /// Optimiser.
+    pub optimizer: OptimizerKind,
+    /// Learning rate at the start.
+    pub lr: f64,
+    /// SGD momentum.
+    pub momentum: f64,
+    /// L2 weight decay.
+    pub weight_decay: f64,
+    /// Epochs to train (total, counting resumed ones).
+    pub epochs: u32,
+    /// Samples per batch.
+    pub batch_size: usize,
+    /// Seed for initialisation and shuffling.
+    pub seed: u64,
+    /// Normalise inputs with MNIST's mean and std.
+    pub normalize: bool,
+    /// Train on at most this many training samples (the first ones), if set.
+    #[serde(default)]
+    pub max_train_samples: Option<usize>,
+    /// Evaluate on at most this many test samples (the first ones), if set.
+    #[serde(default)]
+    pub max_test_samples: Option<usize>,
+    /// Log the loss every this many batches.
+    pub log_every: u32,
+}
+
+/// Optional values that override an architecture's defaults.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct TrainOverrides {
+    /// Network architecture.
+    pub model: Option<Arch>,
+    /// Optimiser.
+    pub optimizer: Option<OptimizerKind>,
+    /// Learning rate.
+    pub lr: Option<f64>,
+    /// SGD momentum.
+    pub momentum: Option<f64>,
+    /// L2 weight decay.
+    pub weight_decay: Option<f64>,
+    /// Epochs.
+    pub epochs: Option<u32>,
+    /// Batch size.
+    pub batch_size: Option<usize>,
+    /// Seed.
+    pub seed: Option<u64>,
+    /// Normalise inputs.
+    pub normalize: Option<bool>,
+    /// Cap on training samples.
+    pub max_train_samples: Option<usize>,
+    /// Cap on test samples.
+    pub max_test_samples: Option<usize>,
+    /// Loss logging cadence in batches.
+    pub log_every: Option<u32>,
+}
+
+/// The default seed.
+pub const DEFAULT_SEED: u64 = 42;
+/// The tutorial's loss cadence: every 100 batches.
+pub const DEFAULT_LOG_EVERY: u32 = 100;
+
+impl TrainSettings {
+    /// The defaults of `model`.
+    pub fn defaults_for(model: Arch) -> Self {
+        let d = model.defaults();
+        TrainSettings {
+            model,
+            optimizer: d.optimizer.kind,
+            lr: d.optimizer.lr,
+            momentum: d.optimizer.momentum,
+            weight_decay: d.optimizer.weight_decay,
+            epochs: d.epochs,
+            batch_size: d.batch_size,
+            seed: DEFAULT_SEED,
+            normalize: d.normalize,
+            max_train_samples: None,
+            max_test_samples: None,
+            log_every: DEFAULT_LOG_EVERY,
+        }
+    }
+
+    /// Resolves layers of overrides, later layers winning: the model is taken from the
+    /// last layer that names one (else `mlp`), then its defaults are overridden in order.
+    /// A change of optimiser without a learning rate takes that optimiser's usual rate.
+    pub fn resolve(layers: &[&TrainOverrides]) -> Self {
+        let model = layers
+            .iter()
+            .rev()
+            .find_map(|l| l.model)
+            .unwrap_or(Arch::Mlp);
+        let mut s = TrainSettings::defaults_for(model);
+        for l in layers {
+            if let Some(v) = l.optimizer {
+                if v != s.optimizer && l.lr.is_none() {
+                    s.lr = match v {
+                        OptimizerKind::Adam => 1e-3,
+                        OptimizerKind::Sgd => 0.1,
+                    };
+                }
+                s.optimizer = v;
+            }
+            if let Some(v) = l.lr {
+                s.lr = v;
+            }
+            if let Some(v) = l.momentum {
+                s.momentum = v;
+            }
+            if let Some(v) = l.weight_decay {
+                s.weight_decay = v;
+            }
+            if let Some(v) = l.epochs {
+                s.epochs = v;
+            }
+            if let Some(v) = l.batch_size {
+                s.batch_size = v;
+            }
+            if let Some(v) = l.seed {
+                s.seed = v;
+            }
+            if let Some(v) = l.normalize {
+                s.normalize = v;
+            }
+            if l.max_train_samples.is_some() {
+                s.max_train_samples = l.max_train_samples;
+            }
+            if l.max_test_samples.is_some() {
+                s.max_test_samples = l.max_test_samples;
+            }
+            if let Some(v) = l.log_every {
+                s.log_every = v;
+            }
+        }
+        s
+    }
+
+    /// The optimiser part of the settings.
+    pub fn optimizer_settings(&self) -> OptimizerSettings {
+        OptimizerSettings {
+            kind: self.optimizer,
+            lr: self.lr,
+            momentum: self.momentum,
+            weight_decay: self.weight_decay,
+        }
+    }
+
+    /// Checks every value; the error says which setting is wrong and why.
+    pub fn validate(&self) -> Result<(), String> {
+        if !(self.lr.is_finite() && self.lr > 0.0 && self.lr <= 10.0) {
+            return Err(format!("learning rate {} must be in (0, 10]", self.lr));
+        }
+        if !(self.momentum.is_finite() && (0.0..1.0).contains(&self.momentum)) {
+            return Err(format!("momentum {} must be in [0, 1)", self.momentum));
+        }
+        if !(self.weight_decay.is_finite() && (0.0..=1.0).contains(&self.weight_decay)) {
+            return Err(format!(
+                "weight decay {} must be in [0, 1]",
+                self.weight_decay
+            ));
+        }
+        if self.epochs == 0 || self.epochs > 1000 {
+            return Err(format!("epochs {} must be in 1..=1000", self.epochs));
+        }
+        if self.batch_size == 0 || self.batch_size > 8192 {
+            return Err(format!(
+                "batch size {} must be in 1..=8192",
+                self.batch_size
+            ));
+        }
+        if self.log_every == 0 {
+            return Err("log_every must be at least 1".to_string());
+        }
+        if self.max_train_samples == Some(0) {
+            return Err("max_train_samples must be at least 1".to_string());
+        }
+        if self.max_test_samples == Some(0) {
+            return Err("max_test_samples must be at least 1".to_string());
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn later_layers_win_and_model_defaults_fill_the_rest() {
+        let file = TrainOverrides {
+            model: Some(Arch::Cnn),
+            epochs: Some(3),
+            ..Default::default()
+        };
+        let flags = TrainOverrides {
+            model: Some(Arch::TutorialMlp),
+            seed: Some(7),
+            ..Default::default()
+        };
+        let s = TrainSettings::resolve(&[&file, &flags]);
+        assert_eq!(s.model, Arch::TutorialMlp);
+        assert_eq!(s.lr, 0.8);
+        assert_eq!(s.epochs, 3);
+        assert_eq!(s.seed, 7);
+        assert!(s.validate().is_ok());
+    }
+
+    #[test]
+    fn switching_optimizer_without_lr_takes_a_sane_rate() {
+        let flags = TrainOverrides {
+            model: Some(Arch::TutorialMlp),
+            optimizer: Some(OptimizerKind::Adam),
+            ..Default::default()
+        };
+        let s = TrainSettings::resolve(&[&flags]);
+        assert_eq!(s.lr, 1e-3);
+    }
+
+    #[test]
+    fn validation_names_the_bad_setting() {
+        let mut s = TrainSettings::defaults_for(Arch::Mlp);
+        s.lr = f64::NAN;
+        assert!(s.validate().unwrap_err().contains("learning rate"));
+        s.lr = 0.1;
+        s.batch_size = 0;
+        assert!(s.validate().unwrap_err().contains("batch size"));
+    }
+}
