@@ -83,6 +83,15 @@ impl Network {
     }
 }
 
+/// What one training step measured.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct StepOutcome {
+    /// Mean cross-entropy loss of the batch (may be non-finite: the caller decides).
+    pub loss: f32,
+    /// Samples of the batch whose prediction (before the update) was right.
+    pub correct: usize,
+}
+
 /// A network and its optimiser state: trains one batch at a time.
 pub struct Learner {
     _private: (),
@@ -96,8 +105,13 @@ impl Learner {
     }
 
     /// One step: forward `images` (`labels.len() * 784` floats), cross-entropy loss
-    /// against `labels`, backward, optimiser update. Returns the batch's mean loss.
-    pub fn train_batch(&mut self, images: &[f32], labels: &[u8]) -> Result<f32, ModelError> {
+    /// against `labels`, backward, optimiser update. Returns the batch's mean loss and
+    /// how many samples the network got right before the update.
+    pub fn train_batch(
+        &mut self,
+        images: &[f32],
+        labels: &[u8],
+    ) -> Result<StepOutcome, ModelError> {
         let _ = (images, labels);
         todo!("model: Learner::train_batch")
     }

@@ -1,6 +1,7 @@
 //! The trainer: trains on its own thread and streams [`TrainEvent`]s; takes [`Control`]s.
 
 pub mod events;
+pub mod metrics;
 pub mod settings;
 pub mod trainer;
 

@@ -1,10 +1,19 @@
 //! The training loop on its own thread.
+//!
+//! The trainer is the only writer of runs: it creates the run folder, rewrites the
+//! weights, the optimiser state and `run.ron` (each atomically) at every epoch end,
+//! and saves the final status when the run finishes, stops or fails.
 
-use super::{Control, TrainEvent, TrainSettings};
-use crate::data::Mnist;
-use crate::runs::RunStore;
+use super::metrics::EvalTotals;
+use super::{Control, EpochMetrics, LossPoint, LrChange, TrainEvent, TrainSettings};
+use crate::data::{BatchBuffer, Dataset, EpochOrder, Mnist};
+use crate::model::{Learner, Network};
+use crate::runs::{RunRecord, RunStatus, RunStore, RunSummary};
 use std::sync::Arc;
-use tokio::sync::mpsc::UnboundedReceiver;
+use std::sync::mpsc::{Receiver, TryRecvError};
+use std::time::{Duration, Instant};
+use time::OffsetDateTime;
+use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender};
 
 /// What to train.
 #[derive(Debug, Clone, PartialEq)]
@@ -45,9 +54,14 @@ impl TrainerHandle {
         self.events.recv().await
     }
 
-    /// Blocking wait for the next event (for non-async callers).
+    /// Blocking wait for the next event (for non-async callers; not inside a runtime).
     pub fn blocking_recv(&mut self) -> Option<TrainEvent> {
         self.events.blocking_recv()
+    }
+
+    /// Whether the training thread has ended.
+    pub fn is_finished(&self) -> bool {
+        self.thread.as_ref().is_none_or(|t| t.is_finished())
     }
 
     /// Waits for the training thread to end.
@@ -59,8 +73,425 @@ impl TrainerHandle {
 }
 
 /// Starts training `job` on a new thread. Events stream over the returned handle;
-/// the run is saved in `store` at every epoch end and when it ends.
+/// the run is saved in `store` at every epoch end and when it ends. Every run ends
+/// with exactly one terminal event (finished, stopped or failed).
 pub fn spawn(job: TrainJob, data: Arc<Mnist>, store: RunStore) -> TrainerHandle {
-    let _ = (job, data, store);
-    todo!("train: spawn")
+    let (event_tx, events) = tokio::sync::mpsc::unbounded_channel();
+    let (control, control_rx) = std::sync::mpsc::channel();
+    let thread = std::thread::Builder::new()
+        .name("trainer".into())
+        .spawn(move || {
+            let events = Events(event_tx);
+            let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                train(job, &data, &store, &control_rx, &events)
+            }));
+            let failure = match outcome {
+                Ok(Ok(())) => None,
+                Ok(Err(reason)) => Some(reason),
+                Err(panic) => Some(format!(
+                    "internal error: {}",
+                    panic
+                        .downcast_ref::<&str>()
+                        .map(|s| s.to_string())
+                        .or_else(|| panic.downcast_ref::<String>().cloned())
+                        .unwrap_or_else(|| "trainer panicked".into())
+                )),
+            };
+            if let Some(reason) = failure {
+                events.send(TrainEvent::Failed { reason });
+            }
+        });
+    match thread {
+        Ok(t) => TrainerHandle {
+            events,
+            control,
+            thread: Some(t),
+        },
+        Err(e) => {
+            let (tx, events) = tokio::sync::mpsc::unbounded_channel();
+            let _ = tx.send(TrainEvent::Failed {
+                reason: format!("could not start the training thread: {e}"),
+            });
+            TrainerHandle {
+                events,
+                control,
+                thread: None,
+            }
+        }
+    }
+}
+
+/// The event sender; a closed receiver (nobody watching) is not an error.
+struct Events(UnboundedSender<TrainEvent>);
+
+impl Events {
+    fn send(&self, event: TrainEvent) {
+        let _ = self.0.send(event);
+    }
+}
+
+/// How often `Progress` events are sent.
+const PROGRESS_INTERVAL: Duration = Duration::from_millis(200);
+/// Test images evaluated per forward pass.
+const EVAL_CHUNK: usize = 1000;
+
+/// The first `cap` samples of `data` (all when `cap` is unset or larger).
+fn subset_len(data: &Dataset, cap: Option<usize>) -> usize {
+    cap.map_or(data.len(), |c| c.min(data.len()))
+}
+
+/// A run being trained: its record, learner and bookkeeping.
+struct Session<'a> {
+    record: RunRecord,
+    learner: Learner,
+    store: &'a RunStore,
+    events: &'a Events,
+    controls: &'a Receiver<Control>,
+    total_epochs: u32,
+    step: u64,
+}
+
+/// What the control messages asked for.
+enum Steer {
+    Continue,
+    Stop,
+}
+
+fn train(
+    job: TrainJob,
+    data: &Mnist,
+    store: &RunStore,
+    controls: &Receiver<Control>,
+    events: &Events,
+) -> Result<(), String> {
+    let mut session = Session::open(job, data, store, controls, events)?;
+    let result = session.run(data);
+    match result {
+        Ok(Steer::Continue) => session.finish(),
+        Ok(Steer::Stop) => session.end(RunStatus::Stopped, TrainEvent::Stopped),
+        Err(reason) => {
+            let _ = session.end(
+                RunStatus::Failed(reason.clone()),
+                TrainEvent::Failed {
+                    reason: reason.clone(),
+                },
+            );
+            Ok(())
+        }
+    }
+}
+
+impl<'a> Session<'a> {
+    /// Creates a new run or reopens a saved one, and announces it.
+    fn open(
+        job: TrainJob,
+        data: &Mnist,
+        store: &'a RunStore,
+        controls: &'a Receiver<Control>,
+        events: &'a Events,
+    ) -> Result<Self, String> {
+        let (mut record, learner) = match job {
+            TrainJob::New(settings) => {
+                settings
+                    .validate()
+                    .map_err(|e| format!("invalid settings: {e}"))?;
+                let now = OffsetDateTime::now_utc();
+                let id = store
+                    .create_run_dir(settings.model, now)
+                    .map_err(|e| e.to_string())?;
+                let network = Network::new(settings.model, settings.seed);
+                let learner = Learner::new(network, settings.optimizer_settings());
+                (RunRecord::new(id, settings, now), learner)
+            }
+            TrainJob::Resume {
+                run_id,
+                more_epochs,
+            } => {
+                let mut record = store.load(&run_id).map_err(|e| e.to_string())?;
+                let settings = record.config.clone();
+                let weights = store.weights_path(&record.id);
+                let network = Network::load(settings.model, &weights)
+                    .map_err(|e| format!("cannot resume {}: {e}", record.id))?;
+                let mut optimizer = settings.optimizer_settings();
+                if let Some(change) = record.lr_changes.last() {
+                    optimizer.lr = change.lr;
+                }
+                let mut learner = Learner::new(network, optimizer);
+                learner
+                    .load_optimizer(&store.optimizer_path(&record.id))
+                    .map_err(|e| format!("cannot resume {}: {e}", record.id))?;
+                // Drop loss points of a partly-trained epoch that was never saved.
+                let done = record.epochs_done();
+                record.losses.retain(|p| p.epoch <= done);
+                record.config.epochs = done + more_epochs.max(1);
+                record.status = RunStatus::Running;
+                record.ended_at = None;
+                record.summary = None;
+                (record, learner)
+            }
+        };
+        let train_size = subset_len(&data.train, record.config.max_train_samples);
+        let test_size = subset_len(&data.test, record.config.max_test_samples);
+        if train_size == 0 || test_size == 0 {
+            return Err("no MNIST data loaded".into());
+        }
+        record.train_size = train_size;
+        record.test_size = test_size;
+        record.params = learner.network().param_count();
+        store.save_record(&record).map_err(|e| e.to_string())?;
+        let batch_size = record.config.batch_size;
+        let start_epoch = record.epochs_done();
+        let step = start_epoch as u64 * train_size.div_ceil(batch_size) as u64;
+        events.send(TrainEvent::Started {
+            run_id: record.id.clone(),
+            settings: record.config.clone(),
+            train_size,
+            test_size,
+            params: record.params,
+            start_epoch,
+        });
+        Ok(Session {
+            total_epochs: record.config.epochs,
+            record,
+            learner,
+            store,
+            events,
+            controls,
+            step,
+        })
+    }
+
+    /// Trains until every epoch is done, a stop is asked, or something fails.
+    fn run(&mut self, data: &Mnist) -> Result<Steer, String> {
+        let settings = self.record.config.clone();
+        let train_size = self.record.train_size;
+        let batches_per_epoch = train_size.div_ceil(settings.batch_size);
+        let mut buffer = BatchBuffer::default();
+        let mut epoch = self.record.epochs_done() + 1;
+        while epoch <= self.total_epochs {
+            let started = Instant::now();
+            let mut paused_for = Duration::ZERO;
+            let order = EpochOrder::shuffled(train_size, settings.seed, epoch);
+            let mut epoch_loss = 0.0f64;
+            let mut epoch_correct = 0usize;
+            let mut window_loss = 0.0f64;
+            let mut window_batches = 0u32;
+            let mut window_started = Instant::now();
+            let mut window_samples = 0usize;
+            let mut last_progress = Instant::now();
+            for (batch_index, indices) in order.indices.chunks(settings.batch_size).enumerate() {
+                let pause_started = Instant::now();
+                if let Steer::Stop = self.poll_controls(epoch, batch_index, batches_per_epoch)? {
+                    return Ok(Steer::Stop);
+                }
+                paused_for += pause_started
+                    .elapsed()
+                    .saturating_sub(Duration::from_millis(1));
+                buffer.fill(&data.train, indices, settings.normalize);
+                let outcome = self
+                    .learner
+                    .train_batch(&buffer.images, &buffer.labels)
+                    .map_err(|e| e.to_string())?;
+                let loss = outcome.loss;
+                self.step += 1;
+                if !loss.is_finite() {
+                    return Err(format!(
+                        "loss became {loss} at epoch {epoch}, step {} (learning rate {} too high?)",
+                        self.step,
+                        self.learner.optimizer().lr
+                    ));
+                }
+                epoch_loss += loss as f64 * indices.len() as f64;
+                epoch_correct += outcome.correct;
+                window_loss += loss as f64;
+                window_batches += 1;
+                window_samples += indices.len();
+                let done = batch_index + 1;
+                if window_batches == settings.log_every || done == batches_per_epoch {
+                    let secs = window_started.elapsed().as_secs_f64().max(1e-9);
+                    let point = LossPoint {
+                        epoch,
+                        step: self.step,
+                        x: (epoch - 1) as f64 + done as f64 / batches_per_epoch as f64,
+                        loss: (window_loss / window_batches as f64) as f32,
+                    };
+                    if window_batches == settings.log_every {
+                        self.record.losses.push(point);
+                        self.events.send(TrainEvent::Loss {
+                            point,
+                            samples_per_sec: window_samples as f64 / secs,
+                        });
+                        window_loss = 0.0;
+                        window_batches = 0;
+                        window_samples = 0;
+                        window_started = Instant::now();
+                    }
+                }
+                if last_progress.elapsed() >= PROGRESS_INTERVAL || done == batches_per_epoch {
+                    let secs = started.elapsed().saturating_sub(paused_for).as_secs_f64();
+                    self.events.send(TrainEvent::Progress {
+                        epoch,
+                        batch: done,
+                        batches_per_epoch,
+                        samples_per_sec: (done * settings.batch_size).min(train_size) as f64
+                            / secs.max(1e-9),
+                    });
+                    last_progress = Instant::now();
+                }
+            }
+            self.events.send(TrainEvent::Evaluating { epoch });
+            let totals = evaluate(
+                self.learner.network(),
+                &data.test,
+                self.record.test_size,
+                settings.normalize,
+                &mut buffer,
+            )?;
+            let metrics = EpochMetrics {
+                epoch,
+                train_loss: (epoch_loss / train_size as f64) as f32,
+                train_acc: epoch_correct as f32 / train_size as f32,
+                test_loss: totals.mean_loss(),
+                test_acc: totals.accuracy(),
+                seconds: started.elapsed().saturating_sub(paused_for).as_secs_f64(),
+                dead_outputs: totals.dead_outputs(),
+            };
+            self.record.epochs.push(metrics.clone());
+            self.record.summary = Some(self.summary(&totals));
+            self.save_checkpoint()?;
+            self.events.send(TrainEvent::EpochEnd(metrics));
+            epoch += 1;
+        }
+        Ok(Steer::Continue)
+    }
+
+    /// Applies waiting control messages; while paused, blocks until resumed or stopped.
+    fn poll_controls(
+        &mut self,
+        epoch: u32,
+        batch_index: usize,
+        batches_per_epoch: usize,
+    ) -> Result<Steer, String> {
+        let mut paused = false;
+        loop {
+            let message = if paused {
+                match self.controls.recv() {
+                    Ok(m) => m,
+                    // Nobody can resume us any more: stop cleanly.
+                    Err(_) => return Ok(Steer::Stop),
+                }
+            } else {
+                match self.controls.try_recv() {
+                    Ok(m) => m,
+                    Err(TryRecvError::Empty) | Err(TryRecvError::Disconnected) => {
+                        return Ok(Steer::Continue);
+                    }
+                }
+            };
+            match message {
+                Control::Pause if !paused => {
+                    paused = true;
+                    self.events.send(TrainEvent::Paused);
+                }
+                Control::Resume if paused => {
+                    paused = false;
+                    self.events.send(TrainEvent::Resumed);
+                }
+                Control::Pause | Control::Resume => {}
+                Control::Stop => return Ok(Steer::Stop),
+                Control::SetLr(lr) => {
+                    if lr.is_finite() && lr > 0.0 {
+                        self.learner.set_lr(lr);
+                        let change = LrChange {
+                            step: self.step + 1,
+                            x: (epoch - 1) as f64 + batch_index as f64 / batches_per_epoch as f64,
+                            lr,
+                        };
+                        self.record.lr_changes.push(change);
+                        self.events.send(TrainEvent::LrChanged(change));
+                    }
+                }
+                Control::AddEpochs(n) => {
+                    self.total_epochs = self.total_epochs.saturating_add(n).min(1000);
+                    self.record.config.epochs = self.total_epochs;
+                    self.events.send(TrainEvent::EpochsChanged {
+                        total: self.total_epochs,
+                    });
+                }
+            }
+        }
+    }
+
+    fn summary(&self, totals: &EvalTotals) -> RunSummary {
+        RunSummary {
+            test_acc: totals.accuracy(),
+            test_loss: totals.mean_loss(),
+            best_test_acc: self.record.best_test_acc().unwrap_or(0.0),
+            seconds: self.record.seconds(),
+            confusion: totals.confusion_rows(),
+            dead_outputs: totals.dead_outputs(),
+        }
+    }
+
+    /// Saves weights and optimiser state, then the record (each atomically), so the
+    /// record never claims an epoch whose weights are not on disk.
+    fn save_checkpoint(&self) -> Result<(), String> {
+        let id = &self.record.id;
+        save_atomic(&self.store.weights_path(id), |p| {
+            self.learner.network().save(p)
+        })?;
+        save_atomic(&self.store.optimizer_path(id), |p| {
+            self.learner.save_optimizer(p)
+        })?;
+        self.store
+            .save_record(&self.record)
+            .map_err(|e| format!("cannot save the run: {e}"))
+    }
+
+    fn finish(&mut self) -> Result<(), String> {
+        let test_acc = self.record.summary.as_ref().map_or(0.0, |s| s.test_acc);
+        self.end(RunStatus::Finished, TrainEvent::Finished { test_acc })
+    }
+
+    fn end(&mut self, status: RunStatus, event: TrainEvent) -> Result<(), String> {
+        self.record.status = status;
+        self.record.ended_at = Some(OffsetDateTime::now_utc());
+        self.record.config.epochs = self.total_epochs;
+        let saved = self.store.save_record(&self.record);
+        self.events.send(event);
+        saved.map_err(|e| format!("cannot save the run: {e}"))
+    }
+}
+
+/// Writes a file through `write` to a temporary sibling, then renames it over `path`.
+fn save_atomic(
+    path: &std::path::Path,
+    write: impl FnOnce(&std::path::Path) -> Result<(), crate::model::ModelError>,
+) -> Result<(), String> {
+    let tmp = crate::fsutil::temp_path_for(path);
+    let result = write(&tmp)
+        .map_err(|e| e.to_string())
+        .and_then(|()| std::fs::rename(&tmp, path).map_err(|e| format!("{}: {e}", path.display())));
+    if result.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    result
+}
+
+/// Evaluates `network` on the first `count` samples of `data`.
+pub fn evaluate(
+    network: &Network,
+    data: &Dataset,
+    count: usize,
+    normalize: bool,
+    buffer: &mut BatchBuffer,
+) -> Result<EvalTotals, String> {
+    let mut totals = EvalTotals::default();
+    let indices: Vec<usize> = (0..count.min(data.len())).collect();
+    for chunk in indices.chunks(EVAL_CHUNK) {
+        buffer.fill(data, chunk, normalize);
+        let outputs = network.logits(&buffer.images).map_err(|e| e.to_string())?;
+        totals.add(&outputs, &buffer.labels);
+    }
+    Ok(totals)
 }

@@ -1,0 +1,121 @@
+//! Metrics computed from network outputs: cross-entropy, accuracy, confusion matrix,
+//! dead output units.
+
+use crate::model::{CLASSES, argmax};
+
+/// Running totals over a set of evaluated samples.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EvalTotals {
+    /// Sum of per-sample cross-entropy losses.
+    pub loss_sum: f64,
+    /// Samples predicted correctly.
+    pub correct: usize,
+    /// Samples seen.
+    pub count: usize,
+    /// `[true][predicted]` counts.
+    pub confusion: [[u32; CLASSES]; CLASSES],
+    /// For each class, whether its output was non-zero for any sample.
+    pub output_alive: [bool; CLASSES],
+}
+
+impl Default for EvalTotals {
+    fn default() -> Self {
+        EvalTotals {
+            loss_sum: 0.0,
+            correct: 0,
+            count: 0,
+            confusion: [[0; CLASSES]; CLASSES],
+            output_alive: [false; CLASSES],
+        }
+    }
+}
+
+/// Cross-entropy of one row of outputs against `label`: `logsumexp(row) - row[label]`.
+pub fn cross_entropy(row: &[f32], label: usize) -> f64 {
+    let max = row.iter().copied().fold(f32::NEG_INFINITY, f32::max) as f64;
+    let sum: f64 = row.iter().map(|&v| (v as f64 - max).exp()).sum();
+    max + sum.ln() - row[label] as f64
+}
+
+impl EvalTotals {
+    /// Adds a batch: `outputs` is `labels.len() * 10` floats.
+    pub fn add(&mut self, outputs: &[f32], labels: &[u8]) {
+        for (row, &label) in outputs.chunks_exact(CLASSES).zip(labels) {
+            let label = label as usize;
+            let predicted = argmax(row);
+            self.loss_sum += cross_entropy(row, label);
+            if predicted == label {
+                self.correct += 1;
+            }
+            self.confusion[label][predicted] += 1;
+            for (alive, &v) in self.output_alive.iter_mut().zip(row) {
+                *alive |= v != 0.0;
+            }
+            self.count += 1;
+        }
+    }
+
+    /// Mean loss (0 when empty).
+    pub fn mean_loss(&self) -> f32 {
+        if self.count == 0 {
+            0.0
+        } else {
+            (self.loss_sum / self.count as f64) as f32
+        }
+    }
+
+    /// Accuracy as a fraction (0 when empty).
+    pub fn accuracy(&self) -> f32 {
+        if self.count == 0 {
+            0.0
+        } else {
+            self.correct as f32 / self.count as f32
+        }
+    }
+
+    /// Classes whose output was exactly 0 for every sample (dead output units).
+    pub fn dead_outputs(&self) -> Vec<u8> {
+        if self.count == 0 {
+            return Vec::new();
+        }
+        (0..CLASSES as u8)
+            .filter(|&c| !self.output_alive[c as usize])
+            .collect()
+    }
+
+    /// The confusion matrix as nested vectors (for the run record).
+    pub fn confusion_rows(&self) -> Vec<Vec<u32>> {
+        self.confusion.iter().map(|r| r.to_vec()).collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cross_entropy_matches_hand_computation() {
+        let row = [0.0f32; 10];
+        assert!((cross_entropy(&row, 3) - (10f64).ln()).abs() < 1e-9);
+        let mut row = [0.0f32; 10];
+        row[2] = 1000.0;
+        assert!(cross_entropy(&row, 2).abs() < 1e-9);
+        assert!((cross_entropy(&row, 0) - 1000.0).abs() < 1e-6);
+    }
+
+    #[test]
+    fn totals_count_accuracy_confusion_and_dead_units() {
+        let mut t = EvalTotals::default();
+        let mut a = [0.0f32; 10];
+        a[1] = 2.0; // predicts 1
+        let b = [0.0f32; 10]; // all zero: predicts 0 (first index)
+        let outputs: Vec<f32> = a.iter().chain(b.iter()).copied().collect();
+        t.add(&outputs, &[1, 5]);
+        assert_eq!(t.count, 2);
+        assert_eq!(t.correct, 1);
+        assert_eq!(t.accuracy(), 0.5);
+        assert_eq!(t.confusion[1][1], 1);
+        assert_eq!(t.confusion[5][0], 1);
+        assert_eq!(t.dead_outputs(), vec![0, 2, 3, 4, 5, 6, 7, 8, 9]);
+    }
+}
