@@ -810,9 +810,13 @@ mod tests {
         );
         let mut events = Vec::new();
         let cancel = AtomicBool::new(false);
-        let report = fetch_files(&data, &[base.clone()], &files, &cancel, &mut |e| {
-            events.push(e)
-        })
+        let report = fetch_files(
+            &data,
+            std::slice::from_ref(&base),
+            &files,
+            &cancel,
+            &mut |e| events.push(e),
+        )
         .unwrap();
         assert_eq!(report.downloaded(), 2);
         assert_eq!(
@@ -843,7 +847,7 @@ mod tests {
                 } => Some((*done, *total)),
                 _ => None,
             })
-            .last();
+            .next_back();
         let n = gz[0].len() as u64;
         assert_eq!(last_bytes, Some((n, Some(n))));
         assert!(events.contains(&FetchProgress::Verified {
@@ -915,6 +919,7 @@ mod tests {
         let FetchError::Unavailable { failures, .. } = &err else {
             panic!("{err}")
         };
+        eprintln!("{err}");
         assert_eq!(failures.len(), 2, "{failures:?}");
         assert!(failures[1].reason.contains("wrong magic"), "{failures:?}");
         assert!(
@@ -1020,6 +1025,7 @@ mod tests {
         })
         .unwrap_err();
         let msg = err.to_string();
+        eprintln!("{msg}");
         assert!(msg.contains("offline"), "{msg}");
         assert!(msg.contains(&data.display().to_string()), "{msg}");
         for f in &files {

@@ -367,17 +367,17 @@ fn parse_decoded(
     while done < expected {
         let want = (expected - done).min(chunk.len());
         let n = read_up_to(&mut reader, &mut chunk[..want]).map_err(|e| read_err(path, gzip, e))?;
-        if kind == IdxKind::Labels {
-            if let Some(pos) = chunk[..n].iter().position(|&l| l > 9) {
-                return Err(invalid(
-                    path,
-                    format!(
-                        "label {} at index {} is outside 0–9",
-                        chunk[pos],
-                        done + pos
-                    ),
-                ));
-            }
+        if kind == IdxKind::Labels
+            && let Some(pos) = chunk[..n].iter().position(|&l| l > 9)
+        {
+            return Err(invalid(
+                path,
+                format!(
+                    "label {} at index {} is outside 0–9",
+                    chunk[pos],
+                    done + pos
+                ),
+            ));
         }
         if keep {
             data.extend_from_slice(&chunk[..n]);
@@ -658,6 +658,7 @@ pub(crate) mod tests {
         let z = gzip(&images_bytes(5));
         // Truncated compressed stream.
         let msg = problem(&z[..z.len() / 2], IdxKind::Images);
+        eprintln!("{msg}");
         assert!(
             msg.starts_with("corrupt gzip data") || msg.starts_with("truncated"),
             "{msg}"
