@@ -8,7 +8,11 @@ mod init;
 mod nets;
 mod optim;
 mod pool;
+mod relu;
 mod weights;
+
+#[cfg(test)]
+mod network_tests;
 
 pub use arch::{Arch, ArchDefaults, OptimizerKind, OptimizerSettings};
 
@@ -377,7 +381,21 @@ impl Learner {
     pub fn save_optimizer(&self, path: &Path) -> Result<(), ModelError> {
         let s = self.optimizer.settings;
         let names = self.network.param_names();
-        let mut tensors = Vec::new();
+        // Informational (never read back), and it keeps the file from having no
+        // tensors at all, which safetensors 0.3 cannot read back.
+        let settings = [
+            s.lr as f32,
+            s.momentum as f32,
+            s.weight_decay as f32,
+            optim::BETA1,
+            optim::BETA2,
+            optim::EPS,
+        ];
+        let mut tensors = vec![weights::Named {
+            name: "settings".into(),
+            shape: vec![settings.len()],
+            values: &settings,
+        }];
         for (slot, first) in self.slots() {
             let bufs = if first {
                 &self.optimizer.first
@@ -446,6 +464,7 @@ impl Learner {
                 *buf = file.take(path, &format!("{name}.{slot}"), shape)?;
             }
         }
+        file.take(path, "settings", &[6])?;
         file.finish(path)?;
         self.optimizer.first = first;
         self.optimizer.second = second;

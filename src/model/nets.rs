@@ -7,6 +7,7 @@ use dfdx::tensor::{Cpu, Tape, Tensor};
 
 use super::conv::{ConvGeom, im2col};
 use super::pool::{PoolGeom, max_pool2};
+use super::relu::relu;
 use super::{Arch, CLASSES, IMAGE_PIXELS, ModelError};
 
 /// A weight matrix: `(fan_in, out)`; conv kernels are `(k·k·cin, cout)`.
@@ -158,7 +159,7 @@ where
                 let (w, b) = next()?;
                 affine(x, w, b)?
             }
-            Step::Relu => x.relu(),
+            Step::Relu => relu(x)?,
         };
     }
     if x.shape().1 != CLASSES {

@@ -64,7 +64,9 @@ pub(crate) fn max_pool2<E: Dtype, T: Tape<E, Cpu>>(
                 for ch in 0..c {
                     let mut best = taps[0] + ch;
                     for &t in &taps[1..] {
-                        if xs[t + ch] > xs[best] {
+                        // NaN wins, as in PyTorch, so that it propagates.
+                        let v = xs[t + ch];
+                        if v > xs[best] || is_nan(v) {
                             best = t + ch;
                         }
                     }
@@ -92,6 +94,12 @@ pub(crate) fn max_pool2<E: Dtype, T: Tape<E, Cpu>>(
         Ok(())
     });
     Ok(out.put_tape(tape))
+}
+
+/// `v` is NaN (the one value not equal to itself).
+#[allow(clippy::eq_op)]
+fn is_nan<E: PartialEq>(v: E) -> bool {
+    v != v
 }
 
 #[cfg(test)]
