@@ -2,13 +2,14 @@
 //! sees [`Arch`], [`Network`] (weights, inference, save/load) and [`Learner`]
 //! (a network plus its optimiser, one training step at a time).
 
+mod alloc;
 mod arch;
+mod bias;
 mod conv;
 mod init;
 mod nets;
 mod optim;
 mod pool;
-mod relu;
 mod weights;
 
 #[cfg(test)]
@@ -31,8 +32,12 @@ pub const IMAGE_PIXELS: usize = 784;
 /// Number of classes (digits 0–9).
 pub const CLASSES: usize = 10;
 
-/// Images per forward pass in [`Network::logits`] (bounds the im2col buffers).
-const INFERENCE_CHUNK: usize = 500;
+/// Images per forward pass in [`Network::logits`] for the MLPs.
+const INFERENCE_CHUNK: usize = 1000;
+/// Images per forward pass in [`Network::logits`] for the conv nets (bounds the
+/// im2col buffer under glibc's 32 MB mmap threshold: 128 images are 29 MB of
+/// patches for `cnn`).
+const CONV_INFERENCE_CHUNK: usize = 128;
 
 /// Everything that can go wrong when building, loading or saving a model.
 #[derive(Debug, thiserror::Error)]
@@ -107,6 +112,7 @@ impl Network {
     }
 
     fn from_values(arch: Arch, layers: Vec<LayerSpec>, values: Vec<(Vec<f32>, Vec<f32>)>) -> Self {
+        alloc::tune_allocator();
         let dev = Cpu::default();
         let params = layers
             .iter()
@@ -166,9 +172,13 @@ impl Network {
         let n = images.len() / IMAGE_PIXELS;
         let mut out = vec![0.0f32; n * CLASSES];
         let dev = Cpu::default();
+        let chunk = match self.arch {
+            Arch::TutorialMlp | Arch::Mlp => INFERENCE_CHUNK,
+            Arch::Lenet | Arch::Cnn => CONV_INFERENCE_CHUNK,
+        };
         for (imgs, dst) in images
-            .chunks(INFERENCE_CHUNK * IMAGE_PIXELS)
-            .zip(out.chunks_mut(INFERENCE_CHUNK * CLASSES))
+            .chunks(chunk * IMAGE_PIXELS)
+            .zip(out.chunks_mut(chunk * CLASSES))
         {
             let x = dev.tensor_from_vec(imgs.to_vec(), (imgs.len() / IMAGE_PIXELS, IMAGE_PIXELS));
             nets::forward(&self.plan, &self.params, x)?.copy_into(dst);

@@ -2,12 +2,12 @@
 //! and one forward pass that runs any plan with dfdx ops.
 
 use dfdx::dtypes::Dtype;
-use dfdx::prelude::{Axis, BroadcastTo, Device, HasShape, ReshapeTo, TryMatMul};
+use dfdx::prelude::{Device, HasShape, ReshapeTo, TryMatMul};
 use dfdx::tensor::{Cpu, Tape, Tensor};
 
+use super::bias::bias_act;
 use super::conv::{ConvGeom, im2col};
 use super::pool::{PoolGeom, max_pool2};
-use super::relu::relu;
 use super::{Arch, CLASSES, IMAGE_PIXELS, ModelError};
 
 /// A weight matrix: `(fan_in, out)`; conv kernels are `(k·k·cin, cout)`.
@@ -18,14 +18,14 @@ pub(crate) type Bias<E> = Tensor<(usize,), E, Cpu>;
 /// One step of a forward pass.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Step {
-    /// Convolution (stride 1) plus bias; uses the next layer's parameters.
+    /// Convolution (stride 1) without bias; starts the next layer (uses its `W`).
     Conv { geom: ConvGeom, cout: usize },
     /// 2×2 max-pool.
     Pool(PoolGeom),
-    /// Fully connected `x · W + b`; uses the next layer's parameters.
+    /// `x · W` without bias; starts the next layer (uses its `W`).
     Dense { inp: usize, out: usize },
-    /// Rectified linear unit.
-    Relu,
+    /// Adds the current layer's bias, then a ReLU if `relu`.
+    Bias { relu: bool },
 }
 
 /// A layer with parameters: its name in weight files and its tensor shapes.
@@ -54,44 +54,55 @@ fn dense(inp: usize, out: usize) -> Step {
     Step::Dense { inp, out }
 }
 
-/// The steps of `arch`. Max-pool is applied before the ReLU that PyTorch code
-/// writes before it: `relu` is monotonic, so the values and gradients are the same
-/// and the ReLU touches 4× fewer numbers.
+/// The steps of `arch`. PyTorch code writes conv → (+bias) → ReLU → max-pool; here
+/// the pool comes first and the bias and ReLU after it. A per-channel bias and a
+/// monotonic ReLU both commute with a max, so values and gradients are the same,
+/// and the bias and ReLU touch 4× fewer numbers.
 pub(crate) fn plan(arch: Arch) -> Vec<Step> {
-    use Step::Relu;
+    const RELU: Step = Step::Bias { relu: true };
+    const LINEAR: Step = Step::Bias { relu: false };
     match arch {
         Arch::TutorialMlp => vec![
             dense(784, 256),
-            Relu,
+            RELU,
             dense(256, 64),
-            Relu,
+            RELU,
             dense(64, 10),
-            Relu,
+            RELU,
         ],
-        Arch::Mlp => vec![dense(784, 256), Relu, dense(256, 64), Relu, dense(64, 10)],
+        Arch::Mlp => vec![
+            dense(784, 256),
+            RELU,
+            dense(256, 64),
+            RELU,
+            dense(64, 10),
+            LINEAR,
+        ],
         Arch::Lenet => vec![
             conv(28, 1, 5, 2, 6),
             pool(28, 6),
-            Relu,
+            RELU,
             conv(14, 6, 5, 0, 16),
             pool(10, 16),
-            Relu,
+            RELU,
             dense(400, 120),
-            Relu,
+            RELU,
             dense(120, 84),
-            Relu,
+            RELU,
             dense(84, 10),
+            LINEAR,
         ],
         Arch::Cnn => vec![
             conv(28, 1, 3, 1, 32),
             pool(28, 32),
-            Relu,
+            RELU,
             conv(14, 32, 3, 1, 64),
             pool(14, 64),
-            Relu,
+            RELU,
             dense(3136, 128),
-            Relu,
+            RELU,
             dense(128, 10),
+            LINEAR,
         ],
     }
 }
@@ -118,7 +129,7 @@ pub(crate) fn layers(arch: Arch) -> Vec<LayerSpec> {
                     out,
                 })
             }
-            Step::Pool(_) | Step::Relu => None,
+            Step::Pool(_) | Step::Bias { .. } => None,
         })
         .collect()
 }
@@ -140,26 +151,23 @@ where
         )));
     }
     let mut params = params.iter();
-    let mut next = || {
-        params
-            .next()
-            .ok_or_else(|| ModelError::BadInput("fewer parameters than layers".into()))
-    };
+    let mut current = None;
     let mut x = x;
     for step in plan {
         let batch = x.shape().0;
+        if let Step::Conv { .. } | Step::Dense { .. } = step {
+            current = params.next();
+        }
+        let (w, b) =
+            current.ok_or_else(|| ModelError::BadInput("fewer parameters than layers".into()))?;
         x = match *step {
             Step::Conv { geom, cout } => {
-                let (w, b) = next()?;
-                let y = affine(im2col(x, geom)?, w, b)?;
+                let y = matmul(im2col(x, geom)?, w)?;
                 y.reshape_like(&(batch, geom.out_h() * geom.out_w() * cout))
             }
             Step::Pool(g) => max_pool2(x, g)?,
-            Step::Dense { .. } => {
-                let (w, b) = next()?;
-                affine(x, w, b)?
-            }
-            Step::Relu => relu(x)?,
+            Step::Dense { .. } => matmul(x, w)?,
+            Step::Bias { relu } => bias_act(x, b, relu)?,
         };
     }
     if x.shape().1 != CLASSES {
@@ -170,28 +178,23 @@ where
     Ok(x)
 }
 
-/// `x · W + b` (b broadcast over rows).
-fn affine<E: Dtype, T: Tape<E, Cpu>>(
+/// `x · W`.
+fn matmul<E: Dtype, T: Tape<E, Cpu>>(
     x: Tensor<(usize, usize), E, Cpu, T>,
     w: &Weight<E>,
-    b: &Bias<E>,
 ) -> Result<Tensor<(usize, usize), E, Cpu, T>, ModelError>
 where
     Cpu: Device<E>,
 {
-    if x.shape().1 != w.shape().0 || w.shape().1 != b.shape().0 {
+    if x.shape().1 != w.shape().0 {
         return Err(ModelError::BadInput(format!(
-            "shape mismatch: {:?} · {:?} + {:?}",
+            "shape mismatch: {:?} · {:?}",
             x.shape(),
-            w.shape(),
-            b.shape()
+            w.shape()
         )));
     }
-    let y = x
-        .try_matmul(w.clone())
-        .map_err(|e| ModelError::BadInput(format!("matmul: {e:?}")))?;
-    let shape = *y.shape();
-    Ok(y + b.clone().broadcast_like::<_, Axis<0>>(&shape))
+    x.try_matmul(w.clone())
+        .map_err(|e| ModelError::BadInput(format!("matmul: {e:?}")))
 }
 
 #[cfg(test)]
@@ -216,7 +219,7 @@ mod tests {
                         assert_eq!(inp, feats, "{arch}");
                         feats = out;
                     }
-                    Step::Relu => {}
+                    Step::Bias { .. } => {}
                 }
             }
             assert_eq!(feats, CLASSES, "{arch}");

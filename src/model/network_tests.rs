@@ -338,6 +338,7 @@ fn logits_are_chunked_consistently_and_tutorial_outputs_are_relued() {
         assert_eq!(all.len(), (2 * INFERENCE_CHUNK + 3) * CLASSES);
         for i in [
             0,
+            CONV_INFERENCE_CHUNK,
             INFERENCE_CHUNK - 1,
             INFERENCE_CHUNK,
             2 * INFERENCE_CHUNK + 2,

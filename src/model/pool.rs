@@ -55,23 +55,27 @@ pub(crate) fn max_pool2<E: Dtype, T: Tape<E, Cpu>>(
     let mut out = vec![E::default(); batch * out_len];
     // Flat input index of the winner of every output.
     let mut arg = vec![0u32; batch * out_len];
+    let row = g.w * c;
     for b in 0..batch {
         for oy in 0..oh {
             for ox in 0..ow {
                 let o = ((b * oh + oy) * ow + ox) * c;
-                let taps = [(0, 0), (0, 1), (1, 0), (1, 1)]
-                    .map(|(dy, dx)| ((b * g.h + 2 * oy + dy) * g.w + 2 * ox + dx) * c);
-                for ch in 0..c {
+                let t0 = ((b * g.h + 2 * oy) * g.w + 2 * ox) * c;
+                let taps = [t0, t0 + c, t0 + row, t0 + row + c];
+                let outs = out[o..o + c].iter_mut().zip(&mut arg[o..o + c]);
+                for (ch, (out, arg)) in outs.enumerate() {
                     let mut best = taps[0] + ch;
+                    let mut best_v = xs[best];
                     for &t in &taps[1..] {
                         // NaN wins, as in PyTorch, so that it propagates.
                         let v = xs[t + ch];
-                        if v > xs[best] || is_nan(v) {
+                        if v > best_v || is_nan(v) {
                             best = t + ch;
+                            best_v = v;
                         }
                     }
-                    out[o + ch] = xs[best];
-                    arg[o + ch] = best as u32;
+                    *out = best_v;
+                    *arg = best as u32;
                 }
             }
         }
