@@ -1,0 +1,471 @@
+//! Tests of the public model API: determinism, exact resumption, save/load and its
+//! failure modes, bad inputs, non-finite losses and whole-network gradients.
+
+use super::*;
+use dfdx::prelude::*;
+use rand::{Rng, SeedableRng, rngs::StdRng};
+
+fn random_batch(seed: u64, n: usize) -> (Vec<f32>, Vec<u8>) {
+    let mut rng = StdRng::seed_from_u64(seed);
+    let images = (0..n * IMAGE_PIXELS)
+        .map(|_| rng.gen_range(-0.5..2.5))
+        .collect();
+    let labels = (0..n).map(|_| rng.gen_range(0..10)).collect();
+    (images, labels)
+}
+
+fn all_params(net: &Network) -> Vec<Vec<f32>> {
+    net.params
+        .iter()
+        .flat_map(|(w, b)| [w.as_vec(), b.as_vec()])
+        .collect()
+}
+
+fn adam() -> OptimizerSettings {
+    Arch::Cnn.defaults().optimizer
+}
+
+fn sgd_momentum() -> OptimizerSettings {
+    OptimizerSettings {
+        kind: OptimizerKind::Sgd,
+        lr: 0.05,
+        momentum: 0.9,
+        weight_decay: 1e-3,
+    }
+}
+
+#[test]
+fn param_counts_match_the_pytorch_models() {
+    assert_eq!(Network::new(Arch::TutorialMlp, 0).param_count(), 218_058);
+    assert_eq!(Network::new(Arch::Mlp, 0).param_count(), 218_058);
+    assert_eq!(Network::new(Arch::Lenet, 0).param_count(), 61_706);
+    assert_eq!(Network::new(Arch::Cnn, 0).param_count(), 421_642);
+    assert_eq!(Network::new(Arch::Lenet, 0).describe().len(), 5);
+}
+
+#[test]
+fn same_seed_gives_same_weights_and_losses() {
+    for arch in [Arch::Mlp, Arch::Cnn] {
+        let a = Network::new(arch, 42);
+        let b = Network::new(arch, 42);
+        assert_eq!(all_params(&a), all_params(&b), "{arch}");
+        assert_ne!(
+            all_params(&a),
+            all_params(&Network::new(arch, 43)),
+            "{arch}"
+        );
+        let (mut la, mut lb) = (Learner::new(a, adam()), Learner::new(b, adam()));
+        // Batches of 64 make the conv matmuls big enough for gemm to use threads.
+        for step in 0..3 {
+            let (x, y) = random_batch(step, 64);
+            let (fa, fb) = (
+                la.train_batch(&x, &y).unwrap().loss,
+                lb.train_batch(&x, &y).unwrap().loss,
+            );
+            assert_eq!(fa.to_bits(), fb.to_bits(), "{arch} step {step}");
+        }
+        assert_eq!(all_params(la.network()), all_params(lb.network()), "{arch}");
+    }
+}
+
+#[test]
+fn training_reduces_loss_on_a_fixed_batch() {
+    for arch in Arch::ALL {
+        let (x, y) = random_batch(1, 16);
+        let mut l = Learner::new(Network::new(arch, 1), adam());
+        let first = l.train_batch(&x, &y).unwrap().loss;
+        let mut last = first;
+        for _ in 0..30 {
+            last = l.train_batch(&x, &y).unwrap().loss;
+        }
+        assert!(last < 0.7 * first, "{arch}: {first} -> {last}");
+        assert_eq!(l.steps(), 31);
+    }
+}
+
+#[test]
+fn resuming_from_saved_state_is_bit_exact() {
+    let dir = tempfile::tempdir().unwrap();
+    for (arch, opt) in [
+        (Arch::Mlp, adam()),
+        (Arch::Lenet, adam()),
+        (Arch::Lenet, sgd_momentum()),
+        (Arch::TutorialMlp, Arch::TutorialMlp.defaults().optimizer),
+    ] {
+        let batches: Vec<_> = (0..6).map(|s| random_batch(100 + s, 8)).collect();
+        let mut straight = Learner::new(Network::new(arch, 9), opt);
+        let losses: Vec<f32> = batches
+            .iter()
+            .map(|(x, y)| straight.train_batch(x, y).unwrap().loss)
+            .collect();
+
+        let mut first = Learner::new(Network::new(arch, 9), opt);
+        for (x, y) in &batches[..3] {
+            first.train_batch(x, y).unwrap().loss;
+        }
+        let (wp, op) = (
+            dir.path().join("w.safetensors"),
+            dir.path().join("o.safetensors"),
+        );
+        first.network().save(&wp).unwrap();
+        first.save_optimizer(&op).unwrap();
+        drop(first);
+
+        let mut resumed = Learner::new(Network::load(arch, &wp).unwrap(), opt);
+        resumed.load_optimizer(&op).unwrap();
+        assert_eq!(resumed.steps(), 3);
+        for (i, (x, y)) in batches[3..].iter().enumerate() {
+            let loss = resumed.train_batch(x, y).unwrap().loss;
+            assert_eq!(loss.to_bits(), losses[3 + i].to_bits(), "{arch} {opt:?}");
+        }
+        assert_eq!(
+            all_params(resumed.network()),
+            all_params(straight.network()),
+            "{arch}"
+        );
+    }
+}
+
+#[test]
+fn set_lr_takes_effect_on_the_next_step() {
+    let (x, y) = random_batch(5, 8);
+    let sgd = OptimizerSettings {
+        kind: OptimizerKind::Sgd,
+        lr: 0.1,
+        momentum: 0.0,
+        weight_decay: 0.0,
+    };
+    let mut a = Learner::new(Network::new(Arch::Mlp, 3), sgd);
+    let mut b = Learner::new(Network::new(Arch::Mlp, 3), sgd);
+    b.set_lr(0.0);
+    assert_eq!(b.optimizer().lr, 0.0);
+    a.train_batch(&x, &y).unwrap().loss;
+    b.train_batch(&x, &y).unwrap().loss;
+    assert_eq!(
+        all_params(b.network()),
+        all_params(&Network::new(Arch::Mlp, 3))
+    );
+    assert_ne!(all_params(a.network()), all_params(b.network()));
+}
+
+#[test]
+fn save_load_round_trip_keeps_outputs() {
+    let dir = tempfile::tempdir().unwrap();
+    let (x, _) = random_batch(2, 5);
+    for arch in Arch::ALL {
+        let net = Network::new(arch, 11);
+        let p = dir.path().join(format!("{arch}.safetensors"));
+        net.save(&p).unwrap();
+        let back = Network::load(arch, &p).unwrap();
+        assert_eq!(back.arch(), arch);
+        assert_eq!(all_params(&back), all_params(&net));
+        assert_eq!(back.logits(&x).unwrap(), net.logits(&x).unwrap());
+    }
+}
+
+fn assert_bad_file(r: Result<impl Sized, ModelError>, needle: &str) {
+    match r {
+        Err(ModelError::BadFile { problem, .. }) => {
+            assert!(
+                problem.contains(needle),
+                "problem {problem:?} lacks {needle:?}"
+            )
+        }
+        Err(e) => panic!("expected BadFile({needle}), got {e}"),
+        Ok(_) => panic!("expected BadFile({needle}), got Ok"),
+    }
+}
+
+#[test]
+fn bad_weight_files_are_reported_not_panicked_on() {
+    let dir = tempfile::tempdir().unwrap();
+    let good = dir.path().join("good.safetensors");
+    Network::new(Arch::Mlp, 0).save(&good).unwrap();
+    let bytes = std::fs::read(&good).unwrap();
+
+    assert_bad_file(
+        Network::load(Arch::Mlp, &dir.path().join("missing")),
+        "cannot read",
+    );
+
+    let truncated = dir.path().join("truncated");
+    std::fs::write(&truncated, &bytes[..bytes.len() / 2]).unwrap();
+    assert_bad_file(Network::load(Arch::Mlp, &truncated), "not a safetensors");
+    std::fs::write(&truncated, &bytes[..5]).unwrap();
+    assert_bad_file(Network::load(Arch::Mlp, &truncated), "not a safetensors");
+
+    let garbage = dir.path().join("garbage");
+    std::fs::write(&garbage, b"\xff\xff\xff\xff\xff\xff\xff\x7fhello world").unwrap();
+    assert_bad_file(Network::load(Arch::Mlp, &garbage), "not a safetensors");
+    std::fs::write(&garbage, b"").unwrap();
+    assert_bad_file(Network::load(Arch::Mlp, &garbage), "not a safetensors");
+
+    // Same layer names and shapes as tutorial-mlp, but the file says mlp.
+    assert_bad_file(Network::load(Arch::TutorialMlp, &good), "'mlp' network");
+    // Right arch metadata, wrong shape / missing / extra / wrong dtype tensors.
+    let forged = dir.path().join("forged");
+    let meta = || {
+        HashMap::from([
+            ("format".to_string(), WEIGHTS_FORMAT.to_string()),
+            ("arch".to_string(), "mlp".to_string()),
+        ])
+    };
+    let mut tensors: Vec<(String, Vec<usize>, Vec<f32>)> = Network::new(Arch::Mlp, 0)
+        .param_names()
+        .into_iter()
+        .map(|(n, s)| {
+            let len = s.iter().product();
+            (n, s, vec![0.5; len])
+        })
+        .collect();
+    let write = |ts: &[(String, Vec<usize>, Vec<f32>)]| {
+        let named: Vec<_> = ts
+            .iter()
+            .map(|(n, s, v)| weights::Named {
+                name: n.clone(),
+                shape: s.clone(),
+                values: v,
+            })
+            .collect();
+        weights::write(&forged, &named, meta()).unwrap();
+    };
+    write(&tensors);
+    assert!(Network::load(Arch::Mlp, &forged).is_ok());
+    tensors[0].1 = vec![256, 784];
+    write(&tensors);
+    assert_bad_file(Network::load(Arch::Mlp, &forged), "shape");
+    tensors[0].1 = vec![784, 256];
+    tensors.push(("extra".into(), vec![1], vec![0.0]));
+    write(&tensors);
+    assert_bad_file(Network::load(Arch::Mlp, &forged), "unexpected tensor extra");
+    tensors.pop();
+    tensors.remove(1);
+    write(&tensors);
+    assert_bad_file(Network::load(Arch::Mlp, &forged), "missing tensor fc1.bias");
+
+    let f64_bytes: Vec<u8> = [1.0f64, 2.0].iter().flat_map(|v| v.to_le_bytes()).collect();
+    let view =
+        ::safetensors::tensor::TensorView::new(::safetensors::Dtype::F64, vec![2], &f64_bytes)
+            .unwrap();
+    let data = ::safetensors::serialize([("fc1.bias", view)], &Some(meta())).unwrap();
+    std::fs::write(&forged, data).unwrap();
+    assert_bad_file(Network::load(Arch::Mlp, &forged), "F64");
+
+    // An optimiser file is not a weights file.
+    let opt = dir.path().join("opt");
+    Learner::new(Network::new(Arch::Mlp, 0), adam())
+        .save_optimizer(&opt)
+        .unwrap();
+    assert_bad_file(Network::load(Arch::Mlp, &opt), "mnist-tui-optimizer");
+}
+
+#[test]
+fn bad_optimizer_files_are_reported() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("opt");
+    Learner::new(Network::new(Arch::Mlp, 0), adam())
+        .save_optimizer(&p)
+        .unwrap();
+    let mut sgd = Learner::new(Network::new(Arch::Mlp, 0), sgd_momentum());
+    assert_bad_file(sgd.load_optimizer(&p), "'adam' state");
+    let mut other = Learner::new(Network::new(Arch::Lenet, 0), adam());
+    assert_bad_file(other.load_optimizer(&p), "'mlp' network");
+    let mut ok = Learner::new(Network::new(Arch::Mlp, 0), adam());
+    assert_bad_file(ok.load_optimizer(&dir.path().join("nope")), "cannot read");
+    let bytes = std::fs::read(&p).unwrap();
+    std::fs::write(&p, &bytes[..bytes.len() - 10]).unwrap();
+    assert_bad_file(ok.load_optimizer(&p), "not a safetensors");
+    let w = dir.path().join("w");
+    Network::new(Arch::Mlp, 0).save(&w).unwrap();
+    assert_bad_file(ok.load_optimizer(&w), "mnist-tui-weights");
+    ok.train_batch(&random_batch(0, 2).0, &[1, 2]).unwrap().loss;
+    assert_eq!(ok.steps(), 1, "a failed load leaves the state alone");
+}
+
+#[test]
+fn bad_inputs_are_errors() {
+    let net = Network::new(Arch::Lenet, 0);
+    assert!(matches!(
+        net.logits(&[0.0; 785]),
+        Err(ModelError::BadInput(_))
+    ));
+    assert_eq!(net.logits(&[]).unwrap(), Vec::<f32>::new());
+    let mut l = Learner::new(net, adam());
+    let (x, _) = random_batch(0, 2);
+    assert!(matches!(
+        l.train_batch(&x, &[1]),
+        Err(ModelError::BadInput(_))
+    ));
+    assert!(matches!(
+        l.train_batch(&x, &[1, 10]),
+        Err(ModelError::BadInput(_))
+    ));
+    assert!(matches!(
+        l.train_batch(&[], &[]),
+        Err(ModelError::BadInput(_))
+    ));
+    assert_eq!(l.steps(), 0);
+}
+
+#[test]
+fn non_finite_losses_are_returned() {
+    for arch in [Arch::Mlp, Arch::Cnn] {
+        let mut l = Learner::new(Network::new(arch, 0), adam());
+        let (mut x, y) = random_batch(0, 4);
+        x[17] = f32::NAN;
+        assert!(l.train_batch(&x, &y).unwrap().loss.is_nan(), "{arch}");
+        let (x, y) = random_batch(1, 4);
+        // The weights are now NaN: later steps report NaN too, without panicking.
+        assert!(l.train_batch(&x, &y).unwrap().loss.is_nan(), "{arch}");
+        assert!(l.network().logits(&x).unwrap().iter().all(|v| v.is_nan()));
+    }
+    let mut l = Learner::new(
+        Network::new(Arch::Mlp, 0),
+        Arch::TutorialMlp.defaults().optimizer,
+    );
+    let (x, y) = random_batch(2, 4);
+    let inf = vec![f32::INFINITY; x.len()];
+    let loss = l.train_batch(&inf, &y).unwrap().loss;
+    assert!(!loss.is_finite(), "{loss}");
+}
+
+#[test]
+fn logits_are_chunked_consistently_and_tutorial_outputs_are_relued() {
+    let (x, _) = random_batch(4, 2 * INFERENCE_CHUNK + 3);
+    for arch in [Arch::TutorialMlp, Arch::Lenet] {
+        let net = Network::new(arch, 4);
+        let all = net.logits(&x).unwrap();
+        assert_eq!(all.len(), (2 * INFERENCE_CHUNK + 3) * CLASSES);
+        for i in [
+            0,
+            CONV_INFERENCE_CHUNK,
+            INFERENCE_CHUNK - 1,
+            INFERENCE_CHUNK,
+            2 * INFERENCE_CHUNK + 2,
+        ] {
+            let one = net
+                .logits(&x[i * IMAGE_PIXELS..(i + 1) * IMAGE_PIXELS])
+                .unwrap();
+            for (a, b) in one.iter().zip(&all[i * CLASSES..(i + 1) * CLASSES]) {
+                assert!(
+                    (a - b).abs() <= 1e-5 * (1.0 + b.abs()),
+                    "{arch} image {i}: {a} vs {b}"
+                );
+            }
+        }
+        if arch == Arch::TutorialMlp {
+            assert!(all.iter().all(|&v| v >= 0.0));
+        }
+    }
+}
+
+#[test]
+fn evaluate_counts_and_averages() {
+    let net = Network::new(Arch::Mlp, 0);
+    let (x, y) = random_batch(8, 20);
+    let e = net.evaluate(&x, &y).unwrap();
+    let logits = net.logits(&x).unwrap();
+    let correct = logits
+        .chunks(CLASSES)
+        .zip(&y)
+        .filter(|(r, l)| argmax(r) == **l as usize)
+        .count();
+    assert_eq!((e.correct, e.total), (correct, 20));
+    assert!(e.loss > 1.0 && e.loss < 10.0, "{}", e.loss);
+    assert!(net.evaluate(&x, &y[1..]).is_err());
+}
+
+/// Whole-network gradient (conv, pool, relu, dense, cross-entropy) in f64 against
+/// central finite differences, on a few images.
+#[test]
+fn whole_network_gradients_match_finite_differences() {
+    let dev: Cpu = Default::default();
+    for arch in [Arch::Lenet, Arch::Cnn, Arch::TutorialMlp] {
+        let net = Network::new(arch, 21);
+        let plan = nets::plan(arch);
+        let params: Vec<(Weight<f64>, Bias<f64>)> = net
+            .params
+            .iter()
+            .map(|(w, b)| {
+                let to64 = |v: Vec<f32>| v.into_iter().map(f64::from).collect::<Vec<f64>>();
+                (
+                    dev.tensor_from_vec(to64(w.as_vec()), *w.shape()),
+                    dev.tensor_from_vec(to64(b.as_vec()), *b.shape()),
+                )
+            })
+            .collect();
+        let (x32, y) = random_batch(21, 2);
+        let x: Vec<f64> = x32.iter().map(|&v| f64::from(v)).collect();
+        let mut onehot = vec![0.0f64; 2 * CLASSES];
+        onehot[y[0] as usize] = 1.0;
+        onehot[CLASSES + y[1] as usize] = 1.0;
+        let target = dev.tensor_from_vec(onehot, (2, CLASSES));
+        let loss_of = |params: &[(Weight<f64>, Bias<f64>)]| -> f64 {
+            let xt = dev.tensor_from_vec(x.clone(), (2, IMAGE_PIXELS));
+            let out = nets::forward(&plan, params, xt).unwrap();
+            cross_entropy_with_logits_loss(out, target.clone()).array()
+        };
+        let xt = dev
+            .tensor_from_vec(x.clone(), (2, IMAGE_PIXELS))
+            .leaky_traced();
+        let out = nets::forward(&plan, &params, xt).unwrap();
+        let grads = cross_entropy_with_logits_loss(out, target.clone()).backward();
+
+        let mut rng = StdRng::seed_from_u64(5);
+        let eps = 1e-6;
+        let mut checked = 0;
+        for li in 0..params.len() {
+            for which in 0..2 {
+                let (g, len) = if which == 0 {
+                    (
+                        grads.get(&params[li].0).as_vec(),
+                        params[li].0.shape().num_elements(),
+                    )
+                } else {
+                    (
+                        grads.get(&params[li].1).as_vec(),
+                        params[li].1.shape().num_elements(),
+                    )
+                };
+                for _ in 0..12 {
+                    let i = rng.gen_range(0..len);
+                    let perturbed = |d: f64| {
+                        let mut ps = params.clone();
+                        let t = if which == 0 {
+                            &mut ps[li].0 as &mut dyn PerturbTarget
+                        } else {
+                            &mut ps[li].1
+                        };
+                        t.add_at(i, d);
+                        loss_of(&ps)
+                    };
+                    let fd = (perturbed(eps) - perturbed(-eps)) / (2.0 * eps);
+                    let tol = 1e-6 + 1e-4 * fd.abs().max(g[i].abs());
+                    assert!(
+                        (fd - g[i]).abs() < tol,
+                        "{arch} layer {li} {which} [{i}]: fd {fd} vs {}",
+                        g[i]
+                    );
+                    checked += usize::from(g[i] != 0.0);
+                }
+            }
+        }
+        assert!(
+            checked > 20,
+            "{arch}: too few non-zero gradients checked ({checked})"
+        );
+    }
+}
+
+/// Perturbs one element of a (weight or bias) tensor, for the finite-difference test.
+trait PerturbTarget {
+    fn add_at(&mut self, i: usize, d: f64);
+}
+
+impl<S: Shape> PerturbTarget for Tensor<S, f64, Cpu> {
+    fn add_at(&mut self, i: usize, d: f64) {
+        let mut v = self.as_vec();
+        v[i] += d;
+        self.copy_from(&v);
+    }
+}
