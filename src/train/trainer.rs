@@ -310,13 +310,7 @@ impl<'a> Session<'a> {
                     .map_err(|e| e.to_string())?;
                 let loss = outcome.loss;
                 self.step += 1;
-                if !loss.is_finite() {
-                    return Err(format!(
-                        "loss became {loss} at epoch {epoch}, step {} (learning rate {} too high?)",
-                        self.step,
-                        self.learner.optimizer().lr
-                    ));
-                }
+                check_loss(loss, epoch, self.step, self.learner.optimizer().lr)?;
                 epoch_loss += loss as f64 * indices.len() as f64;
                 epoch_correct += outcome.correct;
                 window_loss += loss as f64;
@@ -479,6 +473,17 @@ impl<'a> Session<'a> {
     }
 }
 
+/// A non-finite loss ends the run: the reason says where and suggests why.
+fn check_loss(loss: f32, epoch: u32, step: u64, lr: f64) -> Result<(), String> {
+    if loss.is_finite() {
+        Ok(())
+    } else {
+        Err(format!(
+            "loss became {loss} at epoch {epoch}, step {step} (learning rate {lr} too high?)"
+        ))
+    }
+}
+
 /// Writes a file through `write` to a temporary sibling, then renames it over `path`.
 fn save_atomic(
     path: &std::path::Path,
@@ -510,4 +515,24 @@ pub fn evaluate(
         totals.add(&outputs, &buffer.labels);
     }
     Ok(totals)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn non_finite_losses_end_the_run_with_a_reason() {
+        assert!(check_loss(2.3, 1, 5, 0.1).is_ok());
+        let nan = check_loss(f32::NAN, 2, 17, 0.8).unwrap_err();
+        assert_eq!(
+            nan,
+            "loss became NaN at epoch 2, step 17 (learning rate 0.8 too high?)"
+        );
+        assert!(
+            check_loss(f32::INFINITY, 1, 1, 1.0)
+                .unwrap_err()
+                .contains("inf")
+        );
+    }
 }
