@@ -53,32 +53,49 @@ pub fn load_image(path: &Path) -> Result<DynamicImage, DigitError> {
         });
     }
 
-    // 1. Header only: format and dimensions.
-    let reader = ImageReader::open(path)
-        .map_err(io_err)?
-        .with_guessed_format()
-        .map_err(io_err)?;
-    if reader.format().is_none() {
-        return Err(DigitError::NotAnImage {
-            path: path.to_path_buf(),
-            detail: "unrecognised file format (expected PNG, JPEG, BMP, GIF, WebP, ...)"
-                .to_string(),
-        });
-    }
-    let (width, height) = reader
-        .into_dimensions()
-        .map_err(|e| image_err(path, (0, 0), e))?;
+    // 1. Header only: format (from the content; the extension only as a fallback for
+    //    formats without a signature, such as TGA) and dimensions.
+    let open = || -> Result<(ImageReader<_>, bool), DigitError> {
+        let mut reader = ImageReader::open(path).map_err(io_err)?;
+        let by_extension = reader.format();
+        reader.clear_format();
+        let mut reader = reader.with_guessed_format().map_err(io_err)?;
+        if reader.format().is_some() {
+            return Ok((reader, true));
+        }
+        match by_extension {
+            Some(format) => {
+                reader.set_format(format);
+                Ok((reader, false))
+            }
+            None => Err(DigitError::NotAnImage {
+                path: path.to_path_buf(),
+                detail: "unrecognised file format (expected PNG, JPEG, BMP, GIF, WebP, ...)"
+                    .to_string(),
+            }),
+        }
+    };
+    let (reader, by_content) = open()?;
+    let image_err = |dims: (u32, u32), e: ImageError| {
+        let err = image_err(path, dims, e);
+        match err {
+            // Content not recognised, and decoding as the extension says failed.
+            DigitError::Corrupt { path, detail } if !by_content => DigitError::NotAnImage {
+                path,
+                detail: format!("content not recognised as an image format: {detail}"),
+            },
+            other => other,
+        }
+    };
+    let (width, height) = reader.into_dimensions().map_err(|e| image_err((0, 0), e))?;
     check_dimensions(path, width, height)?;
 
     // 2. Decode under limits.
-    let mut reader = ImageReader::open(path)
-        .map_err(io_err)?
-        .with_guessed_format()
-        .map_err(io_err)?;
+    let (mut reader, _) = open()?;
     reader.limits(decode_limits());
     let mut decoder = reader
         .into_decoder()
-        .map_err(|e| image_err(path, (width, height), e))?;
+        .map_err(|e| image_err((width, height), e))?;
     if decoder.total_bytes() > MAX_DECODED_BYTES {
         return Err(DigitError::TooLarge {
             path: path.to_path_buf(),
@@ -88,8 +105,7 @@ pub fn load_image(path: &Path) -> Result<DynamicImage, DigitError> {
     }
     // A broken EXIF block should not prevent reading the pixels.
     let orientation = decoder.orientation().ok();
-    let mut img =
-        DynamicImage::from_decoder(decoder).map_err(|e| image_err(path, (width, height), e))?;
+    let mut img = DynamicImage::from_decoder(decoder).map_err(|e| image_err((width, height), e))?;
     if let Some(orientation) = orientation {
         img.apply_orientation(orientation);
     }

@@ -245,8 +245,9 @@ pub fn normalize_contrast(g: &mut GrayF, noise_sigma: f32) -> bool {
 
 /// Finds the digit in a normalised image (white ink on black, 0..1): connected
 /// components of solid ink (3 × 3 blur above 0.2, 8-connected), drops specks (components
-/// under 5 % of the heaviest one's mass, which are also erased from `g`), and returns
-/// the bounding box of the kept components, widened to their faint anti-aliased rim.
+/// under 5 % of the heaviest one's mass), and returns the bounding box of the kept
+/// components, widened to their faint anti-aliased rim. Specks and everything outside
+/// the box are erased from `g`.
 /// `None` when the heaviest component is too light to be a digit.
 pub fn ink_bbox(g: &mut GrayF) -> Option<BBox> {
     let (w, h) = (g.width, g.height);
@@ -324,6 +325,14 @@ pub fn ink_bbox(g: &mut GrayF) -> Option<BBox> {
     }
     if bx0 > bx1 || by0 > by1 {
         return None;
+    }
+    // Whatever lies outside the box is not part of the digit.
+    for y in 0..h {
+        for x in 0..w {
+            if x < bx0 || x > bx1 || y < by0 || y > by1 {
+                g.data[y * w + x] = 0.0;
+            }
+        }
     }
     Some(BBox {
         x: bx0,
