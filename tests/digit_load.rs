@@ -202,7 +202,7 @@ fn prepare_file_works_and_names_the_file_when_blank() {
     let path = write(dir.path(), "one.png", &digit_png());
     let p = prepare_file(&path).unwrap();
     assert!(p.inverted);
-    assert!(p.pixels.iter().any(|&v| v == 255));
+    assert!(p.pixels.contains(&255));
 
     let blank = dir.path().join("blank.png");
     GrayImage::from_pixel(50, 50, Luma([255]))
