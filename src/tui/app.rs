@@ -17,6 +17,8 @@ use std::time::{Duration, Instant};
 
 /// How often the run store is re-read while the app is open.
 pub const STORE_POLL: Duration = Duration::from_secs(2);
+/// How long a notice stays in the key bar (a key press also clears it).
+pub const NOTICE_TTL: Duration = Duration::from_secs(5);
 
 /// The three views.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -249,6 +251,7 @@ pub struct App {
     /// Whether the app is ending.
     pub quit: QuitState,
     last_refresh: Option<Instant>,
+    notice_seen: Option<(Notice, Instant)>,
 }
 
 impl App {
@@ -269,6 +272,7 @@ impl App {
             notice: None,
             quit: QuitState::Running,
             last_refresh: None,
+            notice_seen: None,
         }
     }
 
@@ -304,6 +308,7 @@ impl App {
         if let Some(s) = self.session.as_mut() {
             s.tick(now);
         }
+        self.expire_notice(now);
         let due = self
             .last_refresh
             .is_none_or(|last| now.saturating_duration_since(last) >= STORE_POLL);
@@ -312,6 +317,23 @@ impl App {
             vec![Effect::RefreshRuns]
         } else {
             Vec::new()
+        }
+    }
+
+    /// Clears the notice once it has been shown for [`NOTICE_TTL`].
+    fn expire_notice(&mut self, now: Instant) {
+        let Some(current) = &self.notice else {
+            self.notice_seen = None;
+            return;
+        };
+        match &self.notice_seen {
+            Some((seen, since)) if seen == current => {
+                if now.saturating_duration_since(*since) >= NOTICE_TTL {
+                    self.notice = None;
+                    self.notice_seen = None;
+                }
+            }
+            _ => self.notice_seen = Some((current.clone(), now)),
         }
     }
 

@@ -77,8 +77,8 @@ impl App {
 
     fn on_edit_key(&mut self, key: KeyEvent) {
         match key.code {
-            KeyCode::Enter => {
-                self.form.commit_edit();
+            KeyCode::Enter if !self.form.commit_edit() => {
+                self.notice = self.form.error.clone().map(Notice::Error);
             }
             KeyCode::Esc => self.form.cancel_edit(),
             KeyCode::Backspace => self.form.backspace(),

@@ -28,7 +28,7 @@ pub const GLOBAL: &[KeyHelp] = &[
 /// Keys of the Train view.
 pub const TRAIN: &[KeyHelp] = &[
     k("↑↓ / j k", "move between settings"),
-    k("← → / h l", "change the setting (cycle or step)"),
+    k("← →", "change the setting (cycle or step)"),
     k("+ / -", "step the setting up / down"),
     k("Enter", "edit the setting (on [Start]: start)"),
     k("0-9 . Backspace", "while editing: type the value"),

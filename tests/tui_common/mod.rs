@@ -85,8 +85,14 @@ pub fn type_str(app: &mut App, s: &str) {
 
 /// A saved run with `epochs` finished epochs, deterministic values.
 pub fn record(n: u32, model: Arch, lr: f64, batch: usize, epochs: u32, acc0: f32) -> RunRecord {
-    let started = time::macros::datetime!(2026-11-20 10:00:00 UTC) + time::Duration::hours(n as i64);
-    let id = format!("20261120-{:02}0000-{}-{:04x}", 10 + n, model.name(), 0xa000 + n);
+    let started =
+        time::macros::datetime!(2026-11-20 10:00:00 UTC) + time::Duration::hours(n as i64);
+    let id = format!(
+        "20261120-{:02}0000-{}-{:04x}",
+        10 + n,
+        model.name(),
+        0xa000 + n
+    );
     let mut s = TrainSettings::defaults_for(model);
     s.lr = lr;
     s.batch_size = batch;

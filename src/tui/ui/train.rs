@@ -51,7 +51,18 @@ fn form(f: &mut Frame, area: Rect, app: &App) {
             .title(Span::styled(title, t.accent())),
         area,
     );
-    let form = &app.form;
+    // While a run is active the form shows that run's settings.
+    let shown;
+    let form = match (&app.session, locked) {
+        (Some(session), true) => {
+            let mut f = app.form.clone();
+            f.settings = session.settings.clone();
+            f.editing = None;
+            shown = f;
+            &shown
+        }
+        _ => &app.form,
+    };
     for (i, field) in Field::ALL.into_iter().enumerate() {
         let row = layout::form_row(area, i);
         if row.is_empty() {
