@@ -297,8 +297,11 @@ mod tests {
     fn nice_axis_rounds_to_friendly_steps() {
         let a = nice_axis(0.13, 2.31, 4);
         assert_eq!(a.lo, 0.0);
-        assert_eq!(a.hi, 2.5);
-        assert_eq!(a.labels, ["0.0", "0.5", "1.0", "1.5", "2.0", "2.5"]);
+        assert_eq!(a.hi, 3.0);
+        assert_eq!(a.labels, ["0", "1", "2", "3"]);
+        let b = nice_axis(0.05, 0.31, 4);
+        assert_eq!((b.lo, b.hi), (0.0, 0.4));
+        assert_eq!(b.labels, ["0.0", "0.1", "0.2", "0.3", "0.4"]);
         let flat = nice_axis(0.5, 0.5, 4);
         assert!(flat.lo < 0.5 && flat.hi > 0.5);
     }
