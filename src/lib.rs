@@ -9,6 +9,7 @@
 //! - [`tui`]: the ratatui dashboard.
 
 pub mod cli;
+pub mod commands;
 pub mod config;
 pub mod data;
 pub mod digit;

@@ -1,3 +1,67 @@
-fn main() {
-    println!("mnist-tui");
+//! `mnist-tui`: parse the command line, load the configuration, dispatch.
+//! Errors reach the user here, once, on one line.
+
+use clap::Parser;
+use mnist_tui::cli::{Cli, Command, DataCommand, RunsCommand};
+use mnist_tui::commands::{self, Context, ExitError};
+use mnist_tui::config::{CONFIG_FILE, Config};
+use mnist_tui::runs::RunStore;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            if let Some(exit) = err.downcast_ref::<ExitError>() {
+                eprintln!("{}", exit.message);
+                return ExitCode::from(exit.code.clamp(1, 255) as u8);
+            }
+            eprintln!("error: {}", one_line(&err));
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// The error and its causes on one line.
+fn one_line(err: &anyhow::Error) -> String {
+    let mut text = err.to_string();
+    for cause in err.chain().skip(1) {
+        let cause = cause.to_string();
+        if !text.contains(&cause) {
+            text.push_str(": ");
+            text.push_str(&cause);
+        }
+    }
+    text.replace('\n', " ")
+}
+
+fn run(cli: Cli) -> anyhow::Result<()> {
+    let config = match &cli.config {
+        Some(path) => Config::load(path, false)?,
+        None => Config::load(&PathBuf::from(CONFIG_FILE), true)?,
+    };
+    let data_dir = config.resolve_data_dir(cli.data_dir.as_deref());
+    let runs_dir = cli
+        .runs_dir
+        .clone()
+        .unwrap_or_else(|| config.runs_dir.clone());
+    let ctx = Context {
+        store: RunStore::new(runs_dir),
+        data_dir,
+        config,
+    };
+    match &cli.command {
+        None => mnist_tui::tui::run(ctx.config.clone(), ctx.data_dir.clone(), ctx.store.clone()),
+        Some(Command::Train(args)) => commands::train::run(&ctx, args),
+        Some(Command::Runs(RunsCommand::List { json })) => commands::runs::list(&ctx, *json),
+        Some(Command::Runs(RunsCommand::Show { id, json })) => {
+            commands::runs::show(&ctx, id, *json)
+        }
+        Some(Command::Runs(RunsCommand::Rm { id })) => commands::runs::remove(&ctx, id),
+        Some(Command::Predict(args)) => commands::predict::run(&ctx, args),
+        Some(Command::Data(DataCommand::Fetch)) => commands::data::fetch(&ctx),
+        Some(Command::Data(DataCommand::Verify)) => commands::data::verify(&ctx),
+    }
 }

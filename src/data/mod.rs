@@ -7,7 +7,11 @@ pub mod idx;
 pub mod mnist;
 
 pub use batch::{BatchBuffer, EpochOrder, MNIST_MEAN, MNIST_STD};
-pub use mnist::{Dataset, Mnist, MnistFile, Split};
+pub use fetch::{
+    FetchError, FetchProgress, FetchReport, FileReport, FileStatus, fetch, fetch_files, verify,
+};
+pub use idx::IdxKind;
+pub use mnist::{Dataset, MNIST_FILES, Mnist, MnistFile, Split};
 
 use std::path::PathBuf;
 
@@ -16,13 +20,13 @@ use std::path::PathBuf;
 pub enum DataError {
     /// A required file is not in the data directory.
     #[error(
-        "{}: missing MNIST file (run `mnist-tui data fetch`, or put the four MNIST files {} in {})",
+        "{}[.gz]: missing MNIST file (run `mnist-tui data fetch`, or put the four MNIST files {} in {})",
         path.display(),
         "train-images-idx3-ubyte[.gz], train-labels-idx1-ubyte[.gz], t10k-images-idx3-ubyte[.gz], t10k-labels-idx1-ubyte[.gz]",
         dir.display()
     )]
     Missing {
-        /// The file looked for.
+        /// The file looked for, without `.gz` (both `<path>` and `<path>.gz` were tried).
         path: PathBuf,
         /// The data directory.
         dir: PathBuf,

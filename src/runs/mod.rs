@@ -7,4 +7,4 @@ pub mod store;
 
 pub use id::new_run_id;
 pub use record::{RunRecord, RunStatus, RunSummary};
-pub use store::{RunLoadError, RunStore, StoreError};
+pub use store::{RunLoadError, RunStore, StoreError, best_finished};

@@ -7,4 +7,4 @@ pub mod trainer;
 
 pub use events::{Control, EpochMetrics, LossPoint, LrChange, TrainEvent};
 pub use settings::{TrainOverrides, TrainSettings};
-pub use trainer::{TrainJob, TrainerHandle, spawn};
+pub use trainer::{Controller, TrainJob, TrainerHandle, spawn};

@@ -37,7 +37,23 @@ pub struct TrainerHandle {
     thread: Option<std::thread::JoinHandle<()>>,
 }
 
+/// A cloneable way to steer a trainer (e.g. from a Ctrl-C handler).
+#[derive(Debug, Clone)]
+pub struct Controller(std::sync::mpsc::Sender<Control>);
+
+impl Controller {
+    /// Sends a control message; false if the trainer has ended.
+    pub fn send(&self, control: Control) -> bool {
+        self.0.send(control).is_ok()
+    }
+}
+
 impl TrainerHandle {
+    /// A cloneable controller for this trainer.
+    pub fn controller(&self) -> Controller {
+        Controller(self.control.clone())
+    }
+
     /// Sends a control message; false if the trainer has ended.
     pub fn send(&self, control: Control) -> bool {
         self.control.send(control).is_ok()

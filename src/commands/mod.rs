@@ -1,0 +1,32 @@
+//! The headless commands: `train`, `runs`, `predict`, `data`. Each takes the resolved
+//! [`Context`] and returns an error that `main` prints once.
+
+pub mod data;
+pub mod predict;
+pub mod runs;
+pub mod train;
+
+use crate::config::Config;
+use crate::runs::RunStore;
+use std::path::PathBuf;
+
+/// What every command needs: the configuration, the data folder and the run store.
+#[derive(Debug, Clone)]
+pub struct Context {
+    /// The loaded configuration.
+    pub config: Config,
+    /// The resolved MNIST data folder.
+    pub data_dir: PathBuf,
+    /// The run store.
+    pub store: RunStore,
+}
+
+/// A command's failure that should set a specific exit code.
+#[derive(Debug, thiserror::Error)]
+#[error("{message}")]
+pub struct ExitError {
+    /// What to print.
+    pub message: String,
+    /// The process exit code.
+    pub code: i32,
+}

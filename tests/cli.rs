@@ -1,0 +1,167 @@
+//! Drives the built binary: errors are one clear line, damaged runs never hide others,
+//! a short real training run is saved and shown.
+
+mod common;
+
+use common::{mnist_dir, mnist_tui, run};
+use std::fs;
+
+fn assert_one_clear_line(stderr: &str, needle: &str) {
+    let lines: Vec<&str> = stderr.lines().filter(|l| !l.trim().is_empty()).collect();
+    assert_eq!(lines.len(), 1, "expected one error line, got:\n{stderr}");
+    assert!(lines[0].contains(needle), "'{needle}' not in: {}", lines[0]);
+    assert!(!stderr.contains("panicked"), "panic: {stderr}");
+}
+
+#[test]
+fn empty_data_dir_is_a_clear_error() {
+    let dir = tempfile::tempdir().unwrap();
+    fs::create_dir(dir.path().join("empty")).unwrap();
+    let (code, _, stderr) = run(mnist_tui(dir.path()).args(["--data-dir", "empty", "train"]));
+    assert_ne!(code, 0);
+    assert_one_clear_line(&stderr, "train-images-idx3-ubyte");
+    assert!(stderr.contains("data fetch"), "{stderr}");
+}
+
+#[test]
+fn truncated_or_wrong_magic_idx_names_the_file() {
+    let src = mnist_dir();
+    for (name, damage) in [
+        ("t10k-labels-idx1-ubyte", "truncate"),
+        ("t10k-images-idx3-ubyte", "magic"),
+    ] {
+        let dir = tempfile::tempdir().unwrap();
+        let data = dir.path().join("data");
+        fs::create_dir(&data).unwrap();
+        for entry in fs::read_dir(&src).unwrap() {
+            let entry = entry.unwrap();
+            let file = entry.file_name().to_string_lossy().into_owned();
+            if file.starts_with(name) {
+                continue;
+            }
+            fs::copy(entry.path(), data.join(&file)).unwrap();
+        }
+        // The damaged file is written raw (not gzip) from the real decompressed bytes.
+        let gz = fs::read(src.join(format!("{name}.gz"))).unwrap();
+        let mut raw = Vec::new();
+        std::io::Read::read_to_end(&mut flate2::read::GzDecoder::new(&gz[..]), &mut raw).unwrap();
+        match damage {
+            "truncate" => raw.truncate(raw.len() / 2),
+            _ => raw[3] = 0x42,
+        }
+        fs::write(data.join(name), &raw).unwrap();
+        let (code, _, stderr) = run(mnist_tui(dir.path()).args(["train", "--epochs", "1"]));
+        assert_ne!(code, 0, "{damage}: {stderr}");
+        assert_one_clear_line(&stderr, name);
+    }
+}
+
+#[test]
+fn bad_config_names_line_and_column() {
+    let dir = tempfile::tempdir().unwrap();
+    fs::write(
+        dir.path().join("config.ron"),
+        "(\n  train: (lr: \"fast\"),\n)\n",
+    )
+    .unwrap();
+    let (code, _, stderr) = run(mnist_tui(dir.path()).args(["runs", "list"]));
+    assert_ne!(code, 0);
+    assert_one_clear_line(&stderr, "config.ron:2:");
+}
+
+#[test]
+fn unknown_run_is_a_clear_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let (code, _, stderr) = run(mnist_tui(dir.path()).args(["runs", "show", "nope"]));
+    assert_ne!(code, 0);
+    assert_one_clear_line(&stderr, "no run 'nope'");
+}
+
+#[test]
+fn train_list_show_and_damage_handling() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = mnist_dir();
+    let (code, stdout, stderr) = run(mnist_tui(dir.path()).args([
+        "--data-dir",
+        data.to_str().unwrap(),
+        "train",
+        "--model",
+        "mlp",
+        "--epochs",
+        "1",
+        "--max-train",
+        "3200",
+        "--max-test",
+        "1000",
+        "--log-every",
+        "10",
+    ]));
+    assert_eq!(code, 0, "stdout:\n{stdout}\nstderr:\n{stderr}");
+    // Piped output: plain lines, a loss point every 10 batches (50 batches of 64).
+    let loss_lines = stdout
+        .lines()
+        .filter(|l| l.contains(" loss ") && l.contains("step"))
+        .count();
+    assert_eq!(loss_lines, 5, "{stdout}");
+    assert!(stdout.contains("epoch 1 done"), "{stdout}");
+
+    let runs: Vec<_> = fs::read_dir(dir.path().join("runs")).unwrap().collect();
+    assert_eq!(runs.len(), 1);
+    let run_dir = runs[0].as_ref().unwrap().path();
+    assert!(run_dir.join("run.ron").is_file());
+    assert!(run_dir.join("model.safetensors").is_file());
+    let id = run_dir.file_name().unwrap().to_string_lossy().into_owned();
+
+    // show --json has the documented fields.
+    let (code, stdout, _) = run(mnist_tui(dir.path()).args(["runs", "show", &id, "--json"]));
+    assert_eq!(code, 0);
+    let v: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(v["id"], id.as_str());
+    assert_eq!(v["status"], "finished");
+    assert_eq!(v["config"]["model"], "mlp");
+    assert_eq!(v["config"]["batch_size"], 64);
+    assert_eq!(v["config"]["epochs"], 1);
+    assert!(v["config"]["lr"].is_number() && v["config"]["seed"].is_number());
+    let epoch = &v["epochs"][0];
+    for key in [
+        "epoch",
+        "train_loss",
+        "train_acc",
+        "test_loss",
+        "test_acc",
+        "seconds",
+    ] {
+        assert!(epoch[key].is_number(), "missing {key}: {epoch}");
+    }
+    let acc = epoch["test_acc"].as_f64().unwrap();
+    assert!((0.8..=1.0).contains(&acc), "test accuracy {acc} (fraction)");
+    assert_eq!(v["losses"].as_array().unwrap().len(), 5);
+    assert!(v["losses"][0]["step"].is_number() && v["losses"][0]["loss"].is_number());
+
+    // A malformed run beside it is reported, and the good one is still listed.
+    let bad = dir.path().join("runs/20200101-000000-mlp-dead");
+    fs::create_dir(&bad).unwrap();
+    fs::write(
+        bad.join("run.ron"),
+        "(id: \"20200101-000000-mlp-dead\", config: (",
+    )
+    .unwrap();
+    let (code, stdout, stderr) = run(mnist_tui(dir.path()).args(["runs", "list"]));
+    assert_eq!(code, 0);
+    assert!(stdout.contains(&id), "{stdout}");
+    assert!(stderr.contains("20200101-000000-mlp-dead"), "{stderr}");
+    assert!(!stderr.contains("panicked"));
+    let (code, stdout, _) = run(mnist_tui(dir.path()).args(["runs", "list", "--json"]));
+    assert_eq!(code, 0);
+    let list: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(list.as_array().unwrap().len(), 1);
+    let (code, _, stderr) =
+        run(mnist_tui(dir.path()).args(["runs", "show", "20200101-000000-mlp-dead"]));
+    assert_ne!(code, 0);
+    assert_one_clear_line(&stderr, "malformed");
+
+    // rm deletes.
+    let (code, _, _) = run(mnist_tui(dir.path()).args(["runs", "rm", &id]));
+    assert_eq!(code, 0);
+    assert!(!run_dir.exists());
+}
