@@ -12,6 +12,8 @@ use crate::runs::RunStore;
 use crate::train::{self, Control, TrainerHandle};
 use anyhow::Context;
 use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender, unbounded_channel};
 
@@ -42,6 +44,8 @@ struct Runtime {
     tx: UnboundedSender<Msg>,
     store_worker: StoreWorker,
     trainer: Option<TrainerHandle>,
+    /// Raised on exit so a download in progress stops.
+    cancel_download: Arc<AtomicBool>,
 }
 
 impl Runtime {
@@ -66,6 +70,7 @@ impl Runtime {
             Effect::DownloadData => tasks::spawn_download(
                 self.data_dir.clone(),
                 self.config.mirrors.clone(),
+                self.cancel_download.clone(),
                 self.tx.clone(),
             ),
         }
@@ -104,6 +109,7 @@ async fn event_loop(
         data_dir,
         tx: tx.clone(),
         trainer: None,
+        cancel_download: Arc::new(AtomicBool::new(false)),
     };
     let _input = InputReader::spawn(tx.clone()).context("cannot start the input thread")?;
     rt.store_worker.send(StoreRequest::Refresh { force: true });
@@ -154,5 +160,6 @@ async fn event_loop(
     if let Some(t) = rt.trainer.take() {
         t.send(Control::Stop);
     }
+    rt.cancel_download.store(true, Ordering::SeqCst);
     Ok(())
 }

@@ -2,11 +2,13 @@
 //! deleting runs. Each reports back as a [`Msg`] on the app's channel.
 
 use super::app::{DataMsg, DownloadProgress, Msg, StoreMsg};
+use crate::data::fetch::{self, FetchProgress};
 use crate::data::{DataError, Mnist};
 use crate::runs::{RunLoadError, RunRecord, RunStore, StoreError};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
 use std::sync::mpsc::{Receiver, Sender};
 use std::time::SystemTime;
 use tokio::sync::mpsc::UnboundedSender;
@@ -44,8 +46,13 @@ pub fn spawn_load(dir: PathBuf, tx: UnboundedSender<Msg>) {
     }
 }
 
-/// Downloads MNIST into `dir` on a new thread, reporting progress.
-pub fn spawn_download(dir: PathBuf, mirrors: Vec<String>, tx: UnboundedSender<Msg>) {
+/// Downloads MNIST into `dir` on a new thread, reporting progress; `cancel` stops it.
+pub fn spawn_download(
+    dir: PathBuf,
+    mirrors: Vec<String>,
+    cancel: Arc<AtomicBool>,
+    tx: UnboundedSender<Msg>,
+) {
     let spawned = std::thread::Builder::new()
         .name("mnist-download".into())
         .spawn({
@@ -56,7 +63,7 @@ pub fn spawn_download(dir: PathBuf, mirrors: Vec<String>, tx: UnboundedSender<Ms
                     let _ = progress_tx.send(Msg::Data(DataMsg::Progress(p)));
                 };
                 let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                    download_mnist(&dir, &mirrors, &mut report)
+                    download_mnist(&dir, &mirrors, &cancel, &mut report)
                 }))
                 .unwrap_or_else(|p| Err(format!("internal error: {}", panic_text(&*p))));
                 let _ = tx.send(Msg::Data(DataMsg::Downloaded(result)));
@@ -69,25 +76,42 @@ pub fn spawn_download(dir: PathBuf, mirrors: Vec<String>, tx: UnboundedSender<Ms
     }
 }
 
-/// ADAPTER FOR THE LEAD — "download MNIST": wire `crate::data::fetch` here.
-///
-/// Must download the four MNIST files from `mirrors` into `dir` (verified, atomic),
-/// calling `progress` now and then (file name, bytes done, bytes expected), and
-/// return a readable error. Runs on a background thread; may block.
+/// Downloads MNIST into `dir` from `mirrors` (through [`crate::data::fetch`]),
+/// reporting progress; raising `cancel` stops at the next read. Blocks: call it on a
+/// background thread.
 pub fn download_mnist(
     dir: &Path,
     mirrors: &[String],
+    cancel: &AtomicBool,
     progress: &mut dyn FnMut(DownloadProgress),
 ) -> Result<(), String> {
-    let _ = (mirrors, &progress);
-    // TODO(lead): replace with the real call once `data::fetch` exists, e.g.
-    // crate::data::fetch::fetch(dir, mirrors, |file, done, total| progress(...))
-    //     .map_err(|e| e.to_string())
-    Err(format!(
-        "downloading from the dashboard is not available in this build: run \
-         `mnist-tui data fetch`, or put the four files in {}",
-        dir.display()
-    ))
+    // Byte counts arrive per read; forward about one per 128 KiB to keep the UI calm.
+    const STEP: u64 = 128 * 1024;
+    let mut last_sent = 0u64;
+    let mut forward = |p: FetchProgress| match p {
+        FetchProgress::Starting { file, .. } => {
+            last_sent = 0;
+            progress(DownloadProgress {
+                file: file.to_string(),
+                done: 0,
+                total: None,
+            })
+        }
+        FetchProgress::Bytes { file, done, total }
+            if done >= last_sent + STEP || Some(done) == total =>
+        {
+            last_sent = done;
+            progress(DownloadProgress {
+                file: file.to_string(),
+                done,
+                total,
+            });
+        }
+        _ => {}
+    };
+    fetch::fetch(dir, mirrors, cancel, &mut forward)
+        .map(|_| ())
+        .map_err(|e| e.to_string())
 }
 
 /// A request to the store thread.
