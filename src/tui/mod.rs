@@ -1,11 +1,45 @@
-//! The ratatui dashboard.
+//! The ratatui dashboard: `mnist-tui` with no subcommand.
+//!
+//! - [`app`]: state and `update(Msg) -> Vec<Effect>` (no drawing, no I/O).
+//! - [`input`]: what keys and mouse clicks do; [`keys`] lists them for users.
+//! - [`form`], [`session`], [`runs_table`], [`series`]: the pieces of state.
+//! - [`layout`]: geometry shared by drawing and mouse hit-testing.
+//! - [`ui`]: drawing, one file per view.
+//! - [`terminal`], [`event`], [`tasks`], [`runtime`]: the terminal, input thread,
+//!   background work, and the loop that ties them together.
+
+pub mod app;
+pub mod event;
+pub mod form;
+mod input;
+pub mod keys;
+pub mod layout;
+pub mod runs_table;
+pub mod runtime;
+pub mod series;
+pub mod session;
+pub mod tasks;
+pub mod terminal;
+pub mod theme;
+pub mod ui;
 
 use crate::config::Config;
 use crate::runs::RunStore;
 use std::path::PathBuf;
 
-/// Opens the dashboard and runs it until the user quits.
+/// Opens the dashboard and runs it until the user quits. Blocks the calling thread.
+///
+/// The terminal is restored on every exit path (return, error, panic). If training is
+/// active when the user quits, the run is stopped and saved as stopped first.
 pub fn run(config: Config, data_dir: PathBuf, store: RunStore) -> anyhow::Result<()> {
-    let _ = (config, data_dir, store);
-    anyhow::bail!("the dashboard is not built yet; use the subcommands (see --help)")
+    if tokio::runtime::Handle::try_current().is_ok() {
+        // Called from inside a tokio runtime: run on a thread of our own, since a
+        // runtime cannot be started within another.
+        return std::thread::scope(|s| {
+            s.spawn(|| runtime::run(config, data_dir, store))
+                .join()
+                .unwrap_or_else(|_| Err(anyhow::anyhow!("the dashboard thread panicked")))
+        });
+    }
+    runtime::run(config, data_dir, store)
 }

@@ -1,0 +1,525 @@
+//! The dashboard's state and its `update`: messages in, state and effects out.
+//! Nothing here draws or does I/O, so every behaviour is testable without a terminal.
+
+use super::form::{TextInput, TrainForm};
+use super::runs_table::RunsTable;
+use super::session::Session;
+use super::theme::Theme;
+use crate::config::Config;
+use crate::data::Mnist;
+use crate::runs::{RunLoadError, RunRecord};
+use crate::train::{Control, TrainEvent, TrainJob};
+use ratatui::crossterm::event::{KeyEvent, MouseEvent};
+use ratatui::layout::Rect;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// How often the run store is re-read while the app is open.
+pub const STORE_POLL: Duration = Duration::from_secs(2);
+/// How long a notice stays in the key bar (a key press also clears it).
+pub const NOTICE_TTL: Duration = Duration::from_secs(5);
+
+/// The three views.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum View {
+    /// Settings, live charts and progress.
+    Train,
+    /// Saved runs: table, comparison, details.
+    Runs,
+    /// Custom digits (placeholder).
+    Digit,
+}
+
+impl View {
+    /// Every view, in tab order.
+    pub const ALL: [View; 3] = [View::Train, View::Runs, View::Digit];
+
+    fn index(self) -> usize {
+        View::ALL.iter().position(|v| *v == self).unwrap_or(0)
+    }
+
+    /// The view `delta` tabs away (wrapping).
+    pub fn step(self, delta: i32) -> View {
+        let n = View::ALL.len() as i32;
+        View::ALL[(self.index() as i32 + delta).rem_euclid(n) as usize]
+    }
+}
+
+/// Download progress of one file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DownloadProgress {
+    /// The file being downloaded.
+    pub file: String,
+    /// Bytes received.
+    pub done: u64,
+    /// Bytes expected, if known.
+    pub total: Option<u64>,
+}
+
+/// Where the MNIST data stands.
+#[derive(Debug, Clone)]
+pub enum DataState {
+    /// Being read on a background thread.
+    Loading,
+    /// Files are absent; `message` says which (or why a download failed).
+    Missing {
+        /// What is missing or what went wrong.
+        message: String,
+    },
+    /// Being downloaded.
+    Downloading(DownloadProgress),
+    /// Loaded.
+    Ready(Arc<Mnist>),
+    /// Present but unreadable.
+    Failed(String),
+}
+
+impl DataState {
+    /// A word for the tab bar.
+    pub fn word(&self) -> &'static str {
+        match self {
+            DataState::Loading => "loading",
+            DataState::Missing { .. } => "missing",
+            DataState::Downloading(_) => "downloading",
+            DataState::Ready(_) => "ready",
+            DataState::Failed(_) => "error",
+        }
+    }
+}
+
+/// News from the data loader or downloader threads.
+#[derive(Debug, Clone)]
+pub enum DataMsg {
+    /// MNIST is loaded.
+    Loaded(Arc<Mnist>),
+    /// Files are missing.
+    Missing(String),
+    /// Files could not be read.
+    Failed(String),
+    /// Download progress.
+    Progress(DownloadProgress),
+    /// The download ended.
+    Downloaded(Result<(), String>),
+}
+
+/// News from the run-store thread.
+#[derive(Debug, Clone)]
+pub enum StoreMsg {
+    /// The store's runs (sent only when something changed).
+    Listed {
+        /// Readable runs.
+        runs: Vec<RunRecord>,
+        /// Damaged runs.
+        damaged: Vec<RunLoadError>,
+    },
+    /// The store could not be listed.
+    Failed(String),
+    /// A delete finished.
+    Deleted {
+        /// The run.
+        id: String,
+        /// Whether it worked.
+        result: Result<(), String>,
+    },
+}
+
+/// Everything the app reacts to.
+#[derive(Debug, Clone)]
+pub enum Msg {
+    /// A key press.
+    Key(KeyEvent),
+    /// A mouse event.
+    Mouse(MouseEvent),
+    /// The terminal's new size (columns, rows).
+    Resize(u16, u16),
+    /// Time passes (redraw, clocks, store polling).
+    Tick(Instant),
+    /// An event from the trainer.
+    Train(TrainEvent),
+    /// The trainer's channel closed.
+    TrainerGone,
+    /// Data loading or download news.
+    Data(DataMsg),
+    /// Run store news.
+    Store(StoreMsg),
+}
+
+/// Work the app asks its runtime to do.
+#[derive(Debug, Clone)]
+pub enum Effect {
+    /// Start the trainer on `job` with this data.
+    StartTraining(TrainJob, Arc<Mnist>),
+    /// Steer the trainer.
+    Control(Control),
+    /// Re-read the run store (cheap: unchanged runs are not re-parsed).
+    RefreshRuns,
+    /// Delete this run from the store.
+    DeleteRun(String),
+    /// Load MNIST from the data directory.
+    LoadData,
+    /// Download MNIST into the data directory.
+    DownloadData,
+}
+
+/// What a text input dialog is for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum InputPurpose {
+    /// A new learning rate for the running run.
+    LearningRate,
+    /// How many epochs to add when resuming this run.
+    ResumeEpochs(String),
+}
+
+/// A dialog over the views.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Modal {
+    /// The key list.
+    Help {
+        /// Lines scrolled.
+        scroll: u16,
+    },
+    /// "A run is active: stop and save, then quit?"
+    ConfirmQuit,
+    /// "Delete this run?"
+    ConfirmDelete(String),
+    /// A small text input.
+    Input {
+        /// What for.
+        purpose: InputPurpose,
+        /// The text.
+        input: TextInput,
+        /// Why the last entry was refused.
+        error: Option<String>,
+    },
+    /// A run's settings and per-epoch metrics.
+    Details {
+        /// The run.
+        id: String,
+        /// Lines scrolled.
+        scroll: u16,
+    },
+}
+
+/// A one-line message in the key bar.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Notice {
+    /// Something happened.
+    Info(String),
+    /// Something was refused or failed.
+    Error(String),
+}
+
+/// Whether the app is ending.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum QuitState {
+    /// Running normally.
+    Running,
+    /// Stopping the run (so it is saved as stopped), then quitting.
+    StoppingThenQuit,
+    /// Quit now.
+    Quit,
+}
+
+/// The whole dashboard state.
+#[derive(Debug, Clone)]
+pub struct App {
+    /// The view shown.
+    pub view: View,
+    /// The dialog shown, if any.
+    pub modal: Option<Modal>,
+    /// MNIST's state.
+    pub data: DataState,
+    /// Where MNIST is looked for.
+    pub data_dir: PathBuf,
+    /// The settings form.
+    pub form: TrainForm,
+    /// The run being trained, or the last one.
+    pub session: Option<Session>,
+    /// The Runs table.
+    pub runs: RunsTable,
+    /// Show the loss as a moving average.
+    pub smooth: bool,
+    /// Log scale for the loss.
+    pub log_scale: bool,
+    /// Colours and markers.
+    pub theme: Theme,
+    /// The terminal's size (for mouse hit-testing and scrolling).
+    pub size: Rect,
+    /// The last message for the user.
+    pub notice: Option<Notice>,
+    /// Whether the app is ending.
+    pub quit: QuitState,
+    last_refresh: Option<Instant>,
+    notice_seen: Option<(Notice, Instant)>,
+}
+
+impl App {
+    /// A fresh app: Train view, data loading, defaults from `config`.
+    pub fn new(config: &Config, data_dir: PathBuf, theme: Theme) -> Self {
+        App {
+            view: View::Train,
+            modal: None,
+            data: DataState::Loading,
+            data_dir,
+            form: TrainForm::new(config.train.clone()),
+            session: None,
+            runs: RunsTable::default(),
+            smooth: false,
+            log_scale: false,
+            theme,
+            size: Rect::new(0, 0, 120, 40),
+            notice: None,
+            quit: QuitState::Running,
+            last_refresh: None,
+            notice_seen: None,
+        }
+    }
+
+    /// Whether a run is being trained (or starting).
+    pub fn run_active(&self) -> bool {
+        self.session.as_ref().is_some_and(|s| s.phase.is_active())
+    }
+
+    /// Whether the runtime should end the loop now.
+    pub fn should_quit(&self) -> bool {
+        self.quit == QuitState::Quit
+    }
+
+    /// Applies one message; returns the work to do.
+    pub fn update(&mut self, msg: Msg) -> Vec<Effect> {
+        match msg {
+            Msg::Key(key) => self.on_key(key),
+            Msg::Mouse(mouse) => self.on_mouse(mouse),
+            Msg::Resize(w, h) => {
+                self.size = Rect::new(0, 0, w, h);
+                self.keep_table_cursor_visible();
+                Vec::new()
+            }
+            Msg::Tick(now) => self.on_tick(now),
+            Msg::Train(event) => self.on_train(event),
+            Msg::TrainerGone => self.on_trainer_gone(),
+            Msg::Data(d) => self.on_data(d),
+            Msg::Store(s) => self.on_store(s),
+        }
+    }
+
+    fn on_tick(&mut self, now: Instant) -> Vec<Effect> {
+        if let Some(s) = self.session.as_mut() {
+            s.tick(now);
+        }
+        self.expire_notice(now);
+        let due = self
+            .last_refresh
+            .is_none_or(|last| now.saturating_duration_since(last) >= STORE_POLL);
+        if due {
+            self.last_refresh = Some(now);
+            vec![Effect::RefreshRuns]
+        } else {
+            Vec::new()
+        }
+    }
+
+    /// Clears the notice once it has been shown for [`NOTICE_TTL`].
+    fn expire_notice(&mut self, now: Instant) {
+        let Some(current) = &self.notice else {
+            self.notice_seen = None;
+            return;
+        };
+        match &self.notice_seen {
+            Some((seen, since)) if seen == current => {
+                if now.saturating_duration_since(*since) >= NOTICE_TTL {
+                    self.notice = None;
+                    self.notice_seen = None;
+                }
+            }
+            _ => self.notice_seen = Some((current.clone(), now)),
+        }
+    }
+
+    fn on_train(&mut self, event: TrainEvent) -> Vec<Effect> {
+        let session = self.session.get_or_insert_with(|| match &event {
+            TrainEvent::Started { settings, .. } => Session::new(settings.clone()),
+            _ => Session::new(crate::train::TrainSettings::resolve(&[])),
+        });
+        session.apply(&event);
+        let mut effects = Vec::new();
+        match &event {
+            TrainEvent::EpochEnd(_) => effects.push(Effect::RefreshRuns),
+            TrainEvent::Finished { test_acc } => {
+                self.notice = Some(Notice::Info(format!(
+                    "Run finished: test accuracy {:.2}%",
+                    test_acc * 100.0
+                )));
+            }
+            TrainEvent::Stopped => {
+                self.notice = Some(Notice::Info("Run stopped and saved".into()));
+            }
+            TrainEvent::Failed { reason } => {
+                self.notice = Some(Notice::Error(format!("Run failed: {reason}")));
+            }
+            _ => {}
+        }
+        if event.is_terminal() {
+            effects.push(Effect::RefreshRuns);
+            if self.quit == QuitState::StoppingThenQuit {
+                self.quit = QuitState::Quit;
+            }
+        }
+        effects
+    }
+
+    fn on_trainer_gone(&mut self) -> Vec<Effect> {
+        if let Some(s) = self.session.as_mut()
+            && s.phase.is_active()
+        {
+            s.phase = super::session::RunPhase::Failed("the trainer ended without a result".into());
+        }
+        if self.quit == QuitState::StoppingThenQuit {
+            self.quit = QuitState::Quit;
+        }
+        vec![Effect::RefreshRuns]
+    }
+
+    fn on_data(&mut self, msg: DataMsg) -> Vec<Effect> {
+        match msg {
+            DataMsg::Loaded(data) => self.data = DataState::Ready(data),
+            DataMsg::Missing(message) => self.data = DataState::Missing { message },
+            DataMsg::Failed(e) => self.data = DataState::Failed(e),
+            DataMsg::Progress(p) => self.data = DataState::Downloading(p),
+            DataMsg::Downloaded(Ok(())) => {
+                self.data = DataState::Loading;
+                return vec![Effect::LoadData];
+            }
+            DataMsg::Downloaded(Err(e)) => {
+                self.data = DataState::Missing {
+                    message: format!("download failed: {e}"),
+                }
+            }
+        }
+        Vec::new()
+    }
+
+    fn on_store(&mut self, msg: StoreMsg) -> Vec<Effect> {
+        match msg {
+            StoreMsg::Listed { runs, damaged } => {
+                self.runs.set_entries(runs, damaged);
+                self.keep_table_cursor_visible();
+            }
+            StoreMsg::Failed(e) => {
+                self.runs.loaded = true;
+                self.runs.error = Some(e);
+            }
+            StoreMsg::Deleted { id, result } => {
+                self.notice = Some(match result {
+                    Ok(()) => Notice::Info(format!("Deleted run {id}")),
+                    Err(e) => Notice::Error(format!("Could not delete {id}: {e}")),
+                });
+                return vec![Effect::RefreshRuns];
+            }
+        }
+        Vec::new()
+    }
+
+    /// Rows the runs table shows at the current size.
+    pub fn table_rows_visible(&self) -> usize {
+        super::layout::screen(self.size)
+            .map(|s| super::layout::table_visible_rows(super::layout::runs(s.body).table))
+            .unwrap_or(1)
+    }
+
+    pub(super) fn keep_table_cursor_visible(&mut self) {
+        let visible = self.table_rows_visible();
+        self.runs.scroll_to_cursor(visible);
+    }
+
+    /// Starts a new run with the form's settings, if possible.
+    pub(super) fn start_from_form(&mut self) -> Vec<Effect> {
+        if self.run_active() {
+            self.notice = Some(Notice::Error(
+                "A run is already active: stop it (x) first".into(),
+            ));
+            return Vec::new();
+        }
+        let settings = match self.form.validated() {
+            Ok(s) => s,
+            Err(e) => {
+                self.form.error = Some(e.clone());
+                self.notice = Some(Notice::Error(e));
+                return Vec::new();
+            }
+        };
+        let Some(data) = self.ready_data() else {
+            return Vec::new();
+        };
+        self.session = Some(Session::new(settings.clone()));
+        self.notice = Some(Notice::Info(format!(
+            "Starting {} for {} epochs",
+            settings.model, settings.epochs
+        )));
+        vec![Effect::StartTraining(TrainJob::New(settings), data)]
+    }
+
+    /// Resumes saved run `id` for `more` epochs, if possible.
+    pub(super) fn resume(&mut self, id: &str, more: u32) -> Vec<Effect> {
+        if self.run_active() {
+            self.notice = Some(Notice::Error(
+                "A run is already active: stop it (x) first".into(),
+            ));
+            return Vec::new();
+        }
+        let Some(record) = self.runs.get(id).and_then(|e| e.record()).cloned() else {
+            self.notice = Some(Notice::Error(format!("Run {id} cannot be read")));
+            return Vec::new();
+        };
+        let Some(data) = self.ready_data() else {
+            return Vec::new();
+        };
+        let mut session = Session::resuming(&record);
+        session.settings.epochs = record.epochs_done() + more;
+        self.session = Some(session);
+        self.view = View::Train;
+        self.notice = Some(Notice::Info(format!(
+            "Resuming {id} for {more} more epochs"
+        )));
+        vec![Effect::StartTraining(
+            TrainJob::Resume {
+                run_id: id.to_string(),
+                more_epochs: more,
+            },
+            data,
+        )]
+    }
+
+    fn ready_data(&mut self) -> Option<Arc<Mnist>> {
+        match &self.data {
+            DataState::Ready(d) => Some(d.clone()),
+            other => {
+                let why = match other {
+                    DataState::Loading => "MNIST is still loading".to_string(),
+                    DataState::Downloading(_) => "MNIST is still downloading".to_string(),
+                    DataState::Missing { .. } => {
+                        "MNIST is missing: press D to download it".to_string()
+                    }
+                    DataState::Failed(e) => format!("MNIST could not be read: {e}"),
+                    DataState::Ready(_) => String::new(),
+                };
+                self.notice = Some(Notice::Error(why));
+                None
+            }
+        }
+    }
+
+    /// Asks the trainer to stop, then quits once it has (the runtime bounds the wait).
+    pub(super) fn stop_and_quit(&mut self) -> Vec<Effect> {
+        self.modal = None;
+        if self.run_active() {
+            self.quit = QuitState::StoppingThenQuit;
+            self.notice = Some(Notice::Info("Stopping the run and saving it…".into()));
+            vec![Effect::Control(Control::Stop)]
+        } else {
+            self.quit = QuitState::Quit;
+            Vec::new()
+        }
+    }
+}

@@ -1,0 +1,469 @@
+//! Keyboard and mouse handling: what each key does in each view and dialog.
+//! The keys are listed for users in [`super::keys`].
+
+use super::app::{App, Effect, InputPurpose, Modal, Notice, QuitState, View};
+use super::form::{Field, TextInput, fmt_float};
+use super::layout;
+use super::runs_table::RunEntry;
+use super::session::RunPhase;
+use crate::train::Control;
+use ratatui::crossterm::event::{
+    KeyCode, KeyEvent, KeyEventKind, KeyModifiers, MouseButton, MouseEvent, MouseEventKind,
+};
+
+/// Rows moved by PgUp/PgDn when the view height is unknown, and by the wheel.
+const WHEEL_ROWS: i64 = 3;
+
+impl App {
+    pub(super) fn on_key(&mut self, key: KeyEvent) -> Vec<Effect> {
+        if key.kind == KeyEventKind::Release {
+            return Vec::new();
+        }
+        if key.code == KeyCode::Char('c') && key.modifiers.contains(KeyModifiers::CONTROL) {
+            return self.stop_and_quit();
+        }
+        if self.quit != QuitState::Running {
+            return Vec::new();
+        }
+        self.notice = None;
+        if self.modal.is_some() {
+            return self.on_modal_key(key);
+        }
+        if self.view == View::Train && self.form.editing.is_some() {
+            self.on_edit_key(key);
+            return Vec::new();
+        }
+        match key.code {
+            KeyCode::Char('q') => {
+                if self.run_active() {
+                    self.modal = Some(Modal::ConfirmQuit);
+                } else {
+                    self.quit = QuitState::Quit;
+                }
+                return Vec::new();
+            }
+            KeyCode::Char('?') => {
+                self.modal = Some(Modal::Help { scroll: 0 });
+                return Vec::new();
+            }
+            KeyCode::Tab => {
+                self.view = self.view.step(1);
+                return Vec::new();
+            }
+            KeyCode::BackTab => {
+                self.view = self.view.step(-1);
+                return Vec::new();
+            }
+            KeyCode::Char(c @ '1'..='3') => {
+                self.view = View::ALL[(c as u8 - b'1') as usize];
+                return Vec::new();
+            }
+            KeyCode::Char('m') if self.view != View::Digit => {
+                self.smooth = !self.smooth;
+                return Vec::new();
+            }
+            KeyCode::Char('L') if self.view != View::Digit => {
+                self.log_scale = !self.log_scale;
+                return Vec::new();
+            }
+            _ => {}
+        }
+        match self.view {
+            View::Train => self.on_train_key(key),
+            View::Runs => self.on_runs_key(key),
+            View::Digit => Vec::new(),
+        }
+    }
+
+    fn on_edit_key(&mut self, key: KeyEvent) {
+        match key.code {
+            KeyCode::Enter if !self.form.commit_edit() => {
+                self.notice = self.form.error.clone().map(Notice::Error);
+            }
+            KeyCode::Esc => self.form.cancel_edit(),
+            KeyCode::Backspace => self.form.backspace(),
+            KeyCode::Up | KeyCode::Down if self.form.commit_edit() => {
+                self.form
+                    .move_by(if key.code == KeyCode::Up { -1 } else { 1 });
+            }
+            KeyCode::Char(c) if !self.form.type_char(c) => {
+                self.notice = Some(Notice::Error(format!(
+                    "'{c}' cannot be typed here (Enter applies, Esc cancels)"
+                )));
+            }
+            _ => {}
+        }
+    }
+
+    fn on_train_key(&mut self, key: KeyEvent) -> Vec<Effect> {
+        let active = self.run_active();
+        match key.code {
+            KeyCode::Up | KeyCode::Char('k') => self.form.move_by(-1),
+            KeyCode::Down | KeyCode::Char('j') => self.form.move_by(1),
+            KeyCode::Char('s') => return self.start_from_form(),
+            KeyCode::Char('p') | KeyCode::Char(' ') => return self.toggle_pause(),
+            KeyCode::Char('x') => {
+                if active {
+                    self.notice = Some(Notice::Info("Stopping the run…".into()));
+                    return vec![Effect::Control(Control::Stop)];
+                }
+                self.notice = Some(Notice::Error("No run is active".into()));
+            }
+            KeyCode::Char('l') => {
+                if active {
+                    let lr = self.session.as_ref().map_or(0.0, |s| s.lr);
+                    self.modal = Some(Modal::Input {
+                        purpose: InputPurpose::LearningRate,
+                        input: TextInput::new(fmt_float(lr)),
+                        error: None,
+                    });
+                } else {
+                    self.notice = Some(Notice::Error(
+                        "The learning rate can be changed while a run is active".into(),
+                    ));
+                }
+            }
+            KeyCode::Char('e') | KeyCode::Char('+') if active => {
+                self.notice = Some(Notice::Info("Adding one epoch".into()));
+                return vec![Effect::Control(Control::AddEpochs(1))];
+            }
+            KeyCode::Char('D') => return self.download(),
+            KeyCode::Char('R') => {
+                if matches!(
+                    self.data,
+                    super::app::DataState::Missing { .. } | super::app::DataState::Failed(_)
+                ) {
+                    self.data = super::app::DataState::Loading;
+                    return vec![Effect::LoadData];
+                }
+            }
+            _ if active && is_form_key(key.code) => {
+                self.notice = Some(Notice::Error(
+                    "Settings are locked while a run is active".into(),
+                ));
+            }
+            _ if active => {}
+            KeyCode::Enter => match self.form.field() {
+                Field::Start => return self.start_from_form(),
+                f if f.is_typed() => self.form.begin_edit(),
+                _ => self.form.adjust(1),
+            },
+            KeyCode::Right | KeyCode::Char('+') => self.form.adjust(1),
+            KeyCode::Left | KeyCode::Char('-') => self.form.adjust(-1),
+            _ => {}
+        }
+        if let Some(e) = &self.form.error {
+            self.notice = Some(Notice::Error(e.clone()));
+        }
+        Vec::new()
+    }
+
+    fn toggle_pause(&mut self) -> Vec<Effect> {
+        let phase = self.session.as_ref().map(|s| s.phase.clone());
+        match phase {
+            Some(RunPhase::Paused) => vec![Effect::Control(Control::Resume)],
+            Some(p) if p.is_active() => vec![Effect::Control(Control::Pause)],
+            _ => {
+                self.notice = Some(Notice::Error("No run is active".into()));
+                Vec::new()
+            }
+        }
+    }
+
+    fn download(&mut self) -> Vec<Effect> {
+        match self.data {
+            super::app::DataState::Missing { .. } | super::app::DataState::Failed(_) => {
+                self.data = super::app::DataState::Downloading(super::app::DownloadProgress {
+                    file: String::new(),
+                    done: 0,
+                    total: None,
+                });
+                vec![Effect::DownloadData]
+            }
+            _ => {
+                self.notice = Some(Notice::Error(format!(
+                    "MNIST is {}: nothing to download",
+                    self.data.word()
+                )));
+                Vec::new()
+            }
+        }
+    }
+
+    fn on_runs_key(&mut self, key: KeyEvent) -> Vec<Effect> {
+        let visible = self.table_rows_visible();
+        let page = visible.max(1) as i64;
+        match key.code {
+            KeyCode::Up | KeyCode::Char('k') => self.runs.move_by(-1, visible),
+            KeyCode::Down | KeyCode::Char('j') => self.runs.move_by(1, visible),
+            KeyCode::PageUp => self.runs.move_by(-page, visible),
+            KeyCode::PageDown => self.runs.move_by(page, visible),
+            KeyCode::Home | KeyCode::Char('g') => self.runs.move_by(i64::MIN / 2, visible),
+            KeyCode::End | KeyCode::Char('G') => self.runs.move_by(i64::MAX / 2, visible),
+            KeyCode::Char(' ') if !self.runs.toggle_mark() && self.runs.current().is_some() => {
+                self.notice = Some(Notice::Error("A damaged run cannot be compared".into()));
+            }
+            KeyCode::Char('c') => self.runs.marked.clear(),
+            KeyCode::Char('s') => {
+                self.runs.cycle_sort();
+                self.runs.scroll_to_cursor(visible);
+            }
+            KeyCode::Char('S') => {
+                self.runs.reverse();
+                self.runs.scroll_to_cursor(visible);
+            }
+            KeyCode::Enter => {
+                if let Some(e) = self.runs.current() {
+                    self.modal = Some(Modal::Details {
+                        id: e.id().to_string(),
+                        scroll: 0,
+                    });
+                }
+            }
+            KeyCode::Char('d') => {
+                let Some(id) = self.runs.current().map(|e| e.id().to_string()) else {
+                    return Vec::new();
+                };
+                let training_it = self.run_active()
+                    && self.session.as_ref().and_then(|s| s.run_id.as_deref()) == Some(&id);
+                if training_it {
+                    self.notice = Some(Notice::Error(
+                        "This run is being trained: stop it before deleting".into(),
+                    ));
+                } else {
+                    self.modal = Some(Modal::ConfirmDelete(id));
+                }
+            }
+            KeyCode::Char('n') => match self.runs.current() {
+                Some(RunEntry::Ok(r)) => {
+                    let (id, settings) = (r.id.clone(), r.config.clone());
+                    self.form.load(&settings);
+                    self.view = View::Train;
+                    self.notice = Some(Notice::Info(format!(
+                        "Settings copied from {id}: press s to start"
+                    )));
+                }
+                Some(RunEntry::Damaged(_)) => {
+                    self.notice = Some(Notice::Error("This run's settings cannot be read".into()))
+                }
+                None => {}
+            },
+            KeyCode::Char('r') => match self.runs.current() {
+                Some(RunEntry::Ok(r)) => {
+                    let id = r.id.clone();
+                    if self.run_active() {
+                        self.notice = Some(Notice::Error(
+                            "A run is already active: stop it (x) first".into(),
+                        ));
+                    } else {
+                        self.modal = Some(Modal::Input {
+                            purpose: InputPurpose::ResumeEpochs(id),
+                            input: TextInput::new("1"),
+                            error: None,
+                        });
+                    }
+                }
+                Some(RunEntry::Damaged(_)) => {
+                    self.notice = Some(Notice::Error("A damaged run cannot be resumed".into()))
+                }
+                None => {}
+            },
+            _ => {}
+        }
+        Vec::new()
+    }
+
+    fn on_modal_key(&mut self, key: KeyEvent) -> Vec<Effect> {
+        let Some(modal) = self.modal.take() else {
+            return Vec::new();
+        };
+        let code = key.code;
+        match modal {
+            Modal::Help { scroll } => match code {
+                KeyCode::Esc | KeyCode::Char('?') | KeyCode::Char('q') | KeyCode::Enter => {}
+                _ => {
+                    self.modal = Some(Modal::Help {
+                        scroll: scroll_by(scroll, code),
+                    })
+                }
+            },
+            Modal::Details { id, scroll } => match code {
+                KeyCode::Esc | KeyCode::Char('q') | KeyCode::Enter => {}
+                _ => {
+                    self.modal = Some(Modal::Details {
+                        id,
+                        scroll: scroll_by(scroll, code),
+                    })
+                }
+            },
+            Modal::ConfirmQuit => match code {
+                KeyCode::Char('y') | KeyCode::Char('Y') | KeyCode::Enter => {
+                    return self.stop_and_quit();
+                }
+                KeyCode::Char('n') | KeyCode::Char('N') | KeyCode::Esc => {}
+                _ => self.modal = Some(Modal::ConfirmQuit),
+            },
+            Modal::ConfirmDelete(id) => match code {
+                KeyCode::Char('y') | KeyCode::Char('Y') => {
+                    self.notice = Some(Notice::Info(format!("Deleting {id}…")));
+                    self.runs.marked.retain(|m| *m != id);
+                    return vec![Effect::DeleteRun(id)];
+                }
+                KeyCode::Char('n') | KeyCode::Char('N') | KeyCode::Esc => {}
+                _ => self.modal = Some(Modal::ConfirmDelete(id)),
+            },
+            Modal::Input {
+                purpose,
+                mut input,
+                error,
+            } => {
+                let field = match purpose {
+                    InputPurpose::LearningRate => Field::Lr,
+                    InputPurpose::ResumeEpochs(_) => Field::Epochs,
+                };
+                match code {
+                    KeyCode::Esc => return Vec::new(),
+                    KeyCode::Enter => return self.submit_input(purpose, input),
+                    KeyCode::Backspace => input.backspace(),
+                    KeyCode::Char(c) if input.accepts(field, c) => input.push(c),
+                    _ => {}
+                }
+                self.modal = Some(Modal::Input {
+                    purpose,
+                    input,
+                    error,
+                });
+            }
+        }
+        Vec::new()
+    }
+
+    fn submit_input(&mut self, purpose: InputPurpose, input: TextInput) -> Vec<Effect> {
+        let text = input.text.trim().to_string();
+        let refuse = |app: &mut App, purpose, input, e: String| {
+            app.modal = Some(Modal::Input {
+                purpose,
+                input,
+                error: Some(e),
+            });
+            Vec::new()
+        };
+        match purpose {
+            InputPurpose::LearningRate => {
+                let Ok(lr) = text.parse::<f64>() else {
+                    return refuse(self, purpose, input, format!("'{text}' is not a number"));
+                };
+                let mut check = self.form.settings.clone();
+                check.lr = lr;
+                if let Err(e) = check.validate() {
+                    return refuse(self, purpose, input, e);
+                }
+                if !self.run_active() {
+                    self.notice = Some(Notice::Error("The run has ended".into()));
+                    return Vec::new();
+                }
+                self.notice = Some(Notice::Info(format!("Learning rate → {}", fmt_float(lr))));
+                vec![Effect::Control(Control::SetLr(lr))]
+            }
+            InputPurpose::ResumeEpochs(ref id) => match text.parse::<u32>() {
+                Ok(n @ 1..=1000) => {
+                    let id = id.clone();
+                    self.resume(&id, n)
+                }
+                _ => refuse(
+                    self,
+                    purpose,
+                    input,
+                    format!("epochs '{text}' must be in 1..=1000"),
+                ),
+            },
+        }
+    }
+
+    pub(super) fn on_mouse(&mut self, mouse: MouseEvent) -> Vec<Effect> {
+        let Some(screen) = layout::screen(self.size) else {
+            return Vec::new();
+        };
+        let (x, y) = (mouse.column, mouse.row);
+        match mouse.kind {
+            MouseEventKind::ScrollDown | MouseEventKind::ScrollUp => {
+                let delta = if mouse.kind == MouseEventKind::ScrollDown {
+                    WHEEL_ROWS
+                } else {
+                    -WHEEL_ROWS
+                };
+                self.on_wheel(delta);
+            }
+            MouseEventKind::Down(MouseButton::Left) => {
+                if self.modal.is_some() || self.form.editing.is_some() {
+                    return Vec::new();
+                }
+                if let Some((view, _)) = layout::tab_rects(screen.tabs)
+                    .into_iter()
+                    .find(|(_, r)| layout::contains(*r, x, y))
+                {
+                    self.view = view;
+                    return Vec::new();
+                }
+                match self.view {
+                    View::Train => {
+                        let form = layout::train(screen.body).form;
+                        if let Some(i) = layout::form_field_at(form, x, y) {
+                            self.form.select(i);
+                        }
+                    }
+                    View::Runs => {
+                        let table = layout::runs(screen.body).table;
+                        if let Some(row) = layout::table_row_at(table, x, y) {
+                            self.runs.click_row(row);
+                        }
+                    }
+                    View::Digit => {}
+                }
+            }
+            _ => {}
+        }
+        Vec::new()
+    }
+
+    fn on_wheel(&mut self, delta: i64) {
+        match &mut self.modal {
+            Some(Modal::Help { scroll }) | Some(Modal::Details { scroll, .. }) => {
+                *scroll = (*scroll as i64 + delta).clamp(0, u16::MAX as i64) as u16;
+                return;
+            }
+            Some(_) => return,
+            None => {}
+        }
+        match self.view {
+            View::Runs => {
+                let visible = self.table_rows_visible();
+                self.runs.scroll_by(delta, visible);
+            }
+            View::Train if self.form.editing.is_none() => {
+                self.form.move_by(delta.signum() as i32);
+            }
+            _ => {}
+        }
+    }
+}
+
+/// Whether `code` edits the form (refused while a run is active).
+fn is_form_key(code: KeyCode) -> bool {
+    matches!(
+        code,
+        KeyCode::Enter | KeyCode::Left | KeyCode::Right | KeyCode::Char('+') | KeyCode::Char('-')
+    )
+}
+
+/// The new scroll position of a scrollable dialog after `code`.
+fn scroll_by(scroll: u16, code: KeyCode) -> u16 {
+    match code {
+        KeyCode::Down | KeyCode::Char('j') => scroll.saturating_add(1),
+        KeyCode::Up | KeyCode::Char('k') => scroll.saturating_sub(1),
+        KeyCode::PageDown | KeyCode::Char(' ') => scroll.saturating_add(10),
+        KeyCode::PageUp => scroll.saturating_sub(10),
+        KeyCode::Home | KeyCode::Char('g') => 0,
+        _ => scroll,
+    }
+}

@@ -1,0 +1,165 @@
+//! The event loop: draws, waits for the next message (input, tick, trainer event or
+//! background result), lets the [`App`] update, and carries out its [`Effect`]s.
+
+use super::app::{App, Effect, Msg, QuitState};
+use super::event::InputReader;
+use super::tasks::{self, StoreRequest, StoreWorker};
+use super::terminal;
+use super::theme::Theme;
+use super::ui;
+use crate::config::Config;
+use crate::runs::RunStore;
+use crate::train::{self, Control, TrainerHandle};
+use anyhow::Context;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender, unbounded_channel};
+
+/// How long quitting waits for the trainer to stop and save.
+pub const STOP_TIMEOUT: Duration = Duration::from_secs(5);
+/// Most messages handled between two frames (keeps drawing regular under bursts).
+const MAX_BATCH: usize = 256;
+
+/// Sets up the terminal and runs the loop on a single-threaded tokio runtime.
+pub fn run(config: Config, data_dir: PathBuf, store: RunStore) -> anyhow::Result<()> {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_time()
+        .build()
+        .context("cannot start the async runtime")?;
+    let theme = Theme::from_env(config.ui.chart_marker);
+    let (mut term, guard) = terminal::enter().context("cannot set up the terminal")?;
+    let result = rt.block_on(event_loop(&mut term, config, data_dir, store, theme));
+    drop(term);
+    drop(guard);
+    result
+}
+
+/// Everything the loop drives besides the app.
+struct Runtime {
+    config: Config,
+    store: RunStore,
+    data_dir: PathBuf,
+    tx: UnboundedSender<Msg>,
+    store_worker: StoreWorker,
+    trainer: Option<TrainerHandle>,
+    /// Raised on exit so a download in progress stops.
+    cancel_download: Arc<AtomicBool>,
+}
+
+impl Runtime {
+    fn apply(&mut self, effect: Effect) {
+        match effect {
+            Effect::StartTraining(job, data) => {
+                if let Some(old) = self.trainer.take() {
+                    old.send(Control::Stop);
+                }
+                self.trainer = Some(train::spawn(job, data, self.store.clone()));
+            }
+            Effect::Control(c) => {
+                if let Some(t) = &self.trainer {
+                    t.send(c);
+                }
+            }
+            Effect::RefreshRuns => self
+                .store_worker
+                .send(StoreRequest::Refresh { force: false }),
+            Effect::DeleteRun(id) => self.store_worker.send(StoreRequest::Delete(id)),
+            Effect::LoadData => tasks::spawn_load(self.data_dir.clone(), self.tx.clone()),
+            Effect::DownloadData => tasks::spawn_download(
+                self.data_dir.clone(),
+                self.config.mirrors.clone(),
+                self.cancel_download.clone(),
+                self.tx.clone(),
+            ),
+        }
+    }
+}
+
+/// The next trainer event, or never if there is no trainer.
+async fn next_train_event(trainer: &mut Option<TrainerHandle>) -> Option<Msg> {
+    match trainer {
+        Some(t) => Some(match t.recv().await {
+            Some(e) => Msg::Train(e),
+            None => Msg::TrainerGone,
+        }),
+        None => std::future::pending().await,
+    }
+}
+
+async fn event_loop(
+    term: &mut terminal::Term,
+    config: Config,
+    data_dir: PathBuf,
+    store: RunStore,
+    theme: Theme,
+) -> anyhow::Result<()> {
+    let (tx, mut rx): (UnboundedSender<Msg>, UnboundedReceiver<Msg>) = unbounded_channel();
+    let mut app = App::new(&config, data_dir.clone(), theme);
+    if let Ok(size) = term.size() {
+        app.update(Msg::Resize(size.width, size.height));
+    }
+    let tick_every = Duration::from_millis(config.ui.tick_ms.clamp(16, 1000));
+    let mut rt = Runtime {
+        store_worker: StoreWorker::spawn(store.clone(), tx.clone())
+            .context("cannot start the run-store thread")?,
+        config,
+        store,
+        data_dir,
+        tx: tx.clone(),
+        trainer: None,
+        cancel_download: Arc::new(AtomicBool::new(false)),
+    };
+    let _input = InputReader::spawn(tx.clone()).context("cannot start the input thread")?;
+    rt.store_worker.send(StoreRequest::Refresh { force: true });
+    rt.apply(Effect::LoadData);
+
+    let mut tick = tokio::time::interval(tick_every);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+    let mut quit_deadline: Option<Instant> = None;
+    loop {
+        term.draw(|f| ui::render(f, &app))?;
+        if app.should_quit() {
+            break;
+        }
+        if app.quit == QuitState::StoppingThenQuit {
+            let deadline = *quit_deadline.get_or_insert_with(|| Instant::now() + STOP_TIMEOUT);
+            if Instant::now() >= deadline || rt.trainer.is_none() {
+                break;
+            }
+        }
+        let first = tokio::select! {
+            Some(m) = rx.recv() => m,
+            Some(m) = next_train_event(&mut rt.trainer) => m,
+            _ = tick.tick() => Msg::Tick(Instant::now()),
+        };
+        let mut pending = vec![first];
+        while pending.len() < MAX_BATCH {
+            if let Ok(m) = rx.try_recv() {
+                pending.push(m);
+            } else if let Some(e) = rt.trainer.as_mut().and_then(|t| t.try_recv()) {
+                pending.push(Msg::Train(e));
+            } else {
+                break;
+            }
+        }
+        for msg in pending {
+            let gone = matches!(msg, Msg::TrainerGone);
+            let effects = app.update(msg);
+            if gone {
+                rt.trainer = None;
+            }
+            for e in effects {
+                rt.apply(e);
+            }
+        }
+    }
+    // Leaving with a trainer still going (e.g. the stop timed out): ask it to stop once
+    // more; it saves the run as stopped when it sees the message.
+    if let Some(t) = rt.trainer.take() {
+        t.send(Control::Stop);
+    }
+    rt.cancel_download.store(true, Ordering::SeqCst);
+    Ok(())
+}

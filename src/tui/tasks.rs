@@ -1,0 +1,311 @@
+//! Work kept off the UI thread: loading MNIST, downloading it, and reading or
+//! deleting runs. Each reports back as a [`Msg`] on the app's channel.
+
+use super::app::{DataMsg, DownloadProgress, Msg, StoreMsg};
+use crate::data::fetch::{self, FetchProgress};
+use crate::data::{DataError, Mnist};
+use crate::runs::{RunLoadError, RunRecord, RunStore, StoreError};
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
+use std::sync::mpsc::{Receiver, Sender};
+use std::time::SystemTime;
+use tokio::sync::mpsc::UnboundedSender;
+
+/// Text of a caught panic.
+fn panic_text(p: &(dyn std::any::Any + Send)) -> String {
+    p.downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| p.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "unknown panic".into())
+}
+
+/// Loads MNIST from `dir` on a new thread.
+pub fn spawn_load(dir: PathBuf, tx: UnboundedSender<Msg>) {
+    let spawned = std::thread::Builder::new()
+        .name("mnist-load".into())
+        .spawn({
+            let tx = tx.clone();
+            move || {
+                let result =
+                    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| Mnist::load(&dir)));
+                let msg = match result {
+                    Ok(Ok(m)) => DataMsg::Loaded(Arc::new(m)),
+                    Ok(Err(e @ DataError::Missing { .. })) => DataMsg::Missing(e.to_string()),
+                    Ok(Err(e)) => DataMsg::Failed(e.to_string()),
+                    Err(p) => DataMsg::Failed(format!("internal error: {}", panic_text(&*p))),
+                };
+                let _ = tx.send(Msg::Data(msg));
+            }
+        });
+    if let Err(e) = spawned {
+        let _ = tx.send(Msg::Data(DataMsg::Failed(format!(
+            "cannot start the loader thread: {e}"
+        ))));
+    }
+}
+
+/// Downloads MNIST into `dir` on a new thread, reporting progress; `cancel` stops it.
+pub fn spawn_download(
+    dir: PathBuf,
+    mirrors: Vec<String>,
+    cancel: Arc<AtomicBool>,
+    tx: UnboundedSender<Msg>,
+) {
+    let spawned = std::thread::Builder::new()
+        .name("mnist-download".into())
+        .spawn({
+            let tx = tx.clone();
+            move || {
+                let progress_tx = tx.clone();
+                let mut report = move |p: DownloadProgress| {
+                    let _ = progress_tx.send(Msg::Data(DataMsg::Progress(p)));
+                };
+                let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                    download_mnist(&dir, &mirrors, &cancel, &mut report)
+                }))
+                .unwrap_or_else(|p| Err(format!("internal error: {}", panic_text(&*p))));
+                let _ = tx.send(Msg::Data(DataMsg::Downloaded(result)));
+            }
+        });
+    if let Err(e) = spawned {
+        let _ = tx.send(Msg::Data(DataMsg::Downloaded(Err(format!(
+            "cannot start the download thread: {e}"
+        )))));
+    }
+}
+
+/// Downloads MNIST into `dir` from `mirrors` (through [`crate::data::fetch`]),
+/// reporting progress; raising `cancel` stops at the next read. Blocks: call it on a
+/// background thread.
+pub fn download_mnist(
+    dir: &Path,
+    mirrors: &[String],
+    cancel: &AtomicBool,
+    progress: &mut dyn FnMut(DownloadProgress),
+) -> Result<(), String> {
+    // Byte counts arrive per read; forward about one per 128 KiB to keep the UI calm.
+    const STEP: u64 = 128 * 1024;
+    let mut last_sent = 0u64;
+    let mut forward = |p: FetchProgress| match p {
+        FetchProgress::Starting { file, .. } => {
+            last_sent = 0;
+            progress(DownloadProgress {
+                file: file.to_string(),
+                done: 0,
+                total: None,
+            })
+        }
+        FetchProgress::Bytes { file, done, total }
+            if done >= last_sent + STEP || Some(done) == total =>
+        {
+            last_sent = done;
+            progress(DownloadProgress {
+                file: file.to_string(),
+                done,
+                total,
+            });
+        }
+        _ => {}
+    };
+    fetch::fetch(dir, mirrors, cancel, &mut forward)
+        .map(|_| ())
+        .map_err(|e| e.to_string())
+}
+
+/// A request to the store thread.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StoreRequest {
+    /// Re-read the store; report only if something changed (or always, if forced).
+    Refresh {
+        /// Report even if nothing changed.
+        force: bool,
+    },
+    /// Delete a run.
+    Delete(String),
+}
+
+/// The run store's own thread: lists (cheaply) and deletes runs.
+pub struct StoreWorker {
+    requests: Sender<StoreRequest>,
+}
+
+impl StoreWorker {
+    /// Starts the thread.
+    pub fn spawn(store: RunStore, tx: UnboundedSender<Msg>) -> std::io::Result<Self> {
+        let (requests, rx) = std::sync::mpsc::channel();
+        std::thread::Builder::new()
+            .name("run-store".into())
+            .spawn(move || store_loop(store, &rx, &tx))?;
+        Ok(StoreWorker { requests })
+    }
+
+    /// Queues a request (ignored if the thread has ended).
+    pub fn send(&self, request: StoreRequest) {
+        let _ = self.requests.send(request);
+    }
+}
+
+fn store_loop(store: RunStore, rx: &Receiver<StoreRequest>, tx: &UnboundedSender<Msg>) {
+    let mut cache = StoreCache::default();
+    while let Ok(first) = rx.recv() {
+        // Coalesce a burst of requests into one pass.
+        let mut batch = vec![first];
+        batch.extend(rx.try_iter());
+        let mut refresh = None;
+        for req in batch {
+            match req {
+                StoreRequest::Delete(id) => {
+                    let result = store.delete(&id).map_err(|e| e.to_string());
+                    if tx
+                        .send(Msg::Store(StoreMsg::Deleted { id, result }))
+                        .is_err()
+                    {
+                        return;
+                    }
+                    refresh = Some(true);
+                }
+                StoreRequest::Refresh { force } => {
+                    refresh = Some(refresh.unwrap_or(false) || force);
+                }
+            }
+        }
+        if let Some(force) = refresh {
+            let msg = match cache.scan(&store) {
+                Ok(changed) if changed || force => Some(StoreMsg::Listed {
+                    runs: cache.runs(),
+                    damaged: cache.damaged(),
+                }),
+                Ok(_) => None,
+                Err(e) => Some(StoreMsg::Failed(e)),
+            };
+            if let Some(m) = msg
+                && tx.send(Msg::Store(m)).is_err()
+            {
+                return;
+            }
+        }
+    }
+}
+
+/// A record file's modification time and size: when both are unchanged, so is the run.
+type Stamp = Option<(SystemTime, u64)>;
+
+/// What was read of each run, with its [`Stamp`], so unchanged runs are not parsed again.
+#[derive(Default)]
+struct StoreCache {
+    entries: HashMap<String, (Stamp, Result<RunRecord, RunLoadError>)>,
+}
+
+impl StoreCache {
+    /// Re-reads changed runs; true if anything changed.
+    fn scan(&mut self, store: &RunStore) -> Result<bool, String> {
+        let dir = match std::fs::read_dir(store.root()) {
+            Ok(d) => d,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                let changed = !self.entries.is_empty();
+                self.entries.clear();
+                return Ok(changed);
+            }
+            Err(e) => return Err(format!("{}: {e}", store.root().display())),
+        };
+        let ids: Vec<String> = dir
+            .filter_map(|e| e.ok())
+            .filter(|e| e.file_type().is_ok_and(|t| t.is_dir()))
+            .filter_map(|e| e.file_name().to_str().map(str::to_string))
+            .filter(|n| looks_like_run_id(n))
+            .collect();
+        let mut changed = false;
+        let before = self.entries.len();
+        self.entries.retain(|id, _| ids.contains(id));
+        changed |= self.entries.len() != before;
+        for id in ids {
+            let stamp = std::fs::metadata(store.record_path(&id))
+                .ok()
+                .and_then(|m| Some((m.modified().ok()?, m.len())));
+            if let Some((old, _)) = self.entries.get(&id)
+                && *old == stamp
+                && stamp.is_some()
+            {
+                continue;
+            }
+            let loaded = match store.load(&id) {
+                Ok(r) => Ok(r),
+                Err(StoreError::Damaged(e)) => Err(e),
+                Err(StoreError::NotFound(_)) => continue,
+                Err(e) => Err(RunLoadError {
+                    id: id.clone(),
+                    path: store.record_path(&id),
+                    problem: e.to_string(),
+                }),
+            };
+            if self.entries.get(&id).map(|(_, r)| r) != Some(&loaded) {
+                changed = true;
+            }
+            self.entries.insert(id, (stamp, loaded));
+        }
+        Ok(changed)
+    }
+
+    fn runs(&self) -> Vec<RunRecord> {
+        let mut v: Vec<RunRecord> = self
+            .entries
+            .values()
+            .filter_map(|(_, r)| r.as_ref().ok().cloned())
+            .collect();
+        v.sort_by(|a, b| a.id.cmp(&b.id));
+        v
+    }
+
+    fn damaged(&self) -> Vec<RunLoadError> {
+        let mut v: Vec<RunLoadError> = self
+            .entries
+            .values()
+            .filter_map(|(_, r)| r.as_ref().err().cloned())
+            .collect();
+        v.sort_by(|a, b| a.id.cmp(&b.id));
+        v
+    }
+}
+
+/// Whether a folder name can be a run id (as the store accepts them).
+fn looks_like_run_id(name: &str) -> bool {
+    !name.is_empty()
+        && !name.starts_with('.')
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::Arch;
+    use crate::train::TrainSettings;
+
+    #[test]
+    fn cache_reports_changes_only() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = RunStore::new(dir.path());
+        let mut cache = StoreCache::default();
+        assert!(!cache.scan(&store).unwrap());
+        let at = time::OffsetDateTime::now_utc();
+        let id = store.create_run_dir(Arch::Mlp, at).unwrap();
+        let r = RunRecord::new(id.clone(), TrainSettings::defaults_for(Arch::Mlp), at);
+        store.save_record(&r).unwrap();
+        assert!(cache.scan(&store).unwrap());
+        assert!(
+            !cache.scan(&store).unwrap(),
+            "unchanged store reported a change"
+        );
+        assert_eq!(cache.runs().len(), 1);
+        std::fs::write(store.record_path(&id), "(broken").unwrap();
+        assert!(cache.scan(&store).unwrap());
+        assert_eq!(cache.damaged().len(), 1);
+        assert!(cache.runs().is_empty());
+        store.delete(&id).unwrap();
+        assert!(cache.scan(&store).unwrap());
+        assert!(cache.damaged().is_empty());
+    }
+}

@@ -1,0 +1,477 @@
+//! The Runs view: the table of runs, the comparison of marked runs (loss, accuracy,
+//! settings side by side), and the details dialog.
+
+use super::widgets::{Curve, LineChart, centered_text, draw_line_chart, popup};
+use crate::runs::{RunRecord, RunStatus};
+use crate::tui::app::App;
+use crate::tui::form::fmt_float;
+use crate::tui::layout;
+use crate::tui::runs_table::{RunEntry, SortColumn};
+use crate::tui::series::{accuracy_axis, epoch_axis, log_axis, nice_axis, to_log, y_range};
+use crate::tui::session::fmt_duration;
+use crate::tui::theme::Theme;
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Rect};
+use ratatui::style::{Modifier, Style};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, Cell, Paragraph, Row, Table, TableState, Wrap};
+use std::time::Duration;
+
+/// Draws the Runs view.
+pub fn render(f: &mut Frame, area: Rect, app: &App) {
+    let l = layout::runs(area);
+    table(f, l.table, app);
+    let compared = app.runs.compared();
+    if compared.is_empty() {
+        let whole = Rect {
+            width: l.loss.width + l.accuracy.width + l.settings.width,
+            ..l.loss
+        };
+        empty_compare(f, whole, app);
+        return;
+    }
+    compare_loss(f, l.loss, app, &compared);
+    compare_accuracy(f, l.accuracy, app, &compared);
+    settings_table(f, l.settings, app, &compared);
+}
+
+/// A short label for a run in legends: the id without its date, e.g. `mlp-3fa2`.
+pub fn short_label(id: &str) -> String {
+    let parts: Vec<&str> = id.splitn(3, '-').collect();
+    match parts.as_slice() {
+        [d, t, rest] if d.len() == 8 && t.len() == 6 => rest.to_string(),
+        _ => id.to_string(),
+    }
+}
+
+fn started(r: &RunRecord) -> String {
+    let fmt = time::macros::format_description!("[month]-[day] [hour]:[minute]");
+    r.started_at.format(&fmt).unwrap_or_default()
+}
+
+fn status_style(s: &RunStatus, t: &Theme) -> Style {
+    match s {
+        RunStatus::Running => t.accent(),
+        RunStatus::Finished => t.good(),
+        RunStatus::Stopped => t.warn(),
+        RunStatus::Failed(_) => t.bad(),
+    }
+}
+
+fn table(f: &mut Frame, area: Rect, app: &App) {
+    let t = &app.theme;
+    let runs = &app.runs;
+    let damaged = runs.entries.iter().filter(|e| e.record().is_none()).count();
+    let arrow = if runs.descending { "▼" } else { "▲" };
+    let mut title = format!(" Runs ({}", runs.entries.len());
+    if damaged > 0 {
+        title.push_str(&format!(", {damaged} damaged"));
+    }
+    title.push_str(&format!(") · sorted by {} {arrow}", runs.sort.title()));
+    if !runs.marked.is_empty() {
+        title.push_str(&format!(" · {} marked", runs.marked.len()));
+    }
+    title.push(' ');
+    let block = Block::default()
+        .borders(Borders::ALL)
+        .title(Span::styled(title, t.accent()));
+    if runs.entries.is_empty() {
+        let inner = block.inner(area);
+        f.render_widget(block, area);
+        let text = match (&runs.error, runs.loaded) {
+            (Some(e), _) => format!("The run store cannot be read: {e}"),
+            (None, false) => "Reading runs…".to_string(),
+            (None, true) => "No runs yet. Train one in the Train view (press 1).".to_string(),
+        };
+        centered_text(f, inner, &text, t.dim());
+        return;
+    }
+    let header = Row::new(SortColumn::ALL.iter().map(|c| {
+        let mut s = c.title().to_string();
+        if *c == runs.sort {
+            s.push_str(arrow);
+        }
+        Cell::from(s)
+    }))
+    .style(t.accent().add_modifier(Modifier::UNDERLINED));
+    let rows = runs.rows().map(|e| row(e, app));
+    let widths = [
+        Constraint::Min(12),
+        Constraint::Length(11),
+        Constraint::Length(12),
+        Constraint::Length(7),
+        Constraint::Length(5),
+        Constraint::Length(6),
+        Constraint::Length(9),
+        Constraint::Length(7),
+        Constraint::Length(7),
+        Constraint::Length(9),
+    ];
+    let widget = Table::new(rows, widths)
+        .header(header)
+        .block(block)
+        .column_spacing(1)
+        .row_highlight_style(t.selected());
+    let mut state = TableState::default()
+        .with_offset(runs.offset)
+        .with_selected(Some(runs.cursor));
+    f.render_stateful_widget(widget, area, &mut state);
+}
+
+fn row<'a>(e: &'a RunEntry, app: &App) -> Row<'a> {
+    let t = &app.theme;
+    let marked = app.runs.marked.iter().position(|m| m == e.id());
+    let id_cell = match marked {
+        Some(i) => Cell::from(Line::from(vec![
+            Span::styled(
+                format!("{} ", t.series_char(i)),
+                t.series(i).add_modifier(Modifier::BOLD),
+            ),
+            Span::raw(e.id().to_string()),
+        ])),
+        None => Cell::from(format!("  {}", e.id())),
+    };
+    match e {
+        RunEntry::Ok(r) => {
+            let dur = fmt_duration(Duration::from_secs_f64(r.seconds().max(0.0)));
+            Row::new(vec![
+                id_cell,
+                Cell::from(started(r)),
+                Cell::from(r.config.model.name()),
+                Cell::from(fmt_float(r.config.lr)),
+                Cell::from(r.config.batch_size.to_string()),
+                Cell::from(format!("{}/{}", r.epochs_done(), r.config.epochs)),
+                Cell::from(
+                    r.best_test_acc()
+                        .map_or("–".into(), |a| format!("{:.2}%", a * 100.0)),
+                ),
+                Cell::from(r.final_loss().map_or("–".into(), |l| format!("{l:.4}"))),
+                Cell::from(dur),
+                Cell::from(Span::styled(r.status.word(), status_style(&r.status, t))),
+            ])
+        }
+        RunEntry::Damaged(err) => {
+            let mut cells = vec![id_cell];
+            cells.extend((0..8).map(|_| Cell::from("–")));
+            cells.push(Cell::from(Span::styled("damaged", t.bad())));
+            let _ = err;
+            Row::new(cells)
+        }
+    }
+}
+
+fn empty_compare(f: &mut Frame, area: Rect, app: &App) {
+    let t = &app.theme;
+    let block = Block::default()
+        .borders(Borders::ALL)
+        .title(Span::styled(" Compare ", t.accent()));
+    let inner = block.inner(area);
+    f.render_widget(block, area);
+    match app.runs.current() {
+        Some(RunEntry::Damaged(e)) => {
+            let text = vec![
+                Line::from(Span::styled(format!("Run {} is damaged", e.id), t.bad())),
+                Line::raw(format!("{}: {}", e.path.display(), e.problem)),
+                Line::raw(""),
+                Line::from(Span::styled(
+                    "It can be deleted (d); other runs are not affected.",
+                    t.dim(),
+                )),
+            ];
+            f.render_widget(Paragraph::new(text).wrap(Wrap { trim: false }), inner);
+        }
+        _ => centered_text(
+            f,
+            inner,
+            "Mark runs with Space to compare their curves and settings.",
+            t.dim(),
+        ),
+    }
+}
+
+fn compare_loss(f: &mut Frame, area: Rect, app: &App, runs: &[&RunRecord]) {
+    let t = &app.theme;
+    let curves: Vec<Curve> = runs
+        .iter()
+        .enumerate()
+        .map(|(i, r)| {
+            let pts = app
+                .runs
+                .curves
+                .get(&r.id)
+                .map(|s| s.points(app.smooth).to_vec())
+                .unwrap_or_default();
+            Curve {
+                name: short_label(&r.id),
+                points: if app.log_scale { to_log(&pts) } else { pts },
+                style: t.series(i),
+                index: i,
+            }
+        })
+        .collect();
+    let range = y_range(curves.iter().map(|c| c.points.as_slice()));
+    let y = match range {
+        Some((lo, hi)) if app.log_scale => log_axis(lo, hi),
+        Some((lo, hi)) => {
+            let a = nice_axis(lo, hi, 4);
+            if a.lo < 0.0 { nice_axis(0.0, hi, 4) } else { a }
+        }
+        None => nice_axis(0.0, 1.0, 4),
+    };
+    let x_max = runs
+        .iter()
+        .map(|r| r.config.epochs.max(r.epochs_done()) as f64)
+        .fold(1.0, f64::max);
+    let mut title = String::from("Loss");
+    if app.log_scale {
+        title.push_str(" · log");
+    }
+    if app.smooth {
+        title.push_str(" · smoothed");
+    }
+    draw_line_chart(
+        f,
+        area,
+        LineChart {
+            title,
+            curves,
+            marks: Vec::new(),
+            x: epoch_axis(x_max),
+            y,
+            x_title: "epoch",
+            empty_text: "No loss logged yet.".into(),
+        },
+        t,
+    );
+}
+
+fn compare_accuracy(f: &mut Frame, area: Rect, app: &App, runs: &[&RunRecord]) {
+    let t = &app.theme;
+    let curves: Vec<Curve> = runs
+        .iter()
+        .enumerate()
+        .map(|(i, r)| Curve {
+            name: short_label(&r.id),
+            points: r
+                .epochs
+                .iter()
+                .map(|e| (e.epoch as f64, e.test_acc as f64 * 100.0))
+                .collect(),
+            style: t.series(i),
+            index: i,
+        })
+        .collect();
+    let min = y_range(curves.iter().map(|c| c.points.as_slice())).map(|r| r.0);
+    let x_max = runs
+        .iter()
+        .map(|r| r.config.epochs.max(r.epochs_done()) as f64)
+        .fold(1.0, f64::max);
+    draw_line_chart(
+        f,
+        area,
+        LineChart {
+            title: "Test accuracy %".into(),
+            curves,
+            marks: Vec::new(),
+            x: epoch_axis(x_max),
+            y: accuracy_axis(min),
+            x_title: "epoch",
+            empty_text: "No epoch finished yet.".into(),
+        },
+        t,
+    );
+}
+
+/// The settings compared side by side: (name, value per run).
+pub fn settings_rows(runs: &[&RunRecord]) -> Vec<(&'static str, Vec<String>)> {
+    let col = |f: &dyn Fn(&RunRecord) -> String| runs.iter().map(|r| f(r)).collect::<Vec<_>>();
+    vec![
+        ("model", col(&|r| r.config.model.name().into())),
+        ("optimizer", col(&|r| r.config.optimizer.name().into())),
+        ("lr", col(&|r| fmt_float(r.config.lr))),
+        ("momentum", col(&|r| fmt_float(r.config.momentum))),
+        ("w. decay", col(&|r| fmt_float(r.config.weight_decay))),
+        ("epochs", col(&|r| r.config.epochs.to_string())),
+        ("batch", col(&|r| r.config.batch_size.to_string())),
+        ("seed", col(&|r| r.config.seed.to_string())),
+        ("normalize", col(&|r| r.config.normalize.to_string())),
+        ("train set", col(&|r| r.train_size.to_string())),
+        ("lr changes", col(&|r| r.lr_changes.len().to_string())),
+        (
+            "best acc",
+            col(&|r| {
+                r.best_test_acc()
+                    .map_or("–".into(), |a| format!("{:.2}%", a * 100.0))
+            }),
+        ),
+        ("status", col(&|r| r.status.word().into())),
+    ]
+}
+
+fn settings_table(f: &mut Frame, area: Rect, app: &App, runs: &[&RunRecord]) {
+    let t = &app.theme;
+    let rows = settings_rows(runs);
+    let header = Row::new(
+        std::iter::once(Cell::from("")).chain(runs.iter().enumerate().map(|(i, r)| {
+            Cell::from(Span::styled(
+                short_label(&r.id),
+                t.series(i).add_modifier(Modifier::BOLD),
+            ))
+        })),
+    );
+    let body = rows.into_iter().map(|(name, values)| {
+        let differs = values.windows(2).any(|w| w[0] != w[1]);
+        let style = if differs {
+            t.warn().add_modifier(Modifier::BOLD)
+        } else {
+            Style::new()
+        };
+        let mark = if differs { "*" } else { " " };
+        Row::new(
+            std::iter::once(Cell::from(format!("{mark}{name}")))
+                .chain(values.into_iter().map(Cell::from)),
+        )
+        .style(style)
+    });
+    let mut widths = vec![Constraint::Length(11)];
+    widths.extend(runs.iter().map(|_| Constraint::Min(6)));
+    let title = if runs.len() > 1 {
+        " Settings (* differs) "
+    } else {
+        " Settings "
+    };
+    f.render_widget(
+        Table::new(body, widths).header(header).block(
+            Block::default()
+                .borders(Borders::ALL)
+                .title(Span::styled(title, t.accent())),
+        ),
+        area,
+    );
+}
+
+/// The details of run `id` as lines.
+pub fn details_lines(app: &App, id: &str) -> Vec<Line<'static>> {
+    let t = &app.theme;
+    let Some(entry) = app.runs.get(id) else {
+        return vec![Line::raw(format!("Run {id} is no longer in the store."))];
+    };
+    let r = match entry {
+        RunEntry::Damaged(e) => {
+            return vec![
+                Line::from(Span::styled("This run is damaged.", t.bad())),
+                Line::raw(format!("{}: {}", e.path.display(), e.problem)),
+            ];
+        }
+        RunEntry::Ok(r) => r,
+    };
+    let c = &r.config;
+    let kv = |k: &str, v: String| {
+        Line::from(vec![
+            Span::styled(format!("  {k:<16}"), t.dim()),
+            Span::raw(v),
+        ])
+    };
+    let mut out = vec![Line::from(Span::styled("Run", t.accent()))];
+    let status = match &r.status {
+        RunStatus::Failed(reason) => format!("failed: {reason}"),
+        s => s.word().to_string(),
+    };
+    out.push(kv("status", status));
+    out.push(kv("started", started(r)));
+    if let Some(end) = r.ended_at {
+        let fmt = time::macros::format_description!("[month]-[day] [hour]:[minute]");
+        out.push(kv("ended", end.format(&fmt).unwrap_or_default()));
+    }
+    out.push(kv(
+        "training time",
+        fmt_duration(Duration::from_secs_f64(r.seconds().max(0.0))),
+    ));
+    out.push(kv(
+        "train / test",
+        format!("{} / {}", r.train_size, r.test_size),
+    ));
+    out.push(kv("parameters", r.params.to_string()));
+    out.push(kv("version", r.program_version.clone()));
+    if let Some(from) = &r.resumed_from {
+        out.push(kv("resumed from", from.clone()));
+    }
+    out.push(Line::raw(""));
+    out.push(Line::from(Span::styled("Settings", t.accent())));
+    out.push(kv(
+        "model",
+        format!("{} ({})", c.model, c.model.description()),
+    ));
+    out.push(kv("optimizer", c.optimizer.name().into()));
+    out.push(kv("learning rate", fmt_float(c.lr)));
+    out.push(kv("momentum", fmt_float(c.momentum)));
+    out.push(kv("weight decay", fmt_float(c.weight_decay)));
+    out.push(kv("epochs", c.epochs.to_string()));
+    out.push(kv("batch size", c.batch_size.to_string()));
+    out.push(kv("seed", c.seed.to_string()));
+    out.push(kv("normalize", c.normalize.to_string()));
+    let cap = |v: Option<usize>| v.map_or("all".into(), |n| n.to_string());
+    out.push(kv("max train", cap(c.max_train_samples)));
+    out.push(kv("max test", cap(c.max_test_samples)));
+    out.push(kv("log every", format!("{} batches", c.log_every)));
+    if !r.lr_changes.is_empty() {
+        out.push(Line::raw(""));
+        out.push(Line::from(Span::styled(
+            "Learning-rate changes",
+            t.accent(),
+        )));
+        for ch in &r.lr_changes {
+            out.push(kv(
+                &format!("epoch {:.2}", ch.x),
+                format!("→ {} (step {})", fmt_float(ch.lr), ch.step),
+            ));
+        }
+    }
+    out.push(Line::raw(""));
+    out.push(Line::from(Span::styled("Epochs", t.accent())));
+    out.push(Line::from(Span::styled(
+        "  epoch  train loss  train acc  test loss  test acc    time",
+        t.dim().add_modifier(Modifier::UNDERLINED),
+    )));
+    let best = r.best_test_acc();
+    for e in &r.epochs {
+        let line = format!(
+            "  {:>5}  {:>10.4}  {:>8.2}%  {:>9.4}  {:>7.2}%  {:>6.1}s",
+            e.epoch,
+            e.train_loss,
+            e.train_acc * 100.0,
+            e.test_loss,
+            e.test_acc * 100.0,
+            e.seconds
+        );
+        let style = if Some(e.test_acc) == best {
+            t.good()
+        } else {
+            Style::new()
+        };
+        out.push(Line::from(Span::styled(line, style)));
+    }
+    if r.epochs.is_empty() {
+        out.push(Line::from(Span::styled("  no epoch finished", t.dim())));
+    }
+    if let Some(s) = &r.summary
+        && !s.dead_outputs.is_empty()
+    {
+        out.push(Line::raw(""));
+        out.push(Line::from(Span::styled(
+            format!("Dead outputs (always 0): {:?}", s.dead_outputs),
+            t.warn(),
+        )));
+    }
+    out
+}
+
+/// Draws the details dialog of run `id`, scrolled by `scroll` lines (clamped).
+pub fn render_details(f: &mut Frame, area: Rect, app: &App, id: &str, scroll: u16) {
+    let lines = details_lines(app, id);
+    let w = area.width.saturating_sub(4).min(90);
+    let h = area.height.saturating_sub(2);
+    let inner = popup(f, area, w, h, &format!("Run {id}"), &app.theme);
+    let max = (lines.len() as u16).saturating_sub(inner.height);
+    f.render_widget(Paragraph::new(lines).scroll((scroll.min(max), 0)), inner);
+}

@@ -1,0 +1,477 @@
+//! The Train view: settings form, run status, live loss and accuracy charts, gauges.
+
+use super::widgets::{Curve, LineChart, Mark, centered_text, draw_line_chart};
+use crate::tui::app::{App, DataState};
+use crate::tui::form::{Field, fmt_float};
+use crate::tui::layout::{self, TrainLayout};
+use crate::tui::series::{accuracy_axis, epoch_axis, log_axis, nice_axis, to_log, y_range};
+use crate::tui::session::{RunPhase, Session, fmt_duration};
+use crate::tui::theme::Theme;
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::style::{Modifier, Style};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, Gauge, Paragraph, Wrap};
+
+/// The four MNIST files, as the offline instructions name them.
+pub const MNIST_FILES: &str = "train-images-idx3-ubyte, train-labels-idx1-ubyte, \
+t10k-images-idx3-ubyte, t10k-labels-idx1-ubyte (raw or .gz)";
+
+/// Draws the Train view.
+pub fn render(f: &mut Frame, area: Rect, app: &App) {
+    let l = layout::train(area);
+    form(f, l.form, app);
+    status(f, l.status, app);
+    charts(f, &l, app);
+    progress(f, l.progress, app);
+}
+
+/// The style of a run phase.
+pub fn phase_style(phase: &RunPhase, t: &Theme) -> Style {
+    match phase {
+        RunPhase::Training | RunPhase::Starting => t.accent(),
+        RunPhase::Evaluating | RunPhase::Paused => t.warn(),
+        RunPhase::Finished { .. } => t.good(),
+        RunPhase::Stopped => t.dim(),
+        RunPhase::Failed(_) => t.bad(),
+    }
+}
+
+fn form(f: &mut Frame, area: Rect, app: &App) {
+    let t = &app.theme;
+    let locked = app.run_active();
+    let title = if locked {
+        " Settings (locked while training) "
+    } else {
+        " Settings "
+    };
+    f.render_widget(
+        Block::default()
+            .borders(Borders::ALL)
+            .title(Span::styled(title, t.accent())),
+        area,
+    );
+    // While a run is active the form shows that run's settings.
+    let shown;
+    let form = match (&app.session, locked) {
+        (Some(session), true) => {
+            let mut f = app.form.clone();
+            f.settings = session.settings.clone();
+            f.editing = None;
+            shown = f;
+            &shown
+        }
+        _ => &app.form,
+    };
+    for (i, field) in Field::ALL.into_iter().enumerate() {
+        let row = layout::form_row(area, i);
+        if row.is_empty() {
+            continue;
+        }
+        let selected = i == form.selected && !locked;
+        let line = if field == Field::Start {
+            let label = if locked {
+                "  (training…)"
+            } else {
+                "  [ Start ]  (s)"
+            };
+            Line::from(Span::styled(label, if locked { t.dim() } else { t.good() }))
+        } else {
+            let value = match (&form.editing, selected) {
+                (Some(input), true) => Span::styled(format!("{}_", input.text), t.key()),
+                _ => {
+                    let v = form.value_text(field);
+                    let v = if field.is_typed() {
+                        v
+                    } else {
+                        format!("‹ {v} ›")
+                    };
+                    let style = if form.is_edited(field) {
+                        Style::new().add_modifier(Modifier::BOLD)
+                    } else {
+                        Style::new()
+                    };
+                    Span::styled(v, style)
+                }
+            };
+            Line::from(vec![
+                Span::styled(format!(" {:<14}", field.label()), t.dim()),
+                value,
+            ])
+        };
+        let line = if selected {
+            line.style(t.selected())
+        } else {
+            line
+        };
+        f.render_widget(Paragraph::new(line), row);
+    }
+    let note_row = layout::form_row(area, Field::ALL.len());
+    let note = match &form.error {
+        Some(e) => Span::styled(format!(" {e}"), t.bad()),
+        None => Span::styled(format!(" {}", form.settings.model.description()), t.dim()),
+    };
+    f.render_widget(Paragraph::new(Line::from(note)), note_row);
+}
+
+fn kv(key: &str, value: impl Into<String>, style: Style, t: &Theme) -> Line<'static> {
+    Line::from(vec![
+        Span::styled(format!(" {key:<9}"), t.dim()),
+        Span::styled(value.into(), style),
+    ])
+}
+
+fn data_line(app: &App) -> Line<'static> {
+    let t = &app.theme;
+    let (text, style) = match &app.data {
+        DataState::Ready(d) => (
+            format!("ready ({} / {})", d.train.len(), d.test.len()),
+            t.good(),
+        ),
+        DataState::Loading => ("loading…".to_string(), t.warn()),
+        DataState::Downloading(_) => ("downloading…".to_string(), t.warn()),
+        DataState::Missing { .. } => ("missing (D downloads)".to_string(), t.bad()),
+        DataState::Failed(_) => ("error (see panel)".to_string(), t.bad()),
+    };
+    kv("MNIST", text, style, t)
+}
+
+fn status(f: &mut Frame, area: Rect, app: &App) {
+    let t = &app.theme;
+    let block = Block::default()
+        .borders(Borders::ALL)
+        .title(Span::styled(" Run ", t.accent()));
+    let mut lines = Vec::new();
+    match &app.session {
+        None => {
+            lines.push(kv("Status", "idle", t.dim(), t));
+            lines.push(data_line(app));
+            lines.push(Line::raw(""));
+            lines.push(Line::from(Span::styled(
+                " Choose settings, then press s.",
+                t.dim(),
+            )));
+        }
+        Some(s) => {
+            lines.push(kv("Status", s.phase.word(), phase_style(&s.phase, t), t));
+            lines.push(data_line(app));
+            let id = s.run_id.clone().unwrap_or_else(|| "(starting)".into());
+            lines.push(kv("Run", id, Style::new(), t));
+            lines.push(kv(
+                "Model",
+                format!("{} · {}", s.settings.model, s.settings.optimizer),
+                Style::new(),
+                t,
+            ));
+            lines.push(kv(
+                "Epoch",
+                format!(
+                    "{} / {}",
+                    s.epoch.max(1).min(s.settings.epochs.max(1)),
+                    s.settings.epochs
+                ),
+                Style::new(),
+                t,
+            ));
+            lines.push(kv("LR", fmt_float(s.lr), Style::new(), t));
+            lines.push(kv(
+                "Speed",
+                format!("{:.0} samples/s", s.samples_per_sec),
+                Style::new(),
+                t,
+            ));
+            let eta = s.eta().map_or("–".to_string(), fmt_duration);
+            lines.push(kv(
+                "Elapsed",
+                format!("{}  ETA {eta}", fmt_duration(s.elapsed)),
+                Style::new(),
+                t,
+            ));
+            if s.params > 0 {
+                lines.push(kv("Params", s.params.to_string(), Style::new(), t));
+            }
+            if let Some(m) = s.latest() {
+                lines.push(Line::from(Span::styled(
+                    format!(" Epoch {} ({:.1}s)", m.epoch, m.seconds),
+                    t.accent(),
+                )));
+                lines.push(kv(
+                    "Train",
+                    format!("loss {:.4}  acc {:.2}%", m.train_loss, m.train_acc * 100.0),
+                    t.train(),
+                    t,
+                ));
+                lines.push(kv(
+                    "Test",
+                    format!("loss {:.4}  acc {:.2}%", m.test_loss, m.test_acc * 100.0),
+                    t.test(),
+                    t,
+                ));
+            }
+            match &s.phase {
+                RunPhase::Finished { test_acc } => lines.push(Line::from(Span::styled(
+                    format!(" Finished: test accuracy {:.2}%", test_acc * 100.0),
+                    t.good(),
+                ))),
+                RunPhase::Failed(reason) => lines.push(Line::from(Span::styled(
+                    format!(" Failed: {reason}"),
+                    t.bad(),
+                ))),
+                _ => {}
+            }
+        }
+    }
+    f.render_widget(
+        Paragraph::new(lines)
+            .block(block)
+            .wrap(Wrap { trim: false }),
+        area,
+    );
+}
+
+fn charts(f: &mut Frame, l: &TrainLayout, app: &App) {
+    let area = Rect {
+        height: l.loss.height + l.accuracy.height,
+        ..l.loss
+    };
+    let data_ready = matches!(app.data, DataState::Ready(_));
+    match &app.session {
+        Some(s) => {
+            loss_chart(f, l.loss, s, app);
+            accuracy_chart(f, l.accuracy, s, app);
+        }
+        None if !data_ready => data_panel(f, area, app),
+        None => {
+            let block = Block::default()
+                .borders(Borders::ALL)
+                .title(Span::styled(" Loss & accuracy ", app.theme.accent()));
+            let inner = block.inner(area);
+            f.render_widget(block, area);
+            centered_text(
+                f,
+                inner,
+                "Live loss and accuracy charts appear here once a run starts.\nPress s to train with the settings on the left.",
+                app.theme.dim(),
+            );
+        }
+    }
+}
+
+fn data_panel(f: &mut Frame, area: Rect, app: &App) {
+    let t = &app.theme;
+    let dir = app.data_dir.display();
+    let block = Block::default()
+        .borders(Borders::ALL)
+        .title(Span::styled(" MNIST data ", t.accent()));
+    let inner = block.inner(area);
+    f.render_widget(block, area);
+    let text = match &app.data {
+        DataState::Loading => format!("Loading MNIST from {dir}…"),
+        DataState::Downloading(p) => {
+            let [text_area, gauge_area] =
+                Layout::vertical([Constraint::Min(0), Constraint::Length(1)]).areas(inner);
+            let ratio = p
+                .total
+                .filter(|t| *t > 0)
+                .map_or(0.0, |t| (p.done as f64 / t as f64).clamp(0.0, 1.0));
+            let label = match p.total {
+                Some(total) => format!("{} {} / {} KiB", p.file, p.done / 1024, total / 1024),
+                None => format!("{} {} KiB", p.file, p.done / 1024),
+            };
+            f.render_widget(
+                Gauge::default()
+                    .ratio(ratio)
+                    .label(label)
+                    .gauge_style(t.train()),
+                gauge_area,
+            );
+            centered_text(
+                f,
+                text_area,
+                &format!("Downloading MNIST into {dir}…"),
+                Style::new(),
+            );
+            return;
+        }
+        DataState::Missing { message } => format!(
+            "MNIST is not in {dir}.\n{message}\n\nPress D to download it (about 11 MB).\n\n\
+             Offline? Put the four files {MNIST_FILES} in {dir}, or set MNIST_DATA_DIR to \
+             the folder holding them and restart; then press R to retry."
+        ),
+        DataState::Failed(e) => format!(
+            "MNIST could not be read:\n{e}\n\nReplace the damaged files in {dir} \
+             (or press D to download them again), then press R to retry."
+        ),
+        DataState::Ready(_) => String::new(),
+    };
+    f.render_widget(Paragraph::new(text).wrap(Wrap { trim: false }), inner);
+}
+
+fn loss_chart(f: &mut Frame, area: Rect, s: &Session, app: &App) {
+    let t = &app.theme;
+    let raw = s.loss.points(false);
+    let mut curves = Vec::new();
+    let main: Vec<(f64, f64)> = if app.log_scale {
+        to_log(raw)
+    } else {
+        raw.to_vec()
+    };
+    let smooth: Option<Vec<(f64, f64)>> = app.smooth.then(|| {
+        let sm = s.loss.points(true);
+        if app.log_scale {
+            to_log(sm)
+        } else {
+            sm.to_vec()
+        }
+    });
+    let range = y_range([main.as_slice()]);
+    let y = match range {
+        Some((lo, hi)) if app.log_scale => log_axis(lo, hi),
+        Some((lo, hi)) => {
+            let mut a = nice_axis(lo, hi, 4);
+            if a.lo < 0.0 {
+                a = nice_axis(0.0, hi, 4);
+            }
+            a
+        }
+        None => nice_axis(0.0, 1.0, 4),
+    };
+    let (raw_style, raw_name) = if smooth.is_some() {
+        (t.dim(), "loss (raw)")
+    } else {
+        (t.train(), "loss")
+    };
+    curves.push(Curve {
+        name: raw_name.into(),
+        points: main,
+        style: raw_style,
+        index: 0,
+    });
+    if let Some(sm) = smooth {
+        curves.push(Curve {
+            name: "loss (EMA)".into(),
+            points: sm,
+            style: t.train().add_modifier(Modifier::BOLD),
+            index: 1,
+        });
+    }
+    let marks = s
+        .lr_changes
+        .iter()
+        .enumerate()
+        .map(|(i, c)| Mark {
+            x: c.x,
+            name: if i + 1 == s.lr_changes.len() {
+                format!("lr→{}", fmt_float(c.lr))
+            } else {
+                String::new()
+            },
+            style: t.lr_mark(),
+        })
+        .collect();
+    let x_max = (s.settings.epochs as f64).max(raw.last().map_or(0.0, |p| p.0));
+    let mut title = String::from("Loss");
+    if app.log_scale {
+        title.push_str(" · log");
+    }
+    if app.smooth {
+        title.push_str(" · smoothed");
+    }
+    draw_line_chart(
+        f,
+        area,
+        LineChart {
+            title,
+            curves,
+            marks,
+            x: epoch_axis(x_max),
+            y,
+            x_title: "epoch",
+            empty_text: "Waiting for the first loss point…".into(),
+        },
+        t,
+    );
+}
+
+fn accuracy_chart(f: &mut Frame, area: Rect, s: &Session, app: &App) {
+    let t = &app.theme;
+    let (train, test) = s.accuracy_points();
+    let min = y_range([train.as_slice(), test.as_slice()]).map(|r| r.0);
+    let curves = vec![
+        Curve {
+            name: "train".into(),
+            points: train,
+            style: t.train(),
+            index: 0,
+        },
+        Curve {
+            name: "test".into(),
+            points: test,
+            style: t.test(),
+            index: 1,
+        },
+    ];
+    draw_line_chart(
+        f,
+        area,
+        LineChart {
+            title: "Accuracy % per epoch".into(),
+            curves,
+            marks: Vec::new(),
+            x: epoch_axis(s.settings.epochs as f64),
+            y: accuracy_axis(min),
+            x_title: "epoch",
+            empty_text: "Accuracy appears after the first epoch.".into(),
+        },
+        t,
+    );
+}
+
+fn progress(f: &mut Frame, area: Rect, app: &App) {
+    let t = &app.theme;
+    let block = Block::default()
+        .borders(Borders::ALL)
+        .title(Span::styled(" Progress ", t.accent()));
+    let inner = block.inner(area);
+    f.render_widget(block, area);
+    let [epoch_area, run_area] =
+        Layout::vertical([Constraint::Length(1), Constraint::Length(1)]).areas(inner);
+    let Some(s) = &app.session else {
+        f.render_widget(
+            Paragraph::new(Span::styled(" No run yet", t.dim())),
+            epoch_area,
+        );
+        return;
+    };
+    let epoch_label = if s.phase == RunPhase::Evaluating {
+        format!("epoch {} · evaluating on the test set", s.epoch)
+    } else {
+        format!(
+            "epoch {} · batch {}/{}",
+            s.epoch.max(1),
+            s.batch,
+            s.batches_per_epoch
+        )
+    };
+    f.render_widget(
+        Gauge::default()
+            .ratio(s.epoch_ratio())
+            .label(epoch_label)
+            .gauge_style(t.train()),
+        epoch_area,
+    );
+    let eta = s
+        .eta()
+        .map_or(String::new(), |d| format!(" · ETA {}", fmt_duration(d)));
+    f.render_widget(
+        Gauge::default()
+            .ratio(s.run_ratio())
+            .label(format!(
+                "run {:.0}% of {} epochs{eta}",
+                s.run_ratio() * 100.0,
+                s.settings.epochs
+            ))
+            .gauge_style(phase_style(&s.phase, t)),
+        run_area,
+    );
+}

@@ -1,0 +1,597 @@
+//! Dashboard state without a terminal: messages in, state and effects out.
+
+mod tui_common;
+
+use mnist_tui::model::{Arch, OptimizerKind};
+use mnist_tui::train::{Control, TrainEvent, TrainJob};
+use mnist_tui::tui::app::{
+    DataMsg, DataState, Effect, InputPurpose, Modal, Msg, Notice, QuitState, View,
+};
+use mnist_tui::tui::form::Field;
+use mnist_tui::tui::layout;
+use mnist_tui::tui::runs_table::SortColumn;
+use mnist_tui::tui::session::RunPhase;
+use ratatui::crossterm::event::KeyCode;
+use ratatui::layout::Rect;
+use std::time::{Duration, Instant};
+use tui_common::*;
+
+fn has_control(effects: &[Effect], c: Control) -> bool {
+    effects
+        .iter()
+        .any(|e| matches!(e, Effect::Control(x) if *x == c))
+}
+
+fn select_field(app: &mut mnist_tui::tui::app::App, field: Field) {
+    let i = Field::ALL.iter().position(|f| *f == field).unwrap();
+    app.form.select(i);
+}
+
+#[test]
+fn tabs_and_number_keys_switch_views() {
+    let mut a = app();
+    assert_eq!(a.view, View::Train);
+    a.update(key(KeyCode::Tab));
+    assert_eq!(a.view, View::Runs);
+    a.update(key(KeyCode::Tab));
+    assert_eq!(a.view, View::Digit);
+    a.update(key(KeyCode::Tab));
+    assert_eq!(a.view, View::Train);
+    a.update(key(KeyCode::BackTab));
+    assert_eq!(a.view, View::Digit);
+    a.update(ch('2'));
+    assert_eq!(a.view, View::Runs);
+    a.update(ch('1'));
+    assert_eq!(a.view, View::Train);
+    a.update(ch('3'));
+    assert_eq!(a.view, View::Digit);
+}
+
+#[test]
+fn help_opens_and_closes() {
+    let mut a = app();
+    a.update(ch('?'));
+    assert!(matches!(a.modal, Some(Modal::Help { .. })));
+    // Keys do not leak through the overlay.
+    a.update(ch('2'));
+    assert_eq!(a.view, View::Train);
+    a.update(key(KeyCode::Esc));
+    assert!(a.modal.is_none());
+}
+
+#[test]
+fn q_quits_at_once_when_idle() {
+    let mut a = app();
+    a.update(ch('q'));
+    assert!(a.should_quit());
+}
+
+#[test]
+fn q_asks_while_training_and_can_be_cancelled() {
+    let mut a = training_app();
+    assert!(a.run_active());
+    a.update(ch('q'));
+    assert_eq!(a.modal, Some(Modal::ConfirmQuit));
+    assert!(!a.should_quit());
+    a.update(ch('n'));
+    assert!(a.modal.is_none());
+    assert_eq!(a.quit, QuitState::Running);
+
+    a.update(ch('q'));
+    let fx = a.update(ch('y'));
+    assert!(has_control(&fx, Control::Stop));
+    assert_eq!(a.quit, QuitState::StoppingThenQuit);
+    assert!(!a.should_quit(), "must wait for the trainer to save");
+    a.update(Msg::Train(TrainEvent::Stopped));
+    assert!(a.should_quit());
+}
+
+#[test]
+fn ctrl_c_stops_training_then_quits_even_from_a_dialog() {
+    let mut a = training_app();
+    a.update(ch('l'));
+    assert!(matches!(a.modal, Some(Modal::Input { .. })));
+    let fx = a.update(ctrl_c());
+    assert!(has_control(&fx, Control::Stop));
+    assert_eq!(a.quit, QuitState::StoppingThenQuit);
+    // A trainer that ends without a final event still lets the app quit.
+    a.update(Msg::TrainerGone);
+    assert!(a.should_quit());
+
+    let mut idle = app();
+    let fx = idle.update(ctrl_c());
+    assert!(fx.is_empty());
+    assert!(idle.should_quit());
+}
+
+#[test]
+fn typing_a_learning_rate_validates_it() {
+    let mut a = ready_app();
+    select_field(&mut a, Field::Lr);
+    a.update(key(KeyCode::Enter));
+    assert!(a.form.editing.is_some());
+    type_str(&mut a, "20");
+    a.update(key(KeyCode::Enter));
+    let err = a.form.error.clone().expect("20 must be refused");
+    assert!(err.contains("learning rate"), "{err}");
+    assert!(
+        a.form.editing.is_some(),
+        "stays in edit mode to fix the value"
+    );
+    // Letters are refused while editing; 1/2/3 type digits instead of switching views.
+    a.update(key(KeyCode::Backspace));
+    a.update(key(KeyCode::Backspace));
+    type_str(&mut a, "x0.05");
+    assert_eq!(a.view, View::Train);
+    assert!(matches!(a.notice, None | Some(Notice::Error(_))));
+    a.update(key(KeyCode::Enter));
+    assert!(a.form.editing.is_none());
+    assert_eq!(a.form.settings.lr, 0.05);
+    assert!(a.form.is_edited(Field::Lr));
+    assert!(a.form.error.is_none());
+}
+
+#[test]
+fn escape_cancels_an_edit() {
+    let mut a = ready_app();
+    select_field(&mut a, Field::Epochs);
+    let before = a.form.settings.epochs;
+    a.update(key(KeyCode::Enter));
+    type_str(&mut a, "77");
+    a.update(key(KeyCode::Esc));
+    assert_eq!(a.form.settings.epochs, before);
+    assert!(a.form.editing.is_none());
+}
+
+#[test]
+fn steps_refuse_invalid_values_with_a_message() {
+    let mut a = ready_app();
+    select_field(&mut a, Field::Epochs);
+    a.update(key(KeyCode::Enter));
+    type_str(&mut a, "1");
+    a.update(key(KeyCode::Enter));
+    a.update(ch('-'));
+    assert_eq!(a.form.settings.epochs, 1);
+    assert!(matches!(&a.notice, Some(Notice::Error(e)) if e.contains("epochs")));
+    a.update(ch('+'));
+    a.update(key(KeyCode::Right));
+    assert_eq!(a.form.settings.epochs, 3);
+}
+
+#[test]
+fn switching_model_loads_its_defaults_for_unedited_fields() {
+    let mut a = ready_app();
+    assert_eq!(a.form.settings.model, Arch::Mlp);
+    select_field(&mut a, Field::BatchSize);
+    a.update(key(KeyCode::Enter));
+    type_str(&mut a, "32");
+    a.update(key(KeyCode::Enter));
+    select_field(&mut a, Field::Model);
+    a.update(key(KeyCode::Left)); // mlp -> tutorial-mlp
+    let s = &a.form.settings;
+    assert_eq!(s.model, Arch::TutorialMlp);
+    assert_eq!(s.optimizer, OptimizerKind::Sgd);
+    assert_eq!(s.lr, 0.8);
+    assert_eq!(s.epochs, 5);
+    assert!(!s.normalize);
+    assert_eq!(s.batch_size, 32, "edited fields keep the user's value");
+}
+
+#[test]
+fn start_needs_data_and_sends_the_form_settings() {
+    let mut a = app();
+    let fx = a.update(ch('s'));
+    assert!(fx.is_empty());
+    assert!(matches!(&a.notice, Some(Notice::Error(e)) if e.contains("loading")));
+
+    a.update(Msg::Data(DataMsg::Loaded(fake_mnist())));
+    let fx = a.update(ch('s'));
+    match fx.as_slice() {
+        [Effect::StartTraining(TrainJob::New(s), _)] => assert_eq!(*s, a.form.settings),
+        other => panic!("unexpected effects {other:?}"),
+    }
+    assert_eq!(
+        a.session.as_ref().map(|s| &s.phase),
+        Some(&RunPhase::Starting)
+    );
+    // A second start is refused while the first is active.
+    assert!(a.update(ch('s')).is_empty());
+}
+
+#[test]
+fn enter_on_start_button_starts() {
+    let mut a = ready_app();
+    select_field(&mut a, Field::Start);
+    let fx = a.update(key(KeyCode::Enter));
+    assert!(matches!(fx.as_slice(), [Effect::StartTraining(..)]));
+}
+
+#[test]
+fn trainer_events_drive_the_session() {
+    let a = training_app();
+    let s = a.session.as_ref().unwrap();
+    assert_eq!(s.phase, RunPhase::Training);
+    assert_eq!(s.run_id.as_deref(), Some("20261127-235211-mlp-3fa2"));
+    assert_eq!(s.epochs.len(), 2);
+    assert_eq!(s.loss.len(), 18);
+    assert_eq!(s.lr, 0.0005);
+    assert_eq!(s.lr_changes.len(), 1);
+    assert_eq!(s.epoch, 3);
+    assert!((s.epoch_ratio() - 0.5).abs() < 1e-9);
+    assert!((s.run_ratio() - 2.5 / 3.0).abs() < 1e-9);
+    assert_eq!(s.samples_per_sec, 24_000.0);
+}
+
+#[test]
+fn epoch_end_and_terminal_events_refresh_the_runs() {
+    let mut a = training_app();
+    let fx = a.update(Msg::Train(TrainEvent::EpochsChanged { total: 4 }));
+    assert!(fx.is_empty());
+    assert_eq!(a.session.as_ref().unwrap().settings.epochs, 4);
+    let fx = a.update(Msg::Train(TrainEvent::Finished { test_acc: 0.981 }));
+    assert!(fx.iter().any(|e| matches!(e, Effect::RefreshRuns)));
+    assert!(!a.run_active());
+    assert!(matches!(&a.notice, Some(Notice::Info(m)) if m.contains("98.10%")));
+    // The view keeps the result.
+    assert_eq!(a.session.as_ref().unwrap().epochs.len(), 2);
+}
+
+#[test]
+fn failed_runs_show_their_reason() {
+    let mut a = training_app();
+    a.update(Msg::Train(TrainEvent::Failed {
+        reason: "loss became NaN".into(),
+    }));
+    assert_eq!(
+        a.session.as_ref().unwrap().phase,
+        RunPhase::Failed("loss became NaN".into())
+    );
+    assert!(matches!(&a.notice, Some(Notice::Error(m)) if m.contains("NaN")));
+}
+
+#[test]
+fn pause_resume_stop_and_add_epochs_send_controls() {
+    let mut a = training_app();
+    assert!(has_control(&a.update(ch('p')), Control::Pause));
+    a.update(Msg::Train(TrainEvent::Paused));
+    assert!(has_control(&a.update(ch(' ')), Control::Resume));
+    a.update(Msg::Train(TrainEvent::Resumed));
+    assert!(has_control(&a.update(ch('e')), Control::AddEpochs(1)));
+    assert!(has_control(&a.update(ch('+')), Control::AddEpochs(1)));
+    assert!(has_control(&a.update(ch('x')), Control::Stop));
+}
+
+#[test]
+fn settings_are_locked_while_training() {
+    let mut a = training_app();
+    let before = a.form.settings.clone();
+    a.update(key(KeyCode::Right));
+    a.update(key(KeyCode::Enter));
+    assert_eq!(a.form.settings, before);
+    assert!(a.form.editing.is_none());
+    assert!(matches!(&a.notice, Some(Notice::Error(m)) if m.contains("locked")));
+}
+
+#[test]
+fn learning_rate_dialog_validates_and_sends() {
+    let mut a = training_app();
+    a.update(ch('l'));
+    assert!(matches!(
+        &a.modal,
+        Some(Modal::Input {
+            purpose: InputPurpose::LearningRate,
+            ..
+        })
+    ));
+    type_str(&mut a, "0");
+    let fx = a.update(key(KeyCode::Enter));
+    assert!(fx.is_empty());
+    assert!(
+        matches!(&a.modal, Some(Modal::Input { error: Some(e), .. }) if e.contains("learning rate"))
+    );
+    a.update(key(KeyCode::Backspace));
+    type_str(&mut a, "0.01");
+    let fx = a.update(key(KeyCode::Enter));
+    assert!(has_control(&fx, Control::SetLr(0.01)));
+    assert!(a.modal.is_none());
+}
+
+#[test]
+fn lr_dialog_needs_an_active_run() {
+    let mut a = ready_app();
+    a.update(ch('l'));
+    assert!(a.modal.is_none());
+}
+
+#[test]
+fn runs_are_listed_damaged_included_and_sortable() {
+    let mut a = app();
+    a.update(ch('2'));
+    a.update(store_listing());
+    assert_eq!(a.runs.entries.len(), 4);
+    let ids: Vec<&str> = a.runs.rows().map(|e| e.id()).collect();
+    // Default: newest first; the damaged run (no start time) last.
+    assert_eq!(ids[0], "20261120-130000-tutorial-mlp-a003");
+    assert_eq!(ids[3], "20261120-140000-lenet-beef");
+
+    a.update(ch('s')); // next column: Model, ascending
+    assert_eq!(a.runs.sort, SortColumn::Model);
+    let models: Vec<&str> = a
+        .runs
+        .rows()
+        .filter_map(|e| e.record())
+        .map(|r| r.config.model.name())
+        .collect();
+    assert_eq!(models, ["cnn", "mlp", "tutorial-mlp"]);
+    a.update(ch('S'));
+    assert!(a.runs.descending);
+    let first = a.runs.rows().next().unwrap().record().unwrap();
+    assert_eq!(first.config.model, Arch::TutorialMlp);
+
+    while a.runs.sort != SortColumn::BestAcc {
+        a.update(ch('s'));
+    }
+    a.update(ch('S'));
+    let best: Vec<Option<f32>> = a
+        .runs
+        .rows()
+        .map(|e| e.record().and_then(|r| r.best_test_acc()))
+        .collect();
+    assert_eq!(best[0], Some(0.99));
+    assert_eq!(best[2], None);
+}
+
+#[test]
+fn cursor_stays_on_its_run_across_refreshes_and_sorts() {
+    let mut a = app();
+    a.update(ch('2'));
+    a.update(store_listing());
+    a.update(ch('j'));
+    let id = a.runs.current().unwrap().id().to_string();
+    a.update(ch('s'));
+    assert_eq!(a.runs.current().unwrap().id(), id);
+    a.update(store_listing());
+    assert_eq!(a.runs.current().unwrap().id(), id);
+}
+
+#[test]
+fn space_marks_runs_for_comparison_but_not_damaged_ones() {
+    let mut a = app();
+    a.update(ch('2'));
+    a.update(store_listing());
+    assert_eq!(a.runs.compared().len(), 1, "the cursor's run is previewed");
+    a.update(ch(' '));
+    a.update(ch('j'));
+    a.update(ch(' '));
+    assert_eq!(a.runs.marked.len(), 2);
+    assert_eq!(a.runs.compared().len(), 2);
+    a.update(key(KeyCode::End));
+    a.update(ch(' '));
+    assert_eq!(a.runs.marked.len(), 2);
+    assert!(matches!(&a.notice, Some(Notice::Error(m)) if m.contains("damaged")));
+    a.update(ch('c'));
+    assert!(a.runs.marked.is_empty());
+}
+
+#[test]
+fn delete_asks_first() {
+    let mut a = app();
+    a.update(ch('2'));
+    a.update(store_listing());
+    let id = a.runs.current().unwrap().id().to_string();
+    a.update(ch('d'));
+    assert_eq!(a.modal, Some(Modal::ConfirmDelete(id.clone())));
+    let fx = a.update(ch('n'));
+    assert!(fx.is_empty());
+    assert!(a.modal.is_none());
+    a.update(ch('d'));
+    // Unrelated keys keep the question open.
+    assert!(a.update(ch('x')).is_empty());
+    assert!(a.modal.is_some());
+    let fx = a.update(ch('y'));
+    assert!(matches!(fx.as_slice(), [Effect::DeleteRun(d)] if *d == id));
+    let fx = a.update(Msg::Store(mnist_tui::tui::app::StoreMsg::Deleted {
+        id: id.clone(),
+        result: Ok(()),
+    }));
+    assert!(matches!(fx.as_slice(), [Effect::RefreshRuns]));
+}
+
+#[test]
+fn damaged_runs_can_be_deleted() {
+    let mut a = app();
+    a.update(ch('2'));
+    a.update(store_listing());
+    a.update(key(KeyCode::End));
+    a.update(ch('d'));
+    a.update(ch('y'));
+    assert!(matches!(&a.notice, Some(Notice::Info(m)) if m.contains("lenet-beef")));
+}
+
+#[test]
+fn new_run_from_a_saved_runs_settings() {
+    let mut a = app();
+    a.update(ch('2'));
+    a.update(store_listing());
+    while a.runs.current().unwrap().record().map(|r| r.config.model) != Some(Arch::Cnn) {
+        a.update(ch('j'));
+    }
+    a.update(ch('n'));
+    assert_eq!(a.view, View::Train);
+    assert_eq!(a.form.settings.model, Arch::Cnn);
+    assert_eq!(a.form.settings.lr, 0.002);
+    assert_eq!(a.form.settings.batch_size, 128);
+    assert_eq!(a.form.field(), Field::Start);
+}
+
+#[test]
+fn resume_asks_for_epochs_and_starts_a_resume_job() {
+    let mut a = ready_app();
+    a.update(ch('2'));
+    a.update(store_listing());
+    while a.runs.current().unwrap().record().map(|r| r.config.model) != Some(Arch::Mlp) {
+        a.update(ch('j'));
+    }
+    let id = a.runs.current().unwrap().id().to_string();
+    a.update(ch('r'));
+    assert!(
+        matches!(&a.modal, Some(Modal::Input { purpose: InputPurpose::ResumeEpochs(r), .. }) if *r == id)
+    );
+    type_str(&mut a, "2");
+    let fx = a.update(key(KeyCode::Enter));
+    match fx.as_slice() {
+        [
+            Effect::StartTraining(
+                TrainJob::Resume {
+                    run_id,
+                    more_epochs,
+                },
+                _,
+            ),
+        ] => {
+            assert_eq!(run_id, &id);
+            assert_eq!(*more_epochs, 2);
+        }
+        other => panic!("unexpected effects {other:?}"),
+    }
+    assert_eq!(a.view, View::Train);
+    let s = a.session.as_ref().unwrap();
+    assert_eq!(s.epochs.len(), 3, "history is on the charts");
+    assert_eq!(s.settings.epochs, 5);
+}
+
+#[test]
+fn mouse_clicks_select_tabs_fields_and_rows() {
+    let mut a = ready_app();
+    let screen = layout::screen(a.size).unwrap();
+    let tabs = layout::tab_rects(screen.tabs);
+    let (_, runs_tab) = tabs[1];
+    a.update(click(runs_tab.x + 1, runs_tab.y));
+    assert_eq!(a.view, View::Runs);
+
+    a.update(store_listing());
+    let table = layout::runs(screen.body).table;
+    // Header line: nothing happens; third row: cursor moves there.
+    a.update(click(table.x + 3, table.y + 1));
+    assert_eq!(a.runs.cursor, 0);
+    a.update(click(table.x + 3, table.y + 4));
+    assert_eq!(a.runs.cursor, 2);
+    // Outside the table's rows: ignored.
+    a.update(click(table.x + 3, table.y + 10));
+    assert_eq!(a.runs.cursor, 2);
+
+    let (_, train_tab) = tabs[0];
+    a.update(click(train_tab.x, train_tab.y));
+    assert_eq!(a.view, View::Train);
+    let form = layout::train(screen.body).form;
+    let row = layout::form_row(form, 4);
+    a.update(click(row.x + 1, row.y));
+    assert_eq!(a.form.field(), Field::Epochs);
+}
+
+#[test]
+fn wheel_scrolls_the_runs_table() {
+    let mut a = app();
+    a.update(Msg::Resize(80, 22));
+    a.update(ch('2'));
+    let runs: Vec<_> = (0..30)
+        .map(|i| record(i, Arch::Mlp, 0.001, 64, 1, 0.9))
+        .collect();
+    a.update(Msg::Store(mnist_tui::tui::app::StoreMsg::Listed {
+        runs,
+        damaged: vec![],
+    }));
+    let visible = a.table_rows_visible();
+    assert!(visible < 30);
+    a.update(wheel(true, 10, 5));
+    assert_eq!(a.runs.offset, 3);
+    assert!(a.runs.cursor >= 3);
+    a.update(wheel(false, 10, 5));
+    assert_eq!(a.runs.offset, 0);
+    a.update(key(KeyCode::End));
+    assert_eq!(a.runs.cursor, 29);
+    assert_eq!(a.runs.offset, 30 - visible);
+}
+
+#[test]
+fn clicks_on_a_tiny_terminal_are_ignored() {
+    let mut a = app();
+    a.update(Msg::Resize(20, 5));
+    a.update(click(12, 0));
+    assert_eq!(a.view, View::Train);
+    a.size = Rect::new(0, 0, 1, 1);
+    a.update(wheel(true, 0, 0));
+}
+
+#[test]
+fn ticks_poll_the_store_every_two_seconds() {
+    let mut a = app();
+    let t0 = Instant::now();
+    assert!(matches!(
+        a.update(Msg::Tick(t0)).as_slice(),
+        [Effect::RefreshRuns]
+    ));
+    assert!(
+        a.update(Msg::Tick(t0 + Duration::from_millis(500)))
+            .is_empty()
+    );
+    assert!(matches!(
+        a.update(Msg::Tick(t0 + Duration::from_millis(2_100)))
+            .as_slice(),
+        [Effect::RefreshRuns]
+    ));
+}
+
+#[test]
+fn elapsed_time_excludes_pauses() {
+    let mut a = training_app();
+    let t0 = Instant::now();
+    a.update(Msg::Tick(t0));
+    a.update(Msg::Tick(t0 + Duration::from_secs(10)));
+    a.update(Msg::Train(TrainEvent::Paused));
+    a.update(Msg::Tick(t0 + Duration::from_secs(20)));
+    a.update(Msg::Train(TrainEvent::Resumed));
+    a.update(Msg::Tick(t0 + Duration::from_secs(25)));
+    assert_eq!(a.session.as_ref().unwrap().elapsed, Duration::from_secs(15));
+    assert!(a.session.as_ref().unwrap().eta().is_some());
+}
+
+#[test]
+fn missing_data_can_be_downloaded_then_loaded() {
+    let mut a = app();
+    a.update(Msg::Data(DataMsg::Missing(
+        "data/train-images-idx3-ubyte: missing".into(),
+    )));
+    assert!(matches!(a.data, DataState::Missing { .. }));
+    let fx = a.update(ch('D'));
+    assert!(matches!(fx.as_slice(), [Effect::DownloadData]));
+    assert!(matches!(a.data, DataState::Downloading(_)));
+    let fx = a.update(Msg::Data(DataMsg::Downloaded(Ok(()))));
+    assert!(matches!(fx.as_slice(), [Effect::LoadData]));
+    assert!(matches!(a.data, DataState::Loading));
+    a.update(Msg::Data(DataMsg::Failed("bad magic".into())));
+    let fx = a.update(ch('R'));
+    assert!(matches!(fx.as_slice(), [Effect::LoadData]));
+}
+
+#[test]
+fn a_failed_download_explains_itself() {
+    let mut a = app();
+    a.update(Msg::Data(DataMsg::Missing("missing".into())));
+    a.update(ch('D'));
+    a.update(Msg::Data(DataMsg::Downloaded(Err("no network".into()))));
+    assert!(matches!(&a.data, DataState::Missing { message } if message.contains("no network")));
+}
+
+#[test]
+fn notices_expire_after_a_few_seconds() {
+    let mut a = ready_app();
+    a.update(ch('x'));
+    assert!(a.notice.is_some());
+    let t0 = Instant::now();
+    a.update(Msg::Tick(t0));
+    a.update(Msg::Tick(t0 + Duration::from_secs(2)));
+    assert!(a.notice.is_some());
+    a.update(Msg::Tick(t0 + Duration::from_secs(6)));
+    assert!(a.notice.is_none());
+}

@@ -1,0 +1,215 @@
+//! Fixtures shared by the dashboard tests: an app, fake data, saved runs, keys.
+#![allow(dead_code)]
+
+use mnist_tui::config::Config;
+use mnist_tui::data::{Dataset, Mnist};
+use mnist_tui::model::Arch;
+use mnist_tui::runs::{RunLoadError, RunRecord, RunStatus};
+use mnist_tui::train::{EpochMetrics, LossPoint, LrChange, TrainEvent, TrainSettings};
+use mnist_tui::tui::app::{App, DataMsg, Msg, StoreMsg};
+use mnist_tui::tui::theme::Theme;
+use ratatui::crossterm::event::{
+    KeyCode, KeyEvent, KeyModifiers, MouseButton, MouseEvent, MouseEventKind,
+};
+use std::path::PathBuf;
+use std::sync::Arc;
+
+/// A fresh app at 120×40 with colours and Braille.
+pub fn app() -> App {
+    let mut a = App::new(&Config::default(), PathBuf::from("data"), Theme::default());
+    a.update(Msg::Resize(120, 40));
+    a
+}
+
+/// Fake MNIST of the real sizes (labels only: nothing trains in these tests).
+pub fn fake_mnist() -> Arc<Mnist> {
+    Arc::new(Mnist {
+        train: Dataset {
+            images: Vec::new(),
+            labels: vec![0; 60_000],
+        },
+        test: Dataset {
+            images: Vec::new(),
+            labels: vec![0; 10_000],
+        },
+    })
+}
+
+/// An app whose data is loaded.
+pub fn ready_app() -> App {
+    let mut a = app();
+    a.update(Msg::Data(DataMsg::Loaded(fake_mnist())));
+    a
+}
+
+pub fn key(code: KeyCode) -> Msg {
+    Msg::Key(KeyEvent::new(code, KeyModifiers::NONE))
+}
+
+pub fn ch(c: char) -> Msg {
+    key(KeyCode::Char(c))
+}
+
+pub fn ctrl_c() -> Msg {
+    Msg::Key(KeyEvent::new(KeyCode::Char('c'), KeyModifiers::CONTROL))
+}
+
+pub fn click(column: u16, row: u16) -> Msg {
+    Msg::Mouse(MouseEvent {
+        kind: MouseEventKind::Down(MouseButton::Left),
+        column,
+        row,
+        modifiers: KeyModifiers::NONE,
+    })
+}
+
+pub fn wheel(down: bool, column: u16, row: u16) -> Msg {
+    Msg::Mouse(MouseEvent {
+        kind: if down {
+            MouseEventKind::ScrollDown
+        } else {
+            MouseEventKind::ScrollUp
+        },
+        column,
+        row,
+        modifiers: KeyModifiers::NONE,
+    })
+}
+
+/// Types a string as key presses.
+pub fn type_str(app: &mut App, s: &str) {
+    for c in s.chars() {
+        app.update(ch(c));
+    }
+}
+
+/// A saved run with `epochs` finished epochs, deterministic values.
+pub fn record(n: u32, model: Arch, lr: f64, batch: usize, epochs: u32, acc0: f32) -> RunRecord {
+    let started =
+        time::macros::datetime!(2026-11-20 10:00:00 UTC) + time::Duration::hours(n as i64);
+    let id = format!(
+        "20261120-{:02}0000-{}-{:04x}",
+        10 + n,
+        model.name(),
+        0xa000 + n
+    );
+    let mut s = TrainSettings::defaults_for(model);
+    s.lr = lr;
+    s.batch_size = batch;
+    s.epochs = epochs.max(1);
+    let mut r = RunRecord::new(id, s, started);
+    r.train_size = 60_000;
+    r.test_size = 10_000;
+    r.params = 218_058;
+    for e in 1..=epochs {
+        for k in 1..=8 {
+            let x = (e - 1) as f64 + k as f64 / 8.0;
+            r.losses.push(LossPoint {
+                epoch: e,
+                step: ((e - 1) * 8 + k) as u64 * 100,
+                x,
+                loss: (1.2 / (1.0 + 2.0 * x as f32)) + 0.02 * n as f32,
+            });
+        }
+        let acc = (acc0 + 0.01 * e as f32).min(0.995);
+        r.epochs.push(EpochMetrics {
+            epoch: e,
+            train_loss: 0.3 / e as f32,
+            train_acc: acc - 0.005,
+            test_loss: 0.25 / e as f32,
+            test_acc: acc,
+            seconds: 12.5,
+            dead_outputs: vec![],
+        });
+    }
+    if epochs >= 2 {
+        r.lr_changes.push(LrChange {
+            step: 900,
+            x: 1.5,
+            lr: lr / 2.0,
+        });
+    }
+    r.status = if epochs == 0 {
+        RunStatus::Failed("loss became NaN".into())
+    } else {
+        RunStatus::Finished
+    };
+    r
+}
+
+/// Three runs and one damaged run, as the store would list them.
+pub fn store_listing() -> Msg {
+    let runs = vec![
+        record(1, Arch::Mlp, 0.001, 64, 3, 0.95),
+        record(2, Arch::Cnn, 0.002, 128, 2, 0.97),
+        record(3, Arch::TutorialMlp, 0.8, 64, 0, 0.0),
+    ];
+    let damaged = vec![RunLoadError {
+        id: "20261120-140000-lenet-beef".into(),
+        path: PathBuf::from("runs/20261120-140000-lenet-beef/run.ron"),
+        problem: "malformed at line 3, column 5: expected a value".into(),
+    }];
+    Msg::Store(StoreMsg::Listed { runs, damaged })
+}
+
+/// The events of a run that trained two of three epochs, with a learning-rate change.
+pub fn training_events() -> Vec<TrainEvent> {
+    let mut s = TrainSettings::defaults_for(Arch::Mlp);
+    s.epochs = 3;
+    let mut ev = vec![TrainEvent::Started {
+        run_id: "20261127-235211-mlp-3fa2".into(),
+        settings: s,
+        train_size: 60_000,
+        test_size: 10_000,
+        params: 218_058,
+        start_epoch: 0,
+    }];
+    for e in 1..=2u32 {
+        for k in 1..=9u32 {
+            let x = (e - 1) as f64 + k as f64 / 9.4;
+            ev.push(TrainEvent::Loss {
+                point: LossPoint {
+                    epoch: e,
+                    step: ((e - 1) * 9 + k) as u64 * 100,
+                    x,
+                    loss: 2.3 / (1.0 + 3.0 * x as f32),
+                },
+                samples_per_sec: 25_000.0,
+            });
+        }
+        if e == 2 {
+            ev.push(TrainEvent::LrChanged(LrChange {
+                step: 1_200,
+                x: 1.3,
+                lr: 0.0005,
+            }));
+        }
+        ev.push(TrainEvent::Evaluating { epoch: e });
+        ev.push(TrainEvent::EpochEnd(EpochMetrics {
+            epoch: e,
+            train_loss: 0.4 / e as f32,
+            train_acc: 0.90 + 0.03 * e as f32,
+            test_loss: 0.3 / e as f32,
+            test_acc: 0.92 + 0.025 * e as f32,
+            seconds: 20.0,
+            dead_outputs: vec![],
+        }));
+    }
+    ev.push(TrainEvent::Progress {
+        epoch: 3,
+        batch: 469,
+        batches_per_epoch: 938,
+        samples_per_sec: 24_000.0,
+    });
+    ev
+}
+
+/// An app that is training (events applied through `update`).
+pub fn training_app() -> App {
+    let mut a = ready_app();
+    a.update(ch('s'));
+    for e in training_events() {
+        a.update(Msg::Train(e));
+    }
+    a
+}

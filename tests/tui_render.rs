@@ -1,0 +1,356 @@
+//! Every view drawn through ratatui's `TestBackend`, at a normal size (snapshots) and
+//! at tiny sizes (no panic, a clear message).
+
+mod tui_common;
+
+use mnist_tui::config::ChartMarker;
+use mnist_tui::tui::app::{App, DataMsg, Msg};
+use mnist_tui::tui::theme::Theme;
+use mnist_tui::tui::ui;
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+use ratatui::buffer::Buffer;
+use ratatui::crossterm::event::KeyCode;
+use ratatui::style::Color;
+use tui_common::*;
+
+fn draw(app: &App, w: u16, h: u16) -> Buffer {
+    let mut t = Terminal::new(TestBackend::new(w, h)).unwrap();
+    t.draw(|f| ui::render(f, app)).unwrap();
+    t.backend().buffer().clone()
+}
+
+/// The buffer as plain text, one line per row, trailing spaces trimmed.
+fn text(b: &Buffer) -> String {
+    let mut out = String::new();
+    for y in 0..b.area.height {
+        let mut line = String::new();
+        for x in 0..b.area.width {
+            line.push_str(b[(x, y)].symbol());
+        }
+        out.push_str(line.trim_end());
+        out.push('\n');
+    }
+    out
+}
+
+fn screen(app: &mut App, w: u16, h: u16) -> String {
+    app.update(Msg::Resize(w, h));
+    text(&draw(app, w, h))
+}
+
+fn runs_app() -> App {
+    let mut a = ready_app();
+    a.update(ch('2'));
+    a.update(store_listing());
+    a
+}
+
+#[test]
+fn train_view_idle() {
+    let mut a = ready_app();
+    let s = screen(&mut a, 120, 40);
+    assert!(s.contains("Settings"));
+    assert!(s.contains("Learning rate"));
+    assert!(s.contains("[ Start ]"));
+    assert!(s.contains("ready (60000 / 10000)"));
+    insta::assert_snapshot!("train_idle_120x40", s);
+}
+
+#[test]
+fn train_view_while_training() {
+    let mut a = training_app();
+    let s = screen(&mut a, 120, 40);
+    assert!(s.contains("training"));
+    assert!(s.contains("20261127-235211-mlp-3fa2"));
+    assert!(s.contains("epoch 3 · batch 469/938"));
+    assert!(
+        s.contains("lr→0.0005"),
+        "learning-rate change in the legend"
+    );
+    assert!(s.contains("acc 97.00%"));
+    assert!(s.contains("locked while training"));
+    insta::assert_snapshot!("train_running_120x40", s);
+}
+
+#[test]
+fn train_view_smoothed_log_scale() {
+    let mut a = training_app();
+    a.update(ch('m'));
+    a.update(ch('L'));
+    let s = screen(&mut a, 120, 40);
+    assert!(s.contains("Loss · log · smoothed"));
+    assert!(s.contains("loss (EMA)"));
+    assert!(s.contains("0.1"), "log axis labels are real values");
+}
+
+#[test]
+fn train_view_finished_keeps_the_result() {
+    let mut a = training_app();
+    a.update(Msg::Train(mnist_tui::train::TrainEvent::Finished {
+        test_acc: 0.97,
+    }));
+    let s = screen(&mut a, 120, 40);
+    assert!(s.contains("Finished: test accuracy 97.00%"));
+    assert!(s.contains("Run finished"));
+}
+
+#[test]
+fn train_view_with_missing_data_says_what_to_do() {
+    let mut a = app();
+    a.update(Msg::Data(DataMsg::Missing(
+        "data/train-images-idx3-ubyte: missing MNIST file".into(),
+    )));
+    let s = screen(&mut a, 120, 40);
+    assert!(s.contains("Press D to download"));
+    assert!(s.contains("MNIST_DATA_DIR"));
+    assert!(s.contains("t10k-labels-idx1-ubyte"));
+    insta::assert_snapshot!("train_missing_data_120x40", s);
+}
+
+#[test]
+fn train_view_with_loading_and_broken_data() {
+    let mut a = app();
+    assert!(screen(&mut a, 120, 40).contains("Loading MNIST from data"));
+    a.update(Msg::Data(DataMsg::Failed(
+        "data/t10k: bad magic 0x1234".into(),
+    )));
+    let s = screen(&mut a, 120, 40);
+    assert!(s.contains("bad magic 0x1234"));
+    assert!(s.contains("MNIST error"));
+}
+
+#[test]
+fn form_edit_shows_the_typed_text_and_errors() {
+    let mut a = ready_app();
+    a.form.select(2);
+    a.update(key(KeyCode::Enter));
+    type_str(&mut a, "99");
+    a.update(key(KeyCode::Enter));
+    let s = screen(&mut a, 120, 40);
+    assert!(s.contains("99_"));
+    assert!(s.contains("must be in (0, 10]"));
+}
+
+#[test]
+fn runs_view_lists_runs_and_damage() {
+    let mut a = runs_app();
+    let s = screen(&mut a, 120, 40);
+    assert!(s.contains("Runs (4, 1 damaged)"));
+    assert!(s.contains("20261120-110000-mlp-a001"));
+    assert!(s.contains("damaged"));
+    assert!(s.contains("Best acc"));
+    insta::assert_snapshot!("runs_120x40", s);
+}
+
+#[test]
+fn runs_view_compares_marked_runs() {
+    let mut a = runs_app();
+    a.update(ch(' '));
+    a.update(ch('j'));
+    a.update(ch(' '));
+    let s = screen(&mut a, 120, 40);
+    assert!(s.contains("2 marked"));
+    assert!(s.contains("Settings (* differs)"));
+    assert!(s.contains("*lr"), "differing settings are marked");
+    assert!(s.contains(" seed"), "equal settings are not");
+    assert!(s.contains("tutorial-mlp-a003") && s.contains("cnn-a002"));
+    insta::assert_snapshot!("runs_compare_120x40", s);
+}
+
+#[test]
+fn runs_view_explains_a_damaged_run() {
+    let mut a = runs_app();
+    a.update(key(KeyCode::End));
+    let s = screen(&mut a, 120, 40);
+    assert!(s.contains("is damaged"));
+    assert!(s.contains("malformed at line 3"));
+}
+
+#[test]
+fn run_details_dialog() {
+    let mut a = runs_app();
+    while a
+        .runs
+        .current()
+        .and_then(|e| e.record())
+        .map(|r| r.epochs.len())
+        != Some(3)
+    {
+        a.update(ch('j'));
+    }
+    a.update(key(KeyCode::Enter));
+    let s = screen(&mut a, 120, 40);
+    assert!(s.contains("Run 20261120-110000-mlp-a001"));
+    assert!(s.contains("batch size"));
+    assert!(s.contains("train loss"));
+    assert!(s.contains("Learning-rate changes"));
+    insta::assert_snapshot!("run_details_120x40", s);
+}
+
+#[test]
+fn empty_store() {
+    let mut a = ready_app();
+    a.update(ch('2'));
+    a.update(Msg::Store(mnist_tui::tui::app::StoreMsg::Listed {
+        runs: vec![],
+        damaged: vec![],
+    }));
+    assert!(screen(&mut a, 120, 40).contains("No runs yet"));
+}
+
+#[test]
+fn digit_view_placeholder() {
+    let mut a = app();
+    a.update(ch('3'));
+    let s = screen(&mut a, 120, 40);
+    assert!(s.contains("comes with custom digits"));
+    insta::assert_snapshot!("digit_120x40", s);
+}
+
+#[test]
+fn help_lists_every_key() {
+    let mut a = app();
+    a.update(ch('?'));
+    let s = screen(&mut a, 120, 40);
+    for k in mnist_tui::tui::keys::GLOBAL
+        .iter()
+        .chain(mnist_tui::tui::keys::TRAIN)
+        .chain(mnist_tui::tui::keys::RUNS)
+    {
+        assert!(s.contains(k.action), "help misses '{}'", k.action);
+    }
+    insta::assert_snapshot!("help_120x40", s);
+}
+
+#[test]
+fn quit_and_delete_dialogs() {
+    let mut a = training_app();
+    a.update(ch('q'));
+    let s = screen(&mut a, 120, 40);
+    assert!(s.contains("Stop it (it is saved as stopped) and quit?"));
+    insta::assert_snapshot!("confirm_quit_120x40", s);
+
+    let mut b = runs_app();
+    b.update(ch('d'));
+    let s = screen(&mut b, 120, 40);
+    assert!(s.contains("Delete this run"));
+}
+
+#[test]
+fn key_bar_follows_the_context() {
+    let mut a = ready_app();
+    let last = |s: &str| s.lines().last().unwrap_or("").to_string();
+    let s = screen(&mut a, 120, 40);
+    assert!(last(&s).contains("s start"), "{}", last(&s));
+    let mut t = training_app();
+    t.notice = None;
+    let s = screen(&mut t, 120, 40);
+    assert!(last(&s).contains("p pause"), "{}", last(&s));
+    t.update(mnist_tui::tui::app::Msg::Train(
+        mnist_tui::train::TrainEvent::Paused,
+    ));
+    // A notice replaces the keys until the next key press.
+    t.notice = None;
+    let s = screen(&mut t, 120, 40);
+    assert!(last(&s).contains("p resume"), "{}", last(&s));
+    let mut r = runs_app();
+    let s = screen(&mut r, 120, 40);
+    assert!(last(&s).contains("Space mark"), "{}", last(&s));
+}
+
+#[test]
+fn tiny_terminals_show_a_message_and_never_panic() {
+    let apps: Vec<App> = vec![
+        app(),
+        training_app(),
+        runs_app(),
+        {
+            let mut a = runs_app();
+            a.update(key(KeyCode::Enter));
+            a
+        },
+        {
+            let mut a = app();
+            a.update(ch('3'));
+            a.update(ch('?'));
+            a
+        },
+    ];
+    for mut a in apps {
+        let s = screen(&mut a, 20, 5);
+        assert!(s.contains("Terminal too"), "{s}");
+        for (w, h) in [
+            (1, 1),
+            (0, 0),
+            (120, 0),
+            (0, 40),
+            (59, 19),
+            (60, 20),
+            (61, 21),
+            (200, 60),
+        ] {
+            a.update(Msg::Resize(w, h));
+            let _ = draw(&a, w, h);
+        }
+    }
+}
+
+#[test]
+fn too_small_message_snapshot() {
+    let mut a = app();
+    insta::assert_snapshot!("too_small_20x5", screen(&mut a, 20, 5));
+}
+
+#[test]
+fn smallest_usable_size_draws_every_view() {
+    for view in ['1', '2', '3'] {
+        let mut a = runs_app();
+        a.update(ch(view));
+        let s = screen(&mut a, 60, 20);
+        assert!(s.contains("mnist-tui"), "{s}");
+        assert!(!s.contains("Terminal too small"));
+    }
+}
+
+#[test]
+fn no_color_uses_no_colours() {
+    let mut a = training_app();
+    a.theme = Theme {
+        color: false,
+        marker: ChartMarker::Braille,
+    };
+    for view in ['1', '2'] {
+        a.update(ch(view));
+        let b = draw(&a, 120, 40);
+        for cell in b.content() {
+            assert!(
+                matches!(cell.fg, Color::Reset) && matches!(cell.bg, Color::Reset),
+                "coloured cell {cell:?}"
+            );
+        }
+    }
+    // Selection stays visible without colour.
+    let b = draw(&a, 120, 40);
+    assert!(
+        b.content()
+            .iter()
+            .any(|c| c.modifier.contains(ratatui::style::Modifier::REVERSED))
+    );
+}
+
+#[test]
+fn ascii_marker_draws_charts_without_braille() {
+    let mut a = training_app();
+    a.theme.marker = ChartMarker::Ascii;
+    let s = screen(&mut a, 120, 40);
+    assert!(!s.chars().any(|c| ('\u{2800}'..='\u{28FF}').contains(&c)));
+    assert!(s.contains('*') && s.contains('+'), "series use ASCII marks");
+
+    let mut b = training_app();
+    let s = screen(&mut b, 120, 40);
+    assert!(
+        s.chars().any(|c| ('\u{2800}'..='\u{28FF}').contains(&c)),
+        "Braille by default"
+    );
+}
