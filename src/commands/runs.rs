@@ -142,13 +142,11 @@ pub fn show(ctx: &Context, typed: &str, json: bool) -> anyhow::Result<()> {
             );
         }
     }
-    if let Some(s) = &r.summary {
-        if !s.dead_outputs.is_empty() {
-            println!(
-                "\ndead output units (always 0, never predicted): classes {:?}",
-                s.dead_outputs
-            );
-        }
+    if let Some(s) = r.summary.as_ref().filter(|s| !s.dead_outputs.is_empty()) {
+        println!(
+            "\ndead output units (always 0, never predicted): classes {:?}",
+            s.dead_outputs
+        );
     }
     Ok(())
 }

@@ -53,10 +53,8 @@ pub fn run(ctx: &Context, args: &TrainArgs) -> anyhow::Result<()> {
     match outcome {
         Some(TrainEvent::Finished { .. }) => {
             println!("saved run {run_id} in {}", dir.display());
-            if let Ok(record) = ctx.store.load(&run_id) {
-                if let Some(summary) = &record.summary {
-                    warn_dead_outputs(&summary.dead_outputs);
-                }
+            if let Some(summary) = ctx.store.load(&run_id).ok().and_then(|r| r.summary) {
+                warn_dead_outputs(&summary.dead_outputs);
             }
             Ok(())
         }

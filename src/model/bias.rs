@@ -21,7 +21,7 @@ pub(crate) fn bias_act<E: Dtype, T: Tape<E, Cpu>>(
 ) -> Result<Tensor<(usize, usize), E, Cpu, T>, ModelError> {
     let shape = *x.shape();
     let c = b.shape().0;
-    if c == 0 || shape.1 % c != 0 {
+    if c == 0 || !shape.1.is_multiple_of(c) {
         return Err(ModelError::BadInput(format!(
             "bias of {c} does not divide rows of {}",
             shape.1
@@ -40,7 +40,11 @@ pub(crate) fn bias_act<E: Dtype, T: Tape<E, Cpu>>(
             for (y, &bb) in px.iter_mut().zip(&bs) {
                 let v = *y + bb;
                 // `!(v <= 0)` is true for positive values and for NaN.
-                let k = !(v <= zero);
+                // Positive values pass, and so does NaN (as PyTorch propagates it).
+                let k = matches!(
+                    v.partial_cmp(&zero),
+                    Some(std::cmp::Ordering::Greater) | None
+                );
                 *y = if k { v } else { zero };
                 keep.push(k);
             }

@@ -231,6 +231,18 @@ fn is_valid_id(id: &str) -> bool {
             .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
 }
 
+/// The run `predict` uses when none is named: among finished runs whose weights are on
+/// disk, the one with the highest final test accuracy (the newest on a tie).
+pub fn best_finished<'a>(store: &RunStore, runs: &'a [RunRecord]) -> Option<&'a RunRecord> {
+    runs.iter()
+        .filter(|r| r.status == super::RunStatus::Finished)
+        .filter(|r| store.weights_path(&r.id).is_file())
+        .max_by(|a, b| {
+            let acc = |r: &RunRecord| r.summary.as_ref().map_or(0.0, |s| s.test_acc);
+            acc(a).total_cmp(&acc(b)).then_with(|| a.id.cmp(&b.id))
+        })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -335,16 +347,4 @@ mod tests {
         let (runs, damaged) = store.list().unwrap();
         assert!(runs.is_empty() && damaged.is_empty());
     }
-}
-
-/// The run `predict` uses when none is named: among finished runs whose weights are on
-/// disk, the one with the highest final test accuracy (the newest on a tie).
-pub fn best_finished<'a>(store: &RunStore, runs: &'a [RunRecord]) -> Option<&'a RunRecord> {
-    runs.iter()
-        .filter(|r| r.status == super::RunStatus::Finished)
-        .filter(|r| store.weights_path(&r.id).is_file())
-        .max_by(|a, b| {
-            let acc = |r: &RunRecord| r.summary.as_ref().map_or(0.0, |s| s.test_acc);
-            acc(a).total_cmp(&acc(b)).then_with(|| a.id.cmp(&b.id))
-        })
 }

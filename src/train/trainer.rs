@@ -206,6 +206,9 @@ impl<'a> Session<'a> {
         controls: &'a Receiver<Control>,
         events: &'a Events,
     ) -> Result<Self, String> {
+        if data.train.is_empty() || data.test.is_empty() {
+            return Err("no MNIST data loaded".into());
+        }
         let (mut record, learner) = match job {
             TrainJob::New(settings) => {
                 settings
@@ -248,13 +251,16 @@ impl<'a> Session<'a> {
         };
         let train_size = subset_len(&data.train, record.config.max_train_samples);
         let test_size = subset_len(&data.test, record.config.max_test_samples);
-        if train_size == 0 || test_size == 0 {
-            return Err("no MNIST data loaded".into());
-        }
         record.train_size = train_size;
         record.test_size = test_size;
         record.params = learner.network().param_count();
-        store.save_record(&record).map_err(|e| e.to_string())?;
+        if let Err(e) = store.save_record(&record) {
+            if record.epochs.is_empty() {
+                // A new run that could not even be recorded leaves no empty folder.
+                let _ = std::fs::remove_dir_all(store.run_dir(&record.id));
+            }
+            return Err(e.to_string());
+        }
         let batch_size = record.config.batch_size;
         let start_epoch = record.epochs_done();
         let step = start_epoch as u64 * train_size.div_ceil(batch_size) as u64;
