@@ -21,7 +21,7 @@ pub(crate) fn bias_act<E: Dtype, T: Tape<E, Cpu>>(
 ) -> Result<Tensor<(usize, usize), E, Cpu, T>, ModelError> {
     let shape = *x.shape();
     let c = b.shape().0;
-    if c == 0 || shape.1 % c != 0 {
+    if c == 0 || !shape.1.is_multiple_of(c) {
         return Err(ModelError::BadInput(format!(
             "bias of {c} does not divide rows of {}",
             shape.1
@@ -39,8 +39,9 @@ pub(crate) fn bias_act<E: Dtype, T: Tape<E, Cpu>>(
         for px in ys.chunks_exact_mut(c) {
             for (y, &bb) in px.iter_mut().zip(&bs) {
                 let v = *y + bb;
-                // `!(v <= 0)` is true for positive values and for NaN.
-                let k = !(v <= zero);
+                // Keep positive values and NaN (the one value not equal to itself).
+                #[allow(clippy::eq_op)]
+                let k = v > zero || v != v;
                 *y = if k { v } else { zero };
                 keep.push(k);
             }

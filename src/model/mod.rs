@@ -163,7 +163,7 @@ impl Network {
     /// `n * 784` floats already prepared the way training prepared them.
     /// Returns `n * 10` floats, row-major.
     pub fn logits(&self, images: &[f32]) -> Result<Vec<f32>, ModelError> {
-        if images.len() % IMAGE_PIXELS != 0 {
+        if !images.len().is_multiple_of(IMAGE_PIXELS) {
             return Err(ModelError::BadInput(format!(
                 "{} floats is not a whole number of {IMAGE_PIXELS}-pixel images",
                 images.len()
