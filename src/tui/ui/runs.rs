@@ -1,7 +1,7 @@
 //! The Runs view: the table of runs, the comparison of marked runs (loss, accuracy,
 //! settings side by side), and the details dialog.
 
-use super::widgets::{Curve, LineChart, centered_text, draw_line_chart, popup};
+use super::widgets::{Curve, LineChart, centered_text, draw_line_chart, loss_title, popup};
 use crate::runs::{RunRecord, RunStatus};
 use crate::tui::app::App;
 use crate::tui::form::fmt_float;
@@ -222,13 +222,7 @@ fn compare_loss(f: &mut Frame, area: Rect, app: &App, runs: &[&RunRecord]) {
         .iter()
         .map(|r| r.config.epochs.max(r.epochs_done()) as f64)
         .fold(1.0, f64::max);
-    let mut title = String::from("Loss");
-    if app.log_scale {
-        title.push_str(" · log");
-    }
-    if app.smooth {
-        title.push_str(" · smoothed");
-    }
+    let title = loss_title(app);
     draw_line_chart(
         f,
         area,

@@ -1,6 +1,6 @@
 //! The Train view: settings form, run status, live loss and accuracy charts, gauges.
 
-use super::widgets::{Curve, LineChart, Mark, centered_text, draw_line_chart};
+use super::widgets::{Curve, LineChart, Mark, centered_text, draw_line_chart, loss_title};
 use crate::tui::app::{App, DataState};
 use crate::tui::form::{Field, fmt_float};
 use crate::tui::layout::{self, TrainLayout};
@@ -370,13 +370,7 @@ fn loss_chart(f: &mut Frame, area: Rect, s: &Session, app: &App) {
         })
         .collect();
     let x_max = (s.settings.epochs as f64).max(raw.last().map_or(0.0, |p| p.0));
-    let mut title = String::from("Loss");
-    if app.log_scale {
-        title.push_str(" · log");
-    }
-    if app.smooth {
-        title.push_str(" · smoothed");
-    }
+    let title = loss_title(app);
     draw_line_chart(
         f,
         area,

@@ -51,6 +51,18 @@ pub struct LineChart {
     pub empty_text: String,
 }
 
+/// The loss chart's title, naming the active display toggles.
+pub fn loss_title(app: &crate::tui::app::App) -> String {
+    let mut title = String::from("Loss");
+    if app.log_scale {
+        title.push_str(" · log");
+    }
+    if app.smooth {
+        title.push_str(" · smoothed");
+    }
+    title
+}
+
 /// Draws `chart` in `area` (a bordered block), downsampling long curves to the width.
 pub fn draw_line_chart(f: &mut Frame, area: Rect, chart: LineChart, theme: &Theme) {
     let block = Block::default()
