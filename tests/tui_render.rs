@@ -200,12 +200,53 @@ fn empty_store() {
 }
 
 #[test]
-fn digit_view_placeholder() {
+fn digit_view_drawing() {
+    use ratatui::crossterm::event::{MouseButton, MouseEventKind};
+    let mut a = digit_app();
+    let body = mnist_tui::tui::layout::screen(ratatui::layout::Rect::new(0, 0, 120, 40))
+        .unwrap()
+        .body;
+    let c =
+        mnist_tui::tui::digit_layout::canvas_cells(mnist_tui::tui::digit_layout::digit(body).big)
+            .unwrap();
+    a.update(mouse(
+        MouseEventKind::Down(MouseButton::Left),
+        c.x + 28,
+        c.y + 5,
+    ));
+    for y in 6..23 {
+        a.update(mouse(
+            MouseEventKind::Drag(MouseButton::Left),
+            c.x + 28,
+            c.y + y,
+        ));
+    }
+    let s = screen(&mut a, 120, 40);
+    assert!(s.contains("Canvas 28×28"));
+    assert!(s.contains("Model input"));
+    assert!(s.contains("Prediction"));
+    assert!(s.contains("Digit "), "the predicted digit");
+    assert!(s.contains('%'), "probabilities");
+    insta::assert_snapshot!("digit_draw_120x40", s);
+}
+
+#[test]
+fn digit_view_empty_and_tiny() {
     let mut a = app();
     a.update(ch('3'));
     let s = screen(&mut a, 120, 40);
-    assert!(s.contains("comes with custom digits"));
-    insta::assert_snapshot!("digit_120x40", s);
+    assert!(s.contains("no finished run yet"));
+    assert!(s.contains("nothing to classify yet"));
+    let mut a = digit_app();
+    let s = screen(&mut a, 60, 20);
+    assert!(s.contains("Enlarge the terminal"), "{s}");
+    for (w, h) in [(0, 0), (1, 1), (20, 5), (59, 19), (60, 20), (70, 33)] {
+        screen(&mut a, w, h);
+    }
+    a.update(ch('o'));
+    type_str(&mut a, "some/path.png");
+    let s = screen(&mut a, 120, 40);
+    assert!(s.contains("Image path some/path.png"), "{s}");
 }
 
 #[test]

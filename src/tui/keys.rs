@@ -58,7 +58,7 @@ pub const RUNS: &[KeyHelp] = &[
 
 /// Keys of the Digit view.
 pub const DIGIT: &[KeyHelp] = &[
-    k("mouse left / right", "draw / erase on the canvas (drag)"),
+    k("mouse L / R drag", "draw / erase on the canvas"),
     k("c", "clear the canvas"),
     k("w", "save the drawing as drawing-<time>.png"),
     k("d", "back to the drawing"),
