@@ -1,6 +1,6 @@
 //! Loading user images: clear errors naming the file, and no huge allocations.
 
-use image::{DynamicImage, GrayImage, Luma, RgbaImage};
+use image::{DynamicImage, GrayImage, ImageEncoder, Luma, RgbaImage};
 use mnist_tui::digit::{DigitError, MAX_WORK_SIDE, load_image, prepare_file};
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -211,4 +211,48 @@ fn prepare_file_works_and_names_the_file_when_blank() {
     let err = prepare_file(&blank).unwrap_err();
     assert!(matches!(err, DigitError::NoDigit { .. }), "{err:?}");
     names_file(&err, &blank);
+}
+
+fn jpeg(img: &DynamicImage, exif: Option<Vec<u8>>) -> Vec<u8> {
+    let mut out = Vec::new();
+    let mut enc = image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, 85);
+    if let Some(exif) = exif {
+        enc.set_exif_metadata(exif).unwrap();
+    }
+    enc.encode_image(img).unwrap();
+    out
+}
+
+#[test]
+fn exif_orientation_of_phone_photos_is_applied() {
+    // Big-endian TIFF header, one IFD entry: Orientation (0x0112), SHORT, 1, value 6
+    // ("rotate 90° clockwise to display").
+    let exif = vec![
+        b'M', b'M', 0, 42, 0, 0, 0, 8, // header, IFD at 8
+        0, 1, // one entry
+        0x01, 0x12, 0, 3, 0, 0, 0, 1, 0, 6, 0, 0, // orientation = 6
+        0, 0, 0, 0, // no next IFD
+    ];
+    let img = DynamicImage::ImageLuma8(GrayImage::from_pixel(40, 80, Luma([200])));
+    let dir = tempfile::tempdir().unwrap();
+    let path = write(dir.path(), "phone.jpg", &jpeg(&img, Some(exif)));
+    let loaded = load_image(&path).unwrap();
+    assert_eq!((loaded.width(), loaded.height()), (80, 40));
+}
+
+#[test]
+fn truncated_jpeg_is_an_error_or_a_partial_image_never_a_panic() {
+    let img = DynamicImage::ImageLuma8(GrayImage::from_fn(64, 64, |x, y| Luma([(x * y) as u8])));
+    let full = jpeg(&img, None);
+    let dir = tempfile::tempdir().unwrap();
+    for cut in [full.len() / 3, full.len() / 2, full.len() - 2] {
+        let path = write(dir.path(), "cut.jpg", &full[..cut]);
+        match load_image(&path) {
+            Ok(img) => assert_eq!((img.width(), img.height()), (64, 64)),
+            Err(err) => {
+                assert!(matches!(err, DigitError::Corrupt { .. }), "{err:?}");
+                names_file(&err, &path);
+            }
+        }
+    }
 }

@@ -125,7 +125,7 @@ impl Arch {
             },
             Arch::Cnn => ArchDefaults {
                 optimizer: adam(1e-3),
-                batch_size: 64,
+                batch_size: 128,
                 epochs: 5,
                 normalize: true,
             },

@@ -39,12 +39,9 @@ pub(crate) fn bias_act<E: Dtype, T: Tape<E, Cpu>>(
         for px in ys.chunks_exact_mut(c) {
             for (y, &bb) in px.iter_mut().zip(&bs) {
                 let v = *y + bb;
-                // `!(v <= 0)` is true for positive values and for NaN.
-                // Positive values pass, and so does NaN (as PyTorch propagates it).
-                let k = matches!(
-                    v.partial_cmp(&zero),
-                    Some(std::cmp::Ordering::Greater) | None
-                );
+                // Keep positive values and NaN (the one value not equal to itself).
+                #[allow(clippy::eq_op)]
+                let k = v > zero || v != v;
                 *y = if k { v } else { zero };
                 keep.push(k);
             }

@@ -36,7 +36,8 @@ impl PtyApp {
         }
         let child = pair.slave.spawn_command(cmd).expect("spawn mnist-tui");
         drop(pair.slave);
-        let parser = Arc::new(Mutex::new(vt100::Parser::new(rows, cols, 0)));
+        let size = |v: u16| std::num::NonZeroU16::new(v).expect("non-zero terminal size");
+        let parser = Arc::new(Mutex::new(vt100::Parser::new(size(rows), size(cols), 0)));
         let mut reader = pair.master.try_clone_reader().expect("pty reader");
         let sink = parser.clone();
         std::thread::spawn(move || {

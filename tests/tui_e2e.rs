@@ -1,0 +1,128 @@
+//! End to end in a real pseudo-terminal: launch the dashboard, train two short runs,
+//! find them in the Runs view, overlay them, quit; the terminal is restored and the
+//! runs are on disk.
+
+mod common;
+
+use common::pty::PtyApp;
+use std::time::{Duration, Instant};
+
+const LONG: Duration = Duration::from_secs(120);
+
+#[test]
+fn train_compare_and_quit_in_a_real_terminal() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("config.ron"),
+        "(train: (model: mlp, epochs: 1, max_train_samples: 3200, max_test_samples: 500, \
+         log_every: 10))",
+    )
+    .unwrap();
+    let data = common::mnist_dir();
+    let data = data.to_str().unwrap();
+    let mut app = PtyApp::spawn(dir.path(), &["--data-dir", data], &[], 120, 40);
+
+    // First frame at once, MNIST loads in the background.
+    app.wait_text("1 Train", Duration::from_secs(20));
+    assert!(
+        app.alternate_screen(),
+        "the dashboard uses the alternate screen"
+    );
+    app.wait_text("MNIST ready", LONG);
+
+    // First run: start, the loss chart fills in, the accuracy appears.
+    app.send(b"s");
+    app.wait_text("run training", LONG);
+    let started = Instant::now();
+    app.send(b"?");
+    let help_latency = app.wait_text("Keys", Duration::from_secs(20));
+    eprintln!("help overlay answered in {help_latency:?} while training");
+    app.send(b"\x1b");
+    app.wait_text("Finished: test accuracy", LONG);
+    let screen = app.screen();
+    assert!(screen.contains("Loss"), "{screen}");
+    assert!(screen.contains("Train    loss"), "{screen}");
+    eprintln!("first run finished after {:?}", started.elapsed());
+
+    // Second run with another seed.
+    app.send(b"s");
+    app.wait_for("the second run to finish", LONG, |s| {
+        s.contains("Finished: test accuracy") && s.contains("run finished")
+    });
+    std::thread::sleep(Duration::from_millis(300));
+
+    // Runs view: both runs listed; mark both and overlay them.
+    app.send(b"2");
+    let screen = app.wait_for("two runs in the table", LONG, |s| s.contains("Runs (2)"));
+    let ids: Vec<String> = std::fs::read_dir(dir.path().join("runs"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(ids.len(), 2, "{ids:?}");
+    for id in &ids {
+        assert!(screen.contains(id.as_str()), "{id} not shown:\n{screen}");
+    }
+    for key in [b"g", b" ", b"j", b" "] {
+        app.send(key);
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    app.wait_text("2 marked", Duration::from_secs(10));
+    let short = |id: &str| id[id.len() - 8..].to_string();
+    app.wait_for(
+        "both runs in the overlay legend",
+        Duration::from_secs(10),
+        |s| ids.iter().all(|id| s.matches(&short(id)).count() >= 2),
+    );
+
+    // Quit: no run is active, so q quits at once and the terminal is restored.
+    app.send(b"q");
+    let code = app.wait_exit(Duration::from_secs(20));
+    assert_eq!(code, Some(0), "exit code; screen:\n{}", app.screen());
+    std::thread::sleep(Duration::from_millis(200));
+    assert!(!app.alternate_screen(), "alternate screen left on exit");
+    for id in &ids {
+        let run = dir.path().join("runs").join(id);
+        assert!(run.join("run.ron").is_file() && run.join("model.safetensors").is_file());
+    }
+}
+
+#[test]
+fn ctrl_c_stops_the_run_saves_it_and_restores_the_terminal() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("config.ron"),
+        "(train: (model: mlp, epochs: 50, max_train_samples: 6400, max_test_samples: 200))",
+    )
+    .unwrap();
+    let data = common::mnist_dir();
+    let mut app = PtyApp::spawn(
+        dir.path(),
+        &["--data-dir", data.to_str().unwrap()],
+        &[],
+        100,
+        30,
+    );
+    app.wait_text("MNIST ready", LONG);
+    app.send(b"s");
+    app.wait_text("run training", LONG);
+    app.send(b"\x03");
+    let code = app.wait_exit(Duration::from_secs(30));
+    assert_eq!(code, Some(0), "screen:\n{}", app.screen());
+    std::thread::sleep(Duration::from_millis(200));
+    assert!(!app.alternate_screen());
+    let runs: Vec<_> = std::fs::read_dir(dir.path().join("runs"))
+        .unwrap()
+        .collect();
+    assert_eq!(runs.len(), 1);
+    let record = std::fs::read_to_string(runs[0].as_ref().unwrap().path().join("run.ron")).unwrap();
+    assert!(record.contains("status: stopped"), "{record}");
+}
+
+#[test]
+fn tiny_terminal_says_so() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut app = PtyApp::spawn(dir.path(), &["--data-dir", "nowhere"], &[], 40, 10);
+    app.wait_text("too small", Duration::from_secs(20));
+    app.send(b"q");
+    assert_eq!(app.wait_exit(Duration::from_secs(10)), Some(0));
+}
