@@ -30,10 +30,11 @@ pub fn render(f: &mut Frame, area: Rect, app: &App) {
     prediction_panel(f, l.prediction, d, &app.theme);
 }
 
+/// Key-bar entries: (keys, action).
+pub type BarKeys = Vec<(&'static str, &'static str)>;
+
 /// The key bar of the Digit view: `Ok` keys get the global tail, `Err` are complete.
-pub fn bar_keys(
-    app: &App,
-) -> Result<Vec<(&'static str, &'static str)>, Vec<(&'static str, &'static str)>> {
+pub fn bar_keys(app: &App) -> Result<BarKeys, BarKeys> {
     let d = &app.digit;
     if d.editing {
         return Err(vec![
