@@ -96,9 +96,8 @@ fn cards(
                 Span::styled(format!("{}", m.prediction.digit), t.bad()),
                 Span::raw(format!(" {:.0}%", m.prediction.confidence() * 100.0)),
             ])];
-            if m.index < test.len()
-                && let Some(img) = image::GrayImage::from_raw(28, 28, test.image(m.index).to_vec())
-            {
+            let pixels = test.images.get(m.index * 784..(m.index + 1) * 784);
+            if let Some(img) = pixels.and_then(|p| image::GrayImage::from_raw(28, 28, p.to_vec())) {
                 let rows = render_gray_fit(
                     &img,
                     card.width as usize,
