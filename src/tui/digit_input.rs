@@ -125,6 +125,10 @@ impl App {
             .map_or(0, |i| (i as i64 + delta).rem_euclid(n));
         let record = candidates[at as usize].clone();
         self.notice = Some(Notice::Info(format!("Model: {}", record.id)));
+        if self.digit.mode == DigitMode::Gallery {
+            // The gallery is the old model's: back to the source (g reopens it).
+            self.digit.mode = self.digit.last_source;
+        }
         vec![Effect::Digit(self.digit.choose_model(&record))]
     }
 
