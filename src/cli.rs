@@ -1,7 +1,7 @@
 //! Command-line definitions (clap). Parsing only; `main.rs` dispatches.
 
 use crate::model::{Arch, OptimizerKind};
-use crate::train::TrainOverrides;
+use crate::train::{LrSchedule, TrainOverrides};
 use clap::{Args, Parser, Subcommand};
 use std::path::PathBuf;
 
@@ -49,6 +49,9 @@ pub struct TrainArgs {
     /// Learning rate.
     #[arg(long)]
     pub lr: Option<f64>,
+    /// Learning-rate schedule (cosine decays to zero over the run).
+    #[arg(long, value_enum)]
+    pub lr_schedule: Option<LrSchedule>,
     /// Epochs (with --resume: epochs to add).
     #[arg(long)]
     pub epochs: Option<u32>,
@@ -91,6 +94,7 @@ impl TrainArgs {
             model: self.model,
             optimizer: self.optimizer,
             lr: self.lr,
+            lr_schedule: self.lr_schedule,
             momentum: self.momentum,
             weight_decay: self.weight_decay,
             epochs: self.epochs,

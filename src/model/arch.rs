@@ -112,7 +112,7 @@ impl Arch {
                 normalize: false,
             },
             Arch::Mlp => ArchDefaults {
-                optimizer: adam(1e-3),
+                optimizer: adam(3e-3),
                 batch_size: 64,
                 epochs: 2,
                 normalize: true,

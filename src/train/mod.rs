@@ -6,5 +6,5 @@ pub mod settings;
 pub mod trainer;
 
 pub use events::{Control, EpochMetrics, LossPoint, LrChange, TrainEvent};
-pub use settings::{TrainOverrides, TrainSettings};
+pub use settings::{LrSchedule, TrainOverrides, TrainSettings};
 pub use trainer::{Controller, TrainJob, TrainerHandle, spawn};

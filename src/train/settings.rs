@@ -4,6 +4,42 @@
 use crate::model::{Arch, OptimizerKind, OptimizerSettings};
 use serde::{Deserialize, Serialize};
 
+/// How the learning rate moves over a run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "kebab-case")]
+pub enum LrSchedule {
+    /// The same rate throughout (the tutorial's).
+    #[default]
+    Constant,
+    /// Cosine decay from the rate to zero over all the run's batches.
+    Cosine,
+}
+
+impl LrSchedule {
+    /// The factor applied to the base rate at batch `step` (0-based) of `total` batches.
+    pub fn factor(self, step: u64, total: u64) -> f64 {
+        match self {
+            LrSchedule::Constant => 1.0,
+            LrSchedule::Cosine => {
+                let t = if total == 0 {
+                    0.0
+                } else {
+                    (step.min(total) as f64) / total as f64
+                };
+                0.5 * (1.0 + (std::f64::consts::PI * t).cos())
+            }
+        }
+    }
+
+    /// The name used on the command line and in records.
+    pub fn name(self) -> &'static str {
+        match self {
+            LrSchedule::Constant => "constant",
+            LrSchedule::Cosine => "cosine",
+        }
+    }
+}
+
 /// Every setting of one training run. Stored in the run record.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TrainSettings {
@@ -13,6 +49,9 @@ pub struct TrainSettings {
     pub optimizer: OptimizerKind,
     /// Learning rate at the start.
     pub lr: f64,
+    /// How the learning rate moves over the run.
+    #[serde(default)]
+    pub lr_schedule: LrSchedule,
     /// SGD momentum.
     pub momentum: f64,
     /// L2 weight decay.
@@ -45,6 +84,8 @@ pub struct TrainOverrides {
     pub optimizer: Option<OptimizerKind>,
     /// Learning rate.
     pub lr: Option<f64>,
+    /// Learning-rate schedule.
+    pub lr_schedule: Option<LrSchedule>,
     /// SGD momentum.
     pub momentum: Option<f64>,
     /// L2 weight decay.
@@ -78,6 +119,13 @@ impl TrainSettings {
             model,
             optimizer: d.optimizer.kind,
             lr: d.optimizer.lr,
+            // The tutorial keeps its rate; the other models decay theirs, which buys
+            // most of their final accuracy in short runs.
+            lr_schedule: if model == Arch::TutorialMlp {
+                LrSchedule::Constant
+            } else {
+                LrSchedule::Cosine
+            },
             momentum: d.optimizer.momentum,
             weight_decay: d.optimizer.weight_decay,
             epochs: d.epochs,
@@ -112,6 +160,9 @@ impl TrainSettings {
             }
             if let Some(v) = l.lr {
                 s.lr = v;
+            }
+            if let Some(v) = l.lr_schedule {
+                s.lr_schedule = v;
             }
             if let Some(v) = l.momentum {
                 s.momentum = v;
@@ -223,6 +274,19 @@ mod tests {
         };
         let s = TrainSettings::resolve(&[&flags]);
         assert_eq!(s.lr, 1e-3);
+    }
+
+    #[test]
+    fn cosine_decays_from_one_to_zero() {
+        assert_eq!(LrSchedule::Constant.factor(5, 10), 1.0);
+        assert_eq!(LrSchedule::Cosine.factor(0, 10), 1.0);
+        assert!((LrSchedule::Cosine.factor(5, 10) - 0.5).abs() < 1e-12);
+        assert!(LrSchedule::Cosine.factor(10, 10).abs() < 1e-12);
+        assert!(LrSchedule::Cosine.factor(20, 10).abs() < 1e-12);
+        assert_eq!(
+            TrainSettings::defaults_for(Arch::TutorialMlp).lr_schedule,
+            LrSchedule::Constant
+        );
     }
 
     #[test]

@@ -165,6 +165,8 @@ struct Session<'a> {
     controls: &'a Receiver<Control>,
     total_epochs: u32,
     step: u64,
+    /// The rate the schedule scales (the settings' rate, or the last one set by hand).
+    base_lr: f64,
 }
 
 /// What the control messages asked for.
@@ -272,7 +274,9 @@ impl<'a> Session<'a> {
             params: record.params,
             start_epoch,
         });
+        let base_lr = learner.optimizer().lr;
         Ok(Session {
+            base_lr,
             total_epochs: record.config.epochs,
             record,
             learner,
@@ -309,6 +313,9 @@ impl<'a> Session<'a> {
                 paused_for += pause_started
                     .elapsed()
                     .saturating_sub(Duration::from_millis(1));
+                let total_steps = self.total_epochs as u64 * batches_per_epoch as u64;
+                let factor = settings.lr_schedule.factor(self.step, total_steps);
+                self.learner.set_lr(self.base_lr * factor);
                 buffer.fill(&data.train, indices, settings.normalize);
                 let outcome = self
                     .learner
@@ -417,7 +424,7 @@ impl<'a> Session<'a> {
                 Control::Stop => return Ok(Steer::Stop),
                 Control::SetLr(lr) => {
                     if lr.is_finite() && lr > 0.0 {
-                        self.learner.set_lr(lr);
+                        self.base_lr = lr;
                         let change = LrChange {
                             step: self.step + 1,
                             x: (epoch - 1) as f64 + batch_index as f64 / batches_per_epoch as f64,
