@@ -6,6 +6,7 @@
 //! - [`train`]: the background trainer, its events and controls.
 //! - [`runs`]: run records and the on-disk run store.
 //! - [`digit`]: custom digit images: MNIST-style preprocessing and ASCII rendering.
+//! - [`predict`]: a run's model classifying digits; its mistakes on a labelled set.
 //! - [`tui`]: the ratatui dashboard.
 
 pub mod cli;
@@ -15,6 +16,7 @@ pub mod data;
 pub mod digit;
 pub mod fsutil;
 pub mod model;
+pub mod predict;
 pub mod runs;
 pub mod train;
 pub mod tui;

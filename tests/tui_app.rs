@@ -595,3 +595,154 @@ fn notices_expire_after_a_few_seconds() {
     a.update(Msg::Tick(t0 + Duration::from_secs(6)));
     assert!(a.notice.is_none());
 }
+
+mod digit_view {
+    use super::*;
+    use mnist_tui::tui::digit_layout;
+    use mnist_tui::tui::digit_state::{DigitEffect, DigitMode, Verdict};
+    use ratatui::crossterm::event::{MouseButton, MouseEventKind};
+
+    fn canvas_cells() -> Rect {
+        let body = layout::screen(Rect::new(0, 0, 120, 40)).unwrap().body;
+        digit_layout::canvas_cells(digit_layout::digit(body).big).unwrap()
+    }
+
+    /// Drags from canvas pixel `from` to `to` (pixel coordinates) with `button`.
+    fn drag(
+        a: &mut mnist_tui::tui::app::App,
+        button: MouseButton,
+        from: (u16, u16),
+        to: (u16, u16),
+    ) {
+        let c = canvas_cells();
+        let cell = |(px, py): (u16, u16)| (c.x + px * 2, c.y + py);
+        let (x, y) = cell(from);
+        a.update(mouse(MouseEventKind::Down(button), x, y));
+        let steps = 8;
+        for i in 1..=steps {
+            let px = from.0 as i32 + (to.0 as i32 - from.0 as i32) * i / steps;
+            let py = from.1 as i32 + (to.1 as i32 - from.1 as i32) * i / steps;
+            let (x, y) = cell((px as u16, py as u16));
+            a.update(mouse(MouseEventKind::Drag(button), x, y));
+        }
+        a.update(mouse(MouseEventKind::Up(button), x, y));
+    }
+
+    #[test]
+    fn mouse_draws_erases_and_prediction_follows() {
+        let mut a = digit_app();
+        assert!(a.digit.predictor.is_some());
+        assert_eq!(a.digit.verdict, Verdict::Nothing);
+        // A vertical stroke (a "1") down the middle.
+        drag(&mut a, MouseButton::Left, (14, 5), (14, 22));
+        assert!(a.digit.canvas.get(14, 5) > 0.5 && a.digit.canvas.get(14, 22) > 0.5);
+        assert!(
+            a.digit.canvas.get(14, 14) > 0.5,
+            "drag positions are joined"
+        );
+        assert_eq!(a.digit.canvas.get(3, 14), 0.0);
+        let first = *a.digit.prediction().expect("predicted while drawing");
+        // A horizontal stroke changes the input and so the probabilities.
+        drag(&mut a, MouseButton::Left, (6, 10), (22, 10));
+        let second = *a.digit.prediction().unwrap();
+        assert_ne!(first.probabilities, second.probabilities);
+        // The right button erases the horizontal stroke's left end.
+        drag(&mut a, MouseButton::Right, (5, 10), (10, 10));
+        assert_eq!(a.digit.canvas.get(7, 10), 0.0);
+        assert!(a.digit.canvas.get(14, 20) > 0.5, "the rest stays");
+        // c clears; the prediction goes with it.
+        a.update(ch('c'));
+        assert!(a.digit.canvas.is_empty());
+        assert_eq!(a.digit.verdict, Verdict::Nothing);
+        // Clicks outside the canvas draw nothing; tabs still work with the mouse.
+        a.update(click(118, 20));
+        assert!(a.digit.canvas.is_empty());
+    }
+
+    #[test]
+    fn save_asks_for_a_png_and_refuses_an_empty_canvas() {
+        let mut a = digit_app();
+        assert!(a.update(ch('w')).is_empty());
+        assert!(matches!(a.notice, Some(Notice::Error(_))));
+        let c = canvas_cells();
+        a.update(mouse(
+            MouseEventKind::Down(MouseButton::Left),
+            c.x + 20,
+            c.y + 10,
+        ));
+        let effects = a.update(ch('w'));
+        assert!(matches!(
+            effects.as_slice(),
+            [Effect::Digit(DigitEffect::SaveDrawing(_))]
+        ));
+    }
+
+    #[test]
+    fn path_field_takes_printable_keys_and_esc_leaves() {
+        let mut a = digit_app();
+        a.update(ch('o'));
+        assert!(a.digit.editing);
+        type_str(&mut a, "q1?2 x.png");
+        assert_eq!(a.digit.path, "q1?2 x.png");
+        assert_eq!(a.view, View::Digit);
+        assert!(!a.should_quit() && a.modal.is_none());
+        a.update(key(KeyCode::Backspace));
+        assert_eq!(a.digit.path, "q1?2 x.pn");
+        a.update(key(KeyCode::Esc));
+        assert!(!a.digit.editing);
+        a.update(ch('2'));
+        assert_eq!(a.view, View::Runs, "global keys work again");
+    }
+
+    #[test]
+    fn enter_loads_the_image_and_tab_completes() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("seven.png"), b"x").unwrap();
+        let mut a = digit_app();
+        a.update(ch('/'));
+        type_str(&mut a, &format!("{}/se", dir.path().display()));
+        a.update(key(KeyCode::Tab));
+        let want = dir.path().join("seven.png");
+        assert_eq!(a.digit.path, want.display().to_string());
+        assert_eq!(
+            a.view,
+            View::Digit,
+            "Tab completes instead of switching views"
+        );
+        let effects = a.update(key(KeyCode::Enter));
+        assert!(matches!(
+            effects.as_slice(),
+            [Effect::Digit(DigitEffect::LoadImage(p))] if *p == want
+        ));
+        // The runtime's loader says why this "image" is not one.
+        let err = mnist_tui::tui::digit_tasks::load_image(&want).unwrap_err();
+        assert!(err.contains("not an image"), "{err}");
+    }
+
+    #[test]
+    fn models_cycle_and_gallery_asks_for_mistakes() {
+        let mut a = digit_app();
+        let first = a.digit.model_id.clone().unwrap();
+        let effects = a.update(ch('m'));
+        let next = a.digit.model_id.clone().unwrap();
+        assert_ne!(first, next, "two finished runs to cycle through");
+        assert!(
+            matches!(effects.as_slice(), [Effect::Digit(DigitEffect::LoadModel(r))] if r.id == next)
+        );
+        assert!(a.digit.predictor.is_none() && a.digit.model_loading);
+        a.update(ch('M'));
+        assert_eq!(a.digit.model_id.as_deref(), Some(first.as_str()));
+        // No model loaded now: the gallery says so instead of starting.
+        assert!(a.update(ch('g')).is_empty());
+        assert_ne!(a.digit.mode, DigitMode::Gallery);
+        let mut a = digit_app();
+        let effects = a.update(ch('g'));
+        assert!(matches!(
+            effects.as_slice(),
+            [Effect::Digit(DigitEffect::FindMistakes { .. })]
+        ));
+        assert_eq!(a.digit.mode, DigitMode::Gallery);
+        a.update(key(KeyCode::Esc));
+        assert_eq!(a.digit.mode, DigitMode::Draw);
+    }
+}

@@ -200,12 +200,53 @@ fn empty_store() {
 }
 
 #[test]
-fn digit_view_placeholder() {
+fn digit_view_drawing() {
+    use ratatui::crossterm::event::{MouseButton, MouseEventKind};
+    let mut a = digit_app();
+    let body = mnist_tui::tui::layout::screen(ratatui::layout::Rect::new(0, 0, 120, 40))
+        .unwrap()
+        .body;
+    let c =
+        mnist_tui::tui::digit_layout::canvas_cells(mnist_tui::tui::digit_layout::digit(body).big)
+            .unwrap();
+    a.update(mouse(
+        MouseEventKind::Down(MouseButton::Left),
+        c.x + 28,
+        c.y + 5,
+    ));
+    for y in 6..23 {
+        a.update(mouse(
+            MouseEventKind::Drag(MouseButton::Left),
+            c.x + 28,
+            c.y + y,
+        ));
+    }
+    let s = screen(&mut a, 120, 40);
+    assert!(s.contains("Canvas 28×28"));
+    assert!(s.contains("Model input"));
+    assert!(s.contains("Prediction"));
+    assert!(s.contains("Digit "), "the predicted digit");
+    assert!(s.contains('%'), "probabilities");
+    insta::assert_snapshot!("digit_draw_120x40", s);
+}
+
+#[test]
+fn digit_view_empty_and_tiny() {
     let mut a = app();
     a.update(ch('3'));
     let s = screen(&mut a, 120, 40);
-    assert!(s.contains("comes with custom digits"));
-    insta::assert_snapshot!("digit_120x40", s);
+    assert!(s.contains("no finished run yet"));
+    assert!(s.contains("nothing to classify yet"));
+    let mut a = digit_app();
+    let s = screen(&mut a, 60, 20);
+    assert!(s.contains("Enlarge the terminal"), "{s}");
+    for (w, h) in [(0, 0), (1, 1), (20, 5), (59, 19), (60, 20), (70, 33)] {
+        screen(&mut a, w, h);
+    }
+    a.update(ch('o'));
+    type_str(&mut a, "some/path.png");
+    let s = screen(&mut a, 120, 40);
+    assert!(s.contains("Image path some/path.png"), "{s}");
 }
 
 #[test]
@@ -353,4 +394,79 @@ fn ascii_marker_draws_charts_without_braille() {
         s.chars().any(|c| ('\u{2800}'..='\u{28FF}').contains(&c)),
         "Braille by default"
     );
+}
+
+#[test]
+fn digit_view_image_and_gallery() {
+    use mnist_tui::data::{Dataset, Mnist};
+    use mnist_tui::predict::{MistakeReport, find_mistakes};
+    use mnist_tui::tui::digit_state::{DigitMsg, Gallery};
+    use std::sync::Arc;
+    let dir = tempfile::tempdir().unwrap();
+    // A dark "7" on light paper, off-centre.
+    let mut img = image::GrayImage::from_pixel(90, 70, image::Luma([235]));
+    for i in 0..30u32 {
+        for t in 0..4u32 {
+            img.put_pixel(20 + i, 10 + t, image::Luma([20]));
+            img.put_pixel(48 - i / 2 - t, 12 + i * 2 / 2 + t / 2, image::Luma([20]));
+        }
+    }
+    let path = dir.path().join("seven.png");
+    img.save(&path).unwrap();
+    let mut a = digit_app();
+    a.update(ch('o'));
+    type_str(&mut a, &path.display().to_string());
+    a.update(key(KeyCode::Enter));
+    let loaded = mnist_tui::tui::digit_tasks::load_image(&path).unwrap();
+    a.update(Msg::Digit(DigitMsg::ImageLoaded {
+        path: path.clone(),
+        result: Ok(Box::new(loaded)),
+    }));
+    let s = screen(&mut a, 120, 40);
+    assert!(s.contains("Original"), "{s}");
+    assert!(s.contains("Model input 28×28"));
+    assert!(
+        s.contains("inverted"),
+        "dark ink on light is inverted:\n{s}"
+    );
+    assert!(s.contains("Digit "), "{s}");
+
+    // The gallery of an (untrained) model on a few digits with pixels.
+    let mut images = vec![0u8; 6 * 784];
+    for (i, px) in images.iter_mut().enumerate() {
+        if (i % 784) / 28 > 6 && (i % 784) / 28 < 22 && (i % 28) / 3 == (i / 784) + 2 {
+            *px = 255;
+        }
+    }
+    let test = Dataset {
+        images,
+        labels: vec![0, 1, 2, 3, 4, 5],
+    };
+    let predictor = a.digit.predictor.clone().unwrap();
+    let report: MistakeReport = find_mistakes(&predictor, &test).unwrap();
+    let wrong = report.mistakes.len();
+    let mnist = Arc::new(Mnist {
+        train: Dataset {
+            images: Vec::new(),
+            labels: Vec::new(),
+        },
+        test,
+    });
+    a.update(Msg::Data(mnist_tui::tui::app::DataMsg::Loaded(mnist)));
+    a.update(ch('g'));
+    let id = a.digit.model_id.clone().unwrap();
+    assert!(matches!(&a.digit.gallery, Some(Gallery::Loading(g)) if *g == id));
+    assert!(screen(&mut a, 120, 40).contains("Classifying"));
+    a.update(Msg::Digit(DigitMsg::Mistakes {
+        id,
+        result: Ok(Arc::new(report)),
+    }));
+    let s = screen(&mut a, 120, 40);
+    assert!(s.contains(&format!("{wrong} of 6 wrong")), "{s}");
+    assert!(s.contains("Confusion"));
+    assert!(s.contains(" → "), "card titles");
+    screen(&mut a, 60, 20);
+    a.update(key(KeyCode::PageDown));
+    a.update(key(KeyCode::Esc));
+    assert!(screen(&mut a, 120, 40).contains("Original"));
 }

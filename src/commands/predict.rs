@@ -1,10 +1,185 @@
-//! `mnist-tui predict IMAGE...`.
+//! `mnist-tui predict IMAGE... [--run ID] [--json]`.
+//!
+//! Each image is loaded, prepared like MNIST ([`crate::digit::prepare_file`]) and
+//! classified by one run's model. A file that cannot be read gets its own error (on
+//! stderr, or an `{"file", "error"}` line with `--json`) and the others are still
+//! predicted; the exit status is non-zero at the end if any failed. A blank image is
+//! "no digit" (`digit: null` with a reason), never a guess.
 
-use super::Context;
+use super::{Context, ExitError};
 use crate::cli::PredictArgs;
+use crate::digit::{self, DigitError};
+use crate::predict::{Prediction, Predictor};
+use crate::runs::{RunRecord, RunStatus, best_finished};
+use anyhow::Context as _;
+use serde_json::{Value, json};
+use std::path::Path;
+
+/// Exit code when some images could not be read (the others were predicted).
+pub const EXIT_BAD_IMAGES: i32 = 1;
 
 /// Predicts each image; a bad file gets its own error and a non-zero exit at the end.
 pub fn run(ctx: &Context, args: &PredictArgs) -> anyhow::Result<()> {
-    let _ = (ctx, args);
-    anyhow::bail!("predict: not wired yet")
+    let record = choose_run(ctx, args.run.as_deref())?;
+    let predictor = Predictor::from_run(&ctx.store, &record)
+        .with_context(|| format!("cannot load the model of run {}", record.id))?;
+    let style = ctx.config.ui.ascii_style;
+    let mut failed = 0;
+    for (i, path) in args.images.iter().enumerate() {
+        let outcome = classify(&predictor, path);
+        if args.json {
+            println!("{}", json_line(path, &record.id, &outcome));
+        } else {
+            if i > 0 {
+                println!();
+            }
+            print_text(path, &outcome, style);
+        }
+        if let Outcome::Failed(e) = &outcome {
+            failed += 1;
+            if !args.json {
+                eprintln!("error: {e}");
+            }
+        }
+    }
+    if failed > 0 {
+        return Err(ExitError {
+            message: format!(
+                "error: {failed} of {} images could not be read (see above)",
+                args.images.len()
+            ),
+            code: EXIT_BAD_IMAGES,
+        }
+        .into());
+    }
+    Ok(())
+}
+
+/// The run named by `--run`, or the best finished run (said on stderr).
+fn choose_run(ctx: &Context, typed: Option<&str>) -> anyhow::Result<RunRecord> {
+    if let Some(typed) = typed {
+        let id = ctx.store.resolve_id(typed)?;
+        let record = ctx.store.load(&id)?;
+        if !ctx.store.weights_path(&id).is_file() {
+            anyhow::bail!(
+                "run {id} has no saved weights ({}); pick another run (`mnist-tui runs list`)",
+                record.status.word()
+            );
+        }
+        if record.status != RunStatus::Finished {
+            eprintln!(
+                "note: run {id} is {}: using its last saved weights",
+                record.status.word()
+            );
+        }
+        return Ok(record);
+    }
+    let (runs, damaged) = ctx.store.list()?;
+    for d in &damaged {
+        eprintln!("warning: skipped damaged {d}");
+    }
+    let Some(best) = best_finished(&ctx.store, &runs) else {
+        anyhow::bail!(
+            "no finished run with saved weights in {}: train one first, e.g. \
+             `mnist-tui train --model cnn` (or name a run with --run)",
+            ctx.store.root().display()
+        );
+    };
+    let acc = best.summary.as_ref().map_or("unknown".to_string(), |s| {
+        format!("{:.1}%", s.test_acc * 100.0)
+    });
+    eprintln!(
+        "using run {} ({}): the finished run with the best test accuracy, {acc}",
+        best.id,
+        best.config.model.name()
+    );
+    Ok(best.clone())
+}
+
+/// What happened to one image.
+#[derive(Debug)]
+enum Outcome {
+    /// Classified.
+    Predicted {
+        prepared: Box<digit::Prepared>,
+        prediction: Prediction,
+    },
+    /// Readable, but no digit in it.
+    NoDigit(String),
+    /// Unreadable, not an image, or the model failed.
+    Failed(String),
+}
+
+fn classify(predictor: &Predictor, path: &Path) -> Outcome {
+    match digit::prepare_file(path) {
+        Ok(prepared) => match predictor.predict(&prepared.pixels) {
+            Ok(prediction) => Outcome::Predicted {
+                prepared: Box::new(prepared),
+                prediction,
+            },
+            Err(e) => Outcome::Failed(format!("{}: {e}", path.display())),
+        },
+        Err(DigitError::NoDigit { reason, .. }) => Outcome::NoDigit(reason),
+        Err(e) => Outcome::Failed(e.to_string()),
+    }
+}
+
+/// A probability rounded to six decimals, for JSON.
+fn round6(p: f32) -> f64 {
+    (f64::from(p) * 1e6).round() / 1e6
+}
+
+fn json_line(path: &Path, run: &str, outcome: &Outcome) -> Value {
+    let file = path.display().to_string();
+    match outcome {
+        Outcome::Predicted {
+            prepared,
+            prediction,
+        } => json!({
+            "file": file,
+            "digit": prediction.digit,
+            "confidence": round6(prediction.confidence()),
+            "probabilities": prediction.probabilities.map(round6),
+            "top3": prediction.top(3).iter()
+                .map(|(d, p)| json!({"digit": d, "probability": round6(*p)}))
+                .collect::<Vec<_>>(),
+            "inverted": prepared.inverted,
+            "run": run,
+        }),
+        Outcome::NoDigit(reason) => json!({
+            "file": file,
+            "digit": Value::Null,
+            "probabilities": Value::Null,
+            "reason": format!("no digit found: {reason}"),
+            "run": run,
+        }),
+        Outcome::Failed(error) => json!({"file": file, "error": error}),
+    }
+}
+
+fn print_text(path: &Path, outcome: &Outcome, style: crate::config::AsciiStyle) {
+    println!("{}", path.display());
+    match outcome {
+        Outcome::Predicted {
+            prepared,
+            prediction,
+        } => {
+            for line in digit::render_digit(&prepared.pixels, style) {
+                println!("{}", format!("  {line}").trim_end());
+            }
+            println!(
+                "prediction: {} ({:.1}%)",
+                prediction.digit,
+                prediction.confidence() * 100.0
+            );
+            let top: Vec<String> = prediction
+                .top(3)
+                .iter()
+                .map(|(d, p)| format!("{d} {:.1}%", p * 100.0))
+                .collect();
+            println!("top 3: {}", top.join(", "));
+        }
+        Outcome::NoDigit(reason) => println!("no digit found: {reason}"),
+        Outcome::Failed(_) => println!("(unreadable: see the error)"),
+    }
 }

@@ -1,6 +1,7 @@
 //! The dashboard's state and its `update`: messages in, state and effects out.
 //! Nothing here draws or does I/O, so every behaviour is testable without a terminal.
 
+use super::digit_state::{DigitEffect, DigitMsg, DigitState};
 use super::form::{TextInput, TrainForm};
 use super::runs_table::RunsTable;
 use super::session::Session;
@@ -27,7 +28,7 @@ pub enum View {
     Train,
     /// Saved runs: table, comparison, details.
     Runs,
-    /// Custom digits (placeholder).
+    /// Custom digits: draw or load one, see the prediction; a model's mistakes.
     Digit,
 }
 
@@ -143,6 +144,8 @@ pub enum Msg {
     Data(DataMsg),
     /// Run store news.
     Store(StoreMsg),
+    /// Digit view background results.
+    Digit(DigitMsg),
 }
 
 /// Work the app asks its runtime to do.
@@ -160,6 +163,8 @@ pub enum Effect {
     LoadData,
     /// Download MNIST into the data directory.
     DownloadData,
+    /// Digit view background work.
+    Digit(DigitEffect),
 }
 
 /// What a text input dialog is for.
@@ -250,6 +255,8 @@ pub struct App {
     pub notice: Option<Notice>,
     /// Whether the app is ending.
     pub quit: QuitState,
+    /// The Digit view.
+    pub digit: DigitState,
     last_refresh: Option<Instant>,
     notice_seen: Option<(Notice, Instant)>,
 }
@@ -271,6 +278,7 @@ impl App {
             size: Rect::new(0, 0, 120, 40),
             notice: None,
             quit: QuitState::Running,
+            digit: DigitState::new(config.ui.ascii_style),
             last_refresh: None,
             notice_seen: None,
         }
@@ -288,6 +296,12 @@ impl App {
 
     /// Applies one message; returns the work to do.
     pub fn update(&mut self, msg: Msg) -> Vec<Effect> {
+        let mut effects = self.dispatch(msg);
+        effects.extend(self.digit_autoload());
+        effects
+    }
+
+    fn dispatch(&mut self, msg: Msg) -> Vec<Effect> {
         match msg {
             Msg::Key(key) => self.on_key(key),
             Msg::Mouse(mouse) => self.on_mouse(mouse),
@@ -301,6 +315,7 @@ impl App {
             Msg::TrainerGone => self.on_trainer_gone(),
             Msg::Data(d) => self.on_data(d),
             Msg::Store(s) => self.on_store(s),
+            Msg::Digit(d) => self.on_digit_msg(d),
         }
     }
 

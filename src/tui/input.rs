@@ -33,6 +33,9 @@ impl App {
             self.on_edit_key(key);
             return Vec::new();
         }
+        if self.view == View::Digit && self.digit.editing {
+            return self.on_digit_key(key);
+        }
         match key.code {
             KeyCode::Char('q') => {
                 if self.run_active() {
@@ -71,7 +74,7 @@ impl App {
         match self.view {
             View::Train => self.on_train_key(key),
             View::Runs => self.on_runs_key(key),
-            View::Digit => Vec::new(),
+            View::Digit => self.on_digit_key(key),
         }
     }
 
@@ -384,6 +387,12 @@ impl App {
         let Some(screen) = layout::screen(self.size) else {
             return Vec::new();
         };
+        if self.view == View::Digit
+            && self.modal.is_none()
+            && let Some(effects) = self.on_digit_mouse(screen.body, mouse)
+        {
+            return effects;
+        }
         let (x, y) = (mouse.column, mouse.row);
         match mouse.kind {
             MouseEventKind::ScrollDown | MouseEventKind::ScrollUp => {

@@ -57,7 +57,23 @@ pub const RUNS: &[KeyHelp] = &[
 ];
 
 /// Keys of the Digit view.
-pub const DIGIT: &[KeyHelp] = &[];
+pub const DIGIT: &[KeyHelp] = &[
+    k("mouse L / R drag", "draw / erase on the canvas"),
+    k("c", "clear the canvas"),
+    k("w", "save the drawing as drawing-<time>.png"),
+    k("d", "back to the drawing"),
+    k(
+        "o or /",
+        "type an image path (Tab completes, Enter loads, Esc leaves)",
+    ),
+    k("i", "show the loaded image again"),
+    k("m / M", "next / previous finished run's model"),
+    k(
+        "g",
+        "mistake gallery of the model on MNIST test (g/Esc closes)",
+    ),
+    k("↑↓ PgUp PgDn", "scroll the gallery"),
+];
 
 /// Keys inside dialogs.
 pub const DIALOGS: &[KeyHelp] = &[

@@ -2,13 +2,18 @@
 //!
 //! - [`app`]: state and `update(Msg) -> Vec<Effect>` (no drawing, no I/O).
 //! - [`input`]: what keys and mouse clicks do; [`keys`] lists them for users.
-//! - [`form`], [`session`], [`runs_table`], [`series`]: the pieces of state.
+//! - [`form`], [`session`], [`runs_table`], [`series`], [`digit_state`]: the pieces of
+//!   state ([`digit_layout`] and [`digit_tasks`] serve the Digit view).
 //! - [`layout`]: geometry shared by drawing and mouse hit-testing.
 //! - [`ui`]: drawing, one file per view.
 //! - [`terminal`], [`event`], [`tasks`], [`runtime`]: the terminal, input thread,
 //!   background work, and the loop that ties them together.
 
 pub mod app;
+mod digit_input;
+pub mod digit_layout;
+pub mod digit_state;
+pub mod digit_tasks;
 pub mod event;
 pub mod form;
 mod input;

@@ -213,3 +213,37 @@ pub fn training_app() -> App {
     }
     a
 }
+
+/// An app in the Digit view with the store listed and the default run's model "loaded"
+/// (an untrained network: deterministic, no files needed).
+pub fn digit_app() -> App {
+    use mnist_tui::predict::Predictor;
+    use mnist_tui::tui::app::Effect;
+    use mnist_tui::tui::digit_state::{DigitEffect, DigitMsg};
+    let mut a = ready_app();
+    a.update(store_listing());
+    let effects = a.update(ch('3'));
+    let id = effects
+        .iter()
+        .find_map(|e| match e {
+            Effect::Digit(DigitEffect::LoadModel(r)) => Some(r.id.clone()),
+            _ => None,
+        })
+        .expect("entering the Digit view loads the best finished run's model");
+    let predictor = Predictor::new(mnist_tui::model::Network::new(Arch::Mlp, 7), true);
+    a.update(Msg::Digit(DigitMsg::ModelLoaded {
+        id,
+        result: Ok(Arc::new(predictor)),
+    }));
+    a
+}
+
+/// A mouse event of `kind` at a cell.
+pub fn mouse(kind: MouseEventKind, column: u16, row: u16) -> Msg {
+    Msg::Mouse(MouseEvent {
+        kind,
+        column,
+        row,
+        modifiers: KeyModifiers::NONE,
+    })
+}

@@ -1,23 +1,325 @@
-//! The Digit view: a placeholder until the custom-digit API lands.
+//! The Digit view: the canvas or an image, the model input, the prediction and its
+//! probability bars. The mistake gallery is drawn by [`super::gallery`].
 
 use super::widgets::centered_text;
+use crate::digit::{render_digit, render_gray_fit, render_image_fit};
+use crate::predict::Prediction;
 use crate::tui::app::App;
+use crate::tui::digit_layout::{self, DigitLayout};
+use crate::tui::digit_state::{DigitMode, DigitState, Verdict};
+use crate::tui::theme::Theme;
 use ratatui::Frame;
-use ratatui::layout::Rect;
-use ratatui::text::Span;
-use ratatui::widgets::{Block, Borders};
-
-/// What the Digit view says for now.
-pub const PLACEHOLDER: &str = "Custom digits: draw or load your own digit and see what a \
-trained model predicts.\n\nThis view comes with custom digits (in the works). Meanwhile, \
-train models in the Train view (1) and compare them in the Runs view (2).";
+use ratatui::layout::{Direction, Rect};
+use ratatui::style::Modifier;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Bar, BarChart, BarGroup, Block, Borders, Paragraph};
 
 /// Draws the Digit view.
 pub fn render(f: &mut Frame, area: Rect, app: &App) {
-    let block = Block::default()
+    let d = &app.digit;
+    if d.mode == DigitMode::Gallery {
+        super::gallery::render(f, area, app);
+        return;
+    }
+    let l = digit_layout::digit(area);
+    header(f, l.header, app);
+    match d.mode {
+        DigitMode::Image => image_panels(f, &l, d, &app.theme),
+        _ => draw_panels(f, &l, d, &app.theme),
+    }
+    prediction_panel(f, l.prediction, d, &app.theme);
+}
+
+/// Key-bar entries: (keys, action).
+pub type BarKeys = Vec<(&'static str, &'static str)>;
+
+/// The key bar of the Digit view: `Ok` keys get the global tail, `Err` are complete.
+pub fn bar_keys(app: &App) -> Result<BarKeys, BarKeys> {
+    let d = &app.digit;
+    if d.editing {
+        return Err(vec![
+            ("Tab", "complete"),
+            ("Enter", "load"),
+            ("Esc", "leave the field"),
+            ("Backspace", "delete"),
+        ]);
+    }
+    Ok(match d.mode {
+        DigitMode::Gallery => vec![
+            ("↑↓ PgUp PgDn", "scroll"),
+            ("g/Esc", "back"),
+            ("m", "model"),
+        ],
+        DigitMode::Image => vec![
+            ("o", "open"),
+            ("d", "draw"),
+            ("m", "model"),
+            ("g", "mistakes"),
+        ],
+        DigitMode::Draw => vec![
+            ("drag", "draw"),
+            ("right-drag", "erase"),
+            ("c", "clear"),
+            ("w", "save"),
+            ("o", "open image"),
+            ("m", "model"),
+            ("g", "mistakes"),
+        ],
+    })
+}
+
+/// The model line of the header (shared with the gallery).
+pub fn model_line<'a>(app: &'a App) -> Line<'a> {
+    let d = &app.digit;
+    let t = &app.theme;
+    let mut spans = vec![Span::styled(" Model ", t.dim())];
+    match &d.model_id {
+        None => spans.push(Span::styled(
+            "none: no finished run yet (train one in the Train view, 1)",
+            t.warn(),
+        )),
+        Some(id) => {
+            spans.push(Span::styled(id.as_str(), t.accent()));
+            let record = app.runs.get(id).and_then(|e| e.record());
+            if let Some(r) = record {
+                let acc = r.summary.as_ref().map_or(String::new(), |s| {
+                    format!(" · test {:.2}%", s.test_acc * 100.0)
+                });
+                spans.push(Span::styled(
+                    format!(" ({}{acc})", r.config.model.name()),
+                    t.dim(),
+                ));
+            }
+            if d.model_loading {
+                spans.push(Span::styled("  loading…", t.warn()));
+            } else if let Some(e) = &d.model_error {
+                spans.push(Span::styled(format!("  cannot load: {e}"), t.bad()));
+            }
+        }
+    }
+    spans.push(Span::styled("   m/M: other run", t.dim()));
+    Line::from(spans)
+}
+
+fn header(f: &mut Frame, area: Rect, app: &App) {
+    let d = &app.digit;
+    let t = &app.theme;
+    let source = if d.editing {
+        Line::from(vec![
+            Span::styled(" Image path ", t.dim()),
+            Span::styled(format!("{}█", d.path), t.selected()),
+        ])
+    } else {
+        match d.mode {
+            DigitMode::Image => {
+                let name = d
+                    .image
+                    .as_ref()
+                    .map_or(String::new(), |i| i.path.display().to_string());
+                let inverted = d
+                    .image
+                    .as_ref()
+                    .and_then(|i| i.prepared.as_ref().ok())
+                    .is_some_and(|p| p.inverted);
+                Line::from(vec![
+                    Span::styled(" Image ", t.dim()),
+                    Span::raw(name),
+                    Span::styled(
+                        if inverted {
+                            "  (dark ink on light: inverted)"
+                        } else {
+                            ""
+                        },
+                        t.dim(),
+                    ),
+                ])
+            }
+            _ => Line::from(Span::styled(
+                " Drawing: drag the left button to draw, the right one to erase · c clears · w saves · o opens an image",
+                t.dim(),
+            )),
+        }
+    };
+    let third = if let Some(p) = &d.image_loading {
+        Line::from(Span::styled(format!(" loading {}…", p.display()), t.warn()))
+    } else if !d.completions.is_empty() {
+        Line::from(Span::styled(
+            format!(" {}", d.completions.join("  ")),
+            t.dim(),
+        ))
+    } else {
+        Line::default()
+    };
+    f.render_widget(Paragraph::new(vec![model_line(app), source, third]), area);
+}
+
+fn titled<'a>(title: &'a str, t: &Theme) -> Block<'a> {
+    Block::default()
         .borders(Borders::ALL)
-        .title(Span::styled(" Digit ", app.theme.accent()));
+        .title(Span::styled(title, t.accent()))
+}
+
+fn lines(v: Vec<String>) -> Vec<Line<'static>> {
+    v.into_iter().map(Line::from).collect()
+}
+
+fn draw_panels(f: &mut Frame, l: &DigitLayout, d: &DigitState, t: &Theme) {
+    let block = titled(" Canvas 28×28 ", t);
+    f.render_widget(block, l.big);
+    match digit_layout::canvas_cells(l.big) {
+        Some(cells) => {
+            let text = lines(render_digit(&d.canvas.to_pixels(), d.style));
+            f.render_widget(Paragraph::new(text), cells);
+        }
+        None => centered_text(
+            f,
+            crate::tui::layout::inner(l.big),
+            "Enlarge the terminal to draw (the canvas needs 58 × 30 cells)",
+            t.warn(),
+        ),
+    }
+    let block = titled(" Model input ", t);
+    let inner = block.inner(l.side);
+    f.render_widget(block, l.side);
+    model_input_small(f, inner, d, t);
+}
+
+fn model_input_small(f: &mut Frame, area: Rect, d: &DigitState, t: &Theme) {
+    match &d.verdict {
+        Verdict::Digit { pixels, .. } => {
+            let img = image::GrayImage::from_raw(28, 28, pixels.to_vec());
+            if let Some(img) = img {
+                let rows =
+                    render_gray_fit(&img, area.width as usize, area.height as usize, d.style);
+                f.render_widget(Paragraph::new(lines(rows)), area);
+            }
+        }
+        Verdict::NoDigit(reason) => {
+            centered_text(f, area, &format!("No digit: {reason}"), t.warn())
+        }
+        Verdict::Nothing => centered_text(f, area, "Draw a digit on the canvas", t.dim()),
+    }
+}
+
+fn image_panels(f: &mut Frame, l: &DigitLayout, d: &DigitState, t: &Theme) {
+    let block = titled(" Model input 28×28 ", t);
+    let inner = block.inner(l.big);
+    f.render_widget(block, l.big);
+    match &d.verdict {
+        Verdict::Digit { pixels, .. } => {
+            f.render_widget(Paragraph::new(lines(render_digit(pixels, d.style))), inner);
+        }
+        Verdict::NoDigit(reason) => {
+            centered_text(f, inner, &format!("No digit found: {reason}"), t.warn())
+        }
+        Verdict::Nothing => centered_text(f, inner, "No image: press o and type a path", t.dim()),
+    }
+    let block = titled(" Original ", t);
+    let inner = block.inner(l.side);
+    f.render_widget(block, l.side);
+    if let Some(img) = &d.image {
+        let rows = render_image_fit(
+            &img.preview,
+            inner.width as usize,
+            inner.height as usize,
+            d.style,
+        );
+        f.render_widget(Paragraph::new(lines(rows)), inner);
+    }
+}
+
+fn prediction_panel(f: &mut Frame, area: Rect, d: &DigitState, t: &Theme) {
+    let block = titled(" Prediction ", t);
     let inner = block.inner(area);
     f.render_widget(block, area);
-    centered_text(f, inner, PLACEHOLDER, app.theme.dim());
+    let text: Vec<Line> = match &d.verdict {
+        Verdict::Digit {
+            prediction: Some(p),
+            ..
+        } => summary(p, t),
+        Verdict::Digit {
+            prediction: None, ..
+        } if d.model_loading => {
+            vec![Line::from(Span::styled(" loading the model…", t.warn()))]
+        }
+        Verdict::Digit {
+            prediction: None, ..
+        } => {
+            vec![Line::from(Span::styled(
+                " no model: press m to choose a run",
+                t.warn(),
+            ))]
+        }
+        Verdict::NoDigit(reason) => vec![
+            Line::from(Span::styled(" no digit found", t.warn())),
+            Line::from(Span::styled(format!(" {reason}"), t.dim())),
+        ],
+        Verdict::Nothing => vec![Line::from(Span::styled(
+            " nothing to classify yet",
+            t.dim(),
+        ))],
+    };
+    let head = (text.len() as u16 + 1).min(inner.height);
+    f.render_widget(
+        Paragraph::new(text),
+        Rect {
+            height: head,
+            ..inner
+        },
+    );
+    let bars_area = Rect {
+        y: inner.y + head,
+        height: inner.height - head,
+        ..inner
+    };
+    if let Some(p) = d.prediction() {
+        f.render_widget(probability_bars(p, t), bars_area);
+    }
+}
+
+fn summary(p: &Prediction, t: &Theme) -> Vec<Line<'static>> {
+    let others: Vec<String> = p
+        .top(3)
+        .iter()
+        .skip(1)
+        .map(|(d, q)| format!("{d} {:.1}%", q * 100.0))
+        .collect();
+    vec![
+        Line::from(vec![
+            Span::raw(" Digit "),
+            Span::styled(p.digit.to_string(), t.accent().add_modifier(Modifier::BOLD)),
+            Span::raw(format!("  {:.1}%", p.confidence() * 100.0)),
+        ]),
+        Line::from(Span::styled(
+            format!(" then {}", others.join(" · ")),
+            t.dim(),
+        )),
+    ]
+}
+
+/// The ten probabilities as horizontal bars (0–100 %).
+pub fn probability_bars(p: &Prediction, t: &Theme) -> BarChart<'static> {
+    let bars: Vec<Bar> = p
+        .probabilities
+        .iter()
+        .enumerate()
+        .map(|(d, &q)| {
+            let style = if d == p.digit as usize {
+                t.good()
+            } else {
+                t.dim()
+            };
+            Bar::default()
+                .label(Line::from(format!("{d}")))
+                .value((q * 1000.0).round() as u64)
+                .text_value(format!("{:.1}%", q * 100.0))
+                .style(style)
+        })
+        .collect();
+    BarChart::default()
+        .direction(Direction::Horizontal)
+        .data(BarGroup::default().bars(&bars))
+        .bar_width(1)
+        .bar_gap(0)
+        .max(1000)
 }

@@ -2,6 +2,7 @@
 
 pub mod dialogs;
 pub mod digit;
+pub mod gallery;
 pub mod help;
 pub mod runs;
 pub mod train;
@@ -183,7 +184,10 @@ pub fn bar_keys(app: &App) -> Vec<(&'static str, &'static str)> {
             ("n", "new"),
             ("r", "resume"),
         ],
-        View::Digit => Vec::new(),
+        View::Digit => match digit::bar_keys(app) {
+            Ok(keys) => keys,
+            Err(only) => return only,
+        },
     };
     keys.extend(tail);
     keys

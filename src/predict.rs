@@ -1,0 +1,223 @@
+//! Using a trained run: [`Predictor`] classifies one 28 × 28 digit at a time (the
+//! `predict` command and the dashboard's Digit view), and [`find_mistakes`] lists what
+//! a model gets wrong on a labelled set (the Digit view's mistake gallery).
+//!
+//! Inputs are MNIST-like `u8` pixels (white ink on black, e.g. [`crate::digit::Prepared`]);
+//! the predictor converts them the way the run's model was trained (`normalize`).
+
+use crate::data::Dataset;
+use crate::data::batch::pixels_to_f32;
+use crate::model::{self, Arch, CLASSES, IMAGE_PIXELS, ModelError, Network};
+use crate::runs::{RunRecord, RunStore};
+
+/// What a model says about one digit.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Prediction {
+    /// The most probable digit (ties go to the smaller digit).
+    pub digit: u8,
+    /// Softmax of the model's outputs, one per digit, summing to 1.
+    pub probabilities: [f32; CLASSES],
+}
+
+impl Prediction {
+    /// From one row of ten model outputs.
+    pub fn from_outputs(row: &[f32]) -> Self {
+        let mut probabilities = [0.0; CLASSES];
+        for (p, v) in probabilities.iter_mut().zip(model::softmax(row)) {
+            *p = v;
+        }
+        Prediction {
+            digit: model::argmax(row) as u8,
+            probabilities,
+        }
+    }
+
+    /// The probability of the predicted digit.
+    pub fn confidence(&self) -> f32 {
+        self.probabilities[self.digit as usize]
+    }
+
+    /// The `n` most probable digits with their probabilities, most probable first
+    /// (ties: smaller digit first).
+    pub fn top(&self, n: usize) -> Vec<(u8, f32)> {
+        let mut all: Vec<(u8, f32)> = (0..CLASSES as u8)
+            .map(|d| (d, self.probabilities[d as usize]))
+            .collect();
+        all.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+        all.truncate(n);
+        all
+    }
+}
+
+/// A run's trained model, ready to classify digits. Cheap to clone.
+#[derive(Clone)]
+pub struct Predictor {
+    network: Network,
+    normalize: bool,
+    run_id: Option<String>,
+}
+
+impl std::fmt::Debug for Predictor {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Predictor")
+            .field("arch", &self.network.arch())
+            .field("normalize", &self.normalize)
+            .field("run_id", &self.run_id)
+            .finish()
+    }
+}
+
+impl Predictor {
+    /// Wraps a network; `normalize` says whether it was trained on normalised inputs.
+    pub fn new(network: Network, normalize: bool) -> Self {
+        Predictor {
+            network,
+            normalize,
+            run_id: None,
+        }
+    }
+
+    /// Loads the weights of saved run `record` from `store`.
+    pub fn from_run(store: &RunStore, record: &RunRecord) -> Result<Self, ModelError> {
+        let network = Network::load(record.config.model, &store.weights_path(&record.id))?;
+        Ok(Predictor {
+            network,
+            normalize: record.config.normalize,
+            run_id: Some(record.id.clone()),
+        })
+    }
+
+    /// The architecture of the model.
+    pub fn arch(&self) -> Arch {
+        self.network.arch()
+    }
+
+    /// The run the model comes from, if loaded from one.
+    pub fn run_id(&self) -> Option<&str> {
+        self.run_id.as_deref()
+    }
+
+    /// Classifies one MNIST-like digit.
+    pub fn predict(&self, pixels: &[u8; IMAGE_PIXELS]) -> Result<Prediction, ModelError> {
+        let mut input = [0.0f32; IMAGE_PIXELS];
+        pixels_to_f32(pixels, self.normalize, &mut input);
+        let out = self.network.logits(&input)?;
+        Ok(Prediction::from_outputs(&out))
+    }
+
+    /// Classifies many digits (`n * 784` pixels) in a few forward passes.
+    pub fn predict_many(&self, pixels: &[u8]) -> Result<Vec<Prediction>, ModelError> {
+        let mut input = vec![0.0f32; pixels.len()];
+        pixels_to_f32(pixels, self.normalize, &mut input);
+        let out = self.network.logits(&input)?;
+        Ok(out
+            .chunks_exact(CLASSES)
+            .map(Prediction::from_outputs)
+            .collect())
+    }
+}
+
+/// One labelled image the model got wrong.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Mistake {
+    /// Index of the image in its set.
+    pub index: usize,
+    /// The true digit.
+    pub label: u8,
+    /// The prediction.
+    pub prediction: Prediction,
+}
+
+/// How a model does on a labelled set, mistake by mistake.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MistakeReport {
+    /// Every wrong prediction, the most confident first.
+    pub mistakes: Vec<Mistake>,
+    /// 10 × 10 counts, `[true][predicted]`.
+    pub confusion: [[u32; CLASSES]; CLASSES],
+    /// Images classified.
+    pub total: usize,
+}
+
+impl MistakeReport {
+    /// Fraction classified correctly (0 for an empty set).
+    pub fn accuracy(&self) -> f64 {
+        if self.total == 0 {
+            0.0
+        } else {
+            1.0 - self.mistakes.len() as f64 / self.total as f64
+        }
+    }
+}
+
+/// Classifies every image of `set` and collects the mistakes, most confident first.
+pub fn find_mistakes(predictor: &Predictor, set: &Dataset) -> Result<MistakeReport, ModelError> {
+    let n = set.labels.len().min(set.images.len() / IMAGE_PIXELS);
+    let predictions = predictor.predict_many(&set.images[..n * IMAGE_PIXELS])?;
+    let mut confusion = [[0u32; CLASSES]; CLASSES];
+    let mut mistakes = Vec::new();
+    for (index, (p, &label)) in predictions.iter().zip(&set.labels).enumerate() {
+        if let Some(cell) = confusion
+            .get_mut(label as usize)
+            .and_then(|row| row.get_mut(p.digit as usize))
+        {
+            *cell += 1;
+        }
+        if p.digit != label {
+            mistakes.push(Mistake {
+                index,
+                label,
+                prediction: *p,
+            });
+        }
+    }
+    mistakes.sort_by(|a, b| {
+        b.prediction
+            .confidence()
+            .total_cmp(&a.prediction.confidence())
+            .then(a.index.cmp(&b.index))
+    });
+    Ok(MistakeReport {
+        mistakes,
+        confusion,
+        total: n,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn prediction_from_outputs() {
+        let p = Prediction::from_outputs(&[0.0, 3.0, 3.0, 1.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0]);
+        assert_eq!(p.digit, 1, "ties go to the first index");
+        assert!((p.probabilities.iter().sum::<f32>() - 1.0).abs() < 1e-5);
+        let top = p.top(3);
+        assert_eq!(top.iter().map(|t| t.0).collect::<Vec<_>>(), vec![1, 2, 3]);
+        assert!((p.confidence() - top[0].1).abs() < 1e-7);
+    }
+
+    #[test]
+    fn untrained_network_predicts_and_lists_mistakes() {
+        let predictor = Predictor::new(Network::new(Arch::Mlp, 1), true);
+        let mut images = vec![0u8; 3 * IMAGE_PIXELS];
+        images[IMAGE_PIXELS + 400] = 255;
+        let set = Dataset {
+            images,
+            labels: vec![0, 1, 2],
+        };
+        let report = find_mistakes(&predictor, &set).unwrap();
+        assert_eq!(report.total, 3);
+        let counted: u32 = report.confusion.iter().flatten().sum();
+        assert_eq!(counted, 3);
+        for w in report.mistakes.windows(2) {
+            assert!(w[0].prediction.confidence() >= w[1].prediction.confidence());
+        }
+        let one = predictor.predict(&[0u8; IMAGE_PIXELS]).unwrap();
+        assert_eq!(
+            one,
+            predictor.predict_many(&[0u8; IMAGE_PIXELS]).unwrap()[0]
+        );
+    }
+}

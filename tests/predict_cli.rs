@@ -1,0 +1,149 @@
+//! `mnist-tui predict` driven through the built binary, on a run trained for the test on
+//! real MNIST (needs the files: see `common::mnist_dir`).
+
+mod common;
+
+use common::{mnist_dir, mnist_tui, run};
+use mnist_tui::data::{Mnist, Split};
+use mnist_tui::runs::RunStore;
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+
+/// Writes test digit `i` as `<dir>/<i>-<label>.png`.
+fn save_digit(mnist: &Mnist, i: usize, dir: &Path) -> PathBuf {
+    let test = mnist.split(Split::Test);
+    let img = image::GrayImage::from_raw(28, 28, test.image(i).to_vec()).unwrap();
+    let path = dir.join(format!("{i:05}-{}.png", test.labels[i]));
+    img.save(&path).unwrap();
+    path
+}
+
+fn json_lines(stdout: &str) -> Vec<Value> {
+    stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON ({e}): {l}")))
+        .collect()
+}
+
+#[test]
+fn predict_files_json_errors_and_accuracy() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path();
+    let runs = root.join("runs");
+    let data = mnist_dir();
+
+    // No run yet: a clear error saying how to train one.
+    let (code, _, err) = run(mnist_tui(root)
+        .args(["predict", "x.png", "--runs-dir"])
+        .arg(&runs));
+    assert_ne!(code, 0);
+    assert!(err.contains("mnist-tui train --model cnn"), "{err}");
+
+    let (code, _, err) = run(mnist_tui(root)
+        .args([
+            "train",
+            "--model",
+            "mlp",
+            "--epochs",
+            "1",
+            "--max-train",
+            "6000",
+        ])
+        .args(["--max-test", "1000", "--runs-dir"])
+        .arg(&runs)
+        .arg("--data-dir")
+        .arg(&data));
+    assert_eq!(code, 0, "training failed: {err}");
+    let (records, _) = RunStore::new(&runs).list().unwrap();
+    let run_acc = f64::from(records[0].summary.as_ref().unwrap().test_acc);
+
+    let mnist = Mnist::load(&data).unwrap();
+    let pngs = root.join("pngs");
+    std::fs::create_dir(&pngs).unwrap();
+    let digits: Vec<PathBuf> = (0..200).map(|i| save_digit(&mnist, i, &pngs)).collect();
+    let text = root.join("notes.txt");
+    std::fs::write(&text, "not an image\n").unwrap();
+    let truncated = root.join("cut.png");
+    let whole = std::fs::read(&digits[0]).unwrap();
+    std::fs::write(&truncated, &whole[..whole.len() / 2]).unwrap();
+    let blank = root.join("blank.png");
+    image::GrayImage::from_pixel(40, 30, image::Luma([255]))
+        .save(&blank)
+        .unwrap();
+
+    // --json: one object per file and line, errors in place, non-zero exit.
+    let (code, out, err) = run(mnist_tui(root)
+        .args(["predict", "--json", "--runs-dir"])
+        .arg(&runs)
+        .args(&digits[..3])
+        .args([&text, &truncated, &blank]));
+    assert_ne!(code, 0, "bad files make the exit non-zero");
+    assert!(
+        err.contains("the finished run with the best test accuracy"),
+        "{err}"
+    );
+    let lines = json_lines(&out);
+    assert_eq!(lines.len(), 6, "{out}");
+    for (line, path) in lines.iter().zip(&digits[..3]) {
+        assert_eq!(line["file"], path.display().to_string());
+        let probs = line["probabilities"].as_array().unwrap();
+        assert_eq!(probs.len(), 10);
+        let sum: f64 = probs.iter().map(|p| p.as_f64().unwrap()).sum();
+        assert!((sum - 1.0).abs() < 1e-3, "{sum}");
+        assert!(line["digit"].as_u64().unwrap() < 10);
+        assert_eq!(line["top3"].as_array().unwrap().len(), 3);
+    }
+    assert!(
+        lines[3]["error"].as_str().unwrap().contains("not an image"),
+        "{}",
+        lines[3]
+    );
+    assert!(
+        lines[4]["error"]
+            .as_str()
+            .unwrap()
+            .contains("truncated or corrupt"),
+        "{}",
+        lines[4]
+    );
+    assert!(lines[5]["digit"].is_null(), "{}", lines[5]);
+    assert!(lines[5]["reason"].as_str().unwrap().contains("no digit"));
+    assert!(lines[5].get("error").is_none());
+
+    // Text mode: the rendering, the prediction and the top 3; errors on stderr.
+    let (code, out, err) = run(mnist_tui(root)
+        .args(["predict", "--runs-dir"])
+        .arg(&runs)
+        .args([&digits[0], &text]));
+    assert_ne!(code, 0);
+    assert!(
+        out.contains("prediction: ") && out.contains("top 3: "),
+        "{out}"
+    );
+    assert!(out.contains("@@"), "ASCII rendering:\n{out}");
+    assert!(err.contains("notes.txt: not an image"), "{err}");
+
+    // Predicting genuine MNIST PNGs agrees with the run's own test accuracy.
+    let (code, out, err) = run(mnist_tui(root)
+        .args(["predict", "--json", "--runs-dir"])
+        .arg(&runs)
+        .args(&digits));
+    assert_eq!(code, 0, "{err}");
+    let lines = json_lines(&out);
+    let correct = lines
+        .iter()
+        .zip(0..)
+        .filter(|(l, i)| l["digit"].as_u64() == Some(u64::from(mnist.test.labels[*i])))
+        .count();
+    let acc = correct as f64 / digits.len() as f64;
+    eprintln!(
+        "predict on {} MNIST test PNGs: {:.1}%; the run's test accuracy: {:.1}%",
+        digits.len(),
+        acc * 100.0,
+        run_acc * 100.0
+    );
+    assert!(
+        (acc - run_acc).abs() < 0.06,
+        "predict {acc} vs run {run_acc}"
+    );
+}
