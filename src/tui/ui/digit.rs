@@ -1,7 +1,7 @@
 //! The Digit view: the canvas or an image, the model input, the prediction and its
 //! probability bars. The mistake gallery is drawn by [`super::gallery`].
 
-use super::widgets::centered_text;
+use super::widgets::{centered_text, titled_block};
 use crate::digit::{render_digit, render_gray_fit, render_image_fit};
 use crate::predict::Prediction;
 use crate::tui::app::App;
@@ -12,7 +12,7 @@ use ratatui::Frame;
 use ratatui::layout::{Direction, Rect};
 use ratatui::style::Modifier;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Bar, BarChart, BarGroup, Block, Borders, Paragraph};
+use ratatui::widgets::{Bar, BarChart, BarGroup, Paragraph};
 
 /// Draws the Digit view.
 pub fn render(f: &mut Frame, area: Rect, app: &App) {
@@ -153,18 +153,12 @@ fn header(f: &mut Frame, area: Rect, app: &App) {
     f.render_widget(Paragraph::new(vec![model_line(app), source, third]), area);
 }
 
-fn titled<'a>(title: &'a str, t: &Theme) -> Block<'a> {
-    Block::default()
-        .borders(Borders::ALL)
-        .title(Span::styled(title, t.accent()))
-}
-
 fn lines(v: Vec<String>) -> Vec<Line<'static>> {
     v.into_iter().map(Line::from).collect()
 }
 
 fn draw_panels(f: &mut Frame, l: &DigitLayout, d: &DigitState, t: &Theme) {
-    let block = titled(" Canvas 28×28 ", t);
+    let block = titled_block(" Canvas 28×28 ", t);
     f.render_widget(block, l.big);
     match digit_layout::canvas_cells(l.big) {
         Some(cells) => {
@@ -178,7 +172,7 @@ fn draw_panels(f: &mut Frame, l: &DigitLayout, d: &DigitState, t: &Theme) {
             t.warn(),
         ),
     }
-    let block = titled(" Model input ", t);
+    let block = titled_block(" Model input ", t);
     let inner = block.inner(l.side);
     f.render_widget(block, l.side);
     model_input_small(f, inner, d, t);
@@ -202,7 +196,7 @@ fn model_input_small(f: &mut Frame, area: Rect, d: &DigitState, t: &Theme) {
 }
 
 fn image_panels(f: &mut Frame, l: &DigitLayout, d: &DigitState, t: &Theme) {
-    let block = titled(" Model input 28×28 ", t);
+    let block = titled_block(" Model input 28×28 ", t);
     let inner = block.inner(l.big);
     f.render_widget(block, l.big);
     match &d.verdict {
@@ -214,7 +208,7 @@ fn image_panels(f: &mut Frame, l: &DigitLayout, d: &DigitState, t: &Theme) {
         }
         Verdict::Nothing => centered_text(f, inner, "No image: press o and type a path", t.dim()),
     }
-    let block = titled(" Original ", t);
+    let block = titled_block(" Original ", t);
     let inner = block.inner(l.side);
     f.render_widget(block, l.side);
     if let Some(img) = &d.image {
@@ -229,7 +223,7 @@ fn image_panels(f: &mut Frame, l: &DigitLayout, d: &DigitState, t: &Theme) {
 }
 
 fn prediction_panel(f: &mut Frame, area: Rect, d: &DigitState, t: &Theme) {
-    let block = titled(" Prediction ", t);
+    let block = titled_block(" Prediction ", t);
     let inner = block.inner(area);
     f.render_widget(block, area);
     let text: Vec<Line> = match &d.verdict {

@@ -1,7 +1,7 @@
 //! The mistake gallery: a model's wrong answers on the MNIST test set, most confident
 //! first, as small ASCII cards, beside its 10 × 10 confusion matrix.
 
-use super::widgets::centered_text;
+use super::widgets::{centered_text, titled_block};
 use crate::data::Split;
 use crate::digit::render_gray_fit;
 use crate::predict::MistakeReport;
@@ -12,7 +12,7 @@ use crate::tui::theme::Theme;
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Borders, Paragraph};
+use ratatui::widgets::Paragraph;
 
 /// Draws the gallery of the Digit view.
 pub fn render(f: &mut Frame, area: Rect, app: &App) {
@@ -42,9 +42,7 @@ pub fn render(f: &mut Frame, area: Rect, app: &App) {
         Paragraph::new(vec![super::digit::model_line(app), second, third]),
         l.header,
     );
-    let block = Block::default()
-        .borders(Borders::ALL)
-        .title(Span::styled(" Mistakes ", t.accent()));
+    let block = titled_block(" Mistakes ", t);
     let inner = block.inner(l.cards);
     f.render_widget(block, l.cards);
     match (&app.digit.gallery, &app.data) {
@@ -112,9 +110,7 @@ fn cards(
 }
 
 fn confusion(f: &mut Frame, area: Rect, report: &MistakeReport, t: &Theme) {
-    let block = Block::default()
-        .borders(Borders::ALL)
-        .title(Span::styled(" Confusion: true ↓ predicted → ", t.accent()));
+    let block = titled_block(" Confusion: true ↓ predicted → ", t);
     let mut text = vec![Line::from(Span::styled(
         format!(
             "   {}",

@@ -1,7 +1,9 @@
 //! The Runs view: the table of runs, the comparison of marked runs (loss, accuracy,
 //! settings side by side), and the details dialog.
 
-use super::widgets::{Curve, LineChart, centered_text, draw_line_chart, loss_title, popup};
+use super::widgets::{
+    Curve, LineChart, centered_text, draw_line_chart, loss_title, popup, titled_block,
+};
 use crate::runs::{RunRecord, RunStatus};
 use crate::tui::app::App;
 use crate::tui::form::fmt_float;
@@ -14,7 +16,7 @@ use ratatui::Frame;
 use ratatui::layout::{Constraint, Rect};
 use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Borders, Cell, Paragraph, Row, Table, TableState, Wrap};
+use ratatui::widgets::{Cell, Paragraph, Row, Table, TableState, Wrap};
 use std::time::Duration;
 
 /// Draws the Runs view.
@@ -72,9 +74,7 @@ fn table(f: &mut Frame, area: Rect, app: &App) {
         title.push_str(&format!(" · {} marked", runs.marked.len()));
     }
     title.push(' ');
-    let block = Block::default()
-        .borders(Borders::ALL)
-        .title(Span::styled(title, t.accent()));
+    let block = titled_block(title, t);
     if runs.entries.is_empty() {
         let inner = block.inner(area);
         f.render_widget(block, area);
@@ -162,9 +162,7 @@ fn row<'a>(e: &'a RunEntry, app: &App) -> Row<'a> {
 
 fn empty_compare(f: &mut Frame, area: Rect, app: &App) {
     let t = &app.theme;
-    let block = Block::default()
-        .borders(Borders::ALL)
-        .title(Span::styled(" Compare ", t.accent()));
+    let block = titled_block(" Compare ", t);
     let inner = block.inner(area);
     f.render_widget(block, area);
     match app.runs.current() {
@@ -335,11 +333,9 @@ fn settings_table(f: &mut Frame, area: Rect, app: &App, runs: &[&RunRecord]) {
         " Settings "
     };
     f.render_widget(
-        Table::new(body, widths).header(header).block(
-            Block::default()
-                .borders(Borders::ALL)
-                .title(Span::styled(title, t.accent())),
-        ),
+        Table::new(body, widths)
+            .header(header)
+            .block(titled_block(title, t)),
         area,
     );
 }

@@ -1,6 +1,8 @@
 //! The Train view: settings form, run status, live loss and accuracy charts, gauges.
 
-use super::widgets::{Curve, LineChart, Mark, centered_text, draw_line_chart, loss_title};
+use super::widgets::{
+    Curve, LineChart, Mark, centered_text, draw_line_chart, loss_title, titled_block,
+};
 use crate::tui::app::{App, DataState};
 use crate::tui::form::{Field, fmt_float};
 use crate::tui::layout::{self, TrainLayout};
@@ -11,7 +13,7 @@ use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Borders, Gauge, Paragraph, Wrap};
+use ratatui::widgets::{Gauge, Paragraph, Wrap};
 
 /// The four MNIST files, as the offline instructions name them.
 pub const MNIST_FILES: &str = "train-images-idx3-ubyte, train-labels-idx1-ubyte, \
@@ -45,12 +47,7 @@ fn form(f: &mut Frame, area: Rect, app: &App) {
     } else {
         " Settings "
     };
-    f.render_widget(
-        Block::default()
-            .borders(Borders::ALL)
-            .title(Span::styled(title, t.accent())),
-        area,
-    );
+    f.render_widget(titled_block(title, t), area);
     // While a run is active the form shows that run's settings.
     let shown;
     let form = match (&app.session, locked) {
@@ -138,9 +135,7 @@ fn data_line(app: &App) -> Line<'static> {
 
 fn status(f: &mut Frame, area: Rect, app: &App) {
     let t = &app.theme;
-    let block = Block::default()
-        .borders(Borders::ALL)
-        .title(Span::styled(" Run ", t.accent()));
+    let block = titled_block(" Run ", t);
     let mut lines = Vec::new();
     match &app.session {
         None => {
@@ -242,9 +237,7 @@ fn charts(f: &mut Frame, l: &TrainLayout, app: &App) {
         }
         None if !data_ready => data_panel(f, area, app),
         None => {
-            let block = Block::default()
-                .borders(Borders::ALL)
-                .title(Span::styled(" Loss & accuracy ", app.theme.accent()));
+            let block = titled_block(" Loss & accuracy ", &app.theme);
             let inner = block.inner(area);
             f.render_widget(block, area);
             centered_text(
@@ -260,9 +253,7 @@ fn charts(f: &mut Frame, l: &TrainLayout, app: &App) {
 fn data_panel(f: &mut Frame, area: Rect, app: &App) {
     let t = &app.theme;
     let dir = app.data_dir.display();
-    let block = Block::default()
-        .borders(Borders::ALL)
-        .title(Span::styled(" MNIST data ", t.accent()));
+    let block = titled_block(" MNIST data ", t);
     let inner = block.inner(area);
     f.render_widget(block, area);
     let text = match &app.data {
@@ -423,9 +414,7 @@ fn accuracy_chart(f: &mut Frame, area: Rect, s: &Session, app: &App) {
 
 fn progress(f: &mut Frame, area: Rect, app: &App) {
     let t = &app.theme;
-    let block = Block::default()
-        .borders(Borders::ALL)
-        .title(Span::styled(" Progress ", t.accent()));
+    let block = titled_block(" Progress ", t);
     let inner = block.inner(area);
     f.render_widget(block, area);
     let [epoch_area, run_area] =

@@ -51,6 +51,13 @@ pub struct LineChart {
     pub empty_text: String,
 }
 
+/// A bordered block with `title` in the accent style: every panel's frame.
+pub fn titled_block<'a>(title: impl Into<std::borrow::Cow<'a, str>>, theme: &Theme) -> Block<'a> {
+    Block::default()
+        .borders(Borders::ALL)
+        .title(Span::styled(title, theme.accent()))
+}
+
 /// The loss chart's title, naming the active display toggles.
 pub fn loss_title(app: &crate::tui::app::App) -> String {
     let mut title = String::from("Loss");
@@ -65,9 +72,7 @@ pub fn loss_title(app: &crate::tui::app::App) -> String {
 
 /// Draws `chart` in `area` (a bordered block), downsampling long curves to the width.
 pub fn draw_line_chart(f: &mut Frame, area: Rect, chart: LineChart, theme: &Theme) {
-    let block = Block::default()
-        .borders(Borders::ALL)
-        .title(Span::styled(format!(" {} ", chart.title), theme.accent()));
+    let block = titled_block(format!(" {} ", chart.title), theme);
     if chart.curves.iter().all(|c| c.points.is_empty()) {
         let inner = block.inner(area);
         f.render_widget(block, area);
@@ -176,9 +181,7 @@ pub fn popup(
     theme: &Theme,
 ) -> Rect {
     let r = layout::centered(area, width, height);
-    let block = Block::default()
-        .borders(Borders::ALL)
-        .title(Span::styled(format!(" {title} "), theme.accent()));
+    let block = titled_block(format!(" {title} "), theme);
     let inner = block.inner(r);
     f.render_widget(Clear, r);
     f.render_widget(block, r);
