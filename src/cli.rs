@@ -38,6 +38,22 @@ pub enum Command {
     /// Download or verify the MNIST files.
     #[command(subcommand)]
     Data(DataCommand),
+    /// Measure training and inference speed of the models on real MNIST.
+    Bench(BenchArgs),
+}
+
+/// Flags of `bench`.
+#[derive(Debug, Args)]
+pub struct BenchArgs {
+    /// Models to measure, comma-separated (default: all four).
+    #[arg(long, value_enum, value_delimiter = ',')]
+    pub models: Vec<Arch>,
+    /// Timed training steps per model (after 20 untimed ones).
+    #[arg(long, default_value_t = 300)]
+    pub steps: usize,
+    /// Print one JSON object instead of a table.
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// Flags of `train`; each overrides config.ron and the model's defaults.

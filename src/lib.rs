@@ -8,7 +8,9 @@
 //! - [`digit`]: custom digit images: MNIST-style preprocessing and ASCII rendering.
 //! - [`predict`]: a run's model classifying digits; its mistakes on a labelled set.
 //! - [`tui`]: the ratatui dashboard.
+//! - [`bench`]: training and inference speed of every model.
 
+pub mod bench;
 pub mod cli;
 pub mod commands;
 pub mod config;

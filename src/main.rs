@@ -63,5 +63,6 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Some(Command::Predict(args)) => commands::predict::run(&ctx, args),
         Some(Command::Data(DataCommand::Fetch)) => commands::data::fetch(&ctx),
         Some(Command::Data(DataCommand::Verify)) => commands::data::verify(&ctx),
+        Some(Command::Bench(args)) => commands::bench::run(&ctx, args),
     }
 }

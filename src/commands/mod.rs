@@ -1,6 +1,7 @@
-//! The headless commands: `train`, `runs`, `predict`, `data`. Each takes the resolved
+//! The headless commands: `train`, `runs`, `predict`, `data`, `bench`. Each takes the resolved
 //! [`Context`] and returns an error that `main` prints once.
 
+pub mod bench;
 pub mod data;
 pub mod predict;
 pub mod runs;

@@ -1,17 +1,15 @@
-//! Convolution on stable Rust: an `im2col` op whose exact backward (`col2im`) is
-//! recorded on dfdx's tape, so every multiply-add of a convolution is one dfdx
-//! matmul (`cols · W`) and its gradients come from dfdx's matmul backward.
+//! The convolution's data movement on stable Rust: `im2col` unfolds NHWC images
+//! into patch rows, so that a convolution is one GEMM (`cols · W`, see `block.rs`),
+//! and `col2im` folds patch-row gradients back onto the images (its adjoint).
 //!
-//! Images are stored NHWC and flattened per sample: a batch is a `(batch, h·w·c)`
-//! tensor. `im2col` turns it into `(batch·oh·ow, k·k·c)` rows, one per output pixel,
-//! each the `k×k×c` patch in `(ky, kx, c)` order (zeros where the patch hangs over
-//! the padding). Stride is 1.
+//! Images are stored NHWC and flattened per sample: a batch is `batch` runs of
+//! `h·w·c` floats. `im2col` turns it into `(batch·oh·ow, k·k·c)` rows, one per output
+//! pixel, each the `k×k×c` patch in `(ky, kx, c)` order (zeros where the patch hangs
+//! over the padding). Stride is 1. Both go through a zero-padded copy of one image
+//! at a time, so every patch row is `k` runs of `k·c` contiguous floats and no
+//! bounds are tested per tap.
 
 use dfdx::dtypes::Dtype;
-use dfdx::shapes::HasShape;
-use dfdx::tensor::{Cpu, PutTape, SplitTape, Tape, Tensor, TensorFromVec};
-
-use super::ModelError;
 
 /// Geometry of a stride-1 square-kernel convolution over `h×w×c` NHWC images.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -46,93 +44,125 @@ impl ConvGeom {
         self.k * self.k * self.c
     }
 
-    /// Calls `f(row_offset, input_offset, c)` for every run of `c` contiguous floats that
-    /// `im2col` copies from image `b`'s input into its rows (in-bounds taps only).
-    /// Offsets are relative to the image's first row / first input float.
-    fn for_each_tap(&self, mut f: impl FnMut(usize, usize)) {
-        let (oh, ow, k, c, pad) = (self.out_h(), self.out_w(), self.k, self.c, self.pad);
-        let plen = self.patch_len();
-        for oy in 0..oh {
-            for ky in 0..k {
-                let iy = oy + ky;
-                if iy < pad || iy - pad >= self.h {
-                    continue;
-                }
-                let iy = iy - pad;
-                for ox in 0..ow {
-                    let row = (oy * ow + ox) * plen;
-                    for kx in 0..k {
-                        let ix = ox + kx;
-                        if ix < pad || ix - pad >= self.w {
-                            continue;
-                        }
-                        let ix = ix - pad;
-                        f(row + (ky * k + kx) * c, (iy * self.w + ix) * c);
+    /// Whether the kernel fits the padded image.
+    pub fn is_valid(&self) -> bool {
+        self.k > 0 && self.h + 2 * self.pad >= self.k && self.w + 2 * self.pad >= self.k
+    }
+
+    /// Width of the zero-padded image.
+    fn padded_w(&self) -> usize {
+        self.w + 2 * self.pad
+    }
+
+    /// Floats of the zero-padded image.
+    fn padded_len(&self) -> usize {
+        (self.h + 2 * self.pad) * self.padded_w() * self.c
+    }
+
+    /// Calls `f(offset)` with the offset in the padded image of each of the `k`
+    /// runs (one per kernel row) of output pixel `(oy, ox)`'s patch row, in order.
+    fn for_each_run(&self, oy: usize, ox: usize, mut f: impl FnMut(usize)) {
+        for ky in 0..self.k {
+            f(((oy + ky) * self.padded_w() + ox) * self.c);
+        }
+    }
+}
+
+/// Unfolds images (`xs`: whole images of `g.in_len()` floats) into patch rows
+/// `(batch·oh·ow, k·k·c)`, zeros where a patch hangs over the padding.
+pub(crate) fn im2col<E: Dtype>(xs: &[E], g: ConvGeom) -> Vec<E> {
+    // Short runs (one input channel) are copied with their length known at compile
+    // time: a `memcpy` call per 3 or 5 floats would cost more than the copy.
+    match g.k * g.c {
+        1 => im2col_runs::<E, 1>(xs, g),
+        2 => im2col_runs::<E, 2>(xs, g),
+        3 => im2col_runs::<E, 3>(xs, g),
+        4 => im2col_runs::<E, 4>(xs, g),
+        5 => im2col_runs::<E, 5>(xs, g),
+        6 => im2col_runs::<E, 6>(xs, g),
+        7 => im2col_runs::<E, 7>(xs, g),
+        _ => im2col_runs::<E, 0>(xs, g),
+    }
+}
+
+/// [`im2col`] for runs of `RUN` floats (`RUN == 0`: any length, known at run time).
+fn im2col_runs<E: Dtype, const RUN: usize>(xs: &[E], g: ConvGeom) -> Vec<E> {
+    let (row, run) = (g.w * g.c, g.k * g.c);
+    let batch = xs.len() / g.in_len().max(1);
+    let mut cols = Vec::with_capacity(batch * g.out_h() * g.out_w() * g.patch_len());
+    let mut padded = vec![E::default(); g.padded_len()];
+    for img in xs.chunks_exact(g.in_len()) {
+        for (y, src) in img.chunks_exact(row).enumerate() {
+            let at = ((y + g.pad) * g.padded_w() + g.pad) * g.c;
+            padded[at..at + row].copy_from_slice(src);
+        }
+        for oy in 0..g.out_h() {
+            for ox in 0..g.out_w() {
+                g.for_each_run(oy, ox, |at| {
+                    if RUN == 0 {
+                        cols.extend_from_slice(&padded[at..at + run]);
+                    } else if let Some(src) = padded
+                        .get(at..at + RUN)
+                        .and_then(|s| <&[E; RUN]>::try_from(s).ok())
+                    {
+                        cols.extend_from_slice(src);
                     }
-                }
+                });
+            }
+        }
+    }
+    cols
+}
+
+/// Adds the patch-row gradients `g_cols` back onto the images' gradient `g_x`
+/// (whole images of `g.in_len()` floats): the adjoint of [`im2col`].
+pub(crate) fn col2im_add<E: Dtype>(g_cols: &[E], g: ConvGeom, g_x: &mut [E]) {
+    let (row, run) = (g.w * g.c, g.k * g.c);
+    let img_cols = g.out_h() * g.out_w() * g.patch_len();
+    let mut padded = vec![E::default(); g.padded_len()];
+    for (gi, go) in g_x
+        .chunks_exact_mut(g.in_len())
+        .zip(g_cols.chunks_exact(img_cols))
+    {
+        padded.fill(E::default());
+        let mut rows = go.chunks_exact(run);
+        for oy in 0..g.out_h() {
+            for ox in 0..g.out_w() {
+                g.for_each_run(oy, ox, |at| {
+                    if let Some(src) = rows.next() {
+                        for (a, &b) in padded[at..at + run].iter_mut().zip(src) {
+                            *a += b;
+                        }
+                    }
+                });
+            }
+        }
+        for (y, dst) in gi.chunks_exact_mut(row).enumerate() {
+            let at = ((y + g.pad) * g.padded_w() + g.pad) * g.c;
+            for (a, &b) in dst.iter_mut().zip(&padded[at..at + row]) {
+                *a += b;
             }
         }
     }
 }
 
-/// Unfolds `x` (`(batch, h·w·c)`) into patches `(batch·oh·ow, k·k·c)`; the backward
-/// pass folds the patch gradients back (`col2im`), accumulating overlaps.
-pub(crate) fn im2col<E: Dtype, T: Tape<E, Cpu>>(
-    x: Tensor<(usize, usize), E, Cpu, T>,
-    g: ConvGeom,
-) -> Result<Tensor<(usize, usize), E, Cpu, T>, ModelError> {
-    let (batch, n) = *x.shape();
-    if n != g.in_len() || g.k == 0 || g.h + 2 * g.pad < g.k || g.w + 2 * g.pad < g.k {
-        return Err(ModelError::BadInput(format!(
-            "im2col: {n} floats per image do not fit {g:?}"
-        )));
-    }
-    let (rows_per_img, plen, c) = (g.out_h() * g.out_w(), g.patch_len(), g.c);
-    let img_cols = rows_per_img * plen;
-
-    let mut xs = vec![E::default(); batch * n];
-    x.copy_into(&mut xs);
-    let mut cols = vec![E::default(); batch * img_cols];
-    for (img, out) in xs.chunks_exact(n).zip(cols.chunks_exact_mut(img_cols)) {
-        g.for_each_tap(|r, i| out[r..r + c].copy_from_slice(&img[i..i + c]));
-    }
-    let dev = x.device().clone();
-    let out = dev
-        .try_tensor_from_vec(cols, (batch * rows_per_img, plen))
-        .map_err(|e| ModelError::BadInput(format!("im2col: {e:?}")))?;
-
-    let (x, mut tape) = x.split_tape();
-    let x_ghost = x.ghost();
-    let out_ghost = out.ghost();
-    tape.add_backward_op(move |grads| {
-        // Only this op reads the gradient of its own output, after every consumer
-        // of `out` has accumulated into it: take it instead of copying it.
-        let g_out: Vec<E> = std::mem::take(&mut **grads.get_or_alloc_mut(&out_ghost)?);
-        let g_x = grads.get_or_alloc_mut(&x_ghost)?;
-        for (gi, go) in g_x.chunks_exact_mut(n).zip(g_out.chunks_exact(img_cols)) {
-            g.for_each_tap(|r, i| {
-                for (a, &b) in gi[i..i + c].iter_mut().zip(&go[r..r + c]) {
-                    *a += b;
-                }
-            });
-        }
-        Ok(())
-    });
-    Ok(out.put_tape(tape))
-}
-
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
-    use dfdx::prelude::*;
     use rand::{Rng, SeedableRng, rngs::StdRng};
 
-    fn rand_vec(rng: &mut StdRng, n: usize) -> Vec<f64> {
+    pub(crate) fn rand_vec(rng: &mut StdRng, n: usize) -> Vec<f64> {
         (0..n).map(|_| rng.gen_range(-1.0..1.0)).collect()
     }
 
     /// Direct NHWC convolution: out[b][oy][ox][o] = Σ x[b][iy][ix][ci] · w[(ky,kx,ci)][o].
-    fn naive_conv(x: &[f64], w: &[f64], batch: usize, g: ConvGeom, cout: usize) -> Vec<f64> {
+    pub(crate) fn naive_conv(
+        x: &[f64],
+        w: &[f64],
+        batch: usize,
+        g: ConvGeom,
+        cout: usize,
+    ) -> Vec<f64> {
         let (oh, ow) = (g.out_h(), g.out_w());
         let mut out = vec![0.0; batch * oh * ow * cout];
         for b in 0..batch {
@@ -163,15 +193,14 @@ mod tests {
         out
     }
 
-    fn conv_loss(x: &[f64], w: &[f64], r: &[f64], batch: usize, g: ConvGeom, cout: usize) -> f64 {
-        naive_conv(x, w, batch, g, cout)
-            .iter()
-            .zip(r)
-            .map(|(a, b)| a * b)
-            .sum()
-    }
-
-    const GEOMS: [ConvGeom; 3] = [
+    pub(crate) const GEOMS: [ConvGeom; 4] = [
+        ConvGeom {
+            h: 3,
+            w: 2,
+            c: 2,
+            k: 3,
+            pad: 2,
+        },
         ConvGeom {
             h: 5,
             w: 4,
@@ -195,63 +224,65 @@ mod tests {
         },
     ];
 
+    /// `cols · W` by hand.
+    fn product(cols: &[f64], w: &[f64], plen: usize, cout: usize) -> Vec<f64> {
+        cols.chunks_exact(plen)
+            .flat_map(|row| {
+                (0..cout).map(move |o| (0..plen).map(|p| row[p] * w[p * cout + o]).sum::<f64>())
+            })
+            .collect()
+    }
+
     #[test]
-    fn matches_naive_convolution_and_finite_differences() {
-        let dev: Cpu = Default::default();
+    fn im2col_times_kernels_is_the_naive_convolution() {
         let mut rng = StdRng::seed_from_u64(7);
         for g in GEOMS {
             let (batch, cout) = (2, 3);
             let x = rand_vec(&mut rng, batch * g.in_len());
             let w = rand_vec(&mut rng, g.patch_len() * cout);
-            let rows = batch * g.out_h() * g.out_w();
-            let r = rand_vec(&mut rng, rows * cout);
-
-            let xt = dev.tensor_from_vec(x.clone(), (batch, g.in_len()));
-            let wt = dev.tensor_from_vec(w.clone(), (g.patch_len(), cout));
-            let rt = dev.tensor_from_vec(r.clone(), (rows, cout));
-            let y = im2col(xt.leaky_trace(), g).unwrap().matmul(wt.clone());
-            assert_eq!(y.shape(), &(rows, cout));
-            let want = naive_conv(&x, &w, batch, g, cout);
-            for (a, b) in y.as_vec().iter().zip(&want) {
+            let cols = im2col(&x, g);
+            assert_eq!(cols.len(), batch * g.out_h() * g.out_w() * g.patch_len());
+            let got = product(&cols, &w, g.patch_len(), cout);
+            for (a, b) in got.iter().zip(naive_conv(&x, &w, batch, g, cout)) {
                 assert!((a - b).abs() < 1e-12, "{g:?}: {a} vs {b}");
-            }
-
-            let grads = (y * rt).sum().backward();
-            let (gx, gw) = (grads.get(&xt).as_vec(), grads.get(&wt).as_vec());
-            let eps = 1e-6;
-            for i in 0..x.len() {
-                let (mut xp, mut xm) = (x.clone(), x.clone());
-                xp[i] += eps;
-                xm[i] -= eps;
-                let fd = (conv_loss(&xp, &w, &r, batch, g, cout)
-                    - conv_loss(&xm, &w, &r, batch, g, cout))
-                    / (2.0 * eps);
-                assert!(
-                    (fd - gx[i]).abs() < 1e-6,
-                    "{g:?} dx[{i}]: fd {fd} vs {}",
-                    gx[i]
-                );
-            }
-            for i in 0..w.len() {
-                let (mut wp, mut wm) = (w.clone(), w.clone());
-                wp[i] += eps;
-                wm[i] -= eps;
-                let fd = (conv_loss(&x, &wp, &r, batch, g, cout)
-                    - conv_loss(&x, &wm, &r, batch, g, cout))
-                    / (2.0 * eps);
-                assert!(
-                    (fd - gw[i]).abs() < 1e-6,
-                    "{g:?} dw[{i}]: fd {fd} vs {}",
-                    gw[i]
-                );
             }
         }
     }
 
     #[test]
-    fn rejects_wrong_input_size() {
-        let dev: Cpu = Default::default();
-        let x = dev.tensor_from_vec(vec![0.0f32; 2 * 10], (2, 10));
-        assert!(im2col(x, GEOMS[0]).is_err());
+    fn col2im_is_the_adjoint_of_im2col() {
+        // <im2col(x), r> = <x, col2im(r)> for every x and r: col2im is exactly the
+        // backward pass of im2col.
+        let mut rng = StdRng::seed_from_u64(8);
+        for g in GEOMS {
+            let batch = 2;
+            let x = rand_vec(&mut rng, batch * g.in_len());
+            let cols = im2col(&x, g);
+            let r = rand_vec(&mut rng, cols.len());
+            let mut back = vec![0.0; x.len()];
+            col2im_add(&r, g, &mut back);
+            let lhs: f64 = cols.iter().zip(&r).map(|(a, b)| a * b).sum();
+            let rhs: f64 = x.iter().zip(&back).map(|(a, b)| a * b).sum();
+            assert!((lhs - rhs).abs() < 1e-9, "{g:?}: {lhs} vs {rhs}");
+            // It adds to what is there.
+            let mut twice = back.clone();
+            col2im_add(&r, g, &mut twice);
+            for (a, b) in twice.iter().zip(&back) {
+                assert!((a - 2.0 * b).abs() < 1e-12);
+            }
+        }
+    }
+
+    #[test]
+    fn validity() {
+        assert!(GEOMS.iter().all(ConvGeom::is_valid));
+        let too_big = ConvGeom {
+            h: 2,
+            w: 2,
+            c: 1,
+            k: 5,
+            pad: 1,
+        };
+        assert!(!too_big.is_valid());
     }
 }

@@ -4,11 +4,16 @@
 
 mod alloc;
 mod arch;
-mod bias;
+mod block;
 mod conv;
+mod gemm;
 mod init;
+mod linear;
+mod loss;
 mod nets;
 mod optim;
+mod parallel;
+mod param;
 mod pool;
 mod weights;
 
@@ -20,12 +25,12 @@ pub use arch::{Arch, ArchDefaults, OptimizerKind, OptimizerSettings};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
-use dfdx::losses::cross_entropy_with_logits_loss;
 use dfdx::prelude::{AsArray, Backward, Cpu, Gradients, Trace};
 use dfdx::tensor::TensorFromVec;
 
-use nets::{Bias, LayerSpec, Step, Weight};
+use nets::{LayerSpec, Step};
 use optim::Optimizer;
+use param::{Bias, Weight};
 
 /// Number of pixels in one MNIST image (28×28).
 pub const IMAGE_PIXELS: usize = 784;
@@ -34,10 +39,11 @@ pub const CLASSES: usize = 10;
 
 /// Images per forward pass in [`Network::logits`] for the MLPs.
 const INFERENCE_CHUNK: usize = 1000;
-/// Images per forward pass in [`Network::logits`] for the conv nets (bounds the
-/// im2col buffer under glibc's 32 MB mmap threshold: 128 images are 29 MB of
-/// patches for `cnn`).
-const CONV_INFERENCE_CHUNK: usize = 128;
+/// Images per forward pass and thread in [`Network::logits`] for the conv nets
+/// (bounds the im2col buffer: 64 images are 14.5 MB of patches for `cnn`).
+const CONV_INFERENCE_CHUNK: usize = 64;
+/// Images per thread below which inference stays on the calling thread.
+const MIN_PARALLEL_INFERENCE: usize = 64;
 
 /// Everything that can go wrong when building, loading or saving a model.
 #[derive(Debug, thiserror::Error)]
@@ -96,6 +102,7 @@ pub struct Network {
     layers: Vec<LayerSpec>,
     /// One `(W, b)` per entry of `layers`; `W` is `(fan_in, out)`.
     params: Vec<(Weight<f32>, Bias<f32>)>,
+    dev: Cpu,
 }
 
 impl Network {
@@ -111,6 +118,8 @@ impl Network {
         Self::from_values(arch, layers, values)
     }
 
+    /// A network of `arch` from one `(W, b)` value pair per layer. The caller has
+    /// checked the lengths (they come from the layers' own shapes).
     fn from_values(arch: Arch, layers: Vec<LayerSpec>, values: Vec<(Vec<f32>, Vec<f32>)>) -> Self {
         alloc::tune_allocator();
         let dev = Cpu::default();
@@ -118,17 +127,19 @@ impl Network {
             .iter()
             .zip(values)
             .map(|(l, (w, b))| {
-                (
-                    dev.tensor_from_vec(w, (l.fan_in, l.out)),
-                    dev.tensor_from_vec(b, (l.out,)),
-                )
+                Ok((
+                    Weight::new(&dev, w, (l.fan_in, l.out))?,
+                    Bias::new(&dev, b, (l.out,))?,
+                ))
             })
-            .collect();
+            .collect::<Result<_, ModelError>>()
+            .expect("initialised and loaded values have their layers' shapes");
         Self {
             arch,
             plan: nets::plan(arch),
             layers,
             params,
+            dev,
         }
     }
 
@@ -171,18 +182,32 @@ impl Network {
         }
         let n = images.len() / IMAGE_PIXELS;
         let mut out = vec![0.0f32; n * CLASSES];
-        let dev = Cpu::default();
         let chunk = match self.arch {
             Arch::TutorialMlp | Arch::Mlp => INFERENCE_CHUNK,
             Arch::Lenet | Arch::Cnn => CONV_INFERENCE_CHUNK,
         };
-        for (imgs, dst) in images
-            .chunks(chunk * IMAGE_PIXELS)
-            .zip(out.chunks_mut(chunk * CLASSES))
-        {
-            let x = dev.tensor_from_vec(imgs.to_vec(), (imgs.len() / IMAGE_PIXELS, IMAGE_PIXELS));
-            nets::forward(&self.plan, &self.params, x)?.copy_into(dst);
-        }
+        // One part per thread, each run in chunks on its own thread.
+        let threads = parallel::threads().min(n / MIN_PARALLEL_INFERENCE).max(1);
+        let ranges = parallel::split(n, threads);
+        let parts: Vec<(&[f32], &mut [f32])> = ranges
+            .iter()
+            .map(|r| &images[r.start * IMAGE_PIXELS..r.end * IMAGE_PIXELS])
+            .zip(parallel::rows(&mut out, &ranges, CLASSES))
+            .collect();
+        let results = parallel::map(parts, |(images, out)| -> Result<(), ModelError> {
+            for (imgs, dst) in images
+                .chunks(chunk * IMAGE_PIXELS)
+                .zip(out.chunks_mut(chunk * CLASSES))
+            {
+                let rows = imgs.len() / IMAGE_PIXELS;
+                let x = self
+                    .dev
+                    .tensor_from_vec(imgs.to_vec(), (rows, IMAGE_PIXELS));
+                nets::forward(&self.plan, &self.params, x)?.copy_into(dst);
+            }
+            Ok(())
+        });
+        results.into_iter().collect::<Result<Vec<()>, _>>()?;
         Ok(out)
     }
 
@@ -213,22 +238,17 @@ impl Network {
 
     /// Saves the weights as safetensors to `path` (the caller makes it atomic).
     pub fn save(&self, path: &Path) -> Result<(), ModelError> {
-        let values: Vec<(Vec<f32>, Vec<f32>)> = self
-            .params
-            .iter()
-            .map(|(w, b)| (w.as_vec(), b.as_vec()))
-            .collect();
         let mut tensors = Vec::new();
-        for (l, (w, b)) in self.layers.iter().zip(&values) {
+        for (l, (w, b)) in self.layers.iter().zip(&self.params) {
             tensors.push(weights::Named {
                 name: format!("{}.weight", l.name),
                 shape: vec![l.fan_in, l.out],
-                values: w,
+                values: w.values(),
             });
             tensors.push(weights::Named {
                 name: format!("{}.bias", l.name),
                 shape: vec![l.out],
-                values: b,
+                values: b.values(),
             });
         }
         let meta = HashMap::from([
@@ -258,6 +278,35 @@ impl Network {
         }
         file.finish(path)?;
         Ok(Self::from_values(arch, layers, values))
+    }
+
+    /// Forward and backward pass of one shard of a batch of `batch` samples: its
+    /// part of the mean loss, its correct predictions and its part of every
+    /// parameter's gradient.
+    fn shard_gradients(
+        &self,
+        images: Vec<f32>,
+        labels: &[u8],
+        batch: usize,
+    ) -> Result<ShardOutcome, ModelError> {
+        let x = self
+            .dev
+            .tensor_from_vec(images, (labels.len(), IMAGE_PIXELS))
+            .traced(Gradients::leaky());
+        let logits = nets::forward(&self.plan, &self.params, x)?;
+        let loss = loss::cross_entropy(logits, labels, batch)?;
+        let (value, correct) = (loss.value.array(), loss.correct);
+        let mut grads = loss.value.backward();
+        let mut out = Vec::with_capacity(2 * self.params.len());
+        for (w, b) in &self.params {
+            out.push(w.take_grad(&mut grads)?);
+            out.push(b.take_grad(&mut grads)?);
+        }
+        Ok(ShardOutcome {
+            loss: value,
+            correct,
+            grads: out,
+        })
     }
 
     /// Names of the parameter tensors, in optimiser order (weight then bias per layer).
@@ -291,6 +340,41 @@ fn check_batch(images: &[f32], labels: &[u8]) -> Result<(), ModelError> {
     Ok(())
 }
 
+/// A batch of labelled images that the learner fetches itself, a part of it on each
+/// of the threads the batch is split across (so preparing the pixels is split
+/// too).
+pub trait BatchSource: Sync {
+    /// Number of samples.
+    fn len(&self) -> usize;
+
+    /// Whether the batch is empty.
+    fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Appends the samples `range` of the batch: 784 prepared floats per image to
+    /// `images`, one label 0–9 per image to `labels`.
+    fn fill(&self, range: std::ops::Range<usize>, images: &mut Vec<f32>, labels: &mut Vec<u8>);
+}
+
+/// Images already prepared as floats, with their labels.
+struct Prepared<'a> {
+    images: &'a [f32],
+    labels: &'a [u8],
+}
+
+impl BatchSource for Prepared<'_> {
+    fn len(&self) -> usize {
+        self.labels.len()
+    }
+
+    fn fill(&self, range: std::ops::Range<usize>, images: &mut Vec<f32>, labels: &mut Vec<u8>) {
+        images
+            .extend_from_slice(&self.images[range.start * IMAGE_PIXELS..range.end * IMAGE_PIXELS]);
+        labels.extend_from_slice(&self.labels[range]);
+    }
+}
+
 /// What one training step measured.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct StepOutcome {
@@ -301,11 +385,25 @@ pub struct StepOutcome {
 }
 
 /// A network and its optimiser state: trains one batch at a time.
+///
+/// Each batch is split into shards, one per worker thread (see `parallel.rs`):
+/// every shard runs its forward and backward pass on its own dfdx tape, its loss
+/// taken over the whole batch so that the shards' gradients add up to the batch's,
+/// and the optimiser sums them while it updates each parameter, also split
+/// across the threads.
 pub struct Learner {
     network: Network,
     optimizer: Optimizer,
-    /// Reused buffer for one parameter tensor's values.
-    scratch: Vec<f32>,
+}
+
+/// What one shard of a batch computed.
+struct ShardOutcome {
+    /// Its part of the batch's mean loss.
+    loss: f32,
+    /// Its samples predicted right (before the update).
+    correct: usize,
+    /// Its part of every parameter's gradient, in optimiser order.
+    grads: Vec<Vec<f32>>,
 }
 
 impl Learner {
@@ -319,7 +417,6 @@ impl Learner {
         Self {
             optimizer: Optimizer::new(optimizer, &lens),
             network,
-            scratch: Vec::new(),
         }
     }
 
@@ -333,51 +430,61 @@ impl Learner {
         labels: &[u8],
     ) -> Result<StepOutcome, ModelError> {
         check_batch(images, labels)?;
-        if labels.is_empty() {
+        self.train_source(&Prepared { images, labels })
+    }
+
+    /// One step on a batch the learner fetches from `batch`, each shard its own
+    /// part on its own thread (see [`Learner::train_batch`]).
+    pub fn train_source(&mut self, batch: &dyn BatchSource) -> Result<StepOutcome, ModelError> {
+        let n = batch.len();
+        if n == 0 {
             return Err(ModelError::BadInput("empty batch".into()));
         }
-        let n = labels.len();
-        let dev = Cpu::default();
-        let mut onehot = vec![0.0f32; n * CLASSES];
-        for (row, &l) in onehot.chunks_exact_mut(CLASSES).zip(labels) {
-            row[l as usize] = 1.0;
-        }
-        let targets = dev.tensor_from_vec(onehot, (n, CLASSES));
-        let x = dev
-            .tensor_from_vec(images.to_vec(), (n, IMAGE_PIXELS))
-            .traced(Gradients::leaky());
-        let net = &mut self.network;
-        let logits = nets::forward(&net.plan, &net.params, x)?;
-        let outputs = logits.as_vec();
-        let correct = outputs
-            .chunks_exact(CLASSES)
-            .zip(labels)
-            .filter(|(row, l)| argmax(row) == **l as usize)
-            .count();
-        let loss = cross_entropy_with_logits_loss(logits, targets);
-        let value = loss.array();
-        let mut grads = loss.backward();
-
-        let opt = &mut self.optimizer;
-        opt.begin_step();
-        let backend = |e| ModelError::BadInput(format!("gradient allocation failed: {e:?}"));
-        for (i, (w, b)) in net.params.iter_mut().enumerate() {
-            let g = grads.get_or_alloc_mut(w).map_err(backend)?;
-            self.scratch.resize(g.len(), 0.0);
-            w.copy_into(&mut self.scratch);
-            opt.update(2 * i, &mut self.scratch, g);
-            w.copy_from(&self.scratch);
-
-            let g = grads.get_or_alloc_mut(b).map_err(backend)?;
-            self.scratch.resize(g.len(), 0.0);
-            b.copy_into(&mut self.scratch);
-            opt.update(2 * i + 1, &mut self.scratch, g);
-            b.copy_from(&self.scratch);
-        }
-        Ok(StepOutcome {
-            loss: value,
-            correct,
+        let shards = parallel::shard_count(n);
+        let ranges = parallel::split(n, shards);
+        let net = &self.network;
+        let outcomes = parallel::map(ranges, |r| {
+            let mut images = Vec::with_capacity(r.len() * IMAGE_PIXELS);
+            let mut labels = Vec::with_capacity(r.len());
+            batch.fill(r, &mut images, &mut labels);
+            check_batch(&images, &labels)?;
+            net.shard_gradients(images, &labels, n)
         })
+        .into_iter()
+        .collect::<Result<Vec<_>, _>>()?;
+        let loss = outcomes.iter().map(|o| o.loss).sum();
+        let correct = outcomes.iter().map(|o| o.correct).sum();
+        self.update(&outcomes, shards);
+        Ok(StepOutcome { loss, correct })
+    }
+
+    /// Applies one optimiser step from the shards' gradients, each parameter cut
+    /// into one piece per thread.
+    fn update(&mut self, outcomes: &[ShardOutcome], threads: usize) {
+        let rule = self.optimizer.begin_step();
+        type Piece<'a> = (&'a mut [f32], &'a mut [f32], &'a mut [f32], Vec<&'a [f32]>);
+        let mut work: Vec<Vec<Piece<'_>>> = (0..threads).map(|_| Vec::new()).collect();
+        let values = self
+            .network
+            .params
+            .iter_mut()
+            .flat_map(|(w, b)| [w.values_mut(), b.values_mut()]);
+        for (i, (p, (first, second))) in values.zip(self.optimizer.state_mut()).enumerate() {
+            let len = p.len();
+            let ranges = parallel::split(len, threads);
+            let ps = parallel::pieces(p, threads);
+            let fs = parallel::pieces(first, threads);
+            let ss = parallel::pieces(second, threads);
+            for ((((w, r), p), f), s) in work.iter_mut().zip(ranges).zip(ps).zip(fs).zip(ss) {
+                let grads = outcomes.iter().map(|o| &o.grads[i][r.clone()]).collect();
+                w.push((p, f, s, grads));
+            }
+        }
+        parallel::map(work, |pieces| {
+            for (p, f, s, grads) in pieces {
+                optim::apply(&rule, p, f, s, &grads);
+            }
+        });
     }
 
     /// Changes the learning rate from the next step on.
@@ -508,10 +615,10 @@ impl Learner {
 
 /// Index of the largest of the ten outputs in `row`, ties going to the first index
 /// (as PyTorch's `max`): all-zero outputs predict class 0.
-pub fn argmax(row: &[f32]) -> usize {
+pub fn argmax<T: PartialOrd>(row: &[T]) -> usize {
     let mut best = 0;
-    for (i, &v) in row.iter().enumerate() {
-        if v > row[best] {
+    for (i, v) in row.iter().enumerate() {
+        if *v > row[best] {
             best = i;
         }
     }

@@ -17,7 +17,7 @@ fn random_batch(seed: u64, n: usize) -> (Vec<f32>, Vec<u8>) {
 fn all_params(net: &Network) -> Vec<Vec<f32>> {
     net.params
         .iter()
-        .flat_map(|(w, b)| [w.as_vec(), b.as_vec()])
+        .flat_map(|(w, b)| [w.values().to_vec(), b.values().to_vec()])
         .collect()
 }
 
@@ -383,14 +383,14 @@ fn whole_network_gradients_match_finite_differences() {
     for arch in [Arch::Lenet, Arch::Cnn, Arch::TutorialMlp] {
         let net = Network::new(arch, 21);
         let plan = nets::plan(arch);
+        let to64 = |v: &[f32]| v.iter().map(|&x| f64::from(x)).collect::<Vec<f64>>();
         let params: Vec<(Weight<f64>, Bias<f64>)> = net
             .params
             .iter()
             .map(|(w, b)| {
-                let to64 = |v: Vec<f32>| v.into_iter().map(f64::from).collect::<Vec<f64>>();
                 (
-                    dev.tensor_from_vec(to64(w.as_vec()), *w.shape()),
-                    dev.tensor_from_vec(to64(b.as_vec()), *b.shape()),
+                    Weight::new(&dev, to64(w.values()), w.shape()).unwrap(),
+                    Bias::new(&dev, to64(b.values()), b.shape()).unwrap(),
                 )
             })
             .collect();
@@ -409,24 +409,19 @@ fn whole_network_gradients_match_finite_differences() {
             .tensor_from_vec(x.clone(), (2, IMAGE_PIXELS))
             .leaky_traced();
         let out = nets::forward(&plan, &params, xt).unwrap();
-        let grads = cross_entropy_with_logits_loss(out, target.clone()).backward();
+        let mut grads = cross_entropy_with_logits_loss(out, target.clone()).backward();
 
         let mut rng = StdRng::seed_from_u64(5);
         let eps = 1e-6;
         let mut checked = 0;
         for li in 0..params.len() {
             for which in 0..2 {
-                let (g, len) = if which == 0 {
-                    (
-                        grads.get(&params[li].0).as_vec(),
-                        params[li].0.shape().num_elements(),
-                    )
+                let g = if which == 0 {
+                    params[li].0.grad_mut(&mut grads).unwrap().to_vec()
                 } else {
-                    (
-                        grads.get(&params[li].1).as_vec(),
-                        params[li].1.shape().num_elements(),
-                    )
+                    params[li].1.grad_mut(&mut grads).unwrap().to_vec()
                 };
+                let len = g.len();
                 for _ in 0..12 {
                     let i = rng.gen_range(0..len);
                     let perturbed = |d: f64| {
@@ -457,15 +452,13 @@ fn whole_network_gradients_match_finite_differences() {
     }
 }
 
-/// Perturbs one element of a (weight or bias) tensor, for the finite-difference test.
+/// Perturbs one element of a (weight or bias) parameter, for the finite-difference test.
 trait PerturbTarget {
     fn add_at(&mut self, i: usize, d: f64);
 }
 
-impl<S: Shape> PerturbTarget for Tensor<S, f64, Cpu> {
+impl<S: Shape> PerturbTarget for param::Param<S, f64> {
     fn add_at(&mut self, i: usize, d: f64) {
-        let mut v = self.as_vec();
-        v[i] += d;
-        self.copy_from(&v);
+        self.values_mut()[i] += d;
     }
 }

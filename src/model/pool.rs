@@ -1,12 +1,14 @@
-//! 2×2 max-pooling (stride 2, floor) over NHWC images flattened per sample as
-//! `(batch, h·w·c)`; the backward pass routes each output gradient to the input
-//! that won the max (the first one on ties, as PyTorch).
+//! 2×2 max-pooling (stride 2, floor) of NHWC images, fused with the bias add and
+//! ReLU that follow it in a conv block: `y = relu(max(taps) + b[channel])`.
+//!
+//! PyTorch code writes conv → (+bias) → ReLU → max-pool; a per-channel bias and a
+//! monotonic ReLU both commute with a max, so pooling first gives the same values
+//! and gradients while the bias and ReLU touch 4× fewer numbers. The backward pass
+//! routes each output's gradient to the tap that won the max (the first on ties,
+//! as PyTorch), or nowhere where the ReLU zeroed the output. NaN wins a max and
+//! passes the ReLU (PyTorch's behaviour), so a diverged network shows a NaN loss.
 
 use dfdx::dtypes::Dtype;
-use dfdx::shapes::HasShape;
-use dfdx::tensor::{Cpu, PutTape, SplitTape, Tape, Tensor, TensorFromVec};
-
-use super::ModelError;
 
 /// Shape of the images being pooled.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -18,6 +20,9 @@ pub(crate) struct PoolGeom {
     /// Channels.
     pub c: usize,
 }
+
+/// The code of an output the ReLU zeroed (its gradient goes nowhere).
+const DEAD: u8 = 4;
 
 impl PoolGeom {
     /// Output height (`h / 2`, rounded down).
@@ -36,68 +41,13 @@ impl PoolGeom {
     pub fn out_len(&self) -> usize {
         self.out_h() * self.out_w() * self.c
     }
-}
-
-/// 2×2 max-pool of `x` (`(batch, h·w·c)`) into `(batch, (h/2)·(w/2)·c)`.
-pub(crate) fn max_pool2<E: Dtype, T: Tape<E, Cpu>>(
-    x: Tensor<(usize, usize), E, Cpu, T>,
-    g: PoolGeom,
-) -> Result<Tensor<(usize, usize), E, Cpu, T>, ModelError> {
-    let (batch, n) = *x.shape();
-    if n != g.in_len() || g.h < 2 || g.w < 2 {
-        return Err(ModelError::BadInput(format!(
-            "max_pool2: {n} floats per image do not fit {g:?}"
-        )));
+    /// Input offsets (within one image) of the four taps of output pixel `(oy, ox)`,
+    /// channel 0, in PyTorch's tie order.
+    fn taps(&self, oy: usize, ox: usize) -> [usize; 4] {
+        let row = self.w * self.c;
+        let t0 = (2 * oy * self.w + 2 * ox) * self.c;
+        [t0, t0 + self.c, t0 + row, t0 + row + self.c]
     }
-    let (oh, ow, c, out_len) = (g.out_h(), g.out_w(), g.c, g.out_len());
-    let mut xs = vec![E::default(); batch * n];
-    x.copy_into(&mut xs);
-    let mut out = vec![E::default(); batch * out_len];
-    // Flat input index of the winner of every output.
-    let mut arg = vec![0u32; batch * out_len];
-    let row = g.w * c;
-    for b in 0..batch {
-        for oy in 0..oh {
-            for ox in 0..ow {
-                let o = ((b * oh + oy) * ow + ox) * c;
-                let t0 = ((b * g.h + 2 * oy) * g.w + 2 * ox) * c;
-                let taps = [t0, t0 + c, t0 + row, t0 + row + c];
-                let outs = out[o..o + c].iter_mut().zip(&mut arg[o..o + c]);
-                for (ch, (out, arg)) in outs.enumerate() {
-                    let mut best = taps[0] + ch;
-                    let mut best_v = xs[best];
-                    for &t in &taps[1..] {
-                        // NaN wins, as in PyTorch, so that it propagates.
-                        let v = xs[t + ch];
-                        if v > best_v || is_nan(v) {
-                            best = t + ch;
-                            best_v = v;
-                        }
-                    }
-                    *out = best_v;
-                    *arg = best as u32;
-                }
-            }
-        }
-    }
-    let dev = x.device().clone();
-    let out = dev
-        .try_tensor_from_vec(out, (batch, out_len))
-        .map_err(|e| ModelError::BadInput(format!("max_pool2: {e:?}")))?;
-
-    let (x, mut tape) = x.split_tape();
-    let x_ghost = x.ghost();
-    let out_ghost = out.ghost();
-    tape.add_backward_op(move |grads| {
-        // Only this op reads its output's gradient, after all consumers wrote it.
-        let g_out: Vec<E> = std::mem::take(&mut **grads.get_or_alloc_mut(&out_ghost)?);
-        let g_x = grads.get_or_alloc_mut(&x_ghost)?;
-        for (&i, &go) in arg.iter().zip(&g_out) {
-            g_x[i as usize] += go;
-        }
-        Ok(())
-    });
-    Ok(out.put_tape(tape))
 }
 
 /// `v` is NaN (the one value not equal to itself).
@@ -106,13 +56,96 @@ fn is_nan<E: PartialEq>(v: E) -> bool {
     v != v
 }
 
+/// What the forward pass keeps for the backward one.
+#[derive(Debug, Clone)]
+pub(crate) struct PoolTrace {
+    /// Per output: the winning tap (0–3), or [`DEAD`].
+    codes: Vec<u8>,
+}
+
+/// Pools whole images `xs` (`g.in_len()` floats each), adds `bias` (one per channel)
+/// and applies the ReLU: the outputs (`g.out_len()` per image) and their trace.
+pub(crate) fn forward<E: Dtype>(xs: &[E], g: PoolGeom, bias: &[E]) -> (Vec<E>, PoolTrace) {
+    let batch = xs.len() / g.in_len().max(1);
+    let zero = E::default();
+    let mut out = vec![zero; batch * g.out_len()];
+    let mut codes = vec![0u8; batch * g.out_len()];
+    let images = xs
+        .chunks_exact(g.in_len())
+        .zip(out.chunks_exact_mut(g.out_len()))
+        .zip(codes.chunks_exact_mut(g.out_len()));
+    for ((img, out_img), code_img) in images {
+        for oy in 0..g.out_h() {
+            for ox in 0..g.out_w() {
+                let p = (oy * g.out_w() + ox) * g.c;
+                let out = &mut out_img[p..p + g.c];
+                let codes = &mut code_img[p..p + g.c];
+                let [a, b, c, d] = g.taps(oy, ox).map(|t| &img[t..t + g.c]);
+                let lanes = a.iter().zip(b).zip(c).zip(d).zip(bias);
+                for ((((((&a, &b), &c), &d), &bias), out), code) in
+                    lanes.zip(out.iter_mut()).zip(codes.iter_mut())
+                {
+                    // Later taps win only when larger (ties: the first) or NaN.
+                    let (mut best, mut k) = (a, 0u8);
+                    if b > best || is_nan(b) {
+                        (best, k) = (b, 1);
+                    }
+                    if c > best || is_nan(c) {
+                        (best, k) = (c, 2);
+                    }
+                    if d > best || is_nan(d) {
+                        (best, k) = (d, 3);
+                    }
+                    let v = best + bias;
+                    let alive = v > zero || is_nan(v);
+                    *out = if alive { v } else { zero };
+                    *code = if alive { k } else { DEAD };
+                }
+            }
+        }
+    }
+    (out, PoolTrace { codes })
+}
+
+/// Adds the gradient of the pooled outputs `dy` to the inputs' (`g_x`, whole images)
+/// and the bias's (`g_b`).
+pub(crate) fn backward<E: Dtype>(
+    dy: &[E],
+    trace: &PoolTrace,
+    g: PoolGeom,
+    g_x: &mut [E],
+    g_b: &mut [E],
+) {
+    let per_image = g.out_len();
+    for ((gx, dy), codes) in g_x
+        .chunks_exact_mut(g.in_len())
+        .zip(dy.chunks_exact(per_image))
+        .zip(trace.codes.chunks_exact(per_image))
+    {
+        let mut o = 0;
+        for oy in 0..g.out_h() {
+            for ox in 0..g.out_w() {
+                let taps = g.taps(oy, ox);
+                for (ch, gb) in g_b.iter_mut().enumerate() {
+                    let code = codes[o];
+                    if code != DEAD {
+                        gx[taps[code as usize] + ch] += dy[o];
+                        *gb += dy[o];
+                    }
+                    o += 1;
+                }
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use dfdx::prelude::*;
     use rand::{Rng, SeedableRng, rngs::StdRng};
 
-    fn naive_pool(x: &[f64], batch: usize, g: PoolGeom) -> Vec<f64> {
+    /// relu(max of the 2×2 window + bias), the slow way.
+    fn naive(x: &[f64], batch: usize, g: PoolGeom, bias: &[f64]) -> Vec<f64> {
         let mut out = Vec::new();
         for b in 0..batch {
             for oy in 0..g.out_h() {
@@ -123,7 +156,7 @@ mod tests {
                             .max(at(2 * oy, 2 * ox + 1))
                             .max(at(2 * oy + 1, 2 * ox))
                             .max(at(2 * oy + 1, 2 * ox + 1));
-                        out.push(m);
+                        out.push((m + bias[ch]).max(0.0));
                     }
                 }
             }
@@ -133,24 +166,22 @@ mod tests {
 
     #[test]
     fn matches_naive_pooling_and_finite_differences() {
-        let dev: Cpu = Default::default();
         let mut rng = StdRng::seed_from_u64(3);
         for g in [PoolGeom { h: 4, w: 6, c: 3 }, PoolGeom { h: 5, w: 5, c: 2 }] {
             let batch = 2;
             let x: Vec<f64> = (0..batch * g.in_len())
                 .map(|_| rng.gen_range(-1.0..1.0))
                 .collect();
+            let bias: Vec<f64> = (0..g.c).map(|_| rng.gen_range(-0.5..0.5)).collect();
             let r: Vec<f64> = (0..batch * g.out_len())
                 .map(|_| rng.gen_range(-1.0..1.0))
                 .collect();
-            let xt = dev.tensor_from_vec(x.clone(), (batch, g.in_len()));
-            let rt = dev.tensor_from_vec(r.clone(), (batch, g.out_len()));
-            let y = max_pool2(xt.leaky_trace(), g).unwrap();
-            assert_eq!(y.as_vec(), naive_pool(&x, batch, g));
-            let grads = (y * rt).sum::<Rank0, _>().backward();
-            let gx = grads.get(&xt).as_vec();
-            let loss = |x: &[f64]| -> f64 {
-                naive_pool(x, batch, g)
+            let (y, trace) = forward(&x, g, &bias);
+            assert_eq!(y, naive(&x, batch, g, &bias));
+            let (mut gx, mut gb) = (vec![0.0; x.len()], vec![0.0; g.c]);
+            backward(&r, &trace, g, &mut gx, &mut gb);
+            let loss = |x: &[f64], bias: &[f64]| -> f64 {
+                naive(x, batch, g, bias)
                     .iter()
                     .zip(&r)
                     .map(|(a, b)| a * b)
@@ -161,23 +192,43 @@ mod tests {
                 let (mut xp, mut xm) = (x.clone(), x.clone());
                 xp[i] += eps;
                 xm[i] -= eps;
-                let fd = (loss(&xp) - loss(&xm)) / (2.0 * eps);
+                let fd = (loss(&xp, &bias) - loss(&xm, &bias)) / (2.0 * eps);
                 assert!(
                     (fd - gx[i]).abs() < 1e-6,
-                    "{g:?} dx[{i}]: fd {fd} vs {}",
+                    "{g:?} dx[{i}]: {fd} vs {}",
                     gx[i]
+                );
+            }
+            for i in 0..g.c {
+                let (mut bp, mut bm) = (bias.clone(), bias.clone());
+                bp[i] += eps;
+                bm[i] -= eps;
+                let fd = (loss(&x, &bp) - loss(&x, &bm)) / (2.0 * eps);
+                assert!(
+                    (fd - gb[i]).abs() < 1e-6,
+                    "{g:?} db[{i}]: {fd} vs {}",
+                    gb[i]
                 );
             }
         }
     }
 
     #[test]
-    fn ties_go_to_the_first_input() {
-        let dev: Cpu = Default::default();
+    fn ties_go_to_the_first_tap_and_nan_wins() {
         let g = PoolGeom { h: 2, w: 2, c: 1 };
-        let xt = dev.tensor_from_vec(vec![0.0f32; 4], (1, 4));
-        let y = max_pool2(xt.leaky_trace(), g).unwrap();
-        let grads = y.sum::<Rank0, _>().backward();
-        assert_eq!(grads.get(&xt).as_vec(), vec![1.0, 0.0, 0.0, 0.0]);
+        let (y, trace) = forward(&[1.0f32; 4], g, &[0.0]);
+        assert_eq!(y, vec![1.0]);
+        let mut gx = vec![0.0f32; 4];
+        backward(&[1.0], &trace, g, &mut gx, &mut [0.0]);
+        assert_eq!(gx, vec![1.0, 0.0, 0.0, 0.0]);
+
+        let (y, _) = forward(&[1.0f32, f32::NAN, 2.0, 0.0], g, &[0.0]);
+        assert!(y[0].is_nan());
+        let (y, trace) = forward(&[-1.0f32, -2.0, -3.0, -4.0], g, &[0.5]);
+        assert_eq!(y, vec![0.0]);
+        let mut gx = vec![0.0f32; 4];
+        let mut gb = vec![0.0f32];
+        backward(&[1.0], &trace, g, &mut gx, &mut gb);
+        assert_eq!((gx, gb), (vec![0.0; 4], vec![0.0]));
     }
 }

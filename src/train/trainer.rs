@@ -6,8 +6,9 @@
 
 use super::metrics::EvalTotals;
 use super::{Control, EpochMetrics, LossPoint, LrChange, TrainEvent, TrainSettings};
+use crate::data::batch::pixels_to_f32;
 use crate::data::{BatchBuffer, Dataset, EpochOrder, Mnist};
-use crate::model::{Learner, Network};
+use crate::model::{BatchSource, IMAGE_PIXELS, Learner, Network, StepOutcome};
 use crate::runs::{RunRecord, RunStatus, RunStore, RunSummary};
 use std::sync::Arc;
 use std::sync::mpsc::{Receiver, TryRecvError};
@@ -316,11 +317,9 @@ impl<'a> Session<'a> {
                 let total_steps = self.total_epochs as u64 * batches_per_epoch as u64;
                 let factor = settings.lr_schedule.factor(self.step, total_steps);
                 self.learner.set_lr(self.base_lr * factor);
-                buffer.fill(&data.train, indices, settings.normalize);
-                let outcome = self
-                    .learner
-                    .train_batch(&buffer.images, &buffer.labels)
-                    .map_err(|e| e.to_string())?;
+                let outcome =
+                    train_step(&mut self.learner, &data.train, indices, settings.normalize)
+                        .map_err(|e| e.to_string())?;
                 let loss = outcome.loss;
                 self.step += 1;
                 check_loss(loss, epoch, self.step, self.learner.optimizer().lr)?;
@@ -510,6 +509,44 @@ fn save_atomic(
         let _ = std::fs::remove_file(&tmp);
     }
     result
+}
+
+/// One training step on the samples `indices` of `data`, pixels turned into `f32`
+/// (normalised if asked) by the threads that train on them. The trainer and
+/// `mnist-tui bench` both step through here.
+pub fn train_step(
+    learner: &mut Learner,
+    data: &Dataset,
+    indices: &[usize],
+    normalize: bool,
+) -> Result<StepOutcome, crate::model::ModelError> {
+    learner.train_source(&Samples {
+        data,
+        indices,
+        normalize,
+    })
+}
+
+/// Samples of a dataset as a batch the learner fetches itself.
+struct Samples<'a> {
+    data: &'a Dataset,
+    indices: &'a [usize],
+    normalize: bool,
+}
+
+impl BatchSource for Samples<'_> {
+    fn len(&self) -> usize {
+        self.indices.len()
+    }
+
+    fn fill(&self, range: std::ops::Range<usize>, images: &mut Vec<f32>, labels: &mut Vec<u8>) {
+        for &i in &self.indices[range] {
+            let start = images.len();
+            images.resize(start + IMAGE_PIXELS, 0.0);
+            pixels_to_f32(self.data.image(i), self.normalize, &mut images[start..]);
+            labels.push(self.data.labels[i]);
+        }
+    }
 }
 
 /// Evaluates `network` on the first `count` samples of `data`.

@@ -1,0 +1,217 @@
+//! A conv block as one op on dfdx's tape: `relu(maxpool2(conv(x, W)) + b)`, the
+//! unit LeNet-5 and the `cnn` are built from.
+//!
+//! Inside, `im2col` unfolds the images (`conv.rs`), one single-threaded GEMM
+//! multiplies the patches by the kernels, and the pooling, bias and ReLU run in
+//! one pass (`pool.rs`). Only the block's pooled output becomes a tensor: the
+//! patches and the full-resolution convolution output stay inside the op, so the
+//! tape holds one tensor (and dfdx allocates one gradient) per block instead of
+//! four. The backward pass computes the kernels' gradient (`colsᵀ · dconv`) and,
+//! unless the input is the images, the input's (`dconv · Wᵀ` folded back by
+//! `col2im`).
+
+use dfdx::dtypes::Dtype;
+use dfdx::shapes::HasShape;
+use dfdx::tensor::{Cpu, PutTape, SplitTape, Tape, Tensor, TensorFromVec};
+
+use super::ModelError;
+use super::conv::{ConvGeom, col2im_add, im2col};
+use super::gemm::{View, gemm_into, gemm_new};
+use super::linear::InputGrad;
+use super::param::{Bias, Weight};
+use super::pool::{self, PoolGeom};
+
+/// The pooling that follows a convolution of geometry `g` with `cout` kernels.
+pub(crate) fn pool_geom(g: ConvGeom, cout: usize) -> PoolGeom {
+    PoolGeom {
+        h: g.out_h(),
+        w: g.out_w(),
+        c: cout,
+    }
+}
+
+/// `relu(maxpool2(conv(x, w)) + b)` for `x` `(batch, h·w·c)`, kernels `w`
+/// `(k·k·c, cout)` and bias `b` `(cout,)`: `(batch, (oh/2)·(ow/2)·cout)`.
+pub(crate) fn conv_block<E: Dtype, T: Tape<E, Cpu>>(
+    x: Tensor<(usize, usize), E, Cpu, T>,
+    w: &Weight<E>,
+    b: &Bias<E>,
+    g: ConvGeom,
+    input: InputGrad,
+) -> Result<Tensor<(usize, usize), E, Cpu, T>, ModelError> {
+    let (batch, n) = *x.shape();
+    let (plen, cout) = w.shape();
+    let pg = pool_geom(g, cout);
+    if n != g.in_len() || !g.is_valid() || plen != g.patch_len() || b.shape().0 != cout {
+        return Err(ModelError::BadInput(format!(
+            "conv block: {n} floats per image, kernels ({plen}, {cout}) and bias ({},) do not fit {g:?}",
+            b.shape().0
+        )));
+    }
+    if pg.out_len() == 0 {
+        return Err(ModelError::BadInput(format!(
+            "conv block: {g:?} leaves nothing to pool"
+        )));
+    }
+    let rows = batch * g.out_h() * g.out_w();
+    let mut xs = vec![E::default(); batch * n];
+    x.copy_into(&mut xs);
+    let cols = im2col(&xs, g);
+    drop(xs);
+    let conv = gemm_new(
+        View::new(&cols, rows, plen),
+        View::new(w.values(), plen, cout),
+    );
+    let (ys, trace) = pool::forward(&conv, pg, b.values());
+    drop(conv);
+    let out = x
+        .device()
+        .clone()
+        .try_tensor_from_vec(ys, (batch, pg.out_len()))
+        .map_err(|e| ModelError::BadInput(format!("conv block: {e:?}")))?;
+
+    let (x, mut tape) = x.split_tape();
+    let x_ghost = x.ghost();
+    let (w_key, b_key) = (w.key().ghost(), b.key().ghost());
+    let ws = w.shared();
+    let out_ghost = out.ghost();
+    tape.add_backward_op(move |grads| {
+        // Only this op reads its output's gradient, after all consumers wrote it.
+        let dy: Vec<E> = std::mem::take(&mut **grads.get_or_alloc_mut(&out_ghost)?);
+        let mut d_conv = vec![E::default(); rows * cout];
+        pool::backward(
+            &dy,
+            &trace,
+            pg,
+            &mut d_conv,
+            grads.get_or_alloc_mut(&b_key)?,
+        );
+        drop(dy);
+        let d_view = View::new(&d_conv, rows, cout);
+        gemm_into(
+            grads.get_or_alloc_mut(&w_key)?,
+            View::new(&cols, rows, plen).t(),
+            d_view,
+            true,
+        );
+        if input == InputGrad::Needed {
+            // The patches are no longer needed: their buffer takes their gradient.
+            let mut d_cols = cols;
+            gemm_into(&mut d_cols, d_view, View::new(&ws, plen, cout).t(), false);
+            col2im_add(&d_cols, g, grads.get_or_alloc_mut(&x_ghost)?);
+        }
+        Ok(())
+    });
+    Ok(out.put_tape(tape))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::conv::tests::{GEOMS, naive_conv, rand_vec};
+    use super::*;
+    use dfdx::prelude::*;
+    use rand::{SeedableRng, rngs::StdRng};
+
+    /// relu(maxpool2(conv) + b), the slow way.
+    fn naive_block(x: &[f64], w: &[f64], b: &[f64], batch: usize, g: ConvGeom) -> Vec<f64> {
+        let cout = b.len();
+        let conv = naive_conv(x, w, batch, g, cout);
+        let pg = pool_geom(g, cout);
+        let mut out = Vec::new();
+        for img in conv.chunks(pg.in_len()) {
+            for oy in 0..pg.out_h() {
+                for ox in 0..pg.out_w() {
+                    for ch in 0..cout {
+                        let at = |y: usize, xx: usize| img[(y * pg.w + xx) * cout + ch];
+                        let m = at(2 * oy, 2 * ox)
+                            .max(at(2 * oy, 2 * ox + 1))
+                            .max(at(2 * oy + 1, 2 * ox))
+                            .max(at(2 * oy + 1, 2 * ox + 1));
+                        out.push((m + b[ch]).max(0.0));
+                    }
+                }
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn matches_naive_block_and_finite_differences() {
+        let dev: Cpu = Default::default();
+        let mut rng = StdRng::seed_from_u64(9);
+        for g in GEOMS
+            .into_iter()
+            .filter(|g| g.out_h() >= 2 && g.out_w() >= 2)
+        {
+            let (batch, cout) = (2, 3);
+            let x = rand_vec(&mut rng, batch * g.in_len());
+            let w = rand_vec(&mut rng, g.patch_len() * cout);
+            let b = rand_vec(&mut rng, cout);
+            let pg = pool_geom(g, cout);
+            let r = rand_vec(&mut rng, batch * pg.out_len());
+            let xt = dev.tensor_from_vec(x.clone(), (batch, g.in_len()));
+            let wp = Weight::new(&dev, w.clone(), (g.patch_len(), cout)).unwrap();
+            let bp = Bias::new(&dev, b.clone(), (cout,)).unwrap();
+            let rt = dev.tensor_from_vec(r.clone(), (batch, pg.out_len()));
+            let y = conv_block(xt.leaky_trace(), &wp, &bp, g, InputGrad::Needed).unwrap();
+            for (a, e) in y.as_vec().iter().zip(naive_block(&x, &w, &b, batch, g)) {
+                assert!((a - e).abs() < 1e-12, "{g:?}: {a} vs {e}");
+            }
+            let mut grads = (y * rt.clone()).sum().backward();
+            let gx = grads.get(&xt).as_vec();
+            let gw = wp.grad_mut(&mut grads).unwrap().to_vec();
+            let gb = bp.grad_mut(&mut grads).unwrap().to_vec();
+
+            let loss = |x: &[f64], w: &[f64], b: &[f64]| -> f64 {
+                naive_block(x, w, b, batch, g)
+                    .iter()
+                    .zip(&r)
+                    .map(|(a, b)| a * b)
+                    .sum()
+            };
+            let eps = 1e-6;
+            let check = |name: &str, v: &[f64], got: &[f64], f: &dyn Fn(&[f64]) -> f64| {
+                for i in 0..v.len() {
+                    let (mut p, mut m) = (v.to_vec(), v.to_vec());
+                    p[i] += eps;
+                    m[i] -= eps;
+                    let fd = (f(&p) - f(&m)) / (2.0 * eps);
+                    assert!(
+                        (fd - got[i]).abs() < 1e-6,
+                        "{g:?} {name}[{i}]: {fd} vs {}",
+                        got[i]
+                    );
+                }
+            };
+            check("dx", &x, &gx, &|v| loss(v, &w, &b));
+            check("dw", &w, &gw, &|v| loss(&x, v, &b));
+            check("db", &b, &gb, &|v| loss(&x, &w, v));
+
+            // Without the input's gradient, the parameters' gradients are the same.
+            let y = conv_block(xt.leaky_trace(), &wp, &bp, g, InputGrad::Skip).unwrap();
+            let mut skipped = (y * rt).sum().backward();
+            assert_eq!(wp.grad_mut(&mut skipped).unwrap(), &gw[..]);
+            assert_eq!(bp.grad_mut(&mut skipped).unwrap(), &gb[..]);
+            assert!(
+                skipped
+                    .get_or_alloc_mut(&xt)
+                    .unwrap()
+                    .iter()
+                    .all(|&v| v == 0.0)
+            );
+        }
+    }
+
+    #[test]
+    fn rejects_what_does_not_fit() {
+        let dev: Cpu = Default::default();
+        let g = GEOMS[1];
+        let x = dev.tensor_from_vec(vec![0.0f32; 2 * 10], (2, 10));
+        let w = Weight::new(&dev, vec![0.0f32; g.patch_len() * 2], (g.patch_len(), 2)).unwrap();
+        let b = Bias::new(&dev, vec![0.0f32; 2], (2,)).unwrap();
+        assert!(conv_block(x, &w, &b, g, InputGrad::Needed).is_err());
+        let x = dev.tensor_from_vec(vec![0.0f32; g.in_len()], (1, g.in_len()));
+        let wrong = Bias::new(&dev, vec![0.0f32; 3], (3,)).unwrap();
+        assert!(conv_block(x, &w, &wrong, g, InputGrad::Needed).is_err());
+    }
+}

@@ -1,0 +1,118 @@
+//! Splitting work across the cores: a batch into contiguous shards (one per worker
+//! thread), each run start to finish on one thread.
+//!
+//! A training step's matrices are small (64 images), so handing each product to
+//! several threads, as dfdx's matmul does, spends much of the time waking threads
+//! and waiting for them. Instead each shard of the batch runs its whole forward and
+//! backward pass on one thread with single-threaded kernels, and the threads meet
+//! once per step. The number of shards depends only on the batch size and the
+//! number of worker threads, so a seeded run is reproducible on a given machine.
+
+use std::ops::Range;
+
+/// Fewest samples worth a shard of their own.
+const MIN_SHARD: usize = 16;
+
+/// Worker threads available for one step (rayon's global pool: the cores, or
+/// `RAYON_NUM_THREADS`).
+pub(crate) fn threads() -> usize {
+    rayon::current_num_threads().max(1)
+}
+
+/// How many shards a batch of `n` samples is split into: one per thread, each of at
+/// least [`MIN_SHARD`] samples (one shard for small batches).
+pub(crate) fn shard_count(n: usize) -> usize {
+    threads().min(n / MIN_SHARD).max(1)
+}
+
+/// `0..n` cut into `shards` contiguous ranges whose lengths differ by at most one
+/// (the first ones longer).
+pub(crate) fn split(n: usize, shards: usize) -> Vec<Range<usize>> {
+    let shards = shards.max(1);
+    let (base, extra) = (n / shards, n % shards);
+    let mut start = 0;
+    (0..shards)
+        .map(|i| {
+            let len = base + usize::from(i < extra);
+            let r = start..start + len;
+            start += len;
+            r
+        })
+        .collect()
+}
+
+/// `f` applied to every item, each on its own thread (the first on this one), the
+/// results in the items' order. A panic in any of them resumes on this thread.
+pub(crate) fn map<T: Send, R: Send>(items: Vec<T>, f: impl Fn(T) -> R + Sync) -> Vec<R> {
+    let mut slots: Vec<Option<R>> = items.iter().map(|_| None).collect();
+    let mut items = items.into_iter();
+    let Some(first) = items.next() else {
+        return Vec::new();
+    };
+    let f = &f;
+    rayon::in_place_scope(|scope| {
+        let (head, tail) = slots.split_at_mut(1);
+        for (item, slot) in items.zip(tail.iter_mut()) {
+            scope.spawn(move |_| *slot = Some(f(item)));
+        }
+        head[0] = Some(f(first));
+    });
+    slots.into_iter().flatten().collect()
+}
+
+/// `values` cut into `parts` consecutive pieces of near-equal length (empty pieces
+/// when there are fewer values than parts).
+pub(crate) fn pieces<E>(values: &mut [E], parts: usize) -> Vec<&mut [E]> {
+    let ranges = split(values.len(), parts);
+    rows(values, &ranges, 1)
+}
+
+/// The rows `ranges` (consecutive, from 0) of `values` seen as rows of `width`: one
+/// piece per range.
+pub(crate) fn rows<'a, E>(
+    values: &'a mut [E],
+    ranges: &[Range<usize>],
+    width: usize,
+) -> Vec<&'a mut [E]> {
+    let mut out = Vec::with_capacity(ranges.len());
+    let mut rest = values;
+    for r in ranges {
+        let len = (r.len() * width).min(rest.len());
+        let (piece, tail) = rest.split_at_mut(len);
+        out.push(piece);
+        rest = tail;
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn split_covers_everything_in_order() {
+        assert_eq!(split(10, 3), vec![0..4, 4..7, 7..10]);
+        assert_eq!(split(2, 4), vec![0..1, 1..2, 2..2, 2..2]);
+        assert_eq!(split(5, 0), vec![0..5]);
+    }
+
+    #[test]
+    fn shards_are_never_tiny() {
+        assert_eq!(shard_count(1), 1);
+        assert_eq!(shard_count(MIN_SHARD * 2 - 1), 1);
+        assert!(shard_count(64) <= threads());
+    }
+
+    #[test]
+    fn map_keeps_order_and_pieces_cover() {
+        let squares = map((0..9).collect(), |i: i32| i * i);
+        assert_eq!(squares, (0..9).map(|i| i * i).collect::<Vec<_>>());
+        let mut v: Vec<u32> = (0..7).collect();
+        let p = pieces(&mut v, 3);
+        assert_eq!(p.iter().map(|s| s.len()).collect::<Vec<_>>(), vec![3, 2, 2]);
+        let mut v: Vec<u32> = (0..15).collect();
+        let r = rows(&mut v, &split(5, 2), 3);
+        assert_eq!(r.iter().map(|s| s.len()).collect::<Vec<_>>(), vec![9, 6]);
+        assert!(map(Vec::<u8>::new(), |x| x).is_empty());
+    }
+}
