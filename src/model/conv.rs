@@ -70,26 +70,35 @@ impl ConvGeom {
 
 /// Unfolds images (`xs`: whole images of `g.in_len()` floats) into patch rows
 /// `(batch·oh·ow, k·k·c)`, zeros where a patch hangs over the padding.
+#[cfg(test)]
 pub(crate) fn im2col<E: Dtype>(xs: &[E], g: ConvGeom) -> Vec<E> {
+    let mut cols = Vec::new();
+    im2col_into(xs, g, &mut cols);
+    cols
+}
+
+/// [`im2col`] into `cols` (cleared first; its capacity is reused).
+pub(crate) fn im2col_into<E: Dtype>(xs: &[E], g: ConvGeom, cols: &mut Vec<E>) {
+    cols.clear();
     // Short runs (one input channel) are copied with their length known at compile
     // time: a `memcpy` call per 3 or 5 floats would cost more than the copy.
     match g.k * g.c {
-        1 => im2col_runs::<E, 1>(xs, g),
-        2 => im2col_runs::<E, 2>(xs, g),
-        3 => im2col_runs::<E, 3>(xs, g),
-        4 => im2col_runs::<E, 4>(xs, g),
-        5 => im2col_runs::<E, 5>(xs, g),
-        6 => im2col_runs::<E, 6>(xs, g),
-        7 => im2col_runs::<E, 7>(xs, g),
-        _ => im2col_runs::<E, 0>(xs, g),
+        1 => im2col_runs::<E, 1>(xs, g, cols),
+        2 => im2col_runs::<E, 2>(xs, g, cols),
+        3 => im2col_runs::<E, 3>(xs, g, cols),
+        4 => im2col_runs::<E, 4>(xs, g, cols),
+        5 => im2col_runs::<E, 5>(xs, g, cols),
+        6 => im2col_runs::<E, 6>(xs, g, cols),
+        7 => im2col_runs::<E, 7>(xs, g, cols),
+        _ => im2col_runs::<E, 0>(xs, g, cols),
     }
 }
 
-/// [`im2col`] for runs of `RUN` floats (`RUN == 0`: any length, known at run time).
-fn im2col_runs<E: Dtype, const RUN: usize>(xs: &[E], g: ConvGeom) -> Vec<E> {
+/// [`im2col_into`] for runs of `RUN` floats (`RUN == 0`: any length, known at run time).
+fn im2col_runs<E: Dtype, const RUN: usize>(xs: &[E], g: ConvGeom, cols: &mut Vec<E>) {
     let (row, run) = (g.w * g.c, g.k * g.c);
     let batch = xs.len() / g.in_len().max(1);
-    let mut cols = Vec::with_capacity(batch * g.out_h() * g.out_w() * g.patch_len());
+    cols.reserve(batch * g.out_h() * g.out_w() * g.patch_len());
     let mut padded = vec![E::default(); g.padded_len()];
     for img in xs.chunks_exact(g.in_len()) {
         for (y, src) in img.chunks_exact(row).enumerate() {
@@ -111,7 +120,6 @@ fn im2col_runs<E: Dtype, const RUN: usize>(xs: &[E], g: ConvGeom) -> Vec<E> {
             }
         }
     }
-    cols
 }
 
 /// Adds the patch-row gradients `g_cols` back onto the images' gradient `g_x`

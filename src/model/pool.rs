@@ -56,20 +56,26 @@ fn is_nan<E: PartialEq>(v: E) -> bool {
     v != v
 }
 
-/// What the forward pass keeps for the backward one.
-#[derive(Debug, Clone)]
-pub(crate) struct PoolTrace {
-    /// Per output: the winning tap (0–3), or [`DEAD`].
-    codes: Vec<u8>,
+/// Pools whole images `xs` (`g.in_len()` floats each), adds `bias` (one per channel)
+/// and applies the ReLU: the outputs (`g.out_len()` per image) and, per output, the
+/// code the backward pass needs (the winning tap 0–3, or the ReLU's `DEAD`).
+#[cfg(test)]
+pub(crate) fn forward<E: Dtype>(xs: &[E], g: PoolGeom, bias: &[E]) -> (Vec<E>, Vec<u8>) {
+    let batch = xs.len() / g.in_len().max(1);
+    let mut out = vec![E::default(); batch * g.out_len()];
+    let mut codes = vec![0u8; batch * g.out_len()];
+    forward_into(xs, g, bias, &mut out, &mut codes);
+    (out, codes)
 }
 
-/// Pools whole images `xs` (`g.in_len()` floats each), adds `bias` (one per channel)
-/// and applies the ReLU: the outputs (`g.out_len()` per image) and their trace.
-pub(crate) fn forward<E: Dtype>(xs: &[E], g: PoolGeom, bias: &[E]) -> (Vec<E>, PoolTrace) {
-    let batch = xs.len() / g.in_len().max(1);
-    let zero = E::default();
-    let mut out = vec![zero; batch * g.out_len()];
-    let mut codes = vec![0u8; batch * g.out_len()];
+/// [`forward`] into `out` and `codes` (`g.out_len()` per image of `xs`).
+pub(crate) fn forward_into<E: Dtype>(
+    xs: &[E],
+    g: PoolGeom,
+    bias: &[E],
+    out: &mut [E],
+    codes: &mut [u8],
+) {
     let images = xs
         .chunks_exact(g.in_len())
         .zip(out.chunks_exact_mut(g.out_len()))
@@ -81,37 +87,43 @@ pub(crate) fn forward<E: Dtype>(xs: &[E], g: PoolGeom, bias: &[E]) -> (Vec<E>, P
                 let out = &mut out_img[p..p + g.c];
                 let codes = &mut code_img[p..p + g.c];
                 let [a, b, c, d] = g.taps(oy, ox).map(|t| &img[t..t + g.c]);
-                let lanes = a.iter().zip(b).zip(c).zip(d).zip(bias);
-                for ((((((&a, &b), &c), &d), &bias), out), code) in
-                    lanes.zip(out.iter_mut()).zip(codes.iter_mut())
-                {
-                    // Later taps win only when larger (ties: the first) or NaN.
-                    let (mut best, mut k) = (a, 0u8);
-                    if b > best || is_nan(b) {
-                        (best, k) = (b, 1);
-                    }
-                    if c > best || is_nan(c) {
-                        (best, k) = (c, 2);
-                    }
-                    if d > best || is_nan(d) {
-                        (best, k) = (d, 3);
-                    }
-                    let v = best + bias;
-                    let alive = v > zero || is_nan(v);
-                    *out = if alive { v } else { zero };
-                    *code = if alive { k } else { DEAD };
-                }
+                pool_pixel([a, b, c, d], bias, out, codes);
             }
         }
     }
-    (out, PoolTrace { codes })
+}
+
+/// One output pixel: every channel's max over the four taps, plus bias, ReLU.
+#[inline(always)]
+fn pool_pixel<E: Dtype>(taps: [&[E]; 4], bias: &[E], out: &mut [E], codes: &mut [u8]) {
+    let n = out.len();
+    let [a, b, c, d] = taps.map(|t| &t[..n]);
+    let (bias, codes) = (&bias[..n], &mut codes[..n]);
+    let zero = E::default();
+    for ch in 0..n {
+        // Later taps win only when larger (ties: the first) or NaN.
+        let (mut best, mut k) = (a[ch], 0u8);
+        if b[ch] > best || is_nan(b[ch]) {
+            (best, k) = (b[ch], 1);
+        }
+        if c[ch] > best || is_nan(c[ch]) {
+            (best, k) = (c[ch], 2);
+        }
+        if d[ch] > best || is_nan(d[ch]) {
+            (best, k) = (d[ch], 3);
+        }
+        let v = best + bias[ch];
+        let alive = v > zero || is_nan(v);
+        out[ch] = if alive { v } else { zero };
+        codes[ch] = if alive { k } else { DEAD };
+    }
 }
 
 /// Adds the gradient of the pooled outputs `dy` to the inputs' (`g_x`, whole images)
 /// and the bias's (`g_b`).
 pub(crate) fn backward<E: Dtype>(
     dy: &[E],
-    trace: &PoolTrace,
+    codes: &[u8],
     g: PoolGeom,
     g_x: &mut [E],
     g_b: &mut [E],
@@ -120,7 +132,7 @@ pub(crate) fn backward<E: Dtype>(
     for ((gx, dy), codes) in g_x
         .chunks_exact_mut(g.in_len())
         .zip(dy.chunks_exact(per_image))
-        .zip(trace.codes.chunks_exact(per_image))
+        .zip(codes.chunks_exact(per_image))
     {
         let mut o = 0;
         for oy in 0..g.out_h() {
@@ -176,10 +188,10 @@ mod tests {
             let r: Vec<f64> = (0..batch * g.out_len())
                 .map(|_| rng.gen_range(-1.0..1.0))
                 .collect();
-            let (y, trace) = forward(&x, g, &bias);
+            let (y, codes) = forward(&x, g, &bias);
             assert_eq!(y, naive(&x, batch, g, &bias));
             let (mut gx, mut gb) = (vec![0.0; x.len()], vec![0.0; g.c]);
-            backward(&r, &trace, g, &mut gx, &mut gb);
+            backward(&r, &codes, g, &mut gx, &mut gb);
             let loss = |x: &[f64], bias: &[f64]| -> f64 {
                 naive(x, batch, g, bias)
                     .iter()
@@ -216,19 +228,19 @@ mod tests {
     #[test]
     fn ties_go_to_the_first_tap_and_nan_wins() {
         let g = PoolGeom { h: 2, w: 2, c: 1 };
-        let (y, trace) = forward(&[1.0f32; 4], g, &[0.0]);
+        let (y, codes) = forward(&[1.0f32; 4], g, &[0.0]);
         assert_eq!(y, vec![1.0]);
         let mut gx = vec![0.0f32; 4];
-        backward(&[1.0], &trace, g, &mut gx, &mut [0.0]);
+        backward(&[1.0], &codes, g, &mut gx, &mut [0.0]);
         assert_eq!(gx, vec![1.0, 0.0, 0.0, 0.0]);
 
         let (y, _) = forward(&[1.0f32, f32::NAN, 2.0, 0.0], g, &[0.0]);
         assert!(y[0].is_nan());
-        let (y, trace) = forward(&[-1.0f32, -2.0, -3.0, -4.0], g, &[0.5]);
+        let (y, codes) = forward(&[-1.0f32, -2.0, -3.0, -4.0], g, &[0.5]);
         assert_eq!(y, vec![0.0]);
         let mut gx = vec![0.0f32; 4];
         let mut gb = vec![0.0f32];
-        backward(&[1.0], &trace, g, &mut gx, &mut gb);
+        backward(&[1.0], &codes, g, &mut gx, &mut gb);
         assert_eq!((gx, gb), (vec![0.0; 4], vec![0.0]));
     }
 }
