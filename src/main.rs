@@ -11,6 +11,7 @@ use std::process::ExitCode;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    mnist_tui::model::tune_process();
     match run(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {

@@ -2,10 +2,10 @@
 //! sees [`Arch`], [`Network`] (weights, inference, save/load) and [`Learner`]
 //! (a network plus its optimiser, one training step at a time).
 
-mod alloc;
 mod arch;
 mod block;
 mod conv;
+mod cpu;
 mod gemm;
 mod init;
 mod linear;
@@ -21,6 +21,7 @@ mod weights;
 mod network_tests;
 
 pub use arch::{Arch, ArchDefaults, OptimizerKind, OptimizerSettings};
+pub use cpu::tune_process;
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -121,7 +122,6 @@ impl Network {
     /// A network of `arch` from one `(W, b)` value pair per layer. The caller has
     /// checked the lengths (they come from the layers' own shapes).
     fn from_values(arch: Arch, layers: Vec<LayerSpec>, values: Vec<(Vec<f32>, Vec<f32>)>) -> Self {
-        alloc::tune_allocator();
         let dev = Cpu::default();
         let params = layers
             .iter()
@@ -195,6 +195,7 @@ impl Network {
             .zip(parallel::rows(&mut out, &ranges, CLASSES))
             .collect();
         let results = parallel::map(parts, |(images, out)| -> Result<(), ModelError> {
+            cpu::flush_denormals();
             for (imgs, dst) in images
                 .chunks(chunk * IMAGE_PIXELS)
                 .zip(out.chunks_mut(chunk * CLASSES))
@@ -444,6 +445,7 @@ impl Learner {
         let ranges = parallel::split(n, shards);
         let net = &self.network;
         let outcomes = parallel::map(ranges, |r| {
+            cpu::flush_denormals();
             let mut images = Vec::with_capacity(r.len() * IMAGE_PIXELS);
             let mut labels = Vec::with_capacity(r.len());
             batch.fill(r, &mut images, &mut labels);
@@ -481,6 +483,7 @@ impl Learner {
             }
         }
         parallel::map(work, |pieces| {
+            cpu::flush_denormals();
             for (p, f, s, grads) in pieces {
                 optim::apply(&rule, p, f, s, &grads);
             }
