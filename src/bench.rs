@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use serde::Serialize;
 
-use crate::data::{BatchBuffer, EpochOrder, Mnist};
+use crate::data::{EpochOrder, Mnist};
 use crate::model::{Arch, IMAGE_PIXELS, Learner, Network};
 use crate::predict::Predictor;
 use crate::train::{TrainSettings, trainer};
@@ -95,7 +95,6 @@ fn measure(arch: Arch, data: &Mnist, steps: usize) -> anyhow::Result<ModelBench>
         Network::new(arch, settings.seed),
         settings.optimizer_settings(),
     );
-    let mut buffer = BatchBuffer::default();
     // As many shuffled epochs as the steps need, batches taken in training order.
     let per_epoch = data.train.len().div_ceil(batch);
     let mut order = EpochOrder::shuffled(data.train.len(), settings.seed, 1);
@@ -124,14 +123,8 @@ fn measure(arch: Arch, data: &Mnist, steps: usize) -> anyhow::Result<ModelBench>
     let mut passes = Vec::with_capacity(TEST_REPEATS);
     for _ in 0..TEST_REPEATS {
         let t = Instant::now();
-        trainer::evaluate(
-            &network,
-            &data.test,
-            data.test.len(),
-            settings.normalize,
-            &mut buffer,
-        )
-        .map_err(anyhow::Error::msg)?;
+        trainer::evaluate(&network, &data.test, data.test.len(), settings.normalize)
+            .map_err(anyhow::Error::msg)?;
         passes.push(t.elapsed().as_secs_f64());
     }
 

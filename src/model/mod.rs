@@ -180,36 +180,56 @@ impl Network {
                 images.len()
             )));
         }
-        let n = images.len() / IMAGE_PIXELS;
-        let mut out = vec![0.0f32; n * CLASSES];
+        let labels = vec![0u8; images.len() / IMAGE_PIXELS];
+        Ok(self
+            .logits_of(&Prepared {
+                images,
+                labels: &labels,
+            })?
+            .0)
+    }
+
+    /// Raw outputs for every sample of `batch`, `n * 10` floats row-major, and the
+    /// samples' labels. The samples are fetched (prepared) by the threads that run
+    /// them: one part of the batch per thread, each in chunks.
+    pub fn logits_of(&self, batch: &dyn BatchSource) -> Result<(Vec<f32>, Vec<u8>), ModelError> {
+        let n = batch.len();
         let chunk = match self.arch {
             Arch::TutorialMlp | Arch::Mlp => INFERENCE_CHUNK,
             Arch::Lenet | Arch::Cnn => CONV_INFERENCE_CHUNK,
         };
-        // One part per thread, each run in chunks on its own thread.
         let threads = parallel::threads().min(n / MIN_PARALLEL_INFERENCE).max(1);
-        let ranges = parallel::split(n, threads);
-        let parts: Vec<(&[f32], &mut [f32])> = ranges
-            .iter()
-            .map(|r| &images[r.start * IMAGE_PIXELS..r.end * IMAGE_PIXELS])
-            .zip(parallel::rows(&mut out, &ranges, CLASSES))
-            .collect();
-        let results = parallel::map(parts, |(images, out)| -> Result<(), ModelError> {
+        let parts = parallel::map(parallel::split(n, threads), |part| {
             cpu::flush_denormals();
-            for (imgs, dst) in images
-                .chunks(chunk * IMAGE_PIXELS)
-                .zip(out.chunks_mut(chunk * CLASSES))
-            {
-                let rows = imgs.len() / IMAGE_PIXELS;
+            let mut out = Vec::with_capacity(part.len() * CLASSES);
+            let mut labels = Vec::with_capacity(part.len());
+            let mut images = Vec::with_capacity(chunk.min(part.len()) * IMAGE_PIXELS);
+            for start in part.clone().step_by(chunk) {
+                let range = start..(start + chunk).min(part.end);
+                let rows = range.len();
+                images.clear();
+                batch.fill(range, &mut images, &mut labels);
+                if images.len() != rows * IMAGE_PIXELS {
+                    return Err(ModelError::BadInput(format!(
+                        "{} floats for {rows} images",
+                        images.len()
+                    )));
+                }
                 let x = self
                     .dev
-                    .tensor_from_vec(imgs.to_vec(), (rows, IMAGE_PIXELS));
-                nets::forward(&self.plan, &self.params, x)?.copy_into(dst);
+                    .tensor_from_vec(images.clone(), (rows, IMAGE_PIXELS));
+                out.extend_from_slice(&nets::forward(&self.plan, &self.params, x)?.as_vec());
             }
-            Ok(())
+            Ok((out, labels))
         });
-        results.into_iter().collect::<Result<Vec<()>, _>>()?;
-        Ok(out)
+        let mut out = Vec::with_capacity(n * CLASSES);
+        let mut labels = Vec::with_capacity(n);
+        for part in parts {
+            let (o, l) = part?;
+            out.extend_from_slice(&o);
+            labels.extend_from_slice(&l);
+        }
+        Ok((out, labels))
     }
 
     /// Mean cross-entropy and number of correct predictions on `images`

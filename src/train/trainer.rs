@@ -7,7 +7,7 @@
 use super::metrics::EvalTotals;
 use super::{Control, EpochMetrics, LossPoint, LrChange, TrainEvent, TrainSettings};
 use crate::data::batch::pixels_to_f32;
-use crate::data::{BatchBuffer, Dataset, EpochOrder, Mnist};
+use crate::data::{Dataset, EpochOrder, Mnist};
 use crate::model::{BatchSource, IMAGE_PIXELS, Learner, Network, StepOutcome};
 use crate::runs::{RunRecord, RunStatus, RunStore, RunSummary};
 use std::sync::Arc;
@@ -149,8 +149,6 @@ impl Events {
 
 /// How often `Progress` events are sent.
 const PROGRESS_INTERVAL: Duration = Duration::from_millis(200);
-/// Test images evaluated per forward pass.
-const EVAL_CHUNK: usize = 1000;
 
 /// The first `cap` samples of `data` (all when `cap` is unset or larger).
 fn subset_len(data: &Dataset, cap: Option<usize>) -> usize {
@@ -293,7 +291,6 @@ impl<'a> Session<'a> {
         let settings = self.record.config.clone();
         let train_size = self.record.train_size;
         let batches_per_epoch = train_size.div_ceil(settings.batch_size);
-        let mut buffer = BatchBuffer::default();
         let mut epoch = self.record.epochs_done() + 1;
         while epoch <= self.total_epochs {
             let started = Instant::now();
@@ -367,7 +364,6 @@ impl<'a> Session<'a> {
                 &data.test,
                 self.record.test_size,
                 settings.normalize,
-                &mut buffer,
             )?;
             let metrics = EpochMetrics {
                 epoch,
@@ -555,15 +551,17 @@ pub fn evaluate(
     data: &Dataset,
     count: usize,
     normalize: bool,
-    buffer: &mut BatchBuffer,
 ) -> Result<EvalTotals, String> {
-    let mut totals = EvalTotals::default();
     let indices: Vec<usize> = (0..count.min(data.len())).collect();
-    for chunk in indices.chunks(EVAL_CHUNK) {
-        buffer.fill(data, chunk, normalize);
-        let outputs = network.logits(&buffer.images).map_err(|e| e.to_string())?;
-        totals.add(&outputs, &buffer.labels);
-    }
+    let (outputs, labels) = network
+        .logits_of(&Samples {
+            data,
+            indices: &indices,
+            normalize,
+        })
+        .map_err(|e| e.to_string())?;
+    let mut totals = EvalTotals::default();
+    totals.add(&outputs, &labels);
     Ok(totals)
 }
 
