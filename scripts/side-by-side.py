@@ -1,0 +1,81 @@
+#!/usr/bin/env python3
+"""Training seconds per epoch of mnist-tui binaries and PyTorch, side by side, in one sitting.
+
+usage: side-by-side.py DATA_DIR PYTORCH_PYTHON PEERS_DIR BINARY [BINARY ...]
+           [--rounds N] [--models m1,m2] [--epochs tutorial-mlp=3,mlp=3,lenet=2,cnn=1]
+
+Each round trains every model once with each binary (`train --model M --seed 1`, the
+model's default recipe; the epochs' `seconds` from `runs show --json`) and once with
+PyTorch (`same_recipe.py M EPOCHS`, its `train_s` lines), interleaved so that a slow
+moment of the machine hits all of them. Prints the median and range of every one, and
+each binary's ratio to PyTorch. Run it with nothing else on the machine.
+"""
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+
+ap = argparse.ArgumentParser()
+ap.add_argument("data_dir")
+ap.add_argument("python")
+ap.add_argument("peers")
+ap.add_argument("binaries", nargs="+")
+ap.add_argument("--rounds", type=int, default=3)
+ap.add_argument("--models", default="tutorial-mlp,mlp,lenet,cnn")
+ap.add_argument("--epochs", default="tutorial-mlp=3,mlp=3,lenet=2,cnn=1")
+args = ap.parse_args()
+epochs = dict((k, int(v)) for k, v in (kv.split("=") for kv in args.epochs.split(",")))
+models = args.models.split(",")
+
+
+def mnist_tui(binary, model):
+    with tempfile.TemporaryDirectory() as runs:
+        base = [binary, "--runs-dir", runs, "--data-dir", args.data_dir]
+        subprocess.run(base + ["train", "--model", model, "--seed", "1", "--epochs",
+                               str(epochs[model])], check=True, capture_output=True)
+        run_id = sorted(os.listdir(runs))[0]
+        shown = subprocess.run(base + ["runs", "show", run_id, "--json"], check=True,
+                               capture_output=True, text=True).stdout
+        record = json.loads(shown)
+        return [e["seconds"] for e in record["epochs"]], record["epochs"][-1]["test_acc"]
+
+
+def pytorch(model):
+    env = dict(os.environ, MNIST_DATA_DIR=args.data_dir)
+    out = subprocess.run([args.python, "same_recipe.py", model, str(epochs[model])],
+                         cwd=args.peers, env=env, check=True, capture_output=True,
+                         text=True).stdout
+    secs = [float(w.split("=")[1]) for line in out.splitlines() for w in line.split()
+            if w.startswith("train_s=")]
+    accs = [float(w.split("=")[1]) for line in out.splitlines() for w in line.split()
+            if w.startswith("acc=")]
+    return secs, accs[-1] / 100
+
+
+names = [os.path.basename(b) for b in args.binaries] + ["pytorch"]
+seconds = {(n, m): [] for n in names for m in models}
+accuracy = {}
+for r in range(args.rounds):
+    for m in models:
+        for b, n in zip(args.binaries, names):
+            s, a = mnist_tui(b, m)
+            seconds[(n, m)] += s
+            accuracy[(n, m)] = a
+        s, a = pytorch(m)
+        seconds[("pytorch", m)] += s
+        accuracy[("pytorch", m)] = a
+        print(f"round {r + 1} {m}: " + ", ".join(
+            f"{n} {statistics.median(seconds[(n, m)]):.2f}" for n in names), file=sys.stderr)
+
+print(f"| model | " + " | ".join(f"{n} s/epoch (median, range)" for n in names)
+      + " | " + " | ".join(f"{n} / pytorch" for n in names[:-1]) + " |")
+print("|---" * (2 * len(names)) + "|")
+for m in models:
+    med = {n: statistics.median(seconds[(n, m)]) for n in names}
+    cells = [f"{med[n]:.2f} ({min(seconds[(n, m)]):.2f}–{max(seconds[(n, m)]):.2f}), "
+             f"acc {100 * accuracy[(n, m)]:.2f}%" for n in names]
+    ratios = [f"{med[n] / med['pytorch']:.2f}" for n in names[:-1]]
+    print(f"| {m} | " + " | ".join(cells) + " | " + " | ".join(ratios) + " |")
