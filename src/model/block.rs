@@ -12,9 +12,9 @@
 //!
 //! Both passes work [`CHUNK`] images at a time, so the patches and the convolution
 //! output of a chunk (under 1 MB for the `cnn`) stay in the core's cache between
-//! the steps that write and read them. The backward pass unfolds the patches again
-//! from the saved input instead of keeping them: a few percent more work, and the
-//! op holds only its input and one byte per output between the two passes.
+//! the steps that write and read them. Large patch sets (the second layers', 9× or
+//! 25× their input) are unfolded again in the backward pass from the saved input
+//! instead of being kept; small ones (a first layer's, one input channel) are kept.
 
 use dfdx::dtypes::Dtype;
 use dfdx::shapes::HasShape;
@@ -29,6 +29,9 @@ use super::pool::{self, PoolGeom};
 
 /// Images per im2col → GEMM → pool pass.
 const CHUNK: usize = 8;
+/// Bytes of patches up to which the forward pass keeps them for the backward one
+/// (a shard of a first layer, one input channel: 1.8–2.5 MB).
+const KEEP_PATCHES: usize = 4 << 20;
 
 /// The pooling that follows a convolution of geometry `g` with `cout` kernels.
 pub(crate) fn pool_geom(g: ConvGeom, cout: usize) -> PoolGeom {
@@ -47,6 +50,19 @@ pub(crate) fn conv_block<E: Dtype, T: Tape<E, Cpu>>(
     b: &Bias<E>,
     g: ConvGeom,
     input: InputGrad,
+) -> Result<Tensor<(usize, usize), E, Cpu, T>, ModelError> {
+    conv_block_keeping(x, w, b, g, input, KEEP_PATCHES)
+}
+
+/// [`conv_block`] keeping the patches for the backward pass when they take at most
+/// `keep_bytes`.
+fn conv_block_keeping<E: Dtype, T: Tape<E, Cpu>>(
+    x: Tensor<(usize, usize), E, Cpu, T>,
+    w: &Weight<E>,
+    b: &Bias<E>,
+    g: ConvGeom,
+    input: InputGrad,
+    keep_bytes: usize,
 ) -> Result<Tensor<(usize, usize), E, Cpu, T>, ModelError> {
     let (batch, n) = *x.shape();
     let (plen, cout) = w.shape();
@@ -69,15 +85,29 @@ pub(crate) fn conv_block<E: Dtype, T: Tape<E, Cpu>>(
         vec![E::default(); batch * pg.out_len()],
         vec![0u8; batch * pg.out_len()],
     );
+    let chunk_cols = CHUNK * g.out_h() * g.out_w() * plen;
+    // Small patch sets (one input channel) are kept for the backward pass; large
+    // ones are unfolded again there, a chunk at a time.
+    let mut saved = Vec::new();
+    let keep = batch * g.out_h() * g.out_w() * plen * std::mem::size_of::<E>() <= keep_bytes;
+    if keep {
+        im2col_into(&xs, g, &mut saved);
+    }
     let mut cols = Vec::new();
     let chunks = xs
         .chunks(CHUNK * n)
         .zip(ys.chunks_mut(CHUNK * pg.out_len()))
         .zip(codes.chunks_mut(CHUNK * pg.out_len()));
-    for ((x_chunk, y_chunk), code_chunk) in chunks {
-        im2col_into(x_chunk, g, &mut cols);
-        let rows = cols.len() / plen;
-        let conv = gemm_new(View::new(&cols, rows, plen), View::new(wv, plen, cout));
+    for (i, ((x_chunk, y_chunk), code_chunk)) in chunks.enumerate() {
+        let patches: &[E] = if keep {
+            let len = x_chunk.len() / n * g.out_h() * g.out_w() * plen;
+            &saved[i * chunk_cols..][..len]
+        } else {
+            im2col_into(x_chunk, g, &mut cols);
+            &cols
+        };
+        let rows = patches.len() / plen;
+        let conv = gemm_new(View::new(patches, rows, plen), View::new(wv, plen, cout));
         pool::forward_into(&conv, pg, b.values(), y_chunk, code_chunk);
     }
     let out = x
@@ -106,19 +136,25 @@ pub(crate) fn conv_block<E: Dtype, T: Tape<E, Cpu>>(
             .zip(dy.chunks(CHUNK * pg.out_len()))
             .enumerate()
         {
-            im2col_into(x_chunk, g, &mut cols);
+            let len = x_chunk.len() / n * g.out_h() * g.out_w() * plen;
+            let cols: &mut [E] = if keep {
+                &mut saved[i * chunk_cols..][..len]
+            } else {
+                im2col_into(x_chunk, g, &mut cols);
+                &mut cols
+            };
             let rows = cols.len() / plen;
             d_conv.clear();
             d_conv.resize(rows * cout, E::default());
             let code_chunk = &codes[i * CHUNK * pg.out_len()..][..dy_chunk.len()];
             pool::backward(dy_chunk, code_chunk, pg, &mut d_conv, &mut g_b);
             let d_view = View::new(&d_conv, rows, cout);
-            gemm_into(&mut g_w, View::new(&cols, rows, plen).t(), d_view, true);
+            gemm_into(&mut g_w, View::new(cols, rows, plen).t(), d_view, true);
             if input == InputGrad::Needed {
                 // The chunk's patches are no longer needed: their buffer takes
                 // their gradient.
-                gemm_into(&mut cols, d_view, View::new(&ws, plen, cout).t(), false);
-                col2im_add(&cols, g, &mut g_x[i * CHUNK * n..][..x_chunk.len()]);
+                gemm_into(cols, d_view, View::new(&ws, plen, cout).t(), false);
+                col2im_add(cols, g, &mut g_x[i * CHUNK * n..][..x_chunk.len()]);
             }
         }
         **grads.get_or_alloc_mut(&w_key)? = g_w;
@@ -230,6 +266,13 @@ mod tests {
 
     #[test]
     fn batches_longer_than_a_chunk_match_the_naive_block() {
+        // Patches kept for the backward pass, and unfolded again there.
+        for keep_bytes in [usize::MAX, 0] {
+            check_long_batch(keep_bytes);
+        }
+    }
+
+    fn check_long_batch(keep_bytes: usize) {
         let dev: Cpu = Default::default();
         let mut rng = StdRng::seed_from_u64(10);
         let (g, cout, batch) = (GEOMS[1], 2, 2 * CHUNK + 3);
@@ -241,7 +284,8 @@ mod tests {
         let wp = Weight::new(&dev, w.clone(), (g.patch_len(), cout)).unwrap();
         let bp = Bias::new(&dev, b.clone(), (cout,)).unwrap();
         let rt = dev.tensor_from_vec(r.clone(), (batch, pool_geom(g, cout).out_len()));
-        let y = conv_block(xt.leaky_trace(), &wp, &bp, g, InputGrad::Needed).unwrap();
+        let y = conv_block_keeping(xt.leaky_trace(), &wp, &bp, g, InputGrad::Needed, keep_bytes)
+            .unwrap();
         for (a, e) in y.as_vec().iter().zip(naive_block(&x, &w, &b, batch, g)) {
             assert!((a - e).abs() < 1e-12, "{a} vs {e}");
         }

@@ -96,25 +96,34 @@ pub(crate) fn im2col_into<E: Dtype>(xs: &[E], g: ConvGeom, cols: &mut Vec<E>) {
 
 /// [`im2col_into`] for runs of `RUN` floats (`RUN == 0`: any length, known at run time).
 fn im2col_runs<E: Dtype, const RUN: usize>(xs: &[E], g: ConvGeom, cols: &mut Vec<E>) {
-    let (row, run) = (g.w * g.c, g.k * g.c);
+    let (row, run, plen) = (g.w * g.c, g.k * g.c, g.patch_len());
     let batch = xs.len() / g.in_len().max(1);
-    cols.reserve(batch * g.out_h() * g.out_w() * g.patch_len());
+    let per_image = g.out_h() * g.out_w() * plen;
+    // Every element is written below; the zeros only make the buffer initialised.
+    cols.resize(batch * per_image, E::default());
     let mut padded = vec![E::default(); g.padded_len()];
-    for img in xs.chunks_exact(g.in_len()) {
+    for (img, out) in xs
+        .chunks_exact(g.in_len())
+        .zip(cols.chunks_exact_mut(per_image))
+    {
         for (y, src) in img.chunks_exact(row).enumerate() {
             let at = ((y + g.pad) * g.padded_w() + g.pad) * g.c;
             padded[at..at + row].copy_from_slice(src);
         }
+        let mut rows = out.chunks_exact_mut(plen);
         for oy in 0..g.out_h() {
             for ox in 0..g.out_w() {
+                let Some(dst) = rows.next() else { return };
+                let mut runs = dst.chunks_exact_mut(run);
                 g.for_each_run(oy, ox, |at| {
+                    let Some(dst) = runs.next() else { return };
                     if RUN == 0 {
-                        cols.extend_from_slice(&padded[at..at + run]);
-                    } else if let Some(src) = padded
-                        .get(at..at + RUN)
-                        .and_then(|s| <&[E; RUN]>::try_from(s).ok())
-                    {
-                        cols.extend_from_slice(src);
+                        dst.copy_from_slice(&padded[at..at + run]);
+                    } else if let (Ok(dst), Some(Ok(src))) = (
+                        <&mut [E; RUN]>::try_from(dst),
+                        padded.get(at..at + RUN).map(<&[E; RUN]>::try_from),
+                    ) {
+                        *dst = *src;
                     }
                 });
             }
