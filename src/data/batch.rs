@@ -1,8 +1,8 @@
-//! Shuffled batches: indices in a seeded order, pixels turned into `f32` on the fly into
-//! a reused buffer (no per-sample allocation, no copy of the dataset to `f32`).
+//! Shuffled batches: indices in a seeded order, pixels turned into `f32` on the fly by the
+//! threads that train on them (no copy of the dataset to `f32`).
 
 use super::Dataset;
-use super::idx::IMAGE_PIXELS;
+use crate::model::BatchSource;
 use rand::SeedableRng;
 use rand::rngs::StdRng;
 use rand::seq::SliceRandom;
@@ -66,38 +66,42 @@ fn mix(seed: u64, epoch: u32) -> u64 {
     z ^ (z >> 31)
 }
 
-/// Reused buffers for one batch.
-#[derive(Debug, Default)]
-pub struct BatchBuffer {
-    /// `labels.len() * 784` floats.
-    pub images: Vec<f32>,
-    /// Labels of the batch.
-    pub labels: Vec<u8>,
+/// Samples `indices` of a dataset as a batch the learner (or an evaluation)
+/// fetches itself: each thread converts its own part's pixels to `f32`, scaled to
+/// 0..1 and, if `normalize`, standardised with [`MNIST_MEAN`] and [`MNIST_STD`].
+#[derive(Debug, Clone, Copy)]
+pub struct SampleBatch<'a> {
+    /// The dataset.
+    pub data: &'a Dataset,
+    /// Which of its samples, in batch order (each must be in range).
+    pub indices: &'a [usize],
+    /// Whether pixels are standardised.
+    pub normalize: bool,
 }
 
-impl BatchBuffer {
-    /// Fills the buffers with the samples `indices` of `data`, pixels scaled to 0..1 and,
-    /// if `normalize`, standardised with [`MNIST_MEAN`] and [`MNIST_STD`].
-    ///
-    /// The buffers are resized in place: once they have held the largest batch, filling
-    /// allocates nothing. Panics if an index is out of range for `data`.
-    pub fn fill(&mut self, data: &Dataset, indices: &[usize], normalize: bool) {
-        self.images.resize(indices.len() * IMAGE_PIXELS, 0.0);
-        self.labels.clear();
-        for (out, &i) in self.images.chunks_exact_mut(IMAGE_PIXELS).zip(indices) {
-            pixels_to_f32(data.image(i), normalize, out);
-            self.labels.push(data.labels[i]);
+impl BatchSource for SampleBatch<'_> {
+    fn len(&self) -> usize {
+        self.indices.len()
+    }
+
+    fn fill(&self, range: std::ops::Range<usize>, images: &mut Vec<f32>, labels: &mut Vec<u8>) {
+        for &i in &self.indices[range] {
+            extend_f32(self.data.image(i), self.normalize, images);
+            labels.push(self.data.labels[i]);
         }
     }
+}
 
-    /// Number of samples in the buffer.
-    pub fn len(&self) -> usize {
-        self.labels.len()
-    }
-
-    /// Whether the buffer holds no sample.
-    pub fn is_empty(&self) -> bool {
-        self.labels.is_empty()
+/// Appends one image's pixels as the `f32` the models expect to `out`.
+fn extend_f32(pixels: &[u8], normalize: bool, out: &mut Vec<f32>) {
+    if normalize {
+        out.extend(
+            pixels
+                .iter()
+                .map(|&p| (p as f32 / 255.0 - MNIST_MEAN) / MNIST_STD),
+        );
+    } else {
+        out.extend(pixels.iter().map(|&p| p as f32 / 255.0));
     }
 }
 
@@ -115,6 +119,7 @@ pub fn pixels_to_f32(pixels: &[u8], normalize: bool, out: &mut [f32]) {
 
 #[cfg(test)]
 mod tests {
+    use super::super::idx::IMAGE_PIXELS;
     use super::*;
 
     fn dataset(n: usize) -> Dataset {
@@ -170,40 +175,35 @@ mod tests {
     }
 
     #[test]
-    fn fill_converts_the_chosen_samples() {
+    fn a_sample_batch_converts_the_chosen_samples() {
         let data = dataset(10);
-        let mut buf = BatchBuffer::default();
-        buf.fill(&data, &[3, 0, 9], false);
-        assert_eq!(buf.len(), 3);
-        assert_eq!(buf.labels, vec![3, 0, 9]);
-        assert_eq!(buf.images.len(), 3 * IMAGE_PIXELS);
+        let batch = SampleBatch {
+            data: &data,
+            indices: &[3, 0, 9],
+            normalize: false,
+        };
+        assert_eq!(batch.len(), 3);
+        let (mut images, mut labels) = (Vec::new(), Vec::new());
+        batch.fill(0..3, &mut images, &mut labels);
+        assert_eq!(labels, vec![3, 0, 9]);
+        assert_eq!(images.len(), 3 * IMAGE_PIXELS);
         for (k, &i) in [3usize, 0, 9].iter().enumerate() {
             for p in [0, 1, 500, 783] {
                 let want = data.image(i)[p] as f32 / 255.0;
-                assert_eq!(buf.images[k * IMAGE_PIXELS + p], want);
+                assert_eq!(images[k * IMAGE_PIXELS + p], want);
             }
         }
-        buf.fill(&data, &[3], true);
-        let want = (data.image(3)[10] as f32 / 255.0 - MNIST_MEAN) / MNIST_STD;
-        assert!((buf.images[10] - want).abs() < 1e-6);
-        assert_eq!(buf.images.len(), IMAGE_PIXELS);
-    }
-
-    #[test]
-    fn fill_reuses_its_buffers_once_warm() {
-        let data = dataset(50);
-        let order = EpochOrder::shuffled(50, 1, 0);
-        let mut buf = BatchBuffer::default();
-        buf.fill(&data, &order.indices[..16], true);
-        let (img_ptr, img_cap) = (buf.images.as_ptr(), buf.images.capacity());
-        let (lab_ptr, lab_cap) = (buf.labels.as_ptr(), buf.labels.capacity());
-        for batch in order.batches(16) {
-            buf.fill(&data, batch, true);
-            assert_eq!(buf.images.as_ptr(), img_ptr);
-            assert_eq!(buf.images.capacity(), img_cap);
-            assert_eq!(buf.labels.as_ptr(), lab_ptr);
-            assert_eq!(buf.labels.capacity(), lab_cap);
-            assert_eq!(buf.len(), batch.len());
-        }
+        // A part of the batch, normalised, appended after what is there.
+        let normalized = SampleBatch {
+            normalize: true,
+            ..batch
+        };
+        normalized.fill(1..2, &mut images, &mut labels);
+        assert_eq!(labels, vec![3, 0, 9, 0]);
+        let want = (data.image(0)[10] as f32 / 255.0 - MNIST_MEAN) / MNIST_STD;
+        assert!((images[3 * IMAGE_PIXELS + 10] - want).abs() < 1e-6);
+        let mut one = vec![0.0; IMAGE_PIXELS];
+        pixels_to_f32(data.image(0), true, &mut one);
+        assert_eq!(&images[3 * IMAGE_PIXELS..], &one[..]);
     }
 }

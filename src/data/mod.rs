@@ -6,7 +6,7 @@ pub mod fetch;
 pub mod idx;
 pub mod mnist;
 
-pub use batch::{BatchBuffer, EpochOrder, MNIST_MEAN, MNIST_STD};
+pub use batch::{EpochOrder, MNIST_MEAN, MNIST_STD, SampleBatch};
 pub use fetch::{
     FetchError, FetchProgress, FetchReport, FileReport, FileStatus, fetch, fetch_files, verify,
 };

@@ -6,9 +6,8 @@
 
 use super::metrics::EvalTotals;
 use super::{Control, EpochMetrics, LossPoint, LrChange, TrainEvent, TrainSettings};
-use crate::data::batch::pixels_to_f32;
-use crate::data::{Dataset, EpochOrder, Mnist};
-use crate::model::{BatchSource, IMAGE_PIXELS, Learner, Network, StepOutcome};
+use crate::data::{Dataset, EpochOrder, Mnist, SampleBatch};
+use crate::model::{Learner, Network, StepOutcome};
 use crate::runs::{RunRecord, RunStatus, RunStore, RunSummary};
 use std::sync::Arc;
 use std::sync::mpsc::{Receiver, TryRecvError};
@@ -516,33 +515,11 @@ pub fn train_step(
     indices: &[usize],
     normalize: bool,
 ) -> Result<StepOutcome, crate::model::ModelError> {
-    learner.train_source(&Samples {
+    learner.train_source(&SampleBatch {
         data,
         indices,
         normalize,
     })
-}
-
-/// Samples of a dataset as a batch the learner fetches itself.
-struct Samples<'a> {
-    data: &'a Dataset,
-    indices: &'a [usize],
-    normalize: bool,
-}
-
-impl BatchSource for Samples<'_> {
-    fn len(&self) -> usize {
-        self.indices.len()
-    }
-
-    fn fill(&self, range: std::ops::Range<usize>, images: &mut Vec<f32>, labels: &mut Vec<u8>) {
-        for &i in &self.indices[range] {
-            let start = images.len();
-            images.resize(start + IMAGE_PIXELS, 0.0);
-            pixels_to_f32(self.data.image(i), self.normalize, &mut images[start..]);
-            labels.push(self.data.labels[i]);
-        }
-    }
 }
 
 /// Evaluates `network` on the first `count` samples of `data`.
@@ -554,7 +531,7 @@ pub fn evaluate(
 ) -> Result<EvalTotals, String> {
     let indices: Vec<usize> = (0..count.min(data.len())).collect();
     let (outputs, labels) = network
-        .logits_of(&Samples {
+        .logits_of(&SampleBatch {
             data,
             indices: &indices,
             normalize,
