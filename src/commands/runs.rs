@@ -2,6 +2,7 @@
 
 use super::Context;
 use crate::runs::{RunRecord, RunStatus};
+use std::io::{BufRead, IsTerminal, Write};
 
 /// `runs list`: a table (or a JSON array); damaged runs are reported on stderr and
 /// never hide the others.
@@ -90,6 +91,11 @@ pub fn show(ctx: &Context, typed: &str, json: bool) -> anyhow::Result<()> {
     println!("run       {}", r.id);
     match &r.status {
         RunStatus::Failed(reason) => println!("status    failed: {reason}"),
+        RunStatus::Interrupted => println!(
+            "status    interrupted (the process training it ended without saving a final \
+             status; `mnist-tui train --resume {}` continues it)",
+            r.id
+        ),
         s => println!("status    {}", s.word()),
     }
     println!("model     {} ({} parameters)", c.model, r.params);
@@ -151,9 +157,32 @@ pub fn show(ctx: &Context, typed: &str, json: bool) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// `runs rm ID`.
-pub fn remove(ctx: &Context, typed: &str) -> anyhow::Result<()> {
-    let id = ctx.store.resolve_id(typed)?;
+/// `runs rm ID [--yes]`: deletes one run. `ID` is an exact id or a unique prefix of at
+/// least 8 characters of a folder holding a run record (a damaged run only by its
+/// exact id); a run being trained is refused. On a terminal it asks first; otherwise
+/// (scripts, pipes) it needs `--yes`.
+pub fn remove(ctx: &Context, typed: &str, yes: bool) -> anyhow::Result<()> {
+    let id = ctx.store.resolve_for_delete(typed)?;
+    if ctx.store.is_locked(&id) {
+        return Err(crate::runs::StoreError::Locked(id).into());
+    }
+    if !yes {
+        let stdin = std::io::stdin();
+        if !stdin.is_terminal() {
+            anyhow::bail!(
+                "not deleting run {id} without confirmation: stdin is not a terminal, \
+                 pass --yes to delete it"
+            );
+        }
+        eprint!("delete run {id} and all its files? [y/N] ");
+        let _ = std::io::stderr().flush();
+        let mut answer = String::new();
+        stdin.lock().read_line(&mut answer)?;
+        if !matches!(answer.trim(), "y" | "Y" | "yes" | "YES" | "Yes") {
+            eprintln!("not deleted");
+            return Ok(());
+        }
+    }
     ctx.store.delete(&id)?;
     println!("deleted run {id}");
     Ok(())
