@@ -96,6 +96,11 @@ impl PtyApp {
         start.elapsed()
     }
 
+    /// The program's process id.
+    pub fn pid(&self) -> Option<u32> {
+        self.child.process_id()
+    }
+
     /// Waits for the program to exit; its exit code, or None on timeout.
     pub fn wait_exit(&mut self, timeout: Duration) -> Option<u32> {
         let start = Instant::now();
