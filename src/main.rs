@@ -62,9 +62,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Some(Command::Runs(RunsCommand::Show { id, json })) => {
             commands::runs::show(&ctx, id, *json)
         }
-        Some(Command::Runs(RunsCommand::Rm { id, yes })) => {
-            commands::runs::remove(&ctx, id, *yes)
-        }
+        Some(Command::Runs(RunsCommand::Rm { id, yes })) => commands::runs::remove(&ctx, id, *yes),
         Some(Command::Predict(args)) => commands::predict::run(&ctx, args),
         Some(Command::Data(DataCommand::Fetch)) => commands::data::fetch(&ctx),
         Some(Command::Data(DataCommand::Verify)) => commands::data::verify(&ctx),

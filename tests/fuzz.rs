@@ -279,7 +279,10 @@ fn valid_tensor_files() -> &'static (Vec<u8>, Vec<u8>) {
         let net = Network::new(Arch::Mlp, 7);
         let w = dir.path().join("model.safetensors");
         net.save(&w).unwrap();
-        let learner = Learner::new(net, TrainSettings::defaults_for(Arch::Mlp).optimizer_settings());
+        let learner = Learner::new(
+            net,
+            TrainSettings::defaults_for(Arch::Mlp).optimizer_settings(),
+        );
         let o = dir.path().join("optimizer.safetensors");
         learner.save_optimizer(&o).unwrap();
         (std::fs::read(w).unwrap(), std::fs::read(o).unwrap())
@@ -379,7 +382,10 @@ fn check_image(bytes: &[u8]) {
     std::fs::write(&path, bytes).unwrap();
     if let Err(e) = mnist_tui::digit::prepare_file(&path) {
         let text = e.to_string();
-        assert!(text.contains("digit.img") || text.contains("no digit"), "{text}");
+        assert!(
+            text.contains("digit.img") || text.contains("no digit"),
+            "{text}"
+        );
     }
 }
 

@@ -181,8 +181,15 @@ fn p2_resume_validates_the_records_settings_and_caps_the_epochs() {
     let (code, _, err) = run(&mut cli(cwd, &["train", "--resume", &id]));
     assert_ne!(code, 0);
     assert!(err.contains("batch size 0"), "{err}");
-    assert!(!err.contains("internal error") && !err.contains("panicked"), "{err}");
-    assert_eq!(fs::read_to_string(&record).unwrap(), edited, "record changed");
+    assert!(
+        !err.contains("internal error") && !err.contains("panicked"),
+        "{err}"
+    );
+    assert_eq!(
+        fs::read_to_string(&record).unwrap(),
+        edited,
+        "record changed"
+    );
 
     fs::write(&record, &good).unwrap();
     let (code, _, err) = run(&mut cli(
@@ -219,7 +226,10 @@ fn p3_a_stopped_resume_keeps_the_finished_runs_status_and_summary() {
     let (runs, _) = store.list().unwrap();
     assert_eq!(runs[0].status, RunStatus::Finished);
     assert!(runs[0].summary.is_some());
-    assert_eq!(best_finished(&store, &runs).map(|r| r.id.as_str()), Some(id.as_str()));
+    assert_eq!(
+        best_finished(&store, &runs).map(|r| r.id.as_str()),
+        Some(id.as_str())
+    );
 }
 
 // 4a. SIGTERM and SIGHUP of a headless `train` left the run running forever.
@@ -319,7 +329,9 @@ fn p6_resume_refuses_checkpoint_files_from_different_epochs() {
     let dir = tempfile::tempdir().unwrap();
     let store = RunStore::new(dir.path());
     let id = started_id(&run_all(TrainJob::New(small()), &store));
-    let tag = read_checkpoint_tag(&store.weights_path(&id)).unwrap().unwrap();
+    let tag = read_checkpoint_tag(&store.weights_path(&id))
+        .unwrap()
+        .unwrap();
     assert_eq!(tag.epoch, 1);
     assert_eq!(
         read_checkpoint_tag(&store.optimizer_path(&id)).unwrap(),

@@ -14,10 +14,17 @@ use std::sync::atomic::{AtomicI32, Ordering};
 /// closed stdout (`train | head`) stops the printing, never the training or saving.
 pub fn run(ctx: &Context, args: &TrainArgs) -> anyhow::Result<()> {
     let job = match &args.resume {
-        Some(typed) => TrainJob::Resume {
-            run_id: ctx.store.resolve_id(typed)?,
-            more_epochs: args.epochs.unwrap_or(1),
-        },
+        Some(typed) => {
+            let run_id = ctx.store.resolve_id(typed)?;
+            // Said before MNIST is loaded; the trainer takes the lock itself.
+            if ctx.store.is_locked(&run_id) {
+                return Err(crate::runs::StoreError::Locked(run_id).into());
+            }
+            TrainJob::Resume {
+                run_id,
+                more_epochs: args.epochs.unwrap_or(1),
+            }
+        }
         None => {
             let settings = TrainSettings::resolve(&[&ctx.config.train, &args.overrides()]);
             settings
@@ -146,7 +153,10 @@ impl Output {
             return;
         }
         let mut stdout = std::io::stdout().lock();
-        if writeln!(stdout, "{text}").and_then(|()| stdout.flush()).is_err() {
+        if writeln!(stdout, "{text}")
+            .and_then(|()| stdout.flush())
+            .is_err()
+        {
             self.stdout_closed = true;
         }
     }

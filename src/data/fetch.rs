@@ -528,7 +528,9 @@ fn agent_for(url: &str, timeout: Duration) -> Result<ureq::Agent, String> {
         }
         true
     } else {
-        return Err(format!("unsupported mirror URL {url}: use an https:// mirror"));
+        return Err(format!(
+            "unsupported mirror URL {url}: use an https:// mirror"
+        ));
     };
     let config = ureq::Agent::config_builder()
         .https_only(!plain)
@@ -1301,8 +1303,15 @@ mod tests {
             max_bytes: Some(1 << 20),
             timeout: None,
         };
-        let err = fetch_files_with(dir.path(), &[base], &files[..1], limits, &cancel, &mut |_| {})
-            .unwrap_err();
+        let err = fetch_files_with(
+            dir.path(),
+            &[base],
+            &files[..1],
+            limits,
+            &cancel,
+            &mut |_| {},
+        )
+        .unwrap_err();
         let reason = one_failure(err);
         assert!(reason.contains("more than the 1048576 bytes"), "{reason}");
         assert!(dir_names(dir.path()).is_empty());
@@ -1321,8 +1330,15 @@ mod tests {
             max_bytes: Some(1000),
             timeout: None,
         };
-        let err = fetch_files_with(dir.path(), &[base], &files[..1], limits, &cancel, &mut |_| {})
-            .unwrap_err();
+        let err = fetch_files_with(
+            dir.path(),
+            &[base],
+            &files[..1],
+            limits,
+            &cancel,
+            &mut |_| {},
+        )
+        .unwrap_err();
         let reason = one_failure(err);
         assert!(reason.contains("announces 5000 bytes"), "{reason}");
         assert!(dir_names(dir.path()).is_empty());
@@ -1338,10 +1354,20 @@ mod tests {
             max_bytes: None,
             timeout: Some(Duration::from_millis(500)),
         };
-        let err = fetch_files_with(dir.path(), &[base], &files[..1], limits, &cancel, &mut |_| {})
-            .unwrap_err();
+        let err = fetch_files_with(
+            dir.path(),
+            &[base],
+            &files[..1],
+            limits,
+            &cancel,
+            &mut |_| {},
+        )
+        .unwrap_err();
         let reason = one_failure(err).to_lowercase();
-        assert!(reason.contains("timeout") || reason.contains("timed out"), "{reason}");
+        assert!(
+            reason.contains("timeout") || reason.contains("timed out"),
+            "{reason}"
+        );
         assert!(dir_names(dir.path()).is_empty());
     }
 

@@ -165,11 +165,7 @@ pub(crate) fn read(path: &Path, expected_format: &str) -> Result<Loaded, ModelEr
             ));
         }
         let shape = view.shape().to_vec();
-        if shape
-            .iter()
-            .try_fold(1usize, |acc, &d| acc.checked_mul(d))
-            != Some(values.len())
-        {
+        if shape.iter().try_fold(1usize, |acc, &d| acc.checked_mul(d)) != Some(values.len()) {
             return Err(bad(
                 path,
                 format!("tensor {name} has the wrong number of bytes"),

@@ -197,15 +197,14 @@ impl RunStore {
             path: path.clone(),
             problem,
         };
-        let bytes = crate::fsutil::read_capped(&path, MAX_RECORD_BYTES).map_err(|e| {
-            match e.kind() {
+        let bytes =
+            crate::fsutil::read_capped(&path, MAX_RECORD_BYTES).map_err(|e| match e.kind() {
                 std::io::ErrorKind::NotFound => fail("missing run.ron".to_string()),
                 std::io::ErrorKind::InvalidData => {
                     fail(format!("larger than {MAX_RECORD_BYTES} bytes"))
                 }
                 _ => fail(e.to_string()),
-            }
-        })?;
+            })?;
         let text = String::from_utf8(bytes).map_err(|e| {
             fail(format!(
                 "not UTF-8 text (invalid byte at offset {})",
@@ -347,9 +346,13 @@ impl RunStore {
 
 /// Whether `dir` holds any of a run's files (a damaged run may have lost `run.ron`).
 fn looks_like_run_dir(dir: &Path) -> bool {
-    ["model.safetensors", "optimizer.safetensors", lock::LOCK_FILE]
-        .iter()
-        .any(|f| dir.join(f).is_file())
+    [
+        "model.safetensors",
+        "optimizer.safetensors",
+        lock::LOCK_FILE,
+    ]
+    .iter()
+    .any(|f| dir.join(f).is_file())
 }
 
 /// Parses the text of a `run.ron`; the error says where and what is wrong.

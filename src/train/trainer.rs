@@ -7,8 +7,8 @@
 use super::metrics::EvalTotals;
 use super::{Control, EpochMetrics, LossPoint, LrChange, TrainEvent, TrainSettings};
 use crate::data::{BatchBuffer, Dataset, EpochOrder, Mnist};
-use crate::model::{Learner, Network};
 use crate::model::CheckpointTag;
+use crate::model::{Learner, Network};
 use crate::runs::{RunLock, RunRecord, RunStatus, RunStore, RunSummary};
 use std::sync::Arc;
 use std::sync::mpsc::{Receiver, TryRecvError};
@@ -586,7 +586,8 @@ fn check_checkpoint(
     expected_step: u64,
     optimizer_steps: u64,
 ) -> Result<(), String> {
-    let tag_of = |p: &std::path::Path| crate::model::read_checkpoint_tag(p).map_err(|e| e.to_string());
+    let tag_of =
+        |p: &std::path::Path| crate::model::read_checkpoint_tag(p).map_err(|e| e.to_string());
     let (w, o) = (tag_of(weights)?, tag_of(optimizer)?);
     let describe = |t: Option<CheckpointTag>| match t {
         Some(t) => format!("epoch {} (step {})", t.epoch, t.step),
