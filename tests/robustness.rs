@@ -191,6 +191,19 @@ fn p2_resume_validates_the_records_settings_and_caps_the_epochs() {
         "record changed"
     );
 
+    // A learning-rate change edited to NaN is checked like the settings' rate.
+    assert!(good.contains("lr_changes: []"), "{good}");
+    fs::write(
+        &record,
+        good.replace("lr_changes: []", "lr_changes: [(step: 5, x: 0.5, lr: NaN)]"),
+    )
+    .unwrap();
+    let edited = fs::read_to_string(&record).unwrap();
+    let (code, _, err) = run(&mut cli(cwd, &["train", "--resume", &id]));
+    assert_ne!(code, 0);
+    assert!(err.contains("learning rate NaN"), "{err}");
+    assert_eq!(fs::read_to_string(&record).unwrap(), edited, "record changed");
+
     fs::write(&record, &good).unwrap();
     let (code, _, err) = run(&mut cli(
         cwd,

@@ -257,6 +257,15 @@ impl<'a> Session<'a> {
                     .config
                     .validate()
                     .map_err(|e| cannot(format!("run.ron has invalid settings: {e}")))?;
+                // A learning rate set by hand during training is used from here on:
+                // it must pass the same check as the settings' rate.
+                if let Some(change) = record.lr_changes.last() {
+                    let mut changed = record.config.clone();
+                    changed.lr = change.lr;
+                    changed.validate().map_err(|e| {
+                        cannot(format!("run.ron's last learning-rate change is invalid: {e}"))
+                    })?;
+                }
                 let done = record.epochs_done();
                 let total = done.saturating_add(more_epochs.max(1));
                 let mut extended = record.config.clone();
