@@ -202,7 +202,11 @@ fn p2_resume_validates_the_records_settings_and_caps_the_epochs() {
     let (code, _, err) = run(&mut cli(cwd, &["train", "--resume", &id]));
     assert_ne!(code, 0);
     assert!(err.contains("learning rate NaN"), "{err}");
-    assert_eq!(fs::read_to_string(&record).unwrap(), edited, "record changed");
+    assert_eq!(
+        fs::read_to_string(&record).unwrap(),
+        edited,
+        "record changed"
+    );
 
     fs::write(&record, &good).unwrap();
     let (code, _, err) = run(&mut cli(
@@ -519,4 +523,38 @@ fn p4_sigterm_to_the_dashboard_restores_the_terminal_and_saves_the_run() {
     app.wait_for("the terminal restored", long, |_| !app.alternate_screen());
     let r = only_run(dir.path());
     assert_eq!(r.status, RunStatus::Stopped);
+}
+
+// 5c. A run folder removed behind the lock's back came back holding a failed run.ron.
+#[test]
+fn p5_saving_never_recreates_a_deleted_run_folder() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = RunStore::new(dir.path());
+    let mut settings = small();
+    settings.epochs = 1000;
+    let mut handle = train::spawn(TrainJob::New(settings), mnist(), store.clone());
+    let mut id = String::new();
+    let mut last = None;
+    while let Some(e) = handle.blocking_recv() {
+        match &e {
+            TrainEvent::Started { run_id, .. } => id = run_id.clone(),
+            // After the first checkpoint, delete the folder as `rm -rf` would.
+            TrainEvent::EpochEnd(m) if m.epoch == 1 => {
+                // (Retried: the trainer may be creating a file in it meanwhile.)
+                while store.run_dir(&id).exists() {
+                    let _ = fs::remove_dir_all(store.run_dir(&id));
+                }
+            }
+            _ => {}
+        }
+        if e.is_terminal() {
+            last = Some(e);
+        }
+    }
+    handle.join();
+    let Some(TrainEvent::Failed { reason }) = last else {
+        panic!("expected a failure, got {last:?}");
+    };
+    assert!(reason.contains(&id), "{reason}");
+    assert!(!store.run_dir(&id).exists(), "the folder came back");
 }

@@ -263,7 +263,9 @@ impl<'a> Session<'a> {
                     let mut changed = record.config.clone();
                     changed.lr = change.lr;
                     changed.validate().map_err(|e| {
-                        cannot(format!("run.ron's last learning-rate change is invalid: {e}"))
+                        cannot(format!(
+                            "run.ron's last learning-rate change is invalid: {e}"
+                        ))
                     })?;
                 }
                 let done = record.epochs_done();
