@@ -340,6 +340,32 @@ fn p5_a_killed_trainer_leaves_an_interrupted_run() {
     assert_eq!(code, 0, "{err}");
 }
 
+// 5d. An interrupted run (killed after a checkpoint) can be resumed.
+#[test]
+fn p5_an_interrupted_run_resumes_from_its_last_checkpoint() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = RunStore::new(dir.path());
+    let id = started_id(&run_all(TrainJob::New(small()), &store));
+    // What a kill right after the first checkpoint leaves: a running record.
+    let text = fs::read_to_string(store.record_path(&id)).unwrap();
+    assert!(text.contains("status: finished"), "{text}");
+    fs::write(
+        store.record_path(&id),
+        text.replace("status: finished", "status: running"),
+    )
+    .unwrap();
+    assert_eq!(store.load(&id).unwrap().status, RunStatus::Interrupted);
+    let events = run_all(resume(&id, 1), &store);
+    assert!(
+        matches!(events.last(), Some(TrainEvent::Finished { .. })),
+        "{:?}",
+        events.last()
+    );
+    let r = store.load(&id).unwrap();
+    assert_eq!(r.status, RunStatus::Finished);
+    assert_eq!(r.epochs.len(), 2);
+}
+
 // 6. Checkpoint files renamed one by one could pair epochs silently.
 #[test]
 fn p6_resume_refuses_checkpoint_files_from_different_epochs() {

@@ -676,7 +676,10 @@ fn download(
                 // The server sent decompressed content: keep the name honest.
                 let raw_path = dir.join(file.name);
                 match fs::rename(&gz_path, &raw_path) {
-                    Ok(()) => Ok((raw_path, bytes)),
+                    Ok(()) => {
+                        let _ = fsutil::sync_dir(dir);
+                        Ok((raw_path, bytes))
+                    }
                     Err(e) => {
                         let _ = fs::remove_file(&gz_path);
                         Err(failed(format!("renaming to {}: {e}", raw_path.display())))
