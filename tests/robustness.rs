@@ -291,6 +291,32 @@ fn p4_a_closed_stdout_stops_the_printing_not_the_saving() {
     assert_eq!(r.epochs.len(), 2);
 }
 
+// 4d. `runs list | head -1` (and show, rm) panicked on a closed stdout.
+#[test]
+fn p4_runs_commands_write_to_a_closed_pipe_without_panicking() {
+    let dir = tempfile::tempdir().unwrap();
+    let cwd = dir.path();
+    let id = trained_run(cwd);
+    for args in [
+        vec!["runs", "list"],
+        vec!["runs", "list", "--json"],
+        vec!["runs", "show", id.as_str()],
+        vec!["runs", "show", id.as_str(), "--json"],
+    ] {
+        // A pipe whose reader is already gone: the first write fails with EPIPE.
+        let (reader, writer) = rustix::pipe::pipe().unwrap();
+        drop(reader);
+        let output = cli(cwd, &args)
+            .stdout(Stdio::from(writer))
+            .stderr(Stdio::piped())
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
+        assert_eq!(output.status.code(), Some(0), "{args:?}: {stderr}");
+    }
+}
+
 // 5. Nothing stopped two processes from working on one run.
 #[test]
 fn p5_a_run_being_trained_is_locked_against_rm_and_resume() {
