@@ -26,7 +26,7 @@ impl PtyApp {
                 pixel_height: 0,
             })
             .expect("open pty");
-        let mut cmd = CommandBuilder::new(env!("CARGO_BIN_EXE_mnist-tui"));
+        let mut cmd = CommandBuilder::new(super::binary());
         cmd.args(args);
         cmd.cwd(cwd);
         cmd.env("TERM", "xterm-256color");
