@@ -143,8 +143,11 @@ pub enum RunsCommand {
     },
     /// Delete a run and its files.
     Rm {
-        /// Run id (or a unique prefix or suffix of one).
+        /// Run id (or a unique prefix of at least 8 characters).
         id: String,
+        /// Delete without asking (required when stdin is not a terminal).
+        #[arg(long, short = 'y')]
+        yes: bool,
     },
 }
 

@@ -134,7 +134,12 @@ impl Config {
 
     /// Loads `path`; a missing file gives the defaults only when `optional`.
     pub fn load(path: &Path, optional: bool) -> Result<Config, ConfigError> {
-        match std::fs::read_to_string(path) {
+        // A config file is a few KiB; a larger one is refused rather than read whole.
+        let read = crate::fsutil::read_capped(path, 1 << 20).and_then(|bytes| {
+            String::from_utf8(bytes)
+                .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidData, e))
+        });
+        match read {
             Ok(text) => Config::parse(&text, path),
             Err(e) if optional && e.kind() == std::io::ErrorKind::NotFound => Ok(Config::default()),
             Err(source) => Err(ConfigError::Io {

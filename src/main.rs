@@ -6,6 +6,7 @@ use mnist_tui::cli::{Cli, Command, DataCommand, RunsCommand};
 use mnist_tui::commands::{self, Context, ExitError};
 use mnist_tui::config::{CONFIG_FILE, Config};
 use mnist_tui::runs::RunStore;
+use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -15,11 +16,13 @@ fn main() -> ExitCode {
     match run(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
+            // A closed stderr must not turn a clean error into a panic.
+            let mut stderr = std::io::stderr();
             if let Some(exit) = err.downcast_ref::<ExitError>() {
-                eprintln!("{}", exit.message);
+                let _ = writeln!(stderr, "{}", exit.message);
                 return ExitCode::from(exit.code.clamp(1, 255) as u8);
             }
-            eprintln!("error: {}", one_line(&err));
+            let _ = writeln!(stderr, "error: {}", one_line(&err));
             ExitCode::FAILURE
         }
     }
@@ -60,7 +63,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Some(Command::Runs(RunsCommand::Show { id, json })) => {
             commands::runs::show(&ctx, id, *json)
         }
-        Some(Command::Runs(RunsCommand::Rm { id })) => commands::runs::remove(&ctx, id),
+        Some(Command::Runs(RunsCommand::Rm { id, yes })) => commands::runs::remove(&ctx, id, *yes),
         Some(Command::Predict(args)) => commands::predict::run(&ctx, args),
         Some(Command::Data(DataCommand::Fetch)) => commands::data::fetch(&ctx),
         Some(Command::Data(DataCommand::Verify)) => commands::data::verify(&ctx),

@@ -160,8 +160,8 @@ fn train_list_show_and_damage_handling() {
     assert_ne!(code, 0);
     assert_one_clear_line(&stderr, "malformed");
 
-    // rm deletes.
-    let (code, _, _) = run(mnist_tui(dir.path()).args(["runs", "rm", &id]));
+    // rm deletes (not a terminal: --yes confirms).
+    let (code, _, _) = run(mnist_tui(dir.path()).args(["runs", "rm", &id, "--yes"]));
     assert_eq!(code, 0);
     assert!(!run_dir.exists());
 }

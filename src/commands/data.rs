@@ -4,6 +4,7 @@ use super::{Context, ExitError};
 use crate::data::fetch::{self, FetchError, FetchOutcome, FetchProgress, FileStatus};
 use indicatif::{ProgressBar, ProgressStyle};
 use std::io::IsTerminal;
+use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
 
 /// `data fetch`: download what is missing from the configured mirrors, verifying the
@@ -13,7 +14,19 @@ pub fn fetch(ctx: &Context) -> anyhow::Result<()> {
     let dir = &ctx.data_dir;
     let terminal = std::io::stderr().is_terminal();
     let mut bar: Option<ProgressBar> = None;
-    let cancel = AtomicBool::new(false);
+    // Ctrl-C, SIGTERM and SIGHUP cancel the download at the next read, so its
+    // temporary file is removed instead of being left behind.
+    let cancel = Arc::new(AtomicBool::new(false));
+    for sig in [
+        signal_hook::consts::SIGINT,
+        signal_hook::consts::SIGTERM,
+        signal_hook::consts::SIGHUP,
+    ] {
+        // A second signal (the flag is already up) exits at once.
+        signal_hook::flag::register_conditional_shutdown(sig, 128 + sig, cancel.clone())
+            .and_then(|_| signal_hook::flag::register(sig, cancel.clone()))
+            .map_err(|e| anyhow::anyhow!("cannot install the signal handlers: {e}"))?;
+    }
     let mut progress = |event: FetchProgress| match event {
         FetchProgress::AlreadyGood { file, path } => {
             println!("{file}: already present and good ({})", path.display());
@@ -68,6 +81,11 @@ pub fn fetch(ctx: &Context) -> anyhow::Result<()> {
             );
             Ok(())
         }
+        Err(e @ FetchError::Cancelled { .. }) => Err(ExitError {
+            message: format!("{e}"),
+            code: 130,
+        }
+        .into()),
         Err(e @ FetchError::Unavailable { .. }) => Err(ExitError {
             message: format!("error: {e}"),
             code: 1,

@@ -2,31 +2,45 @@
 
 use super::Context;
 use crate::runs::{RunRecord, RunStatus};
+use std::fmt::Write as _;
+use std::io::{BufRead, IsTerminal, Write};
+
+/// Writes `text` to stdout. A closed stdout (`runs list | head -1`) is not an error:
+/// the reader has what it wanted.
+fn emit(text: &str) -> anyhow::Result<()> {
+    let mut out = std::io::stdout().lock();
+    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(e.into()),
+        _ => Ok(()),
+    }
+}
 
 /// `runs list`: a table (or a JSON array); damaged runs are reported on stderr and
 /// never hide the others.
 pub fn list(ctx: &Context, json: bool) -> anyhow::Result<()> {
     let (runs, damaged) = ctx.store.list()?;
+    let mut o = String::new();
     for d in &damaged {
-        eprintln!("warning: skipped damaged {d}");
+        let _ = writeln!(std::io::stderr(), "warning: skipped damaged {d}");
     }
     if json {
         let all: Vec<_> = runs.iter().map(RunRecord::to_json).collect();
-        println!("{}", serde_json::to_string_pretty(&all)?);
-        return Ok(());
+        writeln!(o, "{}", serde_json::to_string_pretty(&all)?)?;
+        return emit(&o);
     }
     if runs.is_empty() {
-        println!(
+        writeln!(
+            o,
             "no runs in {} (train one with `mnist-tui train` or in the dashboard)",
             ctx.store.root().display()
-        );
-        return Ok(());
+        )?;
+        return emit(&o);
     }
-    println!("{}", table_header());
+    writeln!(o, "{}", table_header())?;
     for r in &runs {
-        println!("{}", table_row(r));
+        writeln!(o, "{}", table_row(r))?;
     }
-    Ok(())
+    emit(&o)
 }
 
 fn table_header() -> String {
@@ -82,56 +96,70 @@ pub fn format_duration(seconds: f64) -> String {
 pub fn show(ctx: &Context, typed: &str, json: bool) -> anyhow::Result<()> {
     let id = ctx.store.resolve_id(typed)?;
     let r = ctx.store.load(&id)?;
+    let mut o = String::new();
     if json {
-        println!("{}", serde_json::to_string_pretty(&r.to_json())?);
-        return Ok(());
+        writeln!(o, "{}", serde_json::to_string_pretty(&r.to_json())?)?;
+        return emit(&o);
     }
     let c = &r.config;
-    println!("run       {}", r.id);
-    match &r.status {
-        RunStatus::Failed(reason) => println!("status    failed: {reason}"),
-        s => println!("status    {}", s.word()),
-    }
-    println!("model     {} ({} parameters)", c.model, r.params);
-    println!(
+    writeln!(o, "run       {}", r.id)?;
+    let status = match &r.status {
+        RunStatus::Failed(reason) => writeln!(o, "status    failed: {reason}"),
+        RunStatus::Interrupted => writeln!(
+            o,
+            "status    interrupted (the process training it ended without saving a final \
+             status; `mnist-tui train --resume {}` continues it)",
+            r.id
+        ),
+        s => writeln!(o, "status    {}", s.word()),
+    };
+    status?;
+    writeln!(o, "model     {} ({} parameters)", c.model, r.params)?;
+    writeln!(
+        o,
         "optimizer {} lr {} momentum {} weight decay {}",
         c.optimizer, c.lr, c.momentum, c.weight_decay
-    );
-    println!(
+    )?;
+    writeln!(
+        o,
         "batch     {}   epochs {}/{}   seed {}   normalize {}",
         c.batch_size,
         r.epochs_done(),
         c.epochs,
         c.seed,
         c.normalize
-    );
-    println!(
+    )?;
+    writeln!(
+        o,
         "data      {} train / {} test images",
         r.train_size, r.test_size
-    );
+    )?;
     if let Ok(fmt) = r
         .started_at
         .format(&time::format_description::well_known::Rfc3339)
     {
-        println!("started   {fmt}");
+        writeln!(o, "started   {fmt}")?;
     }
     for change in &r.lr_changes {
-        println!(
+        writeln!(
+            o,
             "lr change at step {} (epoch {:.2}): {}",
             change.step, change.x, change.lr
-        );
+        )?;
     }
     if let Some(from) = &r.resumed_from {
-        println!("resumed from {from}");
+        writeln!(o, "resumed from {from}")?;
     }
     if !r.epochs.is_empty() {
-        println!();
-        println!(
+        writeln!(o)?;
+        writeln!(
+            o,
             "{:>5} {:>10} {:>9} {:>10} {:>9} {:>8}",
             "EPOCH", "TRAIN LOSS", "TRAIN ACC", "TEST LOSS", "TEST ACC", "TIME"
-        );
+        )?;
         for e in &r.epochs {
-            println!(
+            writeln!(
+                o,
                 "{:>5} {:>10.4} {:>8.2}% {:>10.4} {:>8.2}% {:>8}",
                 e.epoch,
                 e.train_loss,
@@ -139,24 +167,48 @@ pub fn show(ctx: &Context, typed: &str, json: bool) -> anyhow::Result<()> {
                 e.test_loss,
                 e.test_acc * 100.0,
                 format_duration(e.seconds)
-            );
+            )?;
         }
     }
     if let Some(s) = r.summary.as_ref().filter(|s| !s.dead_outputs.is_empty()) {
-        println!(
+        writeln!(
+            o,
             "\ndead output units (always 0, never predicted): classes {:?}",
             s.dead_outputs
-        );
+        )?;
     }
-    Ok(())
+    emit(&o)
 }
 
-/// `runs rm ID`.
-pub fn remove(ctx: &Context, typed: &str) -> anyhow::Result<()> {
-    let id = ctx.store.resolve_id(typed)?;
+/// `runs rm ID [--yes]`: deletes one run. `ID` is an exact id or a unique prefix of at
+/// least 8 characters of a folder holding a run record (a damaged run only by its
+/// exact id); a run being trained is refused. On a terminal it asks first; otherwise
+/// (scripts, pipes) it needs `--yes`.
+pub fn remove(ctx: &Context, typed: &str, yes: bool) -> anyhow::Result<()> {
+    let id = ctx.store.resolve_for_delete(typed)?;
+    if ctx.store.is_locked(&id) {
+        return Err(crate::runs::StoreError::Locked(id).into());
+    }
+    if !yes {
+        let stdin = std::io::stdin();
+        if !stdin.is_terminal() {
+            anyhow::bail!(
+                "not deleting run {id} without confirmation: stdin is not a terminal, \
+                 pass --yes to delete it"
+            );
+        }
+        let mut stderr = std::io::stderr();
+        let _ = write!(stderr, "delete run {id} and all its files? [y/N] ");
+        let _ = stderr.flush();
+        let mut answer = String::new();
+        stdin.lock().read_line(&mut answer)?;
+        if !matches!(answer.trim(), "y" | "Y" | "yes" | "YES" | "Yes") {
+            let _ = writeln!(stderr, "not deleted");
+            return Ok(());
+        }
+    }
     ctx.store.delete(&id)?;
-    println!("deleted run {id}");
-    Ok(())
+    emit(&format!("deleted run {id}\n"))
 }
 
 #[cfg(test)]

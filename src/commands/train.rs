@@ -3,19 +3,28 @@
 use super::{Context, ExitError};
 use crate::cli::TrainArgs;
 use crate::data::Mnist;
-use crate::train::{self, Control, TrainEvent, TrainJob, TrainSettings};
+use crate::train::{self, Control, Controller, TrainEvent, TrainJob, TrainSettings};
 use indicatif::{ProgressBar, ProgressStyle};
-use std::io::IsTerminal;
+use std::io::{IsTerminal, Write};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicI32, Ordering};
 
-/// Runs `train` to completion, printing progress. Ctrl-C stops the run and saves it
-/// as stopped (a second Ctrl-C exits at once).
+/// Runs `train` to completion, printing progress. Ctrl-C, SIGTERM and SIGHUP stop the
+/// run at the next batch and save it as stopped (a second signal exits at once). A
+/// closed stdout (`train | head`) stops the printing, never the training or saving.
 pub fn run(ctx: &Context, args: &TrainArgs) -> anyhow::Result<()> {
     let job = match &args.resume {
-        Some(typed) => TrainJob::Resume {
-            run_id: ctx.store.resolve_id(typed)?,
-            more_epochs: args.epochs.unwrap_or(1),
-        },
+        Some(typed) => {
+            let run_id = ctx.store.resolve_id(typed)?;
+            // Said before MNIST is loaded; the trainer takes the lock itself.
+            if ctx.store.is_locked(&run_id) {
+                return Err(crate::runs::StoreError::Locked(run_id).into());
+            }
+            TrainJob::Resume {
+                run_id,
+                more_epochs: args.epochs.unwrap_or(1),
+            }
+        }
         None => {
             let settings = TrainSettings::resolve(&[&ctx.config.train, &args.overrides()]);
             settings
@@ -26,15 +35,7 @@ pub fn run(ctx: &Context, args: &TrainArgs) -> anyhow::Result<()> {
     };
     let data = Arc::new(Mnist::load(&ctx.data_dir)?);
     let mut handle = train::spawn(job, data, ctx.store.clone());
-    let controller = handle.controller();
-    let _ = ctrlc::set_handler(move || {
-        static PRESSED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
-        if PRESSED.swap(true, std::sync::atomic::Ordering::SeqCst) {
-            std::process::exit(130);
-        }
-        eprintln!("\nstopping: saving the run (Ctrl-C again to quit at once)");
-        controller.send(Control::Stop);
-    });
+    let signal = stop_on_signals(handle.controller())?;
     let mut out = Output::new(std::io::stdout().is_terminal() && std::io::stderr().is_terminal());
     let mut run_id = String::new();
     let mut outcome = None;
@@ -52,7 +53,7 @@ pub fn run(ctx: &Context, args: &TrainArgs) -> anyhow::Result<()> {
     let dir = ctx.store.run_dir(&run_id);
     match outcome {
         Some(TrainEvent::Finished { .. }) => {
-            println!("saved run {run_id} in {}", dir.display());
+            out.print(format!("saved run {run_id} in {}", dir.display()));
             if let Some(summary) = ctx.store.load(&run_id).ok().and_then(|r| r.summary) {
                 warn_dead_outputs(&summary.dead_outputs);
             }
@@ -63,12 +64,42 @@ pub fn run(ctx: &Context, args: &TrainArgs) -> anyhow::Result<()> {
                 "stopped; run {run_id} saved as stopped in {}",
                 dir.display()
             ),
-            code: 130,
+            code: 128 + signal.load(Ordering::SeqCst).max(0),
         }
         .into()),
         Some(TrainEvent::Failed { reason }) => Err(anyhow::anyhow!("training failed: {reason}")),
         _ => Err(anyhow::anyhow!("the trainer ended without a result")),
     }
+}
+
+/// Ctrl-C (SIGINT), SIGTERM and SIGHUP ask `controller`'s trainer to stop at the next
+/// batch; a second one exits at once. Returns the first signal's number (2 until one
+/// arrives), so the exit code is 128 + it (130 for Ctrl-C, as before).
+fn stop_on_signals(controller: Controller) -> anyhow::Result<Arc<AtomicI32>> {
+    use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
+    let first = Arc::new(AtomicI32::new(SIGINT));
+    let mut signals = signal_hook::iterator::Signals::new([SIGINT, SIGTERM, SIGHUP])
+        .map_err(|e| anyhow::anyhow!("cannot install the signal handlers: {e}"))?;
+    let seen = first.clone();
+    std::thread::Builder::new()
+        .name("signals".into())
+        .spawn(move || {
+            let mut stopping = false;
+            for sig in signals.forever() {
+                if stopping {
+                    std::process::exit(128 + sig);
+                }
+                stopping = true;
+                seen.store(sig, Ordering::SeqCst);
+                let _ = writeln!(
+                    std::io::stderr(),
+                    "\nstopping: saving the run (signal again to quit at once)"
+                );
+                controller.send(Control::Stop);
+            }
+        })
+        .map_err(|e| anyhow::anyhow!("cannot start the signal thread: {e}"))?;
+    Ok(first)
 }
 
 /// Warns when some classes can never be predicted.
@@ -77,7 +108,8 @@ fn warn_dead_outputs(dead: &[u8]) {
         return;
     }
     let list: Vec<String> = dead.iter().map(u8::to_string).collect();
-    eprintln!(
+    let _ = writeln!(
+        std::io::stderr(),
         "warning: {} dead output unit(s) for class(es) {}: their output is 0 for every test \
          image, so the model never predicts them (the tutorial's ReLU on the logits; \
          try another seed, a lower --lr, or --model mlp)",
@@ -86,10 +118,12 @@ fn warn_dead_outputs(dead: &[u8]) {
     );
 }
 
-/// Prints events as a progress bar or as plain lines.
+/// Prints events as a progress bar or as plain lines. Once stdout is closed (the
+/// reader of a pipe went away), nothing more is printed; training goes on.
 struct Output {
     bar: Option<ProgressBar>,
     total_epochs: u32,
+    stdout_closed: bool,
 }
 
 impl Output {
@@ -108,13 +142,29 @@ impl Output {
         Output {
             bar,
             total_epochs: 0,
+            stdout_closed: false,
         }
     }
 
-    fn line(&self, text: String) {
+    /// Prints one line on stdout, unless stdout is closed; a failed write (EPIPE)
+    /// marks it closed.
+    fn print(&mut self, text: String) {
+        if self.stdout_closed {
+            return;
+        }
+        let mut stdout = std::io::stdout().lock();
+        if writeln!(stdout, "{text}")
+            .and_then(|()| stdout.flush())
+            .is_err()
+        {
+            self.stdout_closed = true;
+        }
+    }
+
+    fn line(&mut self, text: String) {
         match &self.bar {
             Some(bar) => bar.println(text),
-            None => println!("{text}"),
+            None => self.print(text),
         }
     }
 
@@ -155,7 +205,7 @@ impl Output {
                 );
                 match &self.bar {
                     Some(bar) => bar.set_message(format!("loss {:.4}", point.loss)),
-                    None => println!("{text}"),
+                    None => self.print(text),
                 }
             }
             TrainEvent::Progress {

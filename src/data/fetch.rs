@@ -9,10 +9,17 @@
 //!
 //! Progress is reported through a `&mut dyn FnMut(FetchProgress)` so that both a CLI
 //! progress bar and the dashboard can follow a download.
+//!
+//! Limits: mirrors must be `https://` (plain `http://` only to a loopback address, and
+//! then without following redirects), redirects never downgrade to http, a response
+//! larger than [`max_download_bytes`] is cut off, and each file's download has an
+//! overall deadline ([`DOWNLOAD_TIMEOUT`]). Temporary files are removed on every error
+//! and on cancellation (the CLI raises the cancel flag on Ctrl-C, SIGTERM and SIGHUP),
+//! and leftovers of a killed earlier fetch are removed when a fetch starts.
 
 use super::DataError;
 use super::idx::{self, ParseOptions};
-use super::mnist::{MNIST_FILES, MnistFile};
+use super::mnist::{MNIST_FILES, MnistFile, Split};
 use crate::fsutil;
 use std::fmt::Write as _;
 use std::fs;
@@ -20,6 +27,32 @@ use std::io::{self, Read, Write};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
+
+/// The overall deadline of one file's download (connecting, the response and the whole
+/// body): a mirror that trickles bytes forever is given up on.
+pub const DOWNLOAD_TIMEOUT: Duration = Duration::from_secs(15 * 60);
+
+/// The most bytes accepted for `file`: twice its uncompressed size (a mirror may send
+/// it raw, gzip is smaller) plus 64 KiB. An endless or oversized response is cut off
+/// at this many bytes.
+pub fn max_download_bytes(file: &MnistFile) -> u64 {
+    let count: u64 = match file.split {
+        Split::Train => 60_000,
+        Split::Test => 10_000,
+    };
+    let raw = file.kind.header_len() as u64 + count * file.kind.item_bytes() as u64;
+    2 * raw + (64 << 10)
+}
+
+/// Limits of one fetch (the defaults are [`max_download_bytes`] and
+/// [`DOWNLOAD_TIMEOUT`]; tests use small ones).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct FetchLimits {
+    /// The most bytes accepted per file, instead of [`max_download_bytes`].
+    pub max_bytes: Option<u64>,
+    /// The overall deadline per file, instead of [`DOWNLOAD_TIMEOUT`].
+    pub timeout: Option<Duration>,
+}
 
 /// The state of one file in the data directory.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -328,6 +361,25 @@ pub fn fetch_files(
     cancel: &AtomicBool,
     progress: &mut dyn FnMut(FetchProgress),
 ) -> Result<FetchReport, FetchError> {
+    fetch_files_with(
+        dir,
+        mirrors,
+        files,
+        FetchLimits::default(),
+        cancel,
+        progress,
+    )
+}
+
+/// [`fetch_files`] with explicit [`FetchLimits`].
+pub fn fetch_files_with(
+    dir: &Path,
+    mirrors: &[String],
+    files: &[MnistFile],
+    limits: FetchLimits,
+    cancel: &AtomicBool,
+    progress: &mut dyn FnMut(FetchProgress),
+) -> Result<FetchReport, FetchError> {
     let cancelled = || FetchError::Cancelled {
         dir: dir.to_path_buf(),
     };
@@ -335,7 +387,12 @@ pub fn fetch_files(
         path: dir.to_path_buf(),
         source,
     })?;
-    let agent = agent();
+    for file in files {
+        for stray in fsutil::stray_temp_files(&dir.join(file.gz_name())) {
+            let _ = fs::remove_file(stray);
+        }
+    }
+    let timeout = limits.timeout.unwrap_or(DOWNLOAD_TIMEOUT);
     let mut done = Vec::new();
     let mut needed = Vec::new();
     let mut failures: Vec<MirrorFailure> = Vec::new();
@@ -378,7 +435,12 @@ pub fn fetch_files(
                 file: file.name,
                 url: url.clone(),
             });
-            match download(&agent, &url, dir, file, cancel, progress) {
+            let max_bytes = limits.max_bytes.unwrap_or_else(|| max_download_bytes(file));
+            let attempt = match agent_for(&url, timeout) {
+                Ok(agent) => download(&agent, &url, dir, file, max_bytes, cancel, progress),
+                Err(reason) => Err(failed(reason)),
+            };
+            match attempt {
                 Ok(ok) => {
                     got = Some((url, ok));
                     break;
@@ -452,15 +514,47 @@ pub fn mirror_url(mirror: &str, file: &MnistFile) -> String {
     format!("{}/{}", mirror.trim_end_matches('/'), file.gz_name())
 }
 
-fn agent() -> ureq::Agent {
-    ureq::Agent::config_builder()
+/// The HTTP agent for `url`: https only (redirects included) for every host but a
+/// loopback one, which may be plain http but then follows no redirects at all.
+fn agent_for(url: &str, timeout: Duration) -> Result<ureq::Agent, String> {
+    let lower = url.to_ascii_lowercase();
+    let plain = if lower.starts_with("https://") {
+        false
+    } else if let Some(rest) = lower.strip_prefix("http://") {
+        if !is_loopback_authority(rest) {
+            return Err(format!(
+                "refusing plain http mirror {url}: use an https:// mirror"
+            ));
+        }
+        true
+    } else {
+        return Err(format!(
+            "unsupported mirror URL {url}: use an https:// mirror"
+        ));
+    };
+    let config = ureq::Agent::config_builder()
+        .https_only(!plain)
+        .max_redirects(if plain { 0 } else { 5 })
+        .timeout_global(Some(timeout))
         .timeout_resolve(Some(Duration::from_secs(15)))
         .timeout_connect(Some(Duration::from_secs(15)))
         .timeout_recv_response(Some(Duration::from_secs(30)))
         .timeout_per_read(Some(Duration::from_secs(30)))
-        .user_agent(concat!("mnist-tui/", env!("CARGO_PKG_VERSION")))
-        .build()
-        .new_agent()
+        .user_agent(concat!("mnist-tui/", env!("CARGO_PKG_VERSION")));
+    Ok(config.build().new_agent())
+}
+
+/// Whether the host of `rest` (a URL after `http://`) is a loopback address.
+fn is_loopback_authority(rest: &str) -> bool {
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
+    let host = match authority.strip_prefix('[') {
+        Some(v6) => v6.split(']').next().unwrap_or(""),
+        None => authority.rsplit_once(':').map_or(authority, |(h, _)| h),
+    };
+    host == "localhost"
+        || host
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
 }
 
 enum Attempt {
@@ -482,6 +576,7 @@ fn download(
     url: &str,
     dir: &Path,
     file: &MnistFile,
+    max_bytes: u64,
     cancel: &AtomicBool,
     progress: &mut dyn FnMut(FetchProgress),
 ) -> Result<(PathBuf, u64), Attempt> {
@@ -503,8 +598,24 @@ fn download(
                 unreachable,
             }
         })?;
+    if response.status().is_redirection() {
+        return Err(failed(format!(
+            "the mirror redirects (HTTP {}); redirects are only followed over https",
+            response.status().as_u16()
+        )));
+    }
     let total = response.body().content_length();
-    let body = response.into_body().into_reader();
+    if let Some(total) = total.filter(|&t| t > max_bytes) {
+        return Err(failed(format!(
+            "the mirror announces {total} bytes, more than the {max_bytes} accepted"
+        )));
+    }
+    // ureq reads one byte past the cap to notice an oversized body and fails then.
+    let body = response
+        .into_body()
+        .into_with_config()
+        .limit(max_bytes)
+        .reader();
 
     let gz_path = dir.join(file.gz_name());
     let mut outcome: Option<Result<(bool, u64), Attempt>> = None;
@@ -519,10 +630,17 @@ fn download(
             progress: &mut *progress,
             cancelled: false,
             write_error: None,
+            max_bytes,
+            too_big: false,
         };
         let parsed = idx::parse(&mut tee, file.kind, &gz_path, ParseOptions::VERIFY);
         let result = if tee.cancelled {
             Err(Attempt::Cancelled)
+        } else if tee.too_big {
+            Err(failed(format!(
+                "the mirror sent more than the {} bytes accepted; cut off",
+                tee.max_bytes
+            )))
         } else if let Some(e) = tee.write_error.take() {
             Err(failed(format!("writing {}: {e}", gz_path.display())))
         } else {
@@ -558,7 +676,10 @@ fn download(
                 // The server sent decompressed content: keep the name honest.
                 let raw_path = dir.join(file.name);
                 match fs::rename(&gz_path, &raw_path) {
-                    Ok(()) => Ok((raw_path, bytes)),
+                    Ok(()) => {
+                        let _ = fsutil::sync_dir(dir);
+                        Ok((raw_path, bytes))
+                    }
                     Err(e) => {
                         let _ = fs::remove_file(&gz_path);
                         Err(failed(format!("renaming to {}: {e}", raw_path.display())))
@@ -581,6 +702,8 @@ struct Tee<'a, R> {
     progress: &'a mut dyn FnMut(FetchProgress),
     cancelled: bool,
     write_error: Option<io::Error>,
+    max_bytes: u64,
+    too_big: bool,
 }
 
 impl<R: Read> Read for Tee<'_, R> {
@@ -589,7 +712,19 @@ impl<R: Read> Read for Tee<'_, R> {
             self.cancelled = true;
             return Err(io::Error::other("cancelled"));
         }
-        let n = self.inner.read(buf)?;
+        let n = match self.inner.read(buf) {
+            Ok(n) => n,
+            Err(e) => {
+                if self.done >= self.max_bytes {
+                    self.too_big = true;
+                }
+                return Err(e);
+            }
+        };
+        if self.done.saturating_add(n as u64) > self.max_bytes {
+            self.too_big = true;
+            return Err(io::Error::other("download larger than accepted"));
+        }
         if let Err(e) = self.out.write_all(&buf[..n]) {
             let err = io::Error::new(e.kind(), e.to_string());
             self.write_error = Some(e);
@@ -1070,6 +1205,191 @@ mod tests {
         .unwrap_err();
         assert!(matches!(err, FetchError::Cancelled { .. }), "{err}");
         assert!(dir_names(dir.path()).is_empty());
+    }
+
+    /// A loopback server that answers every connection with a valid IDX images header
+    /// for 60 000 images, then zero pixels forever, `chunk` bytes every `pause`.
+    fn endless(chunk: usize, pause: Duration) -> String {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let base = format!("http://{}/mnist/", listener.local_addr().unwrap());
+        std::thread::spawn(move || {
+            for stream in listener.incoming() {
+                let Ok(mut s) = stream else { return };
+                std::thread::spawn(move || {
+                    let mut req = [0u8; 4096];
+                    let _ = s.read(&mut req);
+                    let mut head = b"HTTP/1.1 200 OK\r\nConnection: close\r\n\r\n".to_vec();
+                    for v in [idx::IMAGES_MAGIC, 60_000, 28, 28] {
+                        head.extend_from_slice(&v.to_be_bytes());
+                    }
+                    if s.write_all(&head).is_err() {
+                        return;
+                    }
+                    let zeros = vec![0u8; chunk];
+                    while s.write_all(&zeros).is_ok() {
+                        std::thread::sleep(pause);
+                    }
+                });
+            }
+        });
+        base
+    }
+
+    fn one_failure(err: FetchError) -> String {
+        match err {
+            FetchError::Unavailable { failures, .. } => {
+                assert_eq!(failures.len(), 1, "{failures:?}");
+                failures[0].reason.clone()
+            }
+            other => panic!("expected Unavailable, got {other}"),
+        }
+    }
+
+    #[test]
+    fn only_https_mirrors_except_loopback() {
+        let t = Duration::from_secs(1);
+        for ok in [
+            "https://example.com/mnist/x.gz",
+            "http://127.0.0.1:9/x.gz",
+            "http://[::1]:9/x.gz",
+            "http://localhost/x.gz",
+            "HTTPS://EXAMPLE.COM/x.gz",
+        ] {
+            assert!(agent_for(ok, t).is_ok(), "{ok}");
+        }
+        for bad in [
+            "http://example.com/x.gz",
+            "http://127.0.0.1.example.com/x.gz",
+            "http://10.0.0.1/x.gz",
+            "ftp://example.com/x.gz",
+            "file:///etc/passwd",
+        ] {
+            let err = agent_for(bad, t).unwrap_err();
+            assert!(err.contains("https://"), "{bad}: {err}");
+        }
+        // Through a fetch: refused before any connection, nothing left behind.
+        let dir = tempfile::tempdir().unwrap();
+        let (files, _) = small_files();
+        let cancel = AtomicBool::new(false);
+        let err = fetch_files(
+            dir.path(),
+            &["http://mirror.invalid/mnist/".to_string()],
+            &files[..1],
+            &cancel,
+            &mut |_| {},
+        )
+        .unwrap_err();
+        assert!(one_failure(err).contains("refusing plain http"));
+        assert!(dir_names(dir.path()).is_empty());
+    }
+
+    #[test]
+    fn redirects_from_plain_http_are_not_followed() {
+        let dir = tempfile::tempdir().unwrap();
+        let (files, contents) = small_files();
+        let mut moved = route("/mnist/train-images-idx3-ubyte.gz", gzip(&contents[0]));
+        moved.status = 302;
+        let (base, _) = serve(vec![moved], 1);
+        let cancel = AtomicBool::new(false);
+        let err = fetch_files(dir.path(), &[base], &files[..1], &cancel, &mut |_| {}).unwrap_err();
+        assert!(one_failure(err).contains("redirects"));
+        assert!(dir_names(dir.path()).is_empty());
+    }
+
+    #[test]
+    fn an_endless_stream_is_cut_off_at_the_cap() {
+        let dir = tempfile::tempdir().unwrap();
+        let (files, _) = small_files();
+        let base = endless(64 * 1024, Duration::ZERO);
+        let cancel = AtomicBool::new(false);
+        let limits = FetchLimits {
+            max_bytes: Some(1 << 20),
+            timeout: None,
+        };
+        let err = fetch_files_with(
+            dir.path(),
+            &[base],
+            &files[..1],
+            limits,
+            &cancel,
+            &mut |_| {},
+        )
+        .unwrap_err();
+        let reason = one_failure(err);
+        assert!(reason.contains("more than the 1048576 bytes"), "{reason}");
+        assert!(dir_names(dir.path()).is_empty());
+    }
+
+    #[test]
+    fn an_announced_oversized_body_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let (files, _) = small_files();
+        let (base, _) = serve(
+            vec![route("/mnist/train-images-idx3-ubyte.gz", vec![0u8; 5000])],
+            1,
+        );
+        let cancel = AtomicBool::new(false);
+        let limits = FetchLimits {
+            max_bytes: Some(1000),
+            timeout: None,
+        };
+        let err = fetch_files_with(
+            dir.path(),
+            &[base],
+            &files[..1],
+            limits,
+            &cancel,
+            &mut |_| {},
+        )
+        .unwrap_err();
+        let reason = one_failure(err);
+        assert!(reason.contains("announces 5000 bytes"), "{reason}");
+        assert!(dir_names(dir.path()).is_empty());
+    }
+
+    #[test]
+    fn a_trickling_mirror_hits_the_overall_timeout() {
+        let dir = tempfile::tempdir().unwrap();
+        let (files, _) = small_files();
+        let base = endless(16, Duration::from_millis(20));
+        let cancel = AtomicBool::new(false);
+        let limits = FetchLimits {
+            max_bytes: None,
+            timeout: Some(Duration::from_millis(500)),
+        };
+        let err = fetch_files_with(
+            dir.path(),
+            &[base],
+            &files[..1],
+            limits,
+            &cancel,
+            &mut |_| {},
+        )
+        .unwrap_err();
+        let reason = one_failure(err).to_lowercase();
+        assert!(
+            reason.contains("timeout") || reason.contains("timed out"),
+            "{reason}"
+        );
+        assert!(dir_names(dir.path()).is_empty());
+    }
+
+    #[test]
+    fn leftovers_of_a_killed_fetch_are_removed() {
+        let dir = tempfile::tempdir().unwrap();
+        let (files, contents) = small_files();
+        let stray = dir.path().join(".train-images-idx3-ubyte.gz.abc123.tmp");
+        fs::write(&stray, b"half a download").unwrap();
+        let (base, _) = serve(
+            vec![route(
+                "/mnist/train-images-idx3-ubyte.gz",
+                gzip(&contents[0]),
+            )],
+            1,
+        );
+        let cancel = AtomicBool::new(false);
+        fetch_files(dir.path(), &[base], &files[..1], &cancel, &mut |_| {}).unwrap();
+        assert_eq!(dir_names(dir.path()), vec!["train-images-idx3-ubyte.gz"]);
     }
 
     #[test]

@@ -22,6 +22,7 @@ mod network_tests;
 
 pub use arch::{Arch, ArchDefaults, OptimizerKind, OptimizerSettings};
 pub use cpu::tune_process;
+pub use weights::{CheckpointTag, MAX_FILE_BYTES, read_checkpoint_tag};
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -259,6 +260,11 @@ impl Network {
 
     /// Saves the weights as safetensors to `path` (the caller makes it atomic).
     pub fn save(&self, path: &Path) -> Result<(), ModelError> {
+        self.save_tagged(path, None)
+    }
+
+    /// [`Network::save`] with the checkpoint `tag` in the file's metadata.
+    pub fn save_tagged(&self, path: &Path, tag: Option<CheckpointTag>) -> Result<(), ModelError> {
         let mut tensors = Vec::new();
         for (l, (w, b)) in self.layers.iter().zip(&self.params) {
             tensors.push(weights::Named {
@@ -272,10 +278,13 @@ impl Network {
                 values: b.values(),
             });
         }
-        let meta = HashMap::from([
+        let mut meta = HashMap::from([
             ("format".to_string(), WEIGHTS_FORMAT.to_string()),
             ("arch".to_string(), self.arch.name().to_string()),
         ]);
+        if let Some(tag) = tag {
+            tag.write_into(&mut meta);
+        }
         weights::write(path, &tensors, meta)
     }
 
@@ -542,6 +551,15 @@ impl Learner {
 
     /// Saves the optimiser state (momentum / Adam moments, step count) to `path`.
     pub fn save_optimizer(&self, path: &Path) -> Result<(), ModelError> {
+        self.save_optimizer_tagged(path, None)
+    }
+
+    /// [`Learner::save_optimizer`] with the checkpoint `tag` in the file's metadata.
+    pub fn save_optimizer_tagged(
+        &self,
+        path: &Path,
+        tag: Option<CheckpointTag>,
+    ) -> Result<(), ModelError> {
         let s = self.optimizer.settings;
         let names = self.network.param_names();
         // Informational (never read back), and it keeps the file from having no
@@ -573,13 +591,16 @@ impl Learner {
                 });
             }
         }
-        let meta = HashMap::from([
+        let mut meta = HashMap::from([
             ("format".to_string(), OPTIMIZER_FORMAT.to_string()),
             ("arch".to_string(), self.network.arch.name().to_string()),
             ("kind".to_string(), self.state_kind()),
             ("step".to_string(), self.optimizer.step.to_string()),
             ("lr".to_string(), s.lr.to_string()),
         ]);
+        if let Some(tag) = tag {
+            tag.write_into(&mut meta);
+        }
         weights::write(path, &tensors, meta)
     }
 

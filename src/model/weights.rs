@@ -9,6 +9,64 @@ use safetensors::tensor::{Dtype, SafeTensors, TensorView, serialize};
 
 use super::ModelError;
 
+/// The largest weights or optimiser file read (the biggest network's Adam state is
+/// under 4 MiB); a larger file is rejected before it is read into memory.
+pub const MAX_FILE_BYTES: u64 = 64 << 20;
+
+/// Metadata key of the epoch a checkpoint file was written after.
+const EPOCH_KEY: &str = "checkpoint_epoch";
+/// Metadata key of the optimiser step a checkpoint file was written after.
+const STEP_KEY: &str = "checkpoint_step";
+
+/// Which checkpoint a weights or optimiser file belongs to: written into both files'
+/// safetensors metadata at every epoch end, so resuming can check that the weights,
+/// the optimiser state and `run.ron` are from the same epoch.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CheckpointTag {
+    /// Epochs completed when the file was written.
+    pub epoch: u32,
+    /// Optimiser steps taken when the file was written.
+    pub step: u64,
+}
+
+impl CheckpointTag {
+    /// Adds this tag to a file's metadata.
+    pub(crate) fn write_into(self, metadata: &mut HashMap<String, String>) {
+        metadata.insert(EPOCH_KEY.to_string(), self.epoch.to_string());
+        metadata.insert(STEP_KEY.to_string(), self.step.to_string());
+    }
+}
+
+/// The checkpoint tag of a weights or optimiser file (`None` for files written before
+/// tags existed, or outside training). Reads only the file's header.
+pub fn read_checkpoint_tag(path: &Path) -> Result<Option<CheckpointTag>, ModelError> {
+    let data = read_bytes(path)?;
+    let (_, meta) = SafeTensors::read_metadata(&data)
+        .map_err(|e| bad(path, format!("not a safetensors file ({e:?})")))?;
+    let metadata = meta.metadata().clone().unwrap_or_default();
+    let (Some(epoch), Some(step)) = (metadata.get(EPOCH_KEY), metadata.get(STEP_KEY)) else {
+        return Ok(None);
+    };
+    let epoch = epoch
+        .parse()
+        .map_err(|_| bad(path, format!("metadata '{EPOCH_KEY}' is not a number")))?;
+    let step = step
+        .parse()
+        .map_err(|_| bad(path, format!("metadata '{STEP_KEY}' is not a number")))?;
+    Ok(Some(CheckpointTag { epoch, step }))
+}
+
+/// The bytes of `path`, at most [`MAX_FILE_BYTES`] of them.
+fn read_bytes(path: &Path) -> Result<Vec<u8>, ModelError> {
+    crate::fsutil::read_capped(path, MAX_FILE_BYTES).map_err(|e| {
+        if e.kind() == std::io::ErrorKind::InvalidData {
+            bad(path, format!("is larger than {MAX_FILE_BYTES} bytes"))
+        } else {
+            bad(path, format!("cannot read: {e}"))
+        }
+    })
+}
+
 /// One tensor to write: name, shape, values.
 pub(crate) struct Named<'a> {
     /// Tensor name.
@@ -63,7 +121,7 @@ pub(crate) fn write(
 /// Reads every tensor of `path`, which must be a valid safetensors file of `f32`
 /// tensors whose metadata has `format` = `expected_format`.
 pub(crate) fn read(path: &Path, expected_format: &str) -> Result<Loaded, ModelError> {
-    let data = std::fs::read(path).map_err(|e| bad(path, format!("cannot read: {e}")))?;
+    let data = read_bytes(path)?;
     let (_, meta) = SafeTensors::read_metadata(&data)
         .map_err(|e| bad(path, format!("not a safetensors file ({e:?})")))?;
     let metadata = meta.metadata().clone().unwrap_or_default();
@@ -97,8 +155,17 @@ pub(crate) fn read(path: &Path, expected_format: &str) -> Result<Loaded, ModelEr
             .chunks_exact(4)
             .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
             .collect();
+        if let Some(i) = values.iter().position(|v| !v.is_finite()) {
+            return Err(bad(
+                path,
+                format!(
+                    "tensor {name} holds a non-finite value ({}) at index {i}",
+                    values[i]
+                ),
+            ));
+        }
         let shape = view.shape().to_vec();
-        if shape.iter().product::<usize>() != values.len() {
+        if shape.iter().try_fold(1usize, |acc, &d| acc.checked_mul(d)) != Some(values.len()) {
             return Err(bad(
                 path,
                 format!("tensor {name} has the wrong number of bytes"),
@@ -141,5 +208,65 @@ impl Loaded {
             .get(key)
             .map(String::as_str)
             .ok_or_else(|| bad(path, format!("missing metadata '{key}'")))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn one_tensor(path: &Path, values: &[f32], tag: Option<CheckpointTag>) {
+        let mut meta = HashMap::from([("format".to_string(), "t".to_string())]);
+        if let Some(tag) = tag {
+            tag.write_into(&mut meta);
+        }
+        let t = Named {
+            name: "w".into(),
+            shape: vec![values.len()],
+            values,
+        };
+        write(path, &[t], meta).unwrap();
+    }
+
+    #[test]
+    fn non_finite_weights_are_rejected_naming_the_file() {
+        let dir = tempfile::tempdir().unwrap();
+        for bad_value in [f32::NAN, f32::INFINITY, f32::NEG_INFINITY] {
+            let path = dir.path().join("model.safetensors");
+            one_tensor(&path, &[1.0, bad_value, 3.0], None);
+            let err = read(&path, "t").unwrap_err().to_string();
+            assert!(err.contains("model.safetensors"), "{err}");
+            assert!(err.contains("non-finite"), "{err}");
+            assert!(err.contains("index 1"), "{err}");
+        }
+    }
+
+    #[test]
+    fn oversized_files_are_rejected_before_reading() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("model.safetensors");
+        one_tensor(&path, &[1.0], None);
+        // Sparse: the hole takes no disk space.
+        let f = std::fs::OpenOptions::new().write(true).open(&path).unwrap();
+        f.set_len(MAX_FILE_BYTES + 1).unwrap();
+        let err = read(&path, "t").unwrap_err().to_string();
+        assert!(err.contains("larger than"), "{err}");
+        assert!(err.contains("model.safetensors"), "{err}");
+        assert!(read_checkpoint_tag(&path).is_err());
+    }
+
+    #[test]
+    fn checkpoint_tags_round_trip() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("w.safetensors");
+        one_tensor(&path, &[1.0], None);
+        assert_eq!(read_checkpoint_tag(&path).unwrap(), None);
+        let tag = CheckpointTag {
+            epoch: 3,
+            step: 282,
+        };
+        one_tensor(&path, &[1.0], Some(tag));
+        assert_eq!(read_checkpoint_tag(&path).unwrap(), Some(tag));
+        assert_eq!(read(&path, "t").unwrap().tensors.len(), 1);
     }
 }

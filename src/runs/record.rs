@@ -17,16 +17,21 @@ pub enum RunStatus {
     Stopped,
     /// Failed; the reason says why.
     Failed(String),
+    /// The record says running but no process holds the run's lock: the process that
+    /// trained it died (killed, crashed, power cut). It can be resumed. The store
+    /// derives this when it loads a record; the trainer never writes it.
+    Interrupted,
 }
 
 impl RunStatus {
-    /// A short word for tables: running, finished, stopped, failed.
+    /// A short word for tables: running, finished, stopped, failed, interrupted.
     pub fn word(&self) -> &'static str {
         match self {
             RunStatus::Running => "running",
             RunStatus::Finished => "finished",
             RunStatus::Stopped => "stopped",
             RunStatus::Failed(_) => "failed",
+            RunStatus::Interrupted => "interrupted",
         }
     }
 }

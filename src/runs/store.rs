@@ -1,7 +1,17 @@
 //! The run store: list, load, save atomically, delete.
 
-use super::RunRecord;
+use super::lock::{self, LockError, RunLock};
+use super::{RunRecord, RunStatus};
 use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+/// The largest `run.ron` read (a 1000-epoch run logging every batch stays well under
+/// this); a larger file is reported as damaged instead of being read into memory.
+pub const MAX_RECORD_BYTES: u64 = 64 << 20;
+/// The shortest prefix `runs rm` accepts (an exact id is always accepted).
+pub const MIN_RM_PREFIX: usize = 8;
+/// How long taking a run's lock waits for a reader that is probing it.
+const LOCK_PATIENCE: Duration = Duration::from_secs(2);
 
 /// A problem with the store as a whole.
 #[derive(Debug, thiserror::Error)]
@@ -20,6 +30,20 @@ pub enum StoreError {
     /// A run exists but its record cannot be used.
     #[error("{0}")]
     Damaged(RunLoadError),
+    /// Another process (or another trainer in this one) is training the run.
+    #[error("run {0} is being trained by another process (its lock is held); stop that first")]
+    Locked(String),
+    /// A typed id that does not name exactly one run.
+    #[error("{0}")]
+    Ambiguous(String),
+    /// The run's folder was deleted while it was being saved; it is not recreated.
+    #[error("run {id}: its folder {} was deleted; not recreating it", dir.display())]
+    Deleted {
+        /// The run.
+        id: String,
+        /// Its folder, which no longer exists.
+        dir: PathBuf,
+    },
 }
 
 /// A run that could not be loaded: which one and what is wrong.
@@ -100,13 +124,19 @@ impl RunStore {
         })
     }
 
-    /// Writes `record` to `runs/<id>/run.ron` atomically.
+    /// Writes `record` to `runs/<id>/run.ron` atomically and durably. The run's folder
+    /// must exist: a run deleted meanwhile stays deleted.
     pub fn save_record(&self, record: &RunRecord) -> Result<(), StoreError> {
         let dir = self.run_dir(&record.id);
-        std::fs::create_dir_all(&dir).map_err(|source| StoreError::Io {
-            path: dir.clone(),
-            source,
-        })?;
+        if !is_valid_id(&record.id) {
+            return Err(StoreError::NotFound(record.id.clone()));
+        }
+        if !dir.is_dir() {
+            return Err(StoreError::Deleted {
+                id: record.id.clone(),
+                dir,
+            });
+        }
         let path = self.record_path(&record.id);
         let text =
             ron::ser::to_string_pretty(record, ron::ser::PrettyConfig::default()).map_err(|e| {
@@ -115,8 +145,41 @@ impl RunStore {
                     source: std::io::Error::other(e.to_string()),
                 }
             })?;
-        crate::fsutil::write_atomic(&path, text.as_bytes())
-            .map_err(|source| StoreError::Io { path, source })
+        crate::fsutil::write_atomic(&path, text.as_bytes()).map_err(|source| {
+            if dir.is_dir() {
+                StoreError::Io { path, source }
+            } else {
+                StoreError::Deleted {
+                    id: record.id.clone(),
+                    dir,
+                }
+            }
+        })
+    }
+
+    /// Takes run `id`'s lock, held for as long as the returned guard lives: a trainer
+    /// holds it while it trains the run. Fails with [`StoreError::Locked`] if someone
+    /// else holds it.
+    pub fn lock(&self, id: &str) -> Result<RunLock, StoreError> {
+        if !is_valid_id(id) {
+            return Err(StoreError::NotFound(id.to_string()));
+        }
+        let dir = self.run_dir(id);
+        if !dir.is_dir() {
+            return Err(StoreError::NotFound(id.to_string()));
+        }
+        lock::lock_within(&dir, LOCK_PATIENCE).map_err(|e| match e {
+            LockError::Held => StoreError::Locked(id.to_string()),
+            LockError::Io(source) => StoreError::Io {
+                path: dir.join(lock::LOCK_FILE),
+                source,
+            },
+        })
+    }
+
+    /// Whether someone holds run `id`'s lock (is training it now).
+    pub fn is_locked(&self, id: &str) -> bool {
+        is_valid_id(id) && lock::is_locked(&self.run_dir(id))
     }
 
     /// Loads run `id`'s record.
@@ -134,24 +197,33 @@ impl RunStore {
             path: path.clone(),
             problem,
         };
-        let text = std::fs::read_to_string(&path).map_err(|e| {
-            if e.kind() == std::io::ErrorKind::NotFound {
-                fail("missing run.ron".to_string())
-            } else {
-                fail(e.to_string())
-            }
-        })?;
-        let record: RunRecord = ron::from_str(&text).map_err(|e| {
+        let bytes =
+            crate::fsutil::read_capped(&path, MAX_RECORD_BYTES).map_err(|e| match e.kind() {
+                std::io::ErrorKind::NotFound => fail("missing run.ron".to_string()),
+                std::io::ErrorKind::InvalidData => {
+                    fail(format!("larger than {MAX_RECORD_BYTES} bytes"))
+                }
+                _ => fail(e.to_string()),
+            })?;
+        let text = String::from_utf8(bytes).map_err(|e| {
             fail(format!(
-                "malformed at line {}, column {}: {}",
-                e.span.start.line, e.span.start.col, e.code
+                "not UTF-8 text (invalid byte at offset {})",
+                e.utf8_error().valid_up_to()
             ))
         })?;
+        let mut record: RunRecord = parse_record(&text).map_err(fail)?;
         if record.id != id {
             return Err(fail(format!(
                 "record says id '{}' but lives in folder '{id}'",
                 record.id
             )));
+        }
+        if matches!(record.status, RunStatus::Running | RunStatus::Interrupted) {
+            record.status = if lock::is_locked(&self.run_dir(id)) {
+                RunStatus::Running
+            } else {
+                RunStatus::Interrupted
+            };
         }
         Ok(record)
     }
@@ -190,16 +262,18 @@ impl RunStore {
         Ok((runs, damaged))
     }
 
-    /// Deletes run `id` and everything in its folder.
+    /// Deletes run `id` and everything in its folder. Refuses a run that is being
+    /// trained (its lock is held); the lock is held while the folder is removed, so no
+    /// trainer can start on it meanwhile.
     pub fn delete(&self, id: &str) -> Result<(), StoreError> {
-        if !is_valid_id(id) {
-            return Err(StoreError::NotFound(id.to_string()));
-        }
+        let guard = self.lock(id)?;
         let dir = self.run_dir(id);
-        if !dir.is_dir() {
-            return Err(StoreError::NotFound(id.to_string()));
-        }
-        std::fs::remove_dir_all(&dir).map_err(|source| StoreError::Io { path: dir, source })
+        let result =
+            std::fs::remove_dir_all(&dir).map_err(|source| StoreError::Io { path: dir, source });
+        drop(guard);
+        result?;
+        let _ = crate::fsutil::sync_dir(&self.root);
+        Ok(())
     }
 
     /// Resolves a user-typed id: an exact id, or a unique prefix or suffix of one.
@@ -220,6 +294,75 @@ impl RunStore {
             _ => Err(StoreError::NotFound(typed.to_string())),
         }
     }
+
+    /// Resolves the id typed to `runs rm`, more strictly than [`RunStore::resolve_id`]:
+    /// an exact id of a run folder (even a damaged one), or a prefix of at least
+    /// [`MIN_RM_PREFIX`] characters matching exactly one folder whose `run.ron` loads.
+    /// Folders without a run's files are refused even by exact id; damaged runs are
+    /// matched only by their exact id.
+    pub fn resolve_for_delete(&self, typed: &str) -> Result<String, StoreError> {
+        if !is_valid_id(typed) {
+            return Err(StoreError::NotFound(typed.to_string()));
+        }
+        let dir = self.run_dir(typed);
+        if dir.is_dir() {
+            if self.record_path(typed).is_file() || looks_like_run_dir(&dir) {
+                return Ok(typed.to_string());
+            }
+            return Err(StoreError::Ambiguous(format!(
+                "{} is not a run folder (it holds no run.ron, model.safetensors or \
+                 optimizer.safetensors); not deleting it",
+                dir.display()
+            )));
+        }
+        if typed.chars().count() < MIN_RM_PREFIX {
+            return Err(StoreError::Ambiguous(format!(
+                "no run is called '{typed}'; to delete by prefix, type at least \
+                 {MIN_RM_PREFIX} characters of the id (see `mnist-tui runs list`)"
+            )));
+        }
+        let entries = match std::fs::read_dir(&self.root) {
+            Ok(e) => e,
+            Err(_) => return Err(StoreError::NotFound(typed.to_string())),
+        };
+        let mut matches: Vec<String> = entries
+            .filter_map(|e| e.ok())
+            .filter_map(|e| e.file_name().to_str().map(str::to_string))
+            .filter(|n| is_valid_id(n) && n.starts_with(typed))
+            .filter(|n| self.load_record(n).is_ok())
+            .collect();
+        matches.sort();
+        match matches.as_slice() {
+            [one] => Ok(one.clone()),
+            [] => Err(StoreError::NotFound(typed.to_string())),
+            many => Err(StoreError::Ambiguous(format!(
+                "'{typed}' matches {} runs ({}); type more of the id",
+                many.len(),
+                many.join(", ")
+            ))),
+        }
+    }
+}
+
+/// Whether `dir` holds any of a run's files (a damaged run may have lost `run.ron`).
+fn looks_like_run_dir(dir: &Path) -> bool {
+    [
+        "model.safetensors",
+        "optimizer.safetensors",
+        lock::LOCK_FILE,
+    ]
+    .iter()
+    .any(|f| dir.join(f).is_file())
+}
+
+/// Parses the text of a `run.ron`; the error says where and what is wrong.
+pub fn parse_record(text: &str) -> Result<RunRecord, String> {
+    ron::from_str(text).map_err(|e| {
+        format!(
+            "malformed at line {}, column {}: {}",
+            e.span.start.line, e.span.start.col, e.code
+        )
+    })
 }
 
 /// Whether `id` can name a run folder: no path separators, no dot files.
@@ -275,7 +418,9 @@ mod tests {
     fn records_round_trip() {
         let dir = tempfile::tempdir().unwrap();
         let store = RunStore::new(dir.path());
-        let r = sample(&store);
+        let mut r = sample(&store);
+        // (A running record without its lock loads as interrupted: see below.)
+        r.status = RunStatus::Finished;
         store.save_record(&r).unwrap();
         let back = store.load(&r.id).unwrap();
         assert_eq!(back, r);
@@ -339,6 +484,83 @@ mod tests {
         store.delete(&r.id).unwrap();
         assert!(matches!(store.load(&r.id), Err(StoreError::NotFound(_))));
         assert!(store.list().unwrap().0.is_empty());
+    }
+
+    #[test]
+    fn saving_never_recreates_a_deleted_folder() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = RunStore::new(dir.path());
+        let r = sample(&store);
+        store.save_record(&r).unwrap();
+        std::fs::remove_dir_all(store.run_dir(&r.id)).unwrap();
+        let err = store.save_record(&r).unwrap_err();
+        assert!(matches!(err, StoreError::Deleted { .. }), "{err}");
+        assert!(err.to_string().contains("deleted"), "{err}");
+        assert!(!store.run_dir(&r.id).exists());
+    }
+
+    #[test]
+    fn oversized_records_are_damaged_not_read() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = RunStore::new(dir.path());
+        let r = sample(&store);
+        store.save_record(&r).unwrap();
+        // Sparse: no disk space is used for the hole.
+        let f = std::fs::OpenOptions::new()
+            .write(true)
+            .open(store.record_path(&r.id))
+            .unwrap();
+        f.set_len(MAX_RECORD_BYTES + 1).unwrap();
+        let (runs, damaged) = store.list().unwrap();
+        assert!(runs.is_empty());
+        assert!(damaged[0].problem.contains("larger than"), "{}", damaged[0]);
+        assert!(damaged[0].to_string().contains("run.ron"), "{}", damaged[0]);
+    }
+
+    #[test]
+    fn a_running_record_without_its_lock_is_interrupted() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = RunStore::new(dir.path());
+        let r = sample(&store);
+        assert_eq!(r.status, RunStatus::Running);
+        store.save_record(&r).unwrap();
+        assert_eq!(store.load(&r.id).unwrap().status, RunStatus::Interrupted);
+        let lock = store.lock(&r.id).unwrap();
+        assert_eq!(store.load(&r.id).unwrap().status, RunStatus::Running);
+        assert!(matches!(store.delete(&r.id), Err(StoreError::Locked(_))));
+        assert!(store.run_dir(&r.id).is_dir());
+        drop(lock);
+        assert_eq!(store.list().unwrap().0[0].status, RunStatus::Interrupted);
+        store.delete(&r.id).unwrap();
+    }
+
+    #[test]
+    fn rm_resolution_needs_a_run_and_a_long_prefix() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = RunStore::new(dir.path());
+        let r = sample(&store);
+        store.save_record(&r).unwrap();
+        std::fs::create_dir(dir.path().join("notes")).unwrap();
+        std::fs::write(dir.path().join("notes/todo.txt"), "keep").unwrap();
+        assert!(store.resolve_for_delete("notes").is_err());
+        assert!(store.resolve_for_delete(&r.id[..1]).is_err());
+        assert!(store.resolve_for_delete(&r.id[..7]).is_err());
+        assert_eq!(store.resolve_for_delete(&r.id[..8]).unwrap(), r.id);
+        assert_eq!(store.resolve_for_delete(&r.id).unwrap(), r.id);
+        // A suffix is not enough to delete.
+        assert!(store.resolve_for_delete(&r.id[r.id.len() - 8..]).is_err());
+        // Two runs sharing the prefix: ambiguous, both named.
+        let other = sample(&store);
+        store.save_record(&other).unwrap();
+        let err = store.resolve_for_delete(&r.id[..8]).unwrap_err();
+        assert!(err.to_string().contains("matches 2 runs"), "{err}");
+        // A damaged run only by its exact id.
+        let bad = sample(&store);
+        std::fs::write(store.record_path(&bad.id), "(broken").unwrap();
+        std::fs::remove_dir_all(store.run_dir(&r.id)).unwrap();
+        std::fs::remove_dir_all(store.run_dir(&other.id)).unwrap();
+        assert!(store.resolve_for_delete(&bad.id[..10]).is_err());
+        assert_eq!(store.resolve_for_delete(&bad.id).unwrap(), bad.id);
     }
 
     #[test]

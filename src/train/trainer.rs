@@ -7,8 +7,8 @@
 use super::metrics::EvalTotals;
 use super::{Control, EpochMetrics, LossPoint, LrChange, TrainEvent, TrainSettings};
 use crate::data::{Dataset, EpochOrder, Mnist, SampleBatch};
-use crate::model::{Learner, Network, StepOutcome};
-use crate::runs::{RunRecord, RunStatus, RunStore, RunSummary};
+use crate::model::{CheckpointTag, Learner, Network, StepOutcome};
+use crate::runs::{RunLock, RunRecord, RunStatus, RunStore, RunSummary};
 use std::sync::Arc;
 use std::sync::mpsc::{Receiver, TryRecvError};
 use std::time::{Duration, Instant};
@@ -165,6 +165,11 @@ struct Session<'a> {
     step: u64,
     /// The rate the schedule scales (the settings' rate, or the last one set by hand).
     base_lr: f64,
+    /// For a resume: the record as it was on disk, which stays there (status, summary
+    /// and all) until the first new epoch is saved.
+    origin: Option<RunRecord>,
+    /// The run's lock, held while this session trains it.
+    _lock: RunLock,
 }
 
 /// What the control messages asked for.
@@ -199,6 +204,12 @@ fn train(
 
 impl<'a> Session<'a> {
     /// Creates a new run or reopens a saved one, and announces it.
+    ///
+    /// A new run's folder is created and locked before anything is written. A resumed
+    /// run is locked first (a run another process trains is refused), its settings are
+    /// validated exactly like a new run's (with the added epochs, so at most 1000 in
+    /// all), and its weights, optimiser state and record must be from the same epoch.
+    /// Nothing is written for a resume until its first new epoch is saved.
     fn open(
         job: TrainJob,
         data: &Mnist,
@@ -209,7 +220,7 @@ impl<'a> Session<'a> {
         if data.train.is_empty() || data.test.is_empty() {
             return Err("no MNIST data loaded".into());
         }
-        let (mut record, learner) = match job {
+        let (mut record, learner, lock, origin) = match job {
             TrainJob::New(settings) => {
                 settings
                     .validate()
@@ -218,35 +229,83 @@ impl<'a> Session<'a> {
                 let id = store
                     .create_run_dir(settings.model, now)
                     .map_err(|e| e.to_string())?;
+                let lock = match store.lock(&id) {
+                    Ok(lock) => lock,
+                    Err(e) => {
+                        let _ = std::fs::remove_dir_all(store.run_dir(&id));
+                        return Err(e.to_string());
+                    }
+                };
                 let network = Network::new(settings.model, settings.seed);
                 let learner = Learner::new(network, settings.optimizer_settings());
-                (RunRecord::new(id, settings, now), learner)
+                (RunRecord::new(id, settings, now), learner, lock, None)
             }
             TrainJob::Resume {
                 run_id,
                 more_epochs,
             } => {
-                let mut record = store.load(&run_id).map_err(|e| e.to_string())?;
+                let lock = store
+                    .lock(&run_id)
+                    .map_err(|e| format!("cannot resume: {e}"))?;
+                let origin = store.load(&run_id).map_err(|e| e.to_string())?;
+                let mut record = origin.clone();
+                let cannot = |why: String| format!("cannot resume {}: {why}", record.id);
+                record
+                    .config
+                    .validate()
+                    .map_err(|e| cannot(format!("run.ron has invalid settings: {e}")))?;
+                // A learning rate set by hand during training is used from here on:
+                // it must pass the same check as the settings' rate.
+                if let Some(change) = record.lr_changes.last() {
+                    let mut changed = record.config.clone();
+                    changed.lr = change.lr;
+                    changed.validate().map_err(|e| {
+                        cannot(format!(
+                            "run.ron's last learning-rate change is invalid: {e}"
+                        ))
+                    })?;
+                }
+                let done = record.epochs_done();
+                let total = done.saturating_add(more_epochs.max(1));
+                let mut extended = record.config.clone();
+                extended.epochs = total;
+                extended.validate().map_err(|_| {
+                    cannot(format!(
+                        "{done} epoch(s) done, adding {} would make {total}; at most 1000 \
+                         epochs in all",
+                        more_epochs.max(1)
+                    ))
+                })?;
                 let settings = record.config.clone();
                 let weights = store.weights_path(&record.id);
-                let network = Network::load(settings.model, &weights)
-                    .map_err(|e| format!("cannot resume {}: {e}", record.id))?;
+                let network =
+                    Network::load(settings.model, &weights).map_err(|e| cannot(e.to_string()))?;
                 let mut optimizer = settings.optimizer_settings();
                 if let Some(change) = record.lr_changes.last() {
                     optimizer.lr = change.lr;
                 }
                 let mut learner = Learner::new(network, optimizer);
+                let optimizer_path = store.optimizer_path(&record.id);
                 learner
-                    .load_optimizer(&store.optimizer_path(&record.id))
-                    .map_err(|e| format!("cannot resume {}: {e}", record.id))?;
+                    .load_optimizer(&optimizer_path)
+                    .map_err(|e| cannot(e.to_string()))?;
+                let train_size = subset_len(&data.train, record.config.max_train_samples);
+                let expected_step =
+                    u64::from(done).saturating_mul(train_size.div_ceil(settings.batch_size) as u64);
+                check_checkpoint(
+                    &weights,
+                    &optimizer_path,
+                    done,
+                    expected_step,
+                    learner.steps(),
+                )
+                .map_err(cannot)?;
                 // Drop loss points of a partly-trained epoch that was never saved.
-                let done = record.epochs_done();
                 record.losses.retain(|p| p.epoch <= done);
-                record.config.epochs = done + more_epochs.max(1);
+                record.config.epochs = total;
                 record.status = RunStatus::Running;
                 record.ended_at = None;
-                record.summary = None;
-                (record, learner)
+                (record, learner, lock, Some(origin))
             }
         };
         let train_size = subset_len(&data.train, record.config.max_train_samples);
@@ -254,11 +313,11 @@ impl<'a> Session<'a> {
         record.train_size = train_size;
         record.test_size = test_size;
         record.params = learner.network().param_count();
-        if let Err(e) = store.save_record(&record) {
-            if record.epochs.is_empty() {
-                // A new run that could not even be recorded leaves no empty folder.
-                let _ = std::fs::remove_dir_all(store.run_dir(&record.id));
-            }
+        if origin.is_none()
+            && let Err(e) = store.save_record(&record)
+        {
+            // A new run that could not even be recorded leaves no empty folder.
+            let _ = std::fs::remove_dir_all(store.run_dir(&record.id));
             return Err(e.to_string());
         }
         let batch_size = record.config.batch_size;
@@ -282,6 +341,8 @@ impl<'a> Session<'a> {
             events,
             controls,
             step,
+            origin,
+            _lock: lock,
         })
     }
 
@@ -450,15 +511,21 @@ impl<'a> Session<'a> {
         }
     }
 
-    /// Saves weights and optimiser state, then the record (each atomically), so the
-    /// record never claims an epoch whose weights are not on disk.
+    /// Saves weights and optimiser state, then the record (each atomically and
+    /// durably), so the record never claims an epoch whose weights are not on disk.
+    /// Both tensor files carry the epoch and step in their metadata: a crash between
+    /// two renames leaves files that disagree, which resume detects.
     fn save_checkpoint(&self) -> Result<(), String> {
         let id = &self.record.id;
+        let tag = Some(CheckpointTag {
+            epoch: self.record.epochs_done(),
+            step: self.learner.steps(),
+        });
         save_atomic(&self.store.weights_path(id), |p| {
-            self.learner.network().save(p)
+            self.learner.network().save_tagged(p, tag)
         })?;
         save_atomic(&self.store.optimizer_path(id), |p| {
-            self.learner.save_optimizer(p)
+            self.learner.save_optimizer_tagged(p, tag)
         })?;
         self.store
             .save_record(&self.record)
@@ -470,7 +537,17 @@ impl<'a> Session<'a> {
         self.end(RunStatus::Finished, TrainEvent::Finished { test_acc })
     }
 
+    /// Saves the final status and sends the terminal event. A resume that ends before
+    /// saving a new epoch leaves a finished, stopped or failed run's record as it was
+    /// (its summary and status stay good); an interrupted one gets the new status.
     fn end(&mut self, status: RunStatus, event: TrainEvent) -> Result<(), String> {
+        if let Some(origin) = &self.origin
+            && self.record.epochs.len() == origin.epochs.len()
+            && !matches!(origin.status, RunStatus::Running | RunStatus::Interrupted)
+        {
+            self.events.send(event);
+            return Ok(());
+        }
         self.record.status = status;
         self.record.ended_at = Some(OffsetDateTime::now_utc());
         self.record.config.epochs = self.total_epochs;
@@ -491,19 +568,63 @@ fn check_loss(loss: f32, epoch: u32, step: u64, lr: f64) -> Result<(), String> {
     }
 }
 
-/// Writes a file through `write` to a temporary sibling, then renames it over `path`.
+/// Writes a file through `write` with the durable writer ([`crate::fsutil`]): a
+/// temporary sibling, fsync, rename over `path`, fsync of the folder.
 fn save_atomic(
     path: &std::path::Path,
     write: impl FnOnce(&std::path::Path) -> Result<(), crate::model::ModelError>,
 ) -> Result<(), String> {
-    let tmp = crate::fsutil::temp_path_for(path);
-    let result = write(&tmp)
-        .map_err(|e| e.to_string())
-        .and_then(|()| std::fs::rename(&tmp, path).map_err(|e| format!("{}: {e}", path.display())));
-    if result.is_err() {
-        let _ = std::fs::remove_file(&tmp);
+    crate::fsutil::write_atomic_to_path(path, |tmp| {
+        write(tmp).map_err(|e| std::io::Error::other(e.to_string()))
+    })
+    .map_err(|e| format!("cannot save {}: {e}", path.display()))
+}
+
+/// Checks that a run's weights (`weights`), optimiser state (`optimizer`) and record
+/// (`done` epochs, so `expected_step` optimiser steps) are from the same checkpoint.
+/// Files without tags (written before tags existed) are checked by the step count.
+fn check_checkpoint(
+    weights: &std::path::Path,
+    optimizer: &std::path::Path,
+    done: u32,
+    expected_step: u64,
+    optimizer_steps: u64,
+) -> Result<(), String> {
+    let tag_of =
+        |p: &std::path::Path| crate::model::read_checkpoint_tag(p).map_err(|e| e.to_string());
+    let (w, o) = (tag_of(weights)?, tag_of(optimizer)?);
+    let describe = |t: Option<CheckpointTag>| match t {
+        Some(t) => format!("epoch {} (step {})", t.epoch, t.step),
+        None => "an untagged checkpoint".to_string(),
+    };
+    if w != o {
+        return Err(format!(
+            "checkpoint files disagree: {} is from {}, {} from {} (a crash between two \
+             saves?); run.ron says {done} epoch(s)",
+            weights.display(),
+            describe(w),
+            optimizer.display(),
+            describe(o)
+        ));
     }
-    result
+    if let Some(t) = w
+        && t.epoch != done
+    {
+        return Err(format!(
+            "checkpoint files are from {} but run.ron says {done} epoch(s) (a crash \
+             between two saves?)",
+            describe(w)
+        ));
+    }
+    let tagged_step = w.map_or(expected_step, |t| t.step);
+    if optimizer_steps != expected_step || tagged_step != expected_step {
+        return Err(format!(
+            "{} has taken {optimizer_steps} steps (checkpoint says {tagged_step}) but \
+             {done} epoch(s) of this run make {expected_step}",
+            optimizer.display()
+        ));
+    }
+    Ok(())
 }
 
 /// One training step on the samples `indices` of `data`, pixels turned into `f32`

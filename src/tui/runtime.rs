@@ -17,7 +17,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender, unbounded_channel};
 
-/// How long quitting waits for the trainer to stop and save.
+/// How long quitting keeps the dashboard up while the trainer stops and saves; past
+/// it the screen is restored and the program waits for the save outside it.
 pub const STOP_TIMEOUT: Duration = Duration::from_secs(5);
 /// Most messages handled between two frames (keeps drawing regular under bursts).
 const MAX_BATCH: usize = 256;
@@ -33,7 +34,43 @@ pub fn run(config: Config, data_dir: PathBuf, store: RunStore) -> anyhow::Result
     let result = rt.block_on(event_loop(&mut term, config, data_dir, store, theme));
     drop(term);
     drop(guard);
-    result
+    let (trainer, draw_error) = result?;
+    // The screen is restored; a trainer still going was asked to stop. Wait for it to
+    // save the run (it stops at the next batch), however long the save takes.
+    if let Some(t) = trainer {
+        if !t.is_finished() {
+            use std::io::Write;
+            let _ = writeln!(std::io::stderr(), "waiting for the training run to save…");
+        }
+        t.join();
+    }
+    match draw_error {
+        Some(e) => Err(anyhow::Error::new(e).context("cannot draw on the terminal")),
+        None => Ok(()),
+    }
+}
+
+/// SIGTERM, SIGHUP and SIGINT (e.g. `kill`, a closed terminal window) quit the
+/// dashboard like `q`: the loop sees `flag`, stops the trainer, restores the terminal
+/// and waits for the save. A second signal restores the terminal and exits at once.
+fn quit_on_signals(flag: Arc<AtomicBool>, tx: UnboundedSender<Msg>) -> anyhow::Result<()> {
+    use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
+    let mut signals = signal_hook::iterator::Signals::new([SIGINT, SIGTERM, SIGHUP])
+        .context("cannot install the signal handlers")?;
+    std::thread::Builder::new()
+        .name("signals".into())
+        .spawn(move || {
+            for sig in signals.forever() {
+                if flag.swap(true, Ordering::SeqCst) {
+                    let _ = terminal::restore();
+                    std::process::exit(128 + sig);
+                }
+                // Wakes the loop so it notices the flag now.
+                let _ = tx.send(Msg::Tick(Instant::now()));
+            }
+        })
+        .context("cannot start the signal thread")?;
+    Ok(())
 }
 
 /// Everything the loop drives besides the app.
@@ -95,8 +132,10 @@ async fn event_loop(
     data_dir: PathBuf,
     store: RunStore,
     theme: Theme,
-) -> anyhow::Result<()> {
+) -> anyhow::Result<(Option<TrainerHandle>, Option<std::io::Error>)> {
     let (tx, mut rx): (UnboundedSender<Msg>, UnboundedReceiver<Msg>) = unbounded_channel();
+    let signalled = Arc::new(AtomicBool::new(false));
+    quit_on_signals(signalled.clone(), tx.clone())?;
     let mut app = App::new(&config, data_dir.clone(), theme);
     if let Ok(size) = term.size() {
         app.update(Msg::Resize(size.width, size.height));
@@ -119,8 +158,17 @@ async fn event_loop(
     let mut tick = tokio::time::interval(tick_every);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
     let mut quit_deadline: Option<Instant> = None;
+    let mut draw_error = None;
     loop {
-        term.draw(|f| ui::render(f, &app))?;
+        if signalled.load(Ordering::SeqCst) {
+            break;
+        }
+        // A terminal that went away (SIGHUP, closed window) fails to draw: stop the
+        // trainer and wait for its save like a quit, then report the error.
+        if let Err(e) = term.draw(|f| ui::render(f, &app)) {
+            draw_error = Some(e);
+            break;
+        }
         if app.should_quit() {
             break;
         }
@@ -158,9 +206,10 @@ async fn event_loop(
     }
     // Leaving with a trainer still going (e.g. the stop timed out): ask it to stop once
     // more; it saves the run as stopped when it sees the message.
-    if let Some(t) = rt.trainer.take() {
+    let trainer = rt.trainer.take();
+    if let Some(t) = &trainer {
         t.send(Control::Stop);
     }
     rt.cancel_download.store(true, Ordering::SeqCst);
-    Ok(())
+    Ok((trainer, draw_error))
 }

@@ -35,10 +35,20 @@ pub fn mnist_dir() -> PathBuf {
     );
 }
 
+/// The `mnist-tui` binary under test: `$MNIST_TUI_BIN` if set, else the one cargo
+/// built. (Worktrees that share one `CARGO_TARGET_DIR` overwrite each other's
+/// `debug/mnist-tui`; the variable pins the binary a test run uses.)
+pub fn binary() -> PathBuf {
+    std::env::var_os("MNIST_TUI_BIN")
+        .filter(|v| !v.is_empty())
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_BIN_EXE_mnist-tui")))
+}
+
 /// The built `mnist-tui` binary, run in `cwd` with no config file and no inherited
 /// `MNIST_DATA_DIR`.
 pub fn mnist_tui(cwd: &std::path::Path) -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_mnist-tui"));
+    let mut cmd = Command::new(binary());
     cmd.current_dir(cwd)
         .env_remove("MNIST_DATA_DIR")
         .env("NO_COLOR", "1");

@@ -26,7 +26,7 @@ impl PtyApp {
                 pixel_height: 0,
             })
             .expect("open pty");
-        let mut cmd = CommandBuilder::new(env!("CARGO_BIN_EXE_mnist-tui"));
+        let mut cmd = CommandBuilder::new(super::binary());
         cmd.args(args);
         cmd.cwd(cwd);
         cmd.env("TERM", "xterm-256color");
@@ -94,6 +94,11 @@ impl PtyApp {
         let start = Instant::now();
         self.wait_for(&format!("'{text}'"), timeout, |s| s.contains(text));
         start.elapsed()
+    }
+
+    /// The program's process id.
+    pub fn pid(&self) -> Option<u32> {
+        self.child.process_id()
     }
 
     /// Waits for the program to exit; its exit code, or None on timeout.

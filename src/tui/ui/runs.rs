@@ -57,6 +57,7 @@ fn status_style(s: &RunStatus, t: &Theme) -> Style {
         RunStatus::Finished => t.good(),
         RunStatus::Stopped => t.warn(),
         RunStatus::Failed(_) => t.bad(),
+        RunStatus::Interrupted => t.warn(),
     }
 }
 

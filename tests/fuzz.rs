@@ -1,0 +1,404 @@
+//! Property / fuzz tests on stable Rust (cargo-fuzz needs nightly): arbitrary and
+//! mutated inputs for every reader of untrusted bytes must give a clear error or a
+//! value, never a panic, a hang or an unbounded allocation.
+//!
+//! Targets: the IDX reader, `run.ron`, `config.ron`, weight and optimiser files, the
+//! image loader. Each runs `PROPTEST_CASES` cases (default 64, a few seconds in CI);
+//! run longer with e.g. `PROPTEST_CASES=20000 cargo test --release --test fuzz`.
+//! Inputs are either arbitrary bytes or a valid input with random byte flips,
+//! insertions, deletions and truncation (most bugs hide near valid inputs).
+
+use mnist_tui::config::Config;
+use mnist_tui::data::IdxKind;
+use mnist_tui::data::idx::{self, ParseOptions};
+use mnist_tui::model::{Arch, Learner, Network};
+use mnist_tui::runs::store::parse_record;
+use mnist_tui::runs::{RunRecord, RunStore};
+use mnist_tui::train::{EpochMetrics, LossPoint, TrainSettings};
+use proptest::prelude::*;
+use proptest::test_runner::Config as PtConfig;
+use std::io::Write;
+use std::path::Path;
+use std::sync::OnceLock;
+
+/// Cases per property: `PROPTEST_CASES`, else 64.
+fn config() -> PtConfig {
+    let cases = std::env::var("PROPTEST_CASES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(64);
+    PtConfig {
+        cases,
+        failure_persistence: None,
+        ..PtConfig::default()
+    }
+}
+
+/// One edit of a mutation: flip a byte, insert bytes, delete a range, or truncate.
+#[derive(Debug, Clone)]
+enum Edit {
+    Flip(usize, u8),
+    Insert(usize, Vec<u8>),
+    Delete(usize, usize),
+    Truncate(usize),
+}
+
+fn edits() -> impl Strategy<Value = Vec<Edit>> {
+    let edit = prop_oneof![
+        4 => (any::<usize>(), any::<u8>()).prop_map(|(i, b)| Edit::Flip(i, b)),
+        1 => (any::<usize>(), prop::collection::vec(any::<u8>(), 1..16))
+            .prop_map(|(i, v)| Edit::Insert(i, v)),
+        1 => (any::<usize>(), 1usize..64).prop_map(|(i, n)| Edit::Delete(i, n)),
+        1 => any::<usize>().prop_map(Edit::Truncate),
+    ];
+    prop::collection::vec(edit, 1..8)
+}
+
+fn mutate(valid: &[u8], edits: &[Edit]) -> Vec<u8> {
+    let mut v = valid.to_vec();
+    for e in edits {
+        let at = |i: usize, len: usize| if len == 0 { 0 } else { i % (len + 1) };
+        match e {
+            Edit::Flip(i, b) if !v.is_empty() => {
+                let i = i % v.len();
+                v[i] ^= b | 1;
+            }
+            Edit::Flip(..) => {}
+            Edit::Insert(i, bytes) => {
+                let i = at(*i, v.len());
+                v.splice(i..i, bytes.iter().copied());
+            }
+            Edit::Delete(i, n) => {
+                let i = at(*i, v.len());
+                let end = (i + n).min(v.len());
+                v.drain(i..end);
+            }
+            Edit::Truncate(i) => {
+                let i = at(*i, v.len());
+                v.truncate(i);
+            }
+        }
+    }
+    v
+}
+
+fn gzip(bytes: &[u8]) -> Vec<u8> {
+    let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    e.write_all(bytes).unwrap();
+    e.finish().unwrap()
+}
+
+fn valid_idx(kind: IdxKind, count: u32) -> Vec<u8> {
+    let mut v = kind.magic().to_be_bytes().to_vec();
+    v.extend_from_slice(&count.to_be_bytes());
+    if kind == IdxKind::Images {
+        v.extend_from_slice(&28u32.to_be_bytes());
+        v.extend_from_slice(&28u32.to_be_bytes());
+    }
+    let item = if kind == IdxKind::Images { 784 } else { 1 };
+    v.extend((0..count as usize * item).map(|i| (i % 10) as u8));
+    v
+}
+
+fn parse_idx(bytes: &[u8], kind: IdxKind) {
+    for opts in [ParseOptions::LOAD, ParseOptions::VERIFY] {
+        if let Ok(parsed) = idx::parse(bytes, kind, Path::new("fuzz.idx"), opts) {
+            assert!(parsed.count <= idx::MAX_ITEMS);
+        }
+    }
+}
+
+fn kinds() -> impl Strategy<Value = IdxKind> {
+    prop_oneof![Just(IdxKind::Images), Just(IdxKind::Labels)]
+}
+
+proptest! {
+    #![proptest_config(config())]
+
+    #[test]
+    fn idx_arbitrary_bytes(bytes in prop::collection::vec(any::<u8>(), 0..4096), kind in kinds()) {
+        parse_idx(&bytes, kind);
+        parse_idx(&gzip(&bytes), kind);
+    }
+
+    #[test]
+    fn idx_mutated(kind in kinds(), count in 0u32..4, e in edits(), zip in any::<bool>()) {
+        let valid = valid_idx(kind, count);
+        let valid = if zip { gzip(&valid) } else { valid };
+        parse_idx(&mutate(&valid, &e), kind);
+    }
+
+    #[test]
+    fn idx_huge_declared_counts(kind in kinds(), count in any::<u32>(), rows in any::<u32>(), cols in any::<u32>()) {
+        let mut v = kind.magic().to_be_bytes().to_vec();
+        v.extend_from_slice(&count.to_be_bytes());
+        v.extend_from_slice(&rows.to_be_bytes());
+        v.extend_from_slice(&cols.to_be_bytes());
+        v.extend_from_slice(&[0u8; 64]);
+        parse_idx(&v, kind);
+    }
+}
+
+fn valid_record_text() -> &'static str {
+    static TEXT: OnceLock<String> = OnceLock::new();
+    TEXT.get_or_init(|| {
+        let at = time::macros::datetime!(2026-11-27 23:30:15 UTC);
+        let mut r = RunRecord::new(
+            "20261127-233015-mlp-3f2a".into(),
+            TrainSettings::defaults_for(Arch::Mlp),
+            at,
+        );
+        r.losses.push(LossPoint {
+            epoch: 1,
+            step: 100,
+            x: 0.1,
+            loss: 0.5,
+        });
+        r.epochs.push(EpochMetrics {
+            epoch: 1,
+            train_loss: 0.4,
+            train_acc: 0.9,
+            test_loss: 0.3,
+            test_acc: 0.95,
+            seconds: 1.5,
+            dead_outputs: vec![3],
+        });
+        ron::ser::to_string_pretty(&r, ron::ser::PrettyConfig::default()).unwrap()
+    })
+}
+
+/// Everything a reader does with a parsed record must not panic either.
+fn use_record(r: &RunRecord) {
+    let _ = r.config.validate();
+    let _ = r.epochs_done();
+    let _ = r.best_test_acc();
+    let _ = r.seconds();
+    let _ = r.to_json();
+    let _ = r.config.optimizer_settings();
+}
+
+fn check_record(bytes: &[u8]) {
+    if let Ok(text) = std::str::from_utf8(bytes)
+        && let Ok(r) = parse_record(text)
+    {
+        use_record(&r);
+    }
+}
+
+proptest! {
+    #![proptest_config(config())]
+
+    #[test]
+    fn run_ron_arbitrary_text(text in "\\PC{0,400}") {
+        check_record(text.as_bytes());
+    }
+
+    #[test]
+    fn run_ron_mutated(e in edits()) {
+        check_record(&mutate(valid_record_text().as_bytes(), &e));
+    }
+
+    #[test]
+    fn run_ron_numbers_anywhere(n in prop_oneof![
+        Just("0".to_string()), Just("-1".to_string()), Just("1e309".to_string()),
+        Just("NaN".to_string()), Just("inf".to_string()), Just("18446744073709551616".to_string()),
+        any::<i64>().prop_map(|v| v.to_string()), any::<f64>().prop_map(|v| v.to_string())
+    ], which in any::<usize>()) {
+        // Replace one number of a valid record with an extreme value.
+        let text = valid_record_text();
+        let spans: Vec<(usize, usize)> = {
+            let b = text.as_bytes();
+            let mut v = Vec::new();
+            let mut i = 0;
+            while i < b.len() {
+                if b[i].is_ascii_digit() && (i == 0 || !b[i - 1].is_ascii_alphanumeric()) {
+                    let start = i;
+                    while i < b.len() && (b[i].is_ascii_digit() || b[i] == b'.') {
+                        i += 1;
+                    }
+                    v.push((start, i));
+                } else {
+                    i += 1;
+                }
+            }
+            v
+        };
+        let (s, e) = spans[which % spans.len()];
+        let edited = format!("{}{}{}", &text[..s], n, &text[e..]);
+        check_record(edited.as_bytes());
+    }
+
+    #[test]
+    fn run_ron_through_the_store(e in edits()) {
+        // The store reads the file from disk (size cap, UTF-8, id check).
+        let dir = tempfile::tempdir().unwrap();
+        let store = RunStore::new(dir.path());
+        let run = dir.path().join("20261127-233015-mlp-3f2a");
+        std::fs::create_dir(&run).unwrap();
+        std::fs::write(run.join("run.ron"), mutate(valid_record_text().as_bytes(), &e)).unwrap();
+        let (runs, damaged) = store.list().unwrap();
+        prop_assert_eq!(runs.len() + damaged.len(), 1);
+        for r in &runs {
+            use_record(r);
+        }
+    }
+}
+
+const SHIPPED_CONFIG: &str = include_str!("../config.ron");
+
+fn check_config(bytes: &[u8]) {
+    if let Ok(text) = std::str::from_utf8(bytes) {
+        match Config::parse(text, Path::new("config.ron")) {
+            Ok(cfg) => {
+                let _ = cfg.resolve_data_dir(None);
+            }
+            Err(e) => assert!(e.to_string().contains("config.ron"), "{e}"),
+        }
+    }
+}
+
+proptest! {
+    #![proptest_config(config())]
+
+    #[test]
+    fn config_arbitrary_text(text in "\\PC{0,400}") {
+        check_config(text.as_bytes());
+    }
+
+    #[test]
+    fn config_mutated(e in edits()) {
+        check_config(&mutate(SHIPPED_CONFIG.as_bytes(), &e));
+    }
+}
+
+/// A valid weights file and a valid optimiser file of a small network.
+fn valid_tensor_files() -> &'static (Vec<u8>, Vec<u8>) {
+    static FILES: OnceLock<(Vec<u8>, Vec<u8>)> = OnceLock::new();
+    FILES.get_or_init(|| {
+        let dir = tempfile::tempdir().unwrap();
+        let net = Network::new(Arch::Mlp, 7);
+        let w = dir.path().join("model.safetensors");
+        net.save(&w).unwrap();
+        let learner = Learner::new(
+            net,
+            TrainSettings::defaults_for(Arch::Mlp).optimizer_settings(),
+        );
+        let o = dir.path().join("optimizer.safetensors");
+        learner.save_optimizer(&o).unwrap();
+        (std::fs::read(w).unwrap(), std::fs::read(o).unwrap())
+    })
+}
+
+fn check_weights(bytes: &[u8]) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("model.safetensors");
+    std::fs::write(&path, bytes).unwrap();
+    match Network::load(Arch::Mlp, &path) {
+        Ok(net) => {
+            // Whatever loads must be usable: finite outputs.
+            let logits = net.logits(&[0.5f32; 784]).unwrap();
+            assert!(logits.iter().all(|v| v.is_finite()), "{logits:?}");
+        }
+        Err(e) => assert!(e.to_string().contains("model.safetensors"), "{e}"),
+    }
+    let _ = mnist_tui::model::read_checkpoint_tag(&path);
+}
+
+fn check_optimizer(bytes: &[u8]) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("optimizer.safetensors");
+    std::fs::write(&path, bytes).unwrap();
+    let mut learner = Learner::new(
+        Network::new(Arch::Mlp, 7),
+        TrainSettings::defaults_for(Arch::Mlp).optimizer_settings(),
+    );
+    if let Err(e) = learner.load_optimizer(&path) {
+        assert!(e.to_string().contains("optimizer.safetensors"), "{e}");
+    }
+}
+
+proptest! {
+    #![proptest_config(config())]
+
+    #[test]
+    fn weights_arbitrary_bytes(bytes in prop::collection::vec(any::<u8>(), 0..2048)) {
+        check_weights(&bytes);
+        check_optimizer(&bytes);
+    }
+
+    #[test]
+    fn weights_mutated(e in edits()) {
+        check_weights(&mutate(&valid_tensor_files().0, &e));
+    }
+
+    #[test]
+    fn optimizer_mutated(e in edits()) {
+        check_optimizer(&mutate(&valid_tensor_files().1, &e));
+    }
+
+    #[test]
+    fn weights_header_mutated(e in edits()) {
+        // Mutations aimed at the JSON header (the first 8 + n bytes).
+        let valid = &valid_tensor_files().0;
+        let n = u64::from_le_bytes(valid[..8].try_into().unwrap()) as usize;
+        let mut head = mutate(&valid[..8 + n], &e);
+        head.extend_from_slice(&valid[8 + n..]);
+        check_weights(&head);
+    }
+}
+
+/// Small valid images in several formats, to mutate.
+fn valid_images() -> &'static Vec<Vec<u8>> {
+    static IMAGES: OnceLock<Vec<Vec<u8>>> = OnceLock::new();
+    IMAGES.get_or_init(|| {
+        let mut img = image::RgbaImage::new(12, 9);
+        for (x, y, p) in img.enumerate_pixels_mut() {
+            *p = image::Rgba([(x * 20) as u8, (y * 25) as u8, 128, 200]);
+        }
+        let dynamic = image::DynamicImage::ImageRgba8(img);
+        let mut out = Vec::new();
+        for format in [
+            image::ImageFormat::Png,
+            image::ImageFormat::Bmp,
+            image::ImageFormat::Gif,
+            image::ImageFormat::Tiff,
+        ] {
+            let mut buf = std::io::Cursor::new(Vec::new());
+            dynamic.write_to(&mut buf, format).unwrap();
+            out.push(buf.into_inner());
+        }
+        let mut buf = std::io::Cursor::new(Vec::new());
+        image::DynamicImage::ImageRgb8(dynamic.to_rgb8())
+            .write_to(&mut buf, image::ImageFormat::Jpeg)
+            .unwrap();
+        out.push(buf.into_inner());
+        out
+    })
+}
+
+fn check_image(bytes: &[u8]) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("digit.img");
+    std::fs::write(&path, bytes).unwrap();
+    if let Err(e) = mnist_tui::digit::prepare_file(&path) {
+        let text = e.to_string();
+        assert!(
+            text.contains("digit.img") || text.contains("no digit"),
+            "{text}"
+        );
+    }
+}
+
+proptest! {
+    #![proptest_config(config())]
+
+    #[test]
+    fn image_arbitrary_bytes(bytes in prop::collection::vec(any::<u8>(), 0..1024)) {
+        check_image(&bytes);
+    }
+
+    #[test]
+    fn image_mutated(which in 0usize..5, e in edits()) {
+        check_image(&mutate(&valid_images()[which], &e));
+    }
+}
