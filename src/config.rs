@@ -180,6 +180,33 @@ mod tests {
     }
 
     #[test]
+    fn the_shipped_config_documents_every_training_setting() {
+        let text = include_str!("../config.ron");
+        for row in crate::train::SETTINGS {
+            assert!(
+                text.contains(&format!("// {}: ", row.name)),
+                "config.ron does not document train.{}",
+                row.name
+            );
+        }
+    }
+
+    #[test]
+    fn every_training_setting_can_be_set_in_the_config() {
+        let cfg = Config::parse(
+            "(train: (lr_schedule: constant, weight_decay: 0.0001, normalize: false, \
+             max_train_samples: 3200))",
+            Path::new("c.ron"),
+        )
+        .unwrap();
+        let s = crate::train::TrainSettings::resolve(&[&cfg.train]);
+        assert_eq!(s.lr_schedule, crate::train::LrSchedule::Constant);
+        assert_eq!(s.weight_decay, 1e-4);
+        assert!(!s.normalize);
+        assert_eq!(s.max_train_samples, Some(3200));
+    }
+
+    #[test]
     fn bad_config_names_file_line_and_column() {
         let err = Config::parse("(\n  train: (lr: \"fast\"),\n)", Path::new("my.ron")).unwrap_err();
         let msg = err.to_string();

@@ -470,3 +470,76 @@ fn digit_view_image_and_gallery() {
     a.update(key(KeyCode::Esc));
     assert!(screen(&mut a, 120, 40).contains("Original"));
 }
+
+/// Two finished runs that differ in `row` only.
+fn runs_differing_in(row: &mnist_tui::train::Setting) -> App {
+    let a = record(1, mnist_tui::model::Arch::Mlp, 0.001, 64, 2, 0.95);
+    let mut b = record(2, mnist_tui::model::Arch::Mlp, 0.001, 64, 2, 0.95);
+    assert!(row.step_in(&mut b.config, 1) || row.step_in(&mut b.config, -1));
+    let mut app = ready_app();
+    app.update(ch('2'));
+    app.update(Msg::Store(mnist_tui::tui::app::StoreMsg::Listed {
+        runs: vec![a, b],
+        damaged: vec![],
+    }));
+    app
+}
+
+#[test]
+fn every_setting_appears_in_the_form_the_details_and_the_comparison() {
+    let form = screen(&mut ready_app(), 120, 40);
+    for row in mnist_tui::train::SETTINGS {
+        let mut app = runs_differing_in(row);
+        let shown = |app: &App, i: usize| {
+            let r = app.runs.entries[i].record().unwrap();
+            row.show(&r.config)
+        };
+        let current = |app: &App| {
+            let r = app.runs.current().and_then(|e| e.record()).unwrap();
+            row.show(&r.config)
+        };
+        // The form: its label and the model's default value on one line.
+        let value = row.show(&ready_app().form.settings);
+        assert!(
+            form.lines()
+                .any(|l| l.contains(row.label) && l.contains(&value)),
+            "form lacks {} = {value}\n{form}",
+            row.label
+        );
+        // The details of the selected run: label and value on one line.
+        let value = current(&app);
+        let label = row.label.to_lowercase();
+        app.update(key(KeyCode::Enter));
+        let details = screen(&mut app, 120, 60);
+        assert!(
+            details
+                .lines()
+                .any(|l| l.contains(&format!(" {label} ")) && l.contains(&value)),
+            "details lack {label} = {value}\n{details}"
+        );
+        app.update(key(KeyCode::Esc));
+        // The comparison: the two runs differ in this setting only, and it says so.
+        app.update(ch(' '));
+        app.update(ch('j'));
+        app.update(ch(' '));
+        let compare = screen(&mut app, 120, 40);
+        let (v0, v1) = (shown(&app, 0), shown(&app, 1));
+        assert!(
+            compare
+                .lines()
+                .any(|l| l.contains(&format!("*{}", row.short))
+                    && l.contains(&v0)
+                    && l.contains(&v1)),
+            "comparison does not mark {} ({v0} vs {v1}) as differing\n{compare}",
+            row.short
+        );
+        for other in mnist_tui::train::SETTINGS.iter().filter(|o| *o != row) {
+            assert!(
+                !compare.contains(&format!("*{} ", other.short)),
+                "{} is marked differing in runs that differ in {} only",
+                other.short,
+                row.name
+            );
+        }
+    }
+}

@@ -1,7 +1,9 @@
 //! `mnist-tui runs list | show | rm`.
 
 use super::Context;
+use crate::format;
 use crate::runs::{RunRecord, RunStatus};
+use crate::train::SETTINGS;
 
 /// `runs list`: a table (or a JSON array); damaged runs are reported on stderr and
 /// never hide the others.
@@ -43,39 +45,14 @@ fn table_row(r: &RunRecord) -> String {
         r.config.model.name(),
         r.status.word(),
         format!("{}/{}", r.epochs_done(), r.config.epochs),
-        format_lr(r.config.lr),
+        format::float(r.config.lr),
         r.config.batch_size,
         r.best_test_acc()
-            .map_or("-".to_string(), |a| format!("{:.2}%", a * 100.0)),
+            .map_or("-".to_string(), |a| format::percent(a as f64)),
         r.final_loss()
             .map_or("-".to_string(), |l| format!("{l:.4}")),
-        format_duration(r.seconds()),
+        format::duration(r.seconds()),
     )
-}
-
-/// A learning rate in a short readable form.
-pub fn format_lr(lr: f64) -> String {
-    if lr >= 0.01 {
-        format!("{lr}")
-    } else {
-        format!("{lr:.0e}")
-    }
-}
-
-/// Seconds as `1h02m`, `3m05s` or `12.3s`.
-pub fn format_duration(seconds: f64) -> String {
-    let s = seconds.max(0.0);
-    if s >= 3600.0 {
-        format!(
-            "{}h{:02}m",
-            (s / 3600.0) as u64,
-            ((s % 3600.0) / 60.0) as u64
-        )
-    } else if s >= 60.0 {
-        format!("{}m{:02}s", (s / 60.0) as u64, (s % 60.0) as u64)
-    } else {
-        format!("{s:.1}s")
-    }
 }
 
 /// `runs show ID`: settings, per-epoch metrics and status (or one JSON object).
@@ -92,19 +69,16 @@ pub fn show(ctx: &Context, typed: &str, json: bool) -> anyhow::Result<()> {
         RunStatus::Failed(reason) => println!("status    failed: {reason}"),
         s => println!("status    {}", s.word()),
     }
-    println!("model     {} ({} parameters)", c.model, r.params);
     println!(
-        "optimizer {} lr {} momentum {} weight decay {}",
-        c.optimizer, c.lr, c.momentum, c.weight_decay
+        "network   {} ({} parameters)",
+        c.model.description(),
+        r.params
     );
-    println!(
-        "batch     {}   epochs {}/{}   seed {}   normalize {}",
-        c.batch_size,
-        r.epochs_done(),
-        c.epochs,
-        c.seed,
-        c.normalize
-    );
+    println!("epochs    {} done", r.epochs_done());
+    println!("settings");
+    for setting in SETTINGS {
+        println!("  {:<14} {}", setting.label, setting.show(c));
+    }
     println!(
         "data      {} train / {} test images",
         r.train_size, r.test_size
@@ -118,7 +92,9 @@ pub fn show(ctx: &Context, typed: &str, json: bool) -> anyhow::Result<()> {
     for change in &r.lr_changes {
         println!(
             "lr change at step {} (epoch {:.2}): {}",
-            change.step, change.x, change.lr
+            change.step,
+            change.x,
+            format::float(change.lr)
         );
     }
     if let Some(from) = &r.resumed_from {
@@ -138,7 +114,7 @@ pub fn show(ctx: &Context, typed: &str, json: bool) -> anyhow::Result<()> {
                 e.train_acc * 100.0,
                 e.test_loss,
                 e.test_acc * 100.0,
-                format_duration(e.seconds)
+                format::duration(e.seconds)
             );
         }
     }
@@ -157,22 +133,4 @@ pub fn remove(ctx: &Context, typed: &str) -> anyhow::Result<()> {
     ctx.store.delete(&id)?;
     println!("deleted run {id}");
     Ok(())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn durations_read_well() {
-        assert_eq!(format_duration(12.34), "12.3s");
-        assert_eq!(format_duration(185.0), "3m05s");
-        assert_eq!(format_duration(3720.0), "1h02m");
-    }
-
-    #[test]
-    fn learning_rates_read_well() {
-        assert_eq!(format_lr(0.8), "0.8");
-        assert_eq!(format_lr(0.001), "1e-3");
-    }
 }

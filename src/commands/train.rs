@@ -3,7 +3,7 @@
 use super::{Context, ExitError};
 use crate::cli::TrainArgs;
 use crate::data::Mnist;
-use crate::train::{self, Control, TrainEvent, TrainJob, TrainSettings};
+use crate::train::{self, Control, SETTINGS, TrainEvent, TrainJob, TrainSettings};
 use indicatif::{ProgressBar, ProgressStyle};
 use std::io::IsTerminal;
 use std::sync::Arc;
@@ -14,7 +14,7 @@ pub fn run(ctx: &Context, args: &TrainArgs) -> anyhow::Result<()> {
     let job = match &args.resume {
         Some(typed) => TrainJob::Resume {
             run_id: ctx.store.resolve_id(typed)?,
-            more_epochs: args.epochs.unwrap_or(1),
+            more_epochs: args.overrides().epochs.unwrap_or(1),
         },
         None => {
             let settings = TrainSettings::resolve(&[&ctx.config.train, &args.overrides()]);
@@ -69,6 +69,15 @@ pub fn run(ctx: &Context, args: &TrainArgs) -> anyhow::Result<()> {
         Some(TrainEvent::Failed { reason }) => Err(anyhow::anyhow!("training failed: {reason}")),
         _ => Err(anyhow::anyhow!("the trainer ended without a result")),
     }
+}
+
+/// Every setting as `name value`, in the settings table's order.
+fn settings_line(s: &TrainSettings) -> String {
+    let parts: Vec<String> = SETTINGS
+        .iter()
+        .map(|row| format!("{} {}", row.short, row.show(s)))
+        .collect();
+    parts.join(", ")
 }
 
 /// Warns when some classes can never be predicted.
@@ -135,14 +144,9 @@ impl Output {
                     "training"
                 };
                 self.line(format!(
-                    "{verb} run {run_id}: {} ({params} parameters), {} lr {} batch {} epochs {} \
-                     seed {}, {train_size} train / {test_size} test images",
-                    settings.model,
-                    settings.optimizer,
-                    settings.lr,
-                    settings.batch_size,
-                    settings.epochs,
-                    settings.seed
+                    "{verb} run {run_id} ({params} parameters, {train_size} train / \
+                     {test_size} test images): {}",
+                    settings_line(settings)
                 ));
             }
             TrainEvent::Loss {

@@ -2,11 +2,13 @@
 //! The keys are listed for users in [`super::keys`].
 
 use super::app::{App, Effect, InputPurpose, Modal, Notice, QuitState, View};
-use super::form::{Field, TextInput, fmt_float};
+use super::form::{Field, TextInput};
 use super::layout;
 use super::runs_table::RunEntry;
 use super::session::RunPhase;
+use crate::format;
 use crate::train::Control;
+use crate::train::catalog::setting;
 use ratatui::crossterm::event::{
     KeyCode, KeyEvent, KeyEventKind, KeyModifiers, MouseButton, MouseEvent, MouseEventKind,
 };
@@ -117,7 +119,7 @@ impl App {
                     let lr = self.session.as_ref().map_or(0.0, |s| s.lr);
                     self.modal = Some(Modal::Input {
                         purpose: InputPurpose::LearningRate,
-                        input: TextInput::new(fmt_float(lr)),
+                        input: TextInput::new(format::float(lr)),
                         error: None,
                     });
                 } else {
@@ -321,14 +323,14 @@ impl App {
                 error,
             } => {
                 let field = match purpose {
-                    InputPurpose::LearningRate => Field::Lr,
-                    InputPurpose::ResumeEpochs(_) => Field::Epochs,
+                    InputPurpose::LearningRate => setting("lr"),
+                    InputPurpose::ResumeEpochs(_) => setting("epochs"),
                 };
                 match code {
                     KeyCode::Esc => return Vec::new(),
                     KeyCode::Enter => return self.submit_input(purpose, input),
                     KeyCode::Backspace => input.backspace(),
-                    KeyCode::Char(c) if input.accepts(field, c) => input.push(c),
+                    KeyCode::Char(c) if field.is_some_and(|f| input.accepts(f, c)) => input.push(c),
                     _ => {}
                 }
                 self.modal = Some(Modal::Input {
@@ -365,7 +367,10 @@ impl App {
                     self.notice = Some(Notice::Error("The run has ended".into()));
                     return Vec::new();
                 }
-                self.notice = Some(Notice::Info(format!("Learning rate → {}", fmt_float(lr))));
+                self.notice = Some(Notice::Info(format!(
+                    "Learning rate → {}",
+                    format::float(lr)
+                )));
                 vec![Effect::Control(Control::SetLr(lr))]
             }
             InputPurpose::ResumeEpochs(ref id) => match text.parse::<u32>() {

@@ -3,8 +3,9 @@
 use super::widgets::{
     Curve, LineChart, Mark, centered_text, draw_line_chart, loss_title, titled_block,
 };
+use crate::format;
 use crate::tui::app::{App, DataState};
-use crate::tui::form::{Field, fmt_float};
+use crate::tui::form::Field;
 use crate::tui::layout::{self, TrainLayout};
 use crate::tui::series::{accuracy_axis, epoch_axis, log_axis, nice_axis, to_log, y_range};
 use crate::tui::session::{RunPhase, Session, fmt_duration};
@@ -60,7 +61,7 @@ fn form(f: &mut Frame, area: Rect, app: &App) {
         }
         _ => &app.form,
     };
-    for (i, field) in Field::ALL.into_iter().enumerate() {
+    for (i, field) in Field::all().enumerate() {
         let row = layout::form_row(area, i);
         if row.is_empty() {
             continue;
@@ -103,10 +104,16 @@ fn form(f: &mut Frame, area: Rect, app: &App) {
         };
         f.render_widget(Paragraph::new(line), row);
     }
-    let note_row = layout::form_row(area, Field::ALL.len());
+    let note_row = layout::form_row(area, Field::count());
     let note = match &form.error {
         Some(e) => Span::styled(format!(" {e}"), t.bad()),
-        None => Span::styled(format!(" {}", form.settings.model.description()), t.dim()),
+        None => {
+            let help = match form.field() {
+                Field::Setting(s) if s.name != "model" && !locked => s.help,
+                _ => form.settings.model.description(),
+            };
+            Span::styled(format!(" {help}"), t.dim())
+        }
     };
     f.render_widget(Paragraph::new(Line::from(note)), note_row);
 }
@@ -168,7 +175,7 @@ fn status(f: &mut Frame, area: Rect, app: &App) {
                 Style::new(),
                 t,
             ));
-            lines.push(kv("LR", fmt_float(s.lr), Style::new(), t));
+            lines.push(kv("LR", format::float(s.lr), Style::new(), t));
             lines.push(kv(
                 "Speed",
                 format!("{:.0} samples/s", s.samples_per_sec),
@@ -353,7 +360,7 @@ fn loss_chart(f: &mut Frame, area: Rect, s: &Session, app: &App) {
         .map(|(i, c)| Mark {
             x: c.x,
             name: if i + 1 == s.lr_changes.len() {
-                format!("lr→{}", fmt_float(c.lr))
+                format!("lr→{}", format::float(c.lr))
             } else {
                 String::new()
             },
