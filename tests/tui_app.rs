@@ -475,9 +475,12 @@ fn mouse_clicks_select_tabs_fields_and_rows() {
 
     a.update(store_listing());
     let table = layout::runs(screen.body).table;
-    // Header line: nothing happens; third row: cursor moves there.
+    // Header line: sorts by that column, the cursor staying on its run; third row:
+    // the cursor moves there.
+    let selected = a.runs.current().map(|e| e.id().to_string());
     a.update(click(table.x + 3, table.y + 1));
-    assert_eq!(a.runs.cursor, 0);
+    assert_eq!(a.runs.sort, SortColumn::ALL[0]);
+    assert_eq!(a.runs.current().map(|e| e.id().to_string()), selected);
     a.update(click(table.x + 3, table.y + 4));
     assert_eq!(a.runs.cursor, 2);
     // Outside the table's rows: ignored.
@@ -848,4 +851,28 @@ fn every_setting_can_be_stepped_and_typed_in_the_form() {
             assert!(row.same(&target, &a.form.settings), "{}", row.name);
         }
     }
+}
+
+#[test]
+fn keys_rebound_in_the_config_drive_the_app() {
+    use mnist_tui::tui::keymap::{Action, Key};
+    let mut config = mnist_tui::config::Config::default();
+    config
+        .ui
+        .keys
+        .insert(Action::Start, vec!["F5".parse::<Key>().unwrap()]);
+    let mut a = mnist_tui::tui::app::App::new(
+        &config,
+        std::path::PathBuf::from("data"),
+        mnist_tui::tui::theme::Theme::default(),
+    );
+    a.update(Msg::Data(
+        mnist_tui::tui::app::DataMsg::Loaded(fake_mnist()),
+    ));
+    assert!(a.update(ch('s')).is_empty(), "s no longer starts");
+    let fx = a.update(key(KeyCode::F(5)));
+    assert!(
+        matches!(fx.as_slice(), [Effect::StartTraining(..)]),
+        "{fx:?}"
+    );
 }

@@ -3,6 +3,7 @@
 
 use super::digit_state::{DigitEffect, DigitMsg, DigitState};
 use super::form::{TextInput, TrainForm};
+use super::keymap::Keymap;
 use super::runs_table::RunsTable;
 use super::session::Session;
 use super::theme::Theme;
@@ -257,6 +258,8 @@ pub struct App {
     pub quit: QuitState,
     /// The Digit view.
     pub digit: DigitState,
+    /// The key table with the user's overrides.
+    pub keys: Keymap,
     last_refresh: Option<Instant>,
     notice_seen: Option<(Notice, Instant)>,
 }
@@ -279,6 +282,7 @@ impl App {
             notice: None,
             quit: QuitState::Running,
             digit: DigitState::new(config.ui.ascii_style),
+            keys: Keymap::new(&config.ui.keys),
             last_refresh: None,
             notice_seen: None,
         }

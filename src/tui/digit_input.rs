@@ -1,11 +1,12 @@
 //! What keys, the mouse and background results do in the Digit view.
-//! The keys are listed for users in [`super::keys::DIGIT`].
+//! The keys are rows of [`super::keymap::BINDINGS`].
 
 use super::app::{App, DataState, Effect, Notice, View};
 use super::digit_layout;
 use super::digit_state::{
     DigitEffect, DigitMode, DigitMsg, Gallery, default_model, model_candidates,
 };
+use super::keymap::Action;
 use super::layout;
 use ratatui::crossterm::event::{
     KeyCode, KeyEvent, KeyModifiers, MouseButton, MouseEvent, MouseEventKind,
@@ -16,23 +17,21 @@ use ratatui::layout::Rect;
 const GALLERY_PAGE: i64 = 2;
 
 impl App {
-    /// Keys of the Digit view (global keys are handled before, except while typing).
-    pub(super) fn on_digit_key(&mut self, key: KeyEvent) -> Vec<Effect> {
-        if self.digit.editing {
-            return self.on_path_key(key);
-        }
+    /// Actions of the Digit view (from the key table; typing a path is
+    /// [`App::on_path_key`]).
+    pub(super) fn on_digit_action(&mut self, action: Action) -> Vec<Effect> {
         let d = &mut self.digit;
-        match key.code {
-            KeyCode::Char('d') => {
+        match action {
+            Action::DrawMode => {
                 d.mode = DigitMode::Draw;
                 d.last_source = DigitMode::Draw;
                 d.refresh();
             }
-            KeyCode::Char('o') | KeyCode::Char('/') => {
+            Action::OpenPath => {
                 d.editing = true;
                 d.completions.clear();
             }
-            KeyCode::Char('i') => {
+            Action::ShowImage => {
                 if d.image.is_some() {
                     d.mode = DigitMode::Image;
                     d.last_source = DigitMode::Image;
@@ -42,12 +41,12 @@ impl App {
                         Some(Notice::Error("No image loaded: press o to open one".into()));
                 }
             }
-            KeyCode::Char('c') => {
+            Action::ClearCanvas => {
                 d.canvas.clear();
                 d.drag = None;
                 d.refresh();
             }
-            KeyCode::Char('w') => {
+            Action::SaveDrawing => {
                 if d.canvas.is_empty() {
                     self.notice =
                         Some(Notice::Error("The canvas is empty: nothing to save".into()));
@@ -57,25 +56,26 @@ impl App {
                     )))];
                 }
             }
-            KeyCode::Char('m') => return self.cycle_model(1),
-            KeyCode::Char('M') => return self.cycle_model(-1),
-            KeyCode::Char('g') if d.mode != DigitMode::Gallery => return self.open_gallery(),
-            KeyCode::Esc | KeyCode::Char('g') if d.mode == DigitMode::Gallery => {
+            Action::NextModel => return self.cycle_model(1),
+            Action::PrevModel => return self.cycle_model(-1),
+            Action::Gallery if d.mode != DigitMode::Gallery => return self.open_gallery(),
+            Action::Back | Action::Gallery if d.mode == DigitMode::Gallery => {
                 d.mode = d.last_source;
                 d.refresh();
             }
-            KeyCode::Up | KeyCode::Char('k') => self.scroll_gallery(-1),
-            KeyCode::Down | KeyCode::Char('j') => self.scroll_gallery(1),
-            KeyCode::PageUp => self.scroll_gallery(-GALLERY_PAGE),
-            KeyCode::PageDown => self.scroll_gallery(GALLERY_PAGE),
-            KeyCode::Home => self.scroll_gallery(i64::MIN / 2),
-            KeyCode::End => self.scroll_gallery(i64::MAX / 2),
+            Action::Up => self.scroll_gallery(-1),
+            Action::Down => self.scroll_gallery(1),
+            Action::PageUp => self.scroll_gallery(-GALLERY_PAGE),
+            Action::PageDown => self.scroll_gallery(GALLERY_PAGE),
+            Action::First => self.scroll_gallery(i64::MIN / 2),
+            Action::Last => self.scroll_gallery(i64::MAX / 2),
             _ => {}
         }
         Vec::new()
     }
 
-    fn on_path_key(&mut self, key: KeyEvent) -> Vec<Effect> {
+    /// Keys while typing an image path.
+    pub(super) fn on_path_key(&mut self, key: KeyEvent) -> Vec<Effect> {
         let d = &mut self.digit;
         match key.code {
             KeyCode::Esc => {

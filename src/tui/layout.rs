@@ -155,6 +155,39 @@ pub fn table_visible_rows(table: Rect) -> usize {
     table.height.saturating_sub(3) as usize
 }
 
+/// The widths of the runs table's columns, in [`crate::tui::runs_table::SortColumn::ALL`]
+/// order (drawing and header clicks share them).
+pub const RUNS_COLUMNS: [Constraint; 10] = [
+    Constraint::Min(12),
+    Constraint::Length(11),
+    Constraint::Length(12),
+    Constraint::Length(7),
+    Constraint::Length(5),
+    Constraint::Length(6),
+    Constraint::Length(9),
+    Constraint::Length(7),
+    Constraint::Length(7),
+    Constraint::Length(9),
+];
+
+/// Spaces between the runs table's columns.
+pub const RUNS_COLUMN_SPACING: u16 = 1;
+
+/// Which column (index into [`RUNS_COLUMNS`]) of the runs table's header is at `(x, y)`,
+/// laid out as ratatui's `Table` lays it out.
+pub fn table_column_at(table: Rect, x: u16, y: u16) -> Option<usize> {
+    let header = table_header(table);
+    if !contains(header, x, y) {
+        return None;
+    }
+    let cols = Layout::horizontal(RUNS_COLUMNS)
+        .flex(ratatui::layout::Flex::Start)
+        .spacing(RUNS_COLUMN_SPACING)
+        .split(header);
+    cols.iter()
+        .position(|c| x >= c.x && x < c.x.saturating_add(c.width))
+}
+
 /// Where the header line of the runs table is.
 pub fn table_header(table: Rect) -> Rect {
     let inner = inner(table);

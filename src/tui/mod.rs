@@ -17,7 +17,7 @@ pub mod digit_tasks;
 pub mod event;
 pub mod form;
 mod input;
-pub mod keys;
+pub mod keymap;
 pub mod layout;
 pub mod runs_table;
 pub mod runtime;

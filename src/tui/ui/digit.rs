@@ -30,44 +30,6 @@ pub fn render(f: &mut Frame, area: Rect, app: &App) {
     prediction_panel(f, l.prediction, d, &app.theme);
 }
 
-/// Key-bar entries: (keys, action).
-pub type BarKeys = Vec<(&'static str, &'static str)>;
-
-/// The key bar of the Digit view: `Ok` keys get the global tail, `Err` are complete.
-pub fn bar_keys(app: &App) -> Result<BarKeys, BarKeys> {
-    let d = &app.digit;
-    if d.editing {
-        return Err(vec![
-            ("Tab", "complete"),
-            ("Enter", "load"),
-            ("Esc", "leave the field"),
-            ("Backspace", "delete"),
-        ]);
-    }
-    Ok(match d.mode {
-        DigitMode::Gallery => vec![
-            ("↑↓ PgUp PgDn", "scroll"),
-            ("g/Esc", "back"),
-            ("m", "model"),
-        ],
-        DigitMode::Image => vec![
-            ("o", "open"),
-            ("d", "draw"),
-            ("m", "model"),
-            ("g", "mistakes"),
-        ],
-        DigitMode::Draw => vec![
-            ("drag", "draw"),
-            ("right-drag", "erase"),
-            ("c", "clear"),
-            ("w", "save"),
-            ("o", "open image"),
-            ("m", "model"),
-            ("g", "mistakes"),
-        ],
-    })
-}
-
 /// The model line of the header (shared with the gallery).
 pub fn model_line<'a>(app: &'a App) -> Line<'a> {
     let d = &app.digit;

@@ -96,22 +96,11 @@ fn table(f: &mut Frame, area: Rect, app: &App) {
     }))
     .style(t.accent().add_modifier(Modifier::UNDERLINED));
     let rows = runs.rows().map(|e| row(e, app));
-    let widths = [
-        Constraint::Min(12),
-        Constraint::Length(11),
-        Constraint::Length(12),
-        Constraint::Length(7),
-        Constraint::Length(5),
-        Constraint::Length(6),
-        Constraint::Length(9),
-        Constraint::Length(7),
-        Constraint::Length(7),
-        Constraint::Length(9),
-    ];
+    let widths = layout::RUNS_COLUMNS;
     let widget = Table::new(rows, widths)
         .header(header)
         .block(block)
-        .column_spacing(1)
+        .column_spacing(layout::RUNS_COLUMN_SPACING)
         .row_highlight_style(t.selected());
     let mut state = TableState::default()
         .with_offset(runs.offset)
