@@ -507,6 +507,7 @@ fn wheel_scrolls_the_runs_table() {
     a.update(Msg::Store(mnist_tui::tui::app::StoreMsg::Listed {
         runs,
         damaged: vec![],
+        best: None,
     }));
     let visible = a.table_rows_visible();
     assert!(visible < 30);
@@ -875,4 +876,27 @@ fn keys_rebound_in_the_config_drive_the_app() {
         matches!(fx.as_slice(), [Effect::StartTraining(..)]),
         "{fx:?}"
     );
+}
+
+#[test]
+fn the_digit_views_default_model_is_the_stores_best_run_with_weights() {
+    // The store found no finished run with weights: finished records alone do not make
+    // a default model (their weights may be missing).
+    let mut a = ready_app();
+    let runs = vec![record(1, Arch::Mlp, 0.001, 64, 3, 0.95)];
+    a.update(Msg::Store(mnist_tui::tui::app::StoreMsg::Listed {
+        runs: runs.clone(),
+        damaged: vec![],
+        best: None,
+    }));
+    assert!(a.update(ch('3')).is_empty());
+    assert!(a.digit.model_id.is_none());
+    // Once the store names one, entering the view loads it.
+    let id = runs[0].id.clone();
+    a.update(Msg::Store(mnist_tui::tui::app::StoreMsg::Listed {
+        runs,
+        damaged: vec![],
+        best: Some(id.clone()),
+    }));
+    assert_eq!(a.digit.model_id.as_deref(), Some(id.as_str()));
 }

@@ -195,6 +195,7 @@ fn empty_store() {
     a.update(Msg::Store(mnist_tui::tui::app::StoreMsg::Listed {
         runs: vec![],
         damaged: vec![],
+        best: None,
     }));
     assert!(screen(&mut a, 120, 40).contains("No runs yet"));
 }
@@ -475,6 +476,7 @@ fn runs_differing_in(row: &mnist_tui::train::Setting) -> App {
     app.update(Msg::Store(mnist_tui::tui::app::StoreMsg::Listed {
         runs: vec![a, b],
         damaged: vec![],
+        best: None,
     }));
     app
 }

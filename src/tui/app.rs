@@ -114,6 +114,8 @@ pub enum StoreMsg {
         runs: Vec<RunRecord>,
         /// Damaged runs.
         damaged: Vec<RunLoadError>,
+        /// The best finished run whose weights exist (the store's rule), if any.
+        best: Option<String>,
     },
     /// The store could not be listed.
     Failed(String),
@@ -421,8 +423,13 @@ impl App {
 
     fn on_store(&mut self, msg: StoreMsg) -> Vec<Effect> {
         match msg {
-            StoreMsg::Listed { runs, damaged } => {
+            StoreMsg::Listed {
+                runs,
+                damaged,
+                best,
+            } => {
                 self.runs.set_entries(runs, damaged);
+                self.runs.best = best;
                 self.keep_table_cursor_visible();
             }
             StoreMsg::Failed(e) => {

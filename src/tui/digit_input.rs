@@ -3,9 +3,7 @@
 
 use super::app::{App, DataState, Effect, Notice, View};
 use super::digit_layout;
-use super::digit_state::{
-    DigitEffect, DigitMode, DigitMsg, Gallery, default_model, model_candidates,
-};
+use super::digit_state::{DigitEffect, DigitMode, DigitMsg, Gallery, model_candidates};
 use super::keymap::Action;
 use super::layout;
 use ratatui::crossterm::event::{
@@ -137,13 +135,19 @@ impl App {
         if self.view != View::Digit || self.digit.model_id.is_some() {
             return Vec::new();
         }
-        let runs: Vec<_> = self.runs.rows().filter_map(|e| e.record()).collect();
-        let candidates = model_candidates(runs.into_iter());
-        match default_model(&candidates) {
-            Some(r) => {
-                let r = r.clone();
-                vec![Effect::Digit(self.digit.choose_model(&r))]
-            }
+        // The store's rule (best finished run whose weights exist), computed off the UI
+        // thread with each listing.
+        let Some(best) = self.runs.best.as_deref() else {
+            return Vec::new();
+        };
+        let record = self
+            .runs
+            .rows()
+            .filter_map(|e| e.record())
+            .find(|r| r.id == best)
+            .cloned();
+        match record {
+            Some(r) => vec![Effect::Digit(self.digit.choose_model(&r))],
             None => Vec::new(),
         }
     }
