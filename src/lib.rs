@@ -17,6 +17,7 @@ pub mod data;
 pub mod digit;
 pub mod format;
 pub mod fsutil;
+pub mod ladder;
 pub mod model;
 pub mod predict;
 pub mod runs;

@@ -97,9 +97,6 @@ pub fn show(ctx: &Context, typed: &str, json: bool) -> anyhow::Result<()> {
             format::float(change.lr)
         );
     }
-    if let Some(from) = &r.resumed_from {
-        println!("resumed from {from}");
-    }
     if !r.epochs.is_empty() {
         println!();
         println!(

@@ -3,6 +3,7 @@
 use super::{Context, ExitError};
 use crate::cli::TrainArgs;
 use crate::data::Mnist;
+use crate::format;
 use crate::train::{self, Control, SETTINGS, TrainEvent, TrainJob, TrainSettings};
 use indicatif::{ProgressBar, ProgressStyle};
 use std::io::IsTerminal;
@@ -206,7 +207,10 @@ impl Output {
             TrainEvent::Paused => self.line("paused".into()),
             TrainEvent::Resumed => self.line("resumed".into()),
             TrainEvent::Finished { test_acc } => {
-                self.line(format!("finished: test accuracy {:.2}%", test_acc * 100.0));
+                self.line(format!(
+                    "finished: test accuracy {}",
+                    format::percent(*test_acc as f64)
+                ));
             }
             TrainEvent::Stopped => self.line("stopped".into()),
             TrainEvent::Failed { reason } => self.line(format!("failed: {reason}")),

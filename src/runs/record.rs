@@ -1,6 +1,5 @@
 //! The record of one run, serialised as `run.ron`.
 
-use crate::model::CLASSES;
 use crate::train::{EpochMetrics, LossPoint, LrChange, TrainSettings};
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
@@ -78,9 +77,6 @@ pub struct RunRecord {
     /// Learning-rate changes made during training.
     #[serde(default)]
     pub lr_changes: Vec<LrChange>,
-    /// The run this one was started from, if any.
-    #[serde(default)]
-    pub resumed_from: Option<String>,
     /// Final figures.
     #[serde(default)]
     pub summary: Option<RunSummary>,
@@ -102,7 +98,6 @@ impl RunRecord {
             losses: Vec::new(),
             epochs: Vec::new(),
             lr_changes: Vec::new(),
-            resumed_from: None,
             summary: None,
         }
     }
@@ -139,9 +134,4 @@ impl RunRecord {
         }
         v
     }
-}
-
-/// An empty 10×10 confusion matrix.
-pub fn empty_confusion() -> Vec<Vec<u32>> {
-    vec![vec![0; CLASSES]; CLASSES]
 }

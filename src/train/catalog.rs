@@ -8,8 +8,8 @@
 //! one field line there and one row here.
 
 use super::settings::{LrSchedule, TrainOverrides, TrainSettings};
-use crate::format;
 use crate::model::{Arch, OptimizerKind};
+use crate::{format, ladder};
 use std::fmt;
 
 /// The accessors of field `$f` of both structs.
@@ -371,25 +371,6 @@ impl<T: Value> Access for Field<T> {
     }
 }
 
-/// The next value on the 1-2-5 ladder above (`up`) or below `v`, rounded to clean digits.
-pub fn ladder_125(v: f64, up: bool) -> f64 {
-    let v = if v.is_finite() && v > 0.0 { v } else { 1e-3 };
-    let mag = 10f64.powf(v.log10().floor());
-    let rungs = [-1.0, 0.0, 1.0]
-        .into_iter()
-        .flat_map(|k: f64| [1.0, 2.0, 5.0].map(|m| m * mag * 10f64.powf(k)));
-    let found = if up {
-        rungs.clone().find(|x| *x > v * 1.0001)
-    } else {
-        rungs.rev().find(|x| *x < v * 0.9999)
-    };
-    // Round away float noise (0.30000000000000004 → 0.3).
-    let x = found.unwrap_or(v);
-    let digits = (-(x.log10().floor()) + 2.0).max(0.0) as i32;
-    let f = 10f64.powi(digits);
-    (x * f).round() / f
-}
-
 /// The smallest non-zero rung a [`Step::Ladder`] with zero reaches.
 const LADDER_FLOOR: f64 = 1e-5;
 
@@ -416,7 +397,11 @@ impl Value for f64 {
             } else if zero && !up && *self <= LADDER_FLOOR {
                 0.0
             } else {
-                ladder_125(*self, up)
+                if up {
+                    ladder::above(*self)
+                } else {
+                    ladder::below(*self)
+                }
             }),
             Step::Add { by, min, max } => {
                 let v = self + if up { by } else { -by };
@@ -620,12 +605,7 @@ mod tests {
 
     #[test]
     fn ladder_steps_are_round() {
-        assert_eq!(ladder_125(0.001, true), 0.002);
-        assert_eq!(ladder_125(0.002, true), 0.005);
-        assert_eq!(ladder_125(0.005, true), 0.01);
-        assert_eq!(ladder_125(0.001, false), 0.0005);
-        assert_eq!(ladder_125(0.8, true), 1.0);
-        assert_eq!(ladder_125(0.3, false), 0.2);
+        assert_eq!(0.8_f64.step(Step::Ladder { zero: false }, 1), Some(1.0));
         assert_eq!(0.0_f64.step(Step::Ladder { zero: true }, 1), Some(1e-5));
         assert_eq!(1e-5_f64.step(Step::Ladder { zero: true }, -1), Some(0.0));
     }

@@ -75,11 +75,6 @@ impl TrainerHandle {
         self.events.blocking_recv()
     }
 
-    /// Whether the training thread has ended.
-    pub fn is_finished(&self) -> bool {
-        self.thread.as_ref().is_none_or(|t| t.is_finished())
-    }
-
     /// Waits for the training thread to end.
     pub fn join(mut self) {
         if let Some(t) = self.thread.take() {

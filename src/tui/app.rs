@@ -5,7 +5,7 @@ use super::digit_state::{DigitEffect, DigitMsg, DigitState};
 use super::form::{TextInput, TrainForm};
 use super::keymap::Keymap;
 use super::runs_table::RunsTable;
-use super::session::Session;
+use super::session::LiveRun;
 use super::theme::Theme;
 use crate::config::Config;
 use crate::data::Mnist;
@@ -243,7 +243,7 @@ pub struct App {
     /// The settings form.
     pub form: TrainForm,
     /// The run being trained, or the last one.
-    pub session: Option<Session>,
+    pub session: Option<LiveRun>,
     /// The Runs table.
     pub runs: RunsTable,
     /// Show the loss as a moving average.
@@ -360,8 +360,8 @@ impl App {
 
     fn on_train(&mut self, event: TrainEvent) -> Vec<Effect> {
         let session = self.session.get_or_insert_with(|| match &event {
-            TrainEvent::Started { settings, .. } => Session::new(settings.clone()),
-            _ => Session::new(crate::train::TrainSettings::resolve(&[])),
+            TrainEvent::Started { settings, .. } => LiveRun::new(settings.clone()),
+            _ => LiveRun::new(crate::train::TrainSettings::resolve(&[])),
         });
         session.apply(&event);
         let mut effects = Vec::new();
@@ -478,7 +478,7 @@ impl App {
         let Some(data) = self.ready_data() else {
             return Vec::new();
         };
-        self.session = Some(Session::new(settings.clone()));
+        self.session = Some(LiveRun::new(settings.clone()));
         self.notice = Some(Notice::Info(format!(
             "Starting {} for {} epochs",
             settings.model, settings.epochs
@@ -501,7 +501,7 @@ impl App {
         let Some(data) = self.ready_data() else {
             return Vec::new();
         };
-        let mut session = Session::resuming(&record);
+        let mut session = LiveRun::resuming(&record);
         session.settings.epochs = record.epochs_done() + more;
         self.session = Some(session);
         self.view = View::Train;

@@ -11,14 +11,12 @@ use crate::tui::app::App;
 use crate::tui::layout;
 use crate::tui::runs_table::{RunEntry, SortColumn};
 use crate::tui::series::{accuracy_axis, epoch_axis, log_axis, nice_axis, to_log, y_range};
-use crate::tui::session::fmt_duration;
 use crate::tui::theme::Theme;
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Rect};
 use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Cell, Paragraph, Row, Table, TableState, Wrap};
-use std::time::Duration;
 
 /// Draws the Runs view.
 pub fn render(f: &mut Frame, area: Rect, app: &App) {
@@ -123,7 +121,7 @@ fn row<'a>(e: &'a RunEntry, app: &App) -> Row<'a> {
     };
     match e {
         RunEntry::Ok(r) => {
-            let dur = fmt_duration(Duration::from_secs_f64(r.seconds().max(0.0)));
+            let dur = format::duration(r.seconds());
             Row::new(vec![
                 id_cell,
                 Cell::from(started(r)),
@@ -133,7 +131,7 @@ fn row<'a>(e: &'a RunEntry, app: &App) -> Row<'a> {
                 Cell::from(format!("{}/{}", r.epochs_done(), r.config.epochs)),
                 Cell::from(
                     r.best_test_acc()
-                        .map_or("–".into(), |a| format!("{:.2}%", a * 100.0)),
+                        .map_or("–".into(), |a| format::percent(a as f64)),
                 ),
                 Cell::from(r.final_loss().map_or("–".into(), |l| format!("{l:.4}"))),
                 Cell::from(dur),
@@ -357,19 +355,13 @@ pub fn details_lines(app: &App, id: &str) -> Vec<Line<'static>> {
         let fmt = time::macros::format_description!("[month]-[day] [hour]:[minute]");
         out.push(kv("ended", end.format(&fmt).unwrap_or_default()));
     }
-    out.push(kv(
-        "training time",
-        fmt_duration(Duration::from_secs_f64(r.seconds().max(0.0))),
-    ));
+    out.push(kv("training time", format::duration(r.seconds())));
     out.push(kv(
         "train / test",
         format!("{} / {}", r.train_size, r.test_size),
     ));
     out.push(kv("parameters", r.params.to_string()));
     out.push(kv("version", r.program_version.clone()));
-    if let Some(from) = &r.resumed_from {
-        out.push(kv("resumed from", from.clone()));
-    }
     out.push(Line::raw(""));
     out.push(Line::from(Span::styled("Settings", t.accent())));
     out.push(kv("network", c.model.description().into()));

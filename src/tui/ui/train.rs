@@ -8,7 +8,7 @@ use crate::tui::app::{App, DataState};
 use crate::tui::form::Field;
 use crate::tui::layout::{self, TrainLayout};
 use crate::tui::series::{accuracy_axis, epoch_axis, log_axis, nice_axis, to_log, y_range};
-use crate::tui::session::{RunPhase, Session, fmt_duration};
+use crate::tui::session::{LiveRun, RunPhase};
 use crate::tui::theme::Theme;
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
@@ -182,10 +182,10 @@ fn status(f: &mut Frame, area: Rect, app: &App) {
                 Style::new(),
                 t,
             ));
-            let eta = s.eta().map_or("–".to_string(), fmt_duration);
+            let eta = s.eta().map_or("–".to_string(), format::elapsed);
             lines.push(kv(
                 "Elapsed",
-                format!("{}  ETA {eta}", fmt_duration(s.elapsed)),
+                format!("{}  ETA {eta}", format::elapsed(s.elapsed)),
                 Style::new(),
                 t,
             ));
@@ -199,20 +199,31 @@ fn status(f: &mut Frame, area: Rect, app: &App) {
                 )));
                 lines.push(kv(
                     "Train",
-                    format!("loss {:.4}  acc {:.2}%", m.train_loss, m.train_acc * 100.0),
+                    format!(
+                        "loss {:.4}  acc {}",
+                        m.train_loss,
+                        format::percent(m.train_acc as f64)
+                    ),
                     t.train(),
                     t,
                 ));
                 lines.push(kv(
                     "Test",
-                    format!("loss {:.4}  acc {:.2}%", m.test_loss, m.test_acc * 100.0),
+                    format!(
+                        "loss {:.4}  acc {}",
+                        m.test_loss,
+                        format::percent(m.test_acc as f64)
+                    ),
                     t.test(),
                     t,
                 ));
             }
             match &s.phase {
                 RunPhase::Finished { test_acc } => lines.push(Line::from(Span::styled(
-                    format!(" Finished: test accuracy {:.2}%", test_acc * 100.0),
+                    format!(
+                        " Finished: test accuracy {}",
+                        format::percent(*test_acc as f64)
+                    ),
                     t.good(),
                 ))),
                 RunPhase::Failed(reason) => lines.push(Line::from(Span::styled(
@@ -305,7 +316,7 @@ fn data_panel(f: &mut Frame, area: Rect, app: &App) {
     f.render_widget(Paragraph::new(text).wrap(Wrap { trim: false }), inner);
 }
 
-fn loss_chart(f: &mut Frame, area: Rect, s: &Session, app: &App) {
+fn loss_chart(f: &mut Frame, area: Rect, s: &LiveRun, app: &App) {
     let t = &app.theme;
     let raw = s.loss.points(false);
     let mut curves = Vec::new();
@@ -385,7 +396,7 @@ fn loss_chart(f: &mut Frame, area: Rect, s: &Session, app: &App) {
     );
 }
 
-fn accuracy_chart(f: &mut Frame, area: Rect, s: &Session, app: &App) {
+fn accuracy_chart(f: &mut Frame, area: Rect, s: &LiveRun, app: &App) {
     let t = &app.theme;
     let (train, test) = s.accuracy_points();
     let min = y_range([train.as_slice(), test.as_slice()]).map(|r| r.0);
@@ -452,7 +463,7 @@ fn progress(f: &mut Frame, area: Rect, app: &App) {
     );
     let eta = s
         .eta()
-        .map_or(String::new(), |d| format!(" · ETA {}", fmt_duration(d)));
+        .map_or(String::new(), |d| format!(" · ETA {}", format::elapsed(d)));
     f.render_widget(
         Gauge::default()
             .ratio(s.run_ratio())
