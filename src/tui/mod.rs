@@ -1,9 +1,11 @@
 //! The ratatui dashboard: `mnist-tui` with no subcommand.
 //!
 //! - [`app`]: state and `update(Msg) -> Vec<Effect>` (no drawing, no I/O).
-//! - [`input`]: what keys and mouse clicks do; [`keys`] lists them for users.
-//! - [`form`], [`session`], [`runs_table`], [`series`], [`digit_state`]: the pieces of
-//!   state ([`digit_layout`] and [`digit_tasks`] serve the Digit view).
+//! - [`keymap`]: the key table (actions, help, key bar); `input` and `digit_input` do
+//!   the actions and handle the mouse.
+//! - [`form`], [`session`] ([`session::LiveRun`]), [`runs_table`], [`series`],
+//!   [`digit_state`]: the pieces of state ([`digit_layout`] and [`digit_tasks`] serve
+//!   the Digit view).
 //! - [`layout`]: geometry shared by drawing and mouse hit-testing.
 //! - [`ui`]: drawing, one file per view.
 //! - [`terminal`], [`event`], [`tasks`], [`runtime`]: the terminal, input thread,
