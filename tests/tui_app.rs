@@ -606,8 +606,8 @@ fn notices_expire_after_a_few_seconds() {
 
 mod digit_view {
     use super::*;
-    use mnist_tui::tui::digit_layout;
-    use mnist_tui::tui::digit_state::{DigitEffect, DigitMode, Verdict};
+    use mnist_tui::tui::digit::layout as digit_layout;
+    use mnist_tui::tui::digit::state::{DigitEffect, DigitMode, Verdict};
     use ratatui::crossterm::event::{MouseButton, MouseEventKind};
 
     fn canvas_cells() -> Rect {
@@ -723,7 +723,7 @@ mod digit_view {
             [Effect::Digit(DigitEffect::LoadImage(p))] if *p == want
         ));
         // The runtime's loader says why this "image" is not one.
-        let err = mnist_tui::tui::digit_tasks::load_image(&want).unwrap_err();
+        let err = mnist_tui::tui::digit::tasks::load_image(&want).unwrap_err();
         assert!(err.contains("not an image"), "{err}");
     }
 

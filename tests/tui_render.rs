@@ -208,7 +208,7 @@ fn digit_view_drawing() {
         .unwrap()
         .body;
     let c =
-        mnist_tui::tui::digit_layout::canvas_cells(mnist_tui::tui::digit_layout::digit(body).big)
+        mnist_tui::tui::digit::layout::canvas_cells(mnist_tui::tui::digit::layout::digit(body).big)
             .unwrap();
     a.update(mouse(
         MouseEventKind::Down(MouseButton::Left),
@@ -395,7 +395,7 @@ fn ascii_marker_draws_charts_without_braille() {
 fn digit_view_image_and_gallery() {
     use mnist_tui::data::{Dataset, Mnist};
     use mnist_tui::predict::{MistakeReport, find_mistakes};
-    use mnist_tui::tui::digit_state::{DigitMsg, Gallery};
+    use mnist_tui::tui::digit::state::{DigitMsg, Gallery};
     use std::sync::Arc;
     let dir = tempfile::tempdir().unwrap();
     // A dark "7" on light paper, off-centre.
@@ -412,7 +412,7 @@ fn digit_view_image_and_gallery() {
     a.update(ch('o'));
     type_str(&mut a, &path.display().to_string());
     a.update(key(KeyCode::Enter));
-    let loaded = mnist_tui::tui::digit_tasks::load_image(&path).unwrap();
+    let loaded = mnist_tui::tui::digit::tasks::load_image(&path).unwrap();
     a.update(Msg::Digit(DigitMsg::ImageLoaded {
         path: path.clone(),
         result: Ok(Box::new(loaded)),
@@ -597,9 +597,9 @@ fn every_key_in_the_table_is_handled_and_shown_in_help_and_the_key_bar() {
     bars.push(key_bar_line(&mut runs_app()));
     let mut digit = digit_app();
     bars.push(key_bar_line(&mut digit));
-    digit.digit.mode = mnist_tui::tui::digit_state::DigitMode::Image;
+    digit.digit.mode = mnist_tui::tui::digit::state::DigitMode::Image;
     bars.push(key_bar_line(&mut digit));
-    digit.digit.mode = mnist_tui::tui::digit_state::DigitMode::Gallery;
+    digit.digit.mode = mnist_tui::tui::digit::state::DigitMode::Gallery;
     bars.push(key_bar_line(&mut digit));
     assert_eq!(digit.view, View::Digit);
     for b in BINDINGS {

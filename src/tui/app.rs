@@ -1,7 +1,7 @@
 //! The dashboard's state and its `update`: messages in, state and effects out.
 //! Nothing here draws or does I/O, so every behaviour is testable without a terminal.
 
-use super::digit_state::{DigitEffect, DigitMsg, DigitState};
+use super::digit::state::{DigitEffect, DigitMsg, DigitState};
 use super::form::{TextInput, TrainForm};
 use super::keymap::Keymap;
 use super::runs_table::RunsTable;

@@ -1,21 +1,18 @@
 //! The ratatui dashboard: `mnist-tui` with no subcommand.
 //!
 //! - [`app`]: state and `update(Msg) -> Vec<Effect>` (no drawing, no I/O).
-//! - [`keymap`]: the key table (actions, help, key bar); `input` and `digit_input` do
+//! - [`keymap`]: the key table (actions, help, key bar); `input` and `digit::input` do
 //!   the actions and handle the mouse.
-//! - [`form`], [`session`] ([`session::LiveRun`]), [`runs_table`], [`series`],
-//!   [`digit_state`]: the pieces of state ([`digit_layout`] and [`digit_tasks`] serve
-//!   the Digit view).
+//! - [`digit`]: the Digit view (state, actions, tasks, geometry, drawing).
+//! - [`form`], [`session`] ([`session::LiveRun`]), [`runs_table`], [`series`]: the
+//!   Train and Runs views' state.
 //! - [`layout`]: geometry shared by drawing and mouse hit-testing.
 //! - [`ui`]: drawing, one file per view.
 //! - [`terminal`], [`event`], [`tasks`], [`runtime`]: the terminal, input thread,
 //!   background work, and the loop that ties them together.
 
 pub mod app;
-mod digit_input;
-pub mod digit_layout;
-pub mod digit_state;
-pub mod digit_tasks;
+pub mod digit;
 pub mod event;
 pub mod form;
 mod input;

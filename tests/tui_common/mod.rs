@@ -226,7 +226,7 @@ pub fn training_app() -> App {
 pub fn digit_app() -> App {
     use mnist_tui::predict::Predictor;
     use mnist_tui::tui::app::Effect;
-    use mnist_tui::tui::digit_state::{DigitEffect, DigitMsg};
+    use mnist_tui::tui::digit::state::{DigitEffect, DigitMsg};
     let mut a = ready_app();
     a.update(store_listing());
     let effects = a.update(ch('3'));

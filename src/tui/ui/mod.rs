@@ -1,15 +1,13 @@
 //! Drawing: [`render`] draws the whole screen from the [`App`]; one file per view.
 
 pub mod dialogs;
-pub mod digit;
-pub mod gallery;
 pub mod help;
 pub mod runs;
 pub mod train;
 pub mod widgets;
 
 use super::app::{App, DataState, Modal, Notice, View};
-use super::digit_state::DigitMode;
+use super::digit::state::DigitMode;
 use super::keymap::{Action, Scope};
 use super::layout::{self, MIN_HEIGHT, MIN_WIDTH};
 use ratatui::Frame;
@@ -32,7 +30,7 @@ pub fn render(f: &mut Frame, app: &App) {
     match app.view {
         View::Train => train::render(f, screen.body, app),
         View::Runs => runs::render(f, screen.body, app),
-        View::Digit => digit::render(f, screen.body, app),
+        View::Digit => super::digit::draw::render(f, screen.body, app),
     }
     key_bar(f, screen.keybar, app);
     match &app.modal {

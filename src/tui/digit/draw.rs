@@ -1,13 +1,13 @@
 //! The Digit view: the canvas or an image, the model input, the prediction and its
 //! probability bars. The mistake gallery is drawn by [`super::gallery`].
 
-use super::widgets::{centered_text, titled_block};
+use super::layout::{self as digit_layout, DigitLayout};
+use super::state::{DigitMode, DigitState, Verdict};
 use crate::digit::{render_digit, render_gray_fit, render_image_fit};
 use crate::predict::Prediction;
 use crate::tui::app::App;
-use crate::tui::digit_layout::{self, DigitLayout};
-use crate::tui::digit_state::{DigitMode, DigitState, Verdict};
 use crate::tui::theme::Theme;
+use crate::tui::ui::widgets::{centered_text, titled_block};
 use ratatui::Frame;
 use ratatui::layout::{Direction, Rect};
 use ratatui::style::Modifier;

@@ -1,11 +1,11 @@
 //! What keys, the mouse and background results do in the Digit view.
-//! The keys are rows of [`super::keymap::BINDINGS`].
+//! The keys are rows of [`crate::tui::keymap::BINDINGS`].
 
-use super::app::{App, DataState, Effect, Notice, View};
-use super::digit_layout;
-use super::digit_state::{DigitEffect, DigitMode, DigitMsg, Gallery, model_candidates};
-use super::keymap::Action;
-use super::layout;
+use super::layout as digit_layout;
+use super::state::{DigitEffect, DigitMode, DigitMsg, Gallery, model_candidates};
+use crate::tui::app::{App, DataState, Effect, Notice, View};
+use crate::tui::keymap::Action;
+use crate::tui::layout;
 use ratatui::crossterm::event::{
     KeyCode, KeyEvent, KeyModifiers, MouseButton, MouseEvent, MouseEventKind,
 };
@@ -17,7 +17,7 @@ const GALLERY_PAGE: i64 = 2;
 impl App {
     /// Actions of the Digit view (from the key table; typing a path is
     /// [`App::on_path_key`]).
-    pub(super) fn on_digit_action(&mut self, action: Action) -> Vec<Effect> {
+    pub(crate) fn on_digit_action(&mut self, action: Action) -> Vec<Effect> {
         let d = &mut self.digit;
         match action {
             Action::DrawMode => {
@@ -73,7 +73,7 @@ impl App {
     }
 
     /// Keys while typing an image path.
-    pub(super) fn on_path_key(&mut self, key: KeyEvent) -> Vec<Effect> {
+    pub(crate) fn on_path_key(&mut self, key: KeyEvent) -> Vec<Effect> {
         let d = &mut self.digit;
         match key.code {
             KeyCode::Esc => {
@@ -131,7 +131,7 @@ impl App {
     }
 
     /// Loads the default model (best finished run) the first time the view needs one.
-    pub(super) fn digit_autoload(&mut self) -> Vec<Effect> {
+    pub(crate) fn digit_autoload(&mut self) -> Vec<Effect> {
         if self.view != View::Digit || self.digit.model_id.is_some() {
             return Vec::new();
         }
@@ -204,7 +204,7 @@ impl App {
 
     /// Mouse in the Digit view: draws on the canvas (left), erases (right), scrolls the
     /// gallery. Returns `None` when the event is not the Digit view's (tabs, elsewhere).
-    pub(super) fn on_digit_mouse(&mut self, body: Rect, mouse: MouseEvent) -> Option<Vec<Effect>> {
+    pub(crate) fn on_digit_mouse(&mut self, body: Rect, mouse: MouseEvent) -> Option<Vec<Effect>> {
         let (x, y) = (mouse.column, mouse.row);
         if self.digit.mode == DigitMode::Gallery {
             match mouse.kind {
@@ -243,7 +243,7 @@ impl App {
     }
 
     /// Applies a Digit view background result.
-    pub(super) fn on_digit_msg(&mut self, msg: DigitMsg) -> Vec<Effect> {
+    pub(crate) fn on_digit_msg(&mut self, msg: DigitMsg) -> Vec<Effect> {
         match self.digit.apply(msg) {
             Some(Ok(info)) => self.notice = Some(Notice::Info(info)),
             Some(Err(e)) => self.notice = Some(Notice::Error(e)),
