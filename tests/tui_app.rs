@@ -9,7 +9,7 @@ use mnist_tui::tui::app::{
 };
 use mnist_tui::tui::form::Field;
 use mnist_tui::tui::layout;
-use mnist_tui::tui::runs_table::SortColumn;
+use mnist_tui::tui::runs::table::SortColumn;
 use mnist_tui::tui::session::RunPhase;
 use ratatui::crossterm::event::KeyCode;
 use ratatui::layout::Rect;

@@ -616,7 +616,7 @@ fn every_key_in_the_table_is_handled_and_shown_in_help_and_the_key_bar() {
 
 #[test]
 fn clicking_a_column_header_sorts_by_it() {
-    use mnist_tui::tui::runs_table::SortColumn;
+    use mnist_tui::tui::runs::table::SortColumn;
     let mut a = runs_app();
     let s = screen(&mut a, 120, 40);
     let header_y = 2u16; // tab bar, table border, header

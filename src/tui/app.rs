@@ -4,7 +4,7 @@
 use super::digit::state::{DigitEffect, DigitMsg, DigitState};
 use super::form::{TextInput, TrainForm};
 use super::keymap::Keymap;
-use super::runs_table::RunsTable;
+use super::runs::table::RunsTable;
 use super::session::LiveRun;
 use super::theme::Theme;
 use crate::config::Config;

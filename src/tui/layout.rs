@@ -155,7 +155,7 @@ pub fn table_visible_rows(table: Rect) -> usize {
     table.height.saturating_sub(3) as usize
 }
 
-/// The widths of the runs table's columns, in [`crate::tui::runs_table::SortColumn::ALL`]
+/// The widths of the runs table's columns, in [`crate::tui::runs::table::SortColumn::ALL`]
 /// order (drawing and header clicks share them).
 pub const RUNS_COLUMNS: [Constraint; 10] = [
     Constraint::Min(12),

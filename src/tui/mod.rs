@@ -4,8 +4,8 @@
 //! - [`keymap`]: the key table (actions, help, key bar); `input` and `digit::input` do
 //!   the actions and handle the mouse.
 //! - [`digit`]: the Digit view (state, actions, tasks, geometry, drawing).
-//! - [`form`], [`session`] ([`session::LiveRun`]), [`runs_table`], [`series`]: the
-//!   Train and Runs views' state.
+//! - [`runs`]: the Runs view (table state, actions, drawing).
+//! - [`form`], [`session`] ([`session::LiveRun`]), [`series`]: the Train view's state.
 //! - [`layout`]: geometry shared by drawing and mouse hit-testing.
 //! - [`ui`]: drawing, one file per view.
 //! - [`terminal`], [`event`], [`tasks`], [`runtime`]: the terminal, input thread,
@@ -18,7 +18,7 @@ pub mod form;
 mod input;
 pub mod keymap;
 pub mod layout;
-pub mod runs_table;
+pub mod runs;
 pub mod runtime;
 pub mod series;
 pub mod session;

@@ -2,7 +2,6 @@
 
 pub mod dialogs;
 pub mod help;
-pub mod runs;
 pub mod train;
 pub mod widgets;
 
@@ -29,13 +28,15 @@ pub fn render(f: &mut Frame, app: &App) {
     tab_bar(f, screen.tabs, app);
     match app.view {
         View::Train => train::render(f, screen.body, app),
-        View::Runs => runs::render(f, screen.body, app),
+        View::Runs => super::runs::draw::render(f, screen.body, app),
         View::Digit => super::digit::draw::render(f, screen.body, app),
     }
     key_bar(f, screen.keybar, app);
     match &app.modal {
         Some(Modal::Help { scroll }) => help::render(f, area, *scroll, &app.keys, &app.theme),
-        Some(Modal::Details { id, scroll }) => runs::render_details(f, area, app, id, *scroll),
+        Some(Modal::Details { id, scroll }) => {
+            super::runs::draw::render_details(f, area, app, id, *scroll)
+        }
         Some(m) => dialogs::render(f, area, app, m),
         None => {}
     }

@@ -1,17 +1,17 @@
 //! The Runs view: the table of runs, the comparison of marked runs (loss, accuracy,
 //! settings side by side), and the details dialog.
 
-use super::widgets::{
-    Curve, LineChart, centered_text, draw_line_chart, loss_title, popup, titled_block,
-};
+use super::table::{RunEntry, SortColumn};
 use crate::format;
 use crate::runs::{RunRecord, RunStatus};
 use crate::train::SETTINGS;
 use crate::tui::app::App;
 use crate::tui::layout;
-use crate::tui::runs_table::{RunEntry, SortColumn};
 use crate::tui::series::{accuracy_axis, epoch_axis, log_axis, nice_axis, to_log, y_range};
 use crate::tui::theme::Theme;
+use crate::tui::ui::widgets::{
+    Curve, LineChart, centered_text, draw_line_chart, loss_title, popup, titled_block,
+};
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Rect};
 use ratatui::style::{Modifier, Style};

@@ -1,8 +1,8 @@
 //! The Runs view's table: entries (good and damaged runs), sorting, cursor, scrolling
 //! and the runs marked for comparison.
 
-use super::series::Series;
 use crate::runs::{RunLoadError, RunRecord};
+use crate::tui::series::Series;
 use std::cmp::Ordering;
 use std::collections::HashMap;
 
