@@ -7,10 +7,10 @@ use mnist_tui::train::{Control, TrainEvent, TrainJob};
 use mnist_tui::tui::app::{
     DataMsg, DataState, Effect, InputPurpose, Modal, Msg, Notice, QuitState, View,
 };
-use mnist_tui::tui::form::Field;
 use mnist_tui::tui::layout;
 use mnist_tui::tui::runs::table::SortColumn;
-use mnist_tui::tui::session::RunPhase;
+use mnist_tui::tui::train::form::Field;
+use mnist_tui::tui::train::session::RunPhase;
 use ratatui::crossterm::event::KeyCode;
 use ratatui::layout::Rect;
 use std::time::{Duration, Instant};

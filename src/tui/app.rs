@@ -2,11 +2,11 @@
 //! Nothing here draws or does I/O, so every behaviour is testable without a terminal.
 
 use super::digit::state::{DigitEffect, DigitMsg, DigitState};
-use super::form::{TextInput, TrainForm};
 use super::keymap::Keymap;
 use super::runs::table::RunsTable;
-use super::session::LiveRun;
 use super::theme::Theme;
+use super::train::form::{TextInput, TrainForm};
+use super::train::session::LiveRun;
 use crate::config::Config;
 use crate::data::Mnist;
 use crate::runs::{RunLoadError, RunRecord};
@@ -394,7 +394,9 @@ impl App {
         if let Some(s) = self.session.as_mut()
             && s.phase.is_active()
         {
-            s.phase = super::session::RunPhase::Failed("the trainer ended without a result".into());
+            s.phase = super::train::session::RunPhase::Failed(
+                "the trainer ended without a result".into(),
+            );
         }
         if self.quit == QuitState::StoppingThenQuit {
             self.quit = QuitState::Quit;

@@ -5,7 +5,8 @@
 //!   the actions and handle the mouse.
 //! - [`digit`]: the Digit view (state, actions, tasks, geometry, drawing).
 //! - [`runs`]: the Runs view (table state, actions, drawing).
-//! - [`form`], [`session`] ([`session::LiveRun`]), [`series`]: the Train view's state.
+//! - [`train`]: the Train view (settings form, the live run, actions, drawing).
+//! - [`series`]: chart series (Train and Runs).
 //! - [`layout`]: geometry shared by drawing and mouse hit-testing.
 //! - [`ui`]: drawing, one file per view.
 //! - [`terminal`], [`event`], [`tasks`], [`runtime`]: the terminal, input thread,
@@ -14,17 +15,16 @@
 pub mod app;
 pub mod digit;
 pub mod event;
-pub mod form;
 mod input;
 pub mod keymap;
 pub mod layout;
 pub mod runs;
 pub mod runtime;
 pub mod series;
-pub mod session;
 pub mod tasks;
 pub mod terminal;
 pub mod theme;
+pub mod train;
 pub mod ui;
 
 use crate::config::Config;

@@ -3,8 +3,8 @@
 
 use super::table::RunEntry;
 use crate::tui::app::{App, Effect, InputPurpose, Modal, Notice, View};
-use crate::tui::form::TextInput;
 use crate::tui::keymap::Action;
+use crate::tui::train::form::TextInput;
 
 impl App {
     /// Does an action of the Runs view (from the key table).

@@ -2,7 +2,6 @@
 
 pub mod dialogs;
 pub mod help;
-pub mod train;
 pub mod widgets;
 
 use super::app::{App, DataState, Modal, Notice, View};
@@ -27,7 +26,7 @@ pub fn render(f: &mut Frame, app: &App) {
     };
     tab_bar(f, screen.tabs, app);
     match app.view {
-        View::Train => train::render(f, screen.body, app),
+        View::Train => super::train::draw::render(f, screen.body, app),
         View::Runs => super::runs::draw::render(f, screen.body, app),
         View::Digit => super::digit::draw::render(f, screen.body, app),
     }
@@ -89,7 +88,7 @@ fn tab_bar(f: &mut Frame, area: Rect, app: &App) {
         right.push(Span::styled("  run ", t.dim()));
         right.push(Span::styled(
             format!("{} {:.0}%", s.phase.word(), s.run_ratio() * 100.0),
-            train::phase_style(&s.phase, t),
+            super::train::draw::phase_style(&s.phase, t),
         ));
     }
     right.push(Span::raw(" "));
@@ -176,7 +175,7 @@ pub fn bar_keys(app: &App) -> Vec<(String, &'static str)> {
     let paused = app
         .session
         .as_ref()
-        .is_some_and(|s| s.phase == super::session::RunPhase::Paused);
+        .is_some_and(|s| s.phase == super::train::session::RunPhase::Paused);
     keys.extend(
         app.keys
             .bar(scope, |a| in_bar(app, a))

@@ -1,9 +1,9 @@
 //! The run shown in the Train view, fed by [`TrainEvent`]s: status, progress,
 //! throughput, timing, and the series the charts draw.
 
-use super::series::Series;
 use crate::runs::RunRecord;
 use crate::train::{EpochMetrics, LrChange, TrainEvent, TrainSettings};
+use crate::tui::series::Series;
 use std::time::{Duration, Instant};
 
 /// Where the shown run stands.

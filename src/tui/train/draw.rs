@@ -1,15 +1,15 @@
 //! The Train view: settings form, run status, live loss and accuracy charts, gauges.
 
-use super::widgets::{
-    Curve, LineChart, Mark, centered_text, draw_line_chart, loss_title, titled_block,
-};
+use super::form::Field;
+use super::session::{LiveRun, RunPhase};
 use crate::format;
 use crate::tui::app::{App, DataState};
-use crate::tui::form::Field;
 use crate::tui::layout::{self, TrainLayout};
 use crate::tui::series::{accuracy_axis, epoch_axis, log_axis, nice_axis, to_log, y_range};
-use crate::tui::session::{LiveRun, RunPhase};
 use crate::tui::theme::Theme;
+use crate::tui::ui::widgets::{
+    Curve, LineChart, Mark, centered_text, draw_line_chart, loss_title, titled_block,
+};
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::{Modifier, Style};
