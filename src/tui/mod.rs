@@ -8,7 +8,7 @@
 //! - [`train`]: the Train view (settings form, the live run, actions, drawing).
 //! - [`series`]: chart series (Train and Runs).
 //! - [`layout`]: geometry shared by drawing and mouse hit-testing.
-//! - [`ui`]: drawing, one file per view.
+//! - [`ui`]: the frame (tabs, key bar), the `?` overlay, dialogs and shared widgets.
 //! - [`terminal`], [`event`], [`tasks`], [`runtime`]: the terminal, input thread,
 //!   background work, and the loop that ties them together.
 
