@@ -135,3 +135,23 @@ impl RunRecord {
         v
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::Arch;
+
+    #[test]
+    fn records_written_with_resumed_from_still_load() {
+        let r = RunRecord::new(
+            "20261120-100000-mlp-0001".into(),
+            TrainSettings::defaults_for(Arch::Mlp),
+            time::macros::datetime!(2026-11-20 10:00:00 UTC),
+        );
+        let text = ron::ser::to_string_pretty(&r, ron::ser::PrettyConfig::default()).unwrap();
+        let old = text.replacen("(\n", "(\n    resumed_from: None,\n", 1);
+        assert!(old.contains("resumed_from"), "{old}");
+        let back: RunRecord = ron::from_str(&old).unwrap();
+        assert_eq!(back, r);
+    }
+}
