@@ -1,8 +1,9 @@
 //! Command-line definitions (clap). Parsing only; `main.rs` dispatches.
 
-use crate::model::{Arch, OptimizerKind};
-use crate::train::{LrSchedule, TrainOverrides};
-use clap::{Args, Parser, Subcommand};
+use crate::model::Arch;
+use crate::train::{SETTINGS, Setting, TrainOverrides};
+use clap::builder::PossibleValuesParser;
+use clap::{Arg, ArgAction, ArgMatches, Args, FromArgMatches, Parser, Subcommand};
 use std::path::PathBuf;
 
 /// Train, compare and use handwritten-digit (MNIST) models from a terminal.
@@ -59,45 +60,9 @@ pub struct BenchArgs {
 /// Flags of `train`; each overrides config.ron and the model's defaults.
 #[derive(Debug, Args)]
 pub struct TrainArgs {
-    /// Model architecture.
-    #[arg(long, value_enum)]
-    pub model: Option<Arch>,
-    /// Learning rate.
-    #[arg(long)]
-    pub lr: Option<f64>,
-    /// Learning-rate schedule (cosine decays to zero over the run).
-    #[arg(long, value_enum)]
-    pub lr_schedule: Option<LrSchedule>,
-    /// Epochs (with --resume: epochs to add).
-    #[arg(long)]
-    pub epochs: Option<u32>,
-    /// Samples per batch.
-    #[arg(long)]
-    pub batch_size: Option<usize>,
-    /// Optimiser.
-    #[arg(long, value_enum)]
-    pub optimizer: Option<OptimizerKind>,
-    /// SGD momentum.
-    #[arg(long)]
-    pub momentum: Option<f64>,
-    /// L2 weight decay.
-    #[arg(long)]
-    pub weight_decay: Option<f64>,
-    /// Seed for initialisation and shuffling.
-    #[arg(long)]
-    pub seed: Option<u64>,
-    /// Normalise inputs with MNIST's mean and std (true/false).
-    #[arg(long)]
-    pub normalize: Option<bool>,
-    /// Train on at most this many training images.
-    #[arg(long, value_name = "N")]
-    pub max_train: Option<usize>,
-    /// Evaluate on at most this many test images.
-    #[arg(long, value_name = "N")]
-    pub max_test: Option<usize>,
-    /// Log the loss every this many batches.
-    #[arg(long, value_name = "BATCHES")]
-    pub log_every: Option<u32>,
+    /// One flag per training setting (generated from the settings table).
+    #[command(flatten)]
+    pub settings: SettingFlags,
     /// Continue this saved run (its weights and optimiser state) for --epochs more epochs.
     #[arg(long, value_name = "RUN_ID")]
     pub resume: Option<String>,
@@ -106,21 +71,57 @@ pub struct TrainArgs {
 impl TrainArgs {
     /// The flags as overrides.
     pub fn overrides(&self) -> TrainOverrides {
-        TrainOverrides {
-            model: self.model,
-            optimizer: self.optimizer,
-            lr: self.lr,
-            lr_schedule: self.lr_schedule,
-            momentum: self.momentum,
-            weight_decay: self.weight_decay,
-            epochs: self.epochs,
-            batch_size: self.batch_size,
-            seed: self.seed,
-            normalize: self.normalize,
-            max_train_samples: self.max_train,
-            max_test_samples: self.max_test,
-            log_every: self.log_every,
+        self.settings.0.clone()
+    }
+}
+
+/// The training-setting flags, one per row of [`SETTINGS`]: `--lr`, `--epochs`, …
+#[derive(Debug, Clone, Default)]
+pub struct SettingFlags(pub TrainOverrides);
+
+impl SettingFlags {
+    fn args() -> impl Iterator<Item = Arg> {
+        SETTINGS.iter().map(|row: &'static Setting| {
+            let arg = Arg::new(row.name)
+                .long(row.flag)
+                .value_name(row.value_name)
+                .help(row.help)
+                .action(ArgAction::Set);
+            let choices = row.choices();
+            if choices.is_empty() {
+                arg.value_parser(move |text: &str| row.check(text).map(|()| text.to_string()))
+            } else {
+                arg.value_parser(PossibleValuesParser::new(choices))
+            }
+        })
+    }
+}
+
+impl FromArgMatches for SettingFlags {
+    fn from_arg_matches(matches: &ArgMatches) -> Result<Self, clap::Error> {
+        let mut flags = SettingFlags::default();
+        flags.update_from_arg_matches(matches)?;
+        Ok(flags)
+    }
+
+    fn update_from_arg_matches(&mut self, matches: &ArgMatches) -> Result<(), clap::Error> {
+        for row in SETTINGS {
+            if let Some(text) = matches.get_one::<String>(row.name) {
+                row.set_override(&mut self.0, text)
+                    .map_err(|e| clap::Error::raw(clap::error::ErrorKind::InvalidValue, e))?;
+            }
         }
+        Ok(())
+    }
+}
+
+impl Args for SettingFlags {
+    fn augment_args(cmd: clap::Command) -> clap::Command {
+        cmd.args(SettingFlags::args())
+    }
+
+    fn augment_args_for_update(cmd: clap::Command) -> clap::Command {
+        SettingFlags::augment_args(cmd)
     }
 }
 
@@ -177,6 +178,8 @@ pub enum DataCommand {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::Arch;
+    use crate::train::LrSchedule;
     use clap::CommandFactory;
 
     #[test]
@@ -206,6 +209,29 @@ mod tests {
         let o = args.overrides();
         assert_eq!(o.model, Some(Arch::TutorialMlp));
         assert_eq!(o.lr, Some(0.8));
-        assert_eq!(o.max_train_samples, Some(1000));
+        assert_eq!(o.max_train_samples, Some(Some(1000)));
+        assert_eq!(o.lr_schedule, None);
+    }
+
+    #[test]
+    fn every_setting_has_a_flag() {
+        let cmd = Cli::command();
+        let train = cmd.find_subcommand("train").unwrap();
+        for row in SETTINGS {
+            let arg = train.get_arguments().find(|a| a.get_id() == row.name);
+            let arg = arg.unwrap_or_else(|| panic!("no flag for {}", row.name));
+            assert_eq!(arg.get_long(), Some(row.flag));
+        }
+        let cli = Cli::parse_from(["mnist-tui", "train", "--lr-schedule", "constant"]);
+        let Some(Command::Train(args)) = cli.command else {
+            panic!("not train")
+        };
+        assert_eq!(args.overrides().lr_schedule, Some(LrSchedule::Constant));
+        let bad = Cli::try_parse_from(["mnist-tui", "train", "--lr", "fast"]).unwrap_err();
+        assert!(
+            bad.to_string()
+                .contains("learning rate 'fast' is not a number"),
+            "{bad}"
+        );
     }
 }

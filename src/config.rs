@@ -2,6 +2,7 @@
 //! > built-in defaults. A bad file is an error naming the file, line and column.
 
 use crate::train::TrainOverrides;
+use crate::tui::keymap::KeyOverrides;
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 
@@ -44,6 +45,8 @@ pub struct UiConfig {
     pub ascii_style: AsciiStyle,
     /// Redraw interval in milliseconds.
     pub tick_ms: u64,
+    /// Key overrides: action name → the keys that now do it (see `tui::keymap`).
+    pub keys: KeyOverrides,
 }
 
 impl Default for UiConfig {
@@ -52,6 +55,7 @@ impl Default for UiConfig {
             chart_marker: ChartMarker::Braille,
             ascii_style: AsciiStyle::Ascii,
             tick_ms: 100,
+            keys: KeyOverrides::new(),
         }
     }
 }
@@ -182,6 +186,50 @@ mod tests {
         assert_eq!(cfg.train.model, Some(Arch::Cnn));
         assert_eq!(cfg.train.epochs, Some(3));
         assert_eq!(cfg.runs_dir, PathBuf::from("runs"));
+    }
+
+    #[test]
+    fn the_shipped_config_documents_every_training_setting() {
+        let text = include_str!("../config.ron");
+        for row in crate::train::SETTINGS {
+            assert!(
+                text.contains(&format!("// {}: ", row.name)),
+                "config.ron does not document train.{}",
+                row.name
+            );
+        }
+    }
+
+    #[test]
+    fn every_training_setting_can_be_set_in_the_config() {
+        let cfg = Config::parse(
+            "(train: (lr_schedule: constant, weight_decay: 0.0001, normalize: false, \
+             max_train_samples: 3200))",
+            Path::new("c.ron"),
+        )
+        .unwrap();
+        let s = crate::train::TrainSettings::resolve(&[&cfg.train]);
+        assert_eq!(s.lr_schedule, crate::train::LrSchedule::Constant);
+        assert_eq!(s.weight_decay, 1e-4);
+        assert!(!s.normalize);
+        assert_eq!(s.max_train_samples, Some(3200));
+    }
+
+    #[test]
+    fn keys_can_be_rebound_and_bad_keys_are_located() {
+        use crate::tui::keymap::{Action, Key};
+        let cfg = Config::parse(r#"(ui: (keys: {start: ["F5"]}))"#, Path::new("c.ron")).unwrap();
+        assert_eq!(
+            cfg.ui.keys[&Action::Start],
+            vec!["F5".parse::<Key>().unwrap()]
+        );
+        let err = Config::parse(
+            "(ui: (keys: {\n start: [\"Hyper-x\"]}))",
+            Path::new("c.ron"),
+        )
+        .unwrap_err();
+        assert!(err.to_string().starts_with("c.ron:2:"), "{err}");
+        assert!(Config::parse(r#"(ui: (keys: {fly: ["x"]}))"#, Path::new("c.ron")).is_err());
     }
 
     #[test]

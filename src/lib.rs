@@ -7,6 +7,7 @@
 //! - [`runs`]: run records and the on-disk run store.
 //! - [`digit`]: custom digit images: MNIST-style preprocessing and ASCII rendering.
 //! - [`predict`]: a run's model classifying digits; its mistakes on a labelled set.
+//! - [`format`]: how floats, durations, rates and percentages print, everywhere.
 //! - [`tui`]: the ratatui dashboard.
 //! - [`bench`]: training and inference speed of every model.
 
@@ -16,7 +17,9 @@ pub mod commands;
 pub mod config;
 pub mod data;
 pub mod digit;
+pub mod format;
 pub mod fsutil;
+pub mod ladder;
 pub mod model;
 pub mod predict;
 pub mod runs;

@@ -1,34 +1,14 @@
-//! Loads the real MNIST files. They must be present: set `MNIST_DATA_DIR` or run
-//! `mnist-tui data fetch`; by default `../shared/mnist` relative to the crate root.
+//! Loads the real MNIST files (found or fetched once by `common::mnist_dir`).
+
+mod common;
 
 use mnist_tui::data::{DataError, MNIST_FILES, Mnist, verify};
 use std::path::PathBuf;
 use std::time::Instant;
 
-fn data_dir() -> PathBuf {
-    match std::env::var_os("MNIST_DATA_DIR").filter(|v| !v.is_empty()) {
-        Some(d) => PathBuf::from(d),
-        None => PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/mnist"),
-    }
-}
-
-/// The data directory, or a failure that says how to get the data.
+/// The data directory (fetched once when nowhere; see `common::mnist`).
 fn require_data() -> PathBuf {
-    let dir = data_dir();
-    let missing: Vec<&str> = MNIST_FILES
-        .iter()
-        .filter(|f| f.locate(&dir).is_none())
-        .map(|f| f.name)
-        .collect();
-    assert!(
-        missing.is_empty(),
-        "MNIST data not found in {}: missing {}.\n\
-         Get it with `mnist-tui data fetch` (into ./data, then set MNIST_DATA_DIR=data), \
-         or set MNIST_DATA_DIR to a directory holding the four MNIST files (raw or .gz).",
-        dir.display(),
-        missing.join(", ")
-    );
-    dir
+    common::mnist_dir()
 }
 
 #[test]

@@ -1,10 +1,11 @@
 //! Brief training runs on real MNIST: each architecture must clearly learn.
 //!
-//! Needs the four gzip IDX files in `$MNIST_DATA_DIR` (default `../shared/mnist`
-//! relative to the crate root); fails, never skips, when they are missing.
+//! Needs real MNIST as gzip IDX files (found or fetched once by `common::mnist_dir`);
+//! fails, never skips, when it cannot be had.
+
+mod common;
 
 use std::io::Read;
-use std::path::PathBuf;
 use std::time::Instant;
 
 use mnist_tui::model::{Arch, IMAGE_PIXELS, Learner, Network};
@@ -14,15 +15,8 @@ struct Set {
     labels: Vec<u8>,
 }
 
-fn data_dir() -> PathBuf {
-    match std::env::var_os("MNIST_DATA_DIR") {
-        Some(d) => PathBuf::from(d),
-        None => PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/mnist"),
-    }
-}
-
 fn read_gz(name: &str) -> Vec<u8> {
-    let path = data_dir().join(name);
+    let path = common::mnist_dir().join(name);
     let file = std::fs::File::open(&path).unwrap_or_else(|e| {
         panic!(
             "cannot open {} ({e}). These tests need real MNIST: download \

@@ -7,10 +7,10 @@ use mnist_tui::train::{Control, TrainEvent, TrainJob};
 use mnist_tui::tui::app::{
     DataMsg, DataState, Effect, InputPurpose, Modal, Msg, Notice, QuitState, View,
 };
-use mnist_tui::tui::form::Field;
 use mnist_tui::tui::layout;
-use mnist_tui::tui::runs_table::SortColumn;
-use mnist_tui::tui::session::RunPhase;
+use mnist_tui::tui::runs::table::SortColumn;
+use mnist_tui::tui::train::form::Field;
+use mnist_tui::tui::train::session::RunPhase;
 use ratatui::crossterm::event::KeyCode;
 use ratatui::layout::Rect;
 use std::time::{Duration, Instant};
@@ -23,8 +23,12 @@ fn has_control(effects: &[Effect], c: Control) -> bool {
 }
 
 fn select_field(app: &mut mnist_tui::tui::app::App, field: Field) {
-    let i = Field::ALL.iter().position(|f| *f == field).unwrap();
-    app.form.select(i);
+    app.form.select_field(field);
+}
+
+/// The form row of the setting named `name`.
+fn field(name: &str) -> Field {
+    Field::named(name).unwrap_or_else(|| panic!("no setting {name}"))
 }
 
 #[test]
@@ -107,7 +111,7 @@ fn ctrl_c_stops_training_then_quits_even_from_a_dialog() {
 #[test]
 fn typing_a_learning_rate_validates_it() {
     let mut a = ready_app();
-    select_field(&mut a, Field::Lr);
+    select_field(&mut a, field("lr"));
     a.update(key(KeyCode::Enter));
     assert!(a.form.editing.is_some());
     type_str(&mut a, "20");
@@ -127,14 +131,14 @@ fn typing_a_learning_rate_validates_it() {
     a.update(key(KeyCode::Enter));
     assert!(a.form.editing.is_none());
     assert_eq!(a.form.settings.lr, 0.05);
-    assert!(a.form.is_edited(Field::Lr));
+    assert!(a.form.is_edited(field("lr")));
     assert!(a.form.error.is_none());
 }
 
 #[test]
 fn escape_cancels_an_edit() {
     let mut a = ready_app();
-    select_field(&mut a, Field::Epochs);
+    select_field(&mut a, field("epochs"));
     let before = a.form.settings.epochs;
     a.update(key(KeyCode::Enter));
     type_str(&mut a, "77");
@@ -146,7 +150,7 @@ fn escape_cancels_an_edit() {
 #[test]
 fn steps_refuse_invalid_values_with_a_message() {
     let mut a = ready_app();
-    select_field(&mut a, Field::Epochs);
+    select_field(&mut a, field("epochs"));
     a.update(key(KeyCode::Enter));
     type_str(&mut a, "1");
     a.update(key(KeyCode::Enter));
@@ -162,11 +166,11 @@ fn steps_refuse_invalid_values_with_a_message() {
 fn switching_model_loads_its_defaults_for_unedited_fields() {
     let mut a = ready_app();
     assert_eq!(a.form.settings.model, Arch::Mlp);
-    select_field(&mut a, Field::BatchSize);
+    select_field(&mut a, field("batch_size"));
     a.update(key(KeyCode::Enter));
     type_str(&mut a, "32");
     a.update(key(KeyCode::Enter));
-    select_field(&mut a, Field::Model);
+    select_field(&mut a, field("model"));
     a.update(key(KeyCode::Left)); // mlp -> tutorial-mlp
     let s = &a.form.settings;
     assert_eq!(s.model, Arch::TutorialMlp);
@@ -471,9 +475,12 @@ fn mouse_clicks_select_tabs_fields_and_rows() {
 
     a.update(store_listing());
     let table = layout::runs(screen.body).table;
-    // Header line: nothing happens; third row: cursor moves there.
+    // Header line: sorts by that column, the cursor staying on its run; third row:
+    // the cursor moves there.
+    let selected = a.runs.current().map(|e| e.id().to_string());
     a.update(click(table.x + 3, table.y + 1));
-    assert_eq!(a.runs.cursor, 0);
+    assert_eq!(a.runs.sort, SortColumn::ALL[0]);
+    assert_eq!(a.runs.current().map(|e| e.id().to_string()), selected);
     a.update(click(table.x + 3, table.y + 4));
     assert_eq!(a.runs.cursor, 2);
     // Outside the table's rows: ignored.
@@ -484,9 +491,9 @@ fn mouse_clicks_select_tabs_fields_and_rows() {
     a.update(click(train_tab.x, train_tab.y));
     assert_eq!(a.view, View::Train);
     let form = layout::train(screen.body).form;
-    let row = layout::form_row(form, 4);
+    let row = layout::form_row(form, field("epochs").index());
     a.update(click(row.x + 1, row.y));
-    assert_eq!(a.form.field(), Field::Epochs);
+    assert_eq!(a.form.field(), field("epochs"));
 }
 
 #[test]
@@ -500,6 +507,7 @@ fn wheel_scrolls_the_runs_table() {
     a.update(Msg::Store(mnist_tui::tui::app::StoreMsg::Listed {
         runs,
         damaged: vec![],
+        best: None,
     }));
     let visible = a.table_rows_visible();
     assert!(visible < 30);
@@ -598,8 +606,8 @@ fn notices_expire_after_a_few_seconds() {
 
 mod digit_view {
     use super::*;
-    use mnist_tui::tui::digit_layout;
-    use mnist_tui::tui::digit_state::{DigitEffect, DigitMode, Verdict};
+    use mnist_tui::tui::digit::layout as digit_layout;
+    use mnist_tui::tui::digit::state::{DigitEffect, DigitMode, Verdict};
     use ratatui::crossterm::event::{MouseButton, MouseEventKind};
 
     fn canvas_cells() -> Rect {
@@ -715,7 +723,7 @@ mod digit_view {
             [Effect::Digit(DigitEffect::LoadImage(p))] if *p == want
         ));
         // The runtime's loader says why this "image" is not one.
-        let err = mnist_tui::tui::digit_tasks::load_image(&want).unwrap_err();
+        let err = mnist_tui::tui::digit::tasks::load_image(&want).unwrap_err();
         assert!(err.contains("not an image"), "{err}");
     }
 
@@ -745,4 +753,150 @@ mod digit_view {
         a.update(key(KeyCode::Esc));
         assert_eq!(a.digit.mode, DigitMode::Draw);
     }
+}
+
+/// What `mnist-tui train --model <model>` would train, with no config file.
+fn cli_settings(model: Arch) -> mnist_tui::train::TrainSettings {
+    let flags = mnist_tui::train::TrainOverrides {
+        model: Some(model),
+        ..Default::default()
+    };
+    mnist_tui::train::TrainSettings::resolve(&[&flags])
+}
+
+fn started_settings(effects: &[Effect]) -> mnist_tui::train::TrainSettings {
+    match effects {
+        [Effect::StartTraining(TrainJob::New(s), _)] => s.clone(),
+        other => panic!("unexpected effects {other:?}"),
+    }
+}
+
+#[test]
+fn the_dashboards_tutorial_run_uses_the_tutorials_constant_schedule() {
+    let mut a = ready_app();
+    assert_eq!(
+        a.form.settings.lr_schedule,
+        mnist_tui::train::LrSchedule::Cosine
+    );
+    select_field(&mut a, field("model"));
+    a.update(key(KeyCode::Left)); // mlp -> tutorial-mlp
+    let s = started_settings(&a.update(ch('s')));
+    assert_eq!(s.model, Arch::TutorialMlp);
+    assert_eq!(s.lr_schedule, mnist_tui::train::LrSchedule::Constant);
+    assert_eq!(
+        s,
+        cli_settings(Arch::TutorialMlp),
+        "the dashboard and `train --model tutorial-mlp` train the same recipe"
+    );
+}
+
+#[test]
+fn every_model_switch_matches_the_command_lines_defaults() {
+    let mut a = ready_app();
+    select_field(&mut a, field("model"));
+    for _ in 0..Arch::ALL.len() {
+        a.update(key(KeyCode::Right));
+        let model = a.form.settings.model;
+        assert_eq!(a.form.settings, cli_settings(model), "{model}");
+    }
+}
+
+#[test]
+fn a_loaded_runs_model_dependent_settings_follow_a_model_switch() {
+    let mut a = app();
+    a.update(ch('2'));
+    a.update(store_listing());
+    while a.runs.current().unwrap().record().map(|r| r.config.model) != Some(Arch::Mlp) {
+        a.update(ch('j'));
+    }
+    a.update(ch('n'));
+    assert_eq!(a.form.settings.lr, 0.001, "the run's own rate is kept");
+    assert!(a.form.is_edited(field("lr")));
+    assert!(!a.form.is_edited(field("lr_schedule")));
+    select_field(&mut a, field("model"));
+    a.update(key(KeyCode::Left)); // mlp -> tutorial-mlp
+    assert_eq!(
+        a.form.settings.lr_schedule,
+        mnist_tui::train::LrSchedule::Constant
+    );
+    assert!(!a.form.settings.normalize);
+    assert_eq!(a.form.settings.lr, 0.001, "edited values stay");
+}
+
+#[test]
+fn every_setting_can_be_stepped_and_typed_in_the_form() {
+    for row in mnist_tui::train::SETTINGS {
+        let mut a = ready_app();
+        select_field(&mut a, Field::Setting(row));
+        let before = a.form.settings.clone();
+        a.update(key(KeyCode::Right));
+        if row.same(&before, &a.form.settings) {
+            a.update(key(KeyCode::Left));
+            a.update(key(KeyCode::Left));
+        }
+        assert!(
+            !row.same(&before, &a.form.settings),
+            "{} does not move with ←/→",
+            row.name
+        );
+        if row.is_typed() {
+            let mut a = ready_app();
+            select_field(&mut a, Field::Setting(row));
+            a.update(key(KeyCode::Enter));
+            assert!(a.form.editing.is_some(), "{} is not typed", row.name);
+            let mut target = a.form.settings.clone();
+            assert!(row.step_in(&mut target, -1) || row.step_in(&mut target, 1));
+            type_str(&mut a, &row.show(&target));
+            a.update(key(KeyCode::Enter));
+            assert!(a.form.error.is_none(), "{}: {:?}", row.name, a.form.error);
+            assert!(row.same(&target, &a.form.settings), "{}", row.name);
+        }
+    }
+}
+
+#[test]
+fn keys_rebound_in_the_config_drive_the_app() {
+    use mnist_tui::tui::keymap::{Action, Key};
+    let mut config = mnist_tui::config::Config::default();
+    config
+        .ui
+        .keys
+        .insert(Action::Start, vec!["F5".parse::<Key>().unwrap()]);
+    let mut a = mnist_tui::tui::app::App::new(
+        &config,
+        std::path::PathBuf::from("data"),
+        mnist_tui::tui::theme::Theme::default(),
+    );
+    a.update(Msg::Data(
+        mnist_tui::tui::app::DataMsg::Loaded(fake_mnist()),
+    ));
+    assert!(a.update(ch('s')).is_empty(), "s no longer starts");
+    let fx = a.update(key(KeyCode::F(5)));
+    assert!(
+        matches!(fx.as_slice(), [Effect::StartTraining(..)]),
+        "{fx:?}"
+    );
+}
+
+#[test]
+fn the_digit_views_default_model_is_the_stores_best_run_with_weights() {
+    // The store found no finished run with weights: finished records alone do not make
+    // a default model (their weights may be missing).
+    let mut a = ready_app();
+    let runs = vec![record(1, Arch::Mlp, 0.001, 64, 3, 0.95)];
+    a.update(Msg::Store(mnist_tui::tui::app::StoreMsg::Listed {
+        runs: runs.clone(),
+        damaged: vec![],
+        best: None,
+    }));
+    assert!(a.update(ch('3')).is_empty());
+    assert!(a.digit.model_id.is_none());
+    // Once the store names one, entering the view loads it.
+    let id = runs[0].id.clone();
+    a.update(Msg::Store(mnist_tui::tui::app::StoreMsg::Listed {
+        runs,
+        damaged: vec![],
+        best: Some(id.clone()),
+    }));
+    assert_eq!(a.digit.model_id.as_deref(), Some(id.as_str()));
 }

@@ -195,6 +195,7 @@ fn empty_store() {
     a.update(Msg::Store(mnist_tui::tui::app::StoreMsg::Listed {
         runs: vec![],
         damaged: vec![],
+        best: None,
     }));
     assert!(screen(&mut a, 120, 40).contains("No runs yet"));
 }
@@ -207,7 +208,7 @@ fn digit_view_drawing() {
         .unwrap()
         .body;
     let c =
-        mnist_tui::tui::digit_layout::canvas_cells(mnist_tui::tui::digit_layout::digit(body).big)
+        mnist_tui::tui::digit::layout::canvas_cells(mnist_tui::tui::digit::layout::digit(body).big)
             .unwrap();
     a.update(mouse(
         MouseEventKind::Down(MouseButton::Left),
@@ -254,13 +255,7 @@ fn help_lists_every_key() {
     let mut a = app();
     a.update(ch('?'));
     let s = screen(&mut a, 120, 40);
-    for k in mnist_tui::tui::keys::GLOBAL
-        .iter()
-        .chain(mnist_tui::tui::keys::TRAIN)
-        .chain(mnist_tui::tui::keys::RUNS)
-    {
-        assert!(s.contains(k.action), "help misses '{}'", k.action);
-    }
+    assert!(s.contains("Everywhere") && s.contains("Train view"));
     insta::assert_snapshot!("help_120x40", s);
 }
 
@@ -400,7 +395,7 @@ fn ascii_marker_draws_charts_without_braille() {
 fn digit_view_image_and_gallery() {
     use mnist_tui::data::{Dataset, Mnist};
     use mnist_tui::predict::{MistakeReport, find_mistakes};
-    use mnist_tui::tui::digit_state::{DigitMsg, Gallery};
+    use mnist_tui::tui::digit::state::{DigitMsg, Gallery};
     use std::sync::Arc;
     let dir = tempfile::tempdir().unwrap();
     // A dark "7" on light paper, off-centre.
@@ -417,7 +412,7 @@ fn digit_view_image_and_gallery() {
     a.update(ch('o'));
     type_str(&mut a, &path.display().to_string());
     a.update(key(KeyCode::Enter));
-    let loaded = mnist_tui::tui::digit_tasks::load_image(&path).unwrap();
+    let loaded = mnist_tui::tui::digit::tasks::load_image(&path).unwrap();
     a.update(Msg::Digit(DigitMsg::ImageLoaded {
         path: path.clone(),
         result: Ok(Box::new(loaded)),
@@ -469,4 +464,181 @@ fn digit_view_image_and_gallery() {
     a.update(key(KeyCode::PageDown));
     a.update(key(KeyCode::Esc));
     assert!(screen(&mut a, 120, 40).contains("Original"));
+}
+
+/// Two finished runs that differ in `row` only.
+fn runs_differing_in(row: &mnist_tui::train::Setting) -> App {
+    let a = record(1, mnist_tui::model::Arch::Mlp, 0.001, 64, 2, 0.95);
+    let mut b = record(2, mnist_tui::model::Arch::Mlp, 0.001, 64, 2, 0.95);
+    assert!(row.step_in(&mut b.config, 1) || row.step_in(&mut b.config, -1));
+    let mut app = ready_app();
+    app.update(ch('2'));
+    app.update(Msg::Store(mnist_tui::tui::app::StoreMsg::Listed {
+        runs: vec![a, b],
+        damaged: vec![],
+        best: None,
+    }));
+    app
+}
+
+#[test]
+fn every_setting_appears_in_the_form_the_details_and_the_comparison() {
+    let form = screen(&mut ready_app(), 120, 40);
+    for row in mnist_tui::train::SETTINGS {
+        let mut app = runs_differing_in(row);
+        let shown = |app: &App, i: usize| {
+            let r = app.runs.entries[i].record().unwrap();
+            row.show(&r.config)
+        };
+        let current = |app: &App| {
+            let r = app.runs.current().and_then(|e| e.record()).unwrap();
+            row.show(&r.config)
+        };
+        // The form: its label and the model's default value on one line.
+        let value = row.show(&ready_app().form.settings);
+        assert!(
+            form.lines()
+                .any(|l| l.contains(row.label) && l.contains(&value)),
+            "form lacks {} = {value}\n{form}",
+            row.label
+        );
+        // The details of the selected run: label and value on one line.
+        let value = current(&app);
+        let label = row.label.to_lowercase();
+        app.update(key(KeyCode::Enter));
+        let details = screen(&mut app, 120, 60);
+        assert!(
+            details
+                .lines()
+                .any(|l| l.contains(&format!(" {label} ")) && l.contains(&value)),
+            "details lack {label} = {value}\n{details}"
+        );
+        app.update(key(KeyCode::Esc));
+        // The comparison: the two runs differ in this setting only, and it says so.
+        app.update(ch(' '));
+        app.update(ch('j'));
+        app.update(ch(' '));
+        let compare = screen(&mut app, 120, 40);
+        let (v0, v1) = (shown(&app, 0), shown(&app, 1));
+        assert!(
+            compare
+                .lines()
+                .any(|l| l.contains(&format!("*{}", row.short))
+                    && l.contains(&v0)
+                    && l.contains(&v1)),
+            "comparison does not mark {} ({v0} vs {v1}) as differing\n{compare}",
+            row.short
+        );
+        for other in mnist_tui::train::SETTINGS.iter().filter(|o| *o != row) {
+            assert!(
+                !compare.contains(&format!("*{} ", other.short)),
+                "{} is marked differing in runs that differ in {} only",
+                other.short,
+                row.name
+            );
+        }
+    }
+}
+
+/// The key-bar line of `app` at 200×50 (wide enough for every entry).
+fn key_bar_line(app: &mut App) -> String {
+    app.notice = None;
+    let s = screen(app, 200, 50);
+    s.lines().last().unwrap_or("").to_string()
+}
+
+#[test]
+fn every_key_in_the_table_is_handled_and_shown_in_help_and_the_key_bar() {
+    use mnist_tui::tui::app::View;
+    use mnist_tui::tui::keymap::{BINDINGS, Scope};
+    // Help: every row's key and text, in the section of its scope.
+    let a = app();
+    let help: Vec<String> = mnist_tui::tui::ui::help::lines(&a.keys, &a.theme)
+        .iter()
+        .map(|l| l.to_string())
+        .collect();
+    for b in BINDINGS {
+        let title = b.scope.title();
+        let start = help.iter().position(|l| l == title).unwrap();
+        let section = help[start..].iter().take_while(|l| !l.is_empty());
+        let shown = section
+            .map(|l| l.split_once(b.help).map(|(keys, _)| keys.to_string()))
+            .find_map(|k| k)
+            .unwrap_or_else(|| panic!("help lacks {:?} in {title}", b.help));
+        assert!(
+            shown.split_whitespace().any(|k| k == b.key.to_string()),
+            "help shows '{shown}' for {:?}, not its key {}",
+            b.action,
+            b.key
+        );
+    }
+    // Handling: each key reaches its row's action in its view.
+    for b in BINDINGS {
+        let scopes = match b.scope {
+            Scope::Global => vec![Scope::Train, Scope::Runs, Scope::Digit],
+            s => vec![s],
+        };
+        for scope in scopes {
+            let found = a.keys.action(scope, &b.key.to_event());
+            if b.scope == Scope::Global && found != Some(b.action) {
+                continue; // a view may give a global key its own meaning
+            }
+            assert_eq!(found, Some(b.action), "{} in {scope:?}", b.key);
+        }
+    }
+    // Key bar: every labelled row is shown in some state of its view.
+    let mut bars = Vec::new();
+    let mut idle = ready_app();
+    bars.push(key_bar_line(&mut idle));
+    let mut missing = app();
+    missing.update(Msg::Data(DataMsg::Missing("no MNIST".into())));
+    bars.push(key_bar_line(&mut missing));
+    bars.push(key_bar_line(&mut training_app()));
+    bars.push(key_bar_line(&mut runs_app()));
+    let mut digit = digit_app();
+    bars.push(key_bar_line(&mut digit));
+    digit.digit.mode = mnist_tui::tui::digit::state::DigitMode::Image;
+    bars.push(key_bar_line(&mut digit));
+    digit.digit.mode = mnist_tui::tui::digit::state::DigitMode::Gallery;
+    bars.push(key_bar_line(&mut digit));
+    assert_eq!(digit.view, View::Digit);
+    for b in BINDINGS {
+        if let Some(label) = b.bar {
+            let entry = format!("{} {label}", b.key);
+            assert!(
+                bars.iter().any(|bar| bar.contains(&entry)),
+                "no key bar shows '{entry}':\n{}",
+                bars.join("\n")
+            );
+        }
+    }
+}
+
+#[test]
+fn clicking_a_column_header_sorts_by_it() {
+    use mnist_tui::tui::runs::table::SortColumn;
+    let mut a = runs_app();
+    let s = screen(&mut a, 120, 40);
+    let header_y = 2u16; // tab bar, table border, header
+    let header: Vec<char> = s.lines().nth(header_y as usize).unwrap().chars().collect();
+    let line: String = header.iter().collect();
+    for column in SortColumn::ALL {
+        let title = column.title();
+        let at = line
+            .find(title)
+            .unwrap_or_else(|| panic!("header lacks {title}: {line}"));
+        let x = line[..at].chars().count() as u16 + 1;
+        let was_desc = a.runs.descending;
+        let was = a.runs.sort;
+        a.update(click(x, header_y));
+        assert_eq!(a.runs.sort, column, "click on {title} at x={x}");
+        if was == column {
+            assert_ne!(a.runs.descending, was_desc, "a second click reverses");
+        }
+    }
+    // Clicking the current column again reverses.
+    let desc = a.runs.descending;
+    let x = line.find(a.runs.sort.title()).unwrap();
+    a.update(click(line[..x].chars().count() as u16 + 1, header_y));
+    assert_ne!(a.runs.descending, desc);
 }

@@ -1,7 +1,9 @@
 //! `mnist-tui runs list | show | rm`.
 
 use super::Context;
+use crate::format;
 use crate::runs::{RunRecord, RunStatus};
+use crate::train::SETTINGS;
 use std::fmt::Write as _;
 use std::io::{BufRead, IsTerminal, Write};
 
@@ -57,39 +59,14 @@ fn table_row(r: &RunRecord) -> String {
         r.config.model.name(),
         r.status.word(),
         format!("{}/{}", r.epochs_done(), r.config.epochs),
-        format_lr(r.config.lr),
+        format::float(r.config.lr),
         r.config.batch_size,
         r.best_test_acc()
-            .map_or("-".to_string(), |a| format!("{:.2}%", a * 100.0)),
+            .map_or("-".to_string(), |a| format::percent(a as f64)),
         r.final_loss()
             .map_or("-".to_string(), |l| format!("{l:.4}")),
-        format_duration(r.seconds()),
+        format::duration(r.seconds()),
     )
-}
-
-/// A learning rate in a short readable form.
-pub fn format_lr(lr: f64) -> String {
-    if lr >= 0.01 {
-        format!("{lr}")
-    } else {
-        format!("{lr:.0e}")
-    }
-}
-
-/// Seconds as `1h02m`, `3m05s` or `12.3s`.
-pub fn format_duration(seconds: f64) -> String {
-    let s = seconds.max(0.0);
-    if s >= 3600.0 {
-        format!(
-            "{}h{:02}m",
-            (s / 3600.0) as u64,
-            ((s % 3600.0) / 60.0) as u64
-        )
-    } else if s >= 60.0 {
-        format!("{}m{:02}s", (s / 60.0) as u64, (s % 60.0) as u64)
-    } else {
-        format!("{s:.1}s")
-    }
 }
 
 /// `runs show ID`: settings, per-epoch metrics and status (or one JSON object).
@@ -103,32 +80,27 @@ pub fn show(ctx: &Context, typed: &str, json: bool) -> anyhow::Result<()> {
     }
     let c = &r.config;
     writeln!(o, "run       {}", r.id)?;
-    let status = match &r.status {
-        RunStatus::Failed(reason) => writeln!(o, "status    failed: {reason}"),
+    match &r.status {
+        RunStatus::Failed(reason) => writeln!(o, "status    failed: {reason}")?,
         RunStatus::Interrupted => writeln!(
             o,
             "status    interrupted (the process training it ended without saving a final \
              status; `mnist-tui train --resume {}` continues it)",
             r.id
-        ),
-        s => writeln!(o, "status    {}", s.word()),
-    };
-    status?;
-    writeln!(o, "model     {} ({} parameters)", c.model, r.params)?;
+        )?,
+        s => writeln!(o, "status    {}", s.word())?,
+    }
     writeln!(
         o,
-        "optimizer {} lr {} momentum {} weight decay {}",
-        c.optimizer, c.lr, c.momentum, c.weight_decay
+        "network   {} ({} parameters)",
+        c.model.description(),
+        r.params
     )?;
-    writeln!(
-        o,
-        "batch     {}   epochs {}/{}   seed {}   normalize {}",
-        c.batch_size,
-        r.epochs_done(),
-        c.epochs,
-        c.seed,
-        c.normalize
-    )?;
+    writeln!(o, "epochs    {} done", r.epochs_done())?;
+    writeln!(o, "settings")?;
+    for setting in SETTINGS {
+        writeln!(o, "  {:<14} {}", setting.label, setting.show(c))?;
+    }
     writeln!(
         o,
         "data      {} train / {} test images",
@@ -144,11 +116,10 @@ pub fn show(ctx: &Context, typed: &str, json: bool) -> anyhow::Result<()> {
         writeln!(
             o,
             "lr change at step {} (epoch {:.2}): {}",
-            change.step, change.x, change.lr
+            change.step,
+            change.x,
+            format::float(change.lr)
         )?;
-    }
-    if let Some(from) = &r.resumed_from {
-        writeln!(o, "resumed from {from}")?;
     }
     if !r.epochs.is_empty() {
         writeln!(o)?;
@@ -166,7 +137,7 @@ pub fn show(ctx: &Context, typed: &str, json: bool) -> anyhow::Result<()> {
                 e.train_acc * 100.0,
                 e.test_loss,
                 e.test_acc * 100.0,
-                format_duration(e.seconds)
+                format::duration(e.seconds)
             )?;
         }
     }
@@ -209,22 +180,4 @@ pub fn remove(ctx: &Context, typed: &str, yes: bool) -> anyhow::Result<()> {
     }
     ctx.store.delete(&id)?;
     emit(&format!("deleted run {id}\n"))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn durations_read_well() {
-        assert_eq!(format_duration(12.34), "12.3s");
-        assert_eq!(format_duration(185.0), "3m05s");
-        assert_eq!(format_duration(3720.0), "1h02m");
-    }
-
-    #[test]
-    fn learning_rates_read_well() {
-        assert_eq!(format_lr(0.8), "0.8");
-        assert_eq!(format_lr(0.001), "1e-3");
-    }
 }

@@ -3,7 +3,8 @@
 use super::{Context, ExitError};
 use crate::cli::TrainArgs;
 use crate::data::Mnist;
-use crate::train::{self, Control, Controller, TrainEvent, TrainJob, TrainSettings};
+use crate::format;
+use crate::train::{self, Control, Controller, SETTINGS, TrainEvent, TrainJob, TrainSettings};
 use indicatif::{ProgressBar, ProgressStyle};
 use std::io::{IsTerminal, Write};
 use std::sync::Arc;
@@ -22,7 +23,7 @@ pub fn run(ctx: &Context, args: &TrainArgs) -> anyhow::Result<()> {
             }
             TrainJob::Resume {
                 run_id,
-                more_epochs: args.epochs.unwrap_or(1),
+                more_epochs: args.overrides().epochs.unwrap_or(1),
             }
         }
         None => {
@@ -100,6 +101,15 @@ fn stop_on_signals(controller: Controller) -> anyhow::Result<Arc<AtomicI32>> {
         })
         .map_err(|e| anyhow::anyhow!("cannot start the signal thread: {e}"))?;
     Ok(first)
+}
+
+/// Every setting as `name value`, in the settings table's order.
+fn settings_line(s: &TrainSettings) -> String {
+    let parts: Vec<String> = SETTINGS
+        .iter()
+        .map(|row| format!("{} {}", row.short, row.show(s)))
+        .collect();
+    parts.join(", ")
 }
 
 /// Warns when some classes can never be predicted.
@@ -185,14 +195,9 @@ impl Output {
                     "training"
                 };
                 self.line(format!(
-                    "{verb} run {run_id}: {} ({params} parameters), {} lr {} batch {} epochs {} \
-                     seed {}, {train_size} train / {test_size} test images",
-                    settings.model,
-                    settings.optimizer,
-                    settings.lr,
-                    settings.batch_size,
-                    settings.epochs,
-                    settings.seed
+                    "{verb} run {run_id} ({params} parameters, {train_size} train / \
+                     {test_size} test images): {}",
+                    settings_line(settings)
                 ));
             }
             TrainEvent::Loss {
@@ -252,7 +257,10 @@ impl Output {
             TrainEvent::Paused => self.line("paused".into()),
             TrainEvent::Resumed => self.line("resumed".into()),
             TrainEvent::Finished { test_acc } => {
-                self.line(format!("finished: test accuracy {:.2}%", test_acc * 100.0));
+                self.line(format!(
+                    "finished: test accuracy {}",
+                    format::percent(*test_acc as f64)
+                ));
             }
             TrainEvent::Stopped => self.line("stopped".into()),
             TrainEvent::Failed { reason } => self.line(format!("failed: {reason}")),

@@ -28,13 +28,6 @@ impl EpochOrder {
         EpochOrder { indices }
     }
 
-    /// `0..n` in order (for evaluation).
-    pub fn sequential(n: usize) -> Self {
-        EpochOrder {
-            indices: (0..n).collect(),
-        }
-    }
-
     /// Number of samples.
     pub fn len(&self) -> usize {
         self.indices.len()

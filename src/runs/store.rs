@@ -232,11 +232,24 @@ impl RunStore {
     /// with what is wrong with each. A damaged run never hides the others.
     /// A missing store folder is an empty store.
     pub fn list(&self) -> Result<(Vec<RunRecord>, Vec<RunLoadError>), StoreError> {
+        let ids = self.ids()?;
+        let mut runs = Vec::new();
+        let mut damaged = Vec::new();
+        for id in ids {
+            match self.load_record(&id) {
+                Ok(r) => runs.push(r),
+                Err(e) => damaged.push(e),
+            }
+        }
+        Ok((runs, damaged))
+    }
+
+    /// The ids of every run folder, sorted (oldest first). A missing store folder is an
+    /// empty store.
+    pub fn ids(&self) -> Result<Vec<String>, StoreError> {
         let entries = match std::fs::read_dir(&self.root) {
             Ok(e) => e,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                return Ok((Vec::new(), Vec::new()));
-            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
             Err(source) => {
                 return Err(StoreError::Io {
                     path: self.root.clone(),
@@ -251,15 +264,7 @@ impl RunStore {
             .filter(|name| is_valid_id(name))
             .collect();
         ids.sort();
-        let mut runs = Vec::new();
-        let mut damaged = Vec::new();
-        for id in ids {
-            match self.load_record(&id) {
-                Ok(r) => runs.push(r),
-                Err(e) => damaged.push(e),
-            }
-        }
-        Ok((runs, damaged))
+        Ok(ids)
     }
 
     /// Deletes run `id` and everything in its folder. Refuses a run that is being
@@ -366,7 +371,7 @@ pub fn parse_record(text: &str) -> Result<RunRecord, String> {
 }
 
 /// Whether `id` can name a run folder: no path separators, no dot files.
-fn is_valid_id(id: &str) -> bool {
+pub fn is_valid_id(id: &str) -> bool {
     !id.is_empty()
         && !id.starts_with('.')
         && id

@@ -1,10 +1,12 @@
 //! The trainer: trains on its own thread and streams [`TrainEvent`]s; takes [`Control`]s.
 
+pub mod catalog;
 pub mod events;
 pub mod metrics;
 pub mod settings;
 pub mod trainer;
 
+pub use catalog::{SETTINGS, Setting, Step};
 pub use events::{Control, EpochMetrics, LossPoint, LrChange, TrainEvent};
 pub use settings::{LrSchedule, TrainOverrides, TrainSettings};
 pub use trainer::{Controller, TrainJob, TrainerHandle, spawn};

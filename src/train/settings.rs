@@ -1,11 +1,12 @@
 //! The full settings of a training run, and optional overrides layered on top of an
 //! architecture's defaults (flags > `config.ron` > model defaults).
 
-use crate::model::{Arch, OptimizerKind, OptimizerSettings};
+use super::catalog::SETTINGS;
+use crate::model::{Arch, ArchDefaults, OptimizerKind, OptimizerSettings};
 use serde::{Deserialize, Serialize};
 
 /// How the learning rate moves over a run.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum LrSchedule {
     /// The same rate throughout (the tutorial's).
@@ -40,70 +41,76 @@ impl LrSchedule {
     }
 }
 
-/// Every setting of one training run. Stored in the run record.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct TrainSettings {
-    /// Network architecture.
-    pub model: Arch,
-    /// Optimiser.
-    pub optimizer: OptimizerKind,
-    /// Learning rate at the start.
-    pub lr: f64,
-    /// How the learning rate moves over the run.
-    #[serde(default)]
-    pub lr_schedule: LrSchedule,
-    /// SGD momentum.
-    pub momentum: f64,
-    /// L2 weight decay.
-    pub weight_decay: f64,
-    /// Epochs to train (total, counting resumed ones).
-    pub epochs: u32,
-    /// Samples per batch.
-    pub batch_size: usize,
-    /// Seed for initialisation and shuffling.
-    pub seed: u64,
-    /// Normalise inputs with MNIST's mean and std.
-    pub normalize: bool,
-    /// Train on at most this many training samples (the first ones), if set.
-    #[serde(default)]
-    pub max_train_samples: Option<usize>,
-    /// Evaluate on at most this many test samples (the first ones), if set.
-    #[serde(default)]
-    pub max_test_samples: Option<usize>,
-    /// Log the loss every this many batches.
-    pub log_every: u32,
+/// Declares [`TrainSettings`], its all-optional twin [`TrainOverrides`] and
+/// [`TrainSettings::defaults_for`] from one list of fields, each with its per-model
+/// default (`|model, defaults| value`). A new setting is one line here plus one row in
+/// [`super::catalog::SETTINGS`] (a test fails until both exist).
+macro_rules! train_settings {
+    ($( $(#[$meta:meta])* $name:ident : $ty:ty = $default:expr ),* $(,)?) => {
+        /// Every setting of one training run. Stored in the run record.
+        #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+        pub struct TrainSettings {
+            $( $(#[$meta])* pub $name: $ty, )*
+        }
+
+        /// Optional values that override an architecture's defaults (`config.ron`'s
+        /// `train` section, the command-line flags, the dashboard form's edits).
+        #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+        #[serde(default, deny_unknown_fields)]
+        pub struct TrainOverrides {
+            $( $(#[$meta])* pub $name: Option<$ty>, )*
+        }
+
+        impl TrainSettings {
+            /// The defaults of `model`.
+            pub fn defaults_for(model: Arch) -> Self {
+                let d = model.defaults();
+                TrainSettings {
+                    $( $name: {
+                        let f: fn(Arch, &ArchDefaults) -> $ty = $default;
+                        f(model, &d)
+                    }, )*
+                }
+            }
+        }
+    };
 }
 
-/// Optional values that override an architecture's defaults.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct TrainOverrides {
+train_settings! {
     /// Network architecture.
-    pub model: Option<Arch>,
+    model: Arch = |m, _| m,
     /// Optimiser.
-    pub optimizer: Option<OptimizerKind>,
-    /// Learning rate.
-    pub lr: Option<f64>,
-    /// Learning-rate schedule.
-    pub lr_schedule: Option<LrSchedule>,
+    optimizer: OptimizerKind = |_, d| d.optimizer.kind,
+    /// Learning rate at the start.
+    lr: f64 = |_, d| d.optimizer.lr,
+    /// How the learning rate moves over the run. The tutorial keeps its rate; the other
+    /// models decay theirs, which buys most of their final accuracy in short runs.
+    #[serde(default)]
+    lr_schedule: LrSchedule = |m, _| if m == Arch::TutorialMlp {
+        LrSchedule::Constant
+    } else {
+        LrSchedule::Cosine
+    },
     /// SGD momentum.
-    pub momentum: Option<f64>,
+    momentum: f64 = |_, d| d.optimizer.momentum,
     /// L2 weight decay.
-    pub weight_decay: Option<f64>,
-    /// Epochs.
-    pub epochs: Option<u32>,
-    /// Batch size.
-    pub batch_size: Option<usize>,
-    /// Seed.
-    pub seed: Option<u64>,
-    /// Normalise inputs.
-    pub normalize: Option<bool>,
-    /// Cap on training samples.
-    pub max_train_samples: Option<usize>,
-    /// Cap on test samples.
-    pub max_test_samples: Option<usize>,
-    /// Loss logging cadence in batches.
-    pub log_every: Option<u32>,
+    weight_decay: f64 = |_, d| d.optimizer.weight_decay,
+    /// Epochs to train (total, counting resumed ones).
+    epochs: u32 = |_, d| d.epochs,
+    /// Samples per batch.
+    batch_size: usize = |_, d| d.batch_size,
+    /// Seed for initialisation and shuffling.
+    seed: u64 = |_, _| DEFAULT_SEED,
+    /// Normalise inputs with MNIST's mean and std.
+    normalize: bool = |_, d| d.normalize,
+    /// Train on at most this many training samples (the first ones), if set.
+    #[serde(default)]
+    max_train_samples: Option<usize> = |_, _| None,
+    /// Evaluate on at most this many test samples (the first ones), if set.
+    #[serde(default)]
+    max_test_samples: Option<usize> = |_, _| None,
+    /// Log the loss every this many batches.
+    log_every: u32 = |_, _| DEFAULT_LOG_EVERY,
 }
 
 /// The default seed.
@@ -112,32 +119,6 @@ pub const DEFAULT_SEED: u64 = 42;
 pub const DEFAULT_LOG_EVERY: u32 = 100;
 
 impl TrainSettings {
-    /// The defaults of `model`.
-    pub fn defaults_for(model: Arch) -> Self {
-        let d = model.defaults();
-        TrainSettings {
-            model,
-            optimizer: d.optimizer.kind,
-            lr: d.optimizer.lr,
-            // The tutorial keeps its rate; the other models decay theirs, which buys
-            // most of their final accuracy in short runs.
-            lr_schedule: if model == Arch::TutorialMlp {
-                LrSchedule::Constant
-            } else {
-                LrSchedule::Cosine
-            },
-            momentum: d.optimizer.momentum,
-            weight_decay: d.optimizer.weight_decay,
-            epochs: d.epochs,
-            batch_size: d.batch_size,
-            seed: DEFAULT_SEED,
-            normalize: d.normalize,
-            max_train_samples: None,
-            max_test_samples: None,
-            log_every: DEFAULT_LOG_EVERY,
-        }
-    }
-
     /// Resolves layers of overrides, later layers winning: the model is taken from the
     /// last layer that names one (else `mlp`), then its defaults are overridden in order.
     /// A change of optimiser without a learning rate takes that optimiser's usual rate.
@@ -158,38 +139,8 @@ impl TrainSettings {
                 }
                 s.optimizer = v;
             }
-            if let Some(v) = l.lr {
-                s.lr = v;
-            }
-            if let Some(v) = l.lr_schedule {
-                s.lr_schedule = v;
-            }
-            if let Some(v) = l.momentum {
-                s.momentum = v;
-            }
-            if let Some(v) = l.weight_decay {
-                s.weight_decay = v;
-            }
-            if let Some(v) = l.epochs {
-                s.epochs = v;
-            }
-            if let Some(v) = l.batch_size {
-                s.batch_size = v;
-            }
-            if let Some(v) = l.seed {
-                s.seed = v;
-            }
-            if let Some(v) = l.normalize {
-                s.normalize = v;
-            }
-            if l.max_train_samples.is_some() {
-                s.max_train_samples = l.max_train_samples;
-            }
-            if l.max_test_samples.is_some() {
-                s.max_test_samples = l.max_test_samples;
-            }
-            if let Some(v) = l.log_every {
-                s.log_every = v;
+            for setting in SETTINGS {
+                setting.apply_override(l, &mut s);
             }
         }
         s

@@ -1,11 +1,12 @@
 //! The dashboard's state and its `update`: messages in, state and effects out.
 //! Nothing here draws or does I/O, so every behaviour is testable without a terminal.
 
-use super::digit_state::{DigitEffect, DigitMsg, DigitState};
-use super::form::{TextInput, TrainForm};
-use super::runs_table::RunsTable;
-use super::session::Session;
+use super::digit::state::{DigitEffect, DigitMsg, DigitState};
+use super::keymap::Keymap;
+use super::runs::table::RunsTable;
 use super::theme::Theme;
+use super::train::form::{TextInput, TrainForm};
+use super::train::session::LiveRun;
 use crate::config::Config;
 use crate::data::Mnist;
 use crate::runs::{RunLoadError, RunRecord};
@@ -113,6 +114,8 @@ pub enum StoreMsg {
         runs: Vec<RunRecord>,
         /// Damaged runs.
         damaged: Vec<RunLoadError>,
+        /// The best finished run whose weights exist (the store's rule), if any.
+        best: Option<String>,
     },
     /// The store could not be listed.
     Failed(String),
@@ -240,7 +243,7 @@ pub struct App {
     /// The settings form.
     pub form: TrainForm,
     /// The run being trained, or the last one.
-    pub session: Option<Session>,
+    pub session: Option<LiveRun>,
     /// The Runs table.
     pub runs: RunsTable,
     /// Show the loss as a moving average.
@@ -257,6 +260,8 @@ pub struct App {
     pub quit: QuitState,
     /// The Digit view.
     pub digit: DigitState,
+    /// The key table with the user's overrides.
+    pub keys: Keymap,
     last_refresh: Option<Instant>,
     notice_seen: Option<(Notice, Instant)>,
 }
@@ -279,6 +284,7 @@ impl App {
             notice: None,
             quit: QuitState::Running,
             digit: DigitState::new(config.ui.ascii_style),
+            keys: Keymap::new(&config.ui.keys),
             last_refresh: None,
             notice_seen: None,
         }
@@ -354,8 +360,8 @@ impl App {
 
     fn on_train(&mut self, event: TrainEvent) -> Vec<Effect> {
         let session = self.session.get_or_insert_with(|| match &event {
-            TrainEvent::Started { settings, .. } => Session::new(settings.clone()),
-            _ => Session::new(crate::train::TrainSettings::resolve(&[])),
+            TrainEvent::Started { settings, .. } => LiveRun::new(settings.clone()),
+            _ => LiveRun::new(crate::train::TrainSettings::resolve(&[])),
         });
         session.apply(&event);
         let mut effects = Vec::new();
@@ -388,7 +394,9 @@ impl App {
         if let Some(s) = self.session.as_mut()
             && s.phase.is_active()
         {
-            s.phase = super::session::RunPhase::Failed("the trainer ended without a result".into());
+            s.phase = super::train::session::RunPhase::Failed(
+                "the trainer ended without a result".into(),
+            );
         }
         if self.quit == QuitState::StoppingThenQuit {
             self.quit = QuitState::Quit;
@@ -417,8 +425,13 @@ impl App {
 
     fn on_store(&mut self, msg: StoreMsg) -> Vec<Effect> {
         match msg {
-            StoreMsg::Listed { runs, damaged } => {
+            StoreMsg::Listed {
+                runs,
+                damaged,
+                best,
+            } => {
                 self.runs.set_entries(runs, damaged);
+                self.runs.best = best;
                 self.keep_table_cursor_visible();
             }
             StoreMsg::Failed(e) => {
@@ -467,7 +480,7 @@ impl App {
         let Some(data) = self.ready_data() else {
             return Vec::new();
         };
-        self.session = Some(Session::new(settings.clone()));
+        self.session = Some(LiveRun::new(settings.clone()));
         self.notice = Some(Notice::Info(format!(
             "Starting {} for {} epochs",
             settings.model, settings.epochs
@@ -490,7 +503,7 @@ impl App {
         let Some(data) = self.ready_data() else {
             return Vec::new();
         };
-        let mut session = Session::resuming(&record);
+        let mut session = LiveRun::resuming(&record);
         session.settings.epochs = record.epochs_done() + more;
         self.session = Some(session);
         self.view = View::Train;

@@ -2,11 +2,12 @@
 //! The keys are listed for users in [`super::keys`].
 
 use super::app::{App, Effect, InputPurpose, Modal, Notice, QuitState, View};
-use super::form::{Field, TextInput, fmt_float};
+use super::keymap::{Action, Scope};
 use super::layout;
-use super::runs_table::RunEntry;
-use super::session::RunPhase;
+use super::train::form::TextInput;
+use crate::format;
 use crate::train::Control;
+use crate::train::catalog::setting;
 use ratatui::crossterm::event::{
     KeyCode, KeyEvent, KeyEventKind, KeyModifiers, MouseButton, MouseEvent, MouseEventKind,
 };
@@ -19,7 +20,10 @@ impl App {
         if key.kind == KeyEventKind::Release {
             return Vec::new();
         }
-        if key.code == KeyCode::Char('c') && key.modifiers.contains(KeyModifiers::CONTROL) {
+        // Ctrl-C always quits, whatever the table says; the table may add other keys.
+        let ctrl_c =
+            key.code == KeyCode::Char('c') && key.modifiers.contains(KeyModifiers::CONTROL);
+        if ctrl_c || self.keys.action(Scope::Global, &key) == Some(Action::ForceQuit) {
             return self.stop_and_quit();
         }
         if self.quit != QuitState::Running {
@@ -34,48 +38,48 @@ impl App {
             return Vec::new();
         }
         if self.view == View::Digit && self.digit.editing {
-            return self.on_digit_key(key);
+            return self.on_path_key(key);
         }
-        match key.code {
-            KeyCode::Char('q') => {
+        let scope = match self.view {
+            View::Train => Scope::Train,
+            View::Runs => Scope::Runs,
+            View::Digit => Scope::Digit,
+        };
+        let Some(action) = self.keys.action(scope, &key) else {
+            return Vec::new();
+        };
+        self.perform(scope, action)
+    }
+
+    /// Does `action` (looked up in the key table for `scope`).
+    pub(super) fn perform(&mut self, scope: Scope, action: Action) -> Vec<Effect> {
+        match action {
+            Action::ForceQuit => return self.stop_and_quit(),
+            Action::Quit => {
                 if self.run_active() {
                     self.modal = Some(Modal::ConfirmQuit);
                 } else {
                     self.quit = QuitState::Quit;
                 }
-                return Vec::new();
             }
-            KeyCode::Char('?') => {
-                self.modal = Some(Modal::Help { scroll: 0 });
-                return Vec::new();
+            Action::Help => self.modal = Some(Modal::Help { scroll: 0 }),
+            Action::NextView => self.view = self.view.step(1),
+            Action::PrevView => self.view = self.view.step(-1),
+            Action::ShowTrain => self.view = View::Train,
+            Action::ShowRuns => self.view = View::Runs,
+            Action::ShowDigit => self.view = View::Digit,
+            Action::Smooth => self.smooth = !self.smooth,
+            Action::LogScale => self.log_scale = !self.log_scale,
+            _ => {
+                return match scope {
+                    Scope::Train => self.on_train_action(action),
+                    Scope::Runs => self.on_runs_action(action),
+                    Scope::Digit => self.on_digit_action(action),
+                    Scope::Global => Vec::new(),
+                };
             }
-            KeyCode::Tab => {
-                self.view = self.view.step(1);
-                return Vec::new();
-            }
-            KeyCode::BackTab => {
-                self.view = self.view.step(-1);
-                return Vec::new();
-            }
-            KeyCode::Char(c @ '1'..='3') => {
-                self.view = View::ALL[(c as u8 - b'1') as usize];
-                return Vec::new();
-            }
-            KeyCode::Char('m') if self.view != View::Digit => {
-                self.smooth = !self.smooth;
-                return Vec::new();
-            }
-            KeyCode::Char('L') if self.view != View::Digit => {
-                self.log_scale = !self.log_scale;
-                return Vec::new();
-            }
-            _ => {}
         }
-        match self.view {
-            View::Train => self.on_train_key(key),
-            View::Runs => self.on_runs_key(key),
-            View::Digit => self.on_digit_key(key),
-        }
+        Vec::new()
     }
 
     fn on_edit_key(&mut self, key: KeyEvent) {
@@ -96,184 +100,6 @@ impl App {
             }
             _ => {}
         }
-    }
-
-    fn on_train_key(&mut self, key: KeyEvent) -> Vec<Effect> {
-        let active = self.run_active();
-        match key.code {
-            KeyCode::Up | KeyCode::Char('k') => self.form.move_by(-1),
-            KeyCode::Down | KeyCode::Char('j') => self.form.move_by(1),
-            KeyCode::Char('s') => return self.start_from_form(),
-            KeyCode::Char('p') | KeyCode::Char(' ') => return self.toggle_pause(),
-            KeyCode::Char('x') => {
-                if active {
-                    self.notice = Some(Notice::Info("Stopping the run…".into()));
-                    return vec![Effect::Control(Control::Stop)];
-                }
-                self.notice = Some(Notice::Error("No run is active".into()));
-            }
-            KeyCode::Char('l') => {
-                if active {
-                    let lr = self.session.as_ref().map_or(0.0, |s| s.lr);
-                    self.modal = Some(Modal::Input {
-                        purpose: InputPurpose::LearningRate,
-                        input: TextInput::new(fmt_float(lr)),
-                        error: None,
-                    });
-                } else {
-                    self.notice = Some(Notice::Error(
-                        "The learning rate can be changed while a run is active".into(),
-                    ));
-                }
-            }
-            KeyCode::Char('e') | KeyCode::Char('+') if active => {
-                self.notice = Some(Notice::Info("Adding one epoch".into()));
-                return vec![Effect::Control(Control::AddEpochs(1))];
-            }
-            KeyCode::Char('D') => return self.download(),
-            KeyCode::Char('R') => {
-                if matches!(
-                    self.data,
-                    super::app::DataState::Missing { .. } | super::app::DataState::Failed(_)
-                ) {
-                    self.data = super::app::DataState::Loading;
-                    return vec![Effect::LoadData];
-                }
-            }
-            _ if active && is_form_key(key.code) => {
-                self.notice = Some(Notice::Error(
-                    "Settings are locked while a run is active".into(),
-                ));
-            }
-            _ if active => {}
-            KeyCode::Enter => match self.form.field() {
-                Field::Start => return self.start_from_form(),
-                f if f.is_typed() => self.form.begin_edit(),
-                _ => self.form.adjust(1),
-            },
-            KeyCode::Right | KeyCode::Char('+') => self.form.adjust(1),
-            KeyCode::Left | KeyCode::Char('-') => self.form.adjust(-1),
-            _ => {}
-        }
-        if let Some(e) = &self.form.error {
-            self.notice = Some(Notice::Error(e.clone()));
-        }
-        Vec::new()
-    }
-
-    fn toggle_pause(&mut self) -> Vec<Effect> {
-        let phase = self.session.as_ref().map(|s| s.phase.clone());
-        match phase {
-            Some(RunPhase::Paused) => vec![Effect::Control(Control::Resume)],
-            Some(p) if p.is_active() => vec![Effect::Control(Control::Pause)],
-            _ => {
-                self.notice = Some(Notice::Error("No run is active".into()));
-                Vec::new()
-            }
-        }
-    }
-
-    fn download(&mut self) -> Vec<Effect> {
-        match self.data {
-            super::app::DataState::Missing { .. } | super::app::DataState::Failed(_) => {
-                self.data = super::app::DataState::Downloading(super::app::DownloadProgress {
-                    file: String::new(),
-                    done: 0,
-                    total: None,
-                });
-                vec![Effect::DownloadData]
-            }
-            _ => {
-                self.notice = Some(Notice::Error(format!(
-                    "MNIST is {}: nothing to download",
-                    self.data.word()
-                )));
-                Vec::new()
-            }
-        }
-    }
-
-    fn on_runs_key(&mut self, key: KeyEvent) -> Vec<Effect> {
-        let visible = self.table_rows_visible();
-        let page = visible.max(1) as i64;
-        match key.code {
-            KeyCode::Up | KeyCode::Char('k') => self.runs.move_by(-1, visible),
-            KeyCode::Down | KeyCode::Char('j') => self.runs.move_by(1, visible),
-            KeyCode::PageUp => self.runs.move_by(-page, visible),
-            KeyCode::PageDown => self.runs.move_by(page, visible),
-            KeyCode::Home | KeyCode::Char('g') => self.runs.move_by(i64::MIN / 2, visible),
-            KeyCode::End | KeyCode::Char('G') => self.runs.move_by(i64::MAX / 2, visible),
-            KeyCode::Char(' ') if !self.runs.toggle_mark() && self.runs.current().is_some() => {
-                self.notice = Some(Notice::Error("A damaged run cannot be compared".into()));
-            }
-            KeyCode::Char('c') => self.runs.marked.clear(),
-            KeyCode::Char('s') => {
-                self.runs.cycle_sort();
-                self.runs.scroll_to_cursor(visible);
-            }
-            KeyCode::Char('S') => {
-                self.runs.reverse();
-                self.runs.scroll_to_cursor(visible);
-            }
-            KeyCode::Enter => {
-                if let Some(e) = self.runs.current() {
-                    self.modal = Some(Modal::Details {
-                        id: e.id().to_string(),
-                        scroll: 0,
-                    });
-                }
-            }
-            KeyCode::Char('d') => {
-                let Some(id) = self.runs.current().map(|e| e.id().to_string()) else {
-                    return Vec::new();
-                };
-                let training_it = self.run_active()
-                    && self.session.as_ref().and_then(|s| s.run_id.as_deref()) == Some(&id);
-                if training_it {
-                    self.notice = Some(Notice::Error(
-                        "This run is being trained: stop it before deleting".into(),
-                    ));
-                } else {
-                    self.modal = Some(Modal::ConfirmDelete(id));
-                }
-            }
-            KeyCode::Char('n') => match self.runs.current() {
-                Some(RunEntry::Ok(r)) => {
-                    let (id, settings) = (r.id.clone(), r.config.clone());
-                    self.form.load(&settings);
-                    self.view = View::Train;
-                    self.notice = Some(Notice::Info(format!(
-                        "Settings copied from {id}: press s to start"
-                    )));
-                }
-                Some(RunEntry::Damaged(_)) => {
-                    self.notice = Some(Notice::Error("This run's settings cannot be read".into()))
-                }
-                None => {}
-            },
-            KeyCode::Char('r') => match self.runs.current() {
-                Some(RunEntry::Ok(r)) => {
-                    let id = r.id.clone();
-                    if self.run_active() {
-                        self.notice = Some(Notice::Error(
-                            "A run is already active: stop it (x) first".into(),
-                        ));
-                    } else {
-                        self.modal = Some(Modal::Input {
-                            purpose: InputPurpose::ResumeEpochs(id),
-                            input: TextInput::new("1"),
-                            error: None,
-                        });
-                    }
-                }
-                Some(RunEntry::Damaged(_)) => {
-                    self.notice = Some(Notice::Error("A damaged run cannot be resumed".into()))
-                }
-                None => {}
-            },
-            _ => {}
-        }
-        Vec::new()
     }
 
     fn on_modal_key(&mut self, key: KeyEvent) -> Vec<Effect> {
@@ -321,14 +147,14 @@ impl App {
                 error,
             } => {
                 let field = match purpose {
-                    InputPurpose::LearningRate => Field::Lr,
-                    InputPurpose::ResumeEpochs(_) => Field::Epochs,
+                    InputPurpose::LearningRate => setting("lr"),
+                    InputPurpose::ResumeEpochs(_) => setting("epochs"),
                 };
                 match code {
                     KeyCode::Esc => return Vec::new(),
                     KeyCode::Enter => return self.submit_input(purpose, input),
                     KeyCode::Backspace => input.backspace(),
-                    KeyCode::Char(c) if input.accepts(field, c) => input.push(c),
+                    KeyCode::Char(c) if field.is_some_and(|f| input.accepts(f, c)) => input.push(c),
                     _ => {}
                 }
                 self.modal = Some(Modal::Input {
@@ -365,7 +191,10 @@ impl App {
                     self.notice = Some(Notice::Error("The run has ended".into()));
                     return Vec::new();
                 }
-                self.notice = Some(Notice::Info(format!("Learning rate → {}", fmt_float(lr))));
+                self.notice = Some(Notice::Info(format!(
+                    "Learning rate → {}",
+                    format::float(lr)
+                )));
                 vec![Effect::Control(Control::SetLr(lr))]
             }
             InputPurpose::ResumeEpochs(ref id) => match text.parse::<u32>() {
@@ -425,6 +254,13 @@ impl App {
                         let table = layout::runs(screen.body).table;
                         if let Some(row) = layout::table_row_at(table, x, y) {
                             self.runs.click_row(row);
+                        } else if let Some(col) = layout::table_column_at(table, x, y)
+                            && !self.runs.entries.is_empty()
+                        {
+                            let column = super::runs::table::SortColumn::ALL[col];
+                            self.runs.sort_by(column);
+                            let visible = self.table_rows_visible();
+                            self.runs.scroll_to_cursor(visible);
                         }
                     }
                     View::Digit => {}
@@ -455,14 +291,6 @@ impl App {
             _ => {}
         }
     }
-}
-
-/// Whether `code` edits the form (refused while a run is active).
-fn is_form_key(code: KeyCode) -> bool {
-    matches!(
-        code,
-        KeyCode::Enter | KeyCode::Left | KeyCode::Right | KeyCode::Char('+') | KeyCode::Char('-')
-    )
 }
 
 /// The new scroll position of a scrollable dialog after `code`.

@@ -12,8 +12,10 @@ pub const MIN_HEIGHT: u16 = 20;
 pub const TITLE: &str = " mnist-tui ";
 /// Width of the Train view's left column (settings and status).
 const LEFT_COLUMN: u16 = 36;
-/// Rows of the settings form: seven settings and the [Start] button.
-pub const FORM_ROWS: u16 = 8;
+/// Rows of the settings form: one per training setting, and the [Start] button.
+pub fn form_rows() -> u16 {
+    crate::train::SETTINGS.len() as u16 + 1
+}
 
 /// The three bands of the screen.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -87,7 +89,7 @@ pub fn train(body: Rect) -> TrainLayout {
     let [left, right] =
         Layout::horizontal([Constraint::Length(LEFT_COLUMN), Constraint::Min(0)]).areas(body);
     let [form, status] =
-        Layout::vertical([Constraint::Length(FORM_ROWS + 3), Constraint::Min(0)]).areas(left);
+        Layout::vertical([Constraint::Length(form_rows() + 3), Constraint::Min(0)]).areas(left);
     let [charts, progress] =
         Layout::vertical([Constraint::Min(0), Constraint::Length(4)]).areas(right);
     let [loss, accuracy] =
@@ -114,7 +116,7 @@ pub fn form_field_at(form: Rect, x: u16, y: u16) -> Option<usize> {
         return None;
     }
     let i = (y - inner.y) as usize;
-    (i < FORM_ROWS as usize).then_some(i)
+    (i < form_rows() as usize).then_some(i)
 }
 
 /// Regions of the Runs view.
@@ -151,6 +153,39 @@ pub fn runs(body: Rect) -> RunsLayout {
 /// Number of run rows the table shows (its height minus borders and header).
 pub fn table_visible_rows(table: Rect) -> usize {
     table.height.saturating_sub(3) as usize
+}
+
+/// The widths of the runs table's columns, in [`crate::tui::runs::table::SortColumn::ALL`]
+/// order (drawing and header clicks share them).
+pub const RUNS_COLUMNS: [Constraint; 10] = [
+    Constraint::Min(12),
+    Constraint::Length(11),
+    Constraint::Length(12),
+    Constraint::Length(7),
+    Constraint::Length(5),
+    Constraint::Length(6),
+    Constraint::Length(9),
+    Constraint::Length(7),
+    Constraint::Length(7),
+    Constraint::Length(9),
+];
+
+/// Spaces between the runs table's columns.
+pub const RUNS_COLUMN_SPACING: u16 = 1;
+
+/// Which column (index into [`RUNS_COLUMNS`]) of the runs table's header is at `(x, y)`,
+/// laid out as ratatui's `Table` lays it out.
+pub fn table_column_at(table: Rect, x: u16, y: u16) -> Option<usize> {
+    let header = table_header(table);
+    if !contains(header, x, y) {
+        return None;
+    }
+    let cols = Layout::horizontal(RUNS_COLUMNS)
+        .flex(ratatui::layout::Flex::Start)
+        .spacing(RUNS_COLUMN_SPACING)
+        .split(header);
+    cols.iter()
+        .position(|c| x >= c.x && x < c.x.saturating_add(c.width))
 }
 
 /// Where the header line of the runs table is.
@@ -221,7 +256,7 @@ mod tests {
     #[test]
     fn form_rows_and_hits_agree() {
         let t = train(Rect::new(0, 1, 120, 38));
-        for i in 0..FORM_ROWS as usize {
+        for i in 0..form_rows() as usize {
             let r = form_row(t.form, i);
             assert_eq!(form_field_at(t.form, r.x + 2, r.y), Some(i));
         }

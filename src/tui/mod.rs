@@ -1,31 +1,30 @@
 //! The ratatui dashboard: `mnist-tui` with no subcommand.
 //!
 //! - [`app`]: state and `update(Msg) -> Vec<Effect>` (no drawing, no I/O).
-//! - [`input`]: what keys and mouse clicks do; [`keys`] lists them for users.
-//! - [`form`], [`session`], [`runs_table`], [`series`], [`digit_state`]: the pieces of
-//!   state ([`digit_layout`] and [`digit_tasks`] serve the Digit view).
+//! - [`keymap`]: the key table (actions, help, key bar); `input` and `digit::input` do
+//!   the actions and handle the mouse.
+//! - [`digit`]: the Digit view (state, actions, tasks, geometry, drawing).
+//! - [`runs`]: the Runs view (table state, actions, drawing).
+//! - [`train`]: the Train view (settings form, the live run, actions, drawing).
+//! - [`series`]: chart series (Train and Runs).
 //! - [`layout`]: geometry shared by drawing and mouse hit-testing.
-//! - [`ui`]: drawing, one file per view.
+//! - [`ui`]: the frame (tabs, key bar), the `?` overlay, dialogs and shared widgets.
 //! - [`terminal`], [`event`], [`tasks`], [`runtime`]: the terminal, input thread,
 //!   background work, and the loop that ties them together.
 
 pub mod app;
-mod digit_input;
-pub mod digit_layout;
-pub mod digit_state;
-pub mod digit_tasks;
+pub mod digit;
 pub mod event;
-pub mod form;
 mod input;
-pub mod keys;
+pub mod keymap;
 pub mod layout;
-pub mod runs_table;
+pub mod runs;
 pub mod runtime;
 pub mod series;
-pub mod session;
 pub mod tasks;
 pub mod terminal;
 pub mod theme;
+pub mod train;
 pub mod ui;
 
 use crate::config::Config;

@@ -110,7 +110,7 @@ impl Runtime {
                 self.cancel_download.clone(),
                 self.tx.clone(),
             ),
-            Effect::Digit(d) => super::digit_tasks::apply(d, &self.store, &self.tx),
+            Effect::Digit(d) => super::digit::tasks::apply(d, &self.store, &self.tx),
         }
     }
 }

@@ -113,13 +113,7 @@ pub struct NiceAxis {
 
 /// A 1-2-5 step near `range / ticks`.
 fn nice_step(range: f64, ticks: usize) -> f64 {
-    let rough = (range / ticks.max(1) as f64).max(f64::MIN_POSITIVE);
-    let mag = 10f64.powf(rough.log10().floor());
-    [1.0, 2.0, 5.0, 10.0]
-        .into_iter()
-        .map(|m| m * mag)
-        .find(|s| *s >= rough * 0.999)
-        .unwrap_or(10.0 * mag)
+    crate::ladder::at_least(range / ticks.max(1) as f64)
 }
 
 /// Decimals needed to print multiples of `step` exactly enough.

@@ -4,7 +4,7 @@
 use super::app::{DataMsg, DownloadProgress, Msg, StoreMsg};
 use crate::data::fetch::{self, FetchProgress};
 use crate::data::{DataError, Mnist};
-use crate::runs::{RunLoadError, RunRecord, RunStore, StoreError};
+use crate::runs::{RunLoadError, RunRecord, RunStore, StoreError, best_finished};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -173,10 +173,15 @@ fn store_loop(store: RunStore, rx: &Receiver<StoreRequest>, tx: &UnboundedSender
         }
         if let Some(force) = refresh {
             let msg = match cache.scan(&store) {
-                Ok(changed) if changed || force => Some(StoreMsg::Listed {
-                    runs: cache.runs(),
-                    damaged: cache.damaged(),
-                }),
+                Ok(changed) if changed || force => {
+                    let runs = cache.runs();
+                    let best = best_finished(&store, &runs).map(|r| r.id.clone());
+                    Some(StoreMsg::Listed {
+                        runs,
+                        damaged: cache.damaged(),
+                        best,
+                    })
+                }
                 Ok(_) => None,
                 Err(e) => Some(StoreMsg::Failed(e)),
             };
@@ -201,21 +206,7 @@ struct StoreCache {
 impl StoreCache {
     /// Re-reads changed runs; true if anything changed.
     fn scan(&mut self, store: &RunStore) -> Result<bool, String> {
-        let dir = match std::fs::read_dir(store.root()) {
-            Ok(d) => d,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                let changed = !self.entries.is_empty();
-                self.entries.clear();
-                return Ok(changed);
-            }
-            Err(e) => return Err(format!("{}: {e}", store.root().display())),
-        };
-        let ids: Vec<String> = dir
-            .filter_map(|e| e.ok())
-            .filter(|e| e.file_type().is_ok_and(|t| t.is_dir()))
-            .filter_map(|e| e.file_name().to_str().map(str::to_string))
-            .filter(|n| looks_like_run_id(n))
-            .collect();
+        let ids = store.ids().map_err(|e| e.to_string())?;
         let mut changed = false;
         let before = self.entries.len();
         self.entries.retain(|id, _| ids.contains(id));
@@ -269,15 +260,6 @@ impl StoreCache {
     }
 }
 
-/// Whether a folder name can be a run id (as the store accepts them).
-fn looks_like_run_id(name: &str) -> bool {
-    !name.is_empty()
-        && !name.starts_with('.')
-        && name
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -307,5 +289,10 @@ mod tests {
         store.delete(&id).unwrap();
         assert!(cache.scan(&store).unwrap());
         assert!(cache.damaged().is_empty());
+        // Folders the store does not accept as runs are not runs here either.
+        std::fs::create_dir(dir.path().join(".hidden")).unwrap();
+        std::fs::create_dir(dir.path().join("not a run")).unwrap();
+        assert!(!cache.scan(&store).unwrap());
+        assert_eq!(store.ids().unwrap(), Vec::<String>::new());
     }
 }

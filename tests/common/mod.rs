@@ -4,37 +4,6 @@
 use std::path::PathBuf;
 use std::process::Command;
 
-/// The folder holding real MNIST: `$MNIST_DATA_DIR`, else `./data`, else
-/// `../shared/mnist`. Panics with instructions when none has the files: tests that need
-/// real MNIST never pass silently without it.
-pub fn mnist_dir() -> PathBuf {
-    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-    let has_files = |dir: &PathBuf| {
-        ["train-images-idx3-ubyte", "t10k-labels-idx1-ubyte"]
-            .iter()
-            .all(|n| dir.join(n).exists() || dir.join(format!("{n}.gz")).exists())
-    };
-    if let Some(dir) = std::env::var_os("MNIST_DATA_DIR").filter(|v| !v.is_empty()) {
-        let dir = PathBuf::from(dir);
-        assert!(
-            has_files(&dir),
-            "MNIST_DATA_DIR={} does not hold the MNIST files; run `mnist-tui data fetch` \
-             or point MNIST_DATA_DIR at a folder with the four MNIST files",
-            dir.display()
-        );
-        return dir;
-    }
-    for dir in [root.join("data"), root.join("../shared/mnist")] {
-        if has_files(&dir) {
-            return dir;
-        }
-    }
-    panic!(
-        "real MNIST not found: these tests need it. Run `cargo run -- data fetch` (downloads \
-         into ./data) or set MNIST_DATA_DIR to a folder holding the four MNIST files"
-    );
-}
-
 /// The `mnist-tui` binary under test: `$MNIST_TUI_BIN` if set, else the one cargo
 /// built. (Worktrees that share one `CARGO_TARGET_DIR` overwrite each other's
 /// `debug/mnist-tui`; the variable pins the binary a test run uses.)
@@ -64,4 +33,7 @@ pub fn run(cmd: &mut Command) -> (i32, String, String) {
         String::from_utf8_lossy(&out.stderr).into_owned(),
     )
 }
+pub mod mnist;
 pub mod pty;
+
+pub use mnist::mnist_dir;

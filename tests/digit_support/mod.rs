@@ -12,22 +12,12 @@ use rand::{Rng, SeedableRng};
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
-/// The MNIST folder: `$MNIST_DATA_DIR`, else `../shared/mnist` relative to the crate root.
-/// Panics with instructions when the files are missing.
+#[path = "../common/mnist.rs"]
+mod mnist;
+
+/// The MNIST folder (see `tests/common/mnist.rs`: fetched once when nowhere).
 pub fn mnist_dir() -> PathBuf {
-    let dir = std::env::var_os("MNIST_DATA_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/mnist"));
-    let probe = dir.join("t10k-images-idx3-ubyte.gz");
-    assert!(
-        probe.is_file(),
-        "MNIST not found: {} is missing. Set MNIST_DATA_DIR to a folder holding the four \
-         MNIST .gz files (train-images-idx3-ubyte.gz, train-labels-idx1-ubyte.gz, \
-         t10k-images-idx3-ubyte.gz, t10k-labels-idx1-ubyte.gz), e.g. downloaded from \
-         https://ossci-datasets.s3.amazonaws.com/mnist/ or with `mnist-tui data fetch`.",
-        probe.display()
-    );
-    dir
+    mnist::mnist_dir()
 }
 
 fn read_gz(path: &Path) -> Vec<u8> {

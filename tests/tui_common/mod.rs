@@ -149,7 +149,14 @@ pub fn store_listing() -> Msg {
         path: PathBuf::from("runs/20261120-140000-lenet-beef/run.ron"),
         problem: "malformed at line 3, column 5: expected a value".into(),
     }];
-    Msg::Store(StoreMsg::Listed { runs, damaged })
+    // The store's best finished run with weights (every fixture run has the same
+    // accuracy, so the newest finished one).
+    let best = Some("20261120-120000-cnn-a002".to_string());
+    Msg::Store(StoreMsg::Listed {
+        runs,
+        damaged,
+        best,
+    })
 }
 
 /// The events of a run that trained two of three epochs, with a learning-rate change.
@@ -219,7 +226,7 @@ pub fn training_app() -> App {
 pub fn digit_app() -> App {
     use mnist_tui::predict::Predictor;
     use mnist_tui::tui::app::Effect;
-    use mnist_tui::tui::digit_state::{DigitEffect, DigitMsg};
+    use mnist_tui::tui::digit::state::{DigitEffect, DigitMsg};
     let mut a = ready_app();
     a.update(store_listing());
     let effects = a.update(ch('3'));

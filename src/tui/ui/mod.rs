@@ -1,14 +1,12 @@
 //! Drawing: [`render`] draws the whole screen from the [`App`]; one file per view.
 
 pub mod dialogs;
-pub mod digit;
-pub mod gallery;
 pub mod help;
-pub mod runs;
-pub mod train;
 pub mod widgets;
 
 use super::app::{App, DataState, Modal, Notice, View};
+use super::digit::state::DigitMode;
+use super::keymap::{Action, Scope};
 use super::layout::{self, MIN_HEIGHT, MIN_WIDTH};
 use ratatui::Frame;
 use ratatui::layout::{Alignment, Rect};
@@ -28,14 +26,16 @@ pub fn render(f: &mut Frame, app: &App) {
     };
     tab_bar(f, screen.tabs, app);
     match app.view {
-        View::Train => train::render(f, screen.body, app),
-        View::Runs => runs::render(f, screen.body, app),
-        View::Digit => digit::render(f, screen.body, app),
+        View::Train => super::train::draw::render(f, screen.body, app),
+        View::Runs => super::runs::draw::render(f, screen.body, app),
+        View::Digit => super::digit::draw::render(f, screen.body, app),
     }
     key_bar(f, screen.keybar, app);
     match &app.modal {
-        Some(Modal::Help { scroll }) => help::render(f, area, *scroll, &app.theme),
-        Some(Modal::Details { id, scroll }) => runs::render_details(f, area, app, id, *scroll),
+        Some(Modal::Help { scroll }) => help::render(f, area, *scroll, &app.keys, &app.theme),
+        Some(Modal::Details { id, scroll }) => {
+            super::runs::draw::render_details(f, area, app, id, *scroll)
+        }
         Some(m) => dialogs::render(f, area, app, m),
         None => {}
     }
@@ -88,7 +88,7 @@ fn tab_bar(f: &mut Frame, area: Rect, app: &App) {
         right.push(Span::styled("  run ", t.dim()));
         right.push(Span::styled(
             format!("{} {:.0}%", s.phase.word(), s.run_ratio() * 100.0),
-            train::phase_style(&s.phase, t),
+            super::train::draw::phase_style(&s.phase, t),
         ));
     }
     right.push(Span::raw(" "));
@@ -110,7 +110,9 @@ fn key_bar(f: &mut Frame, area: Rect, app: &App) {
         Some(Notice::Info(m)) => Line::from(Span::styled(format!(" {m}"), t.good())),
         Some(Notice::Error(m)) => Line::from(Span::styled(format!(" {m}"), t.bad())),
         None => {
-            let mut l = widgets::key_hints(&bar_keys(app), t);
+            let keys = bar_keys(app);
+            let pairs: Vec<(&str, &str)> = keys.iter().map(|(k, a)| (k.as_str(), *a)).collect();
+            let mut l = widgets::key_hints(&pairs, t);
             l.spans.insert(0, Span::raw(" "));
             l
         }
@@ -118,77 +120,105 @@ fn key_bar(f: &mut Frame, area: Rect, app: &App) {
     f.render_widget(Paragraph::new(line), area);
 }
 
-/// The short key list of the current context, for the key bar.
-pub fn bar_keys(app: &App) -> Vec<(&'static str, &'static str)> {
-    use super::session::RunPhase;
+/// The short key list of the current context, for the key bar: the key table's
+/// labelled rows whose action is available now (dialogs and text entry have fixed keys).
+pub fn bar_keys(app: &App) -> Vec<(String, &'static str)> {
+    let fixed = |pairs: &[(&str, &'static str)]| {
+        pairs
+            .iter()
+            .map(|(k, a)| (k.to_string(), *a))
+            .collect::<Vec<_>>()
+    };
     match &app.modal {
-        Some(Modal::ConfirmQuit) => return vec![("y", "stop, save & quit"), ("n/Esc", "cancel")],
-        Some(Modal::ConfirmDelete(_)) => return vec![("y", "delete"), ("n/Esc", "cancel")],
+        Some(Modal::ConfirmQuit) => {
+            return fixed(&[("y", "stop, save & quit"), ("n/Esc", "cancel")]);
+        }
+        Some(Modal::ConfirmDelete(_)) => return fixed(&[("y", "delete"), ("n/Esc", "cancel")]),
         Some(Modal::Input { .. }) => {
-            return vec![
+            return fixed(&[
                 ("Enter", "confirm"),
                 ("Esc", "cancel"),
                 ("Backspace", "delete"),
-            ];
+            ]);
         }
         Some(Modal::Help { .. }) | Some(Modal::Details { .. }) => {
-            return vec![("↑↓ PgUp PgDn", "scroll"), ("Esc", "close")];
+            return fixed(&[("↑↓ PgUp PgDn", "scroll"), ("Esc", "close")]);
         }
         None => {}
     }
-    let tail = [("Tab", "view"), ("?", "help"), ("q", "quit")];
-    let mut keys: Vec<(&str, &str)> = match app.view {
-        View::Train if app.form.editing.is_some() => {
-            return vec![
-                ("0-9 .", "type"),
-                ("Backspace", "delete"),
-                ("Enter", "apply"),
-                ("Esc", "cancel"),
-            ];
-        }
-        View::Train if app.run_active() => {
-            let pause = match app.session.as_ref().map(|s| &s.phase) {
-                Some(RunPhase::Paused) => "resume",
-                _ => "pause",
-            };
-            vec![
-                ("p", pause),
-                ("x", "stop"),
-                ("l", "lr"),
-                ("e", "+epoch"),
-                ("m", "smooth"),
-                ("L", "log"),
-            ]
-        }
-        View::Train => {
-            let mut k = vec![
-                ("↑↓", "field"),
-                ("←→", "change"),
-                ("Enter", "edit"),
-                ("s", "start"),
-                ("m", "smooth"),
-                ("L", "log"),
-            ];
-            if matches!(app.data, DataState::Missing { .. } | DataState::Failed(_)) {
-                k.insert(0, ("R", "retry"));
-                k.insert(0, ("D", "download"));
-            }
-            k
-        }
-        View::Runs => vec![
-            ("↑↓", "move"),
-            ("Space", "mark"),
-            ("s/S", "sort"),
-            ("Enter", "details"),
-            ("d", "delete"),
-            ("n", "new"),
-            ("r", "resume"),
-        ],
-        View::Digit => match digit::bar_keys(app) {
-            Ok(keys) => keys,
-            Err(only) => return only,
-        },
+    if app.view == View::Train && app.form.editing.is_some() {
+        return fixed(&[
+            ("0-9 .", "type"),
+            ("Backspace", "delete"),
+            ("Enter", "apply"),
+            ("Esc", "cancel"),
+        ]);
+    }
+    if app.view == View::Digit && app.digit.editing {
+        return fixed(&[
+            ("Tab", "complete"),
+            ("Enter", "load"),
+            ("Esc", "leave the field"),
+            ("Backspace", "delete"),
+        ]);
+    }
+    let scope = match app.view {
+        View::Train => Scope::Train,
+        View::Runs => Scope::Runs,
+        View::Digit => Scope::Digit,
     };
-    keys.extend(tail);
+    let mut keys = if app.view == View::Digit && app.digit.mode == DigitMode::Draw {
+        fixed(&[("drag", "draw"), ("right-drag", "erase")])
+    } else {
+        Vec::new()
+    };
+    let paused = app
+        .session
+        .as_ref()
+        .is_some_and(|s| s.phase == super::train::session::RunPhase::Paused);
+    keys.extend(
+        app.keys
+            .bar(scope, |a| in_bar(app, a))
+            .into_iter()
+            .map(|(k, label)| {
+                (
+                    k,
+                    if paused && label == "pause" {
+                        "resume"
+                    } else {
+                        label
+                    },
+                )
+            }),
+    );
+    keys.extend(app.keys.bar(Scope::Global, |_| true));
     keys
+}
+
+/// Whether `action` of the current view belongs in the key bar now.
+pub fn in_bar(app: &App, action: Action) -> bool {
+    use Action as A;
+    match app.view {
+        View::Train => {
+            let active = app.run_active();
+            let missing = matches!(app.data, DataState::Missing { .. } | DataState::Failed(_));
+            match action {
+                A::Pause | A::Stop | A::ChangeLr | A::AddEpoch => active,
+                A::Up | A::Increase | A::Edit | A::Start => !active,
+                A::Download | A::RetryData => missing,
+                _ => true,
+            }
+        }
+        View::Runs => true,
+        View::Digit => {
+            let mode = app.digit.mode;
+            match action {
+                A::Up | A::Back => mode == DigitMode::Gallery,
+                A::ClearCanvas | A::SaveDrawing => mode == DigitMode::Draw,
+                A::DrawMode => mode == DigitMode::Image,
+                A::OpenPath | A::Gallery => mode != DigitMode::Gallery,
+                _ => true,
+            }
+        }
+    }
 }

@@ -1,13 +1,13 @@
 //! The Digit view: the canvas or an image, the model input, the prediction and its
 //! probability bars. The mistake gallery is drawn by [`super::gallery`].
 
-use super::widgets::{centered_text, titled_block};
+use super::layout::{self as digit_layout, DigitLayout};
+use super::state::{DigitMode, DigitState, Verdict};
 use crate::digit::{render_digit, render_gray_fit, render_image_fit};
 use crate::predict::Prediction;
 use crate::tui::app::App;
-use crate::tui::digit_layout::{self, DigitLayout};
-use crate::tui::digit_state::{DigitMode, DigitState, Verdict};
 use crate::tui::theme::Theme;
+use crate::tui::ui::widgets::{centered_text, titled_block};
 use ratatui::Frame;
 use ratatui::layout::{Direction, Rect};
 use ratatui::style::Modifier;
@@ -28,44 +28,6 @@ pub fn render(f: &mut Frame, area: Rect, app: &App) {
         _ => draw_panels(f, &l, d, &app.theme),
     }
     prediction_panel(f, l.prediction, d, &app.theme);
-}
-
-/// Key-bar entries: (keys, action).
-pub type BarKeys = Vec<(&'static str, &'static str)>;
-
-/// The key bar of the Digit view: `Ok` keys get the global tail, `Err` are complete.
-pub fn bar_keys(app: &App) -> Result<BarKeys, BarKeys> {
-    let d = &app.digit;
-    if d.editing {
-        return Err(vec![
-            ("Tab", "complete"),
-            ("Enter", "load"),
-            ("Esc", "leave the field"),
-            ("Backspace", "delete"),
-        ]);
-    }
-    Ok(match d.mode {
-        DigitMode::Gallery => vec![
-            ("↑↓ PgUp PgDn", "scroll"),
-            ("g/Esc", "back"),
-            ("m", "model"),
-        ],
-        DigitMode::Image => vec![
-            ("o", "open"),
-            ("d", "draw"),
-            ("m", "model"),
-            ("g", "mistakes"),
-        ],
-        DigitMode::Draw => vec![
-            ("drag", "draw"),
-            ("right-drag", "erase"),
-            ("c", "clear"),
-            ("w", "save"),
-            ("o", "open image"),
-            ("m", "model"),
-            ("g", "mistakes"),
-        ],
-    })
 }
 
 /// The model line of the header (shared with the gallery).

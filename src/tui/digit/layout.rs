@@ -1,7 +1,7 @@
 //! Geometry of the Digit view, shared by drawing and mouse hit-testing (the canvas).
 
-use super::layout::inner;
 use crate::digit::canvas::CANVAS_SIDE;
+use crate::tui::layout::inner;
 use ratatui::layout::{Constraint, Layout, Rect};
 
 /// Width of a bordered 28 × 28 digit drawn two columns per pixel.
@@ -93,7 +93,7 @@ pub fn canvas_cells(big: Rect) -> Option<Rect> {
 /// The canvas position (in pixels, centre of the cell) under terminal cell `(x, y)`,
 /// two columns per pixel; `None` outside the canvas.
 pub fn cell_to_pixel(cells: Rect, x: u16, y: u16) -> Option<(f32, f32)> {
-    if !super::layout::contains(cells, x, y) {
+    if !crate::tui::layout::contains(cells, x, y) {
         return None;
     }
     let px = (x - cells.x) as f32 / 2.0 + 0.25;

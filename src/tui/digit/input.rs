@@ -1,12 +1,11 @@
 //! What keys, the mouse and background results do in the Digit view.
-//! The keys are listed for users in [`super::keys::DIGIT`].
+//! The keys are rows of [`crate::tui::keymap::BINDINGS`].
 
-use super::app::{App, DataState, Effect, Notice, View};
-use super::digit_layout;
-use super::digit_state::{
-    DigitEffect, DigitMode, DigitMsg, Gallery, default_model, model_candidates,
-};
-use super::layout;
+use super::layout as digit_layout;
+use super::state::{DigitEffect, DigitMode, DigitMsg, Gallery, model_candidates};
+use crate::tui::app::{App, DataState, Effect, Notice, View};
+use crate::tui::keymap::Action;
+use crate::tui::layout;
 use ratatui::crossterm::event::{
     KeyCode, KeyEvent, KeyModifiers, MouseButton, MouseEvent, MouseEventKind,
 };
@@ -16,23 +15,21 @@ use ratatui::layout::Rect;
 const GALLERY_PAGE: i64 = 2;
 
 impl App {
-    /// Keys of the Digit view (global keys are handled before, except while typing).
-    pub(super) fn on_digit_key(&mut self, key: KeyEvent) -> Vec<Effect> {
-        if self.digit.editing {
-            return self.on_path_key(key);
-        }
+    /// Actions of the Digit view (from the key table; typing a path is
+    /// [`App::on_path_key`]).
+    pub(crate) fn on_digit_action(&mut self, action: Action) -> Vec<Effect> {
         let d = &mut self.digit;
-        match key.code {
-            KeyCode::Char('d') => {
+        match action {
+            Action::DrawMode => {
                 d.mode = DigitMode::Draw;
                 d.last_source = DigitMode::Draw;
                 d.refresh();
             }
-            KeyCode::Char('o') | KeyCode::Char('/') => {
+            Action::OpenPath => {
                 d.editing = true;
                 d.completions.clear();
             }
-            KeyCode::Char('i') => {
+            Action::ShowImage => {
                 if d.image.is_some() {
                     d.mode = DigitMode::Image;
                     d.last_source = DigitMode::Image;
@@ -42,12 +39,12 @@ impl App {
                         Some(Notice::Error("No image loaded: press o to open one".into()));
                 }
             }
-            KeyCode::Char('c') => {
+            Action::ClearCanvas => {
                 d.canvas.clear();
                 d.drag = None;
                 d.refresh();
             }
-            KeyCode::Char('w') => {
+            Action::SaveDrawing => {
                 if d.canvas.is_empty() {
                     self.notice =
                         Some(Notice::Error("The canvas is empty: nothing to save".into()));
@@ -57,25 +54,26 @@ impl App {
                     )))];
                 }
             }
-            KeyCode::Char('m') => return self.cycle_model(1),
-            KeyCode::Char('M') => return self.cycle_model(-1),
-            KeyCode::Char('g') if d.mode != DigitMode::Gallery => return self.open_gallery(),
-            KeyCode::Esc | KeyCode::Char('g') if d.mode == DigitMode::Gallery => {
+            Action::NextModel => return self.cycle_model(1),
+            Action::PrevModel => return self.cycle_model(-1),
+            Action::Gallery if d.mode != DigitMode::Gallery => return self.open_gallery(),
+            Action::Back | Action::Gallery if d.mode == DigitMode::Gallery => {
                 d.mode = d.last_source;
                 d.refresh();
             }
-            KeyCode::Up | KeyCode::Char('k') => self.scroll_gallery(-1),
-            KeyCode::Down | KeyCode::Char('j') => self.scroll_gallery(1),
-            KeyCode::PageUp => self.scroll_gallery(-GALLERY_PAGE),
-            KeyCode::PageDown => self.scroll_gallery(GALLERY_PAGE),
-            KeyCode::Home => self.scroll_gallery(i64::MIN / 2),
-            KeyCode::End => self.scroll_gallery(i64::MAX / 2),
+            Action::Up => self.scroll_gallery(-1),
+            Action::Down => self.scroll_gallery(1),
+            Action::PageUp => self.scroll_gallery(-GALLERY_PAGE),
+            Action::PageDown => self.scroll_gallery(GALLERY_PAGE),
+            Action::First => self.scroll_gallery(i64::MIN / 2),
+            Action::Last => self.scroll_gallery(i64::MAX / 2),
             _ => {}
         }
         Vec::new()
     }
 
-    fn on_path_key(&mut self, key: KeyEvent) -> Vec<Effect> {
+    /// Keys while typing an image path.
+    pub(crate) fn on_path_key(&mut self, key: KeyEvent) -> Vec<Effect> {
         let d = &mut self.digit;
         match key.code {
             KeyCode::Esc => {
@@ -133,17 +131,23 @@ impl App {
     }
 
     /// Loads the default model (best finished run) the first time the view needs one.
-    pub(super) fn digit_autoload(&mut self) -> Vec<Effect> {
+    pub(crate) fn digit_autoload(&mut self) -> Vec<Effect> {
         if self.view != View::Digit || self.digit.model_id.is_some() {
             return Vec::new();
         }
-        let runs: Vec<_> = self.runs.rows().filter_map(|e| e.record()).collect();
-        let candidates = model_candidates(runs.into_iter());
-        match default_model(&candidates) {
-            Some(r) => {
-                let r = r.clone();
-                vec![Effect::Digit(self.digit.choose_model(&r))]
-            }
+        // The store's rule (best finished run whose weights exist), computed off the UI
+        // thread with each listing.
+        let Some(best) = self.runs.best.as_deref() else {
+            return Vec::new();
+        };
+        let record = self
+            .runs
+            .rows()
+            .filter_map(|e| e.record())
+            .find(|r| r.id == best)
+            .cloned();
+        match record {
+            Some(r) => vec![Effect::Digit(self.digit.choose_model(&r))],
             None => Vec::new(),
         }
     }
@@ -200,7 +204,7 @@ impl App {
 
     /// Mouse in the Digit view: draws on the canvas (left), erases (right), scrolls the
     /// gallery. Returns `None` when the event is not the Digit view's (tabs, elsewhere).
-    pub(super) fn on_digit_mouse(&mut self, body: Rect, mouse: MouseEvent) -> Option<Vec<Effect>> {
+    pub(crate) fn on_digit_mouse(&mut self, body: Rect, mouse: MouseEvent) -> Option<Vec<Effect>> {
         let (x, y) = (mouse.column, mouse.row);
         if self.digit.mode == DigitMode::Gallery {
             match mouse.kind {
@@ -239,7 +243,7 @@ impl App {
     }
 
     /// Applies a Digit view background result.
-    pub(super) fn on_digit_msg(&mut self, msg: DigitMsg) -> Vec<Effect> {
+    pub(crate) fn on_digit_msg(&mut self, msg: DigitMsg) -> Vec<Effect> {
         match self.digit.apply(msg) {
             Some(Ok(info)) => self.notice = Some(Notice::Info(info)),
             Some(Err(e)) => self.notice = Some(Notice::Error(e)),

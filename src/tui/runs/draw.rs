@@ -1,23 +1,22 @@
 //! The Runs view: the table of runs, the comparison of marked runs (loss, accuracy,
 //! settings side by side), and the details dialog.
 
-use super::widgets::{
+use super::table::{RunEntry, SortColumn};
+use crate::format;
+use crate::runs::{RunRecord, RunStatus};
+use crate::train::SETTINGS;
+use crate::tui::app::App;
+use crate::tui::layout;
+use crate::tui::series::{accuracy_axis, epoch_axis, log_axis, nice_axis, to_log, y_range};
+use crate::tui::theme::Theme;
+use crate::tui::ui::widgets::{
     Curve, LineChart, centered_text, draw_line_chart, loss_title, popup, titled_block,
 };
-use crate::runs::{RunRecord, RunStatus};
-use crate::tui::app::App;
-use crate::tui::form::fmt_float;
-use crate::tui::layout;
-use crate::tui::runs_table::{RunEntry, SortColumn};
-use crate::tui::series::{accuracy_axis, epoch_axis, log_axis, nice_axis, to_log, y_range};
-use crate::tui::session::fmt_duration;
-use crate::tui::theme::Theme;
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Rect};
 use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Cell, Paragraph, Row, Table, TableState, Wrap};
-use std::time::Duration;
 
 /// Draws the Runs view.
 pub fn render(f: &mut Frame, area: Rect, app: &App) {
@@ -96,22 +95,11 @@ fn table(f: &mut Frame, area: Rect, app: &App) {
     }))
     .style(t.accent().add_modifier(Modifier::UNDERLINED));
     let rows = runs.rows().map(|e| row(e, app));
-    let widths = [
-        Constraint::Min(12),
-        Constraint::Length(11),
-        Constraint::Length(12),
-        Constraint::Length(7),
-        Constraint::Length(5),
-        Constraint::Length(6),
-        Constraint::Length(9),
-        Constraint::Length(7),
-        Constraint::Length(7),
-        Constraint::Length(9),
-    ];
+    let widths = layout::RUNS_COLUMNS;
     let widget = Table::new(rows, widths)
         .header(header)
         .block(block)
-        .column_spacing(1)
+        .column_spacing(layout::RUNS_COLUMN_SPACING)
         .row_highlight_style(t.selected());
     let mut state = TableState::default()
         .with_offset(runs.offset)
@@ -134,17 +122,17 @@ fn row<'a>(e: &'a RunEntry, app: &App) -> Row<'a> {
     };
     match e {
         RunEntry::Ok(r) => {
-            let dur = fmt_duration(Duration::from_secs_f64(r.seconds().max(0.0)));
+            let dur = format::duration(r.seconds());
             Row::new(vec![
                 id_cell,
                 Cell::from(started(r)),
                 Cell::from(r.config.model.name()),
-                Cell::from(fmt_float(r.config.lr)),
+                Cell::from(format::float(r.config.lr)),
                 Cell::from(r.config.batch_size.to_string()),
                 Cell::from(format!("{}/{}", r.epochs_done(), r.config.epochs)),
                 Cell::from(
                     r.best_test_acc()
-                        .map_or("–".into(), |a| format!("{:.2}%", a * 100.0)),
+                        .map_or("–".into(), |a| format::percent(a as f64)),
                 ),
                 Cell::from(r.final_loss().map_or("–".into(), |l| format!("{l:.4}"))),
                 Cell::from(dur),
@@ -275,30 +263,24 @@ fn compare_accuracy(f: &mut Frame, area: Rect, app: &App, runs: &[&RunRecord]) {
     );
 }
 
-/// The settings compared side by side: (name, value per run).
+/// The settings compared side by side: (name, value per run). Every row of the settings
+/// table, then a few outcomes.
 pub fn settings_rows(runs: &[&RunRecord]) -> Vec<(&'static str, Vec<String>)> {
     let col = |f: &dyn Fn(&RunRecord) -> String| runs.iter().map(|r| f(r)).collect::<Vec<_>>();
-    vec![
-        ("model", col(&|r| r.config.model.name().into())),
-        ("optimizer", col(&|r| r.config.optimizer.name().into())),
-        ("lr", col(&|r| fmt_float(r.config.lr))),
-        ("momentum", col(&|r| fmt_float(r.config.momentum))),
-        ("w. decay", col(&|r| fmt_float(r.config.weight_decay))),
-        ("epochs", col(&|r| r.config.epochs.to_string())),
-        ("batch", col(&|r| r.config.batch_size.to_string())),
-        ("seed", col(&|r| r.config.seed.to_string())),
-        ("normalize", col(&|r| r.config.normalize.to_string())),
-        ("train set", col(&|r| r.train_size.to_string())),
-        ("lr changes", col(&|r| r.lr_changes.len().to_string())),
-        (
-            "best acc",
-            col(&|r| {
-                r.best_test_acc()
-                    .map_or("–".into(), |a| format!("{:.2}%", a * 100.0))
-            }),
-        ),
-        ("status", col(&|r| r.status.word().into())),
-    ]
+    let mut rows: Vec<(&'static str, Vec<String>)> = SETTINGS
+        .iter()
+        .map(|s| (s.short, col(&|r| s.show(&r.config))))
+        .collect();
+    rows.push(("lr changes", col(&|r| r.lr_changes.len().to_string())));
+    rows.push((
+        "best acc",
+        col(&|r| {
+            r.best_test_acc()
+                .map_or("–".into(), |a| format::percent(a as f64))
+        }),
+    ));
+    rows.push(("status", col(&|r| r.status.word().into())));
+    rows
 }
 
 fn settings_table(f: &mut Frame, area: Rect, app: &App, runs: &[&RunRecord]) {
@@ -374,37 +356,19 @@ pub fn details_lines(app: &App, id: &str) -> Vec<Line<'static>> {
         let fmt = time::macros::format_description!("[month]-[day] [hour]:[minute]");
         out.push(kv("ended", end.format(&fmt).unwrap_or_default()));
     }
-    out.push(kv(
-        "training time",
-        fmt_duration(Duration::from_secs_f64(r.seconds().max(0.0))),
-    ));
+    out.push(kv("training time", format::duration(r.seconds())));
     out.push(kv(
         "train / test",
         format!("{} / {}", r.train_size, r.test_size),
     ));
     out.push(kv("parameters", r.params.to_string()));
     out.push(kv("version", r.program_version.clone()));
-    if let Some(from) = &r.resumed_from {
-        out.push(kv("resumed from", from.clone()));
-    }
     out.push(Line::raw(""));
     out.push(Line::from(Span::styled("Settings", t.accent())));
-    out.push(kv(
-        "model",
-        format!("{} ({})", c.model, c.model.description()),
-    ));
-    out.push(kv("optimizer", c.optimizer.name().into()));
-    out.push(kv("learning rate", fmt_float(c.lr)));
-    out.push(kv("momentum", fmt_float(c.momentum)));
-    out.push(kv("weight decay", fmt_float(c.weight_decay)));
-    out.push(kv("epochs", c.epochs.to_string()));
-    out.push(kv("batch size", c.batch_size.to_string()));
-    out.push(kv("seed", c.seed.to_string()));
-    out.push(kv("normalize", c.normalize.to_string()));
-    let cap = |v: Option<usize>| v.map_or("all".into(), |n| n.to_string());
-    out.push(kv("max train", cap(c.max_train_samples)));
-    out.push(kv("max test", cap(c.max_test_samples)));
-    out.push(kv("log every", format!("{} batches", c.log_every)));
+    out.push(kv("network", c.model.description().into()));
+    for setting in SETTINGS {
+        out.push(kv(&setting.label.to_lowercase(), setting.show(c)));
+    }
     if !r.lr_changes.is_empty() {
         out.push(Line::raw(""));
         out.push(Line::from(Span::styled(
@@ -414,7 +378,7 @@ pub fn details_lines(app: &App, id: &str) -> Vec<Line<'static>> {
         for ch in &r.lr_changes {
             out.push(kv(
                 &format!("epoch {:.2}", ch.x),
-                format!("→ {} (step {})", fmt_float(ch.lr), ch.step),
+                format!("→ {} (step {})", format::float(ch.lr), ch.step),
             ));
         }
     }

@@ -1,14 +1,14 @@
 //! The mistake gallery: a model's wrong answers on the MNIST test set, most confident
 //! first, as small ASCII cards, beside its 10 × 10 confusion matrix.
 
-use super::widgets::{centered_text, titled_block};
+use super::layout::{self as digit_layout, CARD_HEIGHT, CARD_WIDTH, GalleryLayout};
+use super::state::Gallery;
 use crate::data::Split;
 use crate::digit::render_gray_fit;
 use crate::predict::MistakeReport;
 use crate::tui::app::{App, DataState};
-use crate::tui::digit_layout::{self, CARD_HEIGHT, CARD_WIDTH, GalleryLayout};
-use crate::tui::digit_state::Gallery;
 use crate::tui::theme::Theme;
+use crate::tui::ui::widgets::{centered_text, titled_block};
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
@@ -39,7 +39,7 @@ pub fn render(f: &mut Frame, area: Rect, app: &App) {
         t.dim(),
     ));
     f.render_widget(
-        Paragraph::new(vec![super::digit::model_line(app), second, third]),
+        Paragraph::new(vec![super::draw::model_line(app), second, third]),
         l.header,
     );
     let block = titled_block(" Mistakes ", t);

@@ -375,14 +375,6 @@ pub fn model_candidates<'a>(runs: impl Iterator<Item = &'a RunRecord>) -> Vec<&'
     v
 }
 
-/// The default model: the candidate with the best final test accuracy (newest on ties).
-pub fn default_model<'a>(candidates: &[&'a RunRecord]) -> Option<&'a RunRecord> {
-    candidates.iter().copied().max_by(|a, b| {
-        let acc = |r: &RunRecord| r.summary.as_ref().map_or(0.0, |s| s.test_acc);
-        acc(a).total_cmp(&acc(b)).then_with(|| a.id.cmp(&b.id))
-    })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,12 +1,12 @@
 //! The Digit view's background work: loading a model or an image, saving the drawing,
 //! finding a model's mistakes. Each reports back as a [`Msg::Digit`].
 
-use super::app::Msg;
-use super::digit_state::{DigitEffect, DigitMsg, LoadedImage, PREVIEW_SIDE};
+use super::state::{DigitEffect, DigitMsg, LoadedImage, PREVIEW_SIDE};
 use crate::data::Split;
 use crate::digit::{self, Canvas, DigitError};
 use crate::predict::{Predictor, find_mistakes};
 use crate::runs::RunStore;
+use crate::tui::app::Msg;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use tokio::sync::mpsc::UnboundedSender;

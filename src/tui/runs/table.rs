@@ -1,8 +1,8 @@
 //! The Runs view's table: entries (good and damaged runs), sorting, cursor, scrolling
 //! and the runs marked for comparison.
 
-use super::series::Series;
 use crate::runs::{RunLoadError, RunRecord};
+use crate::tui::series::Series;
 use std::cmp::Ordering;
 use std::collections::HashMap;
 
@@ -143,6 +143,9 @@ pub struct RunsTable {
     pub loaded: bool,
     /// Why the store could not be read, if it could not.
     pub error: Option<String>,
+    /// The store's best finished run with its weights on disk ([`crate::runs::best_finished`]):
+    /// the Digit view's default model.
+    pub best: Option<String>,
     /// Each readable run's loss curve, built once per refresh (not per frame).
     pub curves: HashMap<String, Series>,
 }
@@ -159,6 +162,7 @@ impl Default for RunsTable {
             marked: Vec::new(),
             loaded: false,
             error: None,
+            best: None,
             curves: HashMap::new(),
         }
     }

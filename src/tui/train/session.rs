@@ -1,9 +1,9 @@
 //! The run shown in the Train view, fed by [`TrainEvent`]s: status, progress,
 //! throughput, timing, and the series the charts draw.
 
-use super::series::Series;
 use crate::runs::RunRecord;
 use crate::train::{EpochMetrics, LrChange, TrainEvent, TrainSettings};
+use crate::tui::series::Series;
 use std::time::{Duration, Instant};
 
 /// Where the shown run stands.
@@ -54,9 +54,10 @@ impl RunPhase {
 /// Chart points (x, y).
 pub type Points = Vec<(f64, f64)>;
 
-/// The run being trained (or the last one, once it has ended).
+/// The run being trained (or the last one, once it has ended), as the dashboard shows it.
+/// (Not the trainer's own `train::trainer::Session`, which owns the network.)
 #[derive(Debug, Clone, PartialEq)]
-pub struct Session {
+pub struct LiveRun {
     /// The run's id, once the trainer announced it.
     pub run_id: Option<String>,
     /// Its settings (epochs is the current total).
@@ -92,10 +93,10 @@ pub struct Session {
     last_tick: Option<Instant>,
 }
 
-impl Session {
+impl LiveRun {
     /// A session for a new run with `settings`, waiting for the trainer.
     pub fn new(settings: TrainSettings) -> Self {
-        Session {
+        LiveRun {
             run_id: None,
             lr: settings.lr,
             settings,
@@ -120,7 +121,7 @@ impl Session {
     /// (loss points of an unsaved partial epoch are dropped, as the trainer does).
     pub fn resuming(record: &RunRecord) -> Self {
         let done = record.epochs_done();
-        let mut s = Session::new(record.config.clone());
+        let mut s = LiveRun::new(record.config.clone());
         s.run_id = Some(record.id.clone());
         s.loss = Series::from_points(
             record
@@ -284,17 +285,5 @@ impl Session {
             .map(|e| (e.epoch as f64, e.test_acc as f64 * 100.0))
             .collect();
         (train, test)
-    }
-}
-
-/// Formats a duration as `1h02m`, `3m05s` or `42s`.
-pub fn fmt_duration(d: Duration) -> String {
-    let s = d.as_secs();
-    if s >= 3600 {
-        format!("{}h{:02}m", s / 3600, (s % 3600) / 60)
-    } else if s >= 60 {
-        format!("{}m{:02}s", s / 60, s % 60)
-    } else {
-        format!("{s}s")
     }
 }

@@ -1,14 +1,15 @@
 //! The Train view: settings form, run status, live loss and accuracy charts, gauges.
 
-use super::widgets::{
-    Curve, LineChart, Mark, centered_text, draw_line_chart, loss_title, titled_block,
-};
+use super::form::Field;
+use super::session::{LiveRun, RunPhase};
+use crate::format;
 use crate::tui::app::{App, DataState};
-use crate::tui::form::{Field, fmt_float};
 use crate::tui::layout::{self, TrainLayout};
 use crate::tui::series::{accuracy_axis, epoch_axis, log_axis, nice_axis, to_log, y_range};
-use crate::tui::session::{RunPhase, Session, fmt_duration};
 use crate::tui::theme::Theme;
+use crate::tui::ui::widgets::{
+    Curve, LineChart, Mark, centered_text, draw_line_chart, loss_title, titled_block,
+};
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::{Modifier, Style};
@@ -60,7 +61,7 @@ fn form(f: &mut Frame, area: Rect, app: &App) {
         }
         _ => &app.form,
     };
-    for (i, field) in Field::ALL.into_iter().enumerate() {
+    for (i, field) in Field::all().enumerate() {
         let row = layout::form_row(area, i);
         if row.is_empty() {
             continue;
@@ -103,10 +104,16 @@ fn form(f: &mut Frame, area: Rect, app: &App) {
         };
         f.render_widget(Paragraph::new(line), row);
     }
-    let note_row = layout::form_row(area, Field::ALL.len());
+    let note_row = layout::form_row(area, Field::count());
     let note = match &form.error {
         Some(e) => Span::styled(format!(" {e}"), t.bad()),
-        None => Span::styled(format!(" {}", form.settings.model.description()), t.dim()),
+        None => {
+            let help = match form.field() {
+                Field::Setting(s) if s.name != "model" && !locked => s.help,
+                _ => form.settings.model.description(),
+            };
+            Span::styled(format!(" {help}"), t.dim())
+        }
     };
     f.render_widget(Paragraph::new(Line::from(note)), note_row);
 }
@@ -168,17 +175,17 @@ fn status(f: &mut Frame, area: Rect, app: &App) {
                 Style::new(),
                 t,
             ));
-            lines.push(kv("LR", fmt_float(s.lr), Style::new(), t));
+            lines.push(kv("LR", format::float(s.lr), Style::new(), t));
             lines.push(kv(
                 "Speed",
                 format!("{:.0} samples/s", s.samples_per_sec),
                 Style::new(),
                 t,
             ));
-            let eta = s.eta().map_or("–".to_string(), fmt_duration);
+            let eta = s.eta().map_or("–".to_string(), format::elapsed);
             lines.push(kv(
                 "Elapsed",
-                format!("{}  ETA {eta}", fmt_duration(s.elapsed)),
+                format!("{}  ETA {eta}", format::elapsed(s.elapsed)),
                 Style::new(),
                 t,
             ));
@@ -192,20 +199,31 @@ fn status(f: &mut Frame, area: Rect, app: &App) {
                 )));
                 lines.push(kv(
                     "Train",
-                    format!("loss {:.4}  acc {:.2}%", m.train_loss, m.train_acc * 100.0),
+                    format!(
+                        "loss {:.4}  acc {}",
+                        m.train_loss,
+                        format::percent(m.train_acc as f64)
+                    ),
                     t.train(),
                     t,
                 ));
                 lines.push(kv(
                     "Test",
-                    format!("loss {:.4}  acc {:.2}%", m.test_loss, m.test_acc * 100.0),
+                    format!(
+                        "loss {:.4}  acc {}",
+                        m.test_loss,
+                        format::percent(m.test_acc as f64)
+                    ),
                     t.test(),
                     t,
                 ));
             }
             match &s.phase {
                 RunPhase::Finished { test_acc } => lines.push(Line::from(Span::styled(
-                    format!(" Finished: test accuracy {:.2}%", test_acc * 100.0),
+                    format!(
+                        " Finished: test accuracy {}",
+                        format::percent(*test_acc as f64)
+                    ),
                     t.good(),
                 ))),
                 RunPhase::Failed(reason) => lines.push(Line::from(Span::styled(
@@ -298,7 +316,7 @@ fn data_panel(f: &mut Frame, area: Rect, app: &App) {
     f.render_widget(Paragraph::new(text).wrap(Wrap { trim: false }), inner);
 }
 
-fn loss_chart(f: &mut Frame, area: Rect, s: &Session, app: &App) {
+fn loss_chart(f: &mut Frame, area: Rect, s: &LiveRun, app: &App) {
     let t = &app.theme;
     let raw = s.loss.points(false);
     let mut curves = Vec::new();
@@ -353,7 +371,7 @@ fn loss_chart(f: &mut Frame, area: Rect, s: &Session, app: &App) {
         .map(|(i, c)| Mark {
             x: c.x,
             name: if i + 1 == s.lr_changes.len() {
-                format!("lr→{}", fmt_float(c.lr))
+                format!("lr→{}", format::float(c.lr))
             } else {
                 String::new()
             },
@@ -378,7 +396,7 @@ fn loss_chart(f: &mut Frame, area: Rect, s: &Session, app: &App) {
     );
 }
 
-fn accuracy_chart(f: &mut Frame, area: Rect, s: &Session, app: &App) {
+fn accuracy_chart(f: &mut Frame, area: Rect, s: &LiveRun, app: &App) {
     let t = &app.theme;
     let (train, test) = s.accuracy_points();
     let min = y_range([train.as_slice(), test.as_slice()]).map(|r| r.0);
@@ -445,7 +463,7 @@ fn progress(f: &mut Frame, area: Rect, app: &App) {
     );
     let eta = s
         .eta()
-        .map_or(String::new(), |d| format!(" · ETA {}", fmt_duration(d)));
+        .map_or(String::new(), |d| format!(" · ETA {}", format::elapsed(d)));
     f.render_widget(
         Gauge::default()
             .ratio(s.run_ratio())

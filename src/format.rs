@@ -1,0 +1,86 @@
+//! How numbers read, everywhere: the command line and the dashboard format floats,
+//! durations, rates and percentages through these functions only, so the same value
+//! never prints two ways.
+
+/// A float (learning rate, momentum, weight decay) compactly: `0.001`, `0.8`, `5e-5`, `0`.
+pub fn float(v: f64) -> String {
+    if v == 0.0 {
+        return "0".into();
+    }
+    if !v.is_finite() {
+        return v.to_string();
+    }
+    if v.abs() >= 1e-4 {
+        let s = format!("{v:.6}");
+        s.trim_end_matches('0').trim_end_matches('.').to_string()
+    } else {
+        format!("{v:e}")
+    }
+}
+
+/// Seconds as `1h02m`, `3m05s`, `12s` or, under ten seconds, `4.2s`.
+pub fn duration(seconds: f64) -> String {
+    let s = if seconds.is_finite() {
+        seconds.max(0.0)
+    } else {
+        0.0
+    };
+    if s >= 3600.0 {
+        let whole = s as u64;
+        format!("{}h{:02}m", whole / 3600, (whole % 3600) / 60)
+    } else if s >= 60.0 {
+        let whole = s as u64;
+        format!("{}m{:02}s", whole / 60, whole % 60)
+    } else if s >= 10.0 {
+        format!("{}s", s as u64)
+    } else {
+        format!("{s:.1}s")
+    }
+}
+
+/// A [`std::time::Duration`] as [`duration`] prints it.
+pub fn elapsed(d: std::time::Duration) -> String {
+    duration(d.as_secs_f64())
+}
+
+/// A fraction in `[0, 1]` as a percentage with two decimals: `0.9812` → `98.12%`.
+pub fn percent(fraction: f64) -> String {
+    format!("{:.2}%", fraction * 100.0)
+}
+
+/// A throughput: `1234 samples/s`.
+pub fn rate(per_second: f64) -> String {
+    format!("{per_second:.0} samples/s")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn floats_print_compactly_and_identically_everywhere() {
+        assert_eq!(float(0.001), "0.001");
+        assert_eq!(float(0.8), "0.8");
+        assert_eq!(float(3e-3), "0.003");
+        assert_eq!(float(5e-5), "5e-5");
+        assert_eq!(float(0.0), "0");
+        assert_eq!(float(1.0), "1");
+    }
+
+    #[test]
+    fn durations_read_well() {
+        assert_eq!(duration(4.23), "4.2s");
+        assert_eq!(duration(12.34), "12s");
+        assert_eq!(duration(185.0), "3m05s");
+        assert_eq!(duration(3720.0), "1h02m");
+        assert_eq!(duration(-1.0), "0.0s");
+        assert_eq!(elapsed(std::time::Duration::from_secs(61)), "1m01s");
+    }
+
+    #[test]
+    fn percentages_and_rates() {
+        assert_eq!(percent(0.9812), "98.12%");
+        assert_eq!(percent(1.0), "100.00%");
+        assert_eq!(rate(1234.4), "1234 samples/s");
+    }
+}

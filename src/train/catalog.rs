@@ -1,0 +1,620 @@
+//! The one description of every training setting: its name, label, help, how it is
+//! shown, parsed and stepped. The command-line flags, `config.ron`'s `train` section,
+//! the dashboard form, the details dialog, the Runs comparison, `runs show` and the
+//! headless `train` banner are all generated from [`SETTINGS`], so a setting appears
+//! everywhere or nowhere.
+//!
+//! Per-model defaults live beside the fields in [`super::settings`]; adding a setting is
+//! one field line there and one row here.
+
+use super::settings::{LrSchedule, TrainOverrides, TrainSettings};
+use crate::model::{Arch, OptimizerKind};
+use crate::{format, ladder};
+use std::fmt;
+
+/// The accessors of field `$f` of both structs.
+macro_rules! field {
+    ($f:ident) => {
+        &Field {
+            get: |s| &s.$f,
+            get_mut: |s| &mut s.$f,
+            ov: |o| &o.$f,
+            ov_mut: |o| &mut o.$f,
+        }
+    };
+}
+
+/// How the dashboard steps a setting with ←/→ (or `-`/`+`).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Step {
+    /// Cycle through the choices (enums, booleans).
+    Cycle,
+    /// Along the 1-2-5 ladder (…, 0.01, 0.02, 0.05, 0.1, …); `zero`: 0 is the bottom rung.
+    Ladder {
+        /// Whether 0 is allowed (below the ladder's smallest rung).
+        zero: bool,
+    },
+    /// Add or subtract `by`, kept in `[min, max]`.
+    Add {
+        /// The increment.
+        by: f64,
+        /// Smallest value.
+        min: f64,
+        /// Largest value.
+        max: f64,
+    },
+    /// One more or one less.
+    Inc,
+    /// Double or halve (an unset cap reads as "all" above the largest power of two).
+    Double,
+}
+
+/// One training setting, described once.
+pub struct Setting {
+    /// The field name in run records, `config.ron` and `--json` output.
+    pub name: &'static str,
+    /// The command-line flag, without `--`.
+    pub flag: &'static str,
+    /// The placeholder in `--help` (`X`, `N`, …).
+    pub value_name: &'static str,
+    /// The label in the form and the details dialog (at most 14 characters).
+    pub label: &'static str,
+    /// The label in the Runs comparison (at most 10 characters).
+    pub short: &'static str,
+    /// One line of help (command line, form).
+    pub help: &'static str,
+    /// How ←/→ change it.
+    pub step: Step,
+    access: &'static dyn Access,
+}
+
+impl fmt::Debug for Setting {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name)
+    }
+}
+
+impl PartialEq for Setting {
+    fn eq(&self, other: &Self) -> bool {
+        self.name == other.name
+    }
+}
+
+impl Eq for Setting {}
+
+/// Every training setting, in the order the form, the details and the comparison show them.
+pub static SETTINGS: &[Setting] = &[
+    Setting {
+        name: "model",
+        flag: "model",
+        value_name: "MODEL",
+        label: "Model",
+        short: "model",
+        help: "Model architecture",
+        step: Step::Cycle,
+        access: field!(model),
+    },
+    Setting {
+        name: "optimizer",
+        flag: "optimizer",
+        value_name: "OPTIMIZER",
+        label: "Optimizer",
+        short: "optimizer",
+        help: "Optimiser",
+        step: Step::Cycle,
+        access: field!(optimizer),
+    },
+    Setting {
+        name: "lr",
+        flag: "lr",
+        value_name: "X",
+        label: "Learning rate",
+        short: "lr",
+        help: "Learning rate at the start",
+        step: Step::Ladder { zero: false },
+        access: field!(lr),
+    },
+    Setting {
+        name: "lr_schedule",
+        flag: "lr-schedule",
+        value_name: "SCHEDULE",
+        label: "LR schedule",
+        short: "schedule",
+        help: "Learning-rate schedule (cosine decays to zero over the run)",
+        step: Step::Cycle,
+        access: field!(lr_schedule),
+    },
+    Setting {
+        name: "momentum",
+        flag: "momentum",
+        value_name: "X",
+        label: "Momentum",
+        short: "momentum",
+        help: "SGD momentum (0 disables it)",
+        step: Step::Add {
+            by: 0.05,
+            min: 0.0,
+            max: 0.99,
+        },
+        access: field!(momentum),
+    },
+    Setting {
+        name: "weight_decay",
+        flag: "weight-decay",
+        value_name: "X",
+        label: "Weight decay",
+        short: "w. decay",
+        help: "L2 weight decay (0 disables it)",
+        step: Step::Ladder { zero: true },
+        access: field!(weight_decay),
+    },
+    Setting {
+        name: "epochs",
+        flag: "epochs",
+        value_name: "N",
+        label: "Epochs",
+        short: "epochs",
+        help: "Epochs to train (with --resume: epochs to add)",
+        step: Step::Inc,
+        access: field!(epochs),
+    },
+    Setting {
+        name: "batch_size",
+        flag: "batch-size",
+        value_name: "N",
+        label: "Batch size",
+        short: "batch",
+        help: "Samples per batch",
+        step: Step::Double,
+        access: field!(batch_size),
+    },
+    Setting {
+        name: "seed",
+        flag: "seed",
+        value_name: "N",
+        label: "Seed",
+        short: "seed",
+        help: "Seed for initialisation and shuffling",
+        step: Step::Inc,
+        access: field!(seed),
+    },
+    Setting {
+        name: "normalize",
+        flag: "normalize",
+        value_name: "BOOL",
+        label: "Normalize",
+        short: "normalize",
+        help: "Normalise inputs with MNIST's mean and std",
+        step: Step::Cycle,
+        access: field!(normalize),
+    },
+    Setting {
+        name: "max_train_samples",
+        flag: "max-train",
+        value_name: "N",
+        label: "Max train",
+        short: "max train",
+        help: "Train on at most this many training images (all: every one)",
+        step: Step::Double,
+        access: field!(max_train_samples),
+    },
+    Setting {
+        name: "max_test_samples",
+        flag: "max-test",
+        value_name: "N",
+        label: "Max test",
+        short: "max test",
+        help: "Evaluate on at most this many test images (all: every one)",
+        step: Step::Double,
+        access: field!(max_test_samples),
+    },
+    Setting {
+        name: "log_every",
+        flag: "log-every",
+        value_name: "BATCHES",
+        label: "Log every",
+        short: "log every",
+        help: "Batches between loss points",
+        step: Step::Double,
+        access: field!(log_every),
+    },
+];
+
+/// The setting named `name` (its record / `config.ron` name).
+pub fn setting(name: &str) -> Option<&'static Setting> {
+    SETTINGS.iter().find(|s| s.name == name)
+}
+
+impl Setting {
+    /// Its value in `s`, as every view prints it.
+    pub fn show(&self, s: &TrainSettings) -> String {
+        self.access.show(s)
+    }
+
+    /// Whether it is typed in the form (rather than picked from a list).
+    pub fn is_typed(&self) -> bool {
+        self.step != Step::Cycle
+    }
+
+    /// The values it can take, for settings picked from a list (empty otherwise).
+    pub fn choices(&self) -> Vec<&'static str> {
+        self.access.choices()
+    }
+
+    /// Parses `text` into `s`; the error names the setting.
+    pub fn parse_into(&self, s: &mut TrainSettings, text: &str) -> Result<(), String> {
+        self.access
+            .parse_into(s, text.trim())
+            .map_err(|e| format!("{} '{}' {e}", self.label.to_lowercase(), text.trim()))
+    }
+
+    /// Checks that `text` parses (the command line uses it to reject a bad flag early).
+    pub fn check(&self, text: &str) -> Result<(), String> {
+        let mut scratch = TrainSettings::defaults_for(Arch::Mlp);
+        self.parse_into(&mut scratch, text)
+    }
+
+    /// Steps it in `s` by `dir` (±1). Returns false when it cannot move that way.
+    pub fn step_in(&self, s: &mut TrainSettings, dir: i32) -> bool {
+        self.access.step(s, self.step, dir)
+    }
+
+    /// Whether `c` may be typed after `text` (`text` is what is already typed).
+    pub fn accepts(&self, text: &str, c: char) -> bool {
+        self.access.accepts(text, c)
+    }
+
+    /// Whether `a` and `b` agree on it.
+    pub fn same(&self, a: &TrainSettings, b: &TrainSettings) -> bool {
+        self.access.same(a, b)
+    }
+
+    /// Sets the override from `text` (a command-line flag).
+    pub fn set_override(&self, o: &mut TrainOverrides, text: &str) -> Result<(), String> {
+        let mut scratch = TrainSettings::defaults_for(Arch::Mlp);
+        self.parse_into(&mut scratch, text)?;
+        self.access.override_from(&scratch, o);
+        Ok(())
+    }
+
+    /// Sets the override to `s`'s value.
+    pub fn override_from(&self, s: &TrainSettings, o: &mut TrainOverrides) {
+        self.access.override_from(s, o);
+    }
+
+    /// Whether `o` overrides it.
+    pub fn is_overridden(&self, o: &TrainOverrides) -> bool {
+        self.access.is_overridden(o)
+    }
+
+    /// Applies `o`'s override of it, if any, to `s`.
+    pub fn apply_override(&self, o: &TrainOverrides, s: &mut TrainSettings) {
+        self.access.apply_override(o, s);
+    }
+}
+
+/// A setting's value type: how it prints, parses, steps and is typed.
+pub trait Value: Clone + PartialEq + Send + Sync + 'static {
+    /// As printed everywhere.
+    fn show(&self) -> String;
+    /// From text (the error completes "<label> '<text>' …").
+    fn parse(text: &str) -> Result<Self, String>;
+    /// The value one step away, or `None` if this step does not apply.
+    fn step(&self, step: Step, dir: i32) -> Option<Self>;
+    /// The choices of a picked value (empty for typed ones).
+    fn choices() -> Vec<&'static str> {
+        Vec::new()
+    }
+    /// Whether `c` may be typed after `text`.
+    fn accepts(_text: &str, _c: char) -> bool {
+        false
+    }
+}
+
+/// Type-erased access to one field of [`TrainSettings`] and [`TrainOverrides`].
+trait Access: Sync {
+    fn show(&self, s: &TrainSettings) -> String;
+    fn parse_into(&self, s: &mut TrainSettings, text: &str) -> Result<(), String>;
+    fn step(&self, s: &mut TrainSettings, step: Step, dir: i32) -> bool;
+    fn choices(&self) -> Vec<&'static str>;
+    fn accepts(&self, text: &str, c: char) -> bool;
+    fn same(&self, a: &TrainSettings, b: &TrainSettings) -> bool;
+    fn override_from(&self, s: &TrainSettings, o: &mut TrainOverrides);
+    fn is_overridden(&self, o: &TrainOverrides) -> bool;
+    fn apply_override(&self, o: &TrainOverrides, s: &mut TrainSettings);
+}
+
+/// The accessors of one field (built by `field!`).
+struct Field<T: 'static> {
+    get: fn(&TrainSettings) -> &T,
+    get_mut: fn(&mut TrainSettings) -> &mut T,
+    ov: fn(&TrainOverrides) -> &Option<T>,
+    ov_mut: fn(&mut TrainOverrides) -> &mut Option<T>,
+}
+
+impl<T: Value> Access for Field<T> {
+    fn show(&self, s: &TrainSettings) -> String {
+        (self.get)(s).show()
+    }
+    fn parse_into(&self, s: &mut TrainSettings, text: &str) -> Result<(), String> {
+        *(self.get_mut)(s) = T::parse(text)?;
+        Ok(())
+    }
+    fn step(&self, s: &mut TrainSettings, step: Step, dir: i32) -> bool {
+        match (self.get)(s).step(step, dir) {
+            Some(v) if v != *(self.get)(s) => {
+                *(self.get_mut)(s) = v;
+                true
+            }
+            _ => false,
+        }
+    }
+    fn choices(&self) -> Vec<&'static str> {
+        T::choices()
+    }
+    fn accepts(&self, text: &str, c: char) -> bool {
+        T::accepts(text, c)
+    }
+    fn same(&self, a: &TrainSettings, b: &TrainSettings) -> bool {
+        (self.get)(a) == (self.get)(b)
+    }
+    fn override_from(&self, s: &TrainSettings, o: &mut TrainOverrides) {
+        *(self.ov_mut)(o) = Some((self.get)(s).clone());
+    }
+    fn is_overridden(&self, o: &TrainOverrides) -> bool {
+        (self.ov)(o).is_some()
+    }
+    fn apply_override(&self, o: &TrainOverrides, s: &mut TrainSettings) {
+        if let Some(v) = (self.ov)(o) {
+            *(self.get_mut)(s) = v.clone();
+        }
+    }
+}
+
+/// The smallest non-zero rung a [`Step::Ladder`] with zero reaches.
+const LADDER_FLOOR: f64 = 1e-5;
+
+/// Typing a float: digits, one point, one exponent with an optional minus.
+fn accepts_float(text: &str, c: char) -> bool {
+    c.is_ascii_digit()
+        || (c == '.' && !text.contains('.') && !text.contains('e'))
+        || (c == 'e' && !text.is_empty() && !text.contains('e'))
+        || (c == '-' && text.ends_with('e'))
+}
+
+impl Value for f64 {
+    fn show(&self) -> String {
+        format::float(*self)
+    }
+    fn parse(text: &str) -> Result<Self, String> {
+        text.parse::<f64>().map_err(|_| "is not a number".into())
+    }
+    fn step(&self, step: Step, dir: i32) -> Option<Self> {
+        let up = dir > 0;
+        match step {
+            Step::Ladder { zero } => Some(if zero && *self <= 0.0 {
+                if up { LADDER_FLOOR } else { 0.0 }
+            } else if zero && !up && *self <= LADDER_FLOOR {
+                0.0
+            } else {
+                if up {
+                    ladder::above(*self)
+                } else {
+                    ladder::below(*self)
+                }
+            }),
+            Step::Add { by, min, max } => {
+                let v = self + if up { by } else { -by };
+                Some((v.clamp(min, max) * 100.0).round() / 100.0)
+            }
+            _ => None,
+        }
+    }
+    fn accepts(text: &str, c: char) -> bool {
+        accepts_float(text, c)
+    }
+}
+
+macro_rules! whole_number {
+    ($t:ty) => {
+        impl Value for $t {
+            fn show(&self) -> String {
+                self.to_string()
+            }
+            fn parse(text: &str) -> Result<Self, String> {
+                text.parse::<$t>()
+                    .map_err(|_| "must be a whole number".into())
+            }
+            fn step(&self, step: Step, dir: i32) -> Option<Self> {
+                let up = dir > 0;
+                match step {
+                    Step::Inc if up => Some(self.wrapping_add(1)),
+                    Step::Inc => Some(self.wrapping_sub(1)),
+                    Step::Double if up => Some(self.saturating_mul(2)),
+                    Step::Double => Some(*self / 2),
+                    _ => None,
+                }
+            }
+            fn accepts(_text: &str, c: char) -> bool {
+                c.is_ascii_digit()
+            }
+        }
+    };
+}
+whole_number!(u32);
+whole_number!(u64);
+whole_number!(usize);
+
+/// The largest cap a doubled [`Option<usize>`] reaches before reading "all".
+const CAP_TOP: usize = 32768;
+
+impl Value for Option<usize> {
+    fn show(&self) -> String {
+        self.map_or_else(|| "all".into(), |n| n.to_string())
+    }
+    fn parse(text: &str) -> Result<Self, String> {
+        if text.is_empty() || text.eq_ignore_ascii_case("all") {
+            return Ok(None);
+        }
+        text.parse::<usize>()
+            .map(Some)
+            .map_err(|_| "must be a whole number or 'all'".into())
+    }
+    fn step(&self, step: Step, dir: i32) -> Option<Self> {
+        if step != Step::Double {
+            return None;
+        }
+        Some(match (*self, dir > 0) {
+            (None, true) => None,
+            (None, false) => Some(CAP_TOP),
+            (Some(n), true) if n >= CAP_TOP => None,
+            (Some(n), true) => Some(n.saturating_mul(2)),
+            (Some(n), false) => Some((n / 2).max(1)),
+        })
+    }
+    fn accepts(_text: &str, c: char) -> bool {
+        c.is_ascii_digit() || "alALl".contains(c)
+    }
+}
+
+/// Steps through `all` from `current` by `dir`, wrapping.
+fn cycle<T: PartialEq + Copy>(all: &[T], current: T, dir: i32) -> T {
+    let i = all.iter().position(|a| *a == current).unwrap_or(0) as i32;
+    all[(i + dir).rem_euclid(all.len() as i32) as usize]
+}
+
+/// Finds the choice named `text` among `all`.
+fn pick<T: Copy>(all: &[T], name: fn(T) -> &'static str, text: &str) -> Result<T, String> {
+    all.iter()
+        .copied()
+        .find(|v| name(*v) == text)
+        .ok_or_else(|| {
+            let names: Vec<_> = all.iter().map(|v| name(*v)).collect();
+            format!("is not one of: {}", names.join(", "))
+        })
+}
+
+/// The choice type's values in menu order and their names.
+macro_rules! choice {
+    ($t:ty, $all:expr, $name:expr) => {
+        impl Value for $t {
+            fn show(&self) -> String {
+                let name: fn($t) -> &'static str = $name;
+                name(*self).to_string()
+            }
+            fn parse(text: &str) -> Result<Self, String> {
+                pick(&$all, $name, text)
+            }
+            fn step(&self, step: Step, dir: i32) -> Option<Self> {
+                (step == Step::Cycle).then(|| cycle(&$all, *self, dir))
+            }
+            fn choices() -> Vec<&'static str> {
+                let name: fn($t) -> &'static str = $name;
+                $all.iter().map(|v| name(*v)).collect()
+            }
+        }
+    };
+}
+choice!(Arch, Arch::ALL, Arch::name);
+choice!(
+    OptimizerKind,
+    [OptimizerKind::Sgd, OptimizerKind::Adam],
+    OptimizerKind::name
+);
+choice!(
+    LrSchedule,
+    [LrSchedule::Constant, LrSchedule::Cosine],
+    LrSchedule::name
+);
+choice!(bool, [false, true], |b| if b { "true" } else { "false" });
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_field_of_the_record_has_exactly_one_row() {
+        let s = TrainSettings::defaults_for(Arch::Mlp);
+        let json = serde_json::to_value(&s).unwrap();
+        let fields: Vec<&String> = json.as_object().unwrap().keys().collect();
+        assert_eq!(fields.len(), SETTINGS.len(), "fields {fields:?}");
+        for f in fields {
+            assert_eq!(
+                SETTINGS.iter().filter(|r| r.name == f.as_str()).count(),
+                1,
+                "field {f} needs exactly one row in SETTINGS"
+            );
+        }
+    }
+
+    #[test]
+    fn every_row_reaches_its_own_field() {
+        // Changing a row's value changes exactly that field of the record.
+        for row in SETTINGS {
+            let base = TrainSettings::defaults_for(Arch::Mlp);
+            let mut s = base.clone();
+            assert!(row.step_in(&mut s, 1) || row.step_in(&mut s, -1), "{row:?}");
+            let before = serde_json::to_value(&base).unwrap();
+            let after = serde_json::to_value(&s).unwrap();
+            for (k, v) in before.as_object().unwrap() {
+                assert_eq!(*v == after[k], k != row.name, "{row:?} moved {k}");
+            }
+            assert!(!row.same(&base, &s));
+            let mut o = TrainOverrides::default();
+            row.override_from(&s, &mut o);
+            assert!(row.is_overridden(&o));
+            let mut back = base.clone();
+            row.apply_override(&o, &mut back);
+            assert_eq!(back, s);
+        }
+    }
+
+    #[test]
+    fn shown_values_parse_back() {
+        for model in Arch::ALL {
+            let s = TrainSettings::defaults_for(model);
+            for row in SETTINGS {
+                let mut t = TrainSettings::defaults_for(Arch::Cnn);
+                row.parse_into(&mut t, &row.show(&s)).unwrap();
+                assert!(row.same(&s, &t), "{row:?} for {model}");
+            }
+        }
+    }
+
+    #[test]
+    fn parse_errors_name_the_setting() {
+        let mut s = TrainSettings::defaults_for(Arch::Mlp);
+        let lr = setting("lr").unwrap();
+        assert_eq!(
+            lr.parse_into(&mut s, "fast").unwrap_err(),
+            "learning rate 'fast' is not a number"
+        );
+        let sched = setting("lr_schedule").unwrap();
+        assert!(
+            sched
+                .parse_into(&mut s, "linear")
+                .unwrap_err()
+                .contains("constant, cosine")
+        );
+        let cap = setting("max_train_samples").unwrap();
+        cap.parse_into(&mut s, "all").unwrap();
+        assert_eq!(s.max_train_samples, None);
+        cap.parse_into(&mut s, "1000").unwrap();
+        assert_eq!(s.max_train_samples, Some(1000));
+    }
+
+    #[test]
+    fn ladder_steps_are_round() {
+        assert_eq!(0.8_f64.step(Step::Ladder { zero: false }, 1), Some(1.0));
+        assert_eq!(0.0_f64.step(Step::Ladder { zero: true }, 1), Some(1e-5));
+        assert_eq!(1e-5_f64.step(Step::Ladder { zero: true }, -1), Some(0.0));
+    }
+
+    #[test]
+    fn caps_double_up_to_all() {
+        let d = Step::Double;
+        assert_eq!(None::<usize>.step(d, -1), Some(Some(CAP_TOP)));
+        assert_eq!(Some(CAP_TOP).step(d, 1), Some(None));
+        assert_eq!(Some(1000).step(d, 1), Some(Some(2000)));
+    }
+}

@@ -1,0 +1,905 @@
+//! Keys as data: every view key is one row of [`BINDINGS`] (scope, key, action, help,
+//! key-bar label). Key handling looks actions up here, the `?` overlay lists the rows and
+//! the key bar shows the rows that have a label; `config.ron` (`ui.keys`) can rebind any
+//! action. Dialog and text-entry keys (y/n, Enter/Esc, typing) are fixed and listed in
+//! [`DIALOG_KEYS`].
+
+use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::fmt;
+
+/// Where a binding works.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Scope {
+    /// Every view (looked up after the view's own keys).
+    Global,
+    /// The Train view.
+    Train,
+    /// The Runs view.
+    Runs,
+    /// The Digit view.
+    Digit,
+}
+
+impl Scope {
+    /// Every scope, in help order.
+    pub const ALL: [Scope; 4] = [Scope::Global, Scope::Train, Scope::Runs, Scope::Digit];
+
+    /// The help section title.
+    pub fn title(self) -> &'static str {
+        match self {
+            Scope::Global => "Everywhere",
+            Scope::Train => "Train view",
+            Scope::Runs => "Runs view",
+            Scope::Digit => "Digit view",
+        }
+    }
+}
+
+/// What a key does. The names (snake_case) are the ones `config.ron` rebinds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Action {
+    /// Next view.
+    NextView,
+    /// Previous view.
+    PrevView,
+    /// The Train view.
+    ShowTrain,
+    /// The Runs view.
+    ShowRuns,
+    /// The Digit view.
+    ShowDigit,
+    /// The `?` overlay.
+    Help,
+    /// Quit (asks first while a run is active).
+    Quit,
+    /// Stop training (saved as stopped) and quit, from anywhere.
+    ForceQuit,
+    /// Smooth the loss curves.
+    Smooth,
+    /// Log scale for the loss.
+    LogScale,
+    /// Move up (setting, run, gallery row).
+    Up,
+    /// Move down.
+    Down,
+    /// A page up.
+    PageUp,
+    /// A page down.
+    PageDown,
+    /// To the first row.
+    First,
+    /// To the last row.
+    Last,
+    /// Step the selected setting up (while training: add an epoch).
+    Increase,
+    /// Step the selected setting down.
+    Decrease,
+    /// Edit the selected setting (on [Start]: start).
+    Edit,
+    /// Start training.
+    Start,
+    /// Pause or resume.
+    Pause,
+    /// Stop the run.
+    Stop,
+    /// Change the learning rate of the active run.
+    ChangeLr,
+    /// Add one epoch to the active run.
+    AddEpoch,
+    /// Download MNIST.
+    Download,
+    /// Retry loading MNIST.
+    RetryData,
+    /// Mark the run for comparison.
+    Mark,
+    /// Clear the marks.
+    ClearMarks,
+    /// Sort by the next column.
+    SortNext,
+    /// Reverse the sort.
+    SortReverse,
+    /// The run's details.
+    Details,
+    /// Delete the run.
+    Delete,
+    /// A new run from the run's settings.
+    NewFromRun,
+    /// Resume the run.
+    Resume,
+    /// Back to the drawing.
+    DrawMode,
+    /// Type an image path.
+    OpenPath,
+    /// Show the loaded image again.
+    ShowImage,
+    /// Clear the canvas.
+    ClearCanvas,
+    /// Save the drawing.
+    SaveDrawing,
+    /// Next finished run's model.
+    NextModel,
+    /// Previous finished run's model.
+    PrevModel,
+    /// Open or close the mistake gallery.
+    Gallery,
+    /// Leave the gallery.
+    Back,
+}
+
+/// A key with the modifiers that matter (Ctrl; Shift is part of the character).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Key {
+    /// The key.
+    pub code: KeyCodeName,
+    /// Whether Ctrl is held.
+    pub ctrl: bool,
+}
+
+/// The keys the table can name (a comparable subset of crossterm's `KeyCode`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum KeyCodeName {
+    /// A character (`' '` is Space).
+    Char(char),
+    /// Enter.
+    Enter,
+    /// Esc.
+    Esc,
+    /// Tab.
+    Tab,
+    /// Shift-Tab.
+    BackTab,
+    /// Backspace.
+    Backspace,
+    /// ↑.
+    Up,
+    /// ↓.
+    Down,
+    /// ←.
+    Left,
+    /// →.
+    Right,
+    /// Page up.
+    PageUp,
+    /// Page down.
+    PageDown,
+    /// Home.
+    Home,
+    /// End.
+    End,
+    /// A function key.
+    F(u8),
+}
+
+impl Key {
+    /// A plain key.
+    pub const fn plain(code: KeyCodeName) -> Key {
+        Key { code, ctrl: false }
+    }
+
+    /// A character key.
+    pub const fn ch(c: char) -> Key {
+        Key::plain(KeyCodeName::Char(c))
+    }
+
+    /// The table's key for a terminal key event, if it can name it.
+    pub fn from_event(e: &KeyEvent) -> Option<Key> {
+        use KeyCodeName as N;
+        let code = match e.code {
+            KeyCode::Char(c) => N::Char(c),
+            KeyCode::Enter => N::Enter,
+            KeyCode::Esc => N::Esc,
+            KeyCode::Tab => N::Tab,
+            KeyCode::BackTab => N::BackTab,
+            KeyCode::Backspace => N::Backspace,
+            KeyCode::Up => N::Up,
+            KeyCode::Down => N::Down,
+            KeyCode::Left => N::Left,
+            KeyCode::Right => N::Right,
+            KeyCode::PageUp => N::PageUp,
+            KeyCode::PageDown => N::PageDown,
+            KeyCode::Home => N::Home,
+            KeyCode::End => N::End,
+            KeyCode::F(n) => N::F(n),
+            _ => return None,
+        };
+        Some(Key {
+            code,
+            ctrl: e.modifiers.contains(KeyModifiers::CONTROL),
+        })
+    }
+
+    /// The terminal key event this key is (for tests and replays).
+    pub fn to_event(self) -> KeyEvent {
+        use KeyCodeName as N;
+        let code = match self.code {
+            N::Char(c) => KeyCode::Char(c),
+            N::Enter => KeyCode::Enter,
+            N::Esc => KeyCode::Esc,
+            N::Tab => KeyCode::Tab,
+            N::BackTab => KeyCode::BackTab,
+            N::Backspace => KeyCode::Backspace,
+            N::Up => KeyCode::Up,
+            N::Down => KeyCode::Down,
+            N::Left => KeyCode::Left,
+            N::Right => KeyCode::Right,
+            N::PageUp => KeyCode::PageUp,
+            N::PageDown => KeyCode::PageDown,
+            N::Home => KeyCode::Home,
+            N::End => KeyCode::End,
+            N::F(n) => KeyCode::F(n),
+        };
+        let mods = if self.ctrl {
+            KeyModifiers::CONTROL
+        } else {
+            KeyModifiers::NONE
+        };
+        KeyEvent::new(code, mods)
+    }
+}
+
+impl fmt::Display for Key {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        use KeyCodeName as N;
+        if self.ctrl {
+            f.write_str("Ctrl-")?;
+        }
+        match self.code {
+            N::Char(' ') => f.write_str("Space"),
+            N::Char(c) if self.ctrl => write!(f, "{}", c.to_ascii_uppercase()),
+            N::Char(c) => write!(f, "{c}"),
+            N::Enter => f.write_str("Enter"),
+            N::Esc => f.write_str("Esc"),
+            N::Tab => f.write_str("Tab"),
+            N::BackTab => f.write_str("Shift-Tab"),
+            N::Backspace => f.write_str("Backspace"),
+            N::Up => f.write_str("↑"),
+            N::Down => f.write_str("↓"),
+            N::Left => f.write_str("←"),
+            N::Right => f.write_str("→"),
+            N::PageUp => f.write_str("PgUp"),
+            N::PageDown => f.write_str("PgDn"),
+            N::Home => f.write_str("Home"),
+            N::End => f.write_str("End"),
+            N::F(n) => write!(f, "F{n}"),
+        }
+    }
+}
+
+impl std::str::FromStr for Key {
+    type Err = String;
+
+    /// `s`, `S`, `Space`, `Enter`, `Esc`, `Tab`, `Shift-Tab`, `Backspace`, `Up`/`↑`,
+    /// `Down`, `Left`, `Right`, `PgUp`, `PgDn`, `Home`, `End`, `F1`…, `Ctrl-x`.
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        use KeyCodeName as N;
+        let (ctrl, rest) = match s.strip_prefix("Ctrl-").or_else(|| s.strip_prefix("ctrl-")) {
+            Some(rest) => (true, rest),
+            None => (false, s),
+        };
+        let named = match rest.to_ascii_lowercase().as_str() {
+            "space" => Some(N::Char(' ')),
+            "enter" => Some(N::Enter),
+            "esc" => Some(N::Esc),
+            "tab" => Some(N::Tab),
+            "shift-tab" | "backtab" => Some(N::BackTab),
+            "backspace" => Some(N::Backspace),
+            "up" | "↑" => Some(N::Up),
+            "down" | "↓" => Some(N::Down),
+            "left" | "←" => Some(N::Left),
+            "right" | "→" => Some(N::Right),
+            "pgup" | "pageup" => Some(N::PageUp),
+            "pgdn" | "pagedown" => Some(N::PageDown),
+            "home" => Some(N::Home),
+            "end" => Some(N::End),
+            f if f.len() > 1 && f.starts_with('f') => match f[1..].parse::<u8>() {
+                Ok(n @ 1..=12) => Some(N::F(n)),
+                _ => None,
+            },
+            _ => None,
+        };
+        let mut chars = rest.chars();
+        let code = match (named, chars.next(), chars.next()) {
+            (Some(code), _, _) => code,
+            (None, Some(c), None) if ctrl => N::Char(c.to_ascii_lowercase()),
+            (None, Some(c), None) => N::Char(c),
+            _ => return Err(format!("unknown key '{s}'")),
+        };
+        Ok(Key { code, ctrl })
+    }
+}
+
+impl<'de> Deserialize<'de> for Key {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        s.parse().map_err(serde::de::Error::custom)
+    }
+}
+
+impl Serialize for Key {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.to_string())
+    }
+}
+
+/// One row of the key table.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Binding {
+    /// Where it works.
+    pub scope: Scope,
+    /// The default key.
+    pub key: Key,
+    /// What it does.
+    pub action: Action,
+    /// What it does, for the `?` overlay.
+    pub help: &'static str,
+    /// Its short label in the key bar, if it is shown there.
+    pub bar: Option<&'static str>,
+}
+
+const fn b(
+    scope: Scope,
+    key: Key,
+    action: Action,
+    help: &'static str,
+    bar: Option<&'static str>,
+) -> Binding {
+    Binding {
+        scope,
+        key,
+        action,
+        help,
+        bar,
+    }
+}
+
+use Action as A;
+use KeyCodeName as N;
+use Scope as S;
+
+/// Every view key, in help order (rows of one action next to each other).
+pub const BINDINGS: &[Binding] = &[
+    b(
+        S::Global,
+        Key::plain(N::Tab),
+        A::NextView,
+        "next view",
+        Some("view"),
+    ),
+    b(
+        S::Global,
+        Key::plain(N::BackTab),
+        A::PrevView,
+        "previous view",
+        None,
+    ),
+    b(S::Global, Key::ch('1'), A::ShowTrain, "Train view", None),
+    b(S::Global, Key::ch('2'), A::ShowRuns, "Runs view", None),
+    b(S::Global, Key::ch('3'), A::ShowDigit, "Digit view", None),
+    b(S::Global, Key::ch('?'), A::Help, "this help", Some("help")),
+    b(
+        S::Global,
+        Key::ch('q'),
+        A::Quit,
+        "quit (asks first while a run is active)",
+        Some("quit"),
+    ),
+    b(
+        S::Global,
+        Key {
+            code: N::Char('c'),
+            ctrl: true,
+        },
+        A::ForceQuit,
+        "stop training (saved as stopped) and quit",
+        None,
+    ),
+    b(
+        S::Train,
+        Key::plain(N::Up),
+        A::Up,
+        "previous setting",
+        Some("field"),
+    ),
+    b(S::Train, Key::ch('k'), A::Up, "previous setting", None),
+    b(S::Train, Key::plain(N::Down), A::Down, "next setting", None),
+    b(S::Train, Key::ch('j'), A::Down, "next setting", None),
+    b(
+        S::Train,
+        Key::plain(N::Right),
+        A::Increase,
+        "step the setting up / next choice (while training: add an epoch)",
+        Some("change"),
+    ),
+    b(
+        S::Train,
+        Key::ch('+'),
+        A::Increase,
+        "step the setting up / next choice (while training: add an epoch)",
+        None,
+    ),
+    b(
+        S::Train,
+        Key::plain(N::Left),
+        A::Decrease,
+        "step the setting down / previous choice",
+        None,
+    ),
+    b(
+        S::Train,
+        Key::ch('-'),
+        A::Decrease,
+        "step the setting down / previous choice",
+        None,
+    ),
+    b(
+        S::Train,
+        Key::plain(N::Enter),
+        A::Edit,
+        "type the setting's value (on [Start]: start)",
+        Some("edit"),
+    ),
+    b(
+        S::Train,
+        Key::ch('s'),
+        A::Start,
+        "start training",
+        Some("start"),
+    ),
+    b(
+        S::Train,
+        Key::ch('p'),
+        A::Pause,
+        "pause / resume",
+        Some("pause"),
+    ),
+    b(S::Train, Key::ch(' '), A::Pause, "pause / resume", None),
+    b(
+        S::Train,
+        Key::ch('x'),
+        A::Stop,
+        "stop the run (saved as stopped)",
+        Some("stop"),
+    ),
+    b(
+        S::Train,
+        Key::ch('l'),
+        A::ChangeLr,
+        "change the learning rate (while running)",
+        Some("lr"),
+    ),
+    b(
+        S::Train,
+        Key::ch('e'),
+        A::AddEpoch,
+        "add one epoch (while running)",
+        Some("+epoch"),
+    ),
+    b(
+        S::Train,
+        Key::ch('D'),
+        A::Download,
+        "download MNIST (when missing)",
+        Some("download"),
+    ),
+    b(
+        S::Train,
+        Key::ch('R'),
+        A::RetryData,
+        "retry loading MNIST",
+        Some("retry"),
+    ),
+    b(
+        S::Train,
+        Key::ch('m'),
+        A::Smooth,
+        "smooth the loss (moving average)",
+        Some("smooth"),
+    ),
+    b(
+        S::Train,
+        Key::ch('L'),
+        A::LogScale,
+        "log scale for the loss",
+        Some("log"),
+    ),
+    b(
+        S::Runs,
+        Key::plain(N::Up),
+        A::Up,
+        "previous run",
+        Some("move"),
+    ),
+    b(S::Runs, Key::ch('k'), A::Up, "previous run", None),
+    b(S::Runs, Key::plain(N::Down), A::Down, "next run", None),
+    b(S::Runs, Key::ch('j'), A::Down, "next run", None),
+    b(S::Runs, Key::plain(N::PageUp), A::PageUp, "a page up", None),
+    b(
+        S::Runs,
+        Key::plain(N::PageDown),
+        A::PageDown,
+        "a page down",
+        None,
+    ),
+    b(S::Runs, Key::plain(N::Home), A::First, "first run", None),
+    b(S::Runs, Key::ch('g'), A::First, "first run", None),
+    b(S::Runs, Key::plain(N::End), A::Last, "last run", None),
+    b(S::Runs, Key::ch('G'), A::Last, "last run", None),
+    b(
+        S::Runs,
+        Key::ch(' '),
+        A::Mark,
+        "mark the run for comparison",
+        Some("mark"),
+    ),
+    b(
+        S::Runs,
+        Key::ch('c'),
+        A::ClearMarks,
+        "clear the marks",
+        None,
+    ),
+    b(
+        S::Runs,
+        Key::ch('s'),
+        A::SortNext,
+        "sort by the next column (or click a header)",
+        Some("sort"),
+    ),
+    b(
+        S::Runs,
+        Key::ch('S'),
+        A::SortReverse,
+        "reverse the sort",
+        None,
+    ),
+    b(
+        S::Runs,
+        Key::plain(N::Enter),
+        A::Details,
+        "the run's details",
+        Some("details"),
+    ),
+    b(
+        S::Runs,
+        Key::ch('d'),
+        A::Delete,
+        "delete the run (asks y/n)",
+        Some("delete"),
+    ),
+    b(
+        S::Runs,
+        Key::ch('n'),
+        A::NewFromRun,
+        "new run from its settings (to Train)",
+        Some("new"),
+    ),
+    b(
+        S::Runs,
+        Key::ch('r'),
+        A::Resume,
+        "resume the run for more epochs",
+        Some("resume"),
+    ),
+    b(
+        S::Runs,
+        Key::ch('m'),
+        A::Smooth,
+        "smooth the loss (moving average)",
+        None,
+    ),
+    b(
+        S::Runs,
+        Key::ch('L'),
+        A::LogScale,
+        "log scale for the loss",
+        None,
+    ),
+    b(
+        S::Digit,
+        Key::ch('c'),
+        A::ClearCanvas,
+        "clear the canvas",
+        Some("clear"),
+    ),
+    b(
+        S::Digit,
+        Key::ch('w'),
+        A::SaveDrawing,
+        "save the drawing as drawing-<time>.png",
+        Some("save"),
+    ),
+    b(
+        S::Digit,
+        Key::ch('d'),
+        A::DrawMode,
+        "back to the drawing",
+        Some("draw"),
+    ),
+    b(
+        S::Digit,
+        Key::ch('o'),
+        A::OpenPath,
+        "type an image path (Tab completes, Enter loads, Esc leaves)",
+        Some("open"),
+    ),
+    b(
+        S::Digit,
+        Key::ch('/'),
+        A::OpenPath,
+        "type an image path (Tab completes, Enter loads, Esc leaves)",
+        None,
+    ),
+    b(
+        S::Digit,
+        Key::ch('i'),
+        A::ShowImage,
+        "show the loaded image again",
+        None,
+    ),
+    b(
+        S::Digit,
+        Key::ch('m'),
+        A::NextModel,
+        "next finished run's model",
+        Some("model"),
+    ),
+    b(
+        S::Digit,
+        Key::ch('M'),
+        A::PrevModel,
+        "previous finished run's model",
+        None,
+    ),
+    b(
+        S::Digit,
+        Key::ch('g'),
+        A::Gallery,
+        "mistake gallery of the model on MNIST test (g closes)",
+        Some("mistakes"),
+    ),
+    b(
+        S::Digit,
+        Key::plain(N::Esc),
+        A::Back,
+        "leave the gallery",
+        Some("back"),
+    ),
+    b(
+        S::Digit,
+        Key::plain(N::Up),
+        A::Up,
+        "scroll the gallery up",
+        Some("scroll"),
+    ),
+    b(S::Digit, Key::ch('k'), A::Up, "scroll the gallery up", None),
+    b(
+        S::Digit,
+        Key::plain(N::Down),
+        A::Down,
+        "scroll the gallery down",
+        None,
+    ),
+    b(
+        S::Digit,
+        Key::ch('j'),
+        A::Down,
+        "scroll the gallery down",
+        None,
+    ),
+    b(
+        S::Digit,
+        Key::plain(N::PageUp),
+        A::PageUp,
+        "scroll the gallery a page up",
+        None,
+    ),
+    b(
+        S::Digit,
+        Key::plain(N::PageDown),
+        A::PageDown,
+        "scroll the gallery a page down",
+        None,
+    ),
+    b(S::Digit, Key::plain(N::Home), A::First, "gallery top", None),
+    b(
+        S::Digit,
+        Key::plain(N::End),
+        A::Last,
+        "gallery bottom",
+        None,
+    ),
+];
+
+/// Dialog and text-entry keys (fixed; listed in the `?` overlay).
+pub const DIALOG_KEYS: &[(&str, &str)] = &[
+    ("y / n", "answer a question"),
+    ("Enter / Esc", "confirm / cancel an input"),
+    ("Backspace", "delete the last character"),
+    ("↑↓ PgUp PgDn", "scroll run details and this help"),
+    (
+        "mouse",
+        "click tabs, fields, rows, column headers; wheel scrolls",
+    ),
+    ("mouse L / R drag", "draw / erase on the Digit canvas"),
+];
+
+/// User key overrides from `config.ron` (`ui.keys`): an action and the keys that now do
+/// it (in every scope where the action has a binding), e.g. `{start: ["F5", "s"]}`.
+pub type KeyOverrides = BTreeMap<Action, Vec<Key>>;
+
+/// The bindings in effect: the table with the user's overrides applied.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Keymap {
+    bindings: Vec<Binding>,
+}
+
+impl Default for Keymap {
+    fn default() -> Self {
+        Keymap {
+            bindings: BINDINGS.to_vec(),
+        }
+    }
+}
+
+impl Keymap {
+    /// The table with `overrides` applied: an overridden action's default keys are
+    /// replaced by the given ones, and those keys stop doing anything else in that scope.
+    pub fn new(overrides: &KeyOverrides) -> Keymap {
+        let mut bindings: Vec<Binding> = Vec::new();
+        for row in BINDINGS {
+            match overrides.get(&row.action) {
+                None => bindings.push(*row),
+                Some(keys) => {
+                    // The first row of the action in this scope carries the new keys.
+                    let first = !bindings
+                        .iter()
+                        .any(|b| b.scope == row.scope && b.action == row.action);
+                    if first {
+                        for (i, key) in keys.iter().enumerate() {
+                            bindings.push(Binding {
+                                key: *key,
+                                bar: if i == 0 { row.bar } else { None },
+                                ..*row
+                            });
+                        }
+                    }
+                }
+            }
+        }
+        let rebound: Vec<(Scope, Key, Action)> = bindings
+            .iter()
+            .filter(|b| overrides.contains_key(&b.action))
+            .map(|b| (b.scope, b.key, b.action))
+            .collect();
+        bindings.retain(|b| {
+            !rebound
+                .iter()
+                .any(|(s, k, a)| *s == b.scope && *k == b.key && *a != b.action)
+        });
+        Keymap { bindings }
+    }
+
+    /// Every binding in effect, in table order.
+    pub fn bindings(&self) -> &[Binding] {
+        &self.bindings
+    }
+
+    /// The action of `key` in `scope` (the view's own keys first, then the global ones).
+    pub fn action(&self, scope: Scope, key: &KeyEvent) -> Option<Action> {
+        let key = Key::from_event(key)?;
+        let find = |s: Scope| {
+            self.bindings
+                .iter()
+                .find(|b| b.scope == s && b.key == key)
+                .map(|b| b.action)
+        };
+        find(scope).or_else(|| find(Scope::Global))
+    }
+
+    /// The keys of `action` in `scope`, as shown (`↑ k`).
+    pub fn keys_text(&self, scope: Scope, action: Action) -> String {
+        let keys: Vec<String> = self
+            .bindings
+            .iter()
+            .filter(|b| b.scope == scope && b.action == action)
+            .map(|b| b.key.to_string())
+            .collect();
+        keys.join(" ")
+    }
+
+    /// The `?` overlay's rows of `scope`: (keys, help), one per action.
+    pub fn help_rows(&self, scope: Scope) -> Vec<(String, &'static str)> {
+        let mut seen: Vec<Action> = Vec::new();
+        let mut out = Vec::new();
+        for b in self.bindings.iter().filter(|b| b.scope == scope) {
+            if seen.contains(&b.action) {
+                continue;
+            }
+            seen.push(b.action);
+            out.push((self.keys_text(scope, b.action), b.help));
+        }
+        out
+    }
+
+    /// The key-bar entries of `scope` whose action `shown` accepts: (keys, label).
+    pub fn bar(&self, scope: Scope, shown: impl Fn(Action) -> bool) -> Vec<(String, &'static str)> {
+        self.bindings
+            .iter()
+            .filter(|b| b.scope == scope && shown(b.action))
+            .filter_map(|b| {
+                b.bar
+                    .map(|label| (self.first_key(scope, b.action).to_string(), label))
+            })
+            .collect()
+    }
+
+    fn first_key(&self, scope: Scope, action: Action) -> Key {
+        self.bindings
+            .iter()
+            .find(|b| b.scope == scope && b.action == action)
+            .map_or(Key::ch('?'), |b| b.key)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn no_key_means_two_things_in_one_scope() {
+        for (i, a) in BINDINGS.iter().enumerate() {
+            for b in &BINDINGS[i + 1..] {
+                assert!(
+                    !(a.scope == b.scope && a.key == b.key),
+                    "{} is bound twice in {:?}",
+                    a.key,
+                    a.scope
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn key_names_round_trip() {
+        for b in BINDINGS {
+            let text = b.key.to_string();
+            assert_eq!(text.parse::<Key>(), Ok(b.key), "{text}");
+        }
+        assert!("Hyper-x".parse::<Key>().is_err());
+        assert_eq!("F5".parse::<Key>(), Ok(Key::plain(N::F(5))));
+    }
+
+    #[test]
+    fn overrides_replace_an_actions_keys() {
+        let mut o = KeyOverrides::new();
+        o.insert(Action::Start, vec!["F5".parse().unwrap(), Key::ch('x')]);
+        let k = Keymap::new(&o);
+        let ev = |key: Key| key.to_event();
+        assert_eq!(
+            k.action(Scope::Train, &ev(Key::plain(N::F(5)))),
+            Some(Action::Start)
+        );
+        assert_eq!(
+            k.action(Scope::Train, &ev(Key::ch('x'))),
+            Some(Action::Start)
+        );
+        assert_eq!(
+            k.action(Scope::Train, &ev(Key::ch('s'))),
+            None,
+            "s is free now"
+        );
+        // x no longer stops, and the Runs view's s still sorts.
+        assert_eq!(
+            k.action(Scope::Runs, &ev(Key::ch('s'))),
+            Some(Action::SortNext)
+        );
+        assert!(
+            k.help_rows(Scope::Train)
+                .iter()
+                .any(|(keys, _)| keys == "F5 x")
+        );
+    }
+}

@@ -1,0 +1,310 @@
+//! The Train view's settings form: one row per setting of the settings table
+//! ([`SETTINGS`]) and the [Start] button; which row is selected, typed text, steps,
+//! choices, and validation through [`TrainSettings::validate`].
+
+use crate::train::{SETTINGS, Setting, TrainOverrides, TrainSettings};
+
+/// A row of the form.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Field {
+    /// A training setting.
+    Setting(&'static Setting),
+    /// The [Start] button.
+    Start,
+}
+
+impl Field {
+    /// Every row, top to bottom: the settings in table order, then [Start].
+    pub fn all() -> impl Iterator<Item = Field> {
+        SETTINGS
+            .iter()
+            .map(Field::Setting)
+            .chain(std::iter::once(Field::Start))
+    }
+
+    /// The number of rows.
+    pub fn count() -> usize {
+        SETTINGS.len() + 1
+    }
+
+    /// Row `index` (past the end: [Start]).
+    pub fn at(index: usize) -> Field {
+        SETTINGS.get(index).map_or(Field::Start, Field::Setting)
+    }
+
+    /// The row of the setting named `name`, if there is one.
+    pub fn named(name: &str) -> Option<Field> {
+        crate::train::catalog::setting(name).map(Field::Setting)
+    }
+
+    /// The label shown left of the value.
+    pub fn label(self) -> &'static str {
+        match self {
+            Field::Setting(s) => s.label,
+            Field::Start => "[ Start ]",
+        }
+    }
+
+    /// Whether the value is typed (rather than picked from a list).
+    pub fn is_typed(self) -> bool {
+        matches!(self, Field::Setting(s) if s.is_typed())
+    }
+
+    /// Its position, top to bottom.
+    pub fn index(self) -> usize {
+        match self {
+            Field::Setting(s) => SETTINGS.iter().position(|r| r == s).unwrap_or(0),
+            Field::Start => SETTINGS.len(),
+        }
+    }
+}
+
+/// A one-line text being typed. The first typed character replaces the initial text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TextInput {
+    /// The text so far.
+    pub text: String,
+    fresh: bool,
+}
+
+impl TextInput {
+    /// An input showing `initial`, replaced by the first typed character.
+    pub fn new(initial: impl Into<String>) -> Self {
+        TextInput {
+            text: initial.into(),
+            fresh: true,
+        }
+    }
+
+    /// Types `c`.
+    pub fn push(&mut self, c: char) {
+        if self.fresh {
+            self.text.clear();
+            self.fresh = false;
+        }
+        if self.text.chars().count() < 24 {
+            self.text.push(c);
+        }
+    }
+
+    /// Deletes the last character.
+    pub fn backspace(&mut self) {
+        self.fresh = false;
+        self.text.pop();
+    }
+
+    /// Whether `c` may be typed next into a value of `setting`.
+    pub fn accepts(&self, setting: &Setting, c: char) -> bool {
+        let text = if self.fresh { "" } else { self.text.as_str() };
+        setting.accepts(text, c)
+    }
+}
+
+/// The settings form.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TrainForm {
+    base: TrainOverrides,
+    /// The current values (always a complete set of settings).
+    pub settings: TrainSettings,
+    /// Per row of [`SETTINGS`]: whether the user set it (it no longer follows the
+    /// model's defaults).
+    edited: Vec<bool>,
+    /// Index of the selected row (see [`Field::at`]).
+    pub selected: usize,
+    /// The text being typed into the selected field, if editing.
+    pub editing: Option<TextInput>,
+    /// Why the last change was refused.
+    pub error: Option<String>,
+}
+
+impl TrainForm {
+    /// A form showing the defaults from `base` (the config's training overrides).
+    pub fn new(base: TrainOverrides) -> Self {
+        let settings = TrainSettings::resolve(&[&base]);
+        TrainForm {
+            base,
+            settings,
+            edited: vec![false; SETTINGS.len()],
+            selected: 0,
+            editing: None,
+            error: None,
+        }
+    }
+
+    /// The selected field.
+    pub fn field(&self) -> Field {
+        Field::at(self.selected)
+    }
+
+    /// Whether the user changed `field` (it no longer follows the model's defaults).
+    pub fn is_edited(&self, field: Field) -> bool {
+        match field {
+            Field::Setting(_) => self.edited.get(field.index()).copied().unwrap_or(false),
+            Field::Start => false,
+        }
+    }
+
+    /// Moves the selection by `delta` rows (wrapping); cancels any edit.
+    pub fn move_by(&mut self, delta: i32) {
+        self.editing = None;
+        let n = Field::count() as i32;
+        self.selected = (self.selected as i32 + delta).rem_euclid(n) as usize;
+    }
+
+    /// Selects row `index` (a mouse click).
+    pub fn select(&mut self, index: usize) {
+        if index < Field::count() && index != self.selected {
+            self.editing = None;
+            self.selected = index;
+        }
+    }
+
+    /// Selects `field`.
+    pub fn select_field(&mut self, field: Field) {
+        self.select(field.index());
+    }
+
+    /// The value of `field` as shown.
+    pub fn value_text(&self, field: Field) -> String {
+        match field {
+            Field::Setting(s) => s.show(&self.settings),
+            Field::Start => String::new(),
+        }
+    }
+
+    /// Starts typing into the selected field (typed fields only).
+    pub fn begin_edit(&mut self) {
+        let f = self.field();
+        if f.is_typed() {
+            self.editing = Some(TextInput::new(self.value_text(f)));
+            self.error = None;
+        }
+    }
+
+    /// Types `c` into the field being edited; false if the character is not allowed.
+    pub fn type_char(&mut self, c: char) -> bool {
+        let Field::Setting(setting) = self.field() else {
+            return false;
+        };
+        let Some(input) = self.editing.as_mut() else {
+            return false;
+        };
+        if input.accepts(setting, c) {
+            input.push(c);
+            true
+        } else {
+            false
+        }
+    }
+
+    /// Deletes the last typed character.
+    pub fn backspace(&mut self) {
+        if let Some(input) = self.editing.as_mut() {
+            input.backspace();
+        }
+    }
+
+    /// Abandons the edit.
+    pub fn cancel_edit(&mut self) {
+        self.editing = None;
+        self.error = None;
+    }
+
+    /// Applies the typed text if valid; otherwise keeps editing and sets `error`.
+    pub fn commit_edit(&mut self) -> bool {
+        let Some(input) = self.editing.clone() else {
+            return false;
+        };
+        let Field::Setting(setting) = self.field() else {
+            return false;
+        };
+        let mut candidate = self.settings.clone();
+        let parsed = setting.parse_into(&mut candidate, &input.text);
+        match parsed.and_then(|()| candidate.validate()) {
+            Ok(()) => {
+                self.accept(setting, candidate);
+                self.editing = None;
+                true
+            }
+            Err(e) => {
+                self.error = Some(e);
+                false
+            }
+        }
+    }
+
+    /// Cycles the selected choice, or steps the selected number, by `dir` (±1).
+    /// An invalid result is refused with a message.
+    pub fn adjust(&mut self, dir: i32) {
+        self.editing = None;
+        let Field::Setting(setting) = self.field() else {
+            return;
+        };
+        let mut candidate = self.settings.clone();
+        if !setting.step_in(&mut candidate, dir) {
+            return;
+        }
+        match candidate.validate() {
+            Ok(()) => self.accept(setting, candidate),
+            Err(e) => self.error = Some(e),
+        }
+    }
+
+    /// Takes `candidate`, whose `setting` the user changed: that setting now counts as
+    /// edited, and every setting the user did not edit follows the defaults again (a new
+    /// model brings its optimiser, rate, schedule, epochs, batch size, normalisation…).
+    fn accept(&mut self, setting: &'static Setting, candidate: TrainSettings) {
+        self.settings = candidate;
+        if let Some(e) = self.edited.get_mut(Field::Setting(setting).index()) {
+            *e = true;
+        }
+        self.error = None;
+        self.settings = self.defaults();
+    }
+
+    /// Switches the model; fields the user did not edit take that model's defaults.
+    pub fn set_model(&mut self, model: crate::model::Arch) {
+        let mut candidate = self.settings.clone();
+        candidate.model = model;
+        if let Some(Field::Setting(row)) = Field::named("model") {
+            self.accept(row, candidate);
+        }
+    }
+
+    /// The defaults for the current model, with the user's edits on top.
+    fn defaults(&self) -> TrainSettings {
+        let mut choice = TrainOverrides {
+            model: Some(self.settings.model),
+            ..Default::default()
+        };
+        for (row, edited) in SETTINGS.iter().zip(&self.edited) {
+            if *edited {
+                row.override_from(&self.settings, &mut choice);
+            }
+        }
+        TrainSettings::resolve(&[&self.base, &choice])
+    }
+
+    /// Copies every setting of an earlier run into the form; those that differ from the
+    /// run model's defaults count as edited, the others follow a change of model.
+    pub fn load(&mut self, settings: &TrainSettings) {
+        let model_only = TrainOverrides {
+            model: Some(settings.model),
+            ..Default::default()
+        };
+        let defaults = TrainSettings::resolve(&[&self.base, &model_only]);
+        self.edited = SETTINGS
+            .iter()
+            .map(|row| !row.same(settings, &defaults))
+            .collect();
+        self.settings = settings.clone();
+        self.editing = None;
+        self.error = None;
+        self.selected = Field::Start.index();
+    }
+
+    /// The settings to start with, or why they cannot be used.
+    pub fn validated(&self) -> Result<TrainSettings, String> {
+        self.settings.validate().map(|()| self.settings.clone())
+    }
+}
