@@ -5,8 +5,8 @@
 
 mod common;
 
+use common::training::{mnist, run_all};
 use common::{mnist_dir, mnist_tui, run};
-use mnist_tui::data::Mnist;
 use mnist_tui::model::{Arch, read_checkpoint_tag};
 use mnist_tui::runs::{RunRecord, RunStatus, RunStore, best_finished};
 use mnist_tui::train::{self, Control, TrainEvent, TrainJob, TrainSettings};
@@ -14,13 +14,6 @@ use std::fs;
 use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
-use std::sync::{Arc, OnceLock};
-
-fn mnist() -> Arc<Mnist> {
-    static DATA: OnceLock<Arc<Mnist>> = OnceLock::new();
-    DATA.get_or_init(|| Arc::new(Mnist::load(&mnist_dir()).expect("load MNIST")))
-        .clone()
-}
 
 fn small() -> TrainSettings {
     let mut s = TrainSettings::defaults_for(Arch::Mlp);
@@ -29,17 +22,6 @@ fn small() -> TrainSettings {
     s.max_test_samples = Some(200);
     s.log_every = 5;
     s
-}
-
-/// Runs a job to the end in this process, collecting every event.
-fn run_all(job: TrainJob, store: &RunStore) -> Vec<TrainEvent> {
-    let mut handle = train::spawn(job, mnist(), store.clone());
-    let mut events = Vec::new();
-    while let Some(e) = handle.blocking_recv() {
-        events.push(e);
-    }
-    handle.join();
-    events
 }
 
 fn started_id(events: &[TrainEvent]) -> String {

@@ -3,17 +3,11 @@
 
 mod common;
 
-use mnist_tui::data::Mnist;
+use common::training::{mnist, run_all};
+
 use mnist_tui::model::Arch;
 use mnist_tui::runs::{RunStatus, RunStore};
 use mnist_tui::train::{self, Control, TrainEvent, TrainJob, TrainSettings};
-use std::sync::{Arc, OnceLock};
-
-fn mnist() -> Arc<Mnist> {
-    static DATA: OnceLock<Arc<Mnist>> = OnceLock::new();
-    DATA.get_or_init(|| Arc::new(Mnist::load(&common::mnist_dir()).expect("load MNIST")))
-        .clone()
-}
 
 fn small(model: Arch, train: usize, test: usize) -> TrainSettings {
     let mut s = TrainSettings::defaults_for(model);
@@ -22,17 +16,6 @@ fn small(model: Arch, train: usize, test: usize) -> TrainSettings {
     s.max_test_samples = Some(test);
     s.log_every = 10;
     s
-}
-
-/// Runs a job to the end, collecting every event.
-fn run_all(job: TrainJob, store: &RunStore) -> Vec<TrainEvent> {
-    let mut handle = train::spawn(job, mnist(), store.clone());
-    let mut events = Vec::new();
-    while let Some(e) = handle.blocking_recv() {
-        events.push(e);
-    }
-    handle.join();
-    events
 }
 
 fn run_id(events: &[TrainEvent]) -> String {

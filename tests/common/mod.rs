@@ -35,5 +35,6 @@ pub fn run(cmd: &mut Command) -> (i32, String, String) {
 }
 pub mod mnist;
 pub mod pty;
+pub mod training;
 
 pub use mnist::mnist_dir;
