@@ -9,8 +9,10 @@ dashboard draws its live charts, quits, and reads the epochs' seconds with `runs
 --json`; then trains the same settings headless. Prints the median epoch seconds of both
 and their ratio. Run it with nothing else on the machine.
 """
-import json, os, pty, select, signal, statistics, struct, subprocess, sys, tempfile, time
-import fcntl, termios
+import json, os, statistics, subprocess, sys, tempfile, time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from ptyapp import PtyApp
 
 binary = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else "target/release/mnist-tui")
 data = os.path.abspath(sys.argv[2] if len(sys.argv) > 2 else "../shared/mnist")
@@ -34,36 +36,13 @@ def dashboard():
     work = tempfile.mkdtemp(prefix="mnist-tui-speed-")
     with open(os.path.join(work, "config.ron"), "w") as f:
         f.write(f"(train: (model: {model}, epochs: {epochs}, seed: 1))")
-    pid, fd = pty.fork()
-    if pid == 0:
-        os.chdir(work)
-        os.environ["TERM"] = "xterm-256color"
-        os.execv(binary, [binary, "--data-dir", data])
-    fcntl.ioctl(fd, termios.TIOCSWINSZ, struct.pack("HHHH", 40, 120, 0, 0))
-    buf = b""
-
-    def read_until(marker, timeout):
-        nonlocal buf
-        end = time.monotonic() + timeout
-        while marker not in buf:
-            left = end - time.monotonic()
-            if left <= 0:
-                raise SystemExit(f"timed out waiting for {marker!r}")
-            r, _, _ = select.select([fd], [], [], left)
-            if r:
-                buf += os.read(fd, 65536)
-        buf = buf[buf.index(marker) + len(marker):]
-
-    read_until(b"ready", 60)
-    os.write(fd, b"s")
-    read_until(b"Finished", 3600)
-    os.write(fd, b"q")
+    app = PtyApp(binary, ["--data-dir", data], work)
+    app.read_until(b"ready", 60)
+    app.send(b"s")
+    app.read_until(b"Finished", 3600)
+    app.send(b"q")
     time.sleep(1)
-    try:
-        os.kill(pid, signal.SIGKILL)
-    except ProcessLookupError:
-        pass
-    os.waitpid(pid, 0)
+    app.kill()
     return epoch_seconds(work)
 
 
