@@ -195,6 +195,15 @@ fn prediction_panel(f: &mut Frame, area: Rect, d: &DigitState, t: &Theme) {
         } => summary(p, t),
         Verdict::Digit {
             prediction: None, ..
+        } if d.predictor.is_some() => match &d.prediction_error {
+            Some(e) => vec![
+                Line::from(Span::styled(" cannot predict", t.bad())),
+                Line::from(Span::styled(format!(" {e}"), t.dim())),
+            ],
+            None => vec![Line::from(Span::styled(" predicting…", t.dim()))],
+        },
+        Verdict::Digit {
+            prediction: None, ..
         } if d.model_loading => {
             vec![Line::from(Span::styled(" loading the model…", t.warn()))]
         }

@@ -93,7 +93,7 @@ impl App {
                 self.notice = Some(Notice::Info(format!("Loading {}…", path.display())));
                 return vec![Effect::Digit(DigitEffect::LoadImage(path))];
             }
-            KeyCode::Tab => d.complete(),
+            KeyCode::Tab => return vec![Effect::Digit(d.complete())],
             KeyCode::Backspace => {
                 d.path.pop();
             }
