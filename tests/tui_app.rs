@@ -839,11 +839,11 @@ mod digit_view {
         a.update(ch('o'));
         assert!(a.digit.editing);
         type_str(&mut a, "q1?2 x.png");
-        assert_eq!(a.digit.path, "q1?2 x.png");
+        assert_eq!(a.digit.path.text(), "q1?2 x.png");
         assert_eq!(a.view, View::Digit);
         assert!(!a.should_quit() && a.modal.is_none());
         a.update(key(KeyCode::Backspace));
-        assert_eq!(a.digit.path, "q1?2 x.pn");
+        assert_eq!(a.digit.path.text(), "q1?2 x.pn");
         a.update(key(KeyCode::Esc));
         assert!(!a.digit.editing);
         a.update(ch('2'));
@@ -857,21 +857,25 @@ mod digit_view {
         let mut a = digit_app();
         a.update(ch('/'));
         type_str(&mut a, &format!("{}/se", dir.path().display()));
-        let typed = a.digit.path.clone();
+        let typed = a.digit.path.text().to_string();
         let effects = a.update(key(KeyCode::Tab));
         let [Effect::Digit(complete @ DigitEffect::CompletePath { .. })] = effects.as_slice()
         else {
             panic!("Tab asks for a completion: {effects:?}");
         };
-        assert_eq!(a.digit.path, typed, "no directory read in update");
+        assert_eq!(a.digit.path.text(), typed, "no directory read in update");
         let done = tasks::perform(complete.clone(), &no_store());
         a.update(Msg::Digit(done.clone()));
         let want = dir.path().join("seven.png");
-        assert_eq!(a.digit.path, want.display().to_string());
+        assert_eq!(a.digit.path.text(), want.display().to_string());
         // A completion of older text (typed on meanwhile) is dropped.
         a.update(key(KeyCode::Backspace));
         a.update(Msg::Digit(done));
-        assert!(a.digit.path.ends_with("seven.pn"), "{}", a.digit.path);
+        assert!(
+            a.digit.path.text().ends_with("seven.pn"),
+            "{}",
+            a.digit.path.text()
+        );
         a.update(ch('g'));
         assert_eq!(
             a.view,
@@ -1060,4 +1064,74 @@ fn the_digit_views_default_model_is_the_stores_best_run_with_weights() {
         best: Some(id.clone()),
     }));
     assert_eq!(a.digit.model_id.as_deref(), Some(id.as_str()));
+}
+
+/// A key press with modifiers.
+fn with_mods(code: KeyCode, modifiers: ratatui::crossterm::event::KeyModifiers) -> Msg {
+    Msg::Key(ratatui::crossterm::event::KeyEvent::new(code, modifiers))
+}
+
+#[test]
+fn form_fields_have_a_cursor_and_home_end() {
+    let mut a = ready_app();
+    select_field(&mut a, field("lr"));
+    a.update(key(KeyCode::Enter));
+    type_str(&mut a, "0.5");
+    a.update(key(KeyCode::Left));
+    a.update(ch('0'));
+    let input = a.form.editing.clone().expect("still editing");
+    assert_eq!(
+        (input.text(), input.cursor()),
+        ("0.05", 3),
+        "typed at the cursor"
+    );
+    a.update(key(KeyCode::Home));
+    assert_eq!(a.form.editing.as_ref().map(|i| i.cursor()), Some(0));
+    a.update(key(KeyCode::End));
+    assert_eq!(a.form.editing.as_ref().map(|i| i.cursor()), Some(4));
+    assert_eq!(a.view, View::Train);
+    a.update(key(KeyCode::Enter));
+    assert!(a.form.editing.is_none());
+    assert_eq!(a.form.settings.lr, 0.05);
+}
+
+#[test]
+fn run_dialog_fields_edit_at_the_cursor() {
+    use ratatui::crossterm::event::KeyModifiers;
+    let mut a = training_app();
+    a.update(ch('l'));
+    type_str(&mut a, "0.01");
+    a.update(key(KeyCode::Left));
+    a.update(key(KeyCode::Backspace));
+    let Some(Modal::Input { input, .. }) = &a.modal else {
+        panic!("{:?}", a.modal);
+    };
+    assert_eq!((input.text(), input.cursor()), ("0.1", 2));
+    let fx = a.update(key(KeyCode::Enter));
+    assert!(has_control(&fx, Control::SetLr(0.1)), "{fx:?}");
+    // Ctrl-U empties the field.
+    a.update(ch('l'));
+    type_str(&mut a, "0.3");
+    a.update(with_mods(KeyCode::Char('u'), KeyModifiers::CONTROL));
+    assert!(matches!(&a.modal, Some(Modal::Input { input, .. }) if input.text().is_empty()));
+}
+
+#[test]
+fn the_path_field_deletes_words_and_moves_home_and_end() {
+    use ratatui::crossterm::event::KeyModifiers;
+    let mut a = digit_app();
+    a.update(ch('o'));
+    type_str(&mut a, "some/dir/seven.png");
+    a.update(with_mods(KeyCode::Char('w'), KeyModifiers::CONTROL));
+    assert_eq!(a.digit.path.text(), "some/dir/", "the file name goes");
+    a.update(with_mods(KeyCode::Backspace, KeyModifiers::ALT));
+    assert_eq!(a.digit.path.text(), "some/", "then the folder");
+    a.update(key(KeyCode::Home));
+    a.update(ch('x'));
+    assert_eq!((a.digit.path.text(), a.digit.path.cursor()), ("xsome/", 1));
+    a.update(key(KeyCode::End));
+    assert_eq!(a.digit.path.cursor(), "xsome/".len());
+    a.update(with_mods(KeyCode::Char('u'), KeyModifiers::CONTROL));
+    assert_eq!(a.digit.path.text(), "");
+    assert!(a.digit.editing && a.view == View::Digit);
 }

@@ -311,7 +311,14 @@ fn digit_view_empty_and_tiny() {
     a.update(ch('o'));
     type_str(&mut a, "some/path.png");
     let s = screen(&mut a, 120, 40);
-    assert!(s.contains("Image path some/path.png"), "{s}");
+    assert!(s.contains("Image path some/path.png█"), "{s}");
+    // Home puts the cursor on the first character (drawn reversed, no end mark).
+    a.update(key(KeyCode::Home));
+    let s = screen(&mut a, 120, 40);
+    assert!(
+        s.contains("Image path some/path.png") && !s.contains("png█"),
+        "{s}"
+    );
 }
 
 #[test]

@@ -67,10 +67,16 @@ fn header(f: &mut Frame, area: Rect, app: &App) {
     let d = &app.digit;
     let t = &app.theme;
     let source = if d.editing {
-        Line::from(vec![
-            Span::styled(" Image path ", t.dim()),
-            Span::styled(format!("{}█", d.path), t.selected()),
-        ])
+        Line::from(
+            std::iter::once(Span::styled(" Image path ", t.dim()))
+                .chain(crate::tui::ui::widgets::input_spans(
+                    &d.path,
+                    t.selected(),
+                    "█",
+                    t.selected(),
+                ))
+                .collect::<Vec<_>>(),
+        )
     } else {
         match d.mode {
             DigitMode::Image => {

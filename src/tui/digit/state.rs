@@ -9,6 +9,7 @@ use crate::data::Mnist;
 use crate::digit::{self, Canvas, Prepared};
 use crate::predict::{MistakeReport, Prediction, Predictor};
 use crate::runs::RunRecord;
+use crate::tui::train::form::TextInput;
 use image::DynamicImage;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -34,6 +35,9 @@ pub struct LoadedImage {
     /// The MNIST-like digit, or why there is none.
     pub prepared: Result<Box<Prepared>, String>,
 }
+
+/// Longest image path the path field takes.
+pub const PATH_CHARS: usize = 4096;
 
 /// Largest side of [`LoadedImage::preview`].
 pub const PREVIEW_SIDE: u32 = 256;
@@ -169,7 +173,7 @@ pub struct DigitState {
     /// The last canvas position of a drag in progress, and whether it erases.
     pub drag: Option<((f32, f32), bool)>,
     /// The image path being typed.
-    pub path: String,
+    pub path: TextInput,
     /// Whether keys go to the path field.
     pub editing: bool,
     /// File names offered by the last Tab.
@@ -212,7 +216,7 @@ impl DigitState {
             style,
             canvas: Canvas::new(),
             drag: None,
-            path: String::new(),
+            path: TextInput::plain("", PATH_CHARS),
             editing: false,
             completions: Vec::new(),
             image: None,
@@ -384,12 +388,12 @@ impl DigitState {
                 }
             }
             DigitMsg::Completed { seq, typed, result } => {
-                if seq != self.complete_seq || self.path != typed || !self.editing {
+                if seq != self.complete_seq || self.path.text() != typed || !self.editing {
                     return None; // typed on (or left the field) meanwhile
                 }
                 match result {
                     Ok((completed, names)) => {
-                        self.path = completed;
+                        self.path.set_text(completed);
                         self.completions = names;
                         None
                     }
@@ -419,7 +423,7 @@ impl DigitState {
         self.complete_seq += 1;
         DigitEffect::CompletePath {
             seq: self.complete_seq,
-            typed: self.path.clone(),
+            typed: self.path.text().to_string(),
         }
     }
 }
