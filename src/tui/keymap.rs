@@ -725,8 +725,8 @@ pub const DIALOG_KEYS: &[(&str, &str)] = &[
     ("Ctrl-← Ctrl-→", "move the cursor by a word"),
     ("Ctrl-W Alt-Bksp", "delete the word before the cursor"),
     (
-        "Del Ctrl-U Ctrl-K",
-        "delete at the cursor / the line / to its end",
+        "Del Ctrl-U/K",
+        "delete at the cursor / the whole line / to its end",
     ),
     ("↑↓ PgUp PgDn", "scroll run details and this help"),
     (
