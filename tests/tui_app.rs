@@ -607,7 +607,8 @@ fn notices_expire_after_a_few_seconds() {
 mod digit_view {
     use super::*;
     use mnist_tui::tui::digit::layout as digit_layout;
-    use mnist_tui::tui::digit::state::{DigitEffect, DigitMode, Verdict};
+    use mnist_tui::tui::digit::state::{DigitEffect, DigitMode, DigitMsg, Gallery, Verdict};
+    use mnist_tui::tui::digit::tasks;
     use ratatui::crossterm::event::{MouseButton, MouseEventKind};
 
     fn canvas_cells() -> Rect {
@@ -625,15 +626,162 @@ mod digit_view {
         let c = canvas_cells();
         let cell = |(px, py): (u16, u16)| (c.x + px * 2, c.y + py);
         let (x, y) = cell(from);
-        a.update(mouse(MouseEventKind::Down(button), x, y));
+        update_settled(a, mouse(MouseEventKind::Down(button), x, y));
         let steps = 8;
         for i in 1..=steps {
             let px = from.0 as i32 + (to.0 as i32 - from.0 as i32) * i / steps;
             let py = from.1 as i32 + (to.1 as i32 - from.1 as i32) * i / steps;
             let (x, y) = cell((px as u16, py as u16));
-            a.update(mouse(MouseEventKind::Drag(button), x, y));
+            update_settled(a, mouse(MouseEventKind::Drag(button), x, y));
         }
-        a.update(mouse(MouseEventKind::Up(button), x, y));
+        update_settled(a, mouse(MouseEventKind::Up(button), x, y));
+    }
+
+    /// The one prediction request among `effects`.
+    fn predict_effect(effects: &[Effect]) -> DigitEffect {
+        match effects {
+            [Effect::Digit(e @ DigitEffect::Predict { .. })] => e.clone(),
+            other => panic!("expected one Predict effect, got {other:?}"),
+        }
+    }
+
+    fn no_store() -> mnist_tui::runs::RunStore {
+        mnist_tui::runs::RunStore::new(std::env::temp_dir().join("mnist-tui-no-runs"))
+    }
+
+    #[test]
+    fn a_drag_asks_for_a_prediction_instead_of_running_the_model() {
+        let mut a = digit_app();
+        let c = canvas_cells();
+        let effects = a.update(mouse(
+            MouseEventKind::Down(MouseButton::Left),
+            c.x + 28,
+            c.y + 8,
+        ));
+        let e = predict_effect(&effects);
+        assert!(matches!(e, DigitEffect::Predict { seq, .. } if seq == a.digit.infer_seq));
+        assert!(
+            matches!(
+                a.digit.verdict,
+                Verdict::Digit {
+                    prediction: None,
+                    ..
+                }
+            ),
+            "update itself predicts nothing: {:?}",
+            a.digit.verdict
+        );
+        let effects = a.update(mouse(
+            MouseEventKind::Drag(MouseButton::Left),
+            c.x + 28,
+            c.y + 20,
+        ));
+        predict_effect(&effects);
+        assert!(a.digit.prediction().is_none());
+        // The runtime's task runs the model; its result is the prediction shown.
+        let msg = mnist_tui::tui::digit::tasks::perform(predict_effect(&effects), &no_store());
+        let want = match &msg {
+            DigitMsg::Predicted { result: Ok(p), .. } => *p,
+            other => panic!("{other:?}"),
+        };
+        a.update(Msg::Digit(msg));
+        assert_eq!(a.digit.prediction(), Some(&want));
+    }
+
+    #[test]
+    fn a_prediction_for_an_older_drawing_is_dropped() {
+        let mut a = digit_app();
+        let c = canvas_cells();
+        let down = mouse(MouseEventKind::Down(MouseButton::Left), c.x + 28, c.y + 8);
+        let older = predict_effect(&a.update(down));
+        let newer = predict_effect(&a.update(mouse(
+            MouseEventKind::Drag(MouseButton::Left),
+            c.x + 10,
+            c.y + 22,
+        )));
+        let store = no_store();
+        let older = mnist_tui::tui::digit::tasks::perform(older, &store);
+        let newer = mnist_tui::tui::digit::tasks::perform(newer, &store);
+        let (
+            DigitMsg::Predicted { result: Ok(po), .. },
+            DigitMsg::Predicted { result: Ok(pn), .. },
+        ) = (&older, &newer)
+        else {
+            panic!("{older:?} {newer:?}");
+        };
+        assert_ne!(po.probabilities, pn.probabilities, "two different inputs");
+        let pn = *pn;
+        // The older drawing's result alone is not shown...
+        a.update(Msg::Digit(older.clone()));
+        assert!(a.digit.prediction().is_none());
+        // ...nor does it overwrite the newer one when it arrives late.
+        a.update(Msg::Digit(newer));
+        a.update(Msg::Digit(older));
+        assert_eq!(a.digit.prediction(), Some(&pn));
+    }
+
+    #[test]
+    fn a_failed_prediction_is_shown() {
+        let mut a = digit_app();
+        let c = canvas_cells();
+        a.update(mouse(
+            MouseEventKind::Down(MouseButton::Left),
+            c.x + 28,
+            c.y + 8,
+        ));
+        a.update(Msg::Digit(DigitMsg::Predicted {
+            seq: a.digit.infer_seq,
+            result: Err("out of cheese".into()),
+        }));
+        assert!(a.digit.prediction().is_none());
+        assert_eq!(a.digit.prediction_error.as_deref(), Some("out of cheese"));
+        assert!(matches!(&a.notice, Some(Notice::Error(e)) if e.contains("out of cheese")));
+    }
+
+    #[test]
+    fn a_panicking_model_load_ends_the_loading_with_its_error() {
+        let mut a = digit_app();
+        let effects = a.update(ch('m'));
+        let [Effect::Digit(load @ DigitEffect::LoadModel(_))] = effects.as_slice() else {
+            panic!("{effects:?}");
+        };
+        assert!(a.digit.model_loading);
+        let msg = tasks::guarded(tasks::Task::of(load), || panic!("weights on fire"));
+        a.update(Msg::Digit(msg));
+        assert!(!a.digit.model_loading, "no longer loading");
+        let e = a.digit.model_error.clone().unwrap_or_default();
+        assert!(e.contains("weights on fire"), "{e}");
+        assert!(matches!(&a.notice, Some(Notice::Error(n)) if n.contains("weights on fire")));
+    }
+
+    #[test]
+    fn a_panicking_image_load_or_gallery_reports_its_failure() {
+        let mut a = digit_app();
+        a.update(ch('o'));
+        type_str(&mut a, "x.png");
+        let effects = a.update(key(KeyCode::Enter));
+        let [Effect::Digit(load)] = effects.as_slice() else {
+            panic!("{effects:?}");
+        };
+        assert!(a.digit.image_loading.is_some());
+        a.update(Msg::Digit(tasks::guarded(tasks::Task::of(load), || {
+            panic!("decoder bug")
+        })));
+        assert!(a.digit.image_loading.is_none());
+        assert!(matches!(&a.notice, Some(Notice::Error(n)) if n.contains("decoder bug")));
+
+        let effects = a.update(ch('g'));
+        let [Effect::Digit(find @ DigitEffect::FindMistakes { .. })] = effects.as_slice() else {
+            panic!("{effects:?}");
+        };
+        a.update(Msg::Digit(tasks::guarded(tasks::Task::of(find), || {
+            panic!("index out of bounds")
+        })));
+        assert!(
+            matches!(&a.digit.gallery, Some(Gallery::Failed(_, e)) if e.contains("index out of bounds")),
+            "{:?}",
+            a.digit.gallery
+        );
     }
 
     #[test]
@@ -691,11 +839,11 @@ mod digit_view {
         a.update(ch('o'));
         assert!(a.digit.editing);
         type_str(&mut a, "q1?2 x.png");
-        assert_eq!(a.digit.path, "q1?2 x.png");
+        assert_eq!(a.digit.path.text(), "q1?2 x.png");
         assert_eq!(a.view, View::Digit);
         assert!(!a.should_quit() && a.modal.is_none());
         a.update(key(KeyCode::Backspace));
-        assert_eq!(a.digit.path, "q1?2 x.pn");
+        assert_eq!(a.digit.path.text(), "q1?2 x.pn");
         a.update(key(KeyCode::Esc));
         assert!(!a.digit.editing);
         a.update(ch('2'));
@@ -709,9 +857,26 @@ mod digit_view {
         let mut a = digit_app();
         a.update(ch('/'));
         type_str(&mut a, &format!("{}/se", dir.path().display()));
-        a.update(key(KeyCode::Tab));
+        let typed = a.digit.path.text().to_string();
+        let effects = a.update(key(KeyCode::Tab));
+        let [Effect::Digit(complete @ DigitEffect::CompletePath { .. })] = effects.as_slice()
+        else {
+            panic!("Tab asks for a completion: {effects:?}");
+        };
+        assert_eq!(a.digit.path.text(), typed, "no directory read in update");
+        let done = tasks::perform(complete.clone(), &no_store());
+        a.update(Msg::Digit(done.clone()));
         let want = dir.path().join("seven.png");
-        assert_eq!(a.digit.path, want.display().to_string());
+        assert_eq!(a.digit.path.text(), want.display().to_string());
+        // A completion of older text (typed on meanwhile) is dropped.
+        a.update(key(KeyCode::Backspace));
+        a.update(Msg::Digit(done));
+        assert!(
+            a.digit.path.text().ends_with("seven.pn"),
+            "{}",
+            a.digit.path.text()
+        );
+        a.update(ch('g'));
         assert_eq!(
             a.view,
             View::Digit,
@@ -899,4 +1064,74 @@ fn the_digit_views_default_model_is_the_stores_best_run_with_weights() {
         best: Some(id.clone()),
     }));
     assert_eq!(a.digit.model_id.as_deref(), Some(id.as_str()));
+}
+
+/// A key press with modifiers.
+fn with_mods(code: KeyCode, modifiers: ratatui::crossterm::event::KeyModifiers) -> Msg {
+    Msg::Key(ratatui::crossterm::event::KeyEvent::new(code, modifiers))
+}
+
+#[test]
+fn form_fields_have_a_cursor_and_home_end() {
+    let mut a = ready_app();
+    select_field(&mut a, field("lr"));
+    a.update(key(KeyCode::Enter));
+    type_str(&mut a, "0.5");
+    a.update(key(KeyCode::Left));
+    a.update(ch('0'));
+    let input = a.form.editing.clone().expect("still editing");
+    assert_eq!(
+        (input.text(), input.cursor()),
+        ("0.05", 3),
+        "typed at the cursor"
+    );
+    a.update(key(KeyCode::Home));
+    assert_eq!(a.form.editing.as_ref().map(|i| i.cursor()), Some(0));
+    a.update(key(KeyCode::End));
+    assert_eq!(a.form.editing.as_ref().map(|i| i.cursor()), Some(4));
+    assert_eq!(a.view, View::Train);
+    a.update(key(KeyCode::Enter));
+    assert!(a.form.editing.is_none());
+    assert_eq!(a.form.settings.lr, 0.05);
+}
+
+#[test]
+fn run_dialog_fields_edit_at_the_cursor() {
+    use ratatui::crossterm::event::KeyModifiers;
+    let mut a = training_app();
+    a.update(ch('l'));
+    type_str(&mut a, "0.01");
+    a.update(key(KeyCode::Left));
+    a.update(key(KeyCode::Backspace));
+    let Some(Modal::Input { input, .. }) = &a.modal else {
+        panic!("{:?}", a.modal);
+    };
+    assert_eq!((input.text(), input.cursor()), ("0.1", 2));
+    let fx = a.update(key(KeyCode::Enter));
+    assert!(has_control(&fx, Control::SetLr(0.1)), "{fx:?}");
+    // Ctrl-U empties the field.
+    a.update(ch('l'));
+    type_str(&mut a, "0.3");
+    a.update(with_mods(KeyCode::Char('u'), KeyModifiers::CONTROL));
+    assert!(matches!(&a.modal, Some(Modal::Input { input, .. }) if input.text().is_empty()));
+}
+
+#[test]
+fn the_path_field_deletes_words_and_moves_home_and_end() {
+    use ratatui::crossterm::event::KeyModifiers;
+    let mut a = digit_app();
+    a.update(ch('o'));
+    type_str(&mut a, "some/dir/seven.png");
+    a.update(with_mods(KeyCode::Char('w'), KeyModifiers::CONTROL));
+    assert_eq!(a.digit.path.text(), "some/dir/", "the file name goes");
+    a.update(with_mods(KeyCode::Backspace, KeyModifiers::ALT));
+    assert_eq!(a.digit.path.text(), "some/", "then the folder");
+    a.update(key(KeyCode::Home));
+    a.update(ch('x'));
+    assert_eq!((a.digit.path.text(), a.digit.path.cursor()), ("xsome/", 1));
+    a.update(key(KeyCode::End));
+    assert_eq!(a.digit.path.cursor(), "xsome/".len());
+    a.update(with_mods(KeyCode::Char('u'), KeyModifiers::CONTROL));
+    assert_eq!(a.digit.path.text(), "");
+    assert!(a.digit.editing && a.view == View::Digit);
 }

@@ -210,17 +210,15 @@ fn digit_view_drawing() {
     let c =
         mnist_tui::tui::digit::layout::canvas_cells(mnist_tui::tui::digit::layout::digit(body).big)
             .unwrap();
-    a.update(mouse(
-        MouseEventKind::Down(MouseButton::Left),
-        c.x + 28,
-        c.y + 5,
-    ));
+    update_settled(
+        &mut a,
+        mouse(MouseEventKind::Down(MouseButton::Left), c.x + 28, c.y + 5),
+    );
     for y in 6..23 {
-        a.update(mouse(
-            MouseEventKind::Drag(MouseButton::Left),
-            c.x + 28,
-            c.y + y,
-        ));
+        update_settled(
+            &mut a,
+            mouse(MouseEventKind::Drag(MouseButton::Left), c.x + 28, c.y + y),
+        );
     }
     let s = screen(&mut a, 120, 40);
     assert!(s.contains("Canvas 28×28"));
@@ -229,6 +227,72 @@ fn digit_view_drawing() {
     assert!(s.contains("Digit "), "the predicted digit");
     assert!(s.contains('%'), "probabilities");
     insta::assert_snapshot!("digit_draw_120x40", s);
+}
+
+#[test]
+fn a_panicking_digit_task_shows_its_failure_instead_of_loading() {
+    use mnist_tui::tui::app::Effect;
+    use mnist_tui::tui::digit::state::DigitEffect;
+    use mnist_tui::tui::digit::tasks::{Task, guarded};
+    use ratatui::crossterm::event::{MouseButton, MouseEventKind};
+    let mut a = digit_app();
+    let effects = a.update(ch('m'));
+    let [Effect::Digit(load @ DigitEffect::LoadModel(_))] = effects.as_slice() else {
+        panic!("{effects:?}");
+    };
+    let body = mnist_tui::tui::layout::screen(ratatui::layout::Rect::new(0, 0, 120, 40))
+        .unwrap()
+        .body;
+    let c =
+        mnist_tui::tui::digit::layout::canvas_cells(mnist_tui::tui::digit::layout::digit(body).big)
+            .unwrap();
+    a.update(mouse(
+        MouseEventKind::Down(MouseButton::Left),
+        c.x + 28,
+        c.y + 8,
+    ));
+    assert!(screen(&mut a, 120, 40).contains("loading the model"));
+    a.update(Msg::Digit(guarded(Task::of(load), || {
+        panic!("weights on fire")
+    })));
+    let s = screen(&mut a, 120, 40);
+    assert!(!s.contains("loading"), "{s}");
+    assert!(
+        s.contains("cannot load: the task crashed: weights on fire"),
+        "{s}"
+    );
+}
+
+#[test]
+fn a_failed_prediction_is_on_screen() {
+    use mnist_tui::tui::digit::state::DigitMsg;
+    use ratatui::crossterm::event::{MouseButton, MouseEventKind};
+    let mut a = digit_app();
+    let body = mnist_tui::tui::layout::screen(ratatui::layout::Rect::new(0, 0, 120, 40))
+        .unwrap()
+        .body;
+    let c =
+        mnist_tui::tui::digit::layout::canvas_cells(mnist_tui::tui::digit::layout::digit(body).big)
+            .unwrap();
+    a.update(mouse(
+        MouseEventKind::Down(MouseButton::Left),
+        c.x + 28,
+        c.y + 8,
+    ));
+    assert!(screen(&mut a, 120, 40).contains("predicting…"));
+    a.update(Msg::Digit(DigitMsg::Predicted {
+        seq: a.digit.infer_seq,
+        result: Err("the task crashed: boom".into()),
+    }));
+    let s = screen(&mut a, 120, 40);
+    assert!(
+        s.contains("│ cannot predict"),
+        "in the Prediction panel:\n{s}"
+    );
+    assert!(
+        s.contains("Cannot predict: the task crashed: boom"),
+        "the whole reason in the key bar:\n{s}"
+    );
 }
 
 #[test]
@@ -247,7 +311,14 @@ fn digit_view_empty_and_tiny() {
     a.update(ch('o'));
     type_str(&mut a, "some/path.png");
     let s = screen(&mut a, 120, 40);
-    assert!(s.contains("Image path some/path.png"), "{s}");
+    assert!(s.contains("Image path some/path.png█"), "{s}");
+    // Home puts the cursor on the first character (drawn reversed, no end mark).
+    a.update(key(KeyCode::Home));
+    let s = screen(&mut a, 120, 40);
+    assert!(
+        s.contains("Image path some/path.png") && !s.contains("png█"),
+        "{s}"
+    );
 }
 
 #[test]
@@ -413,10 +484,13 @@ fn digit_view_image_and_gallery() {
     type_str(&mut a, &path.display().to_string());
     a.update(key(KeyCode::Enter));
     let loaded = mnist_tui::tui::digit::tasks::load_image(&path).unwrap();
-    a.update(Msg::Digit(DigitMsg::ImageLoaded {
-        path: path.clone(),
-        result: Ok(Box::new(loaded)),
-    }));
+    update_settled(
+        &mut a,
+        Msg::Digit(DigitMsg::ImageLoaded {
+            path: path.clone(),
+            result: Ok(Box::new(loaded)),
+        }),
+    );
     let s = screen(&mut a, 120, 40);
     assert!(s.contains("Original"), "{s}");
     assert!(s.contains("Model input 28×28"));

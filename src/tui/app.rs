@@ -304,6 +304,8 @@ impl App {
     pub fn update(&mut self, msg: Msg) -> Vec<Effect> {
         let mut effects = self.dispatch(msg);
         effects.extend(self.digit_autoload());
+        // Predictions the Digit view's changes asked for, run off the UI thread.
+        effects.extend(self.digit.take_effects().into_iter().map(Effect::Digit));
         effects
     }
 

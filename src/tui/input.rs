@@ -88,7 +88,8 @@ impl App {
                 self.notice = self.form.error.clone().map(Notice::Error);
             }
             KeyCode::Esc => self.form.cancel_edit(),
-            KeyCode::Backspace => self.form.backspace(),
+            KeyCode::Backspace if key.modifiers.is_empty() => self.form.backspace(),
+            _ if self.form.edit_key(&key) => {}
             KeyCode::Up | KeyCode::Down if self.form.commit_edit() => {
                 self.form
                     .move_by(if key.code == KeyCode::Up { -1 } else { 1 });
@@ -153,7 +154,8 @@ impl App {
                 match code {
                     KeyCode::Esc => return Vec::new(),
                     KeyCode::Enter => return self.submit_input(purpose, input),
-                    KeyCode::Backspace => input.backspace(),
+                    KeyCode::Backspace if key.modifiers.is_empty() => input.backspace(),
+                    _ if input.edit(&key) => {}
                     KeyCode::Char(c) if field.is_some_and(|f| input.accepts(f, c)) => input.push(c),
                     _ => {}
                 }
@@ -168,7 +170,7 @@ impl App {
     }
 
     fn submit_input(&mut self, purpose: InputPurpose, input: TextInput) -> Vec<Effect> {
-        let text = input.text.trim().to_string();
+        let text = input.text().trim().to_string();
         let refuse = |app: &mut App, purpose, input, e: String| {
             app.modal = Some(Modal::Input {
                 purpose,

@@ -717,7 +717,17 @@ pub const BINDINGS: &[Binding] = &[
 pub const DIALOG_KEYS: &[(&str, &str)] = &[
     ("y / n", "answer a question"),
     ("Enter / Esc", "confirm / cancel an input"),
-    ("Backspace", "delete the last character"),
+    ("Backspace", "delete the character before the cursor"),
+    (
+        "← → Home End",
+        "move the cursor in a text field (also Ctrl-B/F/A/E)",
+    ),
+    ("Ctrl-← Ctrl-→", "move the cursor by a word"),
+    ("Ctrl-W Alt-Bksp", "delete the word before the cursor"),
+    (
+        "Del Ctrl-U/K",
+        "delete at the cursor / the whole line / to its end",
+    ),
     ("↑↓ PgUp PgDn", "scroll run details and this help"),
     (
         "mouse",

@@ -254,3 +254,29 @@ pub fn mouse(kind: MouseEventKind, column: u16, row: u16) -> Msg {
         modifiers: KeyModifiers::NONE,
     })
 }
+
+/// Like `app.update(msg)`, then performs the Digit view's predictions and path
+/// completions at once, as the runtime does off the UI thread, feeding their results
+/// back. Returns the effects of `msg` itself.
+pub fn update_settled(app: &mut App, msg: Msg) -> Vec<mnist_tui::tui::app::Effect> {
+    let effects = app.update(msg);
+    settle(app, effects.clone());
+    effects
+}
+
+/// Performs the Predict and CompletePath effects among `effects` (and those their
+/// results ask for) and feeds their results to `app`.
+pub fn settle(app: &mut App, effects: Vec<mnist_tui::tui::app::Effect>) {
+    use mnist_tui::tui::app::Effect;
+    use mnist_tui::tui::digit::state::DigitEffect;
+    let store = mnist_tui::runs::RunStore::new(std::env::temp_dir().join("mnist-tui-no-runs"));
+    let mut todo = effects;
+    while let Some(e) = todo.pop() {
+        if let Effect::Digit(d @ (DigitEffect::Predict { .. } | DigitEffect::CompletePath { .. })) =
+            e
+        {
+            let msg = mnist_tui::tui::digit::tasks::perform(d, &store);
+            todo.extend(app.update(Msg::Digit(msg)));
+        }
+    }
+}

@@ -67,10 +67,16 @@ fn header(f: &mut Frame, area: Rect, app: &App) {
     let d = &app.digit;
     let t = &app.theme;
     let source = if d.editing {
-        Line::from(vec![
-            Span::styled(" Image path ", t.dim()),
-            Span::styled(format!("{}█", d.path), t.selected()),
-        ])
+        Line::from(
+            std::iter::once(Span::styled(" Image path ", t.dim()))
+                .chain(crate::tui::ui::widgets::input_spans(
+                    &d.path,
+                    t.selected(),
+                    "█",
+                    t.selected(),
+                ))
+                .collect::<Vec<_>>(),
+        )
     } else {
         match d.mode {
             DigitMode::Image => {
@@ -193,6 +199,15 @@ fn prediction_panel(f: &mut Frame, area: Rect, d: &DigitState, t: &Theme) {
             prediction: Some(p),
             ..
         } => summary(p, t),
+        Verdict::Digit {
+            prediction: None, ..
+        } if d.predictor.is_some() => match &d.prediction_error {
+            Some(e) => vec![
+                Line::from(Span::styled(" cannot predict", t.bad())),
+                Line::from(Span::styled(format!(" {e}"), t.dim())),
+            ],
+            None => vec![Line::from(Span::styled(" predicting…", t.dim()))],
+        },
         Verdict::Digit {
             prediction: None, ..
         } if d.model_loading => {

@@ -6,9 +6,7 @@ use super::state::{DigitEffect, DigitMode, DigitMsg, Gallery, model_candidates};
 use crate::tui::app::{App, DataState, Effect, Notice, View};
 use crate::tui::keymap::Action;
 use crate::tui::layout;
-use ratatui::crossterm::event::{
-    KeyCode, KeyEvent, KeyModifiers, MouseButton, MouseEvent, MouseEventKind,
-};
+use ratatui::crossterm::event::{KeyCode, KeyEvent, MouseButton, MouseEvent, MouseEventKind};
 use ratatui::layout::Rect;
 
 /// Card rows moved by PgUp / PgDn in the gallery.
@@ -81,7 +79,7 @@ impl App {
                 d.completions.clear();
             }
             KeyCode::Enter => {
-                let text = d.path.trim().to_string();
+                let text = d.path.text().trim().to_string();
                 if text.is_empty() {
                     self.notice = Some(Notice::Error("Type an image path first".into()));
                     return Vec::new();
@@ -93,11 +91,9 @@ impl App {
                 self.notice = Some(Notice::Info(format!("Loading {}…", path.display())));
                 return vec![Effect::Digit(DigitEffect::LoadImage(path))];
             }
-            KeyCode::Tab => d.complete(),
-            KeyCode::Backspace => {
-                d.path.pop();
-            }
-            KeyCode::Char('u') if key.modifiers.contains(KeyModifiers::CONTROL) => d.path.clear(),
+            KeyCode::Tab => return vec![Effect::Digit(d.complete())],
+            KeyCode::Backspace if key.modifiers.is_empty() => d.path.backspace(),
+            _ if d.path.edit(&key) => {}
             KeyCode::Char(c) => d.path.push(c),
             _ => {}
         }

@@ -1,14 +1,17 @@
 //! State of the Digit view: the drawing canvas, the image path field, the model that
-//! predicts, the prediction, and the mistake gallery. No drawing and no I/O here
-//! except [`complete_path`] (a directory listing on Tab).
+//! predicts, the prediction, and the mistake gallery. No drawing, no I/O and no
+//! inference here: the model's prediction and Tab completion are [`DigitEffect`]s run
+//! by [`super::tasks`], whose results come back as [`DigitMsg`]s tagged with a sequence
+//! number so that a result for an older drawing or an older Tab is dropped.
 
 use crate::config::AsciiStyle;
 use crate::data::Mnist;
 use crate::digit::{self, Canvas, Prepared};
 use crate::predict::{MistakeReport, Prediction, Predictor};
 use crate::runs::RunRecord;
+use crate::tui::train::form::TextInput;
 use image::DynamicImage;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Arc;
 
 /// What the Digit view shows.
@@ -32,6 +35,9 @@ pub struct LoadedImage {
     /// The MNIST-like digit, or why there is none.
     pub prepared: Result<Box<Prepared>, String>,
 }
+
+/// Longest image path the path field takes.
+pub const PATH_CHARS: usize = 4096;
 
 /// Largest side of [`LoadedImage::preview`].
 pub const PREVIEW_SIDE: u32 = 256;
@@ -62,6 +68,23 @@ pub enum DigitMsg {
         /// The report, or what went wrong.
         result: Result<Arc<MistakeReport>, String>,
     },
+    /// The model's prediction of the source of sequence number `seq`.
+    Predicted {
+        /// The [`DigitState::infer_seq`] the prediction was asked with.
+        seq: u64,
+        /// The prediction, or why there is none.
+        result: Result<Prediction, String>,
+    },
+    /// Tab completion of the path field.
+    Completed {
+        /// The [`DigitState::complete_seq`] of the Tab press.
+        seq: u64,
+        /// The text that was completed.
+        typed: String,
+        /// The completed text and the matching names (when several match), or why the
+        /// folder could not be read.
+        result: Result<(String, Vec<String>), String>,
+    },
 }
 
 /// Background work the Digit view asks for.
@@ -81,6 +104,22 @@ pub enum DigitEffect {
         predictor: Arc<Predictor>,
         /// The data.
         data: Arc<Mnist>,
+    },
+    /// Run the model on a 28 × 28 input.
+    Predict {
+        /// The [`DigitState::infer_seq`] of this request.
+        seq: u64,
+        /// The model input.
+        pixels: Box<[u8; 784]>,
+        /// The model.
+        predictor: Arc<Predictor>,
+    },
+    /// Complete `typed` against its folder's entries (Tab in the path field).
+    CompletePath {
+        /// The [`DigitState::complete_seq`] of this Tab press.
+        seq: u64,
+        /// The text to complete.
+        typed: String,
     },
 }
 
@@ -134,7 +173,7 @@ pub struct DigitState {
     /// The last canvas position of a drag in progress, and whether it erases.
     pub drag: Option<((f32, f32), bool)>,
     /// The image path being typed.
-    pub path: String,
+    pub path: TextInput,
     /// Whether keys go to the path field.
     pub editing: bool,
     /// File names offered by the last Tab.
@@ -157,6 +196,15 @@ pub struct DigitState {
     pub gallery: Option<Gallery>,
     /// First card row shown in the gallery.
     pub gallery_scroll: usize,
+    /// Why the last prediction failed, if it did.
+    pub prediction_error: Option<String>,
+    /// Sequence number of the latest prediction asked for (bumped by every change of
+    /// the source or the model); only its result is applied.
+    pub infer_seq: u64,
+    /// Sequence number of the latest Tab completion asked for.
+    pub complete_seq: u64,
+    /// Effects asked for by state changes, taken by [`App::update`](crate::tui::app::App::update).
+    pending: Vec<DigitEffect>,
 }
 
 impl DigitState {
@@ -168,7 +216,7 @@ impl DigitState {
             style,
             canvas: Canvas::new(),
             drag: None,
-            path: String::new(),
+            path: TextInput::plain("", PATH_CHARS),
             editing: false,
             completions: Vec::new(),
             image: None,
@@ -180,7 +228,16 @@ impl DigitState {
             verdict: Verdict::Nothing,
             gallery: None,
             gallery_scroll: 0,
+            prediction_error: None,
+            infer_seq: 0,
+            complete_seq: 0,
+            pending: Vec::new(),
         }
+    }
+
+    /// The effects asked for since the last call (predictions to run).
+    pub fn take_effects(&mut self) -> Vec<DigitEffect> {
+        std::mem::take(&mut self.pending)
     }
 
     /// Recomputes the model input and prediction of the current source.
@@ -201,16 +258,32 @@ impl DigitState {
                     .map_err(|e| no_digit_reason(&e)),
             ),
         };
+        // Any change makes the results still on their way stale.
+        self.infer_seq += 1;
+        self.pending
+            .retain(|e| !matches!(e, DigitEffect::Predict { .. }));
+        // The last prediction stays shown until the new one arrives (no flicker while
+        // drawing); without a model there is none.
+        let previous = match &self.verdict {
+            Verdict::Digit { prediction, .. } if self.predictor.is_some() => *prediction,
+            _ => None,
+        };
         self.verdict = match input {
             None => Verdict::Nothing,
             Some(Err(reason)) => Verdict::NoDigit(reason),
-            Some(Ok(pixels)) => Verdict::Digit {
-                prediction: self
-                    .predictor
-                    .as_ref()
-                    .and_then(|p| p.predict(&pixels).ok()),
-                pixels: Box::new(pixels),
-            },
+            Some(Ok(pixels)) => {
+                if let Some(predictor) = &self.predictor {
+                    self.pending.push(DigitEffect::Predict {
+                        seq: self.infer_seq,
+                        pixels: Box::new(pixels),
+                        predictor: predictor.clone(),
+                    });
+                }
+                Verdict::Digit {
+                    prediction: previous,
+                    pixels: Box::new(pixels),
+                }
+            }
         };
     }
 
@@ -294,6 +367,42 @@ impl DigitState {
                 });
                 None
             }
+            DigitMsg::Predicted { seq, result } => {
+                if seq != self.infer_seq {
+                    return None; // an older drawing's
+                }
+                let Verdict::Digit { prediction, .. } = &mut self.verdict else {
+                    return None;
+                };
+                match result {
+                    Ok(p) => {
+                        *prediction = Some(p);
+                        self.prediction_error = None;
+                        None
+                    }
+                    Err(e) => {
+                        *prediction = None;
+                        self.prediction_error = Some(e.clone());
+                        Some(Err(format!("Cannot predict: {e}")))
+                    }
+                }
+            }
+            DigitMsg::Completed { seq, typed, result } => {
+                if seq != self.complete_seq || self.path.text() != typed || !self.editing {
+                    return None; // typed on (or left the field) meanwhile
+                }
+                match result {
+                    Ok((completed, names)) => {
+                        self.path.set_text(completed);
+                        self.completions = names;
+                        None
+                    }
+                    Err(e) => {
+                        self.completions.clear();
+                        Some(Err(format!("Cannot complete the path: {e}")))
+                    }
+                }
+            }
         }
     }
 
@@ -307,12 +416,15 @@ impl DigitState {
         DigitEffect::LoadModel(Box::new(record.clone()))
     }
 
-    /// Tab in the path field: completes the file name in the typed folder (to the
-    /// longest common prefix when several match; their names go to `completions`).
-    pub fn complete(&mut self) {
-        let (completed, names) = complete_path(&self.path);
-        self.path = completed;
-        self.completions = names;
+    /// Tab in the path field: asks for the file name to be completed in the typed
+    /// folder (to the longest common prefix when several match; their names then go to
+    /// `completions` when [`DigitMsg::Completed`] arrives).
+    pub fn complete(&mut self) -> DigitEffect {
+        self.complete_seq += 1;
+        DigitEffect::CompletePath {
+            seq: self.complete_seq,
+            typed: self.path.text().to_string(),
+        }
     }
 }
 
@@ -324,48 +436,6 @@ fn no_digit_reason(e: &digit::DigitError) -> String {
     }
 }
 
-/// Completes `typed` against the entries of its folder: returns the new text and, when
-/// several names match, the matching names (folders end with `/`). Hidden entries are
-/// offered only when the typed name starts with a dot.
-pub fn complete_path(typed: &str) -> (String, Vec<String>) {
-    let (dir_text, prefix) = match typed.rfind('/') {
-        Some(i) => (&typed[..=i], &typed[i + 1..]),
-        None => ("", typed),
-    };
-    let dir = if dir_text.is_empty() {
-        Path::new(".")
-    } else {
-        Path::new(dir_text)
-    };
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        return (typed.to_string(), Vec::new());
-    };
-    let mut names: Vec<String> = entries
-        .filter_map(|e| e.ok())
-        .filter_map(|e| {
-            let name = e.file_name().to_str()?.to_string();
-            let is_dir = e.path().is_dir();
-            Some(if is_dir { format!("{name}/") } else { name })
-        })
-        .filter(|n| n.starts_with(prefix) && (prefix.starts_with('.') || !n.starts_with('.')))
-        .collect();
-    names.sort();
-    match names.as_slice() {
-        [] => (typed.to_string(), Vec::new()),
-        [one] => (format!("{dir_text}{one}"), Vec::new()),
-        many => {
-            let common = many.iter().skip(1).fold(many[0].clone(), |acc, n| {
-                acc.chars()
-                    .zip(n.chars())
-                    .take_while(|(a, b)| a == b)
-                    .map(|(a, _)| a)
-                    .collect()
-            });
-            (format!("{dir_text}{common}"), names)
-        }
-    }
-}
-
 /// Finished runs, oldest first: the models the Digit view can cycle through.
 pub fn model_candidates<'a>(runs: impl Iterator<Item = &'a RunRecord>) -> Vec<&'a RunRecord> {
     let mut v: Vec<&RunRecord> = runs
@@ -373,32 +443,4 @@ pub fn model_candidates<'a>(runs: impl Iterator<Item = &'a RunRecord>) -> Vec<&'
         .collect();
     v.sort_by(|a, b| a.id.cmp(&b.id));
     v
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn completion_in_a_folder() {
-        let dir = tempfile::tempdir().unwrap();
-        for n in ["seven.png", "seven-2.png", "three.jpg", ".hidden.png"] {
-            std::fs::write(dir.path().join(n), b"x").unwrap();
-        }
-        std::fs::create_dir(dir.path().join("sub")).unwrap();
-        let base = format!("{}/", dir.path().display());
-        let (t, names) = complete_path(&format!("{base}th"));
-        assert_eq!(t, format!("{base}three.jpg"));
-        assert!(names.is_empty());
-        let (t, names) = complete_path(&format!("{base}se"));
-        assert_eq!(t, format!("{base}seven"));
-        assert_eq!(names, vec!["seven-2.png", "seven.png"]);
-        let (t, _) = complete_path(&format!("{base}su"));
-        assert_eq!(t, format!("{base}sub/"));
-        let (_, names) = complete_path(&base);
-        assert!(!names.iter().any(|n| n.starts_with('.')), "{names:?}");
-        let (t, names) = complete_path(&format!("{base}zz"));
-        assert_eq!(t, format!("{base}zz"));
-        assert!(names.is_empty());
-    }
 }

@@ -76,7 +76,9 @@ fn form(f: &mut Frame, area: Rect, app: &App) {
             Line::from(Span::styled(label, if locked { t.dim() } else { t.good() }))
         } else {
             let value = match (&form.editing, selected) {
-                (Some(input), true) => Span::styled(format!("{}_", input.text), t.key()),
+                (Some(input), true) => {
+                    crate::tui::ui::widgets::input_spans(input, t.key(), "_", t.key())
+                }
                 _ => {
                     let v = form.value_text(field);
                     let v = if field.is_typed() {
@@ -89,13 +91,12 @@ fn form(f: &mut Frame, area: Rect, app: &App) {
                     } else {
                         Style::new()
                     };
-                    Span::styled(v, style)
+                    vec![Span::styled(v, style)]
                 }
             };
-            Line::from(vec![
-                Span::styled(format!(" {:<14}", field.label()), t.dim()),
-                value,
-            ])
+            let mut spans = vec![Span::styled(format!(" {:<14}", field.label()), t.dim())];
+            spans.extend(value);
+            Line::from(spans)
         };
         let line = if selected {
             line.style(t.selected())

@@ -3,6 +3,7 @@
 //! choices, and validation through [`TrainSettings::validate`].
 
 use crate::train::{SETTINGS, Setting, TrainOverrides, TrainSettings};
+use ratatui::crossterm::event::KeyEvent;
 
 /// A row of the form.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -59,43 +60,121 @@ impl Field {
     }
 }
 
-/// A one-line text being typed. The first typed character replaces the initial text.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// A one-line text being typed, with a cursor ([`tui_input::Input`]): ← → move,
+/// Home/End (Ctrl-A/E) jump, Ctrl-W or Alt-Backspace delete the word before the cursor,
+/// Delete, Ctrl-U and Ctrl-K delete at the cursor, the line and to its end. The first
+/// typed character replaces an initial text made with [`TextInput::new`].
+#[derive(Debug, Clone)]
 pub struct TextInput {
-    /// The text so far.
-    pub text: String,
+    input: tui_input::Input,
     fresh: bool,
+    max: usize,
 }
+
+impl PartialEq for TextInput {
+    fn eq(&self, other: &Self) -> bool {
+        self.text() == other.text()
+            && self.cursor() == other.cursor()
+            && self.fresh == other.fresh
+            && self.max == other.max
+    }
+}
+
+impl Eq for TextInput {}
+
+/// Longest text of a setting field.
+const SETTING_CHARS: usize = 24;
 
 impl TextInput {
     /// An input showing `initial`, replaced by the first typed character.
     pub fn new(initial: impl Into<String>) -> Self {
         TextInput {
-            text: initial.into(),
+            input: tui_input::Input::new(initial.into()),
             fresh: true,
+            max: SETTING_CHARS,
         }
     }
 
-    /// Types `c`.
+    /// An input holding `text` (kept when typing), of at most `max` characters.
+    pub fn plain(text: impl Into<String>, max: usize) -> Self {
+        TextInput {
+            input: tui_input::Input::new(text.into()),
+            fresh: false,
+            max,
+        }
+    }
+
+    /// The text so far.
+    pub fn text(&self) -> &str {
+        self.input.value()
+    }
+
+    /// The cursor, in characters from the start.
+    pub fn cursor(&self) -> usize {
+        self.input.cursor()
+    }
+
+    /// The text before the cursor, the character under it (none at the end) and the
+    /// rest.
+    pub fn split_at_cursor(&self) -> (&str, Option<char>, &str) {
+        let text = self.text();
+        let at = text
+            .char_indices()
+            .nth(self.cursor())
+            .map_or(text.len(), |(i, _)| i);
+        let (before, rest) = text.split_at(at);
+        let mut chars = rest.chars();
+        let under = chars.next();
+        (before, under, chars.as_str())
+    }
+
+    /// Replaces the text; the cursor goes to its end.
+    pub fn set_text(&mut self, text: impl Into<String>) {
+        self.input = tui_input::Input::new(text.into());
+        self.fresh = false;
+    }
+
+    /// Types `c` at the cursor.
     pub fn push(&mut self, c: char) {
         if self.fresh {
-            self.text.clear();
+            self.input.reset();
             self.fresh = false;
         }
-        if self.text.chars().count() < 24 {
-            self.text.push(c);
+        if self.text().chars().count() < self.max {
+            self.input.handle(tui_input::InputRequest::InsertChar(c));
         }
     }
 
-    /// Deletes the last character.
+    /// Deletes the character before the cursor.
     pub fn backspace(&mut self) {
         self.fresh = false;
-        self.text.pop();
+        self.input.handle(tui_input::InputRequest::DeletePrevChar);
     }
 
-    /// Whether `c` may be typed next into a value of `setting`.
+    /// Applies an editing key (cursor movement, word or line deletion); false if `key`
+    /// is not one (printable characters are [`TextInput::push`]ed by the caller, which
+    /// filters them).
+    pub fn edit(&mut self, key: &KeyEvent) -> bool {
+        use tui_input::InputRequest as R;
+        let event = ratatui::crossterm::event::Event::Key(*key);
+        match tui_input::backend::crossterm::to_input_request(&event) {
+            None | Some(R::InsertChar(_)) => false,
+            Some(request) => {
+                self.fresh = false;
+                self.input.handle(request);
+                true
+            }
+        }
+    }
+
+    /// Whether `c` may be typed next into a value of `setting` (judged on the text
+    /// before the cursor).
     pub fn accepts(&self, setting: &Setting, c: char) -> bool {
-        let text = if self.fresh { "" } else { self.text.as_str() };
+        let text = if self.fresh {
+            ""
+        } else {
+            self.split_at_cursor().0
+        };
         setting.accepts(text, c)
     }
 }
@@ -197,11 +276,17 @@ impl TrainForm {
         }
     }
 
-    /// Deletes the last typed character.
+    /// Deletes the character before the cursor.
     pub fn backspace(&mut self) {
         if let Some(input) = self.editing.as_mut() {
             input.backspace();
         }
+    }
+
+    /// Applies an editing key (cursor, word deletion) to the field being edited; false
+    /// if it is not one.
+    pub fn edit_key(&mut self, key: &KeyEvent) -> bool {
+        self.editing.as_mut().is_some_and(|input| input.edit(key))
     }
 
     /// Abandons the edit.
@@ -219,7 +304,7 @@ impl TrainForm {
             return false;
         };
         let mut candidate = self.settings.clone();
-        let parsed = setting.parse_into(&mut candidate, &input.text);
+        let parsed = setting.parse_into(&mut candidate, input.text());
         match parsed.and_then(|()| candidate.validate()) {
             Ok(()) => {
                 self.accept(setting, candidate);

@@ -41,11 +41,16 @@ pub fn render(f: &mut Frame, area: Rect, app: &App, modal: &Modal) {
             };
             let mut lines = vec![
                 Line::raw(prompt),
-                Line::from(vec![
-                    Span::styled("> ", t.key()),
-                    Span::styled(input.text.clone(), t.selected()),
-                    Span::styled("_", t.key()),
-                ]),
+                Line::from(
+                    std::iter::once(Span::styled("> ", t.key()))
+                        .chain(super::widgets::input_spans(
+                            input,
+                            t.selected(),
+                            "_",
+                            t.key(),
+                        ))
+                        .collect::<Vec<_>>(),
+                ),
             ];
             if let Some(e) = error {
                 lines.push(Line::from(Span::styled(e.clone(), t.bad())));

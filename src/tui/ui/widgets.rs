@@ -201,3 +201,26 @@ pub fn key_hints(pairs: &[(&str, &str)], theme: &Theme) -> Line<'static> {
     }
     Line::from(spans)
 }
+
+/// A text field's spans: its text in `style` and the cursor, drawn as `end_mark` in
+/// `mark_style` at the end of the text, or as the character under it reversed.
+pub fn input_spans(
+    input: &crate::tui::train::form::TextInput,
+    style: Style,
+    end_mark: &'static str,
+    mark_style: Style,
+) -> Vec<Span<'static>> {
+    let (before, under, after) = input.split_at_cursor();
+    let mut spans = vec![Span::styled(before.to_string(), style)];
+    match under {
+        None => spans.push(Span::styled(end_mark, mark_style)),
+        Some(c) => {
+            spans.push(Span::styled(
+                c.to_string(),
+                style.add_modifier(ratatui::style::Modifier::REVERSED),
+            ));
+            spans.push(Span::styled(after.to_string(), style));
+        }
+    }
+    spans
+}
