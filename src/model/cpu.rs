@@ -11,8 +11,9 @@
 //!   Training threads flush them to zero (FTZ/DAZ), as accelerated training
 //!   libraries do; a value that small changes no prediction.
 
-/// Tunes the process for training, once (later calls do nothing): the allocator's
-/// thresholds, and rayon's worker threads started with denormals flushed.
+/// Tunes the process's allocator for training, once (later calls do nothing). The
+/// float mode is set by each piece of parallel work itself (see `parallel::map`),
+/// so rayon's pool starts lazily, only in commands that train or predict.
 pub fn tune_process() {
     static ONCE: std::sync::Once = std::sync::Once::new();
     ONCE.call_once(|| {
@@ -26,12 +27,6 @@ pub fn tune_process() {
                 libc::mallopt(libc::M_TRIM_THRESHOLD, 512 << 20);
             }
         }
-        // Fails only if the pool was already started (then its threads keep the
-        // default float mode: slower on subnormals, never wrong).
-        let _ = rayon::ThreadPoolBuilder::new()
-            .thread_name(|i| format!("train-{i}"))
-            .start_handler(|_| flush_denormals())
-            .build_global();
     });
 }
 

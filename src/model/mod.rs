@@ -201,7 +201,6 @@ impl Network {
         };
         let threads = parallel::threads().min(n / MIN_PARALLEL_INFERENCE).max(1);
         let parts = parallel::map(parallel::split(n, threads), |part| {
-            cpu::flush_denormals();
             let mut out = Vec::with_capacity(part.len() * CLASSES);
             let mut labels = Vec::with_capacity(part.len());
             let mut images = Vec::with_capacity(chunk.min(part.len()) * IMAGE_PIXELS);
@@ -218,8 +217,10 @@ impl Network {
                 }
                 let x = self
                     .dev
-                    .tensor_from_vec(images.clone(), (rows, IMAGE_PIXELS));
-                out.extend_from_slice(&nets::forward(&self.plan, &self.params, x)?.as_vec());
+                    .tensor_from_vec(std::mem::take(&mut images), (rows, IMAGE_PIXELS));
+                let start = out.len();
+                out.resize(start + rows * CLASSES, 0.0);
+                nets::forward(&self.plan, &self.params, x)?.copy_into(&mut out[start..]);
             }
             Ok((out, labels))
         });
@@ -474,7 +475,6 @@ impl Learner {
         let ranges = parallel::split(n, shards);
         let net = &self.network;
         let outcomes = parallel::map(ranges, |r| {
-            cpu::flush_denormals();
             let mut images = Vec::with_capacity(r.len() * IMAGE_PIXELS);
             let mut labels = Vec::with_capacity(r.len());
             batch.fill(r, &mut images, &mut labels);
@@ -512,7 +512,6 @@ impl Learner {
             }
         }
         parallel::map(work, |pieces| {
-            cpu::flush_denormals();
             for (p, f, s, grads) in pieces {
                 optim::apply(&rule, p, f, s, &grads);
             }

@@ -41,15 +41,19 @@ pub(crate) fn split(n: usize, shards: usize) -> Vec<Range<usize>> {
         .collect()
 }
 
-/// `f` applied to every item, each on its own thread (the first on this one), the
-/// results in the items' order. A panic in any of them resumes on this thread.
+/// `f` applied to every item, each on its own thread (the first on this one) with
+/// denormals flushed, the results in the items' order. A panic in any of them resumes on this thread.
 pub(crate) fn map<T: Send, R: Send>(items: Vec<T>, f: impl Fn(T) -> R + Sync) -> Vec<R> {
     let mut slots: Vec<Option<R>> = items.iter().map(|_| None).collect();
     let mut items = items.into_iter();
     let Some(first) = items.next() else {
         return Vec::new();
     };
-    let f = &f;
+    // Training arithmetic flushes subnormals on whichever thread runs it.
+    let f = &|item| {
+        super::cpu::flush_denormals();
+        f(item)
+    };
     rayon::in_place_scope(|scope| {
         let (head, tail) = slots.split_at_mut(1);
         for (item, slot) in items.zip(tail.iter_mut()) {
