@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use serde::Serialize;
 
-use crate::data::{EpochOrder, Mnist};
+use crate::data::{Augment, EpochOrder, Mnist};
 use crate::model::{Arch, IMAGE_PIXELS, Learner, Network};
 use crate::predict::Predictor;
 use crate::train::{TrainSettings, trainer};
@@ -20,6 +20,8 @@ pub struct BenchOptions {
     pub models: Vec<Arch>,
     /// Timed training steps per model (after a warm-up of [`WARMUP_STEPS`]).
     pub steps: usize,
+    /// The augmentation to train with instead of each model's default, if set.
+    pub augment: Option<Augment>,
 }
 
 /// Untimed steps before the timed ones (first-touch allocation, caches).
@@ -36,6 +38,8 @@ pub struct ModelBench {
     pub model: String,
     /// Its default batch size.
     pub batch_size: usize,
+    /// The augmentation it trained with.
+    pub augment: String,
     /// Timed training steps.
     pub steps: usize,
     /// Training samples per second over the timed steps.
@@ -75,7 +79,7 @@ pub fn run(
     let mnist_load_seconds = started.elapsed().as_secs_f64();
     let mut models = Vec::new();
     for &arch in &options.models {
-        let figures = measure(arch, &data, options.steps.max(1))?;
+        let figures = measure(arch, &data, options.steps.max(1), options.augment)?;
         progress(&figures);
         models.push(figures);
     }
@@ -87,9 +91,17 @@ pub fn run(
     })
 }
 
-fn measure(arch: Arch, data: &Mnist, steps: usize) -> anyhow::Result<ModelBench> {
+fn measure(
+    arch: Arch,
+    data: &Mnist,
+    steps: usize,
+    augment: Option<Augment>,
+) -> anyhow::Result<ModelBench> {
     reset_peak_rss();
-    let settings = TrainSettings::defaults_for(arch);
+    let mut settings = TrainSettings::defaults_for(arch);
+    if let Some(a) = augment {
+        settings.augment = a;
+    }
     let batch = settings.batch_size;
     let mut learner = Learner::new(
         Network::new(arch, settings.seed),
@@ -111,7 +123,8 @@ fn measure(arch: Arch, data: &Mnist, steps: usize) -> anyhow::Result<ModelBench>
         let end = ((b + 1) * batch).min(order.indices.len());
         let indices = &order.indices[b * batch..end];
         let t = Instant::now();
-        trainer::train_step(&mut learner, &data.train, indices, settings.normalize)?;
+        let epoch = 1 + (step / per_epoch) as u32;
+        trainer::train_step(&mut learner, &data.train, indices, &settings, epoch)?;
         if step >= WARMUP_STEPS {
             timed += t.elapsed();
         }
@@ -142,6 +155,7 @@ fn measure(arch: Arch, data: &Mnist, steps: usize) -> anyhow::Result<ModelBench>
     Ok(ModelBench {
         model: arch.name().to_string(),
         batch_size: batch,
+        augment: settings.augment.name().to_string(),
         steps,
         samples_per_sec,
         epoch_seconds: data.train.len() as f64 / samples_per_sec,

@@ -52,6 +52,9 @@ pub struct BenchArgs {
     /// Timed training steps per model (after 20 untimed ones).
     #[arg(long, default_value_t = 300)]
     pub steps: usize,
+    /// Train with this augmentation instead of each model's default (to measure its cost).
+    #[arg(long, value_enum)]
+    pub augment: Option<crate::data::Augment>,
     /// Print one JSON object instead of a table.
     #[arg(long)]
     pub json: bool,

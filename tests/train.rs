@@ -80,6 +80,29 @@ fn same_seed_gives_identical_metrics() {
 }
 
 #[test]
+fn an_augmented_run_is_reproducible_learns_and_differs_from_a_plain_one() {
+    use mnist_tui::data::Augment;
+    let dir = tempfile::tempdir().unwrap();
+    let store = RunStore::new(dir.path());
+    let mut settings = small(Arch::Mlp, 4000, 1000);
+    settings.augment = Augment::Full;
+    let train = |s: &TrainSettings| {
+        store
+            .load(&run_id(&run_all(TrainJob::New(s.clone()), &store)))
+            .unwrap()
+    };
+    let (a, b) = (train(&settings), train(&settings));
+    assert_eq!(a.config.augment, Augment::Full, "recorded in run.ron");
+    assert_eq!(a.losses, b.losses, "the same seed varies the images the same way");
+    assert!(a.epochs[0].test_acc >= 0.8, "{}", a.epochs[0].test_acc);
+    settings.augment = Augment::Off;
+    let plain = train(&settings);
+    assert_ne!(a.losses, plain.losses, "augmentation changed nothing");
+    // Harder training images: a lower training accuracy than on the plain images.
+    assert!(a.epochs[0].train_acc < plain.epochs[0].train_acc);
+}
+
+#[test]
 fn stop_pause_lr_and_epochs_controls() {
     let dir = tempfile::tempdir().unwrap();
     let store = RunStore::new(dir.path());

@@ -17,6 +17,7 @@ pub fn run(ctx: &Context, args: &BenchArgs) -> anyhow::Result<()> {
     let options = BenchOptions {
         models,
         steps: args.steps,
+        augment: args.augment,
     };
     let mut out = std::io::stdout();
     if !args.json {
@@ -27,8 +28,8 @@ pub fn run(ctx: &Context, args: &BenchArgs) -> anyhow::Result<()> {
         )?;
         writeln!(
             out,
-            "{:<13} {:>5} {:>10} {:>8} {:>10} {:>9} {:>9}",
-            "model", "batch", "samples/s", "s/epoch", "test pass", "1 image", "peak RSS"
+            "{:<13} {:>5} {:>7} {:>10} {:>8} {:>10} {:>9} {:>9}",
+            "model", "batch", "augment", "samples/s", "s/epoch", "test pass", "1 image", "peak RSS"
         )?;
     }
     let json = args.json;
@@ -55,9 +56,10 @@ fn row(m: &ModelBench) -> String {
         .peak_rss_mb
         .map_or_else(|| "-".to_string(), |mb| format!("{mb:.0} MB"));
     format!(
-        "{:<13} {:>5} {:>10.0} {:>8.2} {:>8.3} s {:>6.1} µs {:>9}",
+        "{:<13} {:>5} {:>7} {:>10.0} {:>8.2} {:>8.3} s {:>6.1} µs {:>9}",
         m.model,
         m.batch_size,
+        m.augment,
         m.samples_per_sec,
         m.epoch_seconds,
         m.test_pass_seconds,

@@ -2,6 +2,8 @@
 //! threads that train on them (no copy of the dataset to `f32`).
 
 use super::Dataset;
+use super::augment::Augmentation;
+use super::idx::IMAGE_PIXELS;
 use crate::model::BatchSource;
 use rand::SeedableRng;
 use rand::rngs::StdRng;
@@ -60,8 +62,9 @@ fn mix(seed: u64, epoch: u32) -> u64 {
 }
 
 /// Samples `indices` of a dataset as a batch the learner (or an evaluation)
-/// fetches itself: each thread converts its own part's pixels to `f32`, scaled to
-/// 0..1 and, if `normalize`, standardised with [`MNIST_MEAN`] and [`MNIST_STD`].
+/// fetches itself: each thread varies its own part's images (if `augment`) and converts
+/// their pixels to `f32`, scaled to 0..1 and, if `normalize`, standardised with
+/// [`MNIST_MEAN`] and [`MNIST_STD`].
 #[derive(Debug, Clone, Copy)]
 pub struct SampleBatch<'a> {
     /// The dataset.
@@ -70,6 +73,8 @@ pub struct SampleBatch<'a> {
     pub indices: &'a [usize],
     /// Whether pixels are standardised.
     pub normalize: bool,
+    /// How training images are varied (`None` for evaluation).
+    pub augment: Option<Augmentation>,
 }
 
 impl BatchSource for SampleBatch<'_> {
@@ -78,8 +83,16 @@ impl BatchSource for SampleBatch<'_> {
     }
 
     fn fill(&self, range: std::ops::Range<usize>, images: &mut Vec<f32>, labels: &mut Vec<u8>) {
+        let mut varied = [0u8; IMAGE_PIXELS];
         for &i in &self.indices[range] {
-            extend_f32(self.data.image(i), self.normalize, images);
+            let pixels = match self.augment.and_then(|a| a.draw(i)) {
+                Some(variation) => {
+                    variation.apply(self.data.image(i), &mut varied);
+                    &varied[..]
+                }
+                None => self.data.image(i),
+            };
+            extend_f32(pixels, self.normalize, images);
             labels.push(self.data.labels[i]);
         }
     }
@@ -174,6 +187,7 @@ mod tests {
             data: &data,
             indices: &[3, 0, 9],
             normalize: false,
+            augment: None,
         };
         assert_eq!(batch.len(), 3);
         let (mut images, mut labels) = (Vec::new(), Vec::new());
@@ -198,5 +212,38 @@ mod tests {
         let mut one = vec![0.0; IMAGE_PIXELS];
         pixels_to_f32(data.image(0), true, &mut one);
         assert_eq!(&images[3 * IMAGE_PIXELS..], &one[..]);
+    }
+
+    #[test]
+    fn an_augmented_batch_varies_each_sample_by_its_own_draw() {
+        use super::super::augment::Augment;
+        let data = dataset(4);
+        let augment = Augmentation {
+            kind: Augment::Full,
+            seed: 5,
+            epoch: 2,
+        };
+        let batch = SampleBatch {
+            data: &data,
+            indices: &[2, 1],
+            normalize: false,
+            augment: Some(augment),
+        };
+        let (mut images, mut labels) = (Vec::new(), Vec::new());
+        batch.fill(0..2, &mut images, &mut labels);
+        // The same as varying sample 1 on its own: independent of its place in a batch.
+        let (mut alone, mut alone_labels) = (Vec::new(), Vec::new());
+        SampleBatch {
+            indices: &[1],
+            ..batch
+        }
+        .fill(0..1, &mut alone, &mut alone_labels);
+        assert_eq!(&images[IMAGE_PIXELS..], &alone[..]);
+        let mut varied = [0u8; IMAGE_PIXELS];
+        augment.draw(1).unwrap().apply(data.image(1), &mut varied);
+        let want: Vec<f32> = varied.iter().map(|&p| p as f32 / 255.0).collect();
+        assert_eq!(alone, want);
+        let plain: Vec<f32> = data.image(1).iter().map(|&p| p as f32 / 255.0).collect();
+        assert_ne!(alone, plain, "augmentation changed nothing");
     }
 }

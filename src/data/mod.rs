@@ -1,11 +1,14 @@
 //! MNIST data: IDX parsing and validation, the in-memory dataset (pixels kept as `u8`),
-//! shuffled batches turned into `f32` on the fly, download and verification.
+//! shuffled batches turned into `f32` on the fly (varied by augmentation when training),
+//! download and verification.
 
+pub mod augment;
 pub mod batch;
 pub mod fetch;
 pub mod idx;
 pub mod mnist;
 
+pub use augment::{Augment, Augmentation};
 pub use batch::{EpochOrder, MNIST_MEAN, MNIST_STD, SampleBatch};
 pub use fetch::{
     FetchError, FetchProgress, FetchReport, FileReport, FileStatus, fetch, fetch_files, verify,

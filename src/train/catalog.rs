@@ -8,6 +8,7 @@
 //! one field line there and one row here.
 
 use super::settings::{LrSchedule, TrainOverrides, TrainSettings};
+use crate::data::Augment;
 use crate::model::{Arch, OptimizerKind};
 use crate::{format, ladder};
 use std::fmt;
@@ -187,6 +188,16 @@ pub static SETTINGS: &[Setting] = &[
         help: "Normalise inputs with MNIST's mean and std",
         step: Step::Cycle,
         access: field!(normalize),
+    },
+    Setting {
+        name: "augment",
+        flag: "augment",
+        value_name: "AUGMENT",
+        label: "Augment",
+        short: "augment",
+        help: "Vary training images: off | affine (slant, size, shift) | full (+ pen width, elastic)",
+        step: Step::Cycle,
+        access: field!(augment),
     },
     Setting {
         name: "max_train_samples",
@@ -526,6 +537,7 @@ choice!(
     [LrSchedule::Constant, LrSchedule::Cosine],
     LrSchedule::name
 );
+choice!(Augment, Augment::ALL, Augment::name);
 choice!(bool, [false, true], |b| if b { "true" } else { "false" });
 
 #[cfg(test)]

@@ -2,6 +2,7 @@
 //! architecture's defaults (flags > `config.ron` > model defaults).
 
 use super::catalog::SETTINGS;
+use crate::data::Augment;
 use crate::model::{Arch, ArchDefaults, OptimizerKind, OptimizerSettings};
 use serde::{Deserialize, Serialize};
 
@@ -103,6 +104,13 @@ train_settings! {
     seed: u64 = |_, _| DEFAULT_SEED,
     /// Normalise inputs with MNIST's mean and std.
     normalize: bool = |_, d| d.normalize,
+    /// How training images are varied: other writers' slant, size, position and pen
+    /// width. Off for the tutorial's MLP (its recipe); on for the models it helps.
+    #[serde(default)]
+    augment: Augment = |m, _| match m {
+        Arch::TutorialMlp | Arch::Mlp => Augment::Off,
+        Arch::Lenet | Arch::Cnn => Augment::Full,
+    },
     /// Train on at most this many training samples (the first ones), if set.
     #[serde(default)]
     max_train_samples: Option<usize> = |_, _| None,

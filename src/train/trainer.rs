@@ -6,7 +6,7 @@
 
 use super::metrics::EvalTotals;
 use super::{Control, EpochMetrics, LossPoint, LrChange, TrainEvent, TrainSettings};
-use crate::data::{Dataset, EpochOrder, Mnist, SampleBatch};
+use crate::data::{Augmentation, Dataset, EpochOrder, Mnist, SampleBatch};
 use crate::model::{CheckpointTag, Learner, Network, StepOutcome};
 use crate::runs::{RunLock, RunRecord, RunStatus, RunStore, RunSummary};
 use std::sync::Arc;
@@ -374,9 +374,8 @@ impl<'a> Session<'a> {
                 let total_steps = self.total_epochs as u64 * batches_per_epoch as u64;
                 let factor = settings.lr_schedule.factor(self.step, total_steps);
                 self.learner.set_lr(self.base_lr * factor);
-                let outcome =
-                    train_step(&mut self.learner, &data.train, indices, settings.normalize)
-                        .map_err(|e| e.to_string())?;
+                let outcome = train_step(&mut self.learner, &data.train, indices, &settings, epoch)
+                    .map_err(|e| e.to_string())?;
                 let loss = outcome.loss;
                 self.step += 1;
                 check_loss(loss, epoch, self.step, self.learner.optimizer().lr)?;
@@ -627,19 +626,26 @@ fn check_checkpoint(
     Ok(())
 }
 
-/// One training step on the samples `indices` of `data`, pixels turned into `f32`
-/// (normalised if asked) by the threads that train on them. The trainer and
-/// `mnist-tui bench` both step through here.
+/// One training step of epoch `epoch` on the samples `indices` of `data`: the
+/// threads that train on them vary the images (the `augment` setting, drawn from the
+/// seed, the epoch and each sample's index) and turn their pixels into `f32`
+/// (normalised if asked). The trainer and `mnist-tui bench` both step through here.
 pub fn train_step(
     learner: &mut Learner,
     data: &Dataset,
     indices: &[usize],
-    normalize: bool,
+    settings: &TrainSettings,
+    epoch: u32,
 ) -> Result<StepOutcome, crate::model::ModelError> {
     learner.train_source(&SampleBatch {
         data,
         indices,
-        normalize,
+        normalize: settings.normalize,
+        augment: Some(Augmentation {
+            kind: settings.augment,
+            seed: settings.seed,
+            epoch,
+        }),
     })
 }
 
@@ -656,6 +662,7 @@ pub fn evaluate(
             data,
             indices: &indices,
             normalize,
+            augment: None,
         })
         .map_err(|e| e.to_string())?;
     let mut totals = EvalTotals::default();

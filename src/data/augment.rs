@@ -1,0 +1,536 @@
+//! Data augmentation: each training image varied the way other people's handwriting
+//! varies (slant, size, position, pen width, wobble), applied to the `u8` image as it
+//! is put in a batch.
+//!
+//! Every draw comes from the run's seed, the epoch and the sample's index, so a seeded
+//! run is reproducible whatever the order and the threads the samples are prepared on,
+//! and each epoch sees a fresh variant of every image.
+
+use super::idx::IMAGE_PIXELS;
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+use serde::{Deserialize, Serialize};
+
+/// Side of an MNIST image.
+const SIDE: usize = 28;
+/// The centre the affine part turns and scales about (MNIST centres digits by mass here).
+const CENTRE: f32 = 13.5;
+/// Control points per side of the elastic displacement grid.
+const GRID: usize = 4;
+
+/// How training images are varied (the `augment` setting).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "kebab-case")]
+pub enum Augment {
+    /// The images as they are (the tutorial's).
+    #[default]
+    Off,
+    /// A random affine map: rotation, scale, aspect, shear (slant) and shift.
+    Affine,
+    /// The affine map, a random pen width (thinner or thicker strokes), a smooth
+    /// elastic distortion, and now and then a low-resolution scan's blur.
+    Full,
+}
+
+impl Augment {
+    /// Every value, in menu order.
+    pub const ALL: [Augment; 3] = [Augment::Off, Augment::Affine, Augment::Full];
+
+    /// The name used on the command line and in records.
+    pub fn name(self) -> &'static str {
+        match self {
+            Augment::Off => "off",
+            Augment::Affine => "affine",
+            Augment::Full => "full",
+        }
+    }
+}
+
+/// The ranges augmentation draws from. MNIST digits vary within these already; the
+/// ranges widen that to writers MNIST does not have.
+pub mod limits {
+    /// Largest rotation either way, in degrees.
+    pub const ROTATION_DEG: f32 = 12.0;
+    /// Scale factor range.
+    pub const SCALE: (f32, f32) = (0.85, 1.12);
+    /// Largest relative difference between horizontal and vertical scale.
+    pub const ASPECT: f32 = 0.1;
+    /// Largest horizontal shear (slant), as a fraction of the height.
+    pub const SHEAR: f32 = 0.25;
+    /// Largest shift either way, in pixels.
+    pub const SHIFT: f32 = 2.0;
+    /// Standard deviation of the elastic grid's displacements, in pixels.
+    pub const ELASTIC_SIGMA: f32 = 0.9;
+    /// One sample in this many is blurred like a low-resolution scan…
+    pub const LOW_RES_ONE_IN: u8 = 4;
+    /// …by going down to this many pixels a side and back up.
+    pub const LOW_RES_SIDE: (usize, usize) = (12, 20);
+}
+
+/// The augmentation of one run in one epoch.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Augmentation {
+    /// What is varied.
+    pub kind: Augment,
+    /// The run's seed.
+    pub seed: u64,
+    /// The epoch (1-based), so each epoch sees new variants.
+    pub epoch: u32,
+}
+
+/// The pen-width change of one sample.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PenWidth {
+    /// Strokes one pixel thinner (a gray min over 2 × 2).
+    Thinner,
+    /// Unchanged.
+    Same,
+    /// Strokes one pixel wider (a gray max over 2 × 2).
+    Thicker,
+    /// Dilated by a 3 × 3 gray max (about two pixels wider: a marker).
+    Marker,
+}
+
+/// One sample's random variation, drawn by [`Augmentation::draw`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct Variation {
+    /// Output-to-source linear map about [`CENTRE`], row-major `[a, b, c, d]`:
+    /// `source = centre + [a b; c d]·(output − centre) − shift`.
+    pub matrix: [f32; 4],
+    /// Shift in pixels `(x, y)`.
+    pub shift: (f32, f32),
+    /// The pen-width change.
+    pub pen: PenWidth,
+    /// Elastic displacements `(dx, dy)` of the control grid, or `None`.
+    pub elastic: Option<[[(f32, f32); GRID]; GRID]>,
+    /// The side of the low resolution the image goes down to and back up from, or
+    /// `None`.
+    pub low_res: Option<usize>,
+}
+
+impl Augmentation {
+    /// The variation of sample `index` (its index in the dataset).
+    pub fn draw(&self, index: usize) -> Option<Variation> {
+        if self.kind == Augment::Off {
+            return None;
+        }
+        let mut rng = StdRng::seed_from_u64(mix(self.seed, self.epoch, index as u64));
+        let angle = rng
+            .gen_range(-limits::ROTATION_DEG..=limits::ROTATION_DEG)
+            .to_radians();
+        let scale = rng.gen_range(limits::SCALE.0..=limits::SCALE.1);
+        let aspect = 1.0 + rng.gen_range(-limits::ASPECT..=limits::ASPECT);
+        let shear = rng.gen_range(-limits::SHEAR..=limits::SHEAR);
+        let shift = (
+            rng.gen_range(-limits::SHIFT..=limits::SHIFT),
+            rng.gen_range(-limits::SHIFT..=limits::SHIFT),
+        );
+        // The forward map (source → output) is rotate · shear · scale; its inverse maps
+        // each output pixel to where it is read from.
+        let (sx, sy) = (scale * aspect, scale / aspect);
+        let (cos, sin) = (angle.cos(), angle.sin());
+        // forward = R · H · S with H = [1 shear; 0 1], S = diag(sx, sy)
+        let f = [
+            cos * sx,
+            (cos * shear - sin) * sy,
+            sin * sx,
+            (sin * shear + cos) * sy,
+        ];
+        let det = f[0] * f[3] - f[1] * f[2];
+        let matrix = [f[3] / det, -f[1] / det, -f[2] / det, f[0] / det];
+        let (pen, elastic, low_res) = if self.kind == Augment::Full {
+            let pen = match rng.gen_range(0..20u8) {
+                0..=2 => PenWidth::Thinner,
+                3..=11 => PenWidth::Same,
+                12..=16 => PenWidth::Thicker,
+                _ => PenWidth::Marker,
+            };
+            let mut grid = [[(0.0, 0.0); GRID]; GRID];
+            for row in &mut grid {
+                for d in row.iter_mut() {
+                    *d = (
+                        gaussian(&mut rng) * limits::ELASTIC_SIGMA,
+                        gaussian(&mut rng) * limits::ELASTIC_SIGMA,
+                    );
+                }
+            }
+            let low_res = (rng.gen_range(0..limits::LOW_RES_ONE_IN) == 0)
+                .then(|| rng.gen_range(limits::LOW_RES_SIDE.0..=limits::LOW_RES_SIDE.1));
+            (pen, Some(grid), low_res)
+        } else {
+            (PenWidth::Same, None, None)
+        };
+        Some(Variation {
+            matrix,
+            shift,
+            pen,
+            elastic,
+            low_res,
+        })
+    }
+}
+
+impl Variation {
+    /// Applies the variation to a 28 × 28 image: pen width first, then the affine map
+    /// and the elastic displacement in one bilinear resampling (ink outside the image
+    /// reads as black).
+    pub fn apply(&self, src: &[u8], out: &mut [u8; IMAGE_PIXELS]) {
+        let mut pen = [0u8; IMAGE_PIXELS];
+        let src: &[u8] = match self.pen {
+            PenWidth::Same => src,
+            PenWidth::Thinner => {
+                morph(src, &mut pen, PAIR_AHEAD, u8::min);
+                &pen
+            }
+            PenWidth::Thicker => {
+                morph(src, &mut pen, PAIR_BEHIND, u8::max);
+                &pen
+            }
+            PenWidth::Marker => {
+                morph(src, &mut pen, SQUARE, u8::max);
+                &pen
+            }
+        };
+        let [a, b, c, d] = self.matrix;
+        for y in 0..SIDE {
+            for x in 0..SIDE {
+                let (u, v) = (x as f32 - CENTRE, y as f32 - CENTRE);
+                let (mut sx, mut sy) = (
+                    CENTRE + a * u + b * v - self.shift.0,
+                    CENTRE + c * u + d * v - self.shift.1,
+                );
+                if let Some(grid) = &self.elastic {
+                    let (dx, dy) = interpolate(grid, x, y);
+                    sx += dx;
+                    sy += dy;
+                }
+                out[y * SIDE + x] = bilinear(src, sx, sy);
+            }
+        }
+        if let Some(side) = self.low_res {
+            down_and_up(out, side);
+        }
+    }
+}
+
+/// Blurs `img` like a scan at `side` × `side` pixels upscaled back: box-averaged down
+/// to `side` (each low pixel the mean of the pixels whose centres fall in it), then
+/// bilinear back up to 28 × 28.
+fn down_and_up(img: &mut [u8; IMAGE_PIXELS], side: usize) {
+    let side = side.clamp(2, SIDE);
+    let cell = |j: usize| (j * SIDE / side)..((j + 1) * SIDE / side);
+    let mut low = vec![0.0f32; side * side];
+    for (j, row) in low.chunks_exact_mut(side).enumerate() {
+        for (i, v) in row.iter_mut().enumerate() {
+            let (ys, xs) = (cell(j), cell(i));
+            let n = (ys.len() * xs.len()).max(1) as f32;
+            let src: &[u8; IMAGE_PIXELS] = img;
+            let sum: u32 = ys
+                .flat_map(|y| xs.clone().map(move |x| u32::from(src[y * SIDE + x])))
+                .sum();
+            *v = sum as f32 / n;
+        }
+    }
+    let ratio = side as f32 / SIDE as f32;
+    let at = |i: i64, j: i64| {
+        low[(j.clamp(0, side as i64 - 1) * side as i64 + i.clamp(0, side as i64 - 1)) as usize]
+    };
+    for y in 0..SIDE {
+        let fy = (y as f32 + 0.5) * ratio - 0.5;
+        let (j, ty) = (fy.floor() as i64, fy - fy.floor());
+        for x in 0..SIDE {
+            let fx = (x as f32 + 0.5) * ratio - 0.5;
+            let (i, tx) = (fx.floor() as i64, fx - fx.floor());
+            let top = at(i, j) * (1.0 - tx) + at(i + 1, j) * tx;
+            let bottom = at(i, j + 1) * (1.0 - tx) + at(i + 1, j + 1) * tx;
+            img[y * SIDE + x] = (top * (1.0 - ty) + bottom * ty).round().clamp(0.0, 255.0) as u8;
+        }
+    }
+}
+
+/// Offsets of a 2 × 2 neighbourhood reaching right and down (erosion by it takes one
+/// pixel off a stroke's width)…
+const PAIR_AHEAD: &[(i32, i32)] = &[(0, 0), (1, 0), (0, 1), (1, 1)];
+/// …and left and up (dilation by it adds one, with the stroke staying centred after
+/// [`PAIR_AHEAD`]'s half-pixel the other way on average).
+const PAIR_BEHIND: &[(i32, i32)] = &[(0, 0), (-1, 0), (0, -1), (-1, -1)];
+/// Offsets of a 3 × 3 neighbourhood.
+const SQUARE: &[(i32, i32)] = &[
+    (-1, -1),
+    (0, -1),
+    (1, -1),
+    (-1, 0),
+    (0, 0),
+    (1, 0),
+    (-1, 1),
+    (0, 1),
+    (1, 1),
+];
+
+/// Gray morphology over `offsets` (`pick` = `max`: dilation, `min`: erosion); pixels
+/// outside the image are left out.
+fn morph(src: &[u8], out: &mut [u8; IMAGE_PIXELS], offsets: &[(i32, i32)], pick: fn(u8, u8) -> u8) {
+    for y in 0..SIDE as i32 {
+        for x in 0..SIDE as i32 {
+            let mut acc = src[(y as usize) * SIDE + x as usize];
+            for &(dx, dy) in offsets {
+                let (nx, ny) = (x + dx, y + dy);
+                if (0..SIDE as i32).contains(&nx) && (0..SIDE as i32).contains(&ny) {
+                    acc = pick(acc, src[ny as usize * SIDE + nx as usize]);
+                }
+            }
+            out[y as usize * SIDE + x as usize] = acc;
+        }
+    }
+}
+
+/// The elastic displacement at pixel `(x, y)`: the control grid (spanning the image)
+/// interpolated bilinearly.
+fn interpolate(grid: &[[(f32, f32); GRID]; GRID], x: usize, y: usize) -> (f32, f32) {
+    let span = (GRID - 1) as f32 / (SIDE - 1) as f32;
+    let (gx, gy) = (x as f32 * span, y as f32 * span);
+    let (ix, iy) = ((gx as usize).min(GRID - 2), (gy as usize).min(GRID - 2));
+    let (fx, fy) = (gx - ix as f32, gy - iy as f32);
+    let lerp =
+        |a: (f32, f32), b: (f32, f32), t: f32| (a.0 + (b.0 - a.0) * t, a.1 + (b.1 - a.1) * t);
+    let top = lerp(grid[iy][ix], grid[iy][ix + 1], fx);
+    let bottom = lerp(grid[iy + 1][ix], grid[iy + 1][ix + 1], fx);
+    lerp(top, bottom, fy)
+}
+
+/// `src` sampled at `(x, y)` with bilinear interpolation; black outside.
+fn bilinear(src: &[u8], x: f32, y: f32) -> u8 {
+    if !(x > -1.0 && y > -1.0 && x < SIDE as f32 && y < SIDE as f32) {
+        return 0;
+    }
+    let (x0, y0) = (x.floor(), y.floor());
+    let (fx, fy) = (x - x0, y - y0);
+    let (x0, y0) = (x0 as i32, y0 as i32);
+    let at = |xx: i32, yy: i32| -> f32 {
+        if (0..SIDE as i32).contains(&xx) && (0..SIDE as i32).contains(&yy) {
+            f32::from(src[yy as usize * SIDE + xx as usize])
+        } else {
+            0.0
+        }
+    };
+    let top = at(x0, y0) * (1.0 - fx) + at(x0 + 1, y0) * fx;
+    let bottom = at(x0, y0 + 1) * (1.0 - fx) + at(x0 + 1, y0 + 1) * fx;
+    (top * (1.0 - fy) + bottom * fy).round().clamp(0.0, 255.0) as u8
+}
+
+/// A standard normal draw (Box–Muller).
+fn gaussian(rng: &mut StdRng) -> f32 {
+    let u1: f32 = rng.gen_range(f32::EPSILON..1.0);
+    let u2: f32 = rng.r#gen();
+    (-2.0 * u1.ln()).sqrt() * (std::f32::consts::TAU * u2).cos()
+}
+
+/// Mixes seed, epoch and sample index into one well-spread RNG seed (SplitMix64
+/// finaliser over each in turn).
+fn mix(seed: u64, epoch: u32, index: u64) -> u64 {
+    let mut z = seed;
+    for part in [u64::from(epoch), index] {
+        z ^= part.wrapping_add(1).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^= z >> 31;
+    }
+    z
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A vertical bar two pixels wide in columns 13–14, rows 6–21.
+    fn bar() -> [u8; IMAGE_PIXELS] {
+        let mut img = [0u8; IMAGE_PIXELS];
+        for y in 6..22 {
+            img[y * SIDE + 13] = 255;
+            img[y * SIDE + 14] = 255;
+        }
+        img
+    }
+
+    fn ink(img: &[u8]) -> u32 {
+        img.iter().map(|&p| u32::from(p)).sum()
+    }
+
+    fn identity() -> Variation {
+        Variation {
+            matrix: [1.0, 0.0, 0.0, 1.0],
+            shift: (0.0, 0.0),
+            pen: PenWidth::Same,
+            elastic: None,
+            low_res: None,
+        }
+    }
+
+    #[test]
+    fn off_draws_nothing_and_identity_changes_nothing() {
+        let off = Augmentation {
+            kind: Augment::Off,
+            seed: 1,
+            epoch: 1,
+        };
+        assert_eq!(off.draw(5), None);
+        let mut out = [0u8; IMAGE_PIXELS];
+        identity().apply(&bar(), &mut out);
+        assert_eq!(out, bar());
+    }
+
+    #[test]
+    fn draws_depend_on_seed_epoch_and_index_only() {
+        let a = Augmentation {
+            kind: Augment::Full,
+            seed: 7,
+            epoch: 2,
+        };
+        assert_eq!(a.draw(10), a.draw(10));
+        assert_ne!(a.draw(10), a.draw(11));
+        assert_ne!(a.draw(10), Augmentation { epoch: 3, ..a }.draw(10));
+        assert_ne!(a.draw(10), Augmentation { seed: 8, ..a }.draw(10));
+        let affine = Augmentation {
+            kind: Augment::Affine,
+            ..a
+        }
+        .draw(10)
+        .unwrap();
+        assert_eq!(
+            (affine.pen, affine.elastic, affine.low_res),
+            (PenWidth::Same, None, None)
+        );
+    }
+
+    #[test]
+    fn draws_stay_within_the_limits() {
+        let a = Augmentation {
+            kind: Augment::Full,
+            seed: 3,
+            epoch: 1,
+        };
+        let mut pens = [0usize; 4];
+        let mut low_res = 0;
+        for i in 0..2000 {
+            let v = a.draw(i).unwrap();
+            assert!(v.shift.0.abs() <= limits::SHIFT && v.shift.1.abs() <= limits::SHIFT);
+            // The inverse map's determinant is 1 / (scale²): within the scale range.
+            let det = v.matrix[0] * v.matrix[3] - v.matrix[1] * v.matrix[2];
+            let lo = 1.0 / (limits::SCALE.1 * limits::SCALE.1) - 1e-4;
+            let hi = 1.0 / (limits::SCALE.0 * limits::SCALE.0) + 1e-4;
+            assert!((lo..=hi).contains(&det), "det {det}");
+            pens[v.pen as usize] += 1;
+            if let Some(side) = v.low_res {
+                assert!((limits::LOW_RES_SIDE.0..=limits::LOW_RES_SIDE.1).contains(&side));
+                low_res += 1;
+            }
+        }
+        assert!(
+            pens.iter().all(|&n| n > 100),
+            "every pen width drawn: {pens:?}"
+        );
+        let expected = 2000 / usize::from(limits::LOW_RES_ONE_IN);
+        assert!(
+            low_res > expected * 8 / 10 && low_res < expected * 12 / 10,
+            "{low_res}"
+        );
+    }
+
+    #[test]
+    fn a_shift_moves_the_ink() {
+        let mut v = identity();
+        v.shift = (3.0, -2.0);
+        let mut out = [0u8; IMAGE_PIXELS];
+        v.apply(&bar(), &mut out);
+        for y in 4..20 {
+            assert_eq!(out[y * SIDE + 16], 255, "row {y}");
+            assert_eq!(out[y * SIDE + 17], 255, "row {y}");
+        }
+        assert_eq!(ink(&out), ink(&bar()));
+    }
+
+    #[test]
+    fn a_quarter_turn_lays_the_bar_down() {
+        let mut v = identity();
+        v.matrix = [0.0, 1.0, -1.0, 0.0];
+        let mut out = [0u8; IMAGE_PIXELS];
+        v.apply(&bar(), &mut out);
+        // Columns 13–14 become rows 13–14 (about the centre 13.5).
+        for x in 6..22 {
+            assert_eq!(out[13 * SIDE + x], 255, "col {x}");
+            assert_eq!(out[14 * SIDE + x], 255, "col {x}");
+        }
+        assert_eq!(ink(&out), ink(&bar()));
+    }
+
+    #[test]
+    fn pen_widths_thin_and_thicken() {
+        let width = |pen| {
+            let mut v = identity();
+            v.pen = pen;
+            let mut out = [0u8; IMAGE_PIXELS];
+            v.apply(&bar(), &mut out);
+            (0..SIDE).filter(|&x| out[12 * SIDE + x] > 0).count()
+        };
+        assert_eq!(width(PenWidth::Same), 2);
+        assert_eq!(width(PenWidth::Thinner), 1);
+        assert_eq!(width(PenWidth::Thicker), 3);
+        assert_eq!(width(PenWidth::Marker), 4);
+    }
+
+    #[test]
+    fn elastic_displacement_interpolates_the_grid() {
+        let mut grid = [[(0.0, 0.0); GRID]; GRID];
+        grid[0][0] = (1.0, -1.0);
+        assert_eq!(interpolate(&grid, 0, 0), (1.0, -1.0));
+        assert_eq!(interpolate(&grid, 27, 27), (0.0, 0.0));
+        let (dx, _) = interpolate(&grid, 4, 0);
+        assert!(dx > 0.0 && dx < 1.0);
+        // A uniform grid is a plain shift.
+        let uniform = [[(1.0, 0.0); GRID]; GRID];
+        let mut v = identity();
+        v.elastic = Some(uniform);
+        let mut out = [0u8; IMAGE_PIXELS];
+        v.apply(&bar(), &mut out);
+        assert_eq!(out[10 * SIDE + 12], 255);
+        assert_eq!(out[10 * SIDE + 14], 0);
+    }
+
+    #[test]
+    fn a_low_resolution_blurs_but_keeps_the_ink_in_place() {
+        let mut v = identity();
+        v.low_res = Some(14);
+        let mut out = [0u8; IMAGE_PIXELS];
+        v.apply(&bar(), &mut out);
+        // Half resolution: the 2-px bar becomes one low pixel, spread over about 4 px.
+        let row: Vec<u8> = (0..SIDE).map(|x| out[12 * SIDE + x]).collect();
+        assert!(row[12] > 0 && row[15] > 0, "{row:?}");
+        assert_eq!(row[5], 0);
+        let (before, after) = (ink(&bar()) as f32, ink(&out) as f32);
+        assert!((after / before - 1.0).abs() < 0.1, "ink {before} → {after}");
+        // Full resolution changes nothing.
+        let mut same = bar();
+        down_and_up(&mut same, SIDE);
+        assert_eq!(same, bar());
+    }
+
+    #[test]
+    fn augmented_digits_keep_most_of_their_ink_on_the_image() {
+        let a = Augmentation {
+            kind: Augment::Full,
+            seed: 11,
+            epoch: 1,
+        };
+        let before = ink(&bar());
+        for i in 0..200 {
+            let mut out = [0u8; IMAGE_PIXELS];
+            a.draw(i).unwrap().apply(&bar(), &mut out);
+            let after = ink(&out);
+            // Scale, pen width and resampling change the ink, but it stays a bar.
+            assert!(
+                after > before / 4 && after < before * 4,
+                "sample {i}: {after}"
+            );
+        }
+    }
+}
