@@ -283,6 +283,107 @@ fn thin_strokes_get_thickened_thick_ones_do_not() {
     assert_eq!(thicken_thin_strokes(&thick), thick);
 }
 
+/// A crop `w` × `h` holding a vertical bar `bar` px wide, centred.
+fn bar_crop(w: usize, h: usize, bar: usize) -> GrayF {
+    let mut g = GrayF::new(w, h);
+    let x0 = (w - bar) / 2;
+    for y in 0..h {
+        for x in x0..x0 + bar {
+            g.data[y * w + x] = 1.0;
+        }
+    }
+    g
+}
+
+#[test]
+fn thick_strokes_get_thinned_to_an_mnist_width_with_soft_edges() {
+    // A marker stroke 10 px wide in a 40 px tall crop: 5 px once fitted to 20.
+    let thick = bar_crop(14, 40, 10);
+    assert!(stroke_width(&fit_box(&thick, FIT)).unwrap() > 3.5);
+    let t = thin_thick_strokes(&thick);
+    let w = stroke_width(&fit_box(&t, FIT)).unwrap();
+    assert!((1.8..=2.8).contains(&w), "fitted stroke {w}");
+    // The edge is anti-aliased, and the bar keeps its length.
+    assert!(t.data.iter().any(|&v| v > 0.05 && v < 0.95));
+    let row = |g: &GrayF, y: usize| (0..g.width).filter(|&x| g.at(x, y) >= 0.5).count();
+    assert!(
+        row(&t, 4) > 0 && row(&t, 35) > 0,
+        "ends kept (less the erosion)"
+    );
+    // MNIST-like strokes stay as they are.
+    let mnist = bar_crop(20, 20, 3);
+    assert_eq!(thin_thick_strokes(&mnist), mnist);
+}
+
+#[test]
+fn thinning_never_erases_a_thinner_part_of_the_digit() {
+    // A thick stem with a thin top bar (a 7 drawn with a pressure-sensitive pen): thinning
+    // by the average width alone would erase the bar and shrink the digit's width.
+    let (w, h) = (40, 40);
+    let mut g = bar_crop(w, h, 12);
+    for y in 0..2 {
+        for x in 0..w {
+            g.data[y * w + x] = 1.0;
+        }
+    }
+    let t = thin_thick_strokes(&g);
+    let top: usize = (0..w)
+        .filter(|&x| t.at(x, 0).max(t.at(x, 1)) >= 0.5)
+        .count();
+    assert!(top as f32 >= 0.85 * w as f32, "top bar kept: {top} of {w}");
+}
+
+#[test]
+fn alpha_ink_reads_strokes_drawn_by_transparency() {
+    // Black strokes, anti-aliased through alpha, on a transparent background.
+    let mut img = RgbaImage::new(20, 20);
+    for y in 4..16 {
+        img.put_pixel(9, y, Rgba([0, 0, 0, 255]));
+        img.put_pixel(10, y, Rgba([0, 0, 0, 100]));
+    }
+    let g = alpha_ink(&DynamicImage::ImageRgba8(img)).unwrap();
+    assert_eq!(g.at(9, 5), 1.0);
+    assert!((g.at(10, 5) - 100.0 / 255.0).abs() < 1e-3);
+    assert_eq!(g.at(0, 0), 0.0);
+    // Opaque images, and ink on an opaque card with transparent margins, are not.
+    let opaque = DynamicImage::ImageRgba8(RgbaImage::from_pixel(8, 8, Rgba([9, 9, 9, 255])));
+    assert!(alpha_ink(&opaque).is_none());
+    let mut card = RgbaImage::new(20, 20);
+    for y in 2..18 {
+        for x in 2..18 {
+            let ink = x == 9 || x == 10;
+            let v = if ink { 20 } else { 240 };
+            card.put_pixel(x, y, Rgba([v, v, v, 255]));
+        }
+    }
+    assert!(alpha_ink(&DynamicImage::ImageRgba8(card)).is_none());
+    assert!(alpha_ink(&DynamicImage::ImageLuma8(page_with_bar(8, 8, 200, 10))).is_none());
+}
+
+#[test]
+fn polarity_holds_when_a_thick_digit_covers_most_of_the_picture() {
+    // A dark blob over 70 % of a light page: the median is ink, the border is paper.
+    let img = GrayImage::from_fn(50, 50, |x, y| {
+        let inside = (6..44).contains(&x) && (6..44).contains(&y);
+        Luma([if inside { 30 } else { 230 }])
+    });
+    let g = flatten(&DynamicImage::ImageLuma8(img));
+    assert_eq!(detect_polarity(&g), Polarity::DarkInk);
+}
+
+#[test]
+fn prepare_brings_a_marker_digit_to_mnist_stroke_width() {
+    // A thick dark "1" on paper: 12 % of the page wide, so 4.4 px once fitted.
+    let img = GrayImage::from_fn(200, 200, |x, y| {
+        let bar = (88..112).contains(&x) && (30..170).contains(&y);
+        Luma([if bar { 25 } else { 235 }])
+    });
+    let p = prepare(&DynamicImage::ImageLuma8(img)).unwrap();
+    let g = GrayF::from_u8(28, 28, &p.pixels);
+    let w = stroke_width(&g).unwrap();
+    assert!((1.5..=3.0).contains(&w), "stroke {w} px");
+}
+
 #[test]
 fn placement_puts_the_centre_of_mass_at_14_14() {
     // An L shape: its centre of mass is far from its box centre.

@@ -122,3 +122,163 @@ impl GrayF {
         out
     }
 }
+
+impl GrayF {
+    /// For each pixel at or above `threshold` (ink), the Euclidean distance from its
+    /// centre to the centre of the nearest pixel below it (background), counting
+    /// everything outside the image as background; 0 for background pixels.
+    /// Exact, in linear time (Felzenszwalb & Huttenlocher's lower envelope of parabolas,
+    /// rows then columns).
+    pub fn distance_to_background(&self, threshold: f32) -> Vec<f32> {
+        let (w, h) = (self.width, self.height);
+        // Padded by one background pixel on every side.
+        let (pw, ph) = (w + 2, h + 2);
+        let mut d2 = vec![0.0f64; pw * ph];
+        for y in 0..h {
+            for x in 0..w {
+                if self.data[y * w + x] >= threshold {
+                    d2[(y + 1) * pw + x + 1] = f64::INFINITY;
+                }
+            }
+        }
+        let mut line = Vec::new();
+        let mut out = Vec::new();
+        for y in 0..ph {
+            line.clear();
+            line.extend_from_slice(&d2[y * pw..(y + 1) * pw]);
+            squared_distance_1d(&line, &mut out);
+            d2[y * pw..(y + 1) * pw].copy_from_slice(&out);
+        }
+        for x in 0..pw {
+            line.clear();
+            line.extend((0..ph).map(|y| d2[y * pw + x]));
+            squared_distance_1d(&line, &mut out);
+            for (y, v) in out.iter().enumerate() {
+                d2[y * pw + x] = *v;
+            }
+        }
+        let mut result = Vec::with_capacity(w * h);
+        for y in 0..h {
+            for x in 0..w {
+                result.push(d2[(y + 1) * pw + x + 1].sqrt() as f32);
+            }
+        }
+        result
+    }
+}
+
+/// The 1-D squared distance transform of `f` (0 at background, ∞ at ink):
+/// `out[q] = min_p (q − p)² + f[p]`. `f` must hold at least one finite value.
+fn squared_distance_1d(f: &[f64], out: &mut Vec<f64>) {
+    let n = f.len();
+    out.clear();
+    out.resize(n, f64::INFINITY);
+    let mut hull = vec![0usize; n]; // parabola positions
+    let mut bounds = vec![0.0f64; n + 1]; // where each parabola starts to win
+    let mut k: usize = 0;
+    let mut started = false;
+    for q in 0..n {
+        if !f[q].is_finite() {
+            continue;
+        }
+        if !started {
+            hull[0] = q;
+            bounds[0] = f64::NEG_INFINITY;
+            bounds[1] = f64::INFINITY;
+            started = true;
+            continue;
+        }
+        loop {
+            let p = hull[k];
+            let s = ((f[q] + (q * q) as f64) - (f[p] + (p * p) as f64)) / (2.0 * (q - p) as f64);
+            if s <= bounds[k] && k > 0 {
+                k -= 1;
+                continue;
+            }
+            if s <= bounds[k] {
+                // k == 0: the new parabola wins everywhere.
+                hull[0] = q;
+                bounds[0] = f64::NEG_INFINITY;
+                bounds[1] = f64::INFINITY;
+                break;
+            }
+            k += 1;
+            hull[k] = q;
+            bounds[k] = s;
+            bounds[k + 1] = f64::INFINITY;
+            break;
+        }
+    }
+    if !started {
+        return;
+    }
+    let mut k = 0;
+    for (q, o) in out.iter_mut().enumerate() {
+        while bounds[k + 1] < q as f64 {
+            k += 1;
+        }
+        let p = hull[k];
+        let d = q as f64 - p as f64;
+        *o = d * d + f[p];
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The distance by brute force.
+    fn brute(g: &GrayF, threshold: f32) -> Vec<f32> {
+        let (w, h) = (g.width as i64, g.height as i64);
+        let mut out = Vec::new();
+        for y in 0..h {
+            for x in 0..w {
+                if g.data[(y * w + x) as usize] < threshold {
+                    out.push(0.0);
+                    continue;
+                }
+                let mut best = i64::MAX;
+                for by in -1..=h {
+                    for bx in -1..=w {
+                        let outside = bx < 0 || by < 0 || bx >= w || by >= h;
+                        if outside || g.data[(by * w + bx) as usize] < threshold {
+                            best = best.min((bx - x).pow(2) + (by - y).pow(2));
+                        }
+                    }
+                }
+                out.push((best as f64).sqrt() as f32);
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn distance_to_background_is_exact() {
+        // Pseudo-random blobs of several densities, and edge cases.
+        let mut state = 12345u64;
+        for density in [0.0, 0.3, 0.7, 0.95, 1.0] {
+            let (w, h) = (17, 11);
+            let data: Vec<f32> = (0..w * h)
+                .map(|_| {
+                    state = state
+                        .wrapping_mul(6364136223846793005)
+                        .wrapping_add(1442695040888963407);
+                    if ((state >> 33) as f64 / (1u64 << 31) as f64) < density {
+                        1.0
+                    } else {
+                        0.0
+                    }
+                })
+                .collect();
+            let g = GrayF::from_vec(w, h, data);
+            let fast = g.distance_to_background(0.5);
+            let slow = brute(&g, 0.5);
+            for (a, b) in fast.iter().zip(&slow) {
+                assert!((a - b).abs() < 1e-5, "density {density}: {a} vs {b}");
+            }
+        }
+        // A full 5 × 5 block: the centre is 3 from the outside.
+        let g = GrayF::from_vec(5, 5, vec![1.0; 25]);
+        assert_eq!(g.distance_to_background(0.5)[12], 3.0);
+    }
+}

@@ -2,10 +2,12 @@
 //! digit out, prepared the way MNIST itself was made.
 //!
 //! [`prepare`] chains small steps, each public and tested on its own:
-//! [`flatten`] (alpha compositing + luma) → [`detect_polarity`] / [`invert`] →
+//! [`alpha_ink`] (strokes drawn by transparency) or [`flatten`] (alpha compositing +
+//! luma) → [`detect_polarity`] (against the border) / [`invert`] →
 //! [`remove_background`] (robust plane fit: paper level and lighting gradient) →
 //! [`normalize_contrast`] (noise floor to 0, ink to 1) → [`ink_bbox`] (connected
-//! components, specks dropped) → [`crop`] → [`thicken_thin_strokes`] → [`fit_box`]
+//! components, specks dropped) → [`crop`] → [`thicken_thin_strokes`] /
+//! [`thin_thick_strokes`] (stroke width brought to MNIST's) → [`fit_box`]
 //! (20 × 20, aspect kept, anti-aliased) → [`place_centered`] (centre of mass at the
 //! MNIST centre) → [`to_pixels`].
 
@@ -42,6 +44,21 @@ const FRINGE: f32 = 0.1;
 const MIN_FITTED_STROKE: f32 = 1.0;
 /// The width thin strokes are thickened to, in fitted (20 × 20) pixels.
 const TARGET_FITTED_STROKE: f32 = 1.9;
+/// Strokes wider than this once fitted to 20 × 20 are thinned (a marker, a thick brush;
+/// MNIST's own are at most about 3 px by [`stroke_width`])…
+const MAX_FITTED_STROKE: f32 = 3.0;
+/// …to this width, in fitted pixels.
+const THINNED_FITTED_STROKE: f32 = 2.2;
+/// A thinning must keep at least this fraction of the digit's width and height, less
+/// what the erosion takes off its sides (else a thinner stroke of the digit vanished,
+/// and a gentler thinning is tried).
+const KEEP_EXTENT: f32 = 0.85;
+/// Strokes softer than this by [`edge_softness`] are left as they are: a blurred stroke
+/// keeps its shape only in its soft edge, which erosion would cut off (measured on the
+/// `other_hands` harness: thinning soft strokes lost 1–2 points, crisp ones gained 3–4).
+const MAX_SOFTNESS: f32 = 0.35;
+/// Crops smaller than this (longer side, px) are upscaled before they are thinned.
+const THIN_SIDE: usize = 80;
 
 /// A digit prepared for a model.
 #[derive(Debug, Clone, PartialEq)]
@@ -99,11 +116,17 @@ pub fn prepare(img: &DynamicImage) -> Result<Prepared, DigitError> {
     } else {
         img
     };
-    let mut g = flatten(img);
-    let polarity = detect_polarity(&g);
-    if polarity == Polarity::DarkInk {
-        invert(&mut g);
-    }
+    let (mut g, polarity) = match alpha_ink(img) {
+        Some(g) => (g, Polarity::LightInk),
+        None => {
+            let mut g = flatten(img);
+            let polarity = detect_polarity(&g);
+            if polarity == Polarity::DarkInk {
+                invert(&mut g);
+            }
+            (g, polarity)
+        }
+    };
     let sigma = remove_background(&mut g);
     if !normalize_contrast(&mut g, sigma) {
         return Err(no_digit("the image is blank or has too little contrast"));
@@ -112,6 +135,7 @@ pub fn prepare(img: &DynamicImage) -> Result<Prepared, DigitError> {
     let cleaned = g.to_gray_image();
     let digit = crop(&g, bbox);
     let digit = thicken_thin_strokes(&digit);
+    let digit = thin_thick_strokes(&digit);
     let fitted = fit_box(&digit, FIT);
     let placed = place_centered(&fitted).ok_or_else(|| no_digit("no ink left after fitting"))?;
     Ok(Prepared {
@@ -120,6 +144,39 @@ pub fn prepare(img: &DynamicImage) -> Result<Prepared, DigitError> {
         inverted: polarity == Polarity::DarkInk,
         bbox,
     })
+}
+
+/// Largest spread (standard deviation of luma, 0..1) of the visible pixels of an image
+/// whose shape is drawn by its transparency alone.
+const ALPHA_INK_MAX_SPREAD: f32 = 0.12;
+
+/// The ink of an image drawn by its transparency (strokes of one colour on a transparent
+/// background, anti-aliased through alpha): the alpha channel itself, as white ink on
+/// black. `None` for opaque images, and when the visible pixels differ in colour (ink on
+/// an opaque paper with transparent margins), which [`flatten`] handles.
+pub fn alpha_ink(img: &DynamicImage) -> Option<GrayF> {
+    if !img.color().has_alpha() {
+        return None;
+    }
+    let (w, h) = (img.width() as usize, img.height() as usize);
+    let la = img.to_luma_alpha32f().into_raw();
+    let (mut sum_a, mut sum_al, mut sum_all) = (0.0f64, 0.0f64, 0.0f64);
+    let mut transparent = 0usize;
+    for p in la.chunks_exact(2) {
+        let (l, a) = (f64::from(p[0]), f64::from(p[1]));
+        sum_a += a;
+        sum_al += a * l;
+        sum_all += a * l * l;
+        transparent += usize::from(p[1] < 0.5);
+    }
+    // Mostly transparent and some visible: the transparency draws something.
+    if sum_a < 1.0 || transparent * 10 < w * h {
+        return None;
+    }
+    let mean = sum_al / sum_a;
+    let spread = (sum_all / sum_a - mean * mean).max(0.0).sqrt() as f32;
+    (spread <= ALPHA_INK_MAX_SPREAD)
+        .then(|| GrayF::from_vec(w, h, la.chunks_exact(2).map(|p| p[1]).collect()))
 }
 
 /// Grayscale (luma, 0..1) with transparency composited onto a background chosen to
@@ -149,12 +206,20 @@ pub fn flatten(img: &DynamicImage) -> GrayF {
 }
 
 /// Decides whether the ink is darker or lighter than the background. The background is
-/// the median (ink covers well under half of a digit image); the ink is whichever tail
-/// beyond the noise band (3 robust σ around the median) holds more mass.
+/// the median of the image's border (a digit is drawn inside its picture; a thick one
+/// may cover more than half of it), or of the whole image when the border is too thin
+/// to tell; the ink is whichever tail beyond the noise band (3 robust σ around the
+/// background) holds more mass.
 pub fn detect_polarity(g: &GrayF) -> Polarity {
     let samples = g.sample_values(1 << 16);
-    let median = quantile(&samples, 0.5);
-    let deviations: Vec<f32> = samples.iter().map(|v| (v - median).abs()).collect();
+    let border = border_values(g);
+    let reference = if border.len() >= 16 {
+        &border
+    } else {
+        &samples
+    };
+    let median = quantile(reference, 0.5);
+    let deviations: Vec<f32> = reference.iter().map(|v| (v - median).abs()).collect();
     let mad = quantile(&deviations, 0.5);
     let band = (3.0 * 1.4826 * mad).max(0.05);
     let (mut dark, mut light) = (0.0f64, 0.0f64);
@@ -167,6 +232,21 @@ pub fn detect_polarity(g: &GrayF) -> Polarity {
     } else {
         Polarity::LightInk
     }
+}
+
+/// The values of the outer ring of `g`, 1/20 of the smaller side wide (at least 1 px).
+fn border_values(g: &GrayF) -> Vec<f32> {
+    let (w, h) = (g.width, g.height);
+    let ring = (w.min(h) / 20).max(1);
+    let mut out = Vec::new();
+    for y in 0..h {
+        for x in 0..w {
+            if x < ring || y < ring || x + ring >= w || y + ring >= h {
+                out.push(g.data[y * w + x]);
+            }
+        }
+    }
+    out
 }
 
 /// `v → 1 − v` for every pixel.
@@ -185,9 +265,10 @@ pub fn remove_background(g: &mut GrayF) -> f32 {
         return 0.0;
     }
     let values: Vec<f32> = samples.iter().map(|s| s.2).collect();
-    let median = quantile(&values, 0.5);
-    let mut selected: Vec<bool> = values.iter().map(|&v| v <= median).collect();
-    let mut plane = [f64::from(median), 0.0, 0.0];
+    // Start from the darker 30 %: background even when a thick digit covers half.
+    let low = quantile(&values, 0.3);
+    let mut selected: Vec<bool> = values.iter().map(|&v| v <= low).collect();
+    let mut plane = [f64::from(low), 0.0, 0.0];
     let mut sigma = 0.0f32;
     for _ in 0..3 {
         if let Some(p) = fit_plane(&samples, &selected) {
@@ -388,6 +469,101 @@ pub fn thicken_thin_strokes(g: &GrayF) -> GrayF {
     let radius = ((missing / 2.0).ceil() as usize).clamp(1, g.width.max(g.height) / 4 + 1);
     let padded = g.padded(radius);
     max_filter(&padded, radius)
+}
+
+/// Thins solid strokes with a crisp edge (a marker, a thick brush; see [`edge_softness`])
+/// that would end up wider than MNIST's once the crop is fitted to 20 × 20 to about
+/// MNIST's width: erodes the ink by the measured excess along the distance to the
+/// background (upscaled first if small), which leaves an anti-aliased edge. Should the erosion make a thinner part of the
+/// digit vanish (its extent shrinks), it is halved, up to three times, else the crop is
+/// returned unchanged. Strokes of MNIST's width are returned unchanged.
+pub fn thin_thick_strokes(g: &GrayF) -> GrayF {
+    let Some(width) = stroke_width(g) else {
+        return g.clone();
+    };
+    let scale = FIT as f32 / g.width.max(g.height) as f32;
+    if width * scale <= MAX_FITTED_STROKE || edge_softness(g) > MAX_SOFTNESS {
+        return g.clone();
+    }
+    // Erode at no less than THIN_SIDE px, so the new edge falls between pixels of the
+    // fitted digit rather than on the crop's coarse grid.
+    let longer = g.width.max(g.height);
+    let (g, width) = if longer < THIN_SIDE {
+        let up = THIN_SIDE as f32 / longer as f32;
+        let w = ((g.width as f32 * up).round() as usize).max(1);
+        let h = ((g.height as f32 * up).round() as usize).max(1);
+        (resize(g, w, h), width * up)
+    } else {
+        (g.clone(), width)
+    };
+    let scale = FIT as f32 / g.width.max(g.height) as f32;
+    let distance = g.distance_to_background(0.5);
+    let Some(extent) = ink_extent(&g) else {
+        return g;
+    };
+    let mut radius = (width - THINNED_FITTED_STROKE / scale) / 2.0;
+    for _ in 0..3 {
+        let data = g
+            .data
+            .iter()
+            .zip(&distance)
+            .map(|(&v, &d)| v.min((d - radius).clamp(0.0, 1.0)))
+            .collect();
+        let thinned = GrayF::from_vec(g.width, g.height, data);
+        // Eroding takes `radius` off each side; anything more is a part that vanished.
+        let floor = |side: usize| KEEP_EXTENT * (side as f32 - 2.0 * radius);
+        if let Some(kept) = ink_extent(&thinned)
+            && kept.0 as f32 >= floor(extent.0)
+            && kept.1 as f32 >= floor(extent.1)
+        {
+            return thinned;
+        }
+        radius /= 2.0;
+    }
+    g
+}
+
+/// The fraction of a digit's ink pixels (above 0.05) that are partly inked (below 0.75,
+/// so that the noise inside solid ink on a photo does not count):
+/// small for a solid marker stroke with a crisp edge, large for a soft, blurred one.
+pub fn edge_softness(g: &GrayF) -> f32 {
+    let (mut ink, mut partial) = (0usize, 0usize);
+    for &v in &g.data {
+        if v > 0.05 {
+            ink += 1;
+            partial += usize::from(v < 0.75);
+        }
+    }
+    partial as f32 / ink.max(1) as f32
+}
+
+/// `g` resized to `w` × `h` with a triangle filter.
+fn resize(g: &GrayF, w: usize, h: usize) -> GrayF {
+    let Some(src) = ImageBuffer::<Luma<f32>, Vec<f32>>::from_raw(
+        g.width as u32,
+        g.height as u32,
+        g.data.clone(),
+    ) else {
+        return g.clone();
+    };
+    let out = imageops::resize(&src, w as u32, h as u32, imageops::FilterType::Triangle);
+    GrayF::from_vec(w, h, out.into_raw())
+}
+
+/// Width and height of the box around the pixels at or above 0.5; `None` without any.
+fn ink_extent(g: &GrayF) -> Option<(usize, usize)> {
+    let (mut x0, mut y0, mut x1, mut y1) = (usize::MAX, usize::MAX, 0, 0);
+    for y in 0..g.height {
+        for x in 0..g.width {
+            if g.data[y * g.width + x] >= 0.5 {
+                x0 = x0.min(x);
+                y0 = y0.min(y);
+                x1 = x1.max(x);
+                y1 = y1.max(y);
+            }
+        }
+    }
+    (x0 <= x1).then(|| (x1 - x0 + 1, y1 - y0 + 1))
 }
 
 /// Resizes so the longer side is `side` pixels, keeping the aspect ratio, with an
