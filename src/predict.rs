@@ -10,6 +10,10 @@ use crate::data::batch::pixels_to_f32;
 use crate::model::{self, Arch, CLASSES, IMAGE_PIXELS, ModelError, Network};
 use crate::runs::{RunRecord, RunStore};
 
+/// Below this probability of its most probable digit, a prediction is reported as
+/// unsure, naming the two most probable digits ("unsure: 1 or 8") instead of one.
+pub const UNSURE_BELOW: f32 = 0.6;
+
 /// What a model says about one digit.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Prediction {
@@ -35,6 +39,20 @@ impl Prediction {
     /// The probability of the predicted digit.
     pub fn confidence(&self) -> f32 {
         self.probabilities[self.digit as usize]
+    }
+
+    /// Whether the model is unsure: its best digit is below [`UNSURE_BELOW`].
+    pub fn is_unsure(&self) -> bool {
+        self.confidence() < UNSURE_BELOW
+    }
+
+    /// What to tell a user: the digit (`"7"`), or when unsure the two most probable
+    /// digits (`"unsure: 1 or 8"`).
+    pub fn verdict(&self) -> String {
+        match self.top(2)[..] {
+            [(a, _), (b, _)] if self.is_unsure() => format!("unsure: {a} or {b}"),
+            _ => self.digit.to_string(),
+        }
     }
 
     /// The `n` most probable digits with their probabilities, most probable first
@@ -196,6 +214,23 @@ mod tests {
         let top = p.top(3);
         assert_eq!(top.iter().map(|t| t.0).collect::<Vec<_>>(), vec![1, 2, 3]);
         assert!((p.confidence() - top[0].1).abs() < 1e-7);
+    }
+
+    #[test]
+    fn a_low_confidence_names_the_two_likeliest_digits() {
+        // Softmax of (ln 0.55, ln 0.4, ln 0.05): 55% for 1, 40% for 8.
+        let mut row = [f32::NEG_INFINITY; CLASSES];
+        row[1] = 0.55f32.ln();
+        row[8] = 0.40f32.ln();
+        row[3] = 0.05f32.ln();
+        let p = Prediction::from_outputs(&row);
+        assert!(p.is_unsure());
+        assert_eq!(p.verdict(), "unsure: 1 or 8");
+        row[1] = 0.65f32.ln();
+        row[8] = 0.30f32.ln();
+        let p = Prediction::from_outputs(&row);
+        assert!(!p.is_unsure());
+        assert_eq!(p.verdict(), "1");
     }
 
     #[test]

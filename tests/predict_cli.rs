@@ -92,6 +92,17 @@ fn predict_files_json_errors_and_accuracy() {
         assert!((sum - 1.0).abs() < 1e-3, "{sum}");
         assert!(line["digit"].as_u64().unwrap() < 10);
         assert_eq!(line["top3"].as_array().unwrap().len(), 3);
+        // Unsure below 60 %, and then the verdict names the two likeliest digits.
+        let unsure = line["confidence"].as_f64().unwrap() < 0.6;
+        assert_eq!(line["unsure"], unsure, "{line}");
+        let verdict = line["verdict"].as_str().unwrap();
+        let top = &line["top3"];
+        let want = if unsure {
+            format!("unsure: {} or {}", top[0]["digit"], top[1]["digit"])
+        } else {
+            line["digit"].to_string()
+        };
+        assert_eq!(verdict, want);
     }
     assert!(
         lines[3]["error"].as_str().unwrap().contains("not an image"),

@@ -296,6 +296,36 @@ fn a_failed_prediction_is_on_screen() {
 }
 
 #[test]
+fn an_unsure_prediction_names_two_digits_not_one() {
+    use mnist_tui::predict::Prediction;
+    use mnist_tui::tui::digit::state::DigitMsg;
+    use ratatui::crossterm::event::{MouseButton, MouseEventKind};
+    let mut a = digit_app();
+    let body = mnist_tui::tui::layout::screen(ratatui::layout::Rect::new(0, 0, 120, 40))
+        .unwrap()
+        .body;
+    let c =
+        mnist_tui::tui::digit::layout::canvas_cells(mnist_tui::tui::digit::layout::digit(body).big)
+            .unwrap();
+    a.update(mouse(
+        MouseEventKind::Down(MouseButton::Left),
+        c.x + 28,
+        c.y + 8,
+    ));
+    // 52 % for 1, 41 % for 8: below the 60 % at which the model is sure.
+    let mut row = [-10.0f32; 10];
+    row[1] = 0.52f32.ln();
+    row[8] = 0.41f32.ln();
+    a.update(Msg::Digit(DigitMsg::Predicted {
+        seq: a.digit.infer_seq,
+        result: Ok(Prediction::from_outputs(&row)),
+    }));
+    let s = screen(&mut a, 120, 40);
+    assert!(s.contains("Model unsure: 1 or 8"), "{s}");
+    assert!(!s.contains("Digit 1"), "{s}");
+}
+
+#[test]
 fn digit_view_empty_and_tiny() {
     let mut a = app();
     a.update(ch('3'));

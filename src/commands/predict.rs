@@ -139,6 +139,8 @@ fn json_line(path: &Path, run: &str, outcome: &Outcome) -> Value {
             "file": file,
             "digit": prediction.digit,
             "confidence": round6(prediction.confidence()),
+            "unsure": prediction.is_unsure(),
+            "verdict": prediction.verdict(),
             "probabilities": prediction.probabilities.map(round6),
             "top3": prediction.top(3).iter()
                 .map(|(d, p)| json!({"digit": d, "probability": round6(*p)}))
@@ -169,7 +171,7 @@ fn print_text(path: &Path, outcome: &Outcome, style: crate::config::AsciiStyle) 
             }
             println!(
                 "prediction: {} ({:.1}%)",
-                prediction.digit,
+                prediction.verdict(),
                 prediction.confidence() * 100.0
             );
             let top: Vec<String> = prediction

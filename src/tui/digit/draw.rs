@@ -255,10 +255,15 @@ fn summary(p: &Prediction, t: &Theme) -> Vec<Line<'static>> {
         .skip(1)
         .map(|(d, q)| format!("{d} {:.1}%", q * 100.0))
         .collect();
+    let (label, style) = if p.is_unsure() {
+        (" Model ", t.bad())
+    } else {
+        (" Digit ", t.accent())
+    };
     vec![
         Line::from(vec![
-            Span::raw(" Digit "),
-            Span::styled(p.digit.to_string(), t.accent().add_modifier(Modifier::BOLD)),
+            Span::raw(label),
+            Span::styled(p.verdict(), style.add_modifier(Modifier::BOLD)),
             Span::raw(format!("  {:.1}%", p.confidence() * 100.0)),
         ]),
         Line::from(Span::styled(
