@@ -252,3 +252,164 @@ pub fn com(a: &[u8; 784]) -> (f64, f64) {
     }
     (mx / m, my / m)
 }
+
+/// The ways an "other hand" digit is handed in (issue 10's four ways of drawing).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Way {
+    /// 28 × 28 gray, white on black, soft edges.
+    Gray28,
+    /// 200 × 200 RGB, dark ink on noisy, unevenly lit light paper (JPEG q90); the
+    /// marker's ink solid, with a crisp edge.
+    Paper200,
+    /// 64 × 64 RGBA, black ink, transparency = ink (PNG), solid with a crisp edge.
+    Alpha64,
+    /// 56 × 56 JPEG (q75): a small dark digit off-centre on white.
+    Small56,
+}
+
+impl Way {
+    /// All ways.
+    pub const ALL: [Way; 4] = [Way::Gray28, Way::Paper200, Way::Alpha64, Way::Small56];
+
+    /// Folder name.
+    pub fn slug(self) -> &'static str {
+        match self {
+            Way::Gray28 => "gray28",
+            Way::Paper200 => "paper200",
+            Way::Alpha64 => "alpha64",
+            Way::Small56 => "small56",
+        }
+    }
+
+    /// Display name.
+    pub fn name(self) -> &'static str {
+        match self {
+            Way::Gray28 => "28x28 gray, soft edges",
+            Way::Paper200 => "200x200 RGB paper",
+            Way::Alpha64 => "64x64 RGBA, alpha = ink",
+            Way::Small56 => "56x56 JPEG, small, off-centre",
+        }
+    }
+}
+
+/// Working side of an "other hand" digit (4 × MNIST's 28).
+const HAND_SIDE: u32 = 112;
+
+/// Separable square max filter of `radius` on a gray image (a chisel marker's dilation).
+fn dilate(img: &GrayImage, radius: u32) -> GrayImage {
+    let (w, h) = img.dimensions();
+    let pass = |src: &GrayImage, horizontal: bool| {
+        GrayImage::from_fn(w, h, |x, y| {
+            let (pos, len) = if horizontal { (x, w) } else { (y, h) };
+            let (a, b) = (pos.saturating_sub(radius), (pos + radius).min(len - 1));
+            let v = (a..=b)
+                .map(|p| {
+                    if horizontal {
+                        src.get_pixel(p, y)[0]
+                    } else {
+                        src.get_pixel(x, p)[0]
+                    }
+                })
+                .max()
+                .unwrap_or(0);
+            image::Luma([v])
+        })
+    };
+    pass(&pass(img, true), false)
+}
+
+/// The same digit as someone unlike MNIST's writers would hand it in: the MNIST stroke
+/// thickened to marker width, blurred, downscaled until the digit (MNIST's 20-px box)
+/// is 8–12 px, and upscaled back to `side` (white ink on black, soft edges).
+/// Deterministic for a `seed`.
+pub fn other_hand(digit: &[u8; 784], seed: u64, side: u32) -> GrayImage {
+    let mut rng = StdRng::seed_from_u64(seed ^ 0x0e7e_4a9d);
+    let big = upscale(digit, HAND_SIDE);
+    // Marker width: 0.5–1.5 MNIST pixels more on each side (strokes 3.5–5.5 px wide
+    // where MNIST's are 2–3), then a blur of 0.25–0.75 MNIST pixels.
+    let marker = dilate(&big, rng.gen_range(2..=6));
+    let blurred = imageops::blur(&marker, rng.gen_range(1.0..3.0f32));
+    let digit_px = rng.gen_range(8..=12u32);
+    let low = digit_px * 28 / 20;
+    let small = imageops::resize(&blurred, low, low, imageops::FilterType::Triangle);
+    let back = imageops::resize(&small, side, side, imageops::FilterType::Triangle);
+    // Back to full contrast: the brightest ink is full ink.
+    let max = back.pixels().map(|p| p[0]).max().unwrap_or(0).max(1);
+    GrayImage::from_fn(side, side, |x, y| {
+        let v = u32::from(back.get_pixel(x, y)[0]) * 255 / u32::from(max);
+        image::Luma([v as u8])
+    })
+}
+
+/// `hand` as a marker leaves it on paper or in a drawing app: solid ink with a crisp
+/// edge (a steep ramp around half ink) where the scan left a soft one.
+fn crisp(hand: &GrayImage) -> GrayImage {
+    let mut out = hand.clone();
+    for p in out.pixels_mut() {
+        let t = ((f32::from(p[0]) / 255.0 - 0.35) / 0.2).clamp(0.0, 1.0);
+        p[0] = (t * t * (3.0 - 2.0 * t) * 255.0).round() as u8;
+    }
+    out
+}
+
+/// Makes the "other hand" version of `digit` drawn the way `way` says; returns the
+/// encoded file bytes and the extension. Deterministic for a `seed`.
+pub fn make_other_hand(way: Way, digit: &[u8; 784], seed: u64) -> (Vec<u8>, &'static str) {
+    let mut rng = StdRng::seed_from_u64(seed.wrapping_mul(31) ^ (way as u64) << 40);
+    match way {
+        Way::Gray28 => {
+            let img = other_hand(digit, seed, 28);
+            (encode_png(&DynamicImage::ImageLuma8(img)), "png")
+        }
+        Way::Paper200 => {
+            let ink_side = rng.gen_range(150..=190u32);
+            let hand = crisp(&other_hand(digit, seed, ink_side));
+            let (ox, oy) = (
+                rng.gen_range(0..=200 - ink_side),
+                rng.gen_range(0..=200 - ink_side),
+            );
+            let paper = rng.gen_range(0.78..0.95f32);
+            let (gx, gy) = (rng.gen_range(-0.12..0.12f32), rng.gen_range(-0.12..0.12f32));
+            let ink = rng.gen_range(0.08..0.3f32);
+            let noise = rng.gen_range(0.01..0.04f32);
+            let tint = [1.0f32, rng.gen_range(0.95..1.0), rng.gen_range(0.85..0.98)];
+            let img = RgbImage::from_fn(200, 200, |x, y| {
+                let bg = paper + gx * (x as f32 / 200.0 - 0.5) + gy * (y as f32 / 200.0 - 0.5);
+                let inside = x >= ox && y >= oy && x < ox + ink_side && y < oy + ink_side;
+                let a = if inside {
+                    f32::from(hand.get_pixel(x - ox, y - oy)[0]) / 255.0
+                } else {
+                    0.0
+                };
+                let v = bg - a * (bg - ink) + noise * gaussian(&mut rng);
+                Rgb(tint.map(|t| ((v * t).clamp(0.0, 1.0) * 255.0).round() as u8))
+            });
+            (encode_jpeg(&DynamicImage::ImageRgb8(img), 90), "jpg")
+        }
+        Way::Alpha64 => {
+            let hand = crisp(&other_hand(digit, seed, 64));
+            let img = RgbaImage::from_fn(64, 64, |x, y| Rgba([0, 0, 0, hand.get_pixel(x, y)[0]]));
+            (encode_png(&DynamicImage::ImageRgba8(img)), "png")
+        }
+        Way::Small56 => {
+            let ink_side = rng.gen_range(24..=34u32);
+            let hand = other_hand(digit, seed, ink_side);
+            let (ox, oy) = (
+                rng.gen_range(0..=56 - ink_side),
+                rng.gen_range(0..=56 - ink_side),
+            );
+            let mut img = GrayImage::from_pixel(56, 56, image::Luma([250]));
+            for (x, y, p) in hand.enumerate_pixels() {
+                let a = f32::from(p[0]) / 255.0;
+                let v = 250.0 - a * (250.0 - 30.0);
+                img.put_pixel(x + ox, y + oy, image::Luma([v.round() as u8]));
+            }
+            (encode_jpeg(&DynamicImage::ImageLuma8(img), 75), "jpg")
+        }
+    }
+}
+
+/// A genuine MNIST digit as a 28 × 28 PNG (the control).
+pub fn mnist_png(digit: &[u8; 784]) -> Vec<u8> {
+    encode_png(&DynamicImage::ImageLuma8(gray28(digit)))
+}
