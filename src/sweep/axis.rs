@@ -48,7 +48,7 @@ impl Axis {
                 })
             };
             let (lo, hi) = (number(lo)?, number(hi)?);
-            if !(lo < hi) {
+            if lo.partial_cmp(&hi) != Some(std::cmp::Ordering::Less) {
                 return Err(format!(
                     "{label} range '{text}': the low end must be below the high end"
                 ));

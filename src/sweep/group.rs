@@ -70,7 +70,9 @@ fn same_but_seed(a: &TrainSettings, b: &TrainSettings) -> bool {
 /// Groups `runs` over seeds, groups in order of their first run. Only finished runs
 /// count in the statistics.
 pub fn group_runs(runs: &[&RunRecord]) -> Vec<Group> {
-    let mut groups: Vec<(Group, Vec<f64>, Vec<f64>, Vec<f64>)> = Vec::new();
+    // Each group with its finished runs' accuracies, best accuracies and seconds.
+    type Gathering = (Group, Vec<f64>, Vec<f64>, Vec<f64>);
+    let mut groups: Vec<Gathering> = Vec::new();
     for r in runs {
         let at = match groups
             .iter()

@@ -176,10 +176,10 @@ pub fn chart(groups: &[Group], by: &'static Setting) -> String {
         .collect();
     for w in means.windows(2) {
         let ((ca, ma), (cb, mb)) = (w[0], w[1]);
-        for col in ca + 1..cb {
+        (ca + 1..cb).for_each(|col| {
             let t = (col - ca) as f64 / (cb - ca) as f64;
             grid[row_of(ma + t * (mb - ma))][col] = '.';
-        }
+        });
     }
     for (c, x) in columns.iter().zip(&xs) {
         for a in &c.2 {
