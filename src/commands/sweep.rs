@@ -212,27 +212,13 @@ fn in_process(
 
 /// The trainer's job for point `k` in `state`, and how it is described.
 fn job_for(file: &SweepFile, k: usize, state: &PointState) -> (TrainJob, String) {
-    let point = &file.points[k - 1];
-    match state {
-        PointState::Resumable { run_id, done } => (
-            TrainJob::Resume {
-                run_id: run_id.clone(),
-                more_epochs: point.epochs.saturating_sub(*done).max(1),
-            },
-            format!(" (continuing run {run_id} after epoch {done})"),
-        ),
-        _ => (
-            TrainJob::Point {
-                settings: point.clone(),
-                sweep: SweepTag {
-                    id: file.id.clone(),
-                    point: k,
-                    points: file.points.len(),
-                },
-            },
-            String::new(),
-        ),
-    }
+    let how = match state {
+        PointState::Resumable { run_id, done } => {
+            format!(" (continuing run {run_id} after epoch {done})")
+        }
+        _ => String::new(),
+    };
+    (crate::sweep::job_for(file, k, state), how)
 }
 
 /// Trains up to `jobs` points at once, each as a `train` child process of this

@@ -2,7 +2,9 @@
 //! what a re-run skips, resumes or starts.
 
 use super::file::SweepFile;
+use super::tag::SweepTag;
 use crate::runs::{RunRecord, RunStatus};
+use crate::train::TrainJob;
 
 /// Where one point stands.
 #[derive(Debug, Clone, PartialEq)]
@@ -57,6 +59,27 @@ impl PointState {
                 Some(run_id)
             }
         }
+    }
+}
+
+/// The trainer's job for point `point` (counted from 1) in `state`: a stopped run is
+/// continued up to the point's epochs, anything else starts a new run tagged with the
+/// point. The `sweep` command and the dashboard both start points through here.
+pub fn job_for(sweep: &SweepFile, point: usize, state: &PointState) -> TrainJob {
+    let settings = &sweep.points[point - 1];
+    match state {
+        PointState::Resumable { run_id, done } => TrainJob::Resume {
+            run_id: run_id.clone(),
+            more_epochs: settings.epochs.saturating_sub(*done).max(1),
+        },
+        _ => TrainJob::Point {
+            settings: settings.clone(),
+            sweep: SweepTag {
+                id: sweep.id.clone(),
+                point,
+                points: sweep.points.len(),
+            },
+        },
     }
 }
 
@@ -138,7 +161,6 @@ pub fn point_states(sweep: &SweepFile, runs: &[RunRecord]) -> Vec<PointState> {
 mod tests {
     use super::*;
     use crate::model::Arch;
-    use crate::sweep::SweepTag;
     use crate::train::{EpochMetrics, TrainSettings};
 
     fn sweep() -> SweepFile {

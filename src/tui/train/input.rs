@@ -14,6 +14,9 @@ impl App {
         let active = self.run_active();
         match action {
             Action::Start => return self.start_from_form(),
+            Action::Sweep => self.open_sweep_dialog(),
+            Action::PauseSweep => return self.toggle_sweep_pause(),
+            Action::CancelSweep => return self.cancel_sweep(),
             Action::Pause => return self.toggle_pause(),
             Action::Stop => {
                 if active {
