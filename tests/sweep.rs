@@ -232,6 +232,27 @@ fn a_2x2x2_grid_makes_4_groups_of_seeds_and_resumes_after_sigterm_without_redoin
     );
     assert!(text.contains("which setting matters"), "{text}");
     assert!(text.contains("(log axis)"), "{text}");
+    // `runs compare --sweep` groups the same runs the same way; `sweep list` lists it.
+    let (code, compared, err) = run(&mut cli(
+        cwd,
+        &["runs", "compare", "--sweep", &id, "--json"],
+    ));
+    assert_eq!(code, 0, "{err}");
+    let compared: serde_json::Value = serde_json::from_str(&compared).unwrap();
+    assert_eq!(compared["groups"], v["groups"]);
+    let pair = [
+        groups[0]["runs"][0].as_str().unwrap(),
+        groups[0]["runs"][1].as_str().unwrap(),
+    ];
+    let (code, two, err) = run(&mut cli(cwd, &["runs", "compare", pair[0], pair[1]]));
+    assert_eq!(code, 0, "{err}");
+    assert!(two.starts_with("2 run(s) in 1 group(s)"), "{two}");
+    let (code, listed, err) = run(&mut cli(cwd, &["sweep", "list"]));
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        listed.contains(&id) && listed.contains("8 points (8 finished)"),
+        "{listed}"
+    );
     // `runs list` sees the runs and nothing else (the sweep's folder is not a run).
     let (code, list, err) = run(&mut cli(cwd, &["runs", "list"]));
     assert_eq!(code, 0, "{err}");
