@@ -1321,3 +1321,37 @@ fn the_runs_view_groups_a_sweeps_runs_over_seeds() {
     a.update(key(KeyCode::Esc));
     assert!(a.modal.is_none());
 }
+
+#[test]
+fn a_queued_point_can_be_moved_to_run_next() {
+    let mut a = ready_app();
+    a.update(ch('S'));
+    type_str(&mut a, "seeds 1,2,3,4");
+    a.update(key(KeyCode::Enter));
+    let first = a.update(Msg::SweepSaved(Ok(())));
+    assert_eq!(started_point(&first).map(|p| p.0), Some(1));
+    let order = |a: &mnist_tui::tui::app::App| -> Vec<usize> {
+        a.sweep
+            .as_ref()
+            .unwrap()
+            .queue
+            .iter()
+            .map(|(k, _)| *k)
+            .collect()
+    };
+    assert_eq!(order(&a), vec![2, 3, 4]);
+    // Select point 4 (wrapping back from the first) and run it next.
+    a.update(ch('['));
+    assert_eq!(a.sweep.as_ref().unwrap().selected_point(), Some(4));
+    a.update(ch('N'));
+    assert_eq!(order(&a), vec![4, 2, 3]);
+    a.update(ch(']'));
+    assert_eq!(a.sweep.as_ref().unwrap().selected_point(), Some(2));
+    let settings = a.sweep.as_ref().unwrap().file.points[0].clone();
+    let mut next = Vec::new();
+    for e in point_events("20261201-090000-mlp-0001", &settings, 0.9) {
+        next = a.update(Msg::Train(e));
+    }
+    assert_eq!(started_point(&next).map(|p| (p.0, p.1.seed)), Some((4, 4)));
+    assert_eq!(order(&a), vec![2, 3]);
+}

@@ -95,6 +95,12 @@ pub enum Action {
     PauseSweep,
     /// Cancel the sweep (stop the running point, drop the queue).
     CancelSweep,
+    /// Select the previous queued point of the sweep.
+    QueuePrev,
+    /// Select the next queued point of the sweep.
+    QueueNext,
+    /// Run the selected queued point next.
+    RunNext,
     /// The runs grouped over seeds: the sweep of the run, or the marked runs.
     Groups,
     /// Download MNIST.
@@ -505,6 +511,27 @@ pub const BINDINGS: &[Binding] = &[
         A::CancelSweep,
         "cancel the sweep (stops the running point)",
         Some("cancel sweep"),
+    ),
+    b(
+        S::Train,
+        Key::ch('['),
+        A::QueuePrev,
+        "select the previous queued point of the sweep",
+        Some("queue"),
+    ),
+    b(
+        S::Train,
+        Key::ch(']'),
+        A::QueueNext,
+        "select the next queued point of the sweep",
+        None,
+    ),
+    b(
+        S::Train,
+        Key::ch('N'),
+        A::RunNext,
+        "run the selected queued point next",
+        Some("run next"),
     ),
     b(
         S::Train,

@@ -282,8 +282,13 @@ fn sweep_lines(app: &App) -> Vec<Line<'static>> {
             _ if queued => ("queued".to_string(), t.dim()),
             other => (other.word().to_string(), t.dim()),
         };
+        let marker = if queued && q.selected_point() == Some(k) {
+            ">"
+        } else {
+            " "
+        };
         lines.push(Line::from(vec![
-            Span::styled(format!(" {k:>2} "), t.dim()),
+            Span::styled(format!("{marker}{k:>2} "), t.dim()),
             Span::raw(format!("{:<22} ", q.describe(k))),
             Span::styled(word, style),
         ]));

@@ -30,6 +30,8 @@ pub struct SweepQueue {
     pub paused: bool,
     /// Whether the file has been saved (points start only then).
     pub saved: bool,
+    /// The queued point selected for reordering (an index into `queue`).
+    pub selected: usize,
 }
 
 impl SweepQueue {
@@ -50,7 +52,15 @@ impl SweepQueue {
             current: None,
             paused: false,
             saved: false,
+            selected: 0,
         }
+    }
+
+    /// The point selected in the queue, if any is queued.
+    pub fn selected_point(&self) -> Option<usize> {
+        self.queue
+            .get(self.selected.min(self.queue.len().saturating_sub(1)))
+            .map(|(k, _)| *k)
     }
 
     /// How many points are finished.
@@ -194,6 +204,7 @@ impl App {
             return Vec::new();
         }
         let (k, state) = q.queue.remove(0);
+        q.selected = q.selected.saturating_sub(1);
         let job = job_for(&q.file, k, &state);
         let settings = q.file.points[k - 1].clone();
         q.states[k - 1] = PointState::Running(String::new());
@@ -271,6 +282,32 @@ impl App {
             self.notice = Some(Notice::Info("Sweep continued".into()));
             self.next_point()
         }
+    }
+
+    /// Selects the queued point `delta` places away (wrapping).
+    pub(crate) fn select_queued(&mut self, delta: i64) {
+        match self.sweep.as_mut() {
+            Some(q) if !q.queue.is_empty() => {
+                let n = q.queue.len() as i64;
+                q.selected =
+                    (q.selected.min(q.queue.len() - 1) as i64 + delta).rem_euclid(n) as usize;
+            }
+            _ => self.notice = Some(Notice::Error("No point is queued".into())),
+        }
+    }
+
+    /// Moves the selected queued point to the front: it runs next.
+    pub(crate) fn run_selected_next(&mut self) {
+        let Some(q) = self.sweep.as_mut().filter(|q| !q.queue.is_empty()) else {
+            self.notice = Some(Notice::Error("No point is queued".into()));
+            return;
+        };
+        let i = q.selected.min(q.queue.len() - 1);
+        let entry = q.queue.remove(i);
+        let k = entry.0;
+        q.queue.insert(0, entry);
+        q.selected = 0;
+        self.notice = Some(Notice::Info(format!("Point {k} runs next")));
     }
 
     /// Cancels the sweep: the running point is stopped (saved as stopped) and the queue

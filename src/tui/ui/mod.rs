@@ -211,6 +211,9 @@ pub fn in_bar(app: &App, action: Action) -> bool {
                 A::Pause | A::Stop | A::ChangeLr | A::AddEpoch => active,
                 A::Up | A::Increase | A::Edit | A::Start | A::Sweep => !active,
                 A::PauseSweep | A::CancelSweep => app.sweep.is_some(),
+                A::QueuePrev | A::QueueNext | A::RunNext => {
+                    app.sweep.as_ref().is_some_and(|q| !q.queue.is_empty())
+                }
                 A::Download | A::RetryData => missing,
                 _ => true,
             }
