@@ -408,3 +408,75 @@ fn bad_sweeps_are_clear_errors_and_save_nothing() {
     );
     assert!(runs_of(cwd).is_empty());
 }
+
+#[test]
+fn sigterm_reaches_every_job_and_a_rerun_finishes_the_sweep() {
+    let dir = tempfile::tempdir().unwrap();
+    let cwd = dir.path();
+    let args = [
+        "sweep",
+        "--model",
+        "mlp",
+        "--epochs",
+        "2",
+        "--max-train",
+        "2048",
+        "--max-test",
+        "256",
+        "--seeds",
+        "1,2,3,4",
+        "--jobs",
+        "2",
+    ];
+    let mut child = cli(cwd, &args)
+        .env("RAYON_NUM_THREADS", "2")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut out = BufReader::new(child.stdout.take().unwrap());
+    let mut seen = String::new();
+    loop {
+        let mut line = String::new();
+        assert!(out.read_line(&mut line).unwrap() > 0, "ended early: {seen}");
+        seen.push_str(&line);
+        if line.contains(": epoch 1 done") {
+            break;
+        }
+    }
+    let kill = Command::new("kill")
+        .args(["-s", "TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(kill.success());
+    out.read_to_string(&mut seen).unwrap();
+    let mut err = String::new();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut err)
+        .unwrap();
+    assert_eq!(child.wait().unwrap().code(), Some(143), "{seen}\n{err}");
+    // Every job saved its run as stopped (none was left running or interrupted).
+    let before = runs_of(cwd);
+    assert!(!before.is_empty());
+    assert!(
+        before
+            .iter()
+            .all(|r| matches!(r.status, RunStatus::Finished | RunStatus::Stopped)),
+        "{:?}",
+        before.iter().map(|r| &r.status).collect::<Vec<_>>()
+    );
+    assert!(before.iter().any(|r| r.status == RunStatus::Stopped));
+    let (code, again, err) = run(cli(cwd, &args).env("RAYON_NUM_THREADS", "2"));
+    assert_eq!(code, 0, "{again}\n{err}");
+    let finished: Vec<usize> = runs_of(cwd)
+        .iter()
+        .filter(|r| r.status == RunStatus::Finished)
+        .map(|r| r.sweep.as_ref().unwrap().point)
+        .collect();
+    let mut points = finished.clone();
+    points.sort();
+    assert_eq!(points, vec![1, 2, 3, 4], "each point finished once");
+}
