@@ -41,6 +41,130 @@ pub enum Command {
     Data(DataCommand),
     /// Measure training and inference speed of the models on real MNIST.
     Bench(BenchArgs),
+    /// Train a grid of settings and seeds (a comma list on any training flag sweeps it),
+    /// one run per point; run it again to resume it.
+    Sweep(SweepArgs),
+}
+
+/// `sweep`: run a sweep (the flags), or one of its subcommands.
+#[derive(Debug, Args)]
+#[command(args_conflicts_with_subcommands = true)]
+pub struct SweepArgs {
+    /// Show, list or resume saved sweeps.
+    #[command(subcommand)]
+    pub command: Option<SweepCommand>,
+    /// The sweep to run.
+    #[command(flatten)]
+    pub run: SweepRunArgs,
+}
+
+/// Flags of `sweep`: every training flag takes one value, a comma list (`--lr
+/// 0.01,0.1`) or a range (`--lr 1e-4..1e-1`, with `--random N`).
+#[derive(Debug, Args)]
+pub struct SweepRunArgs {
+    /// One flag per training setting (generated from the settings table).
+    #[command(flatten)]
+    pub settings: SweepFlags,
+    /// Seeds to repeat every point with (the same as --seed LIST).
+    #[arg(long, value_name = "LIST")]
+    pub seeds: Option<String>,
+    /// Sample this many points from the ranges (log-uniform for rates and sizes).
+    #[arg(long, value_name = "N")]
+    pub random: Option<usize>,
+    /// Seed of the random sampling (the same seed samples the same points).
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    pub sweep_seed: u64,
+    /// Points trained at once, each a `train` process with its share of the threads.
+    #[arg(long, value_name = "N", default_value_t = 1)]
+    pub jobs: usize,
+    /// Print one `mnist-tui train` command per unfinished point instead of training
+    /// (for GNU parallel or a job array).
+    #[arg(long)]
+    pub print_commands: bool,
+    /// Print the results as one JSON object (progress goes to stderr).
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `sweep` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum SweepCommand {
+    /// The sweeps in the runs folder, with how many points are finished.
+    List {
+        /// Print a JSON array instead.
+        #[arg(long)]
+        json: bool,
+    },
+    /// A sweep's points and its runs grouped over seeds: mean, min–max, n, and which
+    /// setting matters most.
+    Show {
+        /// Sweep id (or a unique prefix).
+        id: String,
+        /// Chart final test accuracy against this setting (its name or flag).
+        #[arg(long, value_name = "SETTING")]
+        by: Option<String>,
+        /// Print one JSON object instead.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Continue a saved sweep: finished points are skipped, stopped ones continued.
+    Resume {
+        /// Sweep id (or a unique prefix).
+        id: String,
+        /// Points trained at once.
+        #[arg(long, value_name = "N", default_value_t = 1)]
+        jobs: usize,
+    },
+}
+
+/// The training-setting flags of `sweep`, one per row of [`SETTINGS`], each taking a
+/// value, a comma list or a range, as typed (checked value by value by the row).
+#[derive(Debug, Clone, Default)]
+pub struct SweepFlags(pub Vec<(&'static Setting, String)>);
+
+impl FromArgMatches for SweepFlags {
+    fn from_arg_matches(matches: &ArgMatches) -> Result<Self, clap::Error> {
+        let mut flags = SweepFlags::default();
+        flags.update_from_arg_matches(matches)?;
+        Ok(flags)
+    }
+
+    fn update_from_arg_matches(&mut self, matches: &ArgMatches) -> Result<(), clap::Error> {
+        for row in SETTINGS {
+            if let Some(text) = matches.get_one::<String>(row.name) {
+                self.0.retain(|(r, _)| *r != row);
+                self.0.push((row, text.clone()));
+            }
+        }
+        Ok(())
+    }
+}
+
+impl Args for SweepFlags {
+    fn augment_args(cmd: clap::Command) -> clap::Command {
+        cmd.args(SETTINGS.iter().map(|row: &'static Setting| {
+            let help = match row.choices().as_slice() {
+                [] => format!("{} (a value, a comma list or LO..HI)", row.help),
+                choices => format!(
+                    "{} (one or a comma list of: {})",
+                    row.help,
+                    choices.join(", ")
+                ),
+            };
+            Arg::new(row.name)
+                .long(row.flag)
+                .value_name(row.value_name)
+                .help(help)
+                .action(ArgAction::Set)
+                .value_parser(move |text: &str| {
+                    crate::sweep::Axis::parse(row, text).map(|_| text.to_string())
+                })
+        }))
+    }
+
+    fn augment_args_for_update(cmd: clap::Command) -> clap::Command {
+        SweepFlags::augment_args(cmd)
+    }
 }
 
 /// Flags of `bench`.
@@ -69,6 +193,10 @@ pub struct TrainArgs {
     /// Continue this saved run (its weights and optimiser state) for --epochs more epochs.
     #[arg(long, value_name = "RUN_ID")]
     pub resume: Option<String>,
+    /// Record the run as point POINT of sweep ID (as `sweep --print-commands` prints it);
+    /// the settings must be that point's.
+    #[arg(long, value_name = "ID:POINT/POINTS", conflicts_with = "resume")]
+    pub sweep: Option<crate::sweep::SweepTag>,
 }
 
 impl TrainArgs {
@@ -141,6 +269,21 @@ pub enum RunsCommand {
     Show {
         /// Run id (or a unique prefix or suffix of one).
         id: String,
+        /// Print one JSON object instead.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Compare runs grouped over seeds (mean, min–max, n) and rank the settings that
+    /// differ by how much they move the mean.
+    Compare {
+        /// Run ids (or unique prefixes or suffixes).
+        ids: Vec<String>,
+        /// Compare the runs of this sweep (with or instead of ids).
+        #[arg(long, value_name = "SWEEP_ID")]
+        sweep: Option<String>,
+        /// Chart final test accuracy against this setting (its name or flag).
+        #[arg(long, value_name = "SETTING")]
+        by: Option<String>,
         /// Print one JSON object instead.
         #[arg(long)]
         json: bool,
@@ -236,5 +379,72 @@ mod tests {
                 .contains("learning rate 'fast' is not a number"),
             "{bad}"
         );
+    }
+
+    #[test]
+    fn sweep_flags_take_lists_and_check_every_value() {
+        let cli = Cli::parse_from([
+            "mnist-tui",
+            "sweep",
+            "--lr",
+            "1e-3,3e-3",
+            "--batch-size",
+            "64",
+            "--seeds",
+            "1,2",
+            "--jobs",
+            "2",
+        ]);
+        let Some(Command::Sweep(args)) = cli.command else {
+            panic!("not sweep")
+        };
+        assert!(args.command.is_none());
+        let names: Vec<(&str, &str)> = args
+            .run
+            .settings
+            .0
+            .iter()
+            .map(|(r, t)| (r.name, t.as_str()))
+            .collect();
+        assert_eq!(names, vec![("lr", "1e-3,3e-3"), ("batch_size", "64")]);
+        assert_eq!(args.run.seeds.as_deref(), Some("1,2"));
+        assert_eq!(args.run.jobs, 2);
+        // Every setting has a sweep flag too.
+        let cmd = Cli::command();
+        let sweep = cmd.find_subcommand("sweep").unwrap();
+        for row in SETTINGS {
+            assert!(
+                sweep
+                    .get_arguments()
+                    .any(|a| a.get_long() == Some(row.flag)),
+                "{}",
+                row.name
+            );
+        }
+        let bad = Cli::try_parse_from(["mnist-tui", "sweep", "--lr", "0.1,fast"]).unwrap_err();
+        assert!(
+            bad.to_string()
+                .contains("learning rate 'fast' is not a number"),
+            "{bad}"
+        );
+        let bad = Cli::try_parse_from(["mnist-tui", "sweep", "--model", "mlp,vgg"]).unwrap_err();
+        assert!(
+            bad.to_string().contains("model 'vgg' is not one of"),
+            "{bad}"
+        );
+        let show = Cli::parse_from(["mnist-tui", "sweep", "show", "abcd", "--json"]);
+        assert!(matches!(
+            show.command,
+            Some(Command::Sweep(SweepArgs {
+                command: Some(SweepCommand::Show { .. }),
+                ..
+            }))
+        ));
+        let tagged = Cli::parse_from(["mnist-tui", "train", "--sweep", "abcdef0123:2/8"]);
+        let Some(Command::Train(t)) = tagged.command else {
+            panic!("not train")
+        };
+        assert_eq!(t.sweep.unwrap().to_string(), "abcdef0123:2/8");
+        assert!(Cli::try_parse_from(["mnist-tui", "train", "--sweep", "abc:9/8"]).is_err());
     }
 }

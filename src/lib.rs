@@ -5,6 +5,7 @@
 //! - [`model`]: the networks (the only module that names dfdx types).
 //! - [`train`]: the background trainer, its events and controls.
 //! - [`runs`]: run records and the on-disk run store.
+//! - [`sweep`]: grids of settings and seeds, run point by point and compared as groups.
 //! - [`digit`]: custom digit images: MNIST-style preprocessing and ASCII rendering.
 //! - [`predict`]: a run's model classifying digits; its mistakes on a labelled set.
 //! - [`format`]: how floats, durations, rates and percentages print, everywhere.
@@ -23,5 +24,6 @@ pub mod ladder;
 pub mod model;
 pub mod predict;
 pub mod runs;
+pub mod sweep;
 pub mod train;
 pub mod tui;

@@ -64,6 +64,13 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             commands::runs::show(&ctx, id, *json)
         }
         Some(Command::Runs(RunsCommand::Rm { id, yes })) => commands::runs::remove(&ctx, id, *yes),
+        Some(Command::Runs(RunsCommand::Compare {
+            ids,
+            sweep,
+            by,
+            json,
+        })) => commands::sweep::compare(&ctx, ids, sweep.as_deref(), by.as_deref(), *json),
+        Some(Command::Sweep(args)) => commands::sweep::run(&ctx, args),
         Some(Command::Predict(args)) => commands::predict::run(&ctx, args),
         Some(Command::Data(DataCommand::Fetch)) => commands::data::fetch(&ctx),
         Some(Command::Data(DataCommand::Verify)) => commands::data::verify(&ctx),

@@ -93,7 +93,10 @@ fn an_augmented_run_is_reproducible_learns_and_differs_from_a_plain_one() {
     };
     let (a, b) = (train(&settings), train(&settings));
     assert_eq!(a.config.augment, Augment::Full, "recorded in run.ron");
-    assert_eq!(a.losses, b.losses, "the same seed varies the images the same way");
+    assert_eq!(
+        a.losses, b.losses,
+        "the same seed varies the images the same way"
+    );
     assert!(a.epochs[0].test_acc >= 0.8, "{}", a.epochs[0].test_acc);
     settings.augment = Augment::Off;
     let plain = train(&settings);

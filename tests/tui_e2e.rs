@@ -126,3 +126,73 @@ fn tiny_terminal_says_so() {
     app.send(b"q");
     assert_eq!(app.wait_exit(Duration::from_secs(10)), Some(0));
 }
+
+#[test]
+fn a_sweep_started_in_the_dashboard_runs_its_points_and_shows_them_grouped() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("config.ron"),
+        "(train: (model: mlp, epochs: 1, max_train_samples: 256, max_test_samples: 128, \
+         log_every: 1))",
+    )
+    .unwrap();
+    let data = common::mnist_dir();
+    let data = data.to_str().unwrap();
+    let mut app = PtyApp::spawn(dir.path(), &["--data-dir", data], &[], 120, 40);
+    app.wait_text("MNIST ready", LONG);
+
+    // The Sweep dialog: two seeds on top of the form's settings.
+    app.send(b"S");
+    app.wait_text("Settings and values", Duration::from_secs(20));
+    app.send(b"seeds 1,2");
+    app.wait_text("seeds 1,2", Duration::from_secs(10));
+    app.send(b"\r");
+    let screen = app.wait_for("both points to finish", LONG, |s| {
+        s.contains("2/2 finished")
+    });
+    assert!(
+        screen.contains("seed 1") && screen.contains("seed 2"),
+        "{screen}"
+    );
+
+    // On disk: the sweep and its two runs, each tagged with its point.
+    let sweeps: Vec<_> = std::fs::read_dir(dir.path().join("runs/.sweeps"))
+        .unwrap()
+        .collect();
+    assert_eq!(sweeps.len(), 1);
+    let store = mnist_tui::runs::RunStore::new(dir.path().join("runs"));
+    let (runs, damaged) = store.list().unwrap();
+    assert!(damaged.is_empty(), "{damaged:?}");
+    let mut points: Vec<usize> = runs
+        .iter()
+        .map(|r| r.sweep.as_ref().expect("tagged").point)
+        .collect();
+    points.sort();
+    assert_eq!(points, vec![1, 2]);
+
+    // The Runs view groups them: one row, n = 2, their mean.
+    app.send(b"2");
+    app.wait_text("Runs (2)", LONG);
+    app.send(b"v");
+    let screen = app.wait_for("the grouped sweep", LONG, |s| {
+        s.contains("2 of 2 points finished")
+    });
+    assert!(screen.contains("mean acc"), "{screen}");
+    let accs: Vec<f64> = runs
+        .iter()
+        .map(|r| r.summary.as_ref().unwrap().test_acc as f64)
+        .collect();
+    let mean = mnist_tui::format::percent((accs[0] + accs[1]) / 2.0);
+    assert!(screen.contains(&mean), "mean {mean} not shown:\n{screen}");
+    app.send(b"\x1b");
+    app.wait_for("the dialog to close", Duration::from_secs(10), |s| {
+        !s.contains("points finished")
+    });
+    app.send(b"q");
+    assert_eq!(
+        app.wait_exit(Duration::from_secs(20)),
+        Some(0),
+        "{}",
+        app.screen()
+    );
+}

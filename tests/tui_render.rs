@@ -698,6 +698,7 @@ fn every_key_in_the_table_is_handled_and_shown_in_help_and_the_key_bar() {
     missing.update(Msg::Data(DataMsg::Missing("no MNIST".into())));
     bars.push(key_bar_line(&mut missing));
     bars.push(key_bar_line(&mut training_app()));
+    bars.push(key_bar_line(&mut sweeping_app()));
     bars.push(key_bar_line(&mut runs_app()));
     let mut digit = digit_app();
     bars.push(key_bar_line(&mut digit));
@@ -745,4 +746,68 @@ fn clicking_a_column_header_sorts_by_it() {
     let x = line.find(a.runs.sort.title()).unwrap();
     a.update(click(line[..x].chars().count() as u16 + 1, header_y));
     assert_ne!(a.runs.descending, desc);
+}
+
+#[test]
+fn train_view_shows_the_sweep_queue() {
+    let mut a = sweeping_app();
+    let first = a.sweep.as_ref().unwrap().file.points[0].clone();
+    for e in point_events("20261201-090000-mlp-0001", &first, 0.9) {
+        a.update(Msg::Train(e));
+    }
+    let s = screen(&mut a, 120, 40);
+    assert!(s.contains("1/2 finished"), "{s}");
+    assert!(s.contains("seed 1"), "{s}");
+    assert!(s.contains("running"), "{s}");
+    assert!(s.contains("Sweep point 2/2: seed 2"), "{s}");
+    insta::assert_snapshot!("train_sweep_120x40", s);
+}
+
+#[test]
+fn runs_view_groups_dialog() {
+    use mnist_tui::sweep::SweepTag;
+    let mut a = ready_app();
+    let mut runs = Vec::new();
+    for (n, (lr, seed, acc)) in [
+        (0.001, 1, 0.91),
+        (0.001, 2, 0.93),
+        (0.01, 1, 0.97),
+        (0.01, 2, 0.98),
+        (0.1, 1, 0.60),
+        (0.1, 2, 0.40),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let mut r = record(n as u32 + 1, mnist_tui::model::Arch::Mlp, lr, 64, 1, acc);
+        r.config.seed = seed;
+        r.summary = Some(mnist_tui::runs::RunSummary {
+            test_acc: acc,
+            test_loss: 0.1,
+            best_test_acc: acc,
+            seconds: 12.5,
+            confusion: vec![],
+            dead_outputs: vec![],
+        });
+        r.sweep = Some(SweepTag {
+            id: "abcdef0123".into(),
+            point: n + 1,
+            points: 6,
+        });
+        runs.push(r);
+    }
+    a.update(Msg::Store(mnist_tui::tui::app::StoreMsg::Listed {
+        runs,
+        damaged: vec![],
+        best: None,
+    }));
+    a.update(ch('2'));
+    a.update(ch('v'));
+    let s = screen(&mut a, 120, 40);
+    assert!(
+        s.contains("Sweep abcdef0123: 6 of 6 points finished"),
+        "{s}"
+    );
+    assert!(s.contains("97.50%"), "{s}");
+    insta::assert_snapshot!("runs_groups_120x40", s);
 }

@@ -1,10 +1,11 @@
-//! The headless commands: `train`, `runs`, `predict`, `data`, `bench`. Each takes the resolved
+//! The headless commands: `train`, `sweep`, `runs`, `predict`, `data`, `bench`. Each takes the resolved
 //! [`Context`] and returns an error that `main` prints once.
 
 pub mod bench;
 pub mod data;
 pub mod predict;
 pub mod runs;
+pub mod sweep;
 pub mod train;
 
 use crate::config::Config;

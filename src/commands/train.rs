@@ -7,8 +7,8 @@ use crate::format;
 use crate::train::{self, Control, Controller, SETTINGS, TrainEvent, TrainJob, TrainSettings};
 use indicatif::{ProgressBar, ProgressStyle};
 use std::io::{IsTerminal, Write};
-use std::sync::Arc;
 use std::sync::atomic::{AtomicI32, Ordering};
+use std::sync::{Arc, Mutex};
 
 /// Runs `train` to completion, printing progress. Ctrl-C, SIGTERM and SIGHUP stop the
 /// run at the next batch and save it as stopped (a second signal exits at once). A
@@ -31,28 +31,25 @@ pub fn run(ctx: &Context, args: &TrainArgs) -> anyhow::Result<()> {
             settings
                 .validate()
                 .map_err(|e| anyhow::anyhow!("invalid settings: {e}"))?;
-            TrainJob::New(settings)
+            match &args.sweep {
+                Some(tag) => {
+                    crate::commands::sweep::check_point(ctx, tag, &settings)?;
+                    TrainJob::Point {
+                        settings,
+                        sweep: tag.clone(),
+                    }
+                }
+                None => TrainJob::New(settings),
+            }
         }
     };
     let data = Arc::new(Mnist::load(&ctx.data_dir)?);
-    let mut handle = train::spawn(job, data, ctx.store.clone());
-    let signal = stop_on_signals(handle.controller())?;
+    let signals = StopSignals::install()?;
     let mut out = Output::new(std::io::stdout().is_terminal() && std::io::stderr().is_terminal());
-    let mut run_id = String::new();
-    let mut outcome = None;
-    while let Some(event) = handle.blocking_recv() {
-        if let TrainEvent::Started { run_id: id, .. } = &event {
-            run_id = id.clone();
-        }
-        out.show(&event);
-        if event.is_terminal() {
-            outcome = Some(event);
-        }
-    }
-    handle.join();
-    out.finish();
+    let trained = drive(job, data, &ctx.store, &signals, &mut out);
+    let run_id = trained.run_id;
     let dir = ctx.store.run_dir(&run_id);
-    match outcome {
+    match trained.outcome {
         Some(TrainEvent::Finished { .. }) => {
             out.print(format!("saved run {run_id} in {}", dir.display()));
             if let Some(summary) = ctx.store.load(&run_id).ok().and_then(|r| r.summary) {
@@ -65,7 +62,7 @@ pub fn run(ctx: &Context, args: &TrainArgs) -> anyhow::Result<()> {
                 "stopped; run {run_id} saved as stopped in {}",
                 dir.display()
             ),
-            code: 128 + signal.load(Ordering::SeqCst).max(0),
+            code: signals.exit_code(),
         }
         .into()),
         Some(TrainEvent::Failed { reason }) => Err(anyhow::anyhow!("training failed: {reason}")),
@@ -73,34 +70,141 @@ pub fn run(ctx: &Context, args: &TrainArgs) -> anyhow::Result<()> {
     }
 }
 
-/// Ctrl-C (SIGINT), SIGTERM and SIGHUP ask `controller`'s trainer to stop at the next
-/// batch; a second one exits at once. Returns the first signal's number (2 until one
-/// arrives), so the exit code is 128 + it (130 for Ctrl-C, as before).
-fn stop_on_signals(controller: Controller) -> anyhow::Result<Arc<AtomicI32>> {
-    use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
-    let first = Arc::new(AtomicI32::new(SIGINT));
-    let mut signals = signal_hook::iterator::Signals::new([SIGINT, SIGTERM, SIGHUP])
-        .map_err(|e| anyhow::anyhow!("cannot install the signal handlers: {e}"))?;
-    let seen = first.clone();
-    std::thread::Builder::new()
-        .name("signals".into())
-        .spawn(move || {
-            let mut stopping = false;
-            for sig in signals.forever() {
-                if stopping {
-                    std::process::exit(128 + sig);
+/// What became of one job the trainer ran.
+pub(crate) struct Trained {
+    /// Its run's id (empty if the trainer could not even start one).
+    pub run_id: String,
+    /// Its terminal event (finished, stopped or failed).
+    pub outcome: Option<TrainEvent>,
+}
+
+/// Trains `job` on `data` to its end through the one trainer ([`train::spawn`]),
+/// showing its events on `out`; a signal caught by `signals` stops it (saved as
+/// stopped). `train` and `sweep` both train through here.
+pub(crate) fn drive(
+    job: TrainJob,
+    data: Arc<Mnist>,
+    store: &crate::runs::RunStore,
+    signals: &StopSignals,
+    out: &mut Output,
+) -> Trained {
+    let mut handle = train::spawn(job, data, store.clone());
+    signals.watch(Some(handle.controller()));
+    let mut run_id = String::new();
+    let mut outcome = None;
+    while let Some(event) = handle.blocking_recv() {
+        if let TrainEvent::Started { run_id: id, .. } = &event {
+            run_id = id.clone();
+        }
+        out.show(&event);
+        if event.is_terminal() {
+            outcome = Some(event);
+        }
+    }
+    handle.join();
+    signals.watch(None);
+    out.finish();
+    Trained { run_id, outcome }
+}
+
+/// Ctrl-C (SIGINT), SIGTERM and SIGHUP, caught once per process: the first asks the
+/// trainer being watched to stop at the next batch (and child processes to stop, with
+/// SIGTERM); a second exits at once. The exit code is 128 + the first signal (130 for
+/// Ctrl-C).
+#[derive(Clone)]
+pub(crate) struct StopSignals {
+    inner: Arc<SignalState>,
+}
+
+struct SignalState {
+    /// The first signal's number, 0 until one arrives.
+    first: AtomicI32,
+    controller: Mutex<Option<Controller>>,
+    children: Mutex<Vec<i32>>,
+}
+
+impl StopSignals {
+    /// Installs the handlers (a thread waiting for the signals).
+    pub fn install() -> anyhow::Result<Self> {
+        use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
+        let inner = Arc::new(SignalState {
+            first: AtomicI32::new(0),
+            controller: Mutex::new(None),
+            children: Mutex::new(Vec::new()),
+        });
+        let mut signals = signal_hook::iterator::Signals::new([SIGINT, SIGTERM, SIGHUP])
+            .map_err(|e| anyhow::anyhow!("cannot install the signal handlers: {e}"))?;
+        let seen = inner.clone();
+        std::thread::Builder::new()
+            .name("signals".into())
+            .spawn(move || {
+                for sig in signals.forever() {
+                    if seen.first.load(Ordering::SeqCst) != 0 {
+                        std::process::exit(128 + sig);
+                    }
+                    seen.first.store(sig, Ordering::SeqCst);
+                    let _ = writeln!(
+                        std::io::stderr(),
+                        "\nstopping: saving the run (signal again to quit at once)"
+                    );
+                    if let Some(c) = lock(&seen.controller).as_ref() {
+                        c.send(Control::Stop);
+                    }
+                    for pid in lock(&seen.children).iter() {
+                        // SAFETY: kill(2) has no memory effects; a gone pid is harmless.
+                        unsafe {
+                            libc::kill(*pid, libc::SIGTERM);
+                        }
+                    }
                 }
-                stopping = true;
-                seen.store(sig, Ordering::SeqCst);
-                let _ = writeln!(
-                    std::io::stderr(),
-                    "\nstopping: saving the run (signal again to quit at once)"
-                );
-                controller.send(Control::Stop);
+            })
+            .map_err(|e| anyhow::anyhow!("cannot start the signal thread: {e}"))?;
+        Ok(StopSignals { inner })
+    }
+
+    /// Watches `controller`'s trainer (or none): a signal stops it, including one that
+    /// arrived before it was watched.
+    pub fn watch(&self, controller: Option<Controller>) {
+        if let Some(c) = &controller
+            && self.signal().is_some()
+        {
+            c.send(Control::Stop);
+        }
+        *lock(&self.inner.controller) = controller;
+    }
+
+    /// Watches child process `pid` (a signal sends it SIGTERM), or stops at once if a
+    /// signal has already come.
+    pub fn add_child(&self, pid: u32) {
+        let pid = pid as i32;
+        lock(&self.inner.children).push(pid);
+        if self.signal().is_some() {
+            // SAFETY: as above.
+            unsafe {
+                libc::kill(pid, libc::SIGTERM);
             }
-        })
-        .map_err(|e| anyhow::anyhow!("cannot start the signal thread: {e}"))?;
-    Ok(first)
+        }
+    }
+
+    /// Stops watching child process `pid`.
+    pub fn remove_child(&self, pid: u32) {
+        lock(&self.inner.children).retain(|p| *p != pid as i32);
+    }
+
+    /// The first signal caught, if any.
+    pub fn signal(&self) -> Option<i32> {
+        Some(self.inner.first.load(Ordering::SeqCst)).filter(|s| *s != 0)
+    }
+
+    /// 128 + the first signal (130 if none came).
+    pub fn exit_code(&self) -> i32 {
+        128 + self.signal().unwrap_or(libc::SIGINT)
+    }
+}
+
+/// A mutex's content, even if a holder panicked.
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 /// Every setting as `name value`, in the settings table's order.
@@ -130,19 +234,24 @@ fn warn_dead_outputs(dead: &[u8]) {
 
 /// Prints events as a progress bar or as plain lines. Once stdout is closed (the
 /// reader of a pipe went away), nothing more is printed; training goes on.
-struct Output {
+pub(crate) struct Output {
     bar: Option<ProgressBar>,
     total_epochs: u32,
     stdout_closed: bool,
+    /// Put before every line (`point 2/8: `), for sweeps.
+    label: String,
+    /// Lines go to stderr (stdout carries JSON).
+    to_stderr: bool,
 }
 
 impl Output {
-    fn new(terminal: bool) -> Self {
+    /// A progress bar when `terminal`, else plain lines.
+    pub fn new(terminal: bool) -> Self {
         let bar = terminal.then(|| {
             let bar = ProgressBar::new(0);
             bar.set_style(
                 ProgressStyle::with_template(
-                    "epoch {prefix} [{bar:30}] {pos}/{len} batches  {msg}  eta {eta}",
+                    "{prefix} [{bar:30}] {pos}/{len} batches  {msg}  eta {eta}",
                 )
                 .unwrap_or_else(|_| ProgressStyle::default_bar())
                 .progress_chars("=> "),
@@ -153,13 +262,29 @@ impl Output {
             bar,
             total_epochs: 0,
             stdout_closed: false,
+            label: String::new(),
+            to_stderr: false,
         }
+    }
+
+    /// Sends the lines to stderr (when stdout carries `--json` output).
+    pub fn lines_to_stderr(&mut self) {
+        self.to_stderr = true;
+    }
+
+    /// Puts `label` (e.g. `point 2/8`) before every line and in the bar.
+    pub fn set_label(&mut self, label: String) {
+        self.label = label;
     }
 
     /// Prints one line on stdout, unless stdout is closed; a failed write (EPIPE)
     /// marks it closed.
-    fn print(&mut self, text: String) {
+    pub fn print(&mut self, text: String) {
         if self.stdout_closed {
+            return;
+        }
+        if self.to_stderr {
+            let _ = writeln!(std::io::stderr(), "{text}");
             return;
         }
         let mut stdout = std::io::stdout().lock();
@@ -172,13 +297,19 @@ impl Output {
     }
 
     fn line(&mut self, text: String) {
+        let text = if self.label.is_empty() {
+            text
+        } else {
+            format!("{}: {text}", self.label)
+        };
         match &self.bar {
             Some(bar) => bar.println(text),
             None => self.print(text),
         }
     }
 
-    fn show(&mut self, event: &TrainEvent) {
+    /// Shows one event.
+    pub fn show(&mut self, event: &TrainEvent) {
         match event {
             TrainEvent::Started {
                 run_id,
@@ -210,7 +341,7 @@ impl Output {
                 );
                 match &self.bar {
                     Some(bar) => bar.set_message(format!("loss {:.4}", point.loss)),
-                    None => self.print(text),
+                    None => self.line(text),
                 }
             }
             TrainEvent::Progress {
@@ -222,7 +353,12 @@ impl Output {
                 if let Some(bar) = &self.bar {
                     bar.set_length(*batches_per_epoch as u64);
                     bar.set_position(*batch as u64);
-                    bar.set_prefix(format!("{epoch}/{}", self.total_epochs));
+                    let label = if self.label.is_empty() {
+                        String::new()
+                    } else {
+                        format!("{} ", self.label)
+                    };
+                    bar.set_prefix(format!("{label}epoch {epoch}/{}", self.total_epochs));
                 }
             }
             TrainEvent::Evaluating { .. } => {
@@ -267,7 +403,8 @@ impl Output {
         }
     }
 
-    fn finish(&self) {
+    /// Clears the bar.
+    pub fn finish(&self) {
         if let Some(bar) = &self.bar {
             bar.finish_and_clear();
         }

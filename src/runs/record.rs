@@ -1,5 +1,6 @@
 //! The record of one run, serialised as `run.ron`.
 
+use crate::sweep::SweepTag;
 use crate::train::{EpochMetrics, LossPoint, LrChange, TrainSettings};
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
@@ -85,6 +86,9 @@ pub struct RunRecord {
     /// Final figures.
     #[serde(default)]
     pub summary: Option<RunSummary>,
+    /// The sweep this run is a point of, if any.
+    #[serde(default)]
+    pub sweep: Option<SweepTag>,
 }
 
 impl RunRecord {
@@ -104,6 +108,7 @@ impl RunRecord {
             epochs: Vec::new(),
             lr_changes: Vec::new(),
             summary: None,
+            sweep: None,
         }
     }
 
@@ -158,5 +163,29 @@ mod tests {
         assert!(old.contains("resumed_from"), "{old}");
         let back: RunRecord = ron::from_str(&old).unwrap();
         assert_eq!(back, r);
+    }
+
+    #[test]
+    fn records_from_before_sweeps_load_and_tags_round_trip() {
+        let mut r = RunRecord::new(
+            "20261120-100000-mlp-0001".into(),
+            TrainSettings::defaults_for(Arch::Mlp),
+            time::macros::datetime!(2026-11-20 10:00:00 UTC),
+        );
+        let text = ron::ser::to_string_pretty(&r, ron::ser::PrettyConfig::default()).unwrap();
+        let old: String = text
+            .lines()
+            .filter(|l| !l.contains("sweep:"))
+            .collect::<Vec<_>>()
+            .join("\n");
+        assert_ne!(old, text);
+        assert_eq!(ron::from_str::<RunRecord>(&old).unwrap(), r);
+        r.sweep = Some(SweepTag {
+            id: "abcdef0123".into(),
+            point: 3,
+            points: 8,
+        });
+        let text = ron::ser::to_string_pretty(&r, ron::ser::PrettyConfig::default()).unwrap();
+        assert_eq!(ron::from_str::<RunRecord>(&text).unwrap(), r);
     }
 }

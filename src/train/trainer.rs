@@ -20,6 +20,13 @@ use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender};
 pub enum TrainJob {
     /// A new run with these settings.
     New(TrainSettings),
+    /// A new run with these settings, recorded as a point of a sweep.
+    Point {
+        /// Its settings.
+        settings: TrainSettings,
+        /// The sweep and point it trains.
+        sweep: crate::sweep::SweepTag,
+    },
     /// Continue saved run `run_id` for `more_epochs` epochs from its weights and
     /// optimiser state (the same run folder grows).
     Resume {
@@ -220,8 +227,12 @@ impl<'a> Session<'a> {
         if data.train.is_empty() || data.test.is_empty() {
             return Err("no MNIST data loaded".into());
         }
+        let (job, sweep) = match job {
+            TrainJob::Point { settings, sweep } => (TrainJob::New(settings), Some(sweep)),
+            other => (other, None),
+        };
         let (mut record, learner, lock, origin) = match job {
-            TrainJob::New(settings) => {
+            TrainJob::Point { settings, .. } | TrainJob::New(settings) => {
                 settings
                     .validate()
                     .map_err(|e| format!("invalid settings: {e}"))?;
@@ -238,7 +249,9 @@ impl<'a> Session<'a> {
                 };
                 let network = Network::new(settings.model, settings.seed);
                 let learner = Learner::new(network, settings.optimizer_settings());
-                (RunRecord::new(id, settings, now), learner, lock, None)
+                let mut record = RunRecord::new(id, settings, now);
+                record.sweep = sweep;
+                (record, learner, lock, None)
             }
             TrainJob::Resume {
                 run_id,

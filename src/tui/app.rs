@@ -149,6 +149,8 @@ pub enum Msg {
     Store(StoreMsg),
     /// Digit view background results.
     Digit(DigitMsg),
+    /// The sweep file was saved (or why not).
+    SweepSaved(Result<(), String>),
 }
 
 /// Work the app asks its runtime to do.
@@ -168,6 +170,8 @@ pub enum Effect {
     DownloadData,
     /// Digit view background work.
     Digit(DigitEffect),
+    /// Save this sweep in the runs folder (then [`Msg::SweepSaved`]).
+    SaveSweep(crate::sweep::SweepFile),
 }
 
 /// What a text input dialog is for.
@@ -177,6 +181,8 @@ pub enum InputPurpose {
     LearningRate,
     /// How many epochs to add when resuming this run.
     ResumeEpochs(String),
+    /// A sweep: settings and their lists of values.
+    Sweep,
 }
 
 /// A dialog over the views.
@@ -204,6 +210,15 @@ pub enum Modal {
     Details {
         /// The run.
         id: String,
+        /// Lines scrolled.
+        scroll: u16,
+    },
+    /// Runs grouped over seeds (a sweep's, or the marked ones): table, ranking, chart.
+    Groups {
+        /// The dialog's title.
+        title: String,
+        /// The text, line by line.
+        lines: Vec<String>,
         /// Lines scrolled.
         scroll: u16,
     },
@@ -262,6 +277,8 @@ pub struct App {
     pub digit: DigitState,
     /// The key table with the user's overrides.
     pub keys: Keymap,
+    /// The sweep being run, if any.
+    pub sweep: Option<super::train::sweep::SweepQueue>,
     last_refresh: Option<Instant>,
     notice_seen: Option<(Notice, Instant)>,
 }
@@ -285,6 +302,7 @@ impl App {
             quit: QuitState::Running,
             digit: DigitState::new(config.ui.ascii_style),
             keys: Keymap::new(&config.ui.keys),
+            sweep: None,
             last_refresh: None,
             notice_seen: None,
         }
@@ -324,6 +342,7 @@ impl App {
             Msg::Data(d) => self.on_data(d),
             Msg::Store(s) => self.on_store(s),
             Msg::Digit(d) => self.on_digit_msg(d),
+            Msg::SweepSaved(result) => self.on_sweep_saved(result),
         }
     }
 
@@ -387,6 +406,8 @@ impl App {
             effects.push(Effect::RefreshRuns);
             if self.quit == QuitState::StoppingThenQuit {
                 self.quit = QuitState::Quit;
+            } else {
+                effects.extend(self.on_point_ended(&event));
             }
         }
         effects
@@ -521,7 +542,7 @@ impl App {
         )]
     }
 
-    fn ready_data(&mut self) -> Option<Arc<Mnist>> {
+    pub(super) fn ready_data(&mut self) -> Option<Arc<Mnist>> {
         match &self.data {
             DataState::Ready(d) => Some(d.clone()),
             other => {

@@ -126,6 +126,20 @@ impl App {
                     })
                 }
             },
+            Modal::Groups {
+                title,
+                lines,
+                scroll,
+            } => match code {
+                KeyCode::Esc | KeyCode::Char('q') | KeyCode::Enter => {}
+                _ => {
+                    self.modal = Some(Modal::Groups {
+                        title,
+                        lines,
+                        scroll: scroll_by(scroll, code),
+                    })
+                }
+            },
             Modal::ConfirmQuit => match code {
                 KeyCode::Char('y') | KeyCode::Char('Y') | KeyCode::Enter => {
                     return self.stop_and_quit();
@@ -150,6 +164,7 @@ impl App {
                 let field = match purpose {
                     InputPurpose::LearningRate => setting("lr"),
                     InputPurpose::ResumeEpochs(_) => setting("epochs"),
+                    InputPurpose::Sweep => None,
                 };
                 match code {
                     KeyCode::Esc => return Vec::new(),
@@ -157,6 +172,9 @@ impl App {
                     KeyCode::Backspace if key.modifiers.is_empty() => input.backspace(),
                     _ if input.edit(&key) => {}
                     KeyCode::Char(c) if field.is_some_and(|f| input.accepts(f, c)) => input.push(c),
+                    KeyCode::Char(c) if purpose == InputPurpose::Sweep && !c.is_control() => {
+                        input.push(c)
+                    }
                     _ => {}
                 }
                 self.modal = Some(Modal::Input {
@@ -199,6 +217,10 @@ impl App {
                 )));
                 vec![Effect::Control(Control::SetLr(lr))]
             }
+            InputPurpose::Sweep => match self.submit_sweep(&text) {
+                Ok(effects) => effects,
+                Err(e) => refuse(self, purpose, input, e),
+            },
             InputPurpose::ResumeEpochs(ref id) => match text.parse::<u32>() {
                 Ok(n @ 1..=1000) => {
                     let id = id.clone();
@@ -275,7 +297,9 @@ impl App {
 
     fn on_wheel(&mut self, delta: i64) {
         match &mut self.modal {
-            Some(Modal::Help { scroll }) | Some(Modal::Details { scroll, .. }) => {
+            Some(Modal::Help { scroll })
+            | Some(Modal::Details { scroll, .. })
+            | Some(Modal::Groups { scroll, .. }) => {
                 *scroll = (*scroll as i64 + delta).clamp(0, u16::MAX as i64) as u16;
                 return;
             }

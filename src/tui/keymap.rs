@@ -89,6 +89,20 @@ pub enum Action {
     ChangeLr,
     /// Add one epoch to the active run.
     AddEpoch,
+    /// Start a sweep: settings with lists of values, on top of the form.
+    Sweep,
+    /// Pause the sweep's queue (after the running point) or continue it.
+    PauseSweep,
+    /// Cancel the sweep (stop the running point, drop the queue).
+    CancelSweep,
+    /// Select the previous queued point of the sweep.
+    QueuePrev,
+    /// Select the next queued point of the sweep.
+    QueueNext,
+    /// Run the selected queued point next.
+    RunNext,
+    /// The runs grouped over seeds: the sweep of the run, or the marked runs.
+    Groups,
     /// Download MNIST.
     Download,
     /// Retry loading MNIST.
@@ -479,6 +493,48 @@ pub const BINDINGS: &[Binding] = &[
     ),
     b(
         S::Train,
+        Key::ch('S'),
+        A::Sweep,
+        "sweep: settings with lists of values (e.g. lr 0.01,0.1 seeds 1,2)",
+        Some("sweep"),
+    ),
+    b(
+        S::Train,
+        Key::ch('P'),
+        A::PauseSweep,
+        "pause / continue the sweep (after the running point)",
+        Some("pause sweep"),
+    ),
+    b(
+        S::Train,
+        Key::ch('X'),
+        A::CancelSweep,
+        "cancel the sweep (stops the running point)",
+        Some("cancel sweep"),
+    ),
+    b(
+        S::Train,
+        Key::ch('['),
+        A::QueuePrev,
+        "select the previous queued point of the sweep",
+        Some("queue"),
+    ),
+    b(
+        S::Train,
+        Key::ch(']'),
+        A::QueueNext,
+        "select the next queued point of the sweep",
+        None,
+    ),
+    b(
+        S::Train,
+        Key::ch('N'),
+        A::RunNext,
+        "run the selected queued point next",
+        Some("run next"),
+    ),
+    b(
+        S::Train,
         Key::ch('D'),
         A::Download,
         "download MNIST (when missing)",
@@ -561,6 +617,13 @@ pub const BINDINGS: &[Binding] = &[
         A::Details,
         "the run's details",
         Some("details"),
+    ),
+    b(
+        S::Runs,
+        Key::ch('v'),
+        A::Groups,
+        "group over seeds: the run's sweep, or the marked runs (mean, min–max, n)",
+        Some("groups"),
     ),
     b(
         S::Runs,

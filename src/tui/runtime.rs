@@ -111,6 +111,10 @@ impl Runtime {
                 self.tx.clone(),
             ),
             Effect::Digit(d) => super::digit::tasks::apply(d, &self.store, &self.tx),
+            Effect::SaveSweep(file) => {
+                let saved = crate::sweep::SweepStore::new(self.store.root()).save(&file);
+                let _ = self.tx.send(Msg::SweepSaved(saved));
+            }
         }
     }
 }

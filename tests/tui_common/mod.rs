@@ -280,3 +280,29 @@ pub fn settle(app: &mut App, effects: Vec<mnist_tui::tui::app::Effect>) {
         }
     }
 }
+
+/// The events of a sweep point that starts as run `id` and finishes.
+pub fn point_events(id: &str, settings: &TrainSettings, acc: f32) -> Vec<TrainEvent> {
+    vec![
+        TrainEvent::Started {
+            run_id: id.into(),
+            settings: settings.clone(),
+            train_size: 60_000,
+            test_size: 10_000,
+            params: 218_058,
+            start_epoch: 0,
+        },
+        TrainEvent::Finished { test_acc: acc },
+    ]
+}
+
+/// An app running a two-point sweep (`seeds 1,2` typed in the Sweep dialog), its first
+/// point started.
+pub fn sweeping_app() -> App {
+    let mut a = ready_app();
+    a.update(ch('S'));
+    type_str(&mut a, "seeds 1,2");
+    a.update(key(KeyCode::Enter));
+    a.update(Msg::SweepSaved(Ok(())));
+    a
+}

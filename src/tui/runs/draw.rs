@@ -422,6 +422,24 @@ pub fn details_lines(app: &App, id: &str) -> Vec<Line<'static>> {
 }
 
 /// Draws the details dialog of run `id`, scrolled by `scroll` lines (clamped).
+/// Draws the grouped-runs dialog: its text, scrolled.
+pub fn render_groups(
+    f: &mut Frame,
+    area: Rect,
+    app: &App,
+    title: &str,
+    lines: &[String],
+    scroll: u16,
+) {
+    let w = area.width.saturating_sub(4).min(100);
+    let h = area.height.saturating_sub(2);
+    let inner = popup(f, area, w, h, title, &app.theme);
+    let max = (lines.len() as u16).saturating_sub(inner.height);
+    let text: Vec<Line> = lines.iter().map(|l| Line::raw(l.clone())).collect();
+    f.render_widget(Paragraph::new(text).scroll((scroll.min(max), 0)), inner);
+}
+
+/// Draws the details dialog of run `id`.
 pub fn render_details(f: &mut Frame, area: Rect, app: &App, id: &str, scroll: u16) {
     let lines = details_lines(app, id);
     let w = area.width.saturating_sub(4).min(90);

@@ -2,9 +2,86 @@
 //! [`crate::tui::keymap::BINDINGS`]; header and row clicks are in `tui::input`).
 
 use super::table::RunEntry;
+use crate::runs::{RunRecord, RunStatus};
+use crate::sweep::report::{chart, groups_table, importance_text};
+use crate::sweep::{group_runs, importance};
 use crate::tui::app::{App, Effect, InputPurpose, Modal, Notice, View};
 use crate::tui::keymap::Action;
 use crate::tui::train::form::TextInput;
+
+impl App {
+    /// The grouped view of the run under the cursor's sweep (one run per point: the
+    /// finished one if any), else of the marked runs: table, ranking and a chart
+    /// against the setting that matters most.
+    fn group_dialog(&self) -> Result<Modal, String> {
+        let records: Vec<&RunRecord> = self
+            .runs
+            .entries
+            .iter()
+            .filter_map(|e| e.record())
+            .collect();
+        let current = self.runs.current().and_then(|e| e.record());
+        let (title, chosen): (String, Vec<&RunRecord>) = match current
+            .and_then(|r| r.sweep.as_ref())
+        {
+            Some(tag) => {
+                let mut by_point: Vec<&RunRecord> = Vec::new();
+                for r in records
+                    .iter()
+                    .filter(|r| r.sweep.as_ref().is_some_and(|t| t.id == tag.id))
+                {
+                    let point = r.sweep.as_ref().map(|t| t.point);
+                    match by_point
+                        .iter()
+                        .position(|o| o.sweep.as_ref().map(|t| t.point) == point)
+                    {
+                        Some(i) => {
+                            let finished = |x: &RunRecord| x.status == RunStatus::Finished;
+                            if !finished(by_point[i]) && (finished(r) || r.id > by_point[i].id) {
+                                by_point[i] = r;
+                            }
+                        }
+                        None => by_point.push(r),
+                    }
+                }
+                by_point.sort_by_key(|r| r.sweep.as_ref().map_or(0, |t| t.point));
+                let done = by_point
+                    .iter()
+                    .filter(|r| r.status == RunStatus::Finished)
+                    .count();
+                (
+                    format!("Sweep {}: {done} of {} points finished", tag.id, tag.points),
+                    by_point,
+                )
+            }
+            None if !self.runs.marked.is_empty() => (
+                "Marked runs, grouped over seeds".to_string(),
+                records
+                    .iter()
+                    .copied()
+                    .filter(|r| self.runs.marked.contains(&r.id))
+                    .collect(),
+            ),
+            None => {
+                return Err(
+                    "This run is not part of a sweep: mark runs (Space) to group them".into(),
+                );
+            }
+        };
+        let groups = group_runs(&chosen);
+        let ranked = importance(&groups);
+        let mut text = groups_table(&groups);
+        text.push_str(&importance_text(&ranked));
+        if let Some(top) = ranked.first() {
+            text.push_str(&chart(&groups, top.setting));
+        }
+        Ok(Modal::Groups {
+            title,
+            lines: text.lines().map(str::to_string).collect(),
+            scroll: 0,
+        })
+    }
+}
 
 impl App {
     /// Does an action of the Runs view (from the key table).
@@ -38,6 +115,10 @@ impl App {
                     });
                 }
             }
+            Action::Groups => match self.group_dialog() {
+                Ok(modal) => self.modal = Some(modal),
+                Err(e) => self.notice = Some(Notice::Error(e)),
+            },
             Action::Delete => {
                 let Some(id) = self.runs.current().map(|e| e.id().to_string()) else {
                     return Vec::new();

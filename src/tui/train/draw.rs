@@ -235,12 +235,65 @@ fn status(f: &mut Frame, area: Rect, app: &App) {
             }
         }
     }
+    lines.extend(sweep_lines(app));
     f.render_widget(
         Paragraph::new(lines)
             .block(block)
             .wrap(Wrap { trim: false }),
         area,
     );
+}
+
+/// The sweep's queue: a heading, then one line per point with its state (and final
+/// test accuracy once finished).
+fn sweep_lines(app: &App) -> Vec<Line<'static>> {
+    use crate::sweep::PointState;
+    let t = &app.theme;
+    let Some(q) = &app.sweep else {
+        return Vec::new();
+    };
+    let n = q.file.points.len();
+    let mut lines = vec![Line::from(Span::styled(
+        format!(
+            " Sweep {} · {}/{n} finished{}",
+            q.file.id,
+            q.finished(),
+            if q.paused { " · paused" } else { "" }
+        ),
+        t.accent(),
+    ))];
+    for (i, state) in q.states.iter().enumerate() {
+        let k = i + 1;
+        let queued = q.queue.iter().any(|(p, _)| *p == k);
+        let (word, style) = match state {
+            _ if q.current == Some(k) => ("running".to_string(), t.good()),
+            PointState::Finished(id) => {
+                let acc = app
+                    .runs
+                    .get(id)
+                    .and_then(|e| e.record())
+                    .and_then(|r| r.summary.as_ref())
+                    .map_or(String::new(), |s| {
+                        format!(" {}", format::percent(s.test_acc as f64))
+                    });
+                (format!("done{acc}"), Style::new())
+            }
+            PointState::Failed { .. } => ("failed".to_string(), t.bad()),
+            _ if queued => ("queued".to_string(), t.dim()),
+            other => (other.word().to_string(), t.dim()),
+        };
+        let marker = if queued && q.selected_point() == Some(k) {
+            ">"
+        } else {
+            " "
+        };
+        lines.push(Line::from(vec![
+            Span::styled(format!("{marker}{k:>2} "), t.dim()),
+            Span::raw(format!("{:<22} ", q.describe(k))),
+            Span::styled(word, style),
+        ]));
+    }
+    lines
 }
 
 fn charts(f: &mut Frame, l: &TrainLayout, app: &App) {

@@ -14,6 +14,12 @@ impl App {
         let active = self.run_active();
         match action {
             Action::Start => return self.start_from_form(),
+            Action::Sweep => self.open_sweep_dialog(),
+            Action::PauseSweep => return self.toggle_sweep_pause(),
+            Action::CancelSweep => return self.cancel_sweep(),
+            Action::QueuePrev => self.select_queued(-1),
+            Action::QueueNext => self.select_queued(1),
+            Action::RunNext => self.run_selected_next(),
             Action::Pause => return self.toggle_pause(),
             Action::Stop => {
                 if active {

@@ -38,6 +38,12 @@ pub fn render(f: &mut Frame, area: Rect, app: &App, modal: &Modal) {
                     "New learning rate, from the next batch on:".to_string(),
                 ),
                 InputPurpose::ResumeEpochs(id) => ("Resume run", format!("Epochs to add to {id}:")),
+                InputPurpose::Sweep => (
+                    "Sweep",
+                    "Settings and values on top of the form, e.g. lr 0.01,0.1 seeds 1,2 \
+                     (ranges: lr 1e-4..1e-1 random 4):"
+                        .to_string(),
+                ),
             };
             let mut lines = vec![
                 Line::raw(prompt),
@@ -57,7 +63,7 @@ pub fn render(f: &mut Frame, area: Rect, app: &App, modal: &Modal) {
             }
             (title, lines, vec![("Enter", "confirm"), ("Esc", "cancel")])
         }
-        Modal::Help { .. } | Modal::Details { .. } => return,
+        Modal::Help { .. } | Modal::Details { .. } | Modal::Groups { .. } => return,
     };
     lines.push(Line::raw(""));
     lines.push(key_hints(&hints, t));

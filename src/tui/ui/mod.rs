@@ -36,6 +36,11 @@ pub fn render(f: &mut Frame, app: &App) {
         Some(Modal::Details { id, scroll }) => {
             super::runs::draw::render_details(f, area, app, id, *scroll)
         }
+        Some(Modal::Groups {
+            title,
+            lines,
+            scroll,
+        }) => super::runs::draw::render_groups(f, area, app, title, lines, *scroll),
         Some(m) => dialogs::render(f, area, app, m),
         None => {}
     }
@@ -141,7 +146,7 @@ pub fn bar_keys(app: &App) -> Vec<(String, &'static str)> {
                 ("Backspace", "delete"),
             ]);
         }
-        Some(Modal::Help { .. }) | Some(Modal::Details { .. }) => {
+        Some(Modal::Help { .. }) | Some(Modal::Details { .. }) | Some(Modal::Groups { .. }) => {
             return fixed(&[("↑↓ PgUp PgDn", "scroll"), ("Esc", "close")]);
         }
         None => {}
@@ -204,7 +209,11 @@ pub fn in_bar(app: &App, action: Action) -> bool {
             let missing = matches!(app.data, DataState::Missing { .. } | DataState::Failed(_));
             match action {
                 A::Pause | A::Stop | A::ChangeLr | A::AddEpoch => active,
-                A::Up | A::Increase | A::Edit | A::Start => !active,
+                A::Up | A::Increase | A::Edit | A::Start | A::Sweep => !active,
+                A::PauseSweep | A::CancelSweep => app.sweep.is_some(),
+                A::QueuePrev | A::QueueNext | A::RunNext => {
+                    app.sweep.as_ref().is_some_and(|q| !q.queue.is_empty())
+                }
                 A::Download | A::RetryData => missing,
                 _ => true,
             }

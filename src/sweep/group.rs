@@ -1,0 +1,279 @@
+//! Comparing runs as groups: runs that share every setting but the seed are one group
+//! (mean, min–max and n of their final test accuracy), and the settings that differ
+//! between groups are ranked by how much they move the group means.
+
+use super::spec::seed_setting;
+use crate::runs::{RunRecord, RunStatus};
+use crate::train::{SETTINGS, Setting, TrainSettings};
+
+/// Mean, smallest, largest and count of some values.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Stats {
+    /// How many values.
+    pub n: usize,
+    /// Their mean.
+    pub mean: f64,
+    /// The smallest.
+    pub min: f64,
+    /// The largest.
+    pub max: f64,
+}
+
+impl Stats {
+    /// The stats of `values`; `None` when there are none.
+    pub fn of(values: &[f64]) -> Option<Stats> {
+        if values.is_empty() {
+            return None;
+        }
+        let n = values.len();
+        Some(Stats {
+            n,
+            mean: values.iter().sum::<f64>() / n as f64,
+            min: values.iter().copied().fold(f64::INFINITY, f64::min),
+            max: values.iter().copied().fold(f64::NEG_INFINITY, f64::max),
+        })
+    }
+
+    /// `max - min`.
+    pub fn spread(&self) -> f64 {
+        self.max - self.min
+    }
+}
+
+/// Runs that share every setting but the seed.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Group {
+    /// The shared settings (the seed is the first run's).
+    pub settings: TrainSettings,
+    /// Every run of the group, finished or not, in the order given.
+    pub runs: Vec<String>,
+    /// Their seeds, in the same order.
+    pub seeds: Vec<u64>,
+    /// Final test accuracy (fraction) of the finished runs.
+    pub test_acc: Option<Stats>,
+    /// Best test accuracy of any epoch, of the finished runs.
+    pub best_acc: Option<Stats>,
+    /// Training seconds of the finished runs.
+    pub seconds: Option<Stats>,
+    /// Each finished run's final test accuracy, with its seed.
+    pub finals: Vec<(u64, f64)>,
+    /// Runs not finished (queued points are not runs yet and are not counted).
+    pub unfinished: usize,
+}
+
+/// Whether `a` and `b` agree on every setting but the seed.
+fn same_but_seed(a: &TrainSettings, b: &TrainSettings) -> bool {
+    let seed = seed_setting();
+    SETTINGS.iter().filter(|s| *s != seed).all(|s| s.same(a, b))
+}
+
+/// Groups `runs` over seeds, groups in order of their first run. Only finished runs
+/// count in the statistics.
+pub fn group_runs(runs: &[&RunRecord]) -> Vec<Group> {
+    // Each group with its finished runs' accuracies, best accuracies and seconds.
+    type Gathering = (Group, Vec<f64>, Vec<f64>, Vec<f64>);
+    let mut groups: Vec<Gathering> = Vec::new();
+    for r in runs {
+        let at = match groups
+            .iter()
+            .position(|(g, ..)| same_but_seed(&g.settings, &r.config))
+        {
+            Some(i) => i,
+            None => {
+                groups.push((
+                    Group {
+                        settings: r.config.clone(),
+                        runs: Vec::new(),
+                        seeds: Vec::new(),
+                        test_acc: None,
+                        best_acc: None,
+                        seconds: None,
+                        finals: Vec::new(),
+                        unfinished: 0,
+                    },
+                    Vec::new(),
+                    Vec::new(),
+                    Vec::new(),
+                ));
+                groups.len() - 1
+            }
+        };
+        let (g, acc, best, secs) = &mut groups[at];
+        g.runs.push(r.id.clone());
+        g.seeds.push(r.config.seed);
+        match (&r.status, &r.summary) {
+            (RunStatus::Finished, Some(summary)) => {
+                acc.push(summary.test_acc as f64);
+                best.push(summary.best_test_acc as f64);
+                secs.push(summary.seconds);
+                g.finals.push((r.config.seed, summary.test_acc as f64));
+            }
+            _ => g.unfinished += 1,
+        }
+    }
+    groups
+        .into_iter()
+        .map(|(mut g, acc, best, secs)| {
+            g.test_acc = Stats::of(&acc);
+            g.best_acc = Stats::of(&best);
+            g.seconds = Stats::of(&secs);
+            g
+        })
+        .collect()
+}
+
+/// The settings other than the seed whose values differ between `groups`, in the
+/// settings table's order.
+pub fn varying(groups: &[Group]) -> Vec<&'static Setting> {
+    let seed = seed_setting();
+    SETTINGS
+        .iter()
+        .filter(|s| *s != seed)
+        .filter(|s| {
+            groups
+                .windows(2)
+                .any(|w| !s.same(&w[0].settings, &w[1].settings))
+        })
+        .collect()
+}
+
+/// How much one setting moves the result.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Importance {
+    /// The setting.
+    pub setting: &'static Setting,
+    /// Largest minus smallest of `by_value`'s means.
+    pub spread: f64,
+    /// Each value (as shown) and the mean of the group means that have it.
+    pub by_value: Vec<(String, f64)>,
+}
+
+/// For each setting that differs between groups: the group means (of final test
+/// accuracy) averaged per value of that setting, and their spread; largest spread
+/// first. Groups without a finished run are left out.
+pub fn importance(groups: &[Group]) -> Vec<Importance> {
+    let scored: Vec<&Group> = groups.iter().filter(|g| g.test_acc.is_some()).collect();
+    let owned: Vec<Group> = scored.iter().map(|g| (*g).clone()).collect();
+    let mut ranked: Vec<Importance> = varying(&owned)
+        .into_iter()
+        .map(|setting| {
+            let mut by_value: Vec<(String, TrainSettings, Vec<f64>)> = Vec::new();
+            for g in &scored {
+                let mean = g.test_acc.map_or(0.0, |s| s.mean);
+                match by_value
+                    .iter_mut()
+                    .find(|(_, s, _)| setting.same(s, &g.settings))
+                {
+                    Some((_, _, means)) => means.push(mean),
+                    None => {
+                        by_value.push((setting.show(&g.settings), g.settings.clone(), vec![mean]))
+                    }
+                }
+            }
+            let by_value: Vec<(String, f64)> = by_value
+                .into_iter()
+                .map(|(v, _, means)| (v, means.iter().sum::<f64>() / means.len() as f64))
+                .collect();
+            let means: Vec<f64> = by_value.iter().map(|(_, m)| *m).collect();
+            let spread = Stats::of(&means).map_or(0.0, |s| s.spread());
+            Importance {
+                setting,
+                spread,
+                by_value,
+            }
+        })
+        .collect();
+    ranked.sort_by(|a, b| b.spread.total_cmp(&a.spread));
+    ranked
+}
+
+/// The index of the group with the highest mean final test accuracy.
+pub fn best_group(groups: &[Group]) -> Option<usize> {
+    groups
+        .iter()
+        .enumerate()
+        .filter_map(|(i, g)| g.test_acc.map(|s| (i, s.mean)))
+        .max_by(|a, b| a.1.total_cmp(&b.1))
+        .map(|(i, _)| i)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::Arch;
+    use crate::runs::RunSummary;
+
+    fn run(n: u32, lr: f64, batch: usize, seed: u64, acc: Option<f32>) -> RunRecord {
+        let s = TrainSettings {
+            lr,
+            batch_size: batch,
+            seed,
+            ..TrainSettings::defaults_for(Arch::Mlp)
+        };
+        let mut r = RunRecord::new(
+            format!("20261201-08{n:04}-mlp-0000"),
+            s,
+            time::macros::datetime!(2026-12-01 08:00:00 UTC),
+        );
+        if let Some(acc) = acc {
+            r.status = RunStatus::Finished;
+            r.summary = Some(RunSummary {
+                test_acc: acc,
+                test_loss: 0.1,
+                best_test_acc: acc + 0.01,
+                seconds: 2.0,
+                confusion: vec![],
+                dead_outputs: vec![],
+            });
+        }
+        r
+    }
+
+    #[test]
+    fn seeds_group_into_mean_and_spread_and_the_setting_that_matters_ranks_first() {
+        let runs = [
+            run(1, 0.01, 64, 1, Some(0.90)),
+            run(2, 0.01, 64, 2, Some(0.80)),
+            run(3, 0.01, 128, 1, Some(0.70)),
+            run(4, 0.01, 128, 2, Some(0.60)),
+            run(5, 0.1, 64, 1, Some(0.50)),
+            run(6, 0.1, 64, 2, None),
+            run(7, 0.1, 128, 1, Some(0.30)),
+            run(8, 0.1, 128, 2, Some(0.20)),
+        ];
+        let refs: Vec<&RunRecord> = runs.iter().collect();
+        let groups = group_runs(&refs);
+        assert_eq!(groups.len(), 4);
+        let g = &groups[0];
+        assert_eq!(g.seeds, vec![1, 2]);
+        let acc = g.test_acc.unwrap();
+        assert_eq!(acc.n, 2);
+        assert!(
+            (acc.mean - 0.85).abs() < 1e-6
+                && (acc.min - 0.80).abs() < 1e-6
+                && (acc.max - 0.90).abs() < 1e-6
+        );
+        assert_eq!(groups[2].test_acc.unwrap().n, 1);
+        assert_eq!(groups[2].unfinished, 1);
+        assert_eq!(best_group(&groups), Some(0));
+        let names: Vec<&str> = varying(&groups).iter().map(|s| s.name).collect();
+        assert_eq!(names, vec!["lr", "batch_size"]);
+        let rank = importance(&groups);
+        // lr: (0.85 + 0.65) / 2 = 0.75 vs (0.5 + 0.25) / 2 = 0.375; batch: 0.675 vs 0.45.
+        assert_eq!(rank[0].setting.name, "lr");
+        assert!((rank[0].spread - 0.375).abs() < 1e-6, "{}", rank[0].spread);
+        assert_eq!(rank[1].setting.name, "batch_size");
+        assert!((rank[1].spread - 0.225).abs() < 1e-6, "{}", rank[1].spread);
+        assert_eq!(rank[0].by_value[0].0, "0.01");
+    }
+
+    #[test]
+    fn no_finished_run_means_no_stats() {
+        let runs = [run(1, 0.01, 64, 1, None)];
+        let groups = group_runs(&[&runs[0]]);
+        assert_eq!(groups[0].test_acc, None);
+        assert_eq!(best_group(&groups), None);
+        assert!(importance(&groups).is_empty());
+        assert_eq!(Stats::of(&[]), None);
+    }
+}

@@ -1,0 +1,359 @@
+//! Groups and rankings as text (a table, the "which setting matters" list, a chart of
+//! final test accuracy against one setting) and as JSON, for `sweep show`,
+//! `runs compare` and the end of a sweep.
+
+use super::group::{Group, Importance, best_group, importance, varying};
+use crate::format;
+use crate::train::{SETTINGS, Setting, Step};
+use std::fmt::Write as _;
+
+/// The grouped table: one row per group (its differing settings, n, mean, min–max of
+/// final test accuracy, mean best accuracy, mean time), the best group marked `*`.
+pub fn groups_table(groups: &[Group]) -> String {
+    let cols = varying(groups);
+    let best = best_group(groups);
+    let mut header: Vec<String> = cols.iter().map(|s| s.short.to_string()).collect();
+    header.extend(["n", "mean acc", "min–max", "best acc", "time"].map(String::from));
+    let mut rows: Vec<Vec<String>> = Vec::new();
+    for g in groups {
+        let mut row: Vec<String> = cols.iter().map(|s| s.show(&g.settings)).collect();
+        let dash = || "-".to_string();
+        row.push(g.test_acc.map_or(0, |s| s.n).to_string());
+        row.push(g.test_acc.map_or_else(dash, |s| format::percent(s.mean)));
+        row.push(g.test_acc.map_or_else(dash, |s| {
+            format!("{}–{}", format::percent(s.min), format::percent(s.max))
+        }));
+        row.push(g.best_acc.map_or_else(dash, |s| format::percent(s.mean)));
+        row.push(g.seconds.map_or_else(dash, |s| format::duration(s.mean)));
+        rows.push(row);
+    }
+    let widths: Vec<usize> = (0..header.len())
+        .map(|c| {
+            rows.iter()
+                .map(|r| r[c].chars().count())
+                .chain([header[c].chars().count()])
+                .max()
+                .unwrap_or(0)
+        })
+        .collect();
+    let line = |marker: &str, cells: &[String]| {
+        let mut o = marker.to_string();
+        for (c, cell) in cells.iter().enumerate() {
+            let pad = widths[c].saturating_sub(cell.chars().count());
+            // Settings left-aligned, numbers right-aligned.
+            if c < cols.len() {
+                let _ = write!(o, " {cell}{}", " ".repeat(pad));
+            } else {
+                let _ = write!(o, " {}{cell}", " ".repeat(pad));
+            }
+            o.push(' ');
+        }
+        o.trim_end().to_string()
+    };
+    let mut o = String::new();
+    let _ = writeln!(o, "{}", line(" ", &header));
+    for (i, r) in rows.iter().enumerate() {
+        let _ = writeln!(o, "{}", line(if best == Some(i) { "*" } else { " " }, r));
+    }
+    let unfinished: usize = groups.iter().map(|g| g.unfinished).sum();
+    let _ = write!(o, "  (* best mean; n = finished runs, over seeds");
+    if unfinished > 0 {
+        let _ = write!(o, "; {unfinished} unfinished run(s) not counted");
+    }
+    let _ = writeln!(o, ")");
+    o
+}
+
+/// Which setting matters most: each differing setting's spread of the group means
+/// (by its value), largest first.
+pub fn importance_text(ranked: &[Importance]) -> String {
+    let mut o = String::new();
+    if ranked.is_empty() {
+        return o;
+    }
+    let _ = writeln!(
+        o,
+        "which setting matters (spread of the group means by its value):"
+    );
+    let width = ranked
+        .iter()
+        .map(|r| r.setting.short.len())
+        .max()
+        .unwrap_or(0);
+    for r in ranked {
+        let values: Vec<String> = r
+            .by_value
+            .iter()
+            .map(|(v, m)| format!("{v}: {}", format::percent(*m)))
+            .collect();
+        let _ = writeln!(
+            o,
+            "  {:<width$}  {:>6.2} points   {}",
+            r.setting.short,
+            r.spread * 100.0,
+            values.join("   ")
+        );
+    }
+    o
+}
+
+/// The setting a user names by its record name, flag or comparison label.
+pub fn find_setting(name: &str) -> Result<&'static Setting, String> {
+    let name = name.trim().trim_start_matches("--");
+    SETTINGS
+        .iter()
+        .find(|s| s.name == name || s.flag == name || s.short == name)
+        .ok_or_else(|| {
+            let names: Vec<&str> = SETTINGS.iter().map(|s| s.name).collect();
+            format!("no setting '{name}' (one of: {})", names.join(", "))
+        })
+}
+
+/// Chart height in lines and width in columns (the plot area).
+const CHART_H: usize = 12;
+const CHART_W: usize = 56;
+
+/// A text chart of final test accuracy (up) against `by` (across; a log axis for rates
+/// and sizes that double, evenly spaced for other settings): every finished run is an
+/// `o`, each value's mean a `#` joined to the next by `.`, the best mean a `*`.
+pub fn chart(groups: &[Group], by: &'static Setting) -> String {
+    // (value as shown, its x, every final accuracy) per distinct value of `by`.
+    let mut columns: Vec<(String, Option<f64>, Vec<f64>)> = Vec::new();
+    for g in groups {
+        let shown = by.show(&g.settings);
+        let finals: Vec<f64> = g.finals.iter().map(|(_, a)| *a).collect();
+        match columns.iter_mut().find(|c| c.0 == shown) {
+            Some(c) => c.2.extend(finals),
+            None => columns.push((shown.clone(), shown.parse::<f64>().ok(), finals)),
+        }
+    }
+    columns.retain(|c| !c.2.is_empty());
+    if columns.is_empty() {
+        return format!("no finished run to chart against {}\n", by.short);
+    }
+    let numeric = columns.iter().all(|c| c.1.is_some());
+    let log = numeric
+        && matches!(by.step, Step::Ladder { .. } | Step::Double)
+        && columns.iter().all(|c| c.1.is_some_and(|x| x > 0.0));
+    if numeric {
+        columns.sort_by(|a, b| a.1.unwrap_or(0.0).total_cmp(&b.1.unwrap_or(0.0)));
+    }
+    let n = columns.len();
+    let xs: Vec<f64> = columns
+        .iter()
+        .enumerate()
+        .map(|(i, c)| match c.1 {
+            Some(x) if numeric && log => x.ln(),
+            Some(x) if numeric => x,
+            _ => i as f64,
+        })
+        .collect();
+    let (x0, x1) = (xs[0], xs[n - 1]);
+    let col_of = |x: f64| {
+        if x1 > x0 {
+            (((x - x0) / (x1 - x0)) * (CHART_W - 1) as f64).round() as usize
+        } else {
+            CHART_W / 2
+        }
+    };
+    let all: Vec<f64> = columns.iter().flat_map(|c| c.2.iter().copied()).collect();
+    let lo = all.iter().copied().fold(f64::INFINITY, f64::min);
+    let hi = all.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    let (lo, hi) = if hi - lo < 1e-4 {
+        (lo - 0.005, hi + 0.005)
+    } else {
+        (lo, hi)
+    };
+    let row_of = |acc: f64| {
+        let t = ((acc - lo) / (hi - lo)).clamp(0.0, 1.0);
+        CHART_H - 1 - (t * (CHART_H - 1) as f64).round() as usize
+    };
+    let mut grid = vec![vec![' '; CHART_W]; CHART_H];
+    let means: Vec<(usize, f64)> = columns
+        .iter()
+        .zip(&xs)
+        .map(|(c, x)| (col_of(*x), c.2.iter().sum::<f64>() / c.2.len() as f64))
+        .collect();
+    for w in means.windows(2) {
+        let ((ca, ma), (cb, mb)) = (w[0], w[1]);
+        (ca + 1..cb).for_each(|col| {
+            let t = (col - ca) as f64 / (cb - ca) as f64;
+            grid[row_of(ma + t * (mb - ma))][col] = '.';
+        });
+    }
+    for (c, x) in columns.iter().zip(&xs) {
+        for a in &c.2 {
+            grid[row_of(*a)][col_of(*x)] = 'o';
+        }
+    }
+    let best = means
+        .iter()
+        .enumerate()
+        .max_by(|a, b| a.1.1.total_cmp(&b.1.1))
+        .map(|(i, _)| i);
+    for (i, (col, m)) in means.iter().enumerate() {
+        grid[row_of(*m)][*col] = if Some(i) == best { '*' } else { '#' };
+    }
+    let mut o = String::new();
+    let _ = writeln!(
+        o,
+        "final test accuracy against {}{} (o = a run, # = the mean, * = the best mean)",
+        by.short,
+        if log { " (log axis)" } else { "" }
+    );
+    for (r, line) in grid.iter().enumerate() {
+        let label = if r == 0 {
+            format::percent(hi)
+        } else if r == CHART_H - 1 {
+            format::percent(lo)
+        } else {
+            String::new()
+        };
+        let text: String = line.iter().collect();
+        let _ = writeln!(o, "{label:>8} |{}", text.trim_end());
+    }
+    let _ = writeln!(o, "{:>8} +{}", "", "-".repeat(CHART_W));
+    let mut axis = vec![' '; CHART_W + 12];
+    for (c, (col, _)) in columns.iter().zip(&means) {
+        let start = col.saturating_sub(c.0.chars().count() / 2);
+        if axis[start..]
+            .iter()
+            .take(c.0.len() + 1)
+            .all(|ch| *ch == ' ')
+        {
+            for (k, ch) in c.0.chars().enumerate() {
+                if let Some(slot) = axis.get_mut(start + k) {
+                    *slot = ch;
+                }
+            }
+        }
+    }
+    let axis: String = axis.into_iter().collect();
+    let _ = writeln!(o, "{:>8}  {}", "", axis.trim_end());
+    o
+}
+
+/// Groups and ranking as one JSON value.
+pub fn groups_json(groups: &[Group]) -> serde_json::Value {
+    let cols = varying(groups);
+    let best = best_group(groups);
+    let stats = |s: Option<super::Stats>| {
+        s.map_or(
+            serde_json::Value::Null,
+            |s| serde_json::json!({"n": s.n, "mean": s.mean, "min": s.min, "max": s.max}),
+        )
+    };
+    let list: Vec<serde_json::Value> = groups
+        .iter()
+        .enumerate()
+        .map(|(i, g)| {
+            let swept: serde_json::Map<String, serde_json::Value> = cols
+                .iter()
+                .map(|s| (s.name.to_string(), s.show(&g.settings).into()))
+                .collect();
+            serde_json::json!({
+                "settings": swept,
+                "best": best == Some(i),
+                "test_acc": stats(g.test_acc),
+                "best_test_acc": stats(g.best_acc),
+                "seconds": stats(g.seconds),
+                "runs": g.runs,
+                "seeds": g.seeds,
+                "unfinished": g.unfinished,
+            })
+        })
+        .collect();
+    let ranked: Vec<serde_json::Value> = importance(groups)
+        .iter()
+        .map(|r| {
+            let means: serde_json::Map<String, serde_json::Value> = r
+                .by_value
+                .iter()
+                .map(|(v, m)| (v.clone(), (*m).into()))
+                .collect();
+            serde_json::json!({"setting": r.setting.name, "spread": r.spread, "means": means})
+        })
+        .collect();
+    serde_json::json!({"groups": list, "importance": ranked})
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::Arch;
+    use crate::runs::{RunRecord, RunStatus, RunSummary};
+    use crate::sweep::group_runs;
+    use crate::train::TrainSettings;
+
+    fn run(n: u32, lr: f64, seed: u64, acc: f32) -> RunRecord {
+        let s = TrainSettings {
+            lr,
+            seed,
+            ..TrainSettings::defaults_for(Arch::Mlp)
+        };
+        let mut r = RunRecord::new(
+            format!("20261201-08{n:04}-mlp-0000"),
+            s,
+            time::macros::datetime!(2026-12-01 08:00:00 UTC),
+        );
+        r.status = RunStatus::Finished;
+        r.summary = Some(RunSummary {
+            test_acc: acc,
+            test_loss: 0.1,
+            best_test_acc: acc,
+            seconds: 3.0,
+            confusion: vec![],
+            dead_outputs: vec![],
+        });
+        r
+    }
+
+    #[test]
+    fn the_table_marks_the_best_group_and_the_chart_places_every_run() {
+        let runs = [
+            run(1, 0.001, 1, 0.90),
+            run(2, 0.001, 2, 0.92),
+            run(3, 0.01, 1, 0.97),
+            run(4, 0.01, 2, 0.98),
+            run(5, 0.1, 1, 0.50),
+            run(6, 0.1, 2, 0.60),
+        ];
+        let refs: Vec<&RunRecord> = runs.iter().collect();
+        let groups = group_runs(&refs);
+        let table = groups_table(&groups);
+        let lines: Vec<&str> = table.lines().collect();
+        assert!(
+            lines[0].contains("lr") && lines[0].contains("mean acc"),
+            "{table}"
+        );
+        assert!(lines[2].starts_with("* 0.01"), "{table}");
+        assert!(
+            lines[2].contains("97.50%") && lines[2].contains("97.00%–98.00%"),
+            "{table}"
+        );
+        let text = importance_text(&importance(&groups));
+        assert!(
+            text.contains("lr") && text.contains("42.50 points"),
+            "{text}"
+        );
+        let chart = chart(&groups, find_setting("lr").unwrap());
+        assert!(chart.contains("(log axis)"), "{chart}");
+        // One best mean and two other means in the plot (plus one of each in the legend).
+        assert_eq!(chart.matches('*').count(), 2, "{chart}");
+        assert_eq!(chart.matches('#').count(), 3, "{chart}");
+        let axis = chart.lines().last().unwrap();
+        assert!(
+            axis.contains("0.001") && axis.contains("0.01") && axis.contains("0.1"),
+            "{chart}"
+        );
+        assert!(
+            chart.contains("98.00%") && chart.contains("50.00%"),
+            "{chart}"
+        );
+        let json = groups_json(&groups);
+        assert_eq!(json["groups"][1]["best"], true);
+        assert_eq!(json["importance"][0]["setting"], "lr");
+        assert!(find_setting("batch-size").is_ok());
+        assert!(find_setting("speed").unwrap_err().contains("one of"));
+    }
+}
