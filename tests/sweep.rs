@@ -73,12 +73,13 @@ fn finished_by_point(runs: &[RunRecord]) -> BTreeMap<usize, RunRecord> {
     by_point
 }
 
-#[test]
-fn a_2x2x2_grid_makes_4_groups_of_seeds_and_resumes_after_sigterm_without_redoing_points() {
-    let dir = tempfile::tempdir().unwrap();
-    let cwd = dir.path();
-    let args = grid("2", "2048");
-    let mut child = cli(cwd, &args)
+/// Runs `cmd`, sends it SIGTERM once a line of its stdout satisfies `stop_at`, and
+/// returns its exit code, its whole stdout and its stderr.
+fn sigterm_after(
+    cmd: &mut Command,
+    stop_at: impl Fn(&str) -> bool,
+) -> (Option<i32>, String, String) {
+    let mut child = cmd
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
@@ -87,13 +88,9 @@ fn a_2x2x2_grid_makes_4_groups_of_seeds_and_resumes_after_sigterm_without_redoin
     let mut seen = String::new();
     loop {
         let mut line = String::new();
-        assert!(
-            out.read_line(&mut line).unwrap() > 0,
-            "the sweep ended before point 3: {seen}"
-        );
+        assert!(out.read_line(&mut line).unwrap() > 0, "ended early: {seen}");
         seen.push_str(&line);
-        // Point 3 is half done (one of its two epochs saved): stop the sweep now.
-        if line.starts_with("point 3/8: epoch 1 done") {
+        if stop_at(&line) {
             break;
         }
     }
@@ -110,8 +107,19 @@ fn a_2x2x2_grid_makes_4_groups_of_seeds_and_resumes_after_sigterm_without_redoin
         .unwrap()
         .read_to_string(&mut err)
         .unwrap();
-    let status = child.wait().unwrap();
-    assert_eq!(status.code(), Some(128 + 15), "{seen}\n{err}");
+    (child.wait().unwrap().code(), seen, err)
+}
+
+#[test]
+fn a_2x2x2_grid_makes_4_groups_of_seeds_and_resumes_after_sigterm_without_redoing_points() {
+    let dir = tempfile::tempdir().unwrap();
+    let cwd = dir.path();
+    let args = grid("2", "2048");
+    // Point 3 is half done (one of its two epochs saved): stop the sweep then.
+    let (code, seen, err) = sigterm_after(&mut cli(cwd, &args), |line| {
+        line.starts_with("point 3/8: epoch 1 done")
+    });
+    assert_eq!(code, Some(128 + 15), "{seen}\n{err}");
     assert!(err.contains("sweep resume"), "{err}");
 
     let before = runs_of(cwd);
@@ -428,36 +436,10 @@ fn sigterm_reaches_every_job_and_a_rerun_finishes_the_sweep() {
         "--jobs",
         "2",
     ];
-    let mut child = cli(cwd, &args)
-        .env("RAYON_NUM_THREADS", "2")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut out = BufReader::new(child.stdout.take().unwrap());
-    let mut seen = String::new();
-    loop {
-        let mut line = String::new();
-        assert!(out.read_line(&mut line).unwrap() > 0, "ended early: {seen}");
-        seen.push_str(&line);
-        if line.contains(": epoch 1 done") {
-            break;
-        }
-    }
-    let kill = Command::new("kill")
-        .args(["-s", "TERM", &child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(kill.success());
-    out.read_to_string(&mut seen).unwrap();
-    let mut err = String::new();
-    child
-        .stderr
-        .take()
-        .unwrap()
-        .read_to_string(&mut err)
-        .unwrap();
-    assert_eq!(child.wait().unwrap().code(), Some(143), "{seen}\n{err}");
+    let (code, seen, err) = sigterm_after(cli(cwd, &args).env("RAYON_NUM_THREADS", "2"), |line| {
+        line.contains(": epoch 1 done")
+    });
+    assert_eq!(code, Some(143), "{seen}\n{err}");
     // Every job saved its run as stopped (none was left running or interrupted).
     let before = runs_of(cwd);
     assert!(!before.is_empty());

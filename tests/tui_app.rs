@@ -1267,42 +1267,14 @@ fn stopping_a_point_pauses_the_sweep_and_continuing_resumes_that_point() {
 
 #[test]
 fn the_runs_view_groups_a_sweeps_runs_over_seeds() {
-    use mnist_tui::sweep::SweepTag;
     let mut a = ready_app();
-    let mut runs = Vec::new();
-    for (n, (lr, seed, acc)) in [
+    let runs = sweep_runs(&[
         (0.01, 1, 0.90),
         (0.01, 2, 0.80),
         (0.1, 1, 0.70),
         (0.1, 2, 0.50),
-    ]
-    .into_iter()
-    .enumerate()
-    {
-        let mut r = record(n as u32 + 1, Arch::Mlp, lr, 64, 1, acc);
-        r.config.seed = seed;
-        r.summary = Some(mnist_tui::runs::RunSummary {
-            test_acc: acc,
-            test_loss: 0.1,
-            best_test_acc: acc,
-            seconds: 12.5,
-            confusion: vec![],
-            dead_outputs: vec![],
-        });
-        r.sweep = Some(SweepTag {
-            id: "abcdef0123".into(),
-            point: n + 1,
-            points: 4,
-        });
-        runs.push(r);
-    }
-    a.update(Msg::Store(mnist_tui::tui::app::StoreMsg::Listed {
-        runs,
-        damaged: vec![],
-        best: None,
-    }));
-    a.update(ch('2'));
-    a.update(ch('v'));
+    ]);
+    show_sweep_groups(&mut a, runs);
     let Some(Modal::Groups { title, lines, .. }) = &a.modal else {
         panic!("{:?}", a.modal)
     };

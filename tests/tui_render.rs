@@ -263,9 +263,8 @@ fn a_panicking_digit_task_shows_its_failure_instead_of_loading() {
     );
 }
 
-#[test]
-fn a_failed_prediction_is_on_screen() {
-    use mnist_tui::tui::digit::state::DigitMsg;
+/// The Digit view (120 × 40) after one click on its canvas: a prediction is asked for.
+fn digit_app_with_a_stroke() -> App {
     use ratatui::crossterm::event::{MouseButton, MouseEventKind};
     let mut a = digit_app();
     let body = mnist_tui::tui::layout::screen(ratatui::layout::Rect::new(0, 0, 120, 40))
@@ -279,6 +278,13 @@ fn a_failed_prediction_is_on_screen() {
         c.x + 28,
         c.y + 8,
     ));
+    a
+}
+
+#[test]
+fn a_failed_prediction_is_on_screen() {
+    use mnist_tui::tui::digit::state::DigitMsg;
+    let mut a = digit_app_with_a_stroke();
     assert!(screen(&mut a, 120, 40).contains("predicting…"));
     a.update(Msg::Digit(DigitMsg::Predicted {
         seq: a.digit.infer_seq,
@@ -299,19 +305,7 @@ fn a_failed_prediction_is_on_screen() {
 fn an_unsure_prediction_names_two_digits_not_one() {
     use mnist_tui::predict::Prediction;
     use mnist_tui::tui::digit::state::DigitMsg;
-    use ratatui::crossterm::event::{MouseButton, MouseEventKind};
-    let mut a = digit_app();
-    let body = mnist_tui::tui::layout::screen(ratatui::layout::Rect::new(0, 0, 120, 40))
-        .unwrap()
-        .body;
-    let c =
-        mnist_tui::tui::digit::layout::canvas_cells(mnist_tui::tui::digit::layout::digit(body).big)
-            .unwrap();
-    a.update(mouse(
-        MouseEventKind::Down(MouseButton::Left),
-        c.x + 28,
-        c.y + 8,
-    ));
+    let mut a = digit_app_with_a_stroke();
     // 52 % for 1, 41 % for 8: below the 60 % at which the model is sure.
     let mut row = [-10.0f32; 10];
     row[1] = 0.52f32.ln();
@@ -765,44 +759,16 @@ fn train_view_shows_the_sweep_queue() {
 
 #[test]
 fn runs_view_groups_dialog() {
-    use mnist_tui::sweep::SweepTag;
     let mut a = ready_app();
-    let mut runs = Vec::new();
-    for (n, (lr, seed, acc)) in [
+    let runs = sweep_runs(&[
         (0.001, 1, 0.91),
         (0.001, 2, 0.93),
         (0.01, 1, 0.97),
         (0.01, 2, 0.98),
         (0.1, 1, 0.60),
         (0.1, 2, 0.40),
-    ]
-    .into_iter()
-    .enumerate()
-    {
-        let mut r = record(n as u32 + 1, mnist_tui::model::Arch::Mlp, lr, 64, 1, acc);
-        r.config.seed = seed;
-        r.summary = Some(mnist_tui::runs::RunSummary {
-            test_acc: acc,
-            test_loss: 0.1,
-            best_test_acc: acc,
-            seconds: 12.5,
-            confusion: vec![],
-            dead_outputs: vec![],
-        });
-        r.sweep = Some(SweepTag {
-            id: "abcdef0123".into(),
-            point: n + 1,
-            points: 6,
-        });
-        runs.push(r);
-    }
-    a.update(Msg::Store(mnist_tui::tui::app::StoreMsg::Listed {
-        runs,
-        damaged: vec![],
-        best: None,
-    }));
-    a.update(ch('2'));
-    a.update(ch('v'));
+    ]);
+    show_sweep_groups(&mut a, runs);
     let s = screen(&mut a, 120, 40);
     assert!(
         s.contains("Sweep abcdef0123: 6 of 6 points finished"),

@@ -576,15 +576,7 @@ pub fn fit_box(g: &GrayF, side: usize) -> GrayF {
     let mut out = if (nw, nh) == (g.width, g.height) {
         g.clone()
     } else {
-        let Some(src) = ImageBuffer::<Luma<f32>, Vec<f32>>::from_raw(
-            g.width as u32,
-            g.height as u32,
-            g.data.clone(),
-        ) else {
-            return g.clone();
-        };
-        let resized = imageops::resize(&src, nw as u32, nh as u32, imageops::FilterType::Triangle);
-        GrayF::from_vec(nw, nh, resized.into_raw())
+        resize(g, nw, nh)
     };
     let max = out.data.iter().copied().fold(0.0f32, f32::max);
     if max > 0.0 && max < 1.0 {

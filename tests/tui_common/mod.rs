@@ -306,3 +306,41 @@ pub fn sweeping_app() -> App {
     a.update(Msg::SweepSaved(Ok(())));
     a
 }
+
+/// An mlp sweep's finished runs, one per `(lr, seed, final accuracy)`, points in order,
+/// all of sweep `abcdef0123`.
+pub fn sweep_runs(points: &[(f64, u64, f32)]) -> Vec<RunRecord> {
+    points
+        .iter()
+        .enumerate()
+        .map(|(n, &(lr, seed, acc))| {
+            let mut r = record(n as u32 + 1, Arch::Mlp, lr, 64, 1, acc);
+            r.config.seed = seed;
+            r.summary = Some(mnist_tui::runs::RunSummary {
+                test_acc: acc,
+                test_loss: 0.1,
+                best_test_acc: acc,
+                seconds: 12.5,
+                confusion: vec![],
+                dead_outputs: vec![],
+            });
+            r.sweep = Some(mnist_tui::sweep::SweepTag {
+                id: "abcdef0123".into(),
+                point: n + 1,
+                points: points.len(),
+            });
+            r
+        })
+        .collect()
+}
+
+/// Lists `runs` in the Runs view and opens the groups of the sweep under the cursor.
+pub fn show_sweep_groups(app: &mut App, runs: Vec<RunRecord>) {
+    app.update(Msg::Store(StoreMsg::Listed {
+        runs,
+        damaged: vec![],
+        best: None,
+    }));
+    app.update(ch('2'));
+    app.update(ch('v'));
+}
