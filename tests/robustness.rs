@@ -6,7 +6,7 @@
 mod common;
 
 use common::training::{mnist, run_all};
-use common::{mnist_dir, mnist_tui, run};
+use common::{cli, mnist_dir, mnist_tui, run};
 use mnist_tui::model::{Arch, read_checkpoint_tag};
 use mnist_tui::runs::{RunRecord, RunStatus, RunStore, best_finished};
 use mnist_tui::train::{self, Control, TrainEvent, TrainJob, TrainSettings};
@@ -36,18 +36,6 @@ fn resume(id: &str, more_epochs: u32) -> TrainJob {
         run_id: id.to_string(),
         more_epochs,
     }
-}
-
-/// `mnist-tui --runs-dir runs --data-dir <MNIST> ARGS` in `cwd`.
-fn cli(cwd: &Path, args: &[&str]) -> Command {
-    let mut cmd = mnist_tui(cwd);
-    cmd.arg("--runs-dir")
-        .arg(cwd.join("runs"))
-        .arg("--data-dir")
-        .arg(mnist_dir())
-        .args(args)
-        .stdin(Stdio::null());
-    cmd
 }
 
 const TINY: [&str; 8] = [

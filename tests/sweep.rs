@@ -5,24 +5,12 @@
 
 mod common;
 
-use common::{binary, mnist_dir, mnist_tui, run};
+use common::{binary, cli, mnist_tui, run};
 use mnist_tui::runs::{RunRecord, RunStatus, RunStore};
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::path::Path;
 use std::process::{Command, Stdio};
-
-/// `mnist-tui --runs-dir <cwd>/runs --data-dir <MNIST> ARGS` in `cwd`.
-fn cli(cwd: &Path, args: &[&str]) -> Command {
-    let mut cmd = mnist_tui(cwd);
-    cmd.arg("--runs-dir")
-        .arg(cwd.join("runs"))
-        .arg("--data-dir")
-        .arg(mnist_dir())
-        .args(args)
-        .stdin(Stdio::null());
-    cmd
-}
 
 /// A 2 (lr) × 2 (batch size) × 2 (seeds) grid of `epochs` epochs on `train` images.
 fn grid(epochs: &'static str, train: &'static str) -> Vec<&'static str> {

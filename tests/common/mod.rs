@@ -24,6 +24,18 @@ pub fn mnist_tui(cwd: &std::path::Path) -> Command {
     cmd
 }
 
+/// `mnist-tui --runs-dir <cwd>/runs --data-dir <MNIST> ARGS` in `cwd`, stdin closed.
+pub fn cli(cwd: &std::path::Path, args: &[&str]) -> Command {
+    let mut cmd = mnist_tui(cwd);
+    cmd.arg("--runs-dir")
+        .arg(cwd.join("runs"))
+        .arg("--data-dir")
+        .arg(mnist_dir())
+        .args(args)
+        .stdin(std::process::Stdio::null());
+    cmd
+}
+
 /// A command's output as text: (exit code, stdout, stderr).
 pub fn run(cmd: &mut Command) -> (i32, String, String) {
     let out = cmd.output().expect("run mnist-tui");
