@@ -287,10 +287,11 @@ fn sweep_lines(app: &App) -> Vec<Line<'static>> {
         } else {
             " "
         };
+        // The state first, so a narrow panel cuts the description, not the state.
         lines.push(Line::from(vec![
             Span::styled(format!("{marker}{k:>2} "), t.dim()),
-            Span::raw(format!("{:<22} ", q.describe(k))),
-            Span::styled(word, style),
+            Span::styled(format!("{word:<12} "), style),
+            Span::raw(q.describe(k)),
         ]));
     }
     lines
