@@ -371,7 +371,7 @@ unsafe fn sample_avx2(
     out: &mut [u8; IMAGE_PIXELS],
 ) {
     use std::arch::x86_64::*;
-    const _: () = assert!(IMAGE_PIXELS % 8 == 0);
+    const _: () = assert!(IMAGE_PIXELS.is_multiple_of(8));
     let zero = _mm256_setzero_ps();
     let high = _mm256_set1_ps(SIDE as f32);
     let limit = _mm256_set1_ps((SIDE + 1) as f32);
