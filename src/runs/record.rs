@@ -188,4 +188,26 @@ mod tests {
         let text = ron::ser::to_string_pretty(&r, ron::ser::PrettyConfig::default()).unwrap();
         assert_eq!(ron::from_str::<RunRecord>(&text).unwrap(), r);
     }
+
+    #[test]
+    fn records_from_before_augmentation_load_as_trained_without_it() {
+        // A cnn record written before the setting existed: it trained on plain images,
+        // whatever today's cnn default is.
+        let mut settings = TrainSettings::defaults_for(Arch::Cnn);
+        assert_eq!(settings.augment, crate::data::Augment::Full);
+        settings.augment = crate::data::Augment::Off;
+        let r = RunRecord::new(
+            "20261120-100000-cnn-0001".into(),
+            settings,
+            time::macros::datetime!(2026-11-20 10:00:00 UTC),
+        );
+        let text = ron::ser::to_string_pretty(&r, ron::ser::PrettyConfig::default()).unwrap();
+        let old: String = text
+            .lines()
+            .filter(|l| !l.contains("augment:"))
+            .collect::<Vec<_>>()
+            .join("\n");
+        assert_ne!(old, text);
+        assert_eq!(ron::from_str::<RunRecord>(&old).unwrap(), r);
+    }
 }
