@@ -297,42 +297,59 @@ const SQUARE: &[(i32, i32)] = &[
 /// Gray morphology over `offsets` (`pick` = `max`: dilation, `min`: erosion); pixels
 /// outside the image are left out.
 fn morph(src: &[u8], out: &mut [u8; IMAGE_PIXELS], offsets: &[(i32, i32)], pick: fn(u8, u8) -> u8) {
-    for y in 0..SIDE as i32 {
-        for x in 0..SIDE as i32 {
-            let mut acc = src[(y as usize) * SIDE + x as usize];
-            for &(dx, dy) in offsets {
-                let (nx, ny) = (x + dx, y + dy);
-                if (0..SIDE as i32).contains(&nx) && (0..SIDE as i32).contains(&ny) {
-                    acc = pick(acc, src[ny as usize * SIDE + nx as usize]);
-                }
+    // A one-pixel border of the value `pick` ignores (0 for max, 255 for min) stands for
+    // the pixels outside, so the loops below need no bounds test and vectorise.
+    let neutral = pick(0, 255) ^ 255;
+    let mut padded = [neutral; MORPH_PADDED * MORPH_PADDED];
+    for (row, pixels) in src.chunks_exact(SIDE).enumerate() {
+        let at = (row + 1) * MORPH_PADDED + 1;
+        padded[at..at + SIDE].copy_from_slice(pixels);
+    }
+    for (y, out_row) in out.chunks_exact_mut(SIDE).enumerate() {
+        let centre = (y + 1) * MORPH_PADDED + 1;
+        out_row.copy_from_slice(&padded[centre..centre + SIDE]);
+        for &(dx, dy) in offsets {
+            let at = (centre as i64 + i64::from(dy) * MORPH_PADDED as i64 + i64::from(dx)) as usize;
+            for (o, &v) in out_row.iter_mut().zip(&padded[at..at + SIDE]) {
+                *o = pick(*o, v);
             }
-            out[y as usize * SIDE + x as usize] = acc;
         }
     }
 }
+
+/// Side of an image with a one-pixel border, for [`morph`].
+const MORPH_PADDED: usize = SIDE + 2;
 
 /// The elastic displacement `(dx, dy)` of every pixel: the control grid (spanning the
 /// image) interpolated bilinearly, row by row.
 fn displacement_field(
     grid: &[[(f32, f32); GRID]; GRID],
 ) -> ([f32; IMAGE_PIXELS], [f32; IMAGE_PIXELS]) {
-    // For each column (and row): its grid cell and the position within it.
+    // The weight of each grid column (and row) at each pixel column (and row): the
+    // bilinear "tent" around it, so that a row of the field is four multiply-adds per
+    // pixel, with no lookup.
     let span = (GRID - 1) as f32 / (SIDE - 1) as f32;
-    let cells: [(usize, f32); SIDE] = std::array::from_fn(|t| {
-        let g = t as f32 * span;
-        let k = (g as usize).min(GRID - 2);
-        (k, g - k as f32)
+    let weights: [[f32; SIDE]; GRID] = std::array::from_fn(|j| {
+        std::array::from_fn(|t| (1.0 - (t as f32 * span - j as f32).abs()).max(0.0))
     });
     let (mut dx, mut dy) = ([0.0; IMAGE_PIXELS], [0.0; IMAGE_PIXELS]);
-    for (y, &(k, t)) in cells.iter().enumerate() {
+    for y in 0..SIDE {
+        // The grid interpolated down to this row: one (dx, dy) per grid column.
         let row: [(f32, f32); GRID] = std::array::from_fn(|j| {
-            let (a, b) = (grid[k][j], grid[k + 1][j]);
-            (a.0 + (b.0 - a.0) * t, a.1 + (b.1 - a.1) * t)
+            (0..GRID).fold((0.0, 0.0), |acc, k| {
+                let w = weights[k][y];
+                (acc.0 + w * grid[k][j].0, acc.1 + w * grid[k][j].1)
+            })
         });
-        for (x, &(j, s)) in cells.iter().enumerate() {
-            let (a, b) = (row[j], row[j + 1]);
-            dx[y * SIDE + x] = a.0 + (b.0 - a.0) * s;
-            dy[y * SIDE + x] = a.1 + (b.1 - a.1) * s;
+        let (out_x, out_y) = (
+            &mut dx[y * SIDE..(y + 1) * SIDE],
+            &mut dy[y * SIDE..(y + 1) * SIDE],
+        );
+        for (j, w) in weights.iter().enumerate() {
+            for ((ox, oy), &w) in out_x.iter_mut().zip(out_y.iter_mut()).zip(w) {
+                *ox += w * row[j].0;
+                *oy += w * row[j].1;
+            }
         }
     }
     (dx, dy)
