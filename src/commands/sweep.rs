@@ -7,7 +7,9 @@ use super::{Context, ExitError};
 use crate::cli::{SweepArgs, SweepCommand, SweepRunArgs};
 use crate::data::Mnist;
 use crate::runs::RunRecord;
-use crate::sweep::report::{chart, find_setting, groups_json, groups_table, importance_text};
+use crate::sweep::report::{
+    chart, find_setting, groups_json, groups_table, importance_text, settings_json,
+};
 use crate::sweep::{
     PointState, SweepFile, SweepStore, SweepTag, describe, group_runs, importance, plan,
     point_states, seed_setting,
@@ -491,10 +493,7 @@ fn sweep_json(file: &SweepFile, runs: &[RunRecord]) -> serde_json::Value {
         .iter()
         .enumerate()
         .map(|(i, s)| {
-            let values: serde_json::Map<String, serde_json::Value> = swept
-                .iter()
-                .map(|row| (row.name.to_string(), row.show(&file.points[i]).into()))
-                .collect();
+            let values = settings_json(&swept, &file.points[i]);
             serde_json::json!({
                 "point": i + 1,
                 "settings": values,

@@ -1235,6 +1235,20 @@ mod tests {
         base
     }
 
+    /// Fetches the first of `files` from the one mirror `base` under `limits`, which
+    /// must fail; the reason of its one failure.
+    fn first_file_fails(
+        dir: &Path,
+        base: String,
+        files: &[MnistFile],
+        limits: FetchLimits,
+    ) -> String {
+        let cancel = AtomicBool::new(false);
+        let err =
+            fetch_files_with(dir, &[base], &files[..1], limits, &cancel, &mut |_| {}).unwrap_err();
+        one_failure(err)
+    }
+
     fn one_failure(err: FetchError) -> String {
         match err {
             FetchError::Unavailable { failures, .. } => {
@@ -1301,21 +1315,11 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let (files, _) = small_files();
         let base = endless(64 * 1024, Duration::ZERO);
-        let cancel = AtomicBool::new(false);
         let limits = FetchLimits {
             max_bytes: Some(1 << 20),
             timeout: None,
         };
-        let err = fetch_files_with(
-            dir.path(),
-            &[base],
-            &files[..1],
-            limits,
-            &cancel,
-            &mut |_| {},
-        )
-        .unwrap_err();
-        let reason = one_failure(err);
+        let reason = first_file_fails(dir.path(), base, &files, limits);
         assert!(reason.contains("more than the 1048576 bytes"), "{reason}");
         assert!(dir_names(dir.path()).is_empty());
     }
@@ -1328,21 +1332,11 @@ mod tests {
             vec![route("/mnist/train-images-idx3-ubyte.gz", vec![0u8; 5000])],
             1,
         );
-        let cancel = AtomicBool::new(false);
         let limits = FetchLimits {
             max_bytes: Some(1000),
             timeout: None,
         };
-        let err = fetch_files_with(
-            dir.path(),
-            &[base],
-            &files[..1],
-            limits,
-            &cancel,
-            &mut |_| {},
-        )
-        .unwrap_err();
-        let reason = one_failure(err);
+        let reason = first_file_fails(dir.path(), base, &files, limits);
         assert!(reason.contains("announces 5000 bytes"), "{reason}");
         assert!(dir_names(dir.path()).is_empty());
     }
@@ -1352,21 +1346,11 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let (files, _) = small_files();
         let base = endless(16, Duration::from_millis(20));
-        let cancel = AtomicBool::new(false);
         let limits = FetchLimits {
             max_bytes: None,
             timeout: Some(Duration::from_millis(500)),
         };
-        let err = fetch_files_with(
-            dir.path(),
-            &[base],
-            &files[..1],
-            limits,
-            &cancel,
-            &mut |_| {},
-        )
-        .unwrap_err();
-        let reason = one_failure(err).to_lowercase();
+        let reason = first_file_fails(dir.path(), base, &files, limits).to_lowercase();
         assert!(
             reason.contains("timeout") || reason.contains("timed out"),
             "{reason}"

@@ -165,6 +165,18 @@ mod tests {
         assert_eq!(back, r);
     }
 
+    /// `r` as `run.ron` text written before the field `key` existed (its line removed).
+    fn without_field(r: &RunRecord, key: &str) -> String {
+        let text = ron::ser::to_string_pretty(r, ron::ser::PrettyConfig::default()).unwrap();
+        let old: String = text
+            .lines()
+            .filter(|l| !l.contains(key))
+            .collect::<Vec<_>>()
+            .join("\n");
+        assert_ne!(old, text, "{key} is not in the record");
+        old
+    }
+
     #[test]
     fn records_from_before_sweeps_load_and_tags_round_trip() {
         let mut r = RunRecord::new(
@@ -172,13 +184,7 @@ mod tests {
             TrainSettings::defaults_for(Arch::Mlp),
             time::macros::datetime!(2026-11-20 10:00:00 UTC),
         );
-        let text = ron::ser::to_string_pretty(&r, ron::ser::PrettyConfig::default()).unwrap();
-        let old: String = text
-            .lines()
-            .filter(|l| !l.contains("sweep:"))
-            .collect::<Vec<_>>()
-            .join("\n");
-        assert_ne!(old, text);
+        let old = without_field(&r, "sweep:");
         assert_eq!(ron::from_str::<RunRecord>(&old).unwrap(), r);
         r.sweep = Some(SweepTag {
             id: "abcdef0123".into(),
@@ -201,13 +207,7 @@ mod tests {
             settings,
             time::macros::datetime!(2026-11-20 10:00:00 UTC),
         );
-        let text = ron::ser::to_string_pretty(&r, ron::ser::PrettyConfig::default()).unwrap();
-        let old: String = text
-            .lines()
-            .filter(|l| !l.contains("augment:"))
-            .collect::<Vec<_>>()
-            .join("\n");
-        assert_ne!(old, text);
+        let old = without_field(&r, "augment:");
         assert_eq!(ron::from_str::<RunRecord>(&old).unwrap(), r);
     }
 }

@@ -233,6 +233,17 @@ pub fn chart(groups: &[Group], by: &'static Setting) -> String {
     o
 }
 
+/// The values of `rows` in `settings` as one JSON object, keyed by the rows' names and
+/// shown as every view shows them.
+pub fn settings_json(
+    rows: &[&'static Setting],
+    settings: &crate::train::TrainSettings,
+) -> serde_json::Map<String, serde_json::Value> {
+    rows.iter()
+        .map(|row| (row.name.to_string(), row.show(settings).into()))
+        .collect()
+}
+
 /// Groups and ranking as one JSON value.
 pub fn groups_json(groups: &[Group]) -> serde_json::Value {
     let cols = varying(groups);
@@ -247,10 +258,7 @@ pub fn groups_json(groups: &[Group]) -> serde_json::Value {
         .iter()
         .enumerate()
         .map(|(i, g)| {
-            let swept: serde_json::Map<String, serde_json::Value> = cols
-                .iter()
-                .map(|s| (s.name.to_string(), s.show(&g.settings).into()))
-                .collect();
+            let swept = settings_json(&cols, &g.settings);
             serde_json::json!({
                 "settings": swept,
                 "best": best == Some(i),
