@@ -123,7 +123,7 @@ fn train_view_with_loading_and_broken_data() {
 #[test]
 fn form_edit_shows_the_typed_text_and_errors() {
     let mut a = ready_app();
-    a.form.select(2);
+    a.train.form.select(2);
     a.update(key(KeyCode::Enter));
     type_str(&mut a, "99");
     a.update(key(KeyCode::Enter));
@@ -593,7 +593,7 @@ fn every_setting_appears_in_the_form_the_details_and_the_comparison() {
             row.show(&r.config)
         };
         // The form: its label and the model's default value on one line.
-        let value = row.show(&ready_app().form.settings);
+        let value = row.show(&ready_app().train.form.settings);
         assert!(
             form.lines()
                 .any(|l| l.contains(row.label) && l.contains(&value)),
@@ -651,7 +651,7 @@ fn every_key_in_the_table_is_handled_and_shown_in_help_and_the_key_bar() {
     use mnist_tui::tui::keymap::{BINDINGS, Scope};
     // Help: every row's key and text, in the section of its scope.
     let a = app();
-    let help: Vec<String> = mnist_tui::tui::ui::help::lines(&a.keys, &a.theme)
+    let help: Vec<String> = mnist_tui::tui::dialogs::help::lines(&a)
         .iter()
         .map(|l| l.to_string())
         .collect();
@@ -745,7 +745,7 @@ fn clicking_a_column_header_sorts_by_it() {
 #[test]
 fn train_view_shows_the_sweep_queue() {
     let mut a = sweeping_app();
-    let first = a.sweep.as_ref().unwrap().file.points[0].clone();
+    let first = a.train.sweep.as_ref().unwrap().file.points[0].clone();
     for e in point_events("20261201-090000-mlp-0001", &first, 0.9) {
         a.update(Msg::Train(e));
     }

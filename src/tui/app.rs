@@ -1,12 +1,13 @@
 //! The dashboard's state and its `update`: messages in, state and effects out.
 //! Nothing here draws or does I/O, so every behaviour is testable without a terminal.
 
+use super::context::{Cx, Request};
 use super::digit::state::{DigitEffect, DigitMsg, DigitState};
 use super::keymap::Keymap;
 use super::runs::table::RunsTable;
 use super::theme::Theme;
-use super::train::form::{TextInput, TrainForm};
-use super::train::session::LiveRun;
+use super::train::TrainView;
+use super::train::session::{LiveRun, RunPhase};
 use crate::config::Config;
 use crate::data::Mnist;
 use crate::runs::{RunLoadError, RunRecord};
@@ -17,36 +18,13 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+pub use super::dialogs::Modal;
+pub use super::view::View;
+
 /// How often the run store is re-read while the app is open.
 pub const STORE_POLL: Duration = Duration::from_secs(2);
 /// How long a notice stays in the key bar (a key press also clears it).
 pub const NOTICE_TTL: Duration = Duration::from_secs(5);
-
-/// The three views.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum View {
-    /// Settings, live charts and progress.
-    Train,
-    /// Saved runs: table, comparison, details.
-    Runs,
-    /// Custom digits: draw or load one, see the prediction; a model's mistakes.
-    Digit,
-}
-
-impl View {
-    /// Every view, in tab order.
-    pub const ALL: [View; 3] = [View::Train, View::Runs, View::Digit];
-
-    fn index(self) -> usize {
-        View::ALL.iter().position(|v| *v == self).unwrap_or(0)
-    }
-
-    /// The view `delta` tabs away (wrapping).
-    pub fn step(self, delta: i32) -> View {
-        let n = View::ALL.len() as i32;
-        View::ALL[(self.index() as i32 + delta).rem_euclid(n) as usize]
-    }
-}
 
 /// Download progress of one file.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -174,56 +152,6 @@ pub enum Effect {
     SaveSweep(crate::sweep::SweepFile),
 }
 
-/// What a text input dialog is for.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum InputPurpose {
-    /// A new learning rate for the running run.
-    LearningRate,
-    /// How many epochs to add when resuming this run.
-    ResumeEpochs(String),
-    /// A sweep: settings and their lists of values.
-    Sweep,
-}
-
-/// A dialog over the views.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Modal {
-    /// The key list.
-    Help {
-        /// Lines scrolled.
-        scroll: u16,
-    },
-    /// "A run is active: stop and save, then quit?"
-    ConfirmQuit,
-    /// "Delete this run?"
-    ConfirmDelete(String),
-    /// A small text input.
-    Input {
-        /// What for.
-        purpose: InputPurpose,
-        /// The text.
-        input: TextInput,
-        /// Why the last entry was refused.
-        error: Option<String>,
-    },
-    /// A run's settings and per-epoch metrics.
-    Details {
-        /// The run.
-        id: String,
-        /// Lines scrolled.
-        scroll: u16,
-    },
-    /// Runs grouped over seeds (a sweep's, or the marked ones): table, ranking, chart.
-    Groups {
-        /// The dialog's title.
-        title: String,
-        /// The text, line by line.
-        lines: Vec<String>,
-        /// Lines scrolled.
-        scroll: u16,
-    },
-}
-
 /// A one-line message in the key bar.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Notice {
@@ -255,11 +183,9 @@ pub struct App {
     pub data: DataState,
     /// Where MNIST is looked for.
     pub data_dir: PathBuf,
-    /// The settings form.
-    pub form: TrainForm,
-    /// The run being trained, or the last one.
-    pub session: Option<LiveRun>,
-    /// The Runs table.
+    /// The Train view: the form, the run it shows, a sweep's queue.
+    pub train: TrainView,
+    /// The Runs view: the table of saved runs.
     pub runs: RunsTable,
     /// Show the loss as a moving average.
     pub smooth: bool,
@@ -277,8 +203,6 @@ pub struct App {
     pub digit: DigitState,
     /// The key table with the user's overrides.
     pub keys: Keymap,
-    /// The sweep being run, if any.
-    pub sweep: Option<super::train::sweep::SweepQueue>,
     last_refresh: Option<Instant>,
     notice_seen: Option<(Notice, Instant)>,
 }
@@ -291,8 +215,7 @@ impl App {
             modal: None,
             data: DataState::Loading,
             data_dir,
-            form: TrainForm::new(config.train.clone()),
-            session: None,
+            train: TrainView::new(config.train.clone()),
             runs: RunsTable::default(),
             smooth: false,
             log_scale: false,
@@ -302,7 +225,6 @@ impl App {
             quit: QuitState::Running,
             digit: DigitState::new(config.ui.ascii_style),
             keys: Keymap::new(&config.ui.keys),
-            sweep: None,
             last_refresh: None,
             notice_seen: None,
         }
@@ -310,7 +232,39 @@ impl App {
 
     /// Whether a run is being trained (or starting).
     pub fn run_active(&self) -> bool {
-        self.session.as_ref().is_some_and(|s| s.phase.is_active())
+        self.train.run_active()
+    }
+
+    /// Lends the views' handlers the cross-view state: `(train, runs, digit, cx)`.
+    pub(super) fn parts(&mut self) -> (&mut TrainView, &mut RunsTable, &mut DigitState, Cx<'_>) {
+        let cx = Cx {
+            data: &mut self.data,
+            notice: &mut self.notice,
+            modal: &mut self.modal,
+            view: &mut self.view,
+            keys: &self.keys,
+            size: self.size,
+            requests: Vec::new(),
+        };
+        (&mut self.train, &mut self.runs, &mut self.digit, cx)
+    }
+
+    /// Does what handlers asked of other views.
+    pub(super) fn fulfil(&mut self, requests: Vec<Request>) {
+        for request in requests {
+            match request {
+                Request::LoadForm { id, settings } => {
+                    self.train.form.load(&settings);
+                    self.view = View::Train;
+                    let key = self
+                        .keys
+                        .key_for(super::keymap::Scope::Train, super::keymap::Action::Start);
+                    self.notice = Some(Notice::Info(format!(
+                        "Settings copied from {id}: press {key} to start"
+                    )));
+                }
+            }
+        }
     }
 
     /// Whether the runtime should end the loop now.
@@ -321,7 +275,9 @@ impl App {
     /// Applies one message; returns the work to do.
     pub fn update(&mut self, msg: Msg) -> Vec<Effect> {
         let mut effects = self.dispatch(msg);
-        effects.extend(self.digit_autoload());
+        if self.view == View::Digit {
+            effects.extend(self.digit.autoload(&self.runs));
+        }
         // Predictions the Digit view's changes asked for, run off the UI thread.
         effects.extend(self.digit.take_effects().into_iter().map(Effect::Digit));
         effects
@@ -341,13 +297,20 @@ impl App {
             Msg::TrainerGone => self.on_trainer_gone(),
             Msg::Data(d) => self.on_data(d),
             Msg::Store(s) => self.on_store(s),
-            Msg::Digit(d) => self.on_digit_msg(d),
-            Msg::SweepSaved(result) => self.on_sweep_saved(result),
+            Msg::Digit(d) => {
+                let (_, _, digit, mut cx) = self.parts();
+                digit.on_msg(d, &mut cx);
+                Vec::new()
+            }
+            Msg::SweepSaved(result) => {
+                let (train, _, _, mut cx) = self.parts();
+                train.on_sweep_saved(result, &mut cx)
+            }
         }
     }
 
     fn on_tick(&mut self, now: Instant) -> Vec<Effect> {
-        if let Some(s) = self.session.as_mut() {
+        if let Some(s) = self.train.session.as_mut() {
             s.tick(now);
         }
         self.expire_notice(now);
@@ -380,7 +343,7 @@ impl App {
     }
 
     fn on_train(&mut self, event: TrainEvent) -> Vec<Effect> {
-        let session = self.session.get_or_insert_with(|| match &event {
+        let session = self.train.session.get_or_insert_with(|| match &event {
             TrainEvent::Started { settings, .. } => LiveRun::new(settings.clone()),
             _ => LiveRun::new(crate::train::TrainSettings::resolve(&[])),
         });
@@ -407,19 +370,18 @@ impl App {
             if self.quit == QuitState::StoppingThenQuit {
                 self.quit = QuitState::Quit;
             } else {
-                effects.extend(self.on_point_ended(&event));
+                let (train, _, _, mut cx) = self.parts();
+                effects.extend(train.on_point_ended(&event, &mut cx));
             }
         }
         effects
     }
 
     fn on_trainer_gone(&mut self) -> Vec<Effect> {
-        if let Some(s) = self.session.as_mut()
+        if let Some(s) = self.train.session.as_mut()
             && s.phase.is_active()
         {
-            s.phase = super::train::session::RunPhase::Failed(
-                "the trainer ended without a result".into(),
-            );
+            s.phase = RunPhase::Failed("the trainer ended without a result".into());
         }
         if self.quit == QuitState::StoppingThenQuit {
             self.quit = QuitState::Quit;
@@ -474,9 +436,7 @@ impl App {
 
     /// Rows the runs table shows at the current size.
     pub fn table_rows_visible(&self) -> usize {
-        super::layout::screen(self.size)
-            .map(|s| super::layout::table_visible_rows(super::layout::runs(s.body).table))
-            .unwrap_or(1)
+        super::runs::actions::visible_rows(self.size)
     }
 
     pub(super) fn keep_table_cursor_visible(&mut self) {
@@ -484,81 +444,27 @@ impl App {
         self.runs.scroll_to_cursor(visible);
     }
 
-    /// Starts a new run with the form's settings, if possible.
-    pub(super) fn start_from_form(&mut self) -> Vec<Effect> {
-        if self.run_active() {
-            self.notice = Some(Notice::Error(
-                "A run is already active: stop it (x) first".into(),
-            ));
-            return Vec::new();
-        }
-        let settings = match self.form.validated() {
-            Ok(s) => s,
-            Err(e) => {
-                self.form.error = Some(e.clone());
-                self.notice = Some(Notice::Error(e));
-                return Vec::new();
-            }
-        };
-        let Some(data) = self.ready_data() else {
-            return Vec::new();
-        };
-        self.session = Some(LiveRun::new(settings.clone()));
-        self.notice = Some(Notice::Info(format!(
-            "Starting {} for {} epochs",
-            settings.model, settings.epochs
-        )));
-        vec![Effect::StartTraining(TrainJob::New(settings), data)]
-    }
-
-    /// Resumes saved run `id` for `more` epochs, if possible.
+    /// Resumes saved run `id` for `more` epochs, if possible (the resume dialog's
+    /// answer).
     pub(super) fn resume(&mut self, id: &str, more: u32) -> Vec<Effect> {
-        if self.run_active() {
-            self.notice = Some(Notice::Error(
-                "A run is already active: stop it (x) first".into(),
-            ));
-            return Vec::new();
-        }
         let Some(record) = self.runs.get(id).and_then(|e| e.record()).cloned() else {
             self.notice = Some(Notice::Error(format!("Run {id} cannot be read")));
             return Vec::new();
         };
-        let Some(data) = self.ready_data() else {
-            return Vec::new();
-        };
-        let mut session = LiveRun::resuming(&record);
-        session.settings.epochs = record.epochs_done() + more;
-        self.session = Some(session);
-        self.view = View::Train;
-        self.notice = Some(Notice::Info(format!(
-            "Resuming {id} for {more} more epochs"
-        )));
-        vec![Effect::StartTraining(
-            TrainJob::Resume {
-                run_id: id.to_string(),
-                more_epochs: more,
-            },
-            data,
-        )]
+        let (train, _, _, mut cx) = self.parts();
+        train.resume(&record, more, &mut cx)
     }
 
-    pub(super) fn ready_data(&mut self) -> Option<Arc<Mnist>> {
-        match &self.data {
-            DataState::Ready(d) => Some(d.clone()),
-            other => {
-                let why = match other {
-                    DataState::Loading => "MNIST is still loading".to_string(),
-                    DataState::Downloading(_) => "MNIST is still downloading".to_string(),
-                    DataState::Missing { .. } => {
-                        "MNIST is missing: press D to download it".to_string()
-                    }
-                    DataState::Failed(e) => format!("MNIST could not be read: {e}"),
-                    DataState::Ready(_) => String::new(),
-                };
-                self.notice = Some(Notice::Error(why));
-                None
-            }
-        }
+    /// Plans the sweep typed in its dialog over the form and the saved runs.
+    pub(super) fn submit_sweep(&mut self, text: &str) -> Result<Vec<Effect>, String> {
+        let records: Vec<RunRecord> = self
+            .runs
+            .entries
+            .iter()
+            .filter_map(|e| e.record().cloned())
+            .collect();
+        let (train, _, _, mut cx) = self.parts();
+        train.submit_sweep(text, &records, &mut cx)
     }
 
     /// Asks the trainer to stop, then quits once it has (the runtime bounds the wait).

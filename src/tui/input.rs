@@ -1,18 +1,18 @@
-//! Keyboard and mouse handling: what each key does in each view and dialog.
-//! The keys are listed for users in [`super::keys`].
+//! Key and mouse routing: a key goes to the open dialog, else to the text being typed,
+//! else through the key table to an action; an action is first checked by
+//! [`super::actions::available`] (refused with its reason, changing nothing), then done
+//! here if it crosses views, else by the view's component.
 
-use super::app::{App, Effect, InputPurpose, Modal, Notice, QuitState, View};
+use super::actions::available;
+use super::app::{App, Effect, Modal, Notice, QuitState, View};
+use super::dialogs::help::HelpDialog;
 use super::keymap::{Action, Scope};
 use super::layout;
-use super::train::form::TextInput;
-use crate::format;
-use crate::train::Control;
-use crate::train::catalog::setting;
 use ratatui::crossterm::event::{
     KeyCode, KeyEvent, KeyEventKind, KeyModifiers, MouseButton, MouseEvent, MouseEventKind,
 };
 
-/// Rows moved by PgUp/PgDn when the view height is unknown, and by the wheel.
+/// Rows moved by the wheel.
 const WHEEL_ROWS: i64 = 3;
 
 impl App {
@@ -31,38 +31,40 @@ impl App {
         }
         self.notice = None;
         if self.modal.is_some() {
-            return self.on_modal_key(key);
+            return self.on_dialog_key(&key);
         }
-        if self.view == View::Train && self.form.editing.is_some() {
+        if self.view == View::Train && self.train.form.editing.is_some() {
             self.on_edit_key(key);
             return Vec::new();
         }
         if self.view == View::Digit && self.digit.editing {
-            return self.on_path_key(key);
+            let (_, _, digit, mut cx) = self.parts();
+            return digit.on_path_key(key, &mut cx);
         }
-        let scope = match self.view {
-            View::Train => Scope::Train,
-            View::Runs => Scope::Runs,
-            View::Digit => Scope::Digit,
-        };
+        let scope = self.view.scope();
         let Some(action) = self.keys.action(scope, &key) else {
             return Vec::new();
         };
         self.perform(scope, action)
     }
 
-    /// Does `action` (looked up in the key table for `scope`).
+    /// Does `action` (looked up in the key table for `scope`) if it is available now;
+    /// otherwise says why and changes nothing.
     pub(super) fn perform(&mut self, scope: Scope, action: Action) -> Vec<Effect> {
+        if let Err(reason) = available(self, scope, action) {
+            self.notice = Some(Notice::Error(reason));
+            return Vec::new();
+        }
         match action {
             Action::ForceQuit => return self.stop_and_quit(),
             Action::Quit => {
                 if self.run_active() {
-                    self.modal = Some(Modal::ConfirmQuit);
+                    self.modal = Some(Modal::ConfirmQuit(Default::default()));
                 } else {
                     self.quit = QuitState::Quit;
                 }
             }
-            Action::Help => self.modal = Some(Modal::Help { scroll: 0 }),
+            Action::Help => self.modal = Some(Modal::Help(HelpDialog::default())),
             Action::NextView => self.view = self.view.step(1),
             Action::PrevView => self.view = self.view.step(-1),
             Action::ShowTrain => self.view = View::Train,
@@ -71,168 +73,40 @@ impl App {
             Action::Smooth => self.smooth = !self.smooth,
             Action::LogScale => self.log_scale = !self.log_scale,
             _ => {
-                return match scope {
-                    Scope::Train => self.on_train_action(action),
-                    Scope::Runs => self.on_runs_action(action),
-                    Scope::Digit => self.on_digit_action(action),
+                let (train, runs, digit, mut cx) = self.parts();
+                let effects = match scope {
+                    Scope::Train => train.on_action(action, &mut cx),
+                    Scope::Runs => runs.on_action(action, &mut cx),
+                    Scope::Digit => digit.on_action(action, &mut cx, runs),
                     Scope::Global => Vec::new(),
                 };
+                let requests = std::mem::take(&mut cx.requests);
+                self.fulfil(requests);
+                return effects;
             }
         }
         Vec::new()
     }
 
+    /// Typing into the form's selected setting.
     fn on_edit_key(&mut self, key: KeyEvent) {
+        let form = &mut self.train.form;
         match key.code {
-            KeyCode::Enter if !self.form.commit_edit() => {
-                self.notice = self.form.error.clone().map(Notice::Error);
+            KeyCode::Enter if !form.commit_edit() => {
+                self.notice = form.error.clone().map(Notice::Error);
             }
-            KeyCode::Esc => self.form.cancel_edit(),
-            KeyCode::Backspace if key.modifiers.is_empty() => self.form.backspace(),
-            _ if self.form.edit_key(&key) => {}
-            KeyCode::Up | KeyCode::Down if self.form.commit_edit() => {
-                self.form
-                    .move_by(if key.code == KeyCode::Up { -1 } else { 1 });
+            KeyCode::Esc => form.cancel_edit(),
+            KeyCode::Backspace if key.modifiers.is_empty() => form.backspace(),
+            _ if form.edit_key(&key) => {}
+            KeyCode::Up | KeyCode::Down if form.commit_edit() => {
+                form.move_by(if key.code == KeyCode::Up { -1 } else { 1 });
             }
-            KeyCode::Char(c) if !self.form.type_char(c) => {
+            KeyCode::Char(c) if !form.type_char(c) => {
                 self.notice = Some(Notice::Error(format!(
                     "'{c}' cannot be typed here (Enter applies, Esc cancels)"
                 )));
             }
             _ => {}
-        }
-    }
-
-    fn on_modal_key(&mut self, key: KeyEvent) -> Vec<Effect> {
-        let Some(modal) = self.modal.take() else {
-            return Vec::new();
-        };
-        let code = key.code;
-        match modal {
-            Modal::Help { scroll } => match code {
-                KeyCode::Esc | KeyCode::Char('?') | KeyCode::Char('q') | KeyCode::Enter => {}
-                _ => {
-                    self.modal = Some(Modal::Help {
-                        scroll: scroll_by(scroll, code),
-                    })
-                }
-            },
-            Modal::Details { id, scroll } => match code {
-                KeyCode::Esc | KeyCode::Char('q') | KeyCode::Enter => {}
-                _ => {
-                    self.modal = Some(Modal::Details {
-                        id,
-                        scroll: scroll_by(scroll, code),
-                    })
-                }
-            },
-            Modal::Groups {
-                title,
-                lines,
-                scroll,
-            } => match code {
-                KeyCode::Esc | KeyCode::Char('q') | KeyCode::Enter => {}
-                _ => {
-                    self.modal = Some(Modal::Groups {
-                        title,
-                        lines,
-                        scroll: scroll_by(scroll, code),
-                    })
-                }
-            },
-            Modal::ConfirmQuit => match code {
-                KeyCode::Char('y') | KeyCode::Char('Y') | KeyCode::Enter => {
-                    return self.stop_and_quit();
-                }
-                KeyCode::Char('n') | KeyCode::Char('N') | KeyCode::Esc => {}
-                _ => self.modal = Some(Modal::ConfirmQuit),
-            },
-            Modal::ConfirmDelete(id) => match code {
-                KeyCode::Char('y') | KeyCode::Char('Y') => {
-                    self.notice = Some(Notice::Info(format!("Deleting {id}…")));
-                    self.runs.marked.retain(|m| *m != id);
-                    return vec![Effect::DeleteRun(id)];
-                }
-                KeyCode::Char('n') | KeyCode::Char('N') | KeyCode::Esc => {}
-                _ => self.modal = Some(Modal::ConfirmDelete(id)),
-            },
-            Modal::Input {
-                purpose,
-                mut input,
-                error,
-            } => {
-                let field = match purpose {
-                    InputPurpose::LearningRate => setting("lr"),
-                    InputPurpose::ResumeEpochs(_) => setting("epochs"),
-                    InputPurpose::Sweep => None,
-                };
-                match code {
-                    KeyCode::Esc => return Vec::new(),
-                    KeyCode::Enter => return self.submit_input(purpose, input),
-                    KeyCode::Backspace if key.modifiers.is_empty() => input.backspace(),
-                    _ if input.edit(&key) => {}
-                    KeyCode::Char(c) if field.is_some_and(|f| input.accepts(f, c)) => input.push(c),
-                    KeyCode::Char(c) if purpose == InputPurpose::Sweep && !c.is_control() => {
-                        input.push(c)
-                    }
-                    _ => {}
-                }
-                self.modal = Some(Modal::Input {
-                    purpose,
-                    input,
-                    error,
-                });
-            }
-        }
-        Vec::new()
-    }
-
-    fn submit_input(&mut self, purpose: InputPurpose, input: TextInput) -> Vec<Effect> {
-        let text = input.text().trim().to_string();
-        let refuse = |app: &mut App, purpose, input, e: String| {
-            app.modal = Some(Modal::Input {
-                purpose,
-                input,
-                error: Some(e),
-            });
-            Vec::new()
-        };
-        match purpose {
-            InputPurpose::LearningRate => {
-                let Ok(lr) = text.parse::<f64>() else {
-                    return refuse(self, purpose, input, format!("'{text}' is not a number"));
-                };
-                let mut check = self.form.settings.clone();
-                check.lr = lr;
-                if let Err(e) = check.validate() {
-                    return refuse(self, purpose, input, e);
-                }
-                if !self.run_active() {
-                    self.notice = Some(Notice::Error("The run has ended".into()));
-                    return Vec::new();
-                }
-                self.notice = Some(Notice::Info(format!(
-                    "Learning rate → {}",
-                    format::float(lr)
-                )));
-                vec![Effect::Control(Control::SetLr(lr))]
-            }
-            InputPurpose::Sweep => match self.submit_sweep(&text) {
-                Ok(effects) => effects,
-                Err(e) => refuse(self, purpose, input, e),
-            },
-            InputPurpose::ResumeEpochs(ref id) => match text.parse::<u32>() {
-                Ok(n @ 1..=1000) => {
-                    let id = id.clone();
-                    self.resume(&id, n)
-                }
-                _ => refuse(
-                    self,
-                    purpose,
-                    input,
-                    format!("epochs '{text}' must be in 1..=1000"),
-                ),
-            },
         }
     }
 
@@ -242,7 +116,7 @@ impl App {
         };
         if self.view == View::Digit
             && self.modal.is_none()
-            && let Some(effects) = self.on_digit_mouse(screen.body, mouse)
+            && let Some(effects) = self.digit.on_mouse(self.size, mouse)
         {
             return effects;
         }
@@ -257,7 +131,7 @@ impl App {
                 self.on_wheel(delta);
             }
             MouseEventKind::Down(MouseButton::Left) => {
-                if self.modal.is_some() || self.form.editing.is_some() {
+                if self.modal.is_some() || self.train.form.editing.is_some() {
                     return Vec::new();
                 }
                 if let Some((view, _)) = layout::tab_rects(screen.tabs)
@@ -268,10 +142,10 @@ impl App {
                     return Vec::new();
                 }
                 match self.view {
-                    View::Train => {
+                    View::Train if !self.run_active() => {
                         let form = layout::train(screen.body).form;
                         if let Some(i) = layout::form_field_at(form, x, y) {
-                            self.form.select(i);
+                            self.train.form.select(i);
                         }
                     }
                     View::Runs => {
@@ -287,7 +161,7 @@ impl App {
                             self.runs.scroll_to_cursor(visible);
                         }
                     }
-                    View::Digit => {}
+                    _ => {}
                 }
             }
             _ => {}
@@ -296,37 +170,19 @@ impl App {
     }
 
     fn on_wheel(&mut self, delta: i64) {
-        match &mut self.modal {
-            Some(Modal::Help { scroll })
-            | Some(Modal::Details { scroll, .. })
-            | Some(Modal::Groups { scroll, .. }) => {
-                *scroll = (*scroll as i64 + delta).clamp(0, u16::MAX as i64) as u16;
-                return;
-            }
-            Some(_) => return,
-            None => {}
+        if let Some(modal) = self.modal.as_mut() {
+            modal.dialog_mut().scroll_by(delta);
+            return;
         }
         match self.view {
             View::Runs => {
                 let visible = self.table_rows_visible();
                 self.runs.scroll_by(delta, visible);
             }
-            View::Train if self.form.editing.is_none() => {
-                self.form.move_by(delta.signum() as i32);
+            View::Train if self.train.form.editing.is_none() && !self.run_active() => {
+                self.train.form.move_by(delta.signum() as i32);
             }
             _ => {}
         }
-    }
-}
-
-/// The new scroll position of a scrollable dialog after `code`.
-fn scroll_by(scroll: u16, code: KeyCode) -> u16 {
-    match code {
-        KeyCode::Down | KeyCode::Char('j') => scroll.saturating_add(1),
-        KeyCode::Up | KeyCode::Char('k') => scroll.saturating_sub(1),
-        KeyCode::PageDown | KeyCode::Char(' ') => scroll.saturating_add(10),
-        KeyCode::PageUp => scroll.saturating_sub(10),
-        KeyCode::Home | KeyCode::Char('g') => 0,
-        _ => scroll,
     }
 }

@@ -198,6 +198,14 @@ impl Key {
         Key::plain(KeyCodeName::Char(c))
     }
 
+    /// A character key with Ctrl held.
+    pub const fn ctrl(c: char) -> Key {
+        Key {
+            code: KeyCodeName::Char(c),
+            ctrl: true,
+        }
+    }
+
     /// The table's key for a terminal key event, if it can name it.
     pub fn from_event(e: &KeyEvent) -> Option<Key> {
         use KeyCodeName as N;
@@ -374,406 +382,80 @@ use KeyCodeName as N;
 use Scope as S;
 
 /// Every view key, in help order (rows of one action next to each other).
+#[rustfmt::skip]
 pub const BINDINGS: &[Binding] = &[
-    b(
-        S::Global,
-        Key::plain(N::Tab),
-        A::NextView,
-        "next view",
-        Some("view"),
-    ),
-    b(
-        S::Global,
-        Key::plain(N::BackTab),
-        A::PrevView,
-        "previous view",
-        None,
-    ),
+    b(S::Global, Key::plain(N::Tab), A::NextView, "next view", Some("view")),
+    b(S::Global, Key::plain(N::BackTab), A::PrevView, "previous view", None),
     b(S::Global, Key::ch('1'), A::ShowTrain, "Train view", None),
     b(S::Global, Key::ch('2'), A::ShowRuns, "Runs view", None),
     b(S::Global, Key::ch('3'), A::ShowDigit, "Digit view", None),
     b(S::Global, Key::ch('?'), A::Help, "this help", Some("help")),
-    b(
-        S::Global,
-        Key::ch('q'),
-        A::Quit,
-        "quit (asks first while a run is active)",
-        Some("quit"),
-    ),
-    b(
-        S::Global,
-        Key {
-            code: N::Char('c'),
-            ctrl: true,
-        },
-        A::ForceQuit,
-        "stop training (saved as stopped) and quit",
-        None,
-    ),
-    b(
-        S::Train,
-        Key::plain(N::Up),
-        A::Up,
-        "previous setting",
-        Some("field"),
-    ),
+    b(S::Global, Key::ch('q'), A::Quit, "quit (asks first while a run is active)", Some("quit")),
+    b(S::Global, Key::ctrl('c'), A::ForceQuit, "stop training (saved as stopped) and quit", None),
+    b(S::Train, Key::plain(N::Up), A::Up, "previous setting", Some("field")),
     b(S::Train, Key::ch('k'), A::Up, "previous setting", None),
     b(S::Train, Key::plain(N::Down), A::Down, "next setting", None),
     b(S::Train, Key::ch('j'), A::Down, "next setting", None),
-    b(
-        S::Train,
-        Key::plain(N::Right),
-        A::Increase,
-        "step the setting up / next choice (while training: add an epoch)",
-        Some("change"),
-    ),
-    b(
-        S::Train,
-        Key::ch('+'),
-        A::Increase,
-        "step the setting up / next choice (while training: add an epoch)",
-        None,
-    ),
-    b(
-        S::Train,
-        Key::plain(N::Left),
-        A::Decrease,
-        "step the setting down / previous choice",
-        None,
-    ),
-    b(
-        S::Train,
-        Key::ch('-'),
-        A::Decrease,
-        "step the setting down / previous choice",
-        None,
-    ),
-    b(
-        S::Train,
-        Key::plain(N::Enter),
-        A::Edit,
-        "type the setting's value (on [Start]: start)",
-        Some("edit"),
-    ),
-    b(
-        S::Train,
-        Key::ch('s'),
-        A::Start,
-        "start training",
-        Some("start"),
-    ),
-    b(
-        S::Train,
-        Key::ch('p'),
-        A::Pause,
-        "pause / resume",
-        Some("pause"),
-    ),
+    b(S::Train, Key::plain(N::Right), A::Increase, "step the setting up / next choice (while training: add an epoch)", Some("change")),
+    b(S::Train, Key::ch('+'), A::Increase, "step the setting up / next choice (while training: add an epoch)", None),
+    b(S::Train, Key::plain(N::Left), A::Decrease, "step the setting down / previous choice", None),
+    b(S::Train, Key::ch('-'), A::Decrease, "step the setting down / previous choice", None),
+    b(S::Train, Key::plain(N::Enter), A::Edit, "type the setting's value (on [Start]: start)", Some("edit")),
+    b(S::Train, Key::ch('s'), A::Start, "start training", Some("start")),
+    b(S::Train, Key::ch('p'), A::Pause, "pause / resume", Some("pause")),
     b(S::Train, Key::ch(' '), A::Pause, "pause / resume", None),
-    b(
-        S::Train,
-        Key::ch('x'),
-        A::Stop,
-        "stop the run (saved as stopped)",
-        Some("stop"),
-    ),
-    b(
-        S::Train,
-        Key::ch('l'),
-        A::ChangeLr,
-        "change the learning rate (while running)",
-        Some("lr"),
-    ),
-    b(
-        S::Train,
-        Key::ch('e'),
-        A::AddEpoch,
-        "add one epoch (while running)",
-        Some("+epoch"),
-    ),
-    b(
-        S::Train,
-        Key::ch('S'),
-        A::Sweep,
-        "sweep: settings with lists of values (e.g. lr 0.01,0.1 seeds 1,2)",
-        Some("sweep"),
-    ),
-    b(
-        S::Train,
-        Key::ch('P'),
-        A::PauseSweep,
-        "pause / continue the sweep (after the running point)",
-        Some("pause sweep"),
-    ),
-    b(
-        S::Train,
-        Key::ch('X'),
-        A::CancelSweep,
-        "cancel the sweep (stops the running point)",
-        Some("cancel sweep"),
-    ),
-    b(
-        S::Train,
-        Key::ch('['),
-        A::QueuePrev,
-        "select the previous queued point of the sweep",
-        Some("queue"),
-    ),
-    b(
-        S::Train,
-        Key::ch(']'),
-        A::QueueNext,
-        "select the next queued point of the sweep",
-        None,
-    ),
-    b(
-        S::Train,
-        Key::ch('N'),
-        A::RunNext,
-        "run the selected queued point next",
-        Some("run next"),
-    ),
-    b(
-        S::Train,
-        Key::ch('D'),
-        A::Download,
-        "download MNIST (when missing)",
-        Some("download"),
-    ),
-    b(
-        S::Train,
-        Key::ch('R'),
-        A::RetryData,
-        "retry loading MNIST",
-        Some("retry"),
-    ),
-    b(
-        S::Train,
-        Key::ch('m'),
-        A::Smooth,
-        "smooth the loss (moving average)",
-        Some("smooth"),
-    ),
-    b(
-        S::Train,
-        Key::ch('L'),
-        A::LogScale,
-        "log scale for the loss",
-        Some("log"),
-    ),
-    b(
-        S::Runs,
-        Key::plain(N::Up),
-        A::Up,
-        "previous run",
-        Some("move"),
-    ),
+    b(S::Train, Key::ch('x'), A::Stop, "stop the run (saved as stopped)", Some("stop")),
+    b(S::Train, Key::ch('l'), A::ChangeLr, "change the learning rate (while running)", Some("lr")),
+    b(S::Train, Key::ch('e'), A::AddEpoch, "add one epoch (while running)", Some("+epoch")),
+    b(S::Train, Key::ch('S'), A::Sweep, "sweep: settings with lists of values (e.g. lr 0.01,0.1 seeds 1,2)", Some("sweep")),
+    b(S::Train, Key::ch('P'), A::PauseSweep, "pause / continue the sweep (after the running point)", Some("pause sweep")),
+    b(S::Train, Key::ch('X'), A::CancelSweep, "cancel the sweep (stops the running point)", Some("cancel sweep")),
+    b(S::Train, Key::ch('['), A::QueuePrev, "select the previous queued point of the sweep", Some("queue")),
+    b(S::Train, Key::ch(']'), A::QueueNext, "select the next queued point of the sweep", None),
+    b(S::Train, Key::ch('N'), A::RunNext, "run the selected queued point next", Some("run next")),
+    b(S::Train, Key::ch('D'), A::Download, "download MNIST (when missing)", Some("download")),
+    b(S::Train, Key::ch('R'), A::RetryData, "retry loading MNIST", Some("retry")),
+    b(S::Train, Key::ch('m'), A::Smooth, "smooth the loss (moving average)", Some("smooth")),
+    b(S::Train, Key::ch('L'), A::LogScale, "log scale for the loss", Some("log")),
+    b(S::Runs, Key::plain(N::Up), A::Up, "previous run", Some("move")),
     b(S::Runs, Key::ch('k'), A::Up, "previous run", None),
     b(S::Runs, Key::plain(N::Down), A::Down, "next run", None),
     b(S::Runs, Key::ch('j'), A::Down, "next run", None),
     b(S::Runs, Key::plain(N::PageUp), A::PageUp, "a page up", None),
-    b(
-        S::Runs,
-        Key::plain(N::PageDown),
-        A::PageDown,
-        "a page down",
-        None,
-    ),
+    b(S::Runs, Key::plain(N::PageDown), A::PageDown, "a page down", None),
     b(S::Runs, Key::plain(N::Home), A::First, "first run", None),
     b(S::Runs, Key::ch('g'), A::First, "first run", None),
     b(S::Runs, Key::plain(N::End), A::Last, "last run", None),
     b(S::Runs, Key::ch('G'), A::Last, "last run", None),
-    b(
-        S::Runs,
-        Key::ch(' '),
-        A::Mark,
-        "mark the run for comparison",
-        Some("mark"),
-    ),
-    b(
-        S::Runs,
-        Key::ch('c'),
-        A::ClearMarks,
-        "clear the marks",
-        None,
-    ),
-    b(
-        S::Runs,
-        Key::ch('s'),
-        A::SortNext,
-        "sort by the next column (or click a header)",
-        Some("sort"),
-    ),
-    b(
-        S::Runs,
-        Key::ch('S'),
-        A::SortReverse,
-        "reverse the sort",
-        None,
-    ),
-    b(
-        S::Runs,
-        Key::plain(N::Enter),
-        A::Details,
-        "the run's details",
-        Some("details"),
-    ),
-    b(
-        S::Runs,
-        Key::ch('v'),
-        A::Groups,
-        "group over seeds: the run's sweep, or the marked runs (mean, min–max, n)",
-        Some("groups"),
-    ),
-    b(
-        S::Runs,
-        Key::ch('d'),
-        A::Delete,
-        "delete the run (asks y/n)",
-        Some("delete"),
-    ),
-    b(
-        S::Runs,
-        Key::ch('n'),
-        A::NewFromRun,
-        "new run from its settings (to Train)",
-        Some("new"),
-    ),
-    b(
-        S::Runs,
-        Key::ch('r'),
-        A::Resume,
-        "resume the run for more epochs",
-        Some("resume"),
-    ),
-    b(
-        S::Runs,
-        Key::ch('m'),
-        A::Smooth,
-        "smooth the loss (moving average)",
-        None,
-    ),
-    b(
-        S::Runs,
-        Key::ch('L'),
-        A::LogScale,
-        "log scale for the loss",
-        None,
-    ),
-    b(
-        S::Digit,
-        Key::ch('c'),
-        A::ClearCanvas,
-        "clear the canvas",
-        Some("clear"),
-    ),
-    b(
-        S::Digit,
-        Key::ch('w'),
-        A::SaveDrawing,
-        "save the drawing as drawing-<time>.png",
-        Some("save"),
-    ),
-    b(
-        S::Digit,
-        Key::ch('d'),
-        A::DrawMode,
-        "back to the drawing",
-        Some("draw"),
-    ),
-    b(
-        S::Digit,
-        Key::ch('o'),
-        A::OpenPath,
-        "type an image path (Tab completes, Enter loads, Esc leaves)",
-        Some("open"),
-    ),
-    b(
-        S::Digit,
-        Key::ch('/'),
-        A::OpenPath,
-        "type an image path (Tab completes, Enter loads, Esc leaves)",
-        None,
-    ),
-    b(
-        S::Digit,
-        Key::ch('i'),
-        A::ShowImage,
-        "show the loaded image again",
-        None,
-    ),
-    b(
-        S::Digit,
-        Key::ch('m'),
-        A::NextModel,
-        "next finished run's model",
-        Some("model"),
-    ),
-    b(
-        S::Digit,
-        Key::ch('M'),
-        A::PrevModel,
-        "previous finished run's model",
-        None,
-    ),
-    b(
-        S::Digit,
-        Key::ch('g'),
-        A::Gallery,
-        "mistake gallery of the model on MNIST test (g closes)",
-        Some("mistakes"),
-    ),
-    b(
-        S::Digit,
-        Key::plain(N::Esc),
-        A::Back,
-        "leave the gallery",
-        Some("back"),
-    ),
-    b(
-        S::Digit,
-        Key::plain(N::Up),
-        A::Up,
-        "scroll the gallery up",
-        Some("scroll"),
-    ),
+    b(S::Runs, Key::ch(' '), A::Mark, "mark the run for comparison", Some("mark")),
+    b(S::Runs, Key::ch('c'), A::ClearMarks, "clear the marks", None),
+    b(S::Runs, Key::ch('s'), A::SortNext, "sort by the next column (or click a header)", Some("sort")),
+    b(S::Runs, Key::ch('S'), A::SortReverse, "reverse the sort", None),
+    b(S::Runs, Key::plain(N::Enter), A::Details, "the run's details", Some("details")),
+    b(S::Runs, Key::ch('v'), A::Groups, "group over seeds: the run's sweep, or the marked runs (mean, min–max, n)", Some("groups")),
+    b(S::Runs, Key::ch('d'), A::Delete, "delete the run (asks y/n)", Some("delete")),
+    b(S::Runs, Key::ch('n'), A::NewFromRun, "new run from its settings (to Train)", Some("new")),
+    b(S::Runs, Key::ch('r'), A::Resume, "resume the run for more epochs", Some("resume")),
+    b(S::Runs, Key::ch('m'), A::Smooth, "smooth the loss (moving average)", None),
+    b(S::Runs, Key::ch('L'), A::LogScale, "log scale for the loss", None),
+    b(S::Digit, Key::ch('c'), A::ClearCanvas, "clear the canvas", Some("clear")),
+    b(S::Digit, Key::ch('w'), A::SaveDrawing, "save the drawing as drawing-<time>.png", Some("save")),
+    b(S::Digit, Key::ch('d'), A::DrawMode, "back to the drawing", Some("draw")),
+    b(S::Digit, Key::ch('o'), A::OpenPath, "type an image path (Tab completes, Enter loads, Esc leaves)", Some("open")),
+    b(S::Digit, Key::ch('/'), A::OpenPath, "type an image path (Tab completes, Enter loads, Esc leaves)", None),
+    b(S::Digit, Key::ch('i'), A::ShowImage, "show the loaded image again", None),
+    b(S::Digit, Key::ch('m'), A::NextModel, "next finished run's model", Some("model")),
+    b(S::Digit, Key::ch('M'), A::PrevModel, "previous finished run's model", None),
+    b(S::Digit, Key::ch('g'), A::Gallery, "mistake gallery of the model on MNIST test (g closes)", Some("mistakes")),
+    b(S::Digit, Key::plain(N::Esc), A::Back, "leave the gallery", Some("back")),
+    b(S::Digit, Key::plain(N::Up), A::Up, "scroll the gallery up", Some("scroll")),
     b(S::Digit, Key::ch('k'), A::Up, "scroll the gallery up", None),
-    b(
-        S::Digit,
-        Key::plain(N::Down),
-        A::Down,
-        "scroll the gallery down",
-        None,
-    ),
-    b(
-        S::Digit,
-        Key::ch('j'),
-        A::Down,
-        "scroll the gallery down",
-        None,
-    ),
-    b(
-        S::Digit,
-        Key::plain(N::PageUp),
-        A::PageUp,
-        "scroll the gallery a page up",
-        None,
-    ),
-    b(
-        S::Digit,
-        Key::plain(N::PageDown),
-        A::PageDown,
-        "scroll the gallery a page down",
-        None,
-    ),
+    b(S::Digit, Key::plain(N::Down), A::Down, "scroll the gallery down", None),
+    b(S::Digit, Key::ch('j'), A::Down, "scroll the gallery down", None),
+    b(S::Digit, Key::plain(N::PageUp), A::PageUp, "scroll the gallery a page up", None),
+    b(S::Digit, Key::plain(N::PageDown), A::PageDown, "scroll the gallery a page down", None),
     b(S::Digit, Key::plain(N::Home), A::First, "gallery top", None),
-    b(
-        S::Digit,
-        Key::plain(N::End),
-        A::Last,
-        "gallery bottom",
-        None,
-    ),
+    b(S::Digit, Key::plain(N::End), A::Last, "gallery bottom", None),
 ];
 
 /// Dialog and text-entry keys (fixed; listed in the `?` overlay).
@@ -883,8 +565,8 @@ impl Keymap {
         keys.join(" ")
     }
 
-    /// The `?` overlay's rows of `scope`: (keys, help), one per action.
-    pub fn help_rows(&self, scope: Scope) -> Vec<(String, &'static str)> {
+    /// The `?` overlay's rows of `scope`: (keys, action, help), one per action.
+    pub fn help_rows(&self, scope: Scope) -> Vec<(String, Action, &'static str)> {
         let mut seen: Vec<Action> = Vec::new();
         let mut out = Vec::new();
         for b in self.bindings.iter().filter(|b| b.scope == scope) {
@@ -892,7 +574,7 @@ impl Keymap {
                 continue;
             }
             seen.push(b.action);
-            out.push((self.keys_text(scope, b.action), b.help));
+            out.push((self.keys_text(scope, b.action), b.action, b.help));
         }
         out
     }
@@ -907,6 +589,16 @@ impl Keymap {
                     .map(|label| (self.first_key(scope, b.action).to_string(), label))
             })
             .collect()
+    }
+
+    /// The key a hint or notice names for `action`: its first key in `scope`, else in
+    /// any scope (so a key rebound in `config.ron` is the one named).
+    pub fn key_for(&self, scope: Scope, action: Action) -> String {
+        self.bindings
+            .iter()
+            .find(|b| b.scope == scope && b.action == action)
+            .or_else(|| self.bindings.iter().find(|b| b.action == action))
+            .map_or_else(|| "?".to_string(), |b| b.key.to_string())
     }
 
     fn first_key(&self, scope: Scope, action: Action) -> Key {
@@ -972,7 +664,7 @@ mod tests {
         assert!(
             k.help_rows(Scope::Train)
                 .iter()
-                .any(|(keys, _)| keys == "F5 x")
+                .any(|(keys, _, _)| keys == "F5 x")
         );
     }
 }

@@ -1,7 +1,7 @@
 //! Screen geometry, shared by drawing and by mouse hit-testing so a click always lands
 //! on what is drawn there. Everything here is pure arithmetic on [`Rect`]s.
 
-use super::app::View;
+use super::view::View;
 use ratatui::layout::{Constraint, Layout, Rect};
 
 /// Smallest usable terminal width; below it a "too small" message is shown.

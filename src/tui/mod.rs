@@ -1,18 +1,27 @@
 //! The ratatui dashboard: `mnist-tui` with no subcommand.
 //!
-//! - [`app`]: state and `update(Msg) -> Vec<Effect>` (no drawing, no I/O).
-//! - [`keymap`]: the key table (actions, help, key bar); `input` and `digit::input` do
-//!   the actions and handle the mouse.
+//! - [`app`]: state and `update(Msg) -> Vec<Effect>` (no drawing, no I/O): what
+//!   crosses views, and the three view components it holds.
+//! - [`view`]: which view is shown.
+//! - [`keymap`]: the key table (actions, help, key bar); [`actions`]: whether an action
+//!   can be done now (one rule for the key bar, the help and the handlers); `input`
+//!   routes keys and the mouse to the dialog or the view's component.
+//! - [`context`]: what a view's handlers may use of the rest ([`context::Cx`]).
+//! - [`dialogs`]: every dialog, one module each, behind [`dialogs::Dialog`].
 //! - [`digit`]: the Digit view (state, actions, tasks, geometry, drawing).
 //! - [`runs`]: the Runs view (table state, actions, drawing).
-//! - [`train`]: the Train view (settings form, the live run, actions, drawing).
+//! - [`train`]: the Train view (settings form, the live run, sweep queue, actions,
+//!   drawing).
 //! - [`series`]: chart series (Train and Runs).
 //! - [`layout`]: geometry shared by drawing and mouse hit-testing.
 //! - [`ui`]: the frame (tabs, key bar), the `?` overlay, dialogs and shared widgets.
 //! - [`terminal`], [`event`], [`tasks`], [`runtime`]: the terminal, input thread,
 //!   background work, and the loop that ties them together.
 
+pub mod actions;
 pub mod app;
+pub mod context;
+pub mod dialogs;
 pub mod digit;
 pub mod event;
 mod input;
@@ -26,6 +35,7 @@ pub mod terminal;
 pub mod theme;
 pub mod train;
 pub mod ui;
+pub mod view;
 
 use crate::config::Config;
 use crate::runs::RunStore;

@@ -6,6 +6,7 @@ use super::state::{DigitMode, DigitState, Verdict};
 use crate::digit::{render_digit, render_gray_fit, render_image_fit};
 use crate::predict::Prediction;
 use crate::tui::app::App;
+use crate::tui::keymap::{Action, Keymap, Scope};
 use crate::tui::theme::Theme;
 use crate::tui::ui::widgets::{centered_text, titled_block};
 use ratatui::Frame;
@@ -24,10 +25,10 @@ pub fn render(f: &mut Frame, area: Rect, app: &App) {
     let l = digit_layout::digit(area);
     header(f, l.header, app);
     match d.mode {
-        DigitMode::Image => image_panels(f, &l, d, &app.theme),
+        DigitMode::Image => image_panels(f, &l, d, &app.theme, &app.keys),
         _ => draw_panels(f, &l, d, &app.theme),
     }
-    prediction_panel(f, l.prediction, d, &app.theme);
+    prediction_panel(f, l.prediction, d, &app.theme, &app.keys);
 }
 
 /// The model line of the header (shared with the gallery).
@@ -163,7 +164,7 @@ fn model_input_small(f: &mut Frame, area: Rect, d: &DigitState, t: &Theme) {
     }
 }
 
-fn image_panels(f: &mut Frame, l: &DigitLayout, d: &DigitState, t: &Theme) {
+fn image_panels(f: &mut Frame, l: &DigitLayout, d: &DigitState, t: &Theme, keys: &Keymap) {
     let block = titled_block(" Model input 28×28 ", t);
     let inner = block.inner(l.big);
     f.render_widget(block, l.big);
@@ -174,7 +175,15 @@ fn image_panels(f: &mut Frame, l: &DigitLayout, d: &DigitState, t: &Theme) {
         Verdict::NoDigit(reason) => {
             centered_text(f, inner, &format!("No digit found: {reason}"), t.warn())
         }
-        Verdict::Nothing => centered_text(f, inner, "No image: press o and type a path", t.dim()),
+        Verdict::Nothing => centered_text(
+            f,
+            inner,
+            &format!(
+                "No image: press {} and type a path",
+                keys.key_for(Scope::Digit, Action::OpenPath)
+            ),
+            t.dim(),
+        ),
     }
     let block = titled_block(" Original ", t);
     let inner = block.inner(l.side);
@@ -190,7 +199,7 @@ fn image_panels(f: &mut Frame, l: &DigitLayout, d: &DigitState, t: &Theme) {
     }
 }
 
-fn prediction_panel(f: &mut Frame, area: Rect, d: &DigitState, t: &Theme) {
+fn prediction_panel(f: &mut Frame, area: Rect, d: &DigitState, t: &Theme, keys: &Keymap) {
     let block = titled_block(" Prediction ", t);
     let inner = block.inner(area);
     f.render_widget(block, area);
@@ -217,7 +226,10 @@ fn prediction_panel(f: &mut Frame, area: Rect, d: &DigitState, t: &Theme) {
             prediction: None, ..
         } => {
             vec![Line::from(Span::styled(
-                " no model: press m to choose a run",
+                format!(
+                    " no model: press {} to choose a run",
+                    keys.key_for(Scope::Digit, Action::NextModel)
+                ),
                 t.warn(),
             ))]
         }

@@ -1,5 +1,5 @@
 //! The Runs view: the table of runs, the comparison of marked runs (loss, accuracy,
-//! settings side by side), and the details dialog.
+//! settings side by side). Its dialogs (details, groups) are in `tui::dialogs`.
 
 use super::table::{RunEntry, SortColumn};
 use crate::format;
@@ -10,7 +10,7 @@ use crate::tui::layout;
 use crate::tui::series::{accuracy_axis, epoch_axis, log_axis, nice_axis, to_log, y_range};
 use crate::tui::theme::Theme;
 use crate::tui::ui::widgets::{
-    Curve, LineChart, centered_text, draw_line_chart, loss_title, popup, titled_block,
+    Curve, LineChart, centered_text, draw_line_chart, loss_title, titled_block,
 };
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Rect};
@@ -45,7 +45,7 @@ pub fn short_label(id: &str) -> String {
     }
 }
 
-fn started(r: &RunRecord) -> String {
+pub(crate) fn started(r: &RunRecord) -> String {
     let fmt = time::macros::format_description!("[month]-[day] [hour]:[minute]");
     r.started_at.format(&fmt).unwrap_or_default()
 }
@@ -321,130 +321,4 @@ fn settings_table(f: &mut Frame, area: Rect, app: &App, runs: &[&RunRecord]) {
             .block(titled_block(title, t)),
         area,
     );
-}
-
-/// The details of run `id` as lines.
-pub fn details_lines(app: &App, id: &str) -> Vec<Line<'static>> {
-    let t = &app.theme;
-    let Some(entry) = app.runs.get(id) else {
-        return vec![Line::raw(format!("Run {id} is no longer in the store."))];
-    };
-    let r = match entry {
-        RunEntry::Damaged(e) => {
-            return vec![
-                Line::from(Span::styled("This run is damaged.", t.bad())),
-                Line::raw(format!("{}: {}", e.path.display(), e.problem)),
-            ];
-        }
-        RunEntry::Ok(r) => r,
-    };
-    let c = &r.config;
-    let kv = |k: &str, v: String| {
-        Line::from(vec![
-            Span::styled(format!("  {k:<16}"), t.dim()),
-            Span::raw(v),
-        ])
-    };
-    let mut out = vec![Line::from(Span::styled("Run", t.accent()))];
-    let status = match &r.status {
-        RunStatus::Failed(reason) => format!("failed: {reason}"),
-        s => s.word().to_string(),
-    };
-    out.push(kv("status", status));
-    out.push(kv("started", started(r)));
-    if let Some(end) = r.ended_at {
-        let fmt = time::macros::format_description!("[month]-[day] [hour]:[minute]");
-        out.push(kv("ended", end.format(&fmt).unwrap_or_default()));
-    }
-    out.push(kv("training time", format::duration(r.seconds())));
-    out.push(kv(
-        "train / test",
-        format!("{} / {}", r.train_size, r.test_size),
-    ));
-    out.push(kv("parameters", r.params.to_string()));
-    out.push(kv("version", r.program_version.clone()));
-    out.push(Line::raw(""));
-    out.push(Line::from(Span::styled("Settings", t.accent())));
-    out.push(kv("network", c.model.description().into()));
-    for setting in SETTINGS {
-        out.push(kv(&setting.label.to_lowercase(), setting.show(c)));
-    }
-    if !r.lr_changes.is_empty() {
-        out.push(Line::raw(""));
-        out.push(Line::from(Span::styled(
-            "Learning-rate changes",
-            t.accent(),
-        )));
-        for ch in &r.lr_changes {
-            out.push(kv(
-                &format!("epoch {:.2}", ch.x),
-                format!("→ {} (step {})", format::float(ch.lr), ch.step),
-            ));
-        }
-    }
-    out.push(Line::raw(""));
-    out.push(Line::from(Span::styled("Epochs", t.accent())));
-    out.push(Line::from(Span::styled(
-        "  epoch  train loss  train acc  test loss  test acc    time",
-        t.dim().add_modifier(Modifier::UNDERLINED),
-    )));
-    let best = r.best_test_acc();
-    for e in &r.epochs {
-        let line = format!(
-            "  {:>5}  {:>10.4}  {:>8.2}%  {:>9.4}  {:>7.2}%  {:>6.1}s",
-            e.epoch,
-            e.train_loss,
-            e.train_acc * 100.0,
-            e.test_loss,
-            e.test_acc * 100.0,
-            e.seconds
-        );
-        let style = if Some(e.test_acc) == best {
-            t.good()
-        } else {
-            Style::new()
-        };
-        out.push(Line::from(Span::styled(line, style)));
-    }
-    if r.epochs.is_empty() {
-        out.push(Line::from(Span::styled("  no epoch finished", t.dim())));
-    }
-    if let Some(s) = &r.summary
-        && !s.dead_outputs.is_empty()
-    {
-        out.push(Line::raw(""));
-        out.push(Line::from(Span::styled(
-            format!("Dead outputs (always 0): {:?}", s.dead_outputs),
-            t.warn(),
-        )));
-    }
-    out
-}
-
-/// Draws the details dialog of run `id`, scrolled by `scroll` lines (clamped).
-/// Draws the grouped-runs dialog: its text, scrolled.
-pub fn render_groups(
-    f: &mut Frame,
-    area: Rect,
-    app: &App,
-    title: &str,
-    lines: &[String],
-    scroll: u16,
-) {
-    let w = area.width.saturating_sub(4).min(100);
-    let h = area.height.saturating_sub(2);
-    let inner = popup(f, area, w, h, title, &app.theme);
-    let max = (lines.len() as u16).saturating_sub(inner.height);
-    let text: Vec<Line> = lines.iter().map(|l| Line::raw(l.clone())).collect();
-    f.render_widget(Paragraph::new(text).scroll((scroll.min(max), 0)), inner);
-}
-
-/// Draws the details dialog of run `id`.
-pub fn render_details(f: &mut Frame, area: Rect, app: &App, id: &str, scroll: u16) {
-    let lines = details_lines(app, id);
-    let w = area.width.saturating_sub(4).min(90);
-    let h = area.height.saturating_sub(2);
-    let inner = popup(f, area, w, h, &format!("Run {id}"), &app.theme);
-    let max = (lines.len() as u16).saturating_sub(inner.height);
-    f.render_widget(Paragraph::new(lines).scroll((scroll.min(max), 0)), inner);
 }

@@ -1,6 +1,7 @@
-//! The Runs view, all in one place: the table's state ([`table`]), what its actions do
-//! (`input`) and its drawing: table, comparison, details dialog ([`draw`]).
+//! The Runs view as a component: its state ([`table::RunsTable`]: the runs, sort,
+//! marks, cursor), what its actions do ([`actions`]) and its drawing ([`draw`]); its
+//! dialogs (details, groups, delete, resume) are in `tui::dialogs`.
 
+pub mod actions;
 pub mod draw;
-mod input;
 pub mod table;

@@ -4,6 +4,7 @@ use super::form::Field;
 use super::session::{LiveRun, RunPhase};
 use crate::format;
 use crate::tui::app::{App, DataState};
+use crate::tui::keymap::{Action, Scope};
 use crate::tui::layout::{self, TrainLayout};
 use crate::tui::series::{accuracy_axis, epoch_axis, log_axis, nice_axis, to_log, y_range};
 use crate::tui::theme::Theme;
@@ -51,15 +52,15 @@ fn form(f: &mut Frame, area: Rect, app: &App) {
     f.render_widget(titled_block(title, t), area);
     // While a run is active the form shows that run's settings.
     let shown;
-    let form = match (&app.session, locked) {
+    let form = match (&app.train.session, locked) {
         (Some(session), true) => {
-            let mut f = app.form.clone();
+            let mut f = app.train.form.clone();
             f.settings = session.settings.clone();
             f.editing = None;
             shown = f;
             &shown
         }
-        _ => &app.form,
+        _ => &app.train.form,
     };
     for (i, field) in Field::all().enumerate() {
         let row = layout::form_row(area, i);
@@ -145,13 +146,14 @@ fn status(f: &mut Frame, area: Rect, app: &App) {
     let t = &app.theme;
     let block = titled_block(" Run ", t);
     let mut lines = Vec::new();
-    match &app.session {
+    match &app.train.session {
         None => {
             lines.push(kv("Status", "idle", t.dim(), t));
             lines.push(data_line(app));
             lines.push(Line::raw(""));
+            let start = app.keys.key_for(Scope::Train, Action::Start);
             lines.push(Line::from(Span::styled(
-                " Choose settings, then press s.",
+                format!(" Choose settings, then press {start}."),
                 t.dim(),
             )));
         }
@@ -249,7 +251,7 @@ fn status(f: &mut Frame, area: Rect, app: &App) {
 fn sweep_lines(app: &App) -> Vec<Line<'static>> {
     use crate::sweep::PointState;
     let t = &app.theme;
-    let Some(q) = &app.sweep else {
+    let Some(q) = &app.train.sweep else {
         return Vec::new();
     };
     let n = q.file.points.len();
@@ -303,7 +305,7 @@ fn charts(f: &mut Frame, l: &TrainLayout, app: &App) {
         ..l.loss
     };
     let data_ready = matches!(app.data, DataState::Ready(_));
-    match &app.session {
+    match &app.train.session {
         Some(s) => {
             loss_chart(f, l.loss, s, app);
             accuracy_chart(f, l.accuracy, s, app);
@@ -329,6 +331,8 @@ fn data_panel(f: &mut Frame, area: Rect, app: &App) {
     let block = titled_block(" MNIST data ", t);
     let inner = block.inner(area);
     f.render_widget(block, area);
+    let download = app.keys.key_for(Scope::Train, Action::Download);
+    let retry = app.keys.key_for(Scope::Train, Action::RetryData);
     let text = match &app.data {
         DataState::Loading => format!("Loading MNIST from {dir}…"),
         DataState::Downloading(p) => {
@@ -358,13 +362,13 @@ fn data_panel(f: &mut Frame, area: Rect, app: &App) {
             return;
         }
         DataState::Missing { message } => format!(
-            "MNIST is not in {dir}.\n{message}\n\nPress D to download it (about 11 MB).\n\n\
+            "MNIST is not in {dir}.\n{message}\n\nPress {download} to download it (about 11 MB).\n\n\
              Offline? Put the four files {MNIST_FILES} in {dir}, or set MNIST_DATA_DIR to \
-             the folder holding them and restart; then press R to retry."
+             the folder holding them and restart; then press {retry} to retry."
         ),
         DataState::Failed(e) => format!(
             "MNIST could not be read:\n{e}\n\nReplace the damaged files in {dir} \
-             (or press D to download them again), then press R to retry."
+             (or press {download} to download them again), then press {retry} to retry."
         ),
         DataState::Ready(_) => String::new(),
     };
@@ -492,7 +496,7 @@ fn progress(f: &mut Frame, area: Rect, app: &App) {
     f.render_widget(block, area);
     let [epoch_area, run_area] =
         Layout::vertical([Constraint::Length(1), Constraint::Length(1)]).areas(inner);
-    let Some(s) = &app.session else {
+    let Some(s) = &app.train.session else {
         f.render_widget(
             Paragraph::new(Span::styled(" No run yet", t.dim())),
             epoch_area,

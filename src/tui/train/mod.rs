@@ -1,9 +1,40 @@
-//! The Train view, all in one place: the settings form ([`form`]), the run it shows
-//! ([`session`]), a sweep's queue ([`sweep`]), what its actions do (`input`) and its
-//! drawing ([`draw`]).
+//! The Train view as a component: its state ([`TrainView`]: the settings form, the run
+//! it shows, a sweep's queue), what its actions do ([`actions`]), the sweep queue's
+//! steps ([`sweep`]) and its drawing ([`draw`]).
 
+pub mod actions;
 pub mod draw;
 pub mod form;
-mod input;
 pub mod session;
 pub mod sweep;
+
+use form::TrainForm;
+use session::LiveRun;
+use sweep::SweepQueue;
+
+/// The Train view's state.
+#[derive(Debug, Clone)]
+pub struct TrainView {
+    /// The settings form.
+    pub form: TrainForm,
+    /// The run being trained, or the last one.
+    pub session: Option<LiveRun>,
+    /// The sweep being run, if any.
+    pub sweep: Option<SweepQueue>,
+}
+
+impl TrainView {
+    /// The view with a fresh form over `base` (the config's training settings).
+    pub fn new(base: crate::train::TrainOverrides) -> Self {
+        TrainView {
+            form: TrainForm::new(base),
+            session: None,
+            sweep: None,
+        }
+    }
+
+    /// Whether a run is being trained (or starting).
+    pub fn run_active(&self) -> bool {
+        self.session.as_ref().is_some_and(|s| s.phase.is_active())
+    }
+}

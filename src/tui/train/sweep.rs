@@ -8,8 +8,10 @@ use crate::runs::RunRecord;
 use crate::sweep::report::find_setting;
 use crate::sweep::{PointState, SweepFile, describe, job_for, plan, point_states, seed_setting};
 use crate::train::{SETTINGS, Setting, TrainOverrides, TrainSettings};
-use crate::tui::app::{App, Effect, InputPurpose, Modal, Notice};
-use crate::tui::train::form::TextInput;
+use crate::tui::app::Effect;
+use crate::tui::context::Cx;
+use crate::tui::keymap::{Action, Scope};
+use crate::tui::train::TrainView;
 use crate::tui::train::session::LiveRun;
 
 /// Longest text of the Sweep dialog.
@@ -124,58 +126,43 @@ fn overrides_of(s: &TrainSettings) -> TrainOverrides {
     o
 }
 
-impl App {
-    /// Opens the Sweep dialog.
-    pub(crate) fn open_sweep_dialog(&mut self) {
-        if self.run_active() {
-            self.notice = Some(Notice::Error(
-                "A run is already active: stop it (x) first".into(),
-            ));
-            return;
-        }
-        self.modal = Some(Modal::Input {
-            purpose: InputPurpose::Sweep,
-            input: TextInput::plain("", SWEEP_CHARS),
-            error: None,
-        });
-    }
-
-    /// Plans the typed sweep on top of the form's settings and asks for it to be saved;
-    /// the error (for the dialog) names the bad setting or value.
-    pub(crate) fn submit_sweep(&mut self, text: &str) -> Result<Vec<Effect>, String> {
+impl TrainView {
+    /// Plans the typed sweep on top of the form's settings (skipping what `runs`
+    /// already hold) and asks for it to be saved; the error (for the dialog) names the
+    /// bad setting or value.
+    pub fn submit_sweep(
+        &mut self,
+        text: &str,
+        runs: &[RunRecord],
+        cx: &mut Cx,
+    ) -> Result<Vec<Effect>, String> {
         let (flags, random) = parse_sweep_text(text)?;
         let base = self.form.validated()?;
         let file = plan(&[&overrides_of(&base)], &flags, random, 0)?;
-        let records: Vec<RunRecord> = self
-            .runs
-            .entries
-            .iter()
-            .filter_map(|e| e.record().cloned())
-            .collect();
-        let queue = SweepQueue::new(file.clone(), &records);
-        self.notice = Some(Notice::Info(format!(
+        let queue = SweepQueue::new(file.clone(), runs);
+        cx.info(format!(
             "Sweep {}: {} points, {} finished, {} to train",
             file.id,
             file.points.len(),
             queue.finished(),
             queue.queue.len()
-        )));
+        ));
         self.sweep = Some(queue);
         Ok(vec![Effect::SaveSweep(file)])
     }
 
     /// The sweep file was saved (or not): start its first point.
-    pub(crate) fn on_sweep_saved(&mut self, result: Result<(), String>) -> Vec<Effect> {
+    pub fn on_sweep_saved(&mut self, result: Result<(), String>, cx: &mut Cx) -> Vec<Effect> {
         match result {
             Ok(()) => {
                 if let Some(q) = self.sweep.as_mut() {
                     q.saved = true;
                 }
-                self.next_point()
+                self.next_point(cx)
             }
             Err(e) => {
                 self.sweep = None;
-                self.notice = Some(Notice::Error(format!("Sweep not started: {e}")));
+                cx.error(format!("Sweep not started: {e}"));
                 Vec::new()
             }
         }
@@ -183,7 +170,7 @@ impl App {
 
     /// Starts the next queued point, unless the sweep is paused, unsaved, or a run
     /// is active.
-    pub(crate) fn next_point(&mut self) -> Vec<Effect> {
+    pub fn next_point(&mut self, cx: &mut Cx) -> Vec<Effect> {
         if self.run_active() {
             return Vec::new();
         }
@@ -195,12 +182,13 @@ impl App {
         }
         if q.queue.is_empty() {
             let text = format!(
-                "Sweep {} done: {} of {} points finished (Runs view, v: grouped)",
+                "Sweep {} done: {} of {} points finished (Runs view, {}: grouped)",
                 q.file.id,
                 q.finished(),
-                q.file.points.len()
+                q.file.points.len(),
+                cx.key(Scope::Runs, Action::Groups)
             );
-            self.notice = Some(Notice::Info(text));
+            cx.info(text);
             return Vec::new();
         }
         let (k, state) = q.queue.remove(0);
@@ -210,7 +198,7 @@ impl App {
         q.states[k - 1] = PointState::Running(String::new());
         q.current = Some(k);
         let label = format!("Sweep point {k}/{}: {}", q.file.points.len(), q.describe(k));
-        let Some(data) = self.ready_data() else {
+        let Some(data) = cx.ready_data() else {
             if let Some(q) = self.sweep.as_mut() {
                 q.queue.insert(0, (k, state.clone()));
                 q.states[k - 1] = state;
@@ -220,13 +208,13 @@ impl App {
             return Vec::new();
         };
         self.session = Some(LiveRun::new(settings));
-        self.notice = Some(Notice::Info(label));
+        cx.info(label);
         vec![Effect::StartTraining(job, data)]
     }
 
     /// The running point ended: record it and go on (a stop pauses the sweep, the
     /// stopped point first in the queue, continued from its saved epochs).
-    pub(crate) fn on_point_ended(&mut self, event: &crate::train::TrainEvent) -> Vec<Effect> {
+    pub fn on_point_ended(&mut self, event: &crate::train::TrainEvent, cx: &mut Cx) -> Vec<Effect> {
         use crate::train::TrainEvent as E;
         let run_id = self.session.as_ref().and_then(|s| s.run_id.clone());
         let done = self
@@ -257,49 +245,48 @@ impl App {
                 q.states[k - 1] = state.clone();
                 q.queue.insert(0, (k, state));
                 q.paused = true;
-                self.notice = Some(Notice::Info(
-                    "Point stopped: the sweep is paused (P continues it, X cancels it)".into(),
-                ));
+                let text = format!(
+                    "Point stopped: the sweep is paused ({} continues it, {} cancels it)",
+                    cx.key(Scope::Train, Action::PauseSweep),
+                    cx.key(Scope::Train, Action::CancelSweep)
+                );
+                cx.info(text);
                 return Vec::new();
             }
         }
-        self.next_point()
+        self.next_point(cx)
     }
 
     /// Pauses the queue (the running point goes on) or continues it.
-    pub(crate) fn toggle_sweep_pause(&mut self) -> Vec<Effect> {
+    pub fn toggle_sweep_pause(&mut self, cx: &mut Cx) -> Vec<Effect> {
         let Some(q) = self.sweep.as_mut() else {
-            self.notice = Some(Notice::Error("No sweep: press S to start one".into()));
             return Vec::new();
         };
         q.paused = !q.paused;
         if q.paused {
-            self.notice = Some(Notice::Info(
-                "Sweep paused: no new point starts (P continues)".into(),
-            ));
+            let text = format!(
+                "Sweep paused: no new point starts ({} continues)",
+                cx.key(Scope::Train, Action::PauseSweep)
+            );
+            cx.info(text);
             Vec::new()
         } else {
-            self.notice = Some(Notice::Info("Sweep continued".into()));
-            self.next_point()
+            cx.info("Sweep continued");
+            self.next_point(cx)
         }
     }
 
     /// Selects the queued point `delta` places away (wrapping).
-    pub(crate) fn select_queued(&mut self, delta: i64) {
-        match self.sweep.as_mut() {
-            Some(q) if !q.queue.is_empty() => {
-                let n = q.queue.len() as i64;
-                q.selected =
-                    (q.selected.min(q.queue.len() - 1) as i64 + delta).rem_euclid(n) as usize;
-            }
-            _ => self.notice = Some(Notice::Error("No point is queued".into())),
+    pub fn select_queued(&mut self, delta: i64) {
+        if let Some(q) = self.sweep.as_mut().filter(|q| !q.queue.is_empty()) {
+            let n = q.queue.len() as i64;
+            q.selected = (q.selected.min(q.queue.len() - 1) as i64 + delta).rem_euclid(n) as usize;
         }
     }
 
     /// Moves the selected queued point to the front: it runs next.
-    pub(crate) fn run_selected_next(&mut self) {
+    pub fn run_selected_next(&mut self, cx: &mut Cx) {
         let Some(q) = self.sweep.as_mut().filter(|q| !q.queue.is_empty()) else {
-            self.notice = Some(Notice::Error("No point is queued".into()));
             return;
         };
         let i = q.selected.min(q.queue.len() - 1);
@@ -307,21 +294,20 @@ impl App {
         let k = entry.0;
         q.queue.insert(0, entry);
         q.selected = 0;
-        self.notice = Some(Notice::Info(format!("Point {k} runs next")));
+        cx.info(format!("Point {k} runs next"));
     }
 
     /// Cancels the sweep: the running point is stopped (saved as stopped) and the queue
     /// dropped; finished points stay, and typing the same sweep again resumes it.
-    pub(crate) fn cancel_sweep(&mut self) -> Vec<Effect> {
+    pub fn cancel_sweep(&mut self, cx: &mut Cx) -> Vec<Effect> {
         let Some(q) = self.sweep.take() else {
-            self.notice = Some(Notice::Error("No sweep to cancel".into()));
             return Vec::new();
         };
-        self.notice = Some(Notice::Info(format!(
+        cx.info(format!(
             "Sweep {} cancelled: {} finished point(s) kept",
             q.file.id,
             q.finished()
-        )));
+        ));
         if q.current.is_some() && self.run_active() {
             return vec![Effect::Control(crate::train::Control::Stop)];
         }

@@ -1,10 +1,9 @@
 //! Drawing: [`render`] draws the whole screen from the [`App`]; one file per view.
 
-pub mod dialogs;
-pub mod help;
 pub mod widgets;
 
-use super::app::{App, DataState, Modal, Notice, View};
+use super::actions::available;
+use super::app::{App, DataState, Notice, View};
 use super::digit::state::DigitMode;
 use super::keymap::{Action, Scope};
 use super::layout::{self, MIN_HEIGHT, MIN_WIDTH};
@@ -21,7 +20,7 @@ pub fn render(f: &mut Frame, app: &App) {
         return;
     }
     let Some(screen) = layout::screen(area) else {
-        too_small(f, area);
+        too_small(f, area, app);
         return;
     };
     tab_bar(f, screen.tabs, app);
@@ -31,18 +30,8 @@ pub fn render(f: &mut Frame, app: &App) {
         View::Digit => super::digit::draw::render(f, screen.body, app),
     }
     key_bar(f, screen.keybar, app);
-    match &app.modal {
-        Some(Modal::Help { scroll }) => help::render(f, area, *scroll, &app.keys, &app.theme),
-        Some(Modal::Details { id, scroll }) => {
-            super::runs::draw::render_details(f, area, app, id, *scroll)
-        }
-        Some(Modal::Groups {
-            title,
-            lines,
-            scroll,
-        }) => super::runs::draw::render_groups(f, area, app, title, lines, *scroll),
-        Some(m) => dialogs::render(f, area, app, m),
-        None => {}
+    if let Some(modal) = &app.modal {
+        modal.dialog().draw(f, area, app);
     }
 }
 
@@ -54,11 +43,13 @@ pub fn too_small_text(area: Rect) -> String {
     )
 }
 
-fn too_small(f: &mut Frame, area: Rect) {
-    f.render_widget(
-        Paragraph::new(too_small_text(area)).wrap(Wrap { trim: true }),
-        area,
-    );
+fn too_small(f: &mut Frame, area: Rect, app: &App) {
+    let mut text = too_small_text(area);
+    let quit = app.keys.key_for(Scope::Global, Action::Quit);
+    if quit != "q" {
+        text = text.replace("press q to quit", &format!("press {quit} to quit"));
+    }
+    f.render_widget(Paragraph::new(text).wrap(Wrap { trim: true }), area);
 }
 
 fn tab_bar(f: &mut Frame, area: Rect, app: &App) {
@@ -89,7 +80,7 @@ fn tab_bar(f: &mut Frame, area: Rect, app: &App) {
         Span::styled("MNIST ", t.dim()),
         Span::styled(app.data.word(), data_style),
     ];
-    if let Some(s) = &app.session {
+    if let Some(s) = &app.train.session {
         right.push(Span::styled("  run ", t.dim()));
         right.push(Span::styled(
             format!("{} {:.0}%", s.phase.word(), s.run_ratio() * 100.0),
@@ -125,33 +116,15 @@ fn key_bar(f: &mut Frame, area: Rect, app: &App) {
     f.render_widget(Paragraph::new(line), area);
 }
 
-/// The short key list of the current context, for the key bar: the key table's
-/// labelled rows whose action is available now (dialogs and text entry have fixed keys).
+/// The short key list of the current context, for the key bar: the open dialog's
+/// hints, else the text field's, else the key table's labelled rows whose action is
+/// available now ([`available`], the rule the handlers apply).
 pub fn bar_keys(app: &App) -> Vec<(String, &'static str)> {
-    let fixed = |pairs: &[(&str, &'static str)]| {
-        pairs
-            .iter()
-            .map(|(k, a)| (k.to_string(), *a))
-            .collect::<Vec<_>>()
-    };
-    match &app.modal {
-        Some(Modal::ConfirmQuit) => {
-            return fixed(&[("y", "stop, save & quit"), ("n/Esc", "cancel")]);
-        }
-        Some(Modal::ConfirmDelete(_)) => return fixed(&[("y", "delete"), ("n/Esc", "cancel")]),
-        Some(Modal::Input { .. }) => {
-            return fixed(&[
-                ("Enter", "confirm"),
-                ("Esc", "cancel"),
-                ("Backspace", "delete"),
-            ]);
-        }
-        Some(Modal::Help { .. }) | Some(Modal::Details { .. }) | Some(Modal::Groups { .. }) => {
-            return fixed(&[("↑↓ PgUp PgDn", "scroll"), ("Esc", "close")]);
-        }
-        None => {}
+    let fixed = super::dialogs::fixed;
+    if let Some(modal) = &app.modal {
+        return modal.dialog().hints(&app.keys);
     }
-    if app.view == View::Train && app.form.editing.is_some() {
+    if app.view == View::Train && app.train.form.editing.is_some() {
         return fixed(&[
             ("0-9 .", "type"),
             ("Backspace", "delete"),
@@ -167,23 +140,20 @@ pub fn bar_keys(app: &App) -> Vec<(String, &'static str)> {
             ("Backspace", "delete"),
         ]);
     }
-    let scope = match app.view {
-        View::Train => Scope::Train,
-        View::Runs => Scope::Runs,
-        View::Digit => Scope::Digit,
-    };
+    let scope = app.view.scope();
     let mut keys = if app.view == View::Digit && app.digit.mode == DigitMode::Draw {
         fixed(&[("drag", "draw"), ("right-drag", "erase")])
     } else {
         Vec::new()
     };
     let paused = app
+        .train
         .session
         .as_ref()
         .is_some_and(|s| s.phase == super::train::session::RunPhase::Paused);
     keys.extend(
         app.keys
-            .bar(scope, |a| in_bar(app, a))
+            .bar(scope, |a| in_bar(app, scope, a))
             .into_iter()
             .map(|(k, label)| {
                 (
@@ -200,34 +170,10 @@ pub fn bar_keys(app: &App) -> Vec<(String, &'static str)> {
     keys
 }
 
-/// Whether `action` of the current view belongs in the key bar now.
-pub fn in_bar(app: &App, action: Action) -> bool {
-    use Action as A;
-    match app.view {
-        View::Train => {
-            let active = app.run_active();
-            let missing = matches!(app.data, DataState::Missing { .. } | DataState::Failed(_));
-            match action {
-                A::Pause | A::Stop | A::ChangeLr | A::AddEpoch => active,
-                A::Up | A::Increase | A::Edit | A::Start | A::Sweep => !active,
-                A::PauseSweep | A::CancelSweep => app.sweep.is_some(),
-                A::QueuePrev | A::QueueNext | A::RunNext => {
-                    app.sweep.as_ref().is_some_and(|q| !q.queue.is_empty())
-                }
-                A::Download | A::RetryData => missing,
-                _ => true,
-            }
-        }
-        View::Runs => true,
-        View::Digit => {
-            let mode = app.digit.mode;
-            match action {
-                A::Up | A::Back => mode == DigitMode::Gallery,
-                A::ClearCanvas | A::SaveDrawing => mode == DigitMode::Draw,
-                A::DrawMode => mode == DigitMode::Image,
-                A::OpenPath | A::Gallery => mode != DigitMode::Gallery,
-                _ => true,
-            }
-        }
-    }
+/// Whether `action` of `scope` belongs in the key bar now: when it is available, except
+/// the form's step key while training, which then adds an epoch like the epoch key
+/// shown beside it.
+pub fn in_bar(app: &App, scope: Scope, action: Action) -> bool {
+    let twin = scope == Scope::Train && action == Action::Increase && app.run_active();
+    !twin && available(app, scope, action).is_ok()
 }

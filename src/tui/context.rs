@@ -1,0 +1,75 @@
+//! What a view's handlers may use of the rest of the dashboard: [`Cx`] lends them the
+//! cross-view state (data, notice, dialog, view, keys, size) while the view's own
+//! state is `self`; what must reach another view goes back as a [`Request`].
+
+use super::app::{DataState, Notice};
+use super::dialogs::Modal;
+use super::keymap::{Action, Keymap, Scope};
+use super::view::View;
+use crate::data::Mnist;
+use crate::train::TrainSettings;
+use ratatui::layout::Rect;
+use std::sync::Arc;
+
+/// Work for another view, done by the app after the handler returns.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Request {
+    /// Fill the Train view's form with run `id`'s settings and show it.
+    LoadForm {
+        /// The run the settings come from.
+        id: String,
+        /// Its settings.
+        settings: Box<TrainSettings>,
+    },
+}
+
+/// The cross-view state a handler may read and change.
+pub struct Cx<'a> {
+    /// MNIST's state.
+    pub data: &'a mut DataState,
+    /// The one-line message for the user.
+    pub notice: &'a mut Option<Notice>,
+    /// The dialog shown.
+    pub modal: &'a mut Option<Modal>,
+    /// The view shown.
+    pub view: &'a mut View,
+    /// The key table in effect (hints name its keys).
+    pub keys: &'a Keymap,
+    /// The terminal's size.
+    pub size: Rect,
+    /// Work for other views.
+    pub requests: Vec<Request>,
+}
+
+impl Cx<'_> {
+    /// Shows `text` as news.
+    pub fn info(&mut self, text: impl Into<String>) {
+        *self.notice = Some(Notice::Info(text.into()));
+    }
+
+    /// Shows `text` as a refusal or failure.
+    pub fn error(&mut self, text: impl Into<String>) {
+        *self.notice = Some(Notice::Error(text.into()));
+    }
+
+    /// The key bound now to `action` of `scope`, for a hint.
+    pub fn key(&self, scope: Scope, action: Action) -> String {
+        self.keys.key_for(scope, action)
+    }
+
+    /// The data, if loaded; otherwise says why not (naming the download key).
+    pub fn ready_data(&mut self) -> Option<Arc<Mnist>> {
+        let why = match &*self.data {
+            DataState::Ready(d) => return Some(d.clone()),
+            DataState::Loading => "MNIST is still loading".to_string(),
+            DataState::Downloading(_) => "MNIST is still downloading".to_string(),
+            DataState::Missing { .. } => format!(
+                "MNIST is missing: press {} to download it",
+                self.key(Scope::Train, Action::Download)
+            ),
+            DataState::Failed(e) => format!("MNIST could not be read: {e}"),
+        };
+        self.error(why);
+        None
+    }
+}

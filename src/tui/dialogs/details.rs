@@ -1,0 +1,162 @@
+//! The Runs view's Enter dialog: a run's settings, learning-rate changes and
+//! per-epoch metrics.
+
+use super::scroll::Scroll;
+use super::{Dialog, Step};
+use crate::format;
+use crate::runs::RunStatus;
+use crate::train::SETTINGS;
+use crate::tui::app::App;
+use crate::tui::keymap::Keymap;
+use crate::tui::runs::draw::started;
+use crate::tui::runs::table::RunEntry;
+use crate::tui::ui::widgets::popup;
+use ratatui::Frame;
+use ratatui::crossterm::event::KeyEvent;
+use ratatui::layout::Rect;
+use ratatui::style::{Modifier, Style};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::Paragraph;
+
+/// The details of run `id`, scrolled.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DetailsDialog {
+    /// The run.
+    pub id: String,
+    /// Lines scrolled.
+    pub scroll: Scroll,
+}
+
+impl DetailsDialog {
+    /// The dialog of run `id`, at the top.
+    pub fn new(id: String) -> Self {
+        DetailsDialog {
+            id,
+            scroll: Scroll::default(),
+        }
+    }
+}
+
+impl Dialog for DetailsDialog {
+    fn on_key(&mut self, key: &KeyEvent) -> Step {
+        self.scroll.on_key(key.code, None)
+    }
+
+    fn scroll_by(&mut self, delta: i64) {
+        self.scroll.by(delta);
+    }
+
+    fn hints(&self, _keys: &Keymap) -> Vec<(String, &'static str)> {
+        Scroll::hints()
+    }
+
+    fn draw(&self, f: &mut Frame, area: Rect, app: &App) {
+        let lines = details_lines(app, &self.id);
+        let w = area.width.saturating_sub(4).min(90);
+        let h = area.height.saturating_sub(2);
+        let inner = popup(f, area, w, h, &format!("Run {}", self.id), &app.theme);
+        let max = (lines.len() as u16).saturating_sub(inner.height);
+        f.render_widget(
+            Paragraph::new(lines).scroll((self.scroll.0.min(max), 0)),
+            inner,
+        );
+    }
+}
+
+/// The details of run `id` as lines.
+pub fn details_lines(app: &App, id: &str) -> Vec<Line<'static>> {
+    let t = &app.theme;
+    let Some(entry) = app.runs.get(id) else {
+        return vec![Line::raw(format!("Run {id} is no longer in the store."))];
+    };
+    let r = match entry {
+        RunEntry::Damaged(e) => {
+            return vec![
+                Line::from(Span::styled("This run is damaged.", t.bad())),
+                Line::raw(format!("{}: {}", e.path.display(), e.problem)),
+            ];
+        }
+        RunEntry::Ok(r) => r,
+    };
+    let c = &r.config;
+    let kv = |k: &str, v: String| {
+        Line::from(vec![
+            Span::styled(format!("  {k:<16}"), t.dim()),
+            Span::raw(v),
+        ])
+    };
+    let mut out = vec![Line::from(Span::styled("Run", t.accent()))];
+    let status = match &r.status {
+        RunStatus::Failed(reason) => format!("failed: {reason}"),
+        s => s.word().to_string(),
+    };
+    out.push(kv("status", status));
+    out.push(kv("started", started(r)));
+    if let Some(end) = r.ended_at {
+        let fmt = time::macros::format_description!("[month]-[day] [hour]:[minute]");
+        out.push(kv("ended", end.format(&fmt).unwrap_or_default()));
+    }
+    out.push(kv("training time", format::duration(r.seconds())));
+    out.push(kv(
+        "train / test",
+        format!("{} / {}", r.train_size, r.test_size),
+    ));
+    out.push(kv("parameters", r.params.to_string()));
+    out.push(kv("version", r.program_version.clone()));
+    out.push(Line::raw(""));
+    out.push(Line::from(Span::styled("Settings", t.accent())));
+    out.push(kv("network", c.model.description().into()));
+    for setting in SETTINGS {
+        out.push(kv(&setting.label.to_lowercase(), setting.show(c)));
+    }
+    if !r.lr_changes.is_empty() {
+        out.push(Line::raw(""));
+        out.push(Line::from(Span::styled(
+            "Learning-rate changes",
+            t.accent(),
+        )));
+        for ch in &r.lr_changes {
+            out.push(kv(
+                &format!("epoch {:.2}", ch.x),
+                format!("→ {} (step {})", format::float(ch.lr), ch.step),
+            ));
+        }
+    }
+    out.push(Line::raw(""));
+    out.push(Line::from(Span::styled("Epochs", t.accent())));
+    out.push(Line::from(Span::styled(
+        "  epoch  train loss  train acc  test loss  test acc    time",
+        t.dim().add_modifier(Modifier::UNDERLINED),
+    )));
+    let best = r.best_test_acc();
+    for e in &r.epochs {
+        let line = format!(
+            "  {:>5}  {:>10.4}  {:>8.2}%  {:>9.4}  {:>7.2}%  {:>6.1}s",
+            e.epoch,
+            e.train_loss,
+            e.train_acc * 100.0,
+            e.test_loss,
+            e.test_acc * 100.0,
+            e.seconds
+        );
+        let style = if Some(e.test_acc) == best {
+            t.good()
+        } else {
+            Style::new()
+        };
+        out.push(Line::from(Span::styled(line, style)));
+    }
+    if r.epochs.is_empty() {
+        out.push(Line::from(Span::styled("  no epoch finished", t.dim())));
+    }
+    if let Some(s) = &r.summary
+        && !s.dead_outputs.is_empty()
+    {
+        out.push(Line::raw(""));
+        out.push(Line::from(Span::styled(
+            format!("Dead outputs (always 0): {:?}", s.dead_outputs),
+            t.warn(),
+        )));
+    }
+    out
+}

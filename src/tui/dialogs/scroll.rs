@@ -1,0 +1,63 @@
+//! What the scrollable dialogs (help, details, groups) share: the scroll position, the
+//! keys that scroll and the keys that close.
+
+use super::Step;
+use ratatui::crossterm::event::KeyCode;
+
+/// Lines scrolled in a dialog whose text may be taller than the screen.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Scroll(pub u16);
+
+impl Scroll {
+    /// Scroll keys move; Esc, Enter, q (and the dialog's own `also` key) close.
+    pub fn on_key(&mut self, code: KeyCode, also: Option<char>) -> Step {
+        let s = self.0;
+        self.0 = match code {
+            KeyCode::Esc | KeyCode::Enter | KeyCode::Char('q') => return Step::Close,
+            KeyCode::Char(c) if Some(c) == also => return Step::Close,
+            KeyCode::Down | KeyCode::Char('j') => s.saturating_add(1),
+            KeyCode::Up | KeyCode::Char('k') => s.saturating_sub(1),
+            KeyCode::PageDown | KeyCode::Char(' ') => s.saturating_add(10),
+            KeyCode::PageUp => s.saturating_sub(10),
+            KeyCode::Home | KeyCode::Char('g') => 0,
+            _ => s,
+        };
+        Step::Stay
+    }
+
+    /// Scrolls by `delta` lines (the wheel).
+    pub fn by(&mut self, delta: i64) {
+        self.0 = (self.0 as i64 + delta).clamp(0, u16::MAX as i64) as u16;
+    }
+
+    /// The hints of a scrollable dialog.
+    pub fn hints() -> Vec<(String, &'static str)> {
+        super::fixed(&[("↑↓ PgUp PgDn", "scroll"), ("Esc", "close")])
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn scroll_keys_move_and_close_keys_close() {
+        let mut s = Scroll::default();
+        assert_eq!(s.on_key(KeyCode::Down, None), Step::Stay);
+        assert_eq!(s.on_key(KeyCode::PageDown, None), Step::Stay);
+        assert_eq!(s.0, 11);
+        s.on_key(KeyCode::Up, None);
+        assert_eq!(s.0, 10);
+        s.on_key(KeyCode::Home, None);
+        assert_eq!(s.0, 0);
+        s.on_key(KeyCode::Up, None);
+        assert_eq!(s.0, 0);
+        assert_eq!(s.on_key(KeyCode::Char('?'), Some('?')), Step::Close);
+        assert_eq!(s.on_key(KeyCode::Char('?'), None), Step::Stay);
+        assert_eq!(s.on_key(KeyCode::Esc, None), Step::Close);
+        s.by(-5);
+        assert_eq!(s.0, 0);
+        s.by(7);
+        assert_eq!(s.0, 7);
+    }
+}

@@ -1,0 +1,214 @@
+//! The Runs view: the table, marks, delete, new run from a run, resume, groups.
+
+use super::*;
+
+#[test]
+fn runs_are_listed_damaged_included_and_sortable() {
+    let mut a = app();
+    a.update(ch('2'));
+    a.update(store_listing());
+    assert_eq!(a.runs.entries.len(), 4);
+    let ids: Vec<&str> = a.runs.rows().map(|e| e.id()).collect();
+    // Default: newest first; the damaged run (no start time) last.
+    assert_eq!(ids[0], "20261120-130000-tutorial-mlp-a003");
+    assert_eq!(ids[3], "20261120-140000-lenet-beef");
+
+    a.update(ch('s')); // next column: Model, ascending
+    assert_eq!(a.runs.sort, SortColumn::Model);
+    let models: Vec<&str> = a
+        .runs
+        .rows()
+        .filter_map(|e| e.record())
+        .map(|r| r.config.model.name())
+        .collect();
+    assert_eq!(models, ["cnn", "mlp", "tutorial-mlp"]);
+    a.update(ch('S'));
+    assert!(a.runs.descending);
+    let first = a.runs.rows().next().unwrap().record().unwrap();
+    assert_eq!(first.config.model, Arch::TutorialMlp);
+
+    while a.runs.sort != SortColumn::BestAcc {
+        a.update(ch('s'));
+    }
+    a.update(ch('S'));
+    let best: Vec<Option<f32>> = a
+        .runs
+        .rows()
+        .map(|e| e.record().and_then(|r| r.best_test_acc()))
+        .collect();
+    assert_eq!(best[0], Some(0.99));
+    assert_eq!(best[2], None);
+}
+
+#[test]
+fn cursor_stays_on_its_run_across_refreshes_and_sorts() {
+    let mut a = app();
+    a.update(ch('2'));
+    a.update(store_listing());
+    a.update(ch('j'));
+    let id = a.runs.current().unwrap().id().to_string();
+    a.update(ch('s'));
+    assert_eq!(a.runs.current().unwrap().id(), id);
+    a.update(store_listing());
+    assert_eq!(a.runs.current().unwrap().id(), id);
+}
+
+#[test]
+fn space_marks_runs_for_comparison_but_not_damaged_ones() {
+    let mut a = app();
+    a.update(ch('2'));
+    a.update(store_listing());
+    assert_eq!(a.runs.compared().len(), 1, "the cursor's run is previewed");
+    a.update(ch(' '));
+    a.update(ch('j'));
+    a.update(ch(' '));
+    assert_eq!(a.runs.marked.len(), 2);
+    assert_eq!(a.runs.compared().len(), 2);
+    a.update(key(KeyCode::End));
+    a.update(ch(' '));
+    assert_eq!(a.runs.marked.len(), 2);
+    assert!(matches!(&a.notice, Some(Notice::Error(m)) if m.contains("damaged")));
+    a.update(ch('c'));
+    assert!(a.runs.marked.is_empty());
+}
+
+#[test]
+fn delete_asks_first() {
+    let mut a = app();
+    a.update(ch('2'));
+    a.update(store_listing());
+    let id = a.runs.current().unwrap().id().to_string();
+    a.update(ch('d'));
+    assert!(matches!(&a.modal, Some(Modal::ConfirmDelete(d)) if d.0 == id));
+    let fx = a.update(ch('n'));
+    assert!(fx.is_empty());
+    assert!(a.modal.is_none());
+    a.update(ch('d'));
+    // Unrelated keys keep the question open.
+    assert!(a.update(ch('x')).is_empty());
+    assert!(a.modal.is_some());
+    let fx = a.update(ch('y'));
+    assert!(matches!(fx.as_slice(), [Effect::DeleteRun(d)] if *d == id));
+    let fx = a.update(Msg::Store(mnist_tui::tui::app::StoreMsg::Deleted {
+        id: id.clone(),
+        result: Ok(()),
+    }));
+    assert!(matches!(fx.as_slice(), [Effect::RefreshRuns]));
+}
+
+#[test]
+fn damaged_runs_can_be_deleted() {
+    let mut a = app();
+    a.update(ch('2'));
+    a.update(store_listing());
+    a.update(key(KeyCode::End));
+    a.update(ch('d'));
+    a.update(ch('y'));
+    assert!(matches!(&a.notice, Some(Notice::Info(m)) if m.contains("lenet-beef")));
+}
+
+#[test]
+fn new_run_from_a_saved_runs_settings() {
+    let mut a = app();
+    a.update(ch('2'));
+    a.update(store_listing());
+    while a.runs.current().unwrap().record().map(|r| r.config.model) != Some(Arch::Cnn) {
+        a.update(ch('j'));
+    }
+    a.update(ch('n'));
+    assert_eq!(a.view, View::Train);
+    assert_eq!(a.train.form.settings.model, Arch::Cnn);
+    assert_eq!(a.train.form.settings.lr, 0.002);
+    assert_eq!(a.train.form.settings.batch_size, 128);
+    assert_eq!(a.train.form.field(), Field::Start);
+}
+
+#[test]
+fn resume_asks_for_epochs_and_starts_a_resume_job() {
+    let mut a = ready_app();
+    a.update(ch('2'));
+    a.update(store_listing());
+    while a.runs.current().unwrap().record().map(|r| r.config.model) != Some(Arch::Mlp) {
+        a.update(ch('j'));
+    }
+    let id = a.runs.current().unwrap().id().to_string();
+    a.update(ch('r'));
+    assert!(matches!(&a.modal, Some(Modal::Resume(d)) if d.id == id));
+    type_str(&mut a, "2");
+    let fx = a.update(key(KeyCode::Enter));
+    match fx.as_slice() {
+        [
+            Effect::StartTraining(
+                TrainJob::Resume {
+                    run_id,
+                    more_epochs,
+                },
+                _,
+            ),
+        ] => {
+            assert_eq!(run_id, &id);
+            assert_eq!(*more_epochs, 2);
+        }
+        other => panic!("unexpected effects {other:?}"),
+    }
+    assert_eq!(a.view, View::Train);
+    let s = a.train.session.as_ref().unwrap();
+    assert_eq!(s.epochs.len(), 3, "history is on the charts");
+    assert_eq!(s.settings.epochs, 5);
+}
+
+#[test]
+fn wheel_scrolls_the_runs_table() {
+    let mut a = app();
+    a.update(Msg::Resize(80, 22));
+    a.update(ch('2'));
+    let runs: Vec<_> = (0..30)
+        .map(|i| record(i, Arch::Mlp, 0.001, 64, 1, 0.9))
+        .collect();
+    a.update(Msg::Store(mnist_tui::tui::app::StoreMsg::Listed {
+        runs,
+        damaged: vec![],
+        best: None,
+    }));
+    let visible = a.table_rows_visible();
+    assert!(visible < 30);
+    a.update(wheel(true, 10, 5));
+    assert_eq!(a.runs.offset, 3);
+    assert!(a.runs.cursor >= 3);
+    a.update(wheel(false, 10, 5));
+    assert_eq!(a.runs.offset, 0);
+    a.update(key(KeyCode::End));
+    assert_eq!(a.runs.cursor, 29);
+    assert_eq!(a.runs.offset, 30 - visible);
+}
+
+#[test]
+fn the_runs_view_groups_a_sweeps_runs_over_seeds() {
+    let mut a = ready_app();
+    let runs = sweep_runs(&[
+        (0.01, 1, 0.90),
+        (0.01, 2, 0.80),
+        (0.1, 1, 0.70),
+        (0.1, 2, 0.50),
+    ]);
+    show_sweep_groups(&mut a, runs);
+    let Some(Modal::Groups(mnist_tui::tui::dialogs::groups::GroupsDialog { title, lines, .. })) =
+        &a.modal
+    else {
+        panic!("{:?}", a.modal)
+    };
+    assert_eq!(title, "Sweep abcdef0123: 4 of 4 points finished");
+    let text = lines.join("\n");
+    assert!(
+        text.contains("85.00%") && text.contains("80.00%–90.00%"),
+        "{text}"
+    );
+    assert!(
+        text.contains("60.00%") && text.contains("50.00%–70.00%"),
+        "{text}"
+    );
+    assert!(lines.iter().any(|l| l.starts_with("* 0.01")), "{text}");
+    assert!(text.contains("which setting matters"), "{text}");
+    a.update(key(KeyCode::Esc));
+    assert!(a.modal.is_none());
+}

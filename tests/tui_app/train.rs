@@ -1,0 +1,378 @@
+//! The Train view: the form, starting and steering a run, the learning-rate dialog,
+//! missing data.
+
+use super::*;
+
+#[test]
+fn typing_a_learning_rate_validates_it() {
+    let mut a = ready_app();
+    select_field(&mut a, field("lr"));
+    a.update(key(KeyCode::Enter));
+    assert!(a.train.form.editing.is_some());
+    type_str(&mut a, "20");
+    a.update(key(KeyCode::Enter));
+    let err = a.train.form.error.clone().expect("20 must be refused");
+    assert!(err.contains("learning rate"), "{err}");
+    assert!(
+        a.train.form.editing.is_some(),
+        "stays in edit mode to fix the value"
+    );
+    // Letters are refused while editing; 1/2/3 type digits instead of switching views.
+    a.update(key(KeyCode::Backspace));
+    a.update(key(KeyCode::Backspace));
+    type_str(&mut a, "x0.05");
+    assert_eq!(a.view, View::Train);
+    assert!(matches!(a.notice, None | Some(Notice::Error(_))));
+    a.update(key(KeyCode::Enter));
+    assert!(a.train.form.editing.is_none());
+    assert_eq!(a.train.form.settings.lr, 0.05);
+    assert!(a.train.form.is_edited(field("lr")));
+    assert!(a.train.form.error.is_none());
+}
+
+#[test]
+fn escape_cancels_an_edit() {
+    let mut a = ready_app();
+    select_field(&mut a, field("epochs"));
+    let before = a.train.form.settings.epochs;
+    a.update(key(KeyCode::Enter));
+    type_str(&mut a, "77");
+    a.update(key(KeyCode::Esc));
+    assert_eq!(a.train.form.settings.epochs, before);
+    assert!(a.train.form.editing.is_none());
+}
+
+#[test]
+fn steps_refuse_invalid_values_with_a_message() {
+    let mut a = ready_app();
+    select_field(&mut a, field("epochs"));
+    a.update(key(KeyCode::Enter));
+    type_str(&mut a, "1");
+    a.update(key(KeyCode::Enter));
+    a.update(ch('-'));
+    assert_eq!(a.train.form.settings.epochs, 1);
+    assert!(matches!(&a.notice, Some(Notice::Error(e)) if e.contains("epochs")));
+    a.update(ch('+'));
+    a.update(key(KeyCode::Right));
+    assert_eq!(a.train.form.settings.epochs, 3);
+}
+
+#[test]
+fn switching_model_loads_its_defaults_for_unedited_fields() {
+    let mut a = ready_app();
+    assert_eq!(a.train.form.settings.model, Arch::Mlp);
+    select_field(&mut a, field("batch_size"));
+    a.update(key(KeyCode::Enter));
+    type_str(&mut a, "32");
+    a.update(key(KeyCode::Enter));
+    select_field(&mut a, field("model"));
+    a.update(key(KeyCode::Left)); // mlp -> tutorial-mlp
+    let s = &a.train.form.settings;
+    assert_eq!(s.model, Arch::TutorialMlp);
+    assert_eq!(s.optimizer, OptimizerKind::Sgd);
+    assert_eq!(s.lr, 0.8);
+    assert_eq!(s.epochs, 5);
+    assert!(!s.normalize);
+    assert_eq!(s.batch_size, 32, "edited fields keep the user's value");
+}
+
+#[test]
+fn start_needs_data_and_sends_the_form_settings() {
+    let mut a = app();
+    let fx = a.update(ch('s'));
+    assert!(fx.is_empty());
+    assert!(matches!(&a.notice, Some(Notice::Error(e)) if e.contains("loading")));
+
+    a.update(Msg::Data(DataMsg::Loaded(fake_mnist())));
+    let fx = a.update(ch('s'));
+    match fx.as_slice() {
+        [Effect::StartTraining(TrainJob::New(s), _)] => assert_eq!(*s, a.train.form.settings),
+        other => panic!("unexpected effects {other:?}"),
+    }
+    assert_eq!(
+        a.train.session.as_ref().map(|s| &s.phase),
+        Some(&RunPhase::Starting)
+    );
+    // A second start is refused while the first is active.
+    assert!(a.update(ch('s')).is_empty());
+}
+
+#[test]
+fn enter_on_start_button_starts() {
+    let mut a = ready_app();
+    select_field(&mut a, Field::Start);
+    let fx = a.update(key(KeyCode::Enter));
+    assert!(matches!(fx.as_slice(), [Effect::StartTraining(..)]));
+}
+
+#[test]
+fn trainer_events_drive_the_session() {
+    let a = training_app();
+    let s = a.train.session.as_ref().unwrap();
+    assert_eq!(s.phase, RunPhase::Training);
+    assert_eq!(s.run_id.as_deref(), Some("20261127-235211-mlp-3fa2"));
+    assert_eq!(s.epochs.len(), 2);
+    assert_eq!(s.loss.len(), 18);
+    assert_eq!(s.lr, 0.0005);
+    assert_eq!(s.lr_changes.len(), 1);
+    assert_eq!(s.epoch, 3);
+    assert!((s.epoch_ratio() - 0.5).abs() < 1e-9);
+    assert!((s.run_ratio() - 2.5 / 3.0).abs() < 1e-9);
+    assert_eq!(s.samples_per_sec, 24_000.0);
+}
+
+#[test]
+fn epoch_end_and_terminal_events_refresh_the_runs() {
+    let mut a = training_app();
+    let fx = a.update(Msg::Train(TrainEvent::EpochsChanged { total: 4 }));
+    assert!(fx.is_empty());
+    assert_eq!(a.train.session.as_ref().unwrap().settings.epochs, 4);
+    let fx = a.update(Msg::Train(TrainEvent::Finished { test_acc: 0.981 }));
+    assert!(fx.iter().any(|e| matches!(e, Effect::RefreshRuns)));
+    assert!(!a.run_active());
+    assert!(matches!(&a.notice, Some(Notice::Info(m)) if m.contains("98.10%")));
+    // The view keeps the result.
+    assert_eq!(a.train.session.as_ref().unwrap().epochs.len(), 2);
+}
+
+#[test]
+fn failed_runs_show_their_reason() {
+    let mut a = training_app();
+    a.update(Msg::Train(TrainEvent::Failed {
+        reason: "loss became NaN".into(),
+    }));
+    assert_eq!(
+        a.train.session.as_ref().unwrap().phase,
+        RunPhase::Failed("loss became NaN".into())
+    );
+    assert!(matches!(&a.notice, Some(Notice::Error(m)) if m.contains("NaN")));
+}
+
+#[test]
+fn pause_resume_stop_and_add_epochs_send_controls() {
+    let mut a = training_app();
+    assert!(has_control(&a.update(ch('p')), Control::Pause));
+    a.update(Msg::Train(TrainEvent::Paused));
+    assert!(has_control(&a.update(ch(' ')), Control::Resume));
+    a.update(Msg::Train(TrainEvent::Resumed));
+    assert!(has_control(&a.update(ch('e')), Control::AddEpochs(1)));
+    assert!(has_control(&a.update(ch('+')), Control::AddEpochs(1)));
+    assert!(has_control(&a.update(ch('x')), Control::Stop));
+}
+
+#[test]
+fn settings_are_locked_while_training() {
+    let mut a = training_app();
+    let before = a.train.form.settings.clone();
+    a.update(key(KeyCode::Right));
+    a.update(key(KeyCode::Enter));
+    assert_eq!(a.train.form.settings, before);
+    assert!(a.train.form.editing.is_none());
+    assert!(matches!(&a.notice, Some(Notice::Error(m)) if m.contains("locked")));
+}
+
+#[test]
+fn learning_rate_dialog_validates_and_sends() {
+    let mut a = training_app();
+    a.update(ch('l'));
+    assert!(matches!(&a.modal, Some(Modal::LearningRate(_))));
+    type_str(&mut a, "0");
+    let fx = a.update(key(KeyCode::Enter));
+    assert!(fx.is_empty());
+    assert!(
+        matches!(&a.modal, Some(Modal::LearningRate(d)) if d.field.error.as_ref().is_some_and(|e| e.contains("learning rate")))
+    );
+    a.update(key(KeyCode::Backspace));
+    type_str(&mut a, "0.01");
+    let fx = a.update(key(KeyCode::Enter));
+    assert!(has_control(&fx, Control::SetLr(0.01)));
+    assert!(a.modal.is_none());
+}
+
+#[test]
+fn lr_dialog_needs_an_active_run() {
+    let mut a = ready_app();
+    a.update(ch('l'));
+    assert!(a.modal.is_none());
+}
+
+#[test]
+fn elapsed_time_excludes_pauses() {
+    let mut a = training_app();
+    let t0 = Instant::now();
+    a.update(Msg::Tick(t0));
+    a.update(Msg::Tick(t0 + Duration::from_secs(10)));
+    a.update(Msg::Train(TrainEvent::Paused));
+    a.update(Msg::Tick(t0 + Duration::from_secs(20)));
+    a.update(Msg::Train(TrainEvent::Resumed));
+    a.update(Msg::Tick(t0 + Duration::from_secs(25)));
+    assert_eq!(
+        a.train.session.as_ref().unwrap().elapsed,
+        Duration::from_secs(15)
+    );
+    assert!(a.train.session.as_ref().unwrap().eta().is_some());
+}
+
+#[test]
+fn missing_data_can_be_downloaded_then_loaded() {
+    let mut a = app();
+    a.update(Msg::Data(DataMsg::Missing(
+        "data/train-images-idx3-ubyte: missing".into(),
+    )));
+    assert!(matches!(a.data, DataState::Missing { .. }));
+    let fx = a.update(ch('D'));
+    assert!(matches!(fx.as_slice(), [Effect::DownloadData]));
+    assert!(matches!(a.data, DataState::Downloading(_)));
+    let fx = a.update(Msg::Data(DataMsg::Downloaded(Ok(()))));
+    assert!(matches!(fx.as_slice(), [Effect::LoadData]));
+    assert!(matches!(a.data, DataState::Loading));
+    a.update(Msg::Data(DataMsg::Failed("bad magic".into())));
+    let fx = a.update(ch('R'));
+    assert!(matches!(fx.as_slice(), [Effect::LoadData]));
+}
+
+#[test]
+fn a_failed_download_explains_itself() {
+    let mut a = app();
+    a.update(Msg::Data(DataMsg::Missing("missing".into())));
+    a.update(ch('D'));
+    a.update(Msg::Data(DataMsg::Downloaded(Err("no network".into()))));
+    assert!(matches!(&a.data, DataState::Missing { message } if message.contains("no network")));
+}
+
+#[test]
+fn the_dashboards_tutorial_run_uses_the_tutorials_constant_schedule() {
+    let mut a = ready_app();
+    assert_eq!(
+        a.train.form.settings.lr_schedule,
+        mnist_tui::train::LrSchedule::Cosine
+    );
+    select_field(&mut a, field("model"));
+    a.update(key(KeyCode::Left)); // mlp -> tutorial-mlp
+    let s = started_settings(&a.update(ch('s')));
+    assert_eq!(s.model, Arch::TutorialMlp);
+    assert_eq!(s.lr_schedule, mnist_tui::train::LrSchedule::Constant);
+    assert_eq!(
+        s,
+        cli_settings(Arch::TutorialMlp),
+        "the dashboard and `train --model tutorial-mlp` train the same recipe"
+    );
+}
+
+#[test]
+fn every_model_switch_matches_the_command_lines_defaults() {
+    let mut a = ready_app();
+    select_field(&mut a, field("model"));
+    for _ in 0..Arch::ALL.len() {
+        a.update(key(KeyCode::Right));
+        let model = a.train.form.settings.model;
+        assert_eq!(a.train.form.settings, cli_settings(model), "{model}");
+    }
+}
+
+#[test]
+fn a_loaded_runs_model_dependent_settings_follow_a_model_switch() {
+    let mut a = app();
+    a.update(ch('2'));
+    a.update(store_listing());
+    while a.runs.current().unwrap().record().map(|r| r.config.model) != Some(Arch::Mlp) {
+        a.update(ch('j'));
+    }
+    a.update(ch('n'));
+    assert_eq!(
+        a.train.form.settings.lr, 0.001,
+        "the run's own rate is kept"
+    );
+    assert!(a.train.form.is_edited(field("lr")));
+    assert!(!a.train.form.is_edited(field("lr_schedule")));
+    select_field(&mut a, field("model"));
+    a.update(key(KeyCode::Left)); // mlp -> tutorial-mlp
+    assert_eq!(
+        a.train.form.settings.lr_schedule,
+        mnist_tui::train::LrSchedule::Constant
+    );
+    assert!(!a.train.form.settings.normalize);
+    assert_eq!(a.train.form.settings.lr, 0.001, "edited values stay");
+}
+
+#[test]
+fn every_setting_can_be_stepped_and_typed_in_the_form() {
+    for row in mnist_tui::train::SETTINGS {
+        let mut a = ready_app();
+        select_field(&mut a, Field::Setting(row));
+        let before = a.train.form.settings.clone();
+        a.update(key(KeyCode::Right));
+        if row.same(&before, &a.train.form.settings) {
+            a.update(key(KeyCode::Left));
+            a.update(key(KeyCode::Left));
+        }
+        assert!(
+            !row.same(&before, &a.train.form.settings),
+            "{} does not move with ←/→",
+            row.name
+        );
+        if row.is_typed() {
+            let mut a = ready_app();
+            select_field(&mut a, Field::Setting(row));
+            a.update(key(KeyCode::Enter));
+            assert!(a.train.form.editing.is_some(), "{} is not typed", row.name);
+            let mut target = a.train.form.settings.clone();
+            assert!(row.step_in(&mut target, -1) || row.step_in(&mut target, 1));
+            type_str(&mut a, &row.show(&target));
+            a.update(key(KeyCode::Enter));
+            assert!(
+                a.train.form.error.is_none(),
+                "{}: {:?}",
+                row.name,
+                a.train.form.error
+            );
+            assert!(row.same(&target, &a.train.form.settings), "{}", row.name);
+        }
+    }
+}
+
+#[test]
+fn form_fields_have_a_cursor_and_home_end() {
+    let mut a = ready_app();
+    select_field(&mut a, field("lr"));
+    a.update(key(KeyCode::Enter));
+    type_str(&mut a, "0.5");
+    a.update(key(KeyCode::Left));
+    a.update(ch('0'));
+    let input = a.train.form.editing.clone().expect("still editing");
+    assert_eq!(
+        (input.text(), input.cursor()),
+        ("0.05", 3),
+        "typed at the cursor"
+    );
+    a.update(key(KeyCode::Home));
+    assert_eq!(a.train.form.editing.as_ref().map(|i| i.cursor()), Some(0));
+    a.update(key(KeyCode::End));
+    assert_eq!(a.train.form.editing.as_ref().map(|i| i.cursor()), Some(4));
+    assert_eq!(a.view, View::Train);
+    a.update(key(KeyCode::Enter));
+    assert!(a.train.form.editing.is_none());
+    assert_eq!(a.train.form.settings.lr, 0.05);
+}
+
+#[test]
+fn run_dialog_fields_edit_at_the_cursor() {
+    use ratatui::crossterm::event::KeyModifiers;
+    let mut a = training_app();
+    a.update(ch('l'));
+    type_str(&mut a, "0.01");
+    a.update(key(KeyCode::Left));
+    a.update(key(KeyCode::Backspace));
+    let Some(Modal::LearningRate(d)) = &a.modal else {
+        panic!("{:?}", a.modal);
+    };
+    let input = &d.field.input;
+    assert_eq!((input.text(), input.cursor()), ("0.1", 2));
+    let fx = a.update(key(KeyCode::Enter));
+    assert!(has_control(&fx, Control::SetLr(0.1)), "{fx:?}");
+    // Ctrl-U empties the field.
+    a.update(ch('l'));
+    type_str(&mut a, "0.3");
+    a.update(with_mods(KeyCode::Char('u'), KeyModifiers::CONTROL));
+    assert!(matches!(&a.modal, Some(Modal::LearningRate(d)) if d.field.input.text().is_empty()));
+}
