@@ -777,3 +777,6 @@ fn runs_view_groups_dialog() {
     assert!(s.contains("97.50%"), "{s}");
     insta::assert_snapshot!("runs_groups_120x40", s);
 }
+
+#[path = "tui_render/keys.rs"]
+mod keys;
