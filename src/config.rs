@@ -2,7 +2,7 @@
 //! > built-in defaults. A bad file is an error naming the file, line and column.
 
 use crate::train::TrainOverrides;
-use crate::tui::keymap::KeyOverrides;
+use crate::keys::KeyOverrides;
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 
@@ -45,7 +45,7 @@ pub struct UiConfig {
     pub ascii_style: AsciiStyle,
     /// Redraw interval in milliseconds.
     pub tick_ms: u64,
-    /// Key overrides: action name → the keys that now do it (see `tui::keymap`).
+    /// Key overrides: action name → the keys that now do it (see `keys`).
     pub keys: KeyOverrides,
 }
 
@@ -217,7 +217,7 @@ mod tests {
 
     #[test]
     fn keys_can_be_rebound_and_bad_keys_are_located() {
-        use crate::tui::keymap::{Action, Key};
+        use crate::keys::{Action, Key};
         let cfg = Config::parse(r#"(ui: (keys: {start: ["F5"]}))"#, Path::new("c.ron")).unwrap();
         assert_eq!(
             cfg.ui.keys[&Action::Start],

@@ -9,6 +9,7 @@
 //! - [`digit`]: custom digit images: MNIST-style preprocessing and ASCII rendering.
 //! - [`predict`]: a run's model classifying digits; its mistakes on a labelled set.
 //! - [`format`]: how floats, durations, rates and percentages print, everywhere.
+//! - [`keys`]: key and action names as `config.ron` spells them.
 //! - [`tui`]: the ratatui dashboard.
 //! - [`bench`]: training and inference speed of every model.
 
@@ -20,6 +21,7 @@ pub mod data;
 pub mod digit;
 pub mod format;
 pub mod fsutil;
+pub mod keys;
 pub mod ladder;
 pub mod model;
 pub mod predict;

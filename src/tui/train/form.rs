@@ -347,15 +347,6 @@ impl TrainForm {
         self.settings = self.defaults();
     }
 
-    /// Switches the model; fields the user did not edit take that model's defaults.
-    pub fn set_model(&mut self, model: crate::model::Arch) {
-        let mut candidate = self.settings.clone();
-        candidate.model = model;
-        if let Some(Field::Setting(row)) = Field::named("model") {
-            self.accept(row, candidate);
-        }
-    }
-
     /// The defaults for the current model, with the user's edits on top.
     fn defaults(&self) -> TrainSettings {
         let mut choice = TrainOverrides {
