@@ -261,17 +261,30 @@ fn p4_a_closed_stdout_stops_the_printing_not_the_saving() {
     assert_eq!(r.epochs.len(), 2);
 }
 
-// 4d. `runs list | head -1` (and show, rm) panicked on a closed stdout.
+// 4d. `runs list | head -1` (and show, rm), `predict … | head -0` and `data verify | head`
+// panicked on a closed stdout.
 #[test]
-fn p4_runs_commands_write_to_a_closed_pipe_without_panicking() {
+fn p4_headless_commands_write_to_a_closed_pipe_without_panicking() {
     let dir = tempfile::tempdir().unwrap();
     let cwd = dir.path();
     let id = trained_run(cwd);
+    // A real test digit, so `predict` gets as far as printing a prediction.
+    let test = mnist();
+    let digit = cwd.join("digit.png");
+    image::GrayImage::from_raw(28, 28, test.test.image(0).to_vec())
+        .unwrap()
+        .save(&digit)
+        .unwrap();
+    let digit = digit.to_str().unwrap();
     for args in [
         vec!["runs", "list"],
         vec!["runs", "list", "--json"],
         vec!["runs", "show", id.as_str()],
         vec!["runs", "show", id.as_str(), "--json"],
+        vec!["predict", digit],
+        vec!["predict", digit, digit, "--json"],
+        vec!["data", "verify"],
+        vec!["sweep", "list"],
     ] {
         // A pipe whose reader is already gone: the first write fails with EPIPE.
         let (reader, writer) = rustix::pipe::pipe().unwrap();
