@@ -261,17 +261,30 @@ fn p4_a_closed_stdout_stops_the_printing_not_the_saving() {
     assert_eq!(r.epochs.len(), 2);
 }
 
-// 4d. `runs list | head -1` (and show, rm) panicked on a closed stdout.
+// 4d. `runs list | head -1` (and show, rm), `predict … | head -0` and `data verify | head`
+// panicked on a closed stdout.
 #[test]
-fn p4_runs_commands_write_to_a_closed_pipe_without_panicking() {
+fn p4_headless_commands_write_to_a_closed_pipe_without_panicking() {
     let dir = tempfile::tempdir().unwrap();
     let cwd = dir.path();
     let id = trained_run(cwd);
+    // A real test digit, so `predict` gets as far as printing a prediction.
+    let test = mnist();
+    let digit = cwd.join("digit.png");
+    image::GrayImage::from_raw(28, 28, test.test.image(0).to_vec())
+        .unwrap()
+        .save(&digit)
+        .unwrap();
+    let digit = digit.to_str().unwrap();
     for args in [
         vec!["runs", "list"],
         vec!["runs", "list", "--json"],
         vec!["runs", "show", id.as_str()],
         vec!["runs", "show", id.as_str(), "--json"],
+        vec!["predict", digit],
+        vec!["predict", digit, digit, "--json"],
+        vec!["data", "verify"],
+        vec!["sweep", "list"],
     ] {
         // A pipe whose reader is already gone: the first write fails with EPIPE.
         let (reader, writer) = rustix::pipe::pipe().unwrap();
@@ -509,42 +522,46 @@ fn p8_a_step_counter_from_the_file_is_checked_not_overflowed() {
     assert_eq!(fs::read(store.record_path(&id)).unwrap(), before);
 }
 
-// 4c. SIGTERM to the dashboard did not restore the terminal nor save the run.
+// 4c. SIGTERM to the dashboard did not restore the terminal nor save the run, and the
+// dashboard then exited 0 instead of 128 + the signal.
 #[test]
-fn p4_sigterm_to_the_dashboard_restores_the_terminal_and_saves_the_run() {
+fn p4_sigterm_and_sighup_to_the_dashboard_restore_the_terminal_and_save_the_run() {
     use common::pty::PtyApp;
     use std::time::Duration;
     let long = Duration::from_secs(120);
-    let dir = tempfile::tempdir().unwrap();
-    fs::write(
-        dir.path().join("config.ron"),
-        "(train: (model: mlp, epochs: 1000, max_train_samples: 640, max_test_samples: 200, \
-         log_every: 1))",
-    )
-    .unwrap();
-    let data = mnist_dir();
-    let mut app = PtyApp::spawn(
-        dir.path(),
-        &["--data-dir", data.to_str().unwrap()],
-        &[],
-        120,
-        40,
-    );
-    app.wait_text("MNIST ready", long);
-    app.send(b"s");
-    app.wait_text("run training", long);
-    assert!(app.alternate_screen());
-    let pid = app.pid().expect("pid").to_string();
-    let killed = Command::new("kill")
-        .args(["-s", "TERM", &pid])
-        .status()
+    for (signal, number) in [("TERM", 15), ("HUP", 1)] {
+        let dir = tempfile::tempdir().unwrap();
+        fs::write(
+            dir.path().join("config.ron"),
+            "(train: (model: mlp, epochs: 1000, max_train_samples: 640, max_test_samples: 200, \
+             log_every: 1))",
+        )
         .unwrap();
-    assert!(killed.success());
-    assert!(app.wait_exit(long).is_some(), "the dashboard did not exit");
-    // Give the reader thread a moment to process the last bytes.
-    app.wait_for("the terminal restored", long, |_| !app.alternate_screen());
-    let r = only_run(dir.path());
-    assert_eq!(r.status, RunStatus::Stopped);
+        let data = mnist_dir();
+        let mut app = PtyApp::spawn(
+            dir.path(),
+            &["--data-dir", data.to_str().unwrap()],
+            &[],
+            120,
+            40,
+        );
+        app.wait_text("MNIST ready", long);
+        app.send(b"s");
+        app.wait_text("run training", long);
+        assert!(app.alternate_screen());
+        let pid = app.pid().expect("pid").to_string();
+        let killed = Command::new("kill")
+            .args(["-s", signal, &pid])
+            .status()
+            .unwrap();
+        assert!(killed.success());
+        let code = app.wait_exit(long);
+        assert_eq!(code, Some(128 + number), "SIG{signal}: exit code");
+        // Give the reader thread a moment to process the last bytes.
+        app.wait_for("the terminal restored", long, |_| !app.alternate_screen());
+        let r = only_run(dir.path());
+        assert_eq!(r.status, RunStatus::Stopped, "SIG{signal}");
+    }
 }
 
 // 5c. A run folder removed behind the lock's back came back holding a failed run.ron.

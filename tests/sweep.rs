@@ -450,3 +450,114 @@ fn sigterm_reaches_every_job_and_a_rerun_finishes_the_sweep() {
     points.sort();
     assert_eq!(points, vec![1, 2, 3, 4], "each point finished once");
 }
+
+/// A finished run of point `point` of `file` (1-based) with `settings`, saved in
+/// `store`, reaching `acc` test accuracy in its one epoch.
+fn save_point_run(
+    store: &RunStore,
+    file: &mnist_tui::sweep::SweepFile,
+    point: usize,
+    settings: &mnist_tui::train::TrainSettings,
+    acc: f32,
+) -> String {
+    use mnist_tui::runs::RunSummary;
+    use mnist_tui::train::EpochMetrics;
+    let at = time::OffsetDateTime::now_utc();
+    let id = store.create_run_dir(settings.model, at).unwrap();
+    let mut r = RunRecord::new(id.clone(), settings.clone(), at);
+    r.status = RunStatus::Finished;
+    r.sweep = Some(mnist_tui::sweep::SweepTag {
+        id: file.id.clone(),
+        point,
+        points: file.points.len(),
+    });
+    r.epochs.push(EpochMetrics {
+        epoch: 1,
+        train_loss: 0.3,
+        train_acc: acc,
+        test_loss: 0.3,
+        test_acc: acc,
+        seconds: 1.0,
+        dead_outputs: vec![],
+    });
+    r.summary = Some(RunSummary {
+        test_acc: acc,
+        test_loss: 0.3,
+        best_test_acc: acc,
+        seconds: 1.0,
+        confusion: vec![],
+        dead_outputs: vec![],
+    });
+    store.save_record(&r).unwrap();
+    id
+}
+
+#[test]
+fn sweep_show_groups_the_runs_of_point_runs_and_ignores_a_run_with_other_settings() {
+    use mnist_tui::model::Arch;
+    use mnist_tui::sweep::{SweepFile, SweepStore, point_runs, sweep_id};
+    use mnist_tui::train::TrainSettings;
+    let dir = tempfile::tempdir().unwrap();
+    let cwd = dir.path();
+    let store = RunStore::new(cwd.join("runs"));
+    // 2 learning rates × 2 seeds, saved as `sweep` would, without training.
+    let points: Vec<TrainSettings> = [0.01, 0.05]
+        .into_iter()
+        .flat_map(|lr| {
+            [1, 2].map(|seed| TrainSettings {
+                lr,
+                seed,
+                epochs: 1,
+                ..TrainSettings::defaults_for(Arch::Mlp)
+            })
+        })
+        .collect();
+    let file = SweepFile {
+        id: sweep_id(&points),
+        program_version: "test".into(),
+        created_at: time::OffsetDateTime::now_utc(),
+        swept: vec!["lr".into(), "seed".into()],
+        points: points.clone(),
+    };
+    SweepStore::new(store.root()).save(&file).unwrap();
+    let mut ids: Vec<String> = (0..4)
+        .map(|i| save_point_run(&store, &file, i + 1, &points[i], 0.9 + i as f32 * 0.01))
+        .collect();
+    // Tagged as point 1 and finished last, but trained at another learning rate.
+    let mut other = points[0].clone();
+    other.lr = 0.5;
+    let stray = save_point_run(&store, &file, 1, &other, 0.5);
+
+    let runs = runs_of(cwd);
+    let chosen: Vec<&str> = point_runs(&file, &runs)
+        .iter()
+        .map(|r| r.id.as_str())
+        .collect();
+    assert_eq!(chosen, ids, "one run per point, the stray left out");
+
+    let (code, out, err) = run(&mut cli(cwd, &["sweep", "show", &file.id, "--json"]));
+    assert_eq!(code, 0, "{err}");
+    let json: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let groups = json["groups"].as_array().unwrap();
+    assert_eq!(groups.len(), 2, "{out}");
+    let mut grouped: Vec<String> = groups
+        .iter()
+        .flat_map(|g| g["runs"].as_array().unwrap().iter())
+        .map(|r| r.as_str().unwrap().to_string())
+        .collect();
+    grouped.sort();
+    ids.sort();
+    assert_eq!(grouped, ids, "sweep show groups exactly point_runs' runs");
+    assert!(!grouped.contains(&stray));
+    let states: Vec<&str> = json["points"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["run"].as_str().unwrap())
+        .collect();
+    assert_eq!(states, chosen);
+
+    let (code, text, err) = run(&mut cli(cwd, &["sweep", "show", &file.id]));
+    assert_eq!(code, 0, "{err}");
+    assert!(text.contains("0.05") && !text.contains("50.00%"), "{text}");
+}

@@ -1,10 +1,9 @@
 //! `mnist-tui bench`: the speed table (or JSON) of [`crate::bench`].
 
-use super::Context;
+use super::{Context, out};
 use crate::bench::{self, BenchOptions, ModelBench, WARMUP_STEPS};
 use crate::cli::BenchArgs;
 use crate::model::Arch;
-use std::io::Write;
 
 /// Measures the models of `args` and prints a row per model as it is ready (or one
 /// JSON object at the end with `--json`).
@@ -19,33 +18,39 @@ pub fn run(ctx: &Context, args: &BenchArgs) -> anyhow::Result<()> {
         steps: args.steps,
         augment: args.augment,
     };
-    let mut out = std::io::stdout();
     if !args.json {
-        writeln!(
-            out,
-            "{} timed training steps per model (after {WARMUP_STEPS} untimed), default recipes",
-            options.steps
-        )?;
-        writeln!(
-            out,
-            "{:<13} {:>5} {:>7} {:>10} {:>8} {:>10} {:>9} {:>9}",
-            "model", "batch", "augment", "samples/s", "s/epoch", "test pass", "1 image", "peak RSS"
-        )?;
+        let header = format!(
+            "{} timed training steps per model (after {WARMUP_STEPS} untimed), default recipes\n\
+             {:<13} {:>5} {:>7} {:>10} {:>8} {:>10} {:>9} {:>9}",
+            options.steps,
+            "model",
+            "batch",
+            "augment",
+            "samples/s",
+            "s/epoch",
+            "test pass",
+            "1 image",
+            "peak RSS"
+        );
+        // Nobody reads the table (`bench | head -0`): nothing to measure for.
+        if !out::line(header)? {
+            return Ok(());
+        }
     }
     let json = args.json;
     let report = bench::run(&ctx.data_dir, &options, |m| {
         if !json {
-            let _ = writeln!(std::io::stdout(), "{}", row(m));
+            // (A stdout closed meanwhile loses the rows; the command ends normally.)
+            let _ = out::line(row(m));
         }
     })?;
     if json {
-        writeln!(out, "{}", serde_json::to_string_pretty(&report)?)?;
+        out::line(serde_json::to_string_pretty(&report)?)?;
     } else {
-        writeln!(
-            out,
+        out::line(format!(
             "MNIST load {:.2} s; {}; {} worker threads",
             report.mnist_load_seconds, report.machine, report.threads
-        )?;
+        ))?;
     }
     Ok(())
 }

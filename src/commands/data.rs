@@ -1,8 +1,9 @@
 //! `mnist-tui data fetch | verify`.
 
-use super::{Context, ExitError};
+use super::{Context, ExitError, out};
 use crate::data::fetch::{self, FetchError, FetchOutcome, FetchProgress, FileStatus};
 use indicatif::{ProgressBar, ProgressStyle};
+use std::fmt::Write as _;
 use std::io::IsTerminal;
 use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
@@ -27,12 +28,21 @@ pub fn fetch(ctx: &Context) -> anyhow::Result<()> {
             .and_then(|_| signal_hook::flag::register(sig, cancel.clone()))
             .map_err(|e| anyhow::anyhow!("cannot install the signal handlers: {e}"))?;
     }
+    // Once stdout fails (its reader has gone: `data fetch | head -1`), the download
+    // goes on without printing.
+    let mut stdout_open = true;
+    let mut say = move |text: String| {
+        stdout_open = stdout_open && out::line(text).unwrap_or(false);
+    };
     let mut progress = |event: FetchProgress| match event {
         FetchProgress::AlreadyGood { file, path } => {
-            println!("{file}: already present and good ({})", path.display());
+            say(format!(
+                "{file}: already present and good ({})",
+                path.display()
+            ));
         }
         FetchProgress::Starting { file, url } => {
-            println!("{file}: downloading {url}");
+            say(format!("{file}: downloading {url}"));
             if terminal {
                 let b = ProgressBar::new(0);
                 b.set_style(
@@ -57,14 +67,14 @@ pub fn fetch(ctx: &Context) -> anyhow::Result<()> {
             if let Some(b) = bar.take() {
                 b.finish_and_clear();
             }
-            println!("{file}: verified, saved as {}", path.display());
+            say(format!("{file}: verified, saved as {}", path.display()));
         }
         FetchProgress::Failed { file, url, reason } => {
             if let Some(b) = bar.take() {
                 b.finish_and_clear();
             }
             if !reason.starts_with("skipped") {
-                eprintln!("{file}: {url} failed: {reason}");
+                out::warn(format!("{file}: {url} failed: {reason}"));
             }
         }
     };
@@ -75,10 +85,10 @@ pub fn fetch(ctx: &Context) -> anyhow::Result<()> {
                 .iter()
                 .filter(|f| matches!(f.outcome, FetchOutcome::Downloaded { .. }))
                 .count();
-            println!(
+            out::line(format!(
                 "MNIST is ready in {} ({downloaded} file(s) downloaded)",
                 dir.display()
-            );
+            ))?;
             Ok(())
         }
         Err(e @ FetchError::Cancelled { .. }) => Err(ExitError {
@@ -99,14 +109,15 @@ pub fn fetch(ctx: &Context) -> anyhow::Result<()> {
 /// four files are good.
 pub fn verify(ctx: &Context) -> anyhow::Result<()> {
     let reports = fetch::verify(&ctx.data_dir);
-    println!("data folder: {}", ctx.data_dir.display());
+    let mut o = format!("data folder: {}\n", ctx.data_dir.display());
     let mut good = 0;
     for r in &reports {
         let name = r.file.name;
         match &r.status {
             FileStatus::Good => {
                 good += 1;
-                println!(
+                let _ = writeln!(
+                    o,
                     "good     {name}: {} items, sha256 {} ({}){}",
                     r.count.unwrap_or(0),
                     r.sha256.as_deref().unwrap_or("?"),
@@ -121,12 +132,20 @@ pub fn verify(ctx: &Context) -> anyhow::Result<()> {
                     }
                 );
             }
-            FileStatus::Bad { problem } => println!("bad      {name}: {problem}"),
-            FileStatus::Missing => println!("missing  {name} (or {name}.gz)"),
+            FileStatus::Bad { problem } => {
+                let _ = writeln!(o, "bad      {name}: {problem}");
+            }
+            FileStatus::Missing => {
+                let _ = writeln!(o, "missing  {name} (or {name}.gz)");
+            }
         }
     }
     if good == reports.len() {
-        println!("all {good} MNIST files are good");
+        let _ = writeln!(o, "all {good} MNIST files are good");
+    }
+    // A closed stdout (`data verify | head -1`) does not change the verdict.
+    out::write(&o)?;
+    if good == reports.len() {
         Ok(())
     } else {
         Err(ExitError {

@@ -6,13 +6,14 @@
 //! predicted; the exit status is non-zero at the end if any failed. A blank image is
 //! "no digit" (`digit: null` with a reason), never a guess.
 
-use super::{Context, ExitError};
+use super::{Context, ExitError, out};
 use crate::cli::PredictArgs;
 use crate::digit::{self, DigitError};
 use crate::predict::{Prediction, Predictor};
 use crate::runs::{RunRecord, RunStatus, best_finished};
 use anyhow::Context as _;
 use serde_json::{Value, json};
+use std::fmt::Write as _;
 use std::path::Path;
 
 /// Exit code when some images could not be read (the others were predicted).
@@ -27,18 +28,20 @@ pub fn run(ctx: &Context, args: &PredictArgs) -> anyhow::Result<()> {
     let mut failed = 0;
     for (i, path) in args.images.iter().enumerate() {
         let outcome = classify(&predictor, path);
-        if args.json {
-            println!("{}", json_line(path, &record.id, &outcome));
+        let text = if args.json {
+            format!("{}\n", json_line(path, &record.id, &outcome))
         } else {
-            if i > 0 {
-                println!();
-            }
-            print_text(path, &outcome, style);
+            let blank = if i > 0 { "\n" } else { "" };
+            format!("{blank}{}", text_of(path, &outcome, style))
+        };
+        // The reader has gone (`predict … | head`): the rest would not be read.
+        if !out::write(&text)? {
+            return Ok(());
         }
         if let Outcome::Failed(e) = &outcome {
             failed += 1;
             if !args.json {
-                eprintln!("error: {e}");
+                out::warn(format!("error: {e}"));
             }
         }
     }
@@ -67,16 +70,16 @@ fn choose_run(ctx: &Context, typed: Option<&str>) -> anyhow::Result<RunRecord> {
             );
         }
         if record.status != RunStatus::Finished {
-            eprintln!(
+            out::warn(format!(
                 "note: run {id} is {}: using its last saved weights",
                 record.status.word()
-            );
+            ));
         }
         return Ok(record);
     }
     let (runs, damaged) = ctx.store.list()?;
     for d in &damaged {
-        eprintln!("warning: skipped damaged {d}");
+        out::warn(format!("warning: skipped damaged {d}"));
     }
     let Some(best) = best_finished(&ctx.store, &runs) else {
         anyhow::bail!(
@@ -88,11 +91,11 @@ fn choose_run(ctx: &Context, typed: Option<&str>) -> anyhow::Result<RunRecord> {
     let acc = best.summary.as_ref().map_or("unknown".to_string(), |s| {
         format!("{:.1}%", s.test_acc * 100.0)
     });
-    eprintln!(
+    out::warn(format!(
         "using run {} ({}): the finished run with the best test accuracy, {acc}",
         best.id,
         best.config.model.name()
-    );
+    ));
     Ok(best.clone())
 }
 
@@ -159,17 +162,20 @@ fn json_line(path: &Path, run: &str, outcome: &Outcome) -> Value {
     }
 }
 
-fn print_text(path: &Path, outcome: &Outcome, style: crate::config::AsciiStyle) {
-    println!("{}", path.display());
+/// One image's text block: its path, the digit as ASCII art, the prediction and the top
+/// 3 (or why there is none), each line ending in a newline.
+fn text_of(path: &Path, outcome: &Outcome, style: crate::config::AsciiStyle) -> String {
+    let mut o = format!("{}\n", path.display());
     match outcome {
         Outcome::Predicted {
             prepared,
             prediction,
         } => {
             for line in digit::render_digit(&prepared.pixels, style) {
-                println!("{}", format!("  {line}").trim_end());
+                let _ = writeln!(o, "{}", format!("  {line}").trim_end());
             }
-            println!(
+            let _ = writeln!(
+                o,
                 "prediction: {} ({:.1}%)",
                 prediction.verdict(),
                 prediction.confidence() * 100.0
@@ -179,9 +185,12 @@ fn print_text(path: &Path, outcome: &Outcome, style: crate::config::AsciiStyle) 
                 .iter()
                 .map(|(d, p)| format!("{d} {:.1}%", p * 100.0))
                 .collect();
-            println!("top 3: {}", top.join(", "));
+            let _ = writeln!(o, "top 3: {}", top.join(", "));
         }
-        Outcome::NoDigit(reason) => println!("no digit found: {reason}"),
-        Outcome::Failed(_) => println!("(unreadable: see the error)"),
+        Outcome::NoDigit(reason) => {
+            let _ = writeln!(o, "no digit found: {reason}");
+        }
+        Outcome::Failed(_) => o.push_str("(unreadable: see the error)\n"),
     }
+    o
 }

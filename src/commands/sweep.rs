@@ -12,7 +12,7 @@ use crate::sweep::report::{
 };
 use crate::sweep::{
     PointState, SweepFile, SweepStore, SweepTag, describe, group_runs, importance, plan,
-    point_states, seed_setting,
+    point_runs, point_states, seed_setting,
 };
 use crate::train::{SETTINGS, TrainEvent, TrainJob, TrainSettings};
 use std::fmt::Write as _;
@@ -432,15 +432,6 @@ fn swept_values(file: &SweepFile) -> String {
         })
         .collect::<Vec<_>>()
         .join("; ")
-}
-
-/// The run each point stands on (finished, running, stopped or failed), in point order.
-fn point_runs<'a>(file: &SweepFile, runs: &'a [RunRecord]) -> Vec<&'a RunRecord> {
-    point_states(file, runs)
-        .iter()
-        .filter_map(|s| s.run_id())
-        .filter_map(|id| runs.iter().find(|r| r.id == id))
-        .collect()
 }
 
 /// How many points are in each state, as `6 finished, 1 stopped, 1 queued`.

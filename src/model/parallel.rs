@@ -42,18 +42,18 @@ pub(crate) fn split(n: usize, shards: usize) -> Vec<Range<usize>> {
 }
 
 /// `f` applied to every item, each on its own thread (the first on this one) with
-/// denormals flushed, the results in the items' order. A panic in any of them resumes on this thread.
+/// denormals flushed, the results in the items' order. A panic in any of them resumes
+/// on this thread. Every thread, this one included, gets its float mode back after
+/// each item: the flushing never leaks into the caller's own arithmetic.
 pub(crate) fn map<T: Send, R: Send>(items: Vec<T>, f: impl Fn(T) -> R + Sync) -> Vec<R> {
     let mut slots: Vec<Option<R>> = items.iter().map(|_| None).collect();
     let mut items = items.into_iter();
     let Some(first) = items.next() else {
         return Vec::new();
     };
-    // Training arithmetic flushes subnormals on whichever thread runs it.
-    let f = &|item| {
-        super::cpu::flush_denormals();
-        f(item)
-    };
+    // Training arithmetic flushes subnormals on whichever thread runs it, for as long
+    // as it runs (two writes of a control register per item: nothing next to a shard).
+    let f = &|item| super::cpu::flushing_denormals(|| f(item));
     rayon::in_place_scope(|scope| {
         let (head, tail) = slots.split_at_mut(1);
         for (item, slot) in items.zip(tail.iter_mut()) {
@@ -118,5 +118,26 @@ mod tests {
         let r = rows(&mut v, &split(5, 2), 3);
         assert_eq!(r.iter().map(|s| s.len()).collect::<Vec<_>>(), vec![9, 6]);
         assert!(map(Vec::<u8>::new(), |x| x).is_empty());
+    }
+
+    #[test]
+    fn map_flushes_denormals_inside_and_restores_the_callers_mode() {
+        let tiny = std::hint::black_box(f32::MIN_POSITIVE);
+        // On a fresh thread (like the trainer's), whatever other tests do to theirs.
+        std::thread::spawn(move || {
+            use super::super::cpu::{MXCSR_FLAGS, mxcsr};
+            let before = mxcsr() & !MXCSR_FLAGS;
+            let halves = map(vec![tiny; 4], |x| std::hint::black_box(x) / 2.0);
+            if cfg!(target_arch = "x86_64") {
+                assert_eq!(halves, vec![0.0; 4], "flushed while the work runs");
+            }
+            assert_eq!(mxcsr() & !MXCSR_FLAGS, before, "the caller's MXCSR changed");
+            assert!(
+                std::hint::black_box(tiny) / 2.0 > 0.0,
+                "the caller flushes subnormals"
+            );
+        })
+        .join()
+        .unwrap();
     }
 }

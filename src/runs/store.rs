@@ -218,14 +218,28 @@ impl RunStore {
                 record.id
             )));
         }
-        if matches!(record.status, RunStatus::Running | RunStatus::Interrupted) {
-            record.status = if lock::is_locked(&self.run_dir(id)) {
-                RunStatus::Running
-            } else {
-                RunStatus::Interrupted
-            };
-        }
+        self.recheck_lock(&mut record);
         Ok(record)
+    }
+
+    /// Brings a running or interrupted `record` up to date with its lock: running
+    /// while a process holds it, interrupted once none does (the trainer died: the
+    /// kernel dropped its lock). Other statuses are final and left alone. Loading a
+    /// record does this; a cache that keeps records between listings must do it again
+    /// on every listing, since a trainer's death does not touch `run.ron`. Cheap (an
+    /// open and a non-blocking `flock`). True if the status changed.
+    pub fn recheck_lock(&self, record: &mut RunRecord) -> bool {
+        if !matches!(record.status, RunStatus::Running | RunStatus::Interrupted) {
+            return false;
+        }
+        let status = if self.is_locked(&record.id) {
+            RunStatus::Running
+        } else {
+            RunStatus::Interrupted
+        };
+        let changed = record.status != status;
+        record.status = status;
+        changed
     }
 
     /// Every run, sorted by id (oldest first), and the runs that could not be loaded
@@ -537,6 +551,26 @@ mod tests {
         drop(lock);
         assert_eq!(store.list().unwrap().0[0].status, RunStatus::Interrupted);
         store.delete(&r.id).unwrap();
+    }
+
+    #[test]
+    fn a_kept_record_follows_its_lock() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = RunStore::new(dir.path());
+        let r = sample(&store);
+        store.save_record(&r).unwrap();
+        let lock = store.lock(&r.id).unwrap();
+        let mut kept = store.load(&r.id).unwrap();
+        assert_eq!(kept.status, RunStatus::Running);
+        assert!(!store.recheck_lock(&mut kept));
+        drop(lock);
+        assert!(store.recheck_lock(&mut kept));
+        assert_eq!(kept.status, RunStatus::Interrupted);
+        // Final statuses are the record's own, whatever the lock.
+        let _lock = store.lock(&r.id).unwrap();
+        kept.status = RunStatus::Finished;
+        assert!(!store.recheck_lock(&mut kept));
+        assert_eq!(kept.status, RunStatus::Finished);
     }
 
     #[test]

@@ -22,5 +22,5 @@ pub use axis::{Axis, Values};
 pub use file::{SweepFile, SweepStore};
 pub use group::{Group, Importance, Stats, best_group, group_runs, importance};
 pub use spec::{SweepSpec, describe, plan, seed_setting, sweep_id};
-pub use status::{PointState, job_for, point_states, sweep_runs};
+pub use status::{PointState, job_for, point_runs, point_states, sweep_runs};
 pub use tag::SweepTag;

@@ -97,16 +97,36 @@ pub fn importance_text(ranked: &[Importance]) -> String {
     o
 }
 
-/// The setting a user names by its record name, flag or comparison label.
+/// The setting a user names by its record name (`max_train_samples`), flag
+/// (`max-train`, `--max-train`), form label (`Max train`) or comparison label
+/// (`max train`), in any case, with `_`, `-` and spaces interchangeable (the Sweep
+/// dialog splits on spaces, so `max_train` must do for `Max train`). The error lists
+/// each setting once, by its flag.
 pub fn find_setting(name: &str) -> Result<&'static Setting, String> {
-    let name = name.trim().trim_start_matches("--");
+    let typed = name.trim();
+    let key = setting_key(typed.trim_start_matches("--"));
     SETTINGS
         .iter()
-        .find(|s| s.name == name || s.flag == name || s.short == name)
-        .ok_or_else(|| {
-            let names: Vec<&str> = SETTINGS.iter().map(|s| s.name).collect();
-            format!("no setting '{name}' (one of: {})", names.join(", "))
+        .find(|s| {
+            [s.name, s.flag, s.label, s.short]
+                .iter()
+                .any(|n| setting_key(n) == key)
         })
+        .ok_or_else(|| {
+            let names: Vec<&str> = SETTINGS.iter().map(|s| s.flag).collect();
+            format!("no setting '{typed}' (one of: {})", names.join(", "))
+        })
+}
+
+/// A setting's name as compared by [`find_setting`]: lower case, each run of `_`, `-`
+/// and white space one `-`, none at the ends.
+fn setting_key(name: &str) -> String {
+    let lower = name.to_lowercase();
+    lower
+        .split(|c: char| c == '_' || c == '-' || c.is_whitespace())
+        .filter(|w| !w.is_empty())
+        .collect::<Vec<_>>()
+        .join("-")
 }
 
 /// Chart height in lines and width in columns (the plot area).
@@ -363,5 +383,73 @@ mod tests {
         assert_eq!(json["importance"][0]["setting"], "lr");
         assert!(find_setting("batch-size").is_ok());
         assert!(find_setting("speed").unwrap_err().contains("one of"));
+    }
+
+    #[test]
+    fn a_setting_is_found_by_any_of_its_names_in_any_spelling() {
+        for typed in [
+            "max_train",
+            "max-train",
+            "Max train",
+            "max_train_samples",
+            "max-train-samples",
+            "--max-train",
+            "MAX_TRAIN",
+            "Max_train",
+            " max  train ",
+        ] {
+            assert_eq!(
+                find_setting(typed).map(|s| s.name),
+                Ok("max_train_samples"),
+                "{typed}"
+            );
+        }
+        assert_eq!(find_setting("Learning_rate").map(|s| s.name), Ok("lr"));
+        assert_eq!(find_setting("w._decay").map(|s| s.name), Ok("weight_decay"));
+        assert_eq!(
+            find_setting("LR-Schedule").map(|s| s.name),
+            Ok("lr_schedule")
+        );
+        assert_eq!(
+            find_setting("max_test").map(|s| s.name),
+            Ok("max_test_samples")
+        );
+        for typed in ["max", "train", "max_trains", "", "--"] {
+            assert!(find_setting(typed).is_err(), "{typed}");
+        }
+    }
+
+    #[test]
+    fn no_two_settings_share_a_name() {
+        let mut keys: Vec<(String, &str)> = SETTINGS
+            .iter()
+            .flat_map(|s| {
+                let mut names = vec![s.name, s.flag, s.label, s.short];
+                names.sort_by_key(|n| setting_key(n));
+                names.dedup_by_key(|n| setting_key(n));
+                names.into_iter().map(move |n| (setting_key(n), s.name))
+            })
+            .collect();
+        keys.sort();
+        for pair in keys.windows(2) {
+            assert_ne!(pair[0].0, pair[1].0, "{} and {}", pair[0].1, pair[1].1);
+        }
+    }
+
+    #[test]
+    fn an_unknown_setting_lists_one_name_per_setting() {
+        let err = find_setting("speed").unwrap_err();
+        assert!(
+            err.starts_with("no setting 'speed' (one of: model, "),
+            "{err}"
+        );
+        let listed = err
+            .split_once("one of: ")
+            .map_or(0, |(_, names)| names.split(", ").count());
+        assert_eq!(listed, SETTINGS.len(), "{err}");
+        assert!(
+            err.contains("max-train") && !err.contains("max_train"),
+            "{err}"
+        );
     }
 }

@@ -157,6 +157,21 @@ pub fn point_states(sweep: &SweepFile, runs: &[RunRecord]) -> Vec<PointState> {
         .collect()
 }
 
+/// The run that represents each point of `sweep`, in point order, from `runs` (as the
+/// store lists them): the run [`point_states`] names for the point (finished, else
+/// being trained, else stopped with the most epochs, else failed; the newest on a
+/// tie); a point with none (queued) is left out. A run tagged with the sweep but
+/// trained with other settings than its point's never represents it. The one rule for
+/// which runs a sweep's groups are made of: `sweep show`, `runs compare --sweep` and
+/// the dashboard's groups dialog all group these.
+pub fn point_runs<'a>(sweep: &SweepFile, runs: &'a [RunRecord]) -> Vec<&'a RunRecord> {
+    point_states(sweep, runs)
+        .iter()
+        .filter_map(|s| s.run_id())
+        .filter_map(|id| runs.iter().find(|r| r.id == id))
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -230,5 +245,28 @@ mod tests {
         assert!(matches!(&states[2], PointState::Failed { reason, .. } if reason.contains("NaN")));
         assert_eq!(states[3], PointState::Todo);
         assert_eq!(sweep_runs(&s, &runs).len(), 4);
+    }
+
+    #[test]
+    fn each_point_is_represented_by_its_state_run_never_by_a_mismatched_one() {
+        let s = sweep();
+        // Newer and finished, tagged with point 1, but trained at another lr.
+        let mut stray = run(&s, 9, 1, RunStatus::Finished, 2);
+        stray.config.lr = 0.5;
+        let runs = vec![
+            run(&s, 1, 1, RunStatus::Stopped, 1),
+            run(&s, 2, 1, RunStatus::Finished, 2),
+            run(&s, 3, 2, RunStatus::Stopped, 1),
+            run(&s, 4, 2, RunStatus::Interrupted, 0),
+            run(&s, 5, 3, RunStatus::Failed("loss became NaN".into()), 1),
+            stray,
+        ];
+        let ids: Vec<&str> = point_runs(&s, &runs)
+            .iter()
+            .map(|r| r.id.as_str())
+            .collect();
+        // Point 1: the finished run (not the stray); 2: the stopped one with epochs;
+        // 3: the failed one; 4 has no run.
+        assert_eq!(ids, [&runs[1].id, &runs[2].id, &runs[4].id]);
     }
 }

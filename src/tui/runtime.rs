@@ -13,7 +13,7 @@ use crate::train::{self, Control, TrainerHandle};
 use anyhow::Context;
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI32, Ordering};
 use std::time::{Duration, Instant};
 use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender, unbounded_channel};
 
@@ -23,7 +23,9 @@ pub const STOP_TIMEOUT: Duration = Duration::from_secs(5);
 /// Most messages handled between two frames (keeps drawing regular under bursts).
 const MAX_BATCH: usize = 256;
 
-/// Sets up the terminal and runs the loop on a single-threaded tokio runtime.
+/// Sets up the terminal and runs the loop on a single-threaded tokio runtime. Quit by
+/// a signal, it returns (once the terminal is restored and the run saved) an
+/// [`ExitError`](crate::commands::ExitError) whose code is 128 + the signal.
 pub fn run(config: Config, data_dir: PathBuf, store: RunStore) -> anyhow::Result<()> {
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_time()
@@ -31,7 +33,15 @@ pub fn run(config: Config, data_dir: PathBuf, store: RunStore) -> anyhow::Result
         .context("cannot start the async runtime")?;
     let theme = Theme::from_env(config.ui.chart_marker);
     let (mut term, guard) = terminal::enter().context("cannot set up the terminal")?;
-    let result = rt.block_on(event_loop(&mut term, config, data_dir, store, theme));
+    let signal = Arc::new(AtomicI32::new(0));
+    let result = rt.block_on(event_loop(
+        &mut term,
+        config,
+        data_dir,
+        store,
+        theme,
+        signal.clone(),
+    ));
     drop(term);
     drop(guard);
     let (trainer, draw_error) = result?;
@@ -44,16 +54,39 @@ pub fn run(config: Config, data_dir: PathBuf, store: RunStore) -> anyhow::Result
         }
         t.join();
     }
+    // Quit by a signal: exit as a killed program would report it, 128 + the signal
+    // (even if the terminal that sent SIGHUP also failed the last draw).
+    let sig = signal.load(Ordering::SeqCst);
+    if sig != 0 {
+        return Err(crate::commands::ExitError {
+            message: format!("quit on signal {sig} ({})", signal_name(sig)),
+            code: 128 + sig,
+        }
+        .into());
+    }
     match draw_error {
         Some(e) => Err(anyhow::Error::new(e).context("cannot draw on the terminal")),
         None => Ok(()),
     }
 }
 
+/// The name of a signal the dashboard quits on.
+fn signal_name(sig: i32) -> &'static str {
+    use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
+    match sig {
+        SIGHUP => "SIGHUP",
+        SIGINT => "SIGINT",
+        SIGTERM => "SIGTERM",
+        _ => "a signal",
+    }
+}
+
 /// SIGTERM, SIGHUP and SIGINT (e.g. `kill`, a closed terminal window) quit the
-/// dashboard like `q`: the loop sees `flag`, stops the trainer, restores the terminal
-/// and waits for the save. A second signal restores the terminal and exits at once.
-fn quit_on_signals(flag: Arc<AtomicBool>, tx: UnboundedSender<Msg>) -> anyhow::Result<()> {
+/// dashboard like `q`: the loop sees the first signal's number in `first` (0 until
+/// one comes), stops the trainer, restores the terminal and waits for the save, and
+/// the program exits with 128 + that number. A second signal restores the terminal
+/// and exits at once.
+fn quit_on_signals(first: Arc<AtomicI32>, tx: UnboundedSender<Msg>) -> anyhow::Result<()> {
     use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
     let mut signals = signal_hook::iterator::Signals::new([SIGINT, SIGTERM, SIGHUP])
         .context("cannot install the signal handlers")?;
@@ -61,7 +94,10 @@ fn quit_on_signals(flag: Arc<AtomicBool>, tx: UnboundedSender<Msg>) -> anyhow::R
         .name("signals".into())
         .spawn(move || {
             for sig in signals.forever() {
-                if flag.swap(true, Ordering::SeqCst) {
+                if first
+                    .compare_exchange(0, sig, Ordering::SeqCst, Ordering::SeqCst)
+                    .is_err()
+                {
                     let _ = terminal::restore();
                     std::process::exit(128 + sig);
                 }
@@ -136,10 +172,10 @@ async fn event_loop(
     data_dir: PathBuf,
     store: RunStore,
     theme: Theme,
+    signal: Arc<AtomicI32>,
 ) -> anyhow::Result<(Option<TrainerHandle>, Option<std::io::Error>)> {
     let (tx, mut rx): (UnboundedSender<Msg>, UnboundedReceiver<Msg>) = unbounded_channel();
-    let signalled = Arc::new(AtomicBool::new(false));
-    quit_on_signals(signalled.clone(), tx.clone())?;
+    quit_on_signals(signal.clone(), tx.clone())?;
     let mut app = App::new(&config, data_dir.clone(), theme);
     if let Ok(size) = term.size() {
         app.update(Msg::Resize(size.width, size.height));
@@ -164,7 +200,7 @@ async fn event_loop(
     let mut quit_deadline: Option<Instant> = None;
     let mut draw_error = None;
     loop {
-        if signalled.load(Ordering::SeqCst) {
+        if signal.load(Ordering::SeqCst) != 0 {
             break;
         }
         // A terminal that went away (SIGHUP, closed window) fails to draw: stop the

@@ -215,10 +215,14 @@ impl StoreCache {
             let stamp = std::fs::metadata(store.record_path(&id))
                 .ok()
                 .and_then(|m| Some((m.modified().ok()?, m.len())));
-            if let Some((old, _)) = self.entries.get(&id)
+            if let Some((old, cached)) = self.entries.get_mut(&id)
                 && *old == stamp
                 && stamp.is_some()
             {
+                // Unchanged, but a trainer that died left it running: re-check.
+                if let Ok(record) = cached {
+                    changed |= store.recheck_lock(record);
+                }
                 continue;
             }
             let loaded = match store.load(&id) {
@@ -264,6 +268,7 @@ impl StoreCache {
 mod tests {
     use super::*;
     use crate::model::Arch;
+    use crate::runs::RunStatus;
     use crate::train::TrainSettings;
 
     #[test]
@@ -294,5 +299,30 @@ mod tests {
         std::fs::create_dir(dir.path().join("not a run")).unwrap();
         assert!(!cache.scan(&store).unwrap());
         assert_eq!(store.ids().unwrap(), Vec::<String>::new());
+    }
+
+    #[test]
+    fn a_cached_running_run_turns_interrupted_when_its_trainer_dies() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = RunStore::new(dir.path());
+        let at = time::OffsetDateTime::now_utc();
+        let id = store.create_run_dir(Arch::Mlp, at).unwrap();
+        let r = RunRecord::new(id.clone(), TrainSettings::defaults_for(Arch::Mlp), at);
+        assert_eq!(r.status, RunStatus::Running);
+        store.save_record(&r).unwrap();
+        // The trainer holds the lock (its own open file: another process to flock).
+        let lock = store.lock(&id).unwrap();
+        let mut cache = StoreCache::default();
+        assert!(cache.scan(&store).unwrap());
+        assert_eq!(cache.runs()[0].status, RunStatus::Running);
+        assert!(!cache.scan(&store).unwrap(), "nothing changed yet");
+        // The trainer dies: the kernel drops its lock; run.ron is untouched.
+        drop(lock);
+        assert!(cache.scan(&store).unwrap(), "the death is a change");
+        assert_eq!(cache.runs()[0].status, RunStatus::Interrupted);
+        // A resume takes the lock again before it rewrites the record.
+        let _lock = store.lock(&id).unwrap();
+        assert!(cache.scan(&store).unwrap());
+        assert_eq!(cache.runs()[0].status, RunStatus::Running);
     }
 }
