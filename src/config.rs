@@ -1,8 +1,8 @@
 //! `config.ron`: the defaults a user edits. Precedence: flags > environment > `config.ron`
 //! > built-in defaults. A bad file is an error naming the file, line and column.
 
-use crate::train::TrainOverrides;
 use crate::keys::KeyOverrides;
+use crate::train::TrainOverrides;
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 

@@ -560,4 +560,42 @@ fn sweep_show_groups_the_runs_of_point_runs_and_ignores_a_run_with_other_setting
     let (code, text, err) = run(&mut cli(cwd, &["sweep", "show", &file.id]));
     assert_eq!(code, 0, "{err}");
     assert!(text.contains("0.05") && !text.contains("50.00%"), "{text}");
+
+    // The dashboard, listing the same folder as its store thread does, groups the same
+    // runs: its groups table is the one `sweep show` prints.
+    use mnist_tui::tui::app::{App, Modal, Msg};
+    let mut app = App::new(
+        &mnist_tui::config::Config::default(),
+        cwd.join("data"),
+        mnist_tui::tui::theme::Theme::default(),
+    );
+    app.update(Msg::Resize(120, 40));
+    for m in mnist_tui::tui::tasks::list_store(&store) {
+        app.update(Msg::Store(m));
+    }
+    let key = |c| {
+        Msg::Key(ratatui::crossterm::event::KeyEvent::from(
+            ratatui::crossterm::event::KeyCode::Char(c),
+        ))
+    };
+    app.update(key('2'));
+    app.update(key('v'));
+    let Some(Modal::Groups(dialog)) = &app.modal else {
+        panic!("no groups dialog: {:?} {:?}", app.modal, app.notice);
+    };
+    assert!(dialog.title.contains("4 of 4 points"), "{}", dialog.title);
+    let table: Vec<&str> = dialog
+        .lines
+        .iter()
+        .take_while(|l| !l.starts_with("which setting"))
+        .map(|l| l.trim_end())
+        .collect();
+    assert!(table.len() >= 3, "{table:?}");
+    let shown: Vec<&str> = text.lines().map(str::trim_end).collect();
+    for line in &table {
+        assert!(
+            shown.contains(line),
+            "the dashboard's '{line}' is not in sweep show:\n{text}"
+        );
+    }
 }

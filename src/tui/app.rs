@@ -83,6 +83,9 @@ pub enum DataMsg {
     Downloaded(Result<(), String>),
 }
 
+/// Sweep files by sweep id: the file, or why it cannot be read.
+pub type SweepFiles = std::collections::BTreeMap<String, Result<crate::sweep::SweepFile, String>>;
+
 /// News from the run-store thread.
 #[derive(Debug, Clone)]
 pub enum StoreMsg {
@@ -95,6 +98,8 @@ pub enum StoreMsg {
         /// The best finished run whose weights exist (the store's rule), if any.
         best: Option<String>,
     },
+    /// The files of the listed runs' sweeps (sent after each listing).
+    Sweeps(SweepFiles),
     /// The store could not be listed.
     Failed(String),
     /// A delete finished.
@@ -419,6 +424,7 @@ impl App {
                 self.runs.best = best;
                 self.keep_table_cursor_visible();
             }
+            StoreMsg::Sweeps(files) => self.runs.sweeps = files,
             StoreMsg::Failed(e) => {
                 self.runs.loaded = true;
                 self.runs.error = Some(e);

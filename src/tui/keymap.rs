@@ -93,7 +93,6 @@ impl Key {
     }
 }
 
-
 /// One row of the key table.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Binding {
@@ -228,7 +227,6 @@ pub const DIALOG_KEYS: &[(&str, &str)] = &[
     ),
     ("mouse L / R drag", "draw / erase on the Digit canvas"),
 ];
-
 
 /// The bindings in effect: the table with the user's overrides applied.
 #[derive(Debug, Clone, PartialEq)]

@@ -1,10 +1,11 @@
 //! Work kept off the UI thread: loading MNIST, downloading it, and reading or
 //! deleting runs. Each reports back as a [`Msg`] on the app's channel.
 
-use super::app::{DataMsg, DownloadProgress, Msg, StoreMsg};
+use super::app::{DataMsg, DownloadProgress, Msg, StoreMsg, SweepFiles};
 use crate::data::fetch::{self, FetchProgress};
 use crate::data::{DataError, Mnist};
 use crate::runs::{RunLoadError, RunRecord, RunStore, StoreError, best_finished};
+use crate::sweep::{SweepFile, SweepStore};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -149,6 +150,7 @@ impl StoreWorker {
 
 fn store_loop(store: RunStore, rx: &Receiver<StoreRequest>, tx: &UnboundedSender<Msg>) {
     let mut cache = StoreCache::default();
+    let mut sweeps = SweepCache::default();
     while let Ok(first) = rx.recv() {
         // Coalesce a burst of requests into one pass.
         let mut batch = vec![first];
@@ -172,25 +174,81 @@ fn store_loop(store: RunStore, rx: &Receiver<StoreRequest>, tx: &UnboundedSender
             }
         }
         if let Some(force) = refresh {
-            let msg = match cache.scan(&store) {
+            let msgs = match cache.scan(&store) {
                 Ok(changed) if changed || force => {
                     let runs = cache.runs();
-                    let best = best_finished(&store, &runs).map(|r| r.id.clone());
-                    Some(StoreMsg::Listed {
-                        runs,
-                        damaged: cache.damaged(),
-                        best,
-                    })
+                    let files = sweeps.files(&store, &runs);
+                    vec![
+                        listed(&store, runs, cache.damaged()),
+                        StoreMsg::Sweeps(files),
+                    ]
                 }
-                Ok(_) => None,
-                Err(e) => Some(StoreMsg::Failed(e)),
+                Ok(_) => Vec::new(),
+                Err(e) => vec![StoreMsg::Failed(e)],
             };
-            if let Some(m) = msg
-                && tx.send(Msg::Store(m)).is_err()
-            {
-                return;
+            for m in msgs {
+                if tx.send(Msg::Store(m)).is_err() {
+                    return;
+                }
             }
         }
+    }
+}
+
+/// The listing message for `runs`, with the store's best finished run.
+fn listed(store: &RunStore, runs: Vec<RunRecord>, damaged: Vec<RunLoadError>) -> StoreMsg {
+    let best = best_finished(store, &runs).map(|r| r.id.clone());
+    StoreMsg::Listed {
+        runs,
+        damaged,
+        best,
+    }
+}
+
+/// The whole store as the dashboard receives it (the runs, then the files of their
+/// sweeps), read afresh: what the store thread sends when everything changed.
+pub fn list_store(store: &RunStore) -> Vec<StoreMsg> {
+    let mut cache = StoreCache::default();
+    match cache.scan(store) {
+        Ok(_) => {
+            let runs = cache.runs();
+            let files = SweepCache::default().files(store, &runs);
+            vec![
+                listed(store, runs, cache.damaged()),
+                StoreMsg::Sweeps(files),
+            ]
+        }
+        Err(e) => vec![StoreMsg::Failed(e)],
+    }
+}
+
+/// The sweep files of the listed runs' sweeps, read once each (a sweep's file is
+/// written before its first run and never changes; one that could not be read is
+/// tried again at the next listing).
+#[derive(Default)]
+struct SweepCache {
+    files: HashMap<String, SweepFile>,
+}
+
+impl SweepCache {
+    /// Each sweep that a run of `runs` is tagged with: its file, or why it cannot be read.
+    fn files(&mut self, store: &RunStore, runs: &[RunRecord]) -> SweepFiles {
+        let sweeps = SweepStore::new(store.root());
+        let mut out = SweepFiles::new();
+        for id in runs.iter().filter_map(|r| r.sweep.as_ref().map(|t| &t.id)) {
+            if out.contains_key(id) {
+                continue;
+            }
+            let file = match self.files.get(id) {
+                Some(f) => Ok(f.clone()),
+                None => sweeps.load(id),
+            };
+            if let Ok(f) = &file {
+                self.files.insert(id.clone(), f.clone());
+            }
+            out.insert(id.clone(), file);
+        }
+        out
     }
 }
 

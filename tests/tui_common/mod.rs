@@ -334,13 +334,29 @@ pub fn sweep_runs(points: &[(f64, u64, f32)]) -> Vec<RunRecord> {
         .collect()
 }
 
-/// Lists `runs` in the Runs view and opens the groups of the sweep under the cursor.
+/// The sweep file of runs made by [`sweep_runs`]: their settings, point by point.
+pub fn sweep_file_of(runs: &[RunRecord]) -> mnist_tui::sweep::SweepFile {
+    mnist_tui::sweep::SweepFile {
+        id: "abcdef0123".into(),
+        program_version: "test".into(),
+        created_at: time::macros::datetime!(2026-12-01 08:00:00 UTC),
+        swept: vec!["lr".into(), "seed".into()],
+        points: runs.iter().map(|r| r.config.clone()).collect(),
+    }
+}
+
+/// Lists `runs` (and their sweep's file) in the Runs view and opens the groups of the
+/// sweep under the cursor.
 pub fn show_sweep_groups(app: &mut App, runs: Vec<RunRecord>) {
+    let file = sweep_file_of(&runs);
     app.update(Msg::Store(StoreMsg::Listed {
         runs,
         damaged: vec![],
         best: None,
     }));
+    app.update(Msg::Store(StoreMsg::Sweeps(
+        [(file.id.clone(), Ok(file))].into_iter().collect(),
+    )));
     app.update(ch('2'));
     app.update(ch('v'));
 }

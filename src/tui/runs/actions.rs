@@ -3,9 +3,9 @@
 //! [`crate::tui::actions`]; header and row clicks are in `tui::input`).
 
 use super::table::{RunEntry, RunsTable};
-use crate::runs::{RunRecord, RunStatus};
+use crate::runs::RunRecord;
 use crate::sweep::report::{chart, groups_table, importance_text};
-use crate::sweep::{group_runs, importance};
+use crate::sweep::{PointState, group_runs, importance, point_runs, point_states};
 use crate::tui::app::Effect;
 use crate::tui::context::{Cx, Request};
 use crate::tui::dialogs::Modal;
@@ -19,50 +19,43 @@ use crate::tui::layout;
 use ratatui::layout::Rect;
 
 impl RunsTable {
-    /// The grouped view of the run under the cursor's sweep (one run per point: the
-    /// finished one if any), else of the marked runs: table, ranking and a chart
-    /// against the setting that matters most.
+    /// The grouped view of the run under the cursor's sweep (each point's run chosen
+    /// by the sweep's own rule, [`crate::sweep::point_runs`], as `sweep show` does),
+    /// else of the marked runs: table, ranking and a chart against the setting that
+    /// matters most.
     fn group_dialog(&self, cx: &Cx) -> Result<GroupsDialog, String> {
-        let records: Vec<&RunRecord> = self.entries.iter().filter_map(|e| e.record()).collect();
+        let records: Vec<RunRecord> = self
+            .entries
+            .iter()
+            .filter_map(|e| e.record().cloned())
+            .collect();
         let current = self.current().and_then(|e| e.record());
         let (title, chosen): (String, Vec<&RunRecord>) = match current
             .and_then(|r| r.sweep.as_ref())
         {
             Some(tag) => {
-                let mut by_point: Vec<&RunRecord> = Vec::new();
-                for r in records
+                let file = match self.sweeps.get(&tag.id) {
+                    Some(Ok(file)) => file,
+                    Some(Err(e)) => return Err(format!("Sweep {} cannot be read: {e}", tag.id)),
+                    None => return Err(format!("Sweep {} is still being read", tag.id)),
+                };
+                let done = point_states(file, &records)
                     .iter()
-                    .filter(|r| r.sweep.as_ref().is_some_and(|t| t.id == tag.id))
-                {
-                    let point = r.sweep.as_ref().map(|t| t.point);
-                    match by_point
-                        .iter()
-                        .position(|o| o.sweep.as_ref().map(|t| t.point) == point)
-                    {
-                        Some(i) => {
-                            let finished = |x: &RunRecord| x.status == RunStatus::Finished;
-                            if !finished(by_point[i]) && (finished(r) || r.id > by_point[i].id) {
-                                by_point[i] = r;
-                            }
-                        }
-                        None => by_point.push(r),
-                    }
-                }
-                by_point.sort_by_key(|r| r.sweep.as_ref().map_or(0, |t| t.point));
-                let done = by_point
-                    .iter()
-                    .filter(|r| r.status == RunStatus::Finished)
+                    .filter(|s| matches!(s, PointState::Finished(_)))
                     .count();
                 (
-                    format!("Sweep {}: {done} of {} points finished", tag.id, tag.points),
-                    by_point,
+                    format!(
+                        "Sweep {}: {done} of {} points finished",
+                        file.id,
+                        file.points.len()
+                    ),
+                    point_runs(file, &records),
                 )
             }
             None if !self.marked.is_empty() => (
                 "Marked runs, grouped over seeds".to_string(),
                 records
                     .iter()
-                    .copied()
                     .filter(|r| self.marked.contains(&r.id))
                     .collect(),
             ),

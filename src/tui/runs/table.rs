@@ -148,6 +148,8 @@ pub struct RunsTable {
     pub best: Option<String>,
     /// Each readable run's loss curve, built once per refresh (not per frame).
     pub curves: HashMap<String, Series>,
+    /// The files of the listed runs' sweeps (what their groups are built from).
+    pub sweeps: crate::tui::app::SweepFiles,
 }
 
 impl Default for RunsTable {
@@ -164,6 +166,7 @@ impl Default for RunsTable {
             error: None,
             best: None,
             curves: HashMap::new(),
+            sweeps: Default::default(),
         }
     }
 }
