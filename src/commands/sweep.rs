@@ -2,7 +2,7 @@
 //! `--jobs N` `train` processes at once), print its points as `train` commands, list,
 //! show and resume sweeps; and `runs compare`.
 
-use super::train::{Output, StopSignals, drive};
+use super::drive::{Output, StopSignals, drive};
 use super::{Context, ExitError};
 use crate::cli::{SweepArgs, SweepCommand, SweepRunArgs};
 use crate::data::Mnist;
@@ -624,41 +624,4 @@ pub fn compare(
         o.push_str(&chart(&groups, by));
     }
     emit(&o)
-}
-
-/// For `train --sweep ID:K/N`: the sweep must be saved in this runs folder with N
-/// points, and `settings` must be point K's.
-pub fn check_point(ctx: &Context, tag: &SweepTag, settings: &TrainSettings) -> anyhow::Result<()> {
-    let sweeps = SweepStore::new(ctx.store.root());
-    let file = sweeps.load(&tag.id).map_err(fail)?;
-    if file.points.len() != tag.points {
-        return Err(fail(format!(
-            "sweep {} has {} points, not {}",
-            tag.id,
-            file.points.len(),
-            tag.points
-        )));
-    }
-    let want = &file.points[tag.point - 1];
-    let differ: Vec<String> = SETTINGS
-        .iter()
-        .filter(|row| !row.same(want, settings))
-        .map(|row| {
-            format!(
-                "{} {} (the point has {})",
-                row.label.to_lowercase(),
-                row.show(settings),
-                row.show(want)
-            )
-        })
-        .collect();
-    if !differ.is_empty() {
-        return Err(fail(format!(
-            "these settings are not point {} of sweep {}: {}",
-            tag.point,
-            tag.id,
-            differ.join(", ")
-        )));
-    }
-    Ok(())
 }
