@@ -8,5 +8,5 @@ pub mod trainer;
 
 pub use catalog::{SETTINGS, Setting, Step};
 pub use events::{Control, EpochMetrics, LossPoint, LrChange, TrainEvent};
-pub use settings::{LrSchedule, TrainOverrides, TrainSettings};
+pub use settings::{LrSchedule, SettingError, TrainOverrides, TrainSettings, check_lr};
 pub use trainer::{Controller, TrainJob, TrainerHandle, spawn};

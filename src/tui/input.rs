@@ -205,7 +205,7 @@ impl App {
                 let mut check = self.form.settings.clone();
                 check.lr = lr;
                 if let Err(e) = check.validate() {
-                    return refuse(self, purpose, input, e);
+                    return refuse(self, purpose, input, e.to_string());
                 }
                 if !self.run_active() {
                     self.notice = Some(Notice::Error("The run has ended".into()));
