@@ -4,7 +4,9 @@
 
 use crate::data::Mnist;
 use crate::format;
-use crate::train::{self, Control, Controller, SETTINGS, TrainEvent, TrainJob, TrainSettings};
+use crate::train::{
+    self, Control, Controller, SETTINGS, TrainError, TrainEvent, TrainJob, TrainSettings,
+};
 use indicatif::{ProgressBar, ProgressStyle};
 use std::io::Write;
 use std::sync::atomic::{AtomicI32, Ordering};
@@ -16,6 +18,9 @@ pub(crate) struct Trained {
     pub run_id: String,
     /// Its terminal event (finished, stopped or failed).
     pub outcome: Option<TrainEvent>,
+    /// Why it failed before its run was trained (e.g. [`TrainError::Locked`]: another
+    /// process trains the run), for callers that act on the reason.
+    pub error: Option<TrainError>,
 }
 
 /// Trains `job` on `data` to its end through the one trainer ([`train::spawn`]),
@@ -41,10 +46,14 @@ pub(crate) fn drive(
             outcome = Some(event);
         }
     }
-    handle.join();
+    let error = handle.wait().err();
     signals.watch(None);
     out.finish();
-    Trained { run_id, outcome }
+    Trained {
+        run_id,
+        outcome,
+        error,
+    }
 }
 
 /// Ctrl-C (SIGINT), SIGTERM and SIGHUP, caught once per process: the first asks the

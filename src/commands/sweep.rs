@@ -14,7 +14,7 @@ use crate::sweep::{
     PointState, SweepFile, SweepStore, SweepTag, describe, group_runs, importance, plan,
     point_states, seed_setting,
 };
-use crate::train::{SETTINGS, TrainEvent, TrainJob, TrainSettings};
+use crate::train::{SETTINGS, TrainError, TrainEvent, TrainJob, TrainSettings};
 use std::fmt::Write as _;
 use std::io::{BufRead, BufReader, IsTerminal, Write};
 use std::path::PathBuf;
@@ -203,9 +203,13 @@ fn in_process(
         match trained.outcome {
             Some(TrainEvent::Finished { .. }) => {}
             Some(TrainEvent::Stopped) => return Ok(true),
-            Some(TrainEvent::Failed { reason }) => {
-                out.print(format!("point {k}/{n} failed: {reason}; going on"));
-            }
+            Some(TrainEvent::Failed { reason }) => match trained.error {
+                // Taken by another process since the states were read: not a failure.
+                Some(TrainError::Locked(id)) => out.print(format!(
+                    "point {k}/{n} is being trained by another process (run {id}); skipped"
+                )),
+                _ => out.print(format!("point {k}/{n} failed: {reason}; going on")),
+            },
             _ => out.print(format!("point {k}/{n}: the trainer ended without a result")),
         }
     }

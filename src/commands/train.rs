@@ -4,8 +4,9 @@ use super::drive::{Output, StopSignals, drive};
 use super::{Context, ExitError};
 use crate::cli::TrainArgs;
 use crate::data::Mnist;
+use crate::runs::StoreError;
 use crate::sweep::SweepStore;
-use crate::train::{TrainEvent, TrainJob, TrainSettings};
+use crate::train::{TrainError, TrainEvent, TrainJob, TrainSettings};
 use std::io::{IsTerminal, Write};
 use std::sync::Arc;
 
@@ -18,7 +19,7 @@ pub fn run(ctx: &Context, args: &TrainArgs) -> anyhow::Result<()> {
             let run_id = ctx.store.resolve_id(typed)?;
             // Said before MNIST is loaded; the trainer takes the lock itself.
             if ctx.store.is_locked(&run_id) {
-                return Err(crate::runs::StoreError::Locked(run_id).into());
+                return Err(StoreError::Locked(run_id).into());
             }
             TrainJob::Resume {
                 run_id,
@@ -67,7 +68,11 @@ pub fn run(ctx: &Context, args: &TrainArgs) -> anyhow::Result<()> {
             code: signals.exit_code(),
         }
         .into()),
-        Some(TrainEvent::Failed { reason }) => Err(anyhow::anyhow!("training failed: {reason}")),
+        Some(TrainEvent::Failed { reason }) => match trained.error {
+            // Another process took the run after the check above: said the same way.
+            Some(TrainError::Locked(id)) => Err(StoreError::Locked(id).into()),
+            _ => Err(anyhow::anyhow!("training failed: {reason}")),
+        },
         _ => Err(anyhow::anyhow!("the trainer ended without a result")),
     }
 }

@@ -5,10 +5,11 @@
 //! and saves the final status when the run finishes, stops or fails.
 
 use super::metrics::EvalTotals;
-use super::{Control, EpochMetrics, LossPoint, LrChange, TrainEvent, TrainSettings};
+use super::settings::{MAX_EPOCHS, check_epochs, check_lr};
+use super::{Control, EpochMetrics, LossPoint, LrChange, TrainError, TrainEvent, TrainSettings};
 use crate::data::{Augmentation, Dataset, EpochOrder, Mnist, SampleBatch};
 use crate::model::{CheckpointTag, Learner, Network, StepOutcome};
-use crate::runs::{RunLock, RunRecord, RunStatus, RunStore, RunSummary};
+use crate::runs::{RunLock, RunRecord, RunStatus, RunStore, RunSummary, StoreError};
 use std::sync::Arc;
 use std::sync::mpsc::{Receiver, TryRecvError};
 use std::time::{Duration, Instant};
@@ -41,7 +42,10 @@ pub enum TrainJob {
 pub struct TrainerHandle {
     events: UnboundedReceiver<TrainEvent>,
     control: std::sync::mpsc::Sender<Control>,
-    thread: Option<std::thread::JoinHandle<()>>,
+    /// The training thread; it returns why its job failed before training, if it did.
+    thread: Option<std::thread::JoinHandle<Result<(), TrainError>>>,
+    /// Why the training thread could not be started, if it could not.
+    not_started: Option<TrainError>,
 }
 
 /// A cloneable way to steer a trainer (e.g. from a Ctrl-C handler).
@@ -88,9 +92,24 @@ impl TrainerHandle {
     }
 
     /// Waits for the training thread to end.
-    pub fn join(mut self) {
-        if let Some(t) = self.thread.take() {
-            let _ = t.join();
+    pub fn join(self) {
+        let _ = self.wait();
+    }
+
+    /// Waits for the training thread to end, and says why the job failed if it failed
+    /// before its run was trained (the run being trained by another process, invalid
+    /// settings, a run that cannot be resumed) or the trainer itself failed: the error
+    /// the `Failed` event gave as text. A failure inside the training loop is the
+    /// run's (saved as failed) and gives `Ok`, like a finished or stopped run.
+    pub fn wait(mut self) -> Result<(), TrainError> {
+        if let Some(e) = self.not_started.take() {
+            return Err(e);
+        }
+        match self.thread.take() {
+            Some(t) => t
+                .join()
+                .unwrap_or_else(|_| Err(TrainError::failed("internal error: trainer panicked"))),
+            None => Ok(()),
         }
     }
 }
@@ -108,37 +127,41 @@ pub fn spawn(job: TrainJob, data: Arc<Mnist>, store: RunStore) -> TrainerHandle 
             let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
                 train(job, &data, &store, &control_rx, &events)
             }));
-            let failure = match outcome {
-                Ok(Ok(())) => None,
-                Ok(Err(reason)) => Some(reason),
-                Err(panic) => Some(format!(
+            let result = outcome.unwrap_or_else(|panic| {
+                Err(TrainError::Failed(format!(
                     "internal error: {}",
                     panic
                         .downcast_ref::<&str>()
                         .map(|s| s.to_string())
                         .or_else(|| panic.downcast_ref::<String>().cloned())
                         .unwrap_or_else(|| "trainer panicked".into())
-                )),
-            };
-            if let Some(reason) = failure {
-                events.send(TrainEvent::Failed { reason });
+                )))
+            });
+            if let Err(e) = &result {
+                events.send(TrainEvent::Failed {
+                    reason: e.to_string(),
+                });
             }
+            result
         });
     match thread {
         Ok(t) => TrainerHandle {
             events,
             control,
             thread: Some(t),
+            not_started: None,
         },
         Err(e) => {
+            let error = TrainError::Failed(format!("could not start the training thread: {e}"));
             let (tx, events) = tokio::sync::mpsc::unbounded_channel();
             let _ = tx.send(TrainEvent::Failed {
-                reason: format!("could not start the training thread: {e}"),
+                reason: error.to_string(),
             });
             TrainerHandle {
                 events,
                 control,
                 thread: None,
+                not_started: Some(error),
             }
         }
     }
@@ -191,12 +214,14 @@ fn train(
     store: &RunStore,
     controls: &Receiver<Control>,
     events: &Events,
-) -> Result<(), String> {
+) -> Result<(), TrainError> {
     let mut session = Session::open(job, data, store, controls, events)?;
     let result = session.run(data);
     match result {
-        Ok(Steer::Continue) => session.finish(),
-        Ok(Steer::Stop) => session.end(RunStatus::Stopped, TrainEvent::Stopped),
+        Ok(Steer::Continue) => session.finish().map_err(TrainError::Failed),
+        Ok(Steer::Stop) => session
+            .end(RunStatus::Stopped, TrainEvent::Stopped)
+            .map_err(TrainError::Failed),
         Err(reason) => {
             let _ = session.end(
                 RunStatus::Failed(reason.clone()),
@@ -223,9 +248,9 @@ impl<'a> Session<'a> {
         store: &'a RunStore,
         controls: &'a Receiver<Control>,
         events: &'a Events,
-    ) -> Result<Self, String> {
+    ) -> Result<Self, TrainError> {
         if data.train.is_empty() || data.test.is_empty() {
-            return Err("no MNIST data loaded".into());
+            return Err(TrainError::failed("no MNIST data loaded"));
         }
         let (job, sweep) = match job {
             TrainJob::Point { settings, sweep } => (TrainJob::New(settings), Some(sweep)),
@@ -233,18 +258,16 @@ impl<'a> Session<'a> {
         };
         let (mut record, learner, lock, origin) = match job {
             TrainJob::Point { settings, .. } | TrainJob::New(settings) => {
-                settings
-                    .validate()
-                    .map_err(|e| format!("invalid settings: {e}"))?;
+                settings.validate().map_err(TrainError::InvalidSettings)?;
                 let now = OffsetDateTime::now_utc();
                 let id = store
                     .create_run_dir(settings.model, now)
-                    .map_err(|e| e.to_string())?;
+                    .map_err(TrainError::failed)?;
                 let lock = match store.lock(&id) {
                     Ok(lock) => lock,
                     Err(e) => {
                         let _ = std::fs::remove_dir_all(store.run_dir(&id));
-                        return Err(e.to_string());
+                        return Err(TrainError::failed(e));
                     }
                 };
                 let network = Network::new(settings.model, settings.seed);
@@ -257,12 +280,16 @@ impl<'a> Session<'a> {
                 run_id,
                 more_epochs,
             } => {
-                let lock = store
-                    .lock(&run_id)
-                    .map_err(|e| format!("cannot resume: {e}"))?;
-                let origin = store.load(&run_id).map_err(|e| e.to_string())?;
+                let lock = store.lock(&run_id).map_err(|e| match e {
+                    StoreError::Locked(id) => TrainError::Locked(id),
+                    e => TrainError::Failed(format!("cannot resume: {e}")),
+                })?;
+                let origin = store.load(&run_id).map_err(TrainError::failed)?;
                 let mut record = origin.clone();
-                let cannot = |why: String| format!("cannot resume {}: {why}", record.id);
+                let cannot = |why: String| TrainError::CannotResume {
+                    run_id: record.id.clone(),
+                    why,
+                };
                 record
                     .config
                     .validate()
@@ -270,9 +297,7 @@ impl<'a> Session<'a> {
                 // A learning rate set by hand during training is used from here on:
                 // it must pass the same check as the settings' rate.
                 if let Some(change) = record.lr_changes.last() {
-                    let mut changed = record.config.clone();
-                    changed.lr = change.lr;
-                    changed.validate().map_err(|e| {
+                    check_lr(change.lr).map_err(|e| {
                         cannot(format!(
                             "run.ron's last learning-rate change is invalid: {e}"
                         ))
@@ -280,12 +305,10 @@ impl<'a> Session<'a> {
                 }
                 let done = record.epochs_done();
                 let total = done.saturating_add(more_epochs.max(1));
-                let mut extended = record.config.clone();
-                extended.epochs = total;
-                extended.validate().map_err(|_| {
+                check_epochs(total).map_err(|_| {
                     cannot(format!(
-                        "{done} epoch(s) done, adding {} would make {total}; at most 1000 \
-                         epochs in all",
+                        "{done} epoch(s) done, adding {} would make {total}; at most \
+                         {MAX_EPOCHS} epochs in all",
                         more_epochs.max(1)
                     ))
                 })?;
@@ -331,7 +354,7 @@ impl<'a> Session<'a> {
         {
             // A new run that could not even be recorded leaves no empty folder.
             let _ = std::fs::remove_dir_all(store.run_dir(&record.id));
-            return Err(e.to_string());
+            return Err(TrainError::failed(e));
         }
         let batch_size = record.config.batch_size;
         let start_epoch = record.epochs_done();
@@ -490,7 +513,8 @@ impl<'a> Session<'a> {
                 Control::Pause | Control::Resume => {}
                 Control::Stop => return Ok(Steer::Stop),
                 Control::SetLr(lr) => {
-                    if lr.is_finite() && lr > 0.0 {
+                    // The settings' check; a rate it refuses is ignored.
+                    if check_lr(lr).is_ok() {
                         self.base_lr = lr;
                         let change = LrChange {
                             step: self.step + 1,
@@ -502,7 +526,7 @@ impl<'a> Session<'a> {
                     }
                 }
                 Control::AddEpochs(n) => {
-                    self.total_epochs = self.total_epochs.saturating_add(n).min(1000);
+                    self.total_epochs = self.total_epochs.saturating_add(n).min(MAX_EPOCHS);
                     self.record.config.epochs = self.total_epochs;
                     self.events.send(TrainEvent::EpochsChanged {
                         total: self.total_epochs,
@@ -686,6 +710,72 @@ pub fn evaluate(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::Arch;
+    use crate::train::SettingError;
+
+    /// One blank image per split: enough for the trainer to open a session.
+    fn one_image() -> Arc<Mnist> {
+        let split = || Dataset {
+            images: vec![0; 784],
+            labels: vec![0],
+        };
+        Arc::new(Mnist {
+            train: split(),
+            test: split(),
+        })
+    }
+
+    /// Runs `job` to its end; its events and [`TrainerHandle::wait`]'s result.
+    fn run_job(job: TrainJob, store: &RunStore) -> (Vec<TrainEvent>, Result<(), TrainError>) {
+        let mut handle = spawn(job, one_image(), store.clone());
+        let mut events = Vec::new();
+        while let Some(e) = handle.blocking_recv() {
+            events.push(e);
+        }
+        (events, handle.wait())
+    }
+
+    #[test]
+    fn a_run_locked_by_another_trainer_is_refused_with_a_typed_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = RunStore::new(dir.path());
+        let settings = TrainSettings::defaults_for(Arch::Mlp);
+        let now = OffsetDateTime::now_utc();
+        let id = store.create_run_dir(settings.model, now).unwrap();
+        store
+            .save_record(&RunRecord::new(id.clone(), settings, now))
+            .unwrap();
+        let _held = store.lock(&id).unwrap();
+        let (events, result) = run_job(
+            TrainJob::Resume {
+                run_id: id.clone(),
+                more_epochs: 1,
+            },
+            &store,
+        );
+        assert_eq!(result, Err(TrainError::Locked(id.clone())));
+        let reason = format!(
+            "cannot resume: run {id} is being trained by another process (its lock is \
+             held); stop that first"
+        );
+        assert_eq!(events, vec![TrainEvent::Failed { reason }]);
+    }
+
+    #[test]
+    fn invalid_settings_are_refused_before_a_run_is_created() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = RunStore::new(dir.path());
+        let mut settings = TrainSettings::defaults_for(Arch::Mlp);
+        settings.batch_size = 0;
+        let (events, result) = run_job(TrainJob::New(settings), &store);
+        assert_eq!(
+            result,
+            Err(TrainError::InvalidSettings(SettingError::BatchSize(0)))
+        );
+        let reason = "invalid settings: batch size 0 must be in 1..=8192".to_string();
+        assert_eq!(events, vec![TrainEvent::Failed { reason }]);
+        assert!(store.list().unwrap().0.is_empty());
+    }
 
     #[test]
     fn non_finite_losses_end_the_run_with_a_reason() {
