@@ -3,6 +3,7 @@
 
 pub mod bench;
 pub mod data;
+pub mod drive;
 pub mod out;
 pub mod predict;
 pub mod runs;

@@ -2,7 +2,7 @@
 //! `--jobs N` `train` processes at once), print its points as `train` commands, list,
 //! show and resume sweeps; and `runs compare`.
 
-use super::train::{Output, StopSignals, drive};
+use super::drive::{Output, StopSignals, drive};
 use super::{Context, ExitError};
 use crate::cli::{SweepArgs, SweepCommand, SweepRunArgs};
 use crate::data::Mnist;
@@ -14,7 +14,7 @@ use crate::sweep::{
     PointState, SweepFile, SweepStore, SweepTag, describe, group_runs, importance, plan,
     point_runs, point_states, seed_setting,
 };
-use crate::train::{SETTINGS, TrainEvent, TrainJob, TrainSettings};
+use crate::train::{SETTINGS, TrainError, TrainEvent, TrainJob, TrainSettings};
 use std::fmt::Write as _;
 use std::io::{BufRead, BufReader, IsTerminal, Write};
 use std::path::PathBuf;
@@ -203,9 +203,13 @@ fn in_process(
         match trained.outcome {
             Some(TrainEvent::Finished { .. }) => {}
             Some(TrainEvent::Stopped) => return Ok(true),
-            Some(TrainEvent::Failed { reason }) => {
-                out.print(format!("point {k}/{n} failed: {reason}; going on"));
-            }
+            Some(TrainEvent::Failed { reason }) => match trained.error {
+                // Taken by another process since the states were read: not a failure.
+                Some(TrainError::Locked(id)) => out.print(format!(
+                    "point {k}/{n} is being trained by another process (run {id}); skipped"
+                )),
+                _ => out.print(format!("point {k}/{n} failed: {reason}; going on")),
+            },
             _ => out.print(format!("point {k}/{n}: the trainer ended without a result")),
         }
     }
@@ -615,41 +619,4 @@ pub fn compare(
         o.push_str(&chart(&groups, by));
     }
     emit(&o)
-}
-
-/// For `train --sweep ID:K/N`: the sweep must be saved in this runs folder with N
-/// points, and `settings` must be point K's.
-pub fn check_point(ctx: &Context, tag: &SweepTag, settings: &TrainSettings) -> anyhow::Result<()> {
-    let sweeps = SweepStore::new(ctx.store.root());
-    let file = sweeps.load(&tag.id).map_err(fail)?;
-    if file.points.len() != tag.points {
-        return Err(fail(format!(
-            "sweep {} has {} points, not {}",
-            tag.id,
-            file.points.len(),
-            tag.points
-        )));
-    }
-    let want = &file.points[tag.point - 1];
-    let differ: Vec<String> = SETTINGS
-        .iter()
-        .filter(|row| !row.same(want, settings))
-        .map(|row| {
-            format!(
-                "{} {} (the point has {})",
-                row.label.to_lowercase(),
-                row.show(settings),
-                row.show(want)
-            )
-        })
-        .collect();
-    if !differ.is_empty() {
-        return Err(fail(format!(
-            "these settings are not point {} of sweep {}: {}",
-            tag.point,
-            tag.id,
-            differ.join(", ")
-        )));
-    }
-    Ok(())
 }

@@ -2,7 +2,7 @@
 //! atomically) and `.lock` (held by the `sweep` process running it). The run store
 //! never takes a dot-folder for a run, so `runs list` does not see it.
 
-use super::tag::is_valid_sweep_id;
+use super::tag::{SweepTag, is_valid_sweep_id};
 use crate::runs::RunLock;
 use crate::runs::lock::{self, LockError};
 use crate::train::{Setting, TrainSettings, catalog};
@@ -38,6 +38,48 @@ impl SweepFile {
             .iter()
             .filter_map(|n| catalog::setting(n))
             .collect()
+    }
+
+    /// For `train --sweep ID:K/N`: this sweep must have N points, and `settings` must
+    /// be point K's (the error lists every setting that differs).
+    pub fn check_point(&self, tag: &SweepTag, settings: &TrainSettings) -> Result<(), String> {
+        let wrong_size = || {
+            format!(
+                "sweep {} has {} points, not {}",
+                tag.id,
+                self.points.len(),
+                tag.points
+            )
+        };
+        if self.points.len() != tag.points {
+            return Err(wrong_size());
+        }
+        let want = tag
+            .point
+            .checked_sub(1)
+            .and_then(|i| self.points.get(i))
+            .ok_or_else(wrong_size)?;
+        let differ: Vec<String> = catalog::SETTINGS
+            .iter()
+            .filter(|row| !row.same(want, settings))
+            .map(|row| {
+                format!(
+                    "{} {} (the point has {})",
+                    row.label.to_lowercase(),
+                    row.show(settings),
+                    row.show(want)
+                )
+            })
+            .collect();
+        if !differ.is_empty() {
+            return Err(format!(
+                "these settings are not point {} of sweep {}: {}",
+                tag.point,
+                tag.id,
+                differ.join(", ")
+            ));
+        }
+        Ok(())
     }
 }
 
@@ -242,5 +284,23 @@ mod tests {
                 .contains("malformed")
         );
         assert!(sweeps.load("../x").unwrap_err().contains("not a sweep id"));
+    }
+
+    #[test]
+    fn a_point_must_match_its_tag_and_its_settings() {
+        let f = file("abcdef0123");
+        let tag = |point, points| SweepTag {
+            id: f.id.clone(),
+            point,
+            points,
+        };
+        assert!(f.check_point(&tag(2, 2), &f.points[1]).is_ok());
+        let err = f.check_point(&tag(1, 3), &f.points[0]).unwrap_err();
+        assert_eq!(err, "sweep abcdef0123 has 2 points, not 3");
+        let err = f.check_point(&tag(1, 2), &f.points[1]).unwrap_err();
+        assert!(
+            err.starts_with("these settings are not point 1 of sweep abcdef0123: seed 2"),
+            "{err}"
+        );
     }
 }

@@ -45,11 +45,6 @@ impl PointState {
         }
     }
 
-    /// Whether a re-run has nothing to do for it.
-    pub fn is_settled(&self) -> bool {
-        matches!(self, PointState::Finished(_) | PointState::Failed { .. })
-    }
-
     /// Its run, if it has one worth naming.
     pub fn run_id(&self) -> Option<&str> {
         match self {

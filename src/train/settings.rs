@@ -165,38 +165,86 @@ impl TrainSettings {
     }
 
     /// Checks every value; the error says which setting is wrong and why.
-    pub fn validate(&self) -> Result<(), String> {
-        if !(self.lr.is_finite() && self.lr > 0.0 && self.lr <= 10.0) {
-            return Err(format!("learning rate {} must be in (0, 10]", self.lr));
-        }
+    pub fn validate(&self) -> Result<(), SettingError> {
+        check_lr(self.lr)?;
         if !(self.momentum.is_finite() && (0.0..1.0).contains(&self.momentum)) {
-            return Err(format!("momentum {} must be in [0, 1)", self.momentum));
+            return Err(SettingError::Momentum(self.momentum));
         }
         if !(self.weight_decay.is_finite() && (0.0..=1.0).contains(&self.weight_decay)) {
-            return Err(format!(
-                "weight decay {} must be in [0, 1]",
-                self.weight_decay
-            ));
+            return Err(SettingError::WeightDecay(self.weight_decay));
         }
-        if self.epochs == 0 || self.epochs > 1000 {
-            return Err(format!("epochs {} must be in 1..=1000", self.epochs));
-        }
-        if self.batch_size == 0 || self.batch_size > 8192 {
-            return Err(format!(
-                "batch size {} must be in 1..=8192",
-                self.batch_size
-            ));
+        check_epochs(self.epochs)?;
+        if self.batch_size == 0 || self.batch_size > MAX_BATCH_SIZE {
+            return Err(SettingError::BatchSize(self.batch_size));
         }
         if self.log_every == 0 {
-            return Err("log_every must be at least 1".to_string());
+            return Err(SettingError::LogEvery);
         }
         if self.max_train_samples == Some(0) {
-            return Err("max_train_samples must be at least 1".to_string());
+            return Err(SettingError::MaxTrainSamples);
         }
         if self.max_test_samples == Some(0) {
-            return Err("max_test_samples must be at least 1".to_string());
+            return Err(SettingError::MaxTestSamples);
         }
         Ok(())
+    }
+}
+
+/// The largest learning rate a run accepts (at the start or changed mid-run).
+pub const MAX_LR: f64 = 10.0;
+/// The most epochs a run may have in all (counting resumed and added ones).
+pub const MAX_EPOCHS: u32 = 1000;
+/// The largest batch.
+pub const MAX_BATCH_SIZE: usize = 8192;
+
+/// Which setting is out of its range, with the value; it prints as the message the
+/// user sees (`learning rate 20 must be in (0, 10]`).
+#[derive(Debug, Clone, Copy, PartialEq, thiserror::Error)]
+pub enum SettingError {
+    /// The learning rate is not a number in (0, [`MAX_LR`]].
+    #[error("learning rate {0} must be in (0, 10]")]
+    Lr(f64),
+    /// The momentum is not in [0, 1).
+    #[error("momentum {0} must be in [0, 1)")]
+    Momentum(f64),
+    /// The weight decay is not in [0, 1].
+    #[error("weight decay {0} must be in [0, 1]")]
+    WeightDecay(f64),
+    /// The epochs are not in 1..=[`MAX_EPOCHS`].
+    #[error("epochs {0} must be in 1..=1000")]
+    Epochs(u32),
+    /// The batch size is not in 1..=[`MAX_BATCH_SIZE`].
+    #[error("batch size {0} must be in 1..=8192")]
+    BatchSize(usize),
+    /// The loss would never be logged.
+    #[error("log_every must be at least 1")]
+    LogEvery,
+    /// A training subset of no samples.
+    #[error("max_train_samples must be at least 1")]
+    MaxTrainSamples,
+    /// A test subset of no samples.
+    #[error("max_test_samples must be at least 1")]
+    MaxTestSamples,
+}
+
+/// The one check of a learning rate: finite and in (0, [`MAX_LR`]]. Used for the
+/// settings' rate ([`TrainSettings::validate`]) and for a rate changed while a run
+/// trains (the trainer's `Control::SetLr`, the dashboard's prompt).
+pub fn check_lr(lr: f64) -> Result<(), SettingError> {
+    if lr.is_finite() && lr > 0.0 && lr <= MAX_LR {
+        Ok(())
+    } else {
+        Err(SettingError::Lr(lr))
+    }
+}
+
+/// The check of a run's total epochs: 1..=[`MAX_EPOCHS`] (also for a resumed run's
+/// total with the added epochs).
+pub fn check_epochs(epochs: u32) -> Result<(), SettingError> {
+    if (1..=MAX_EPOCHS).contains(&epochs) {
+        Ok(())
+    } else {
+        Err(SettingError::Epochs(epochs))
     }
 }
 
@@ -252,9 +300,43 @@ mod tests {
     fn validation_names_the_bad_setting() {
         let mut s = TrainSettings::defaults_for(Arch::Mlp);
         s.lr = f64::NAN;
-        assert!(s.validate().unwrap_err().contains("learning rate"));
+        assert!(
+            s.validate()
+                .unwrap_err()
+                .to_string()
+                .contains("learning rate")
+        );
         s.lr = 0.1;
         s.batch_size = 0;
-        assert!(s.validate().unwrap_err().contains("batch size"));
+        assert!(s.validate().unwrap_err().to_string().contains("batch size"));
+        assert_eq!(
+            s.validate().unwrap_err().to_string(),
+            "batch size 0 must be in 1..=8192"
+        );
+        s.batch_size = 32;
+        s.epochs = 1001;
+        assert_eq!(s.validate(), Err(SettingError::Epochs(1001)));
+        assert_eq!(
+            SettingError::Epochs(1001).to_string(),
+            "epochs 1001 must be in 1..=1000"
+        );
+    }
+
+    #[test]
+    fn one_learning_rate_check_for_the_settings_and_changes_mid_run() {
+        for ok in [1e-6, 0.1, 1.0, MAX_LR] {
+            assert_eq!(check_lr(ok), Ok(()), "{ok}");
+        }
+        for bad in [0.0, -0.1, 10.5, f64::NAN, f64::INFINITY, f64::NEG_INFINITY] {
+            assert!(matches!(check_lr(bad), Err(SettingError::Lr(_))), "{bad}");
+        }
+        assert_eq!(
+            check_lr(20.0).unwrap_err().to_string(),
+            "learning rate 20 must be in (0, 10]"
+        );
+        // validate uses the same check.
+        let mut s = TrainSettings::defaults_for(Arch::Mlp);
+        s.lr = 10.5;
+        assert_eq!(s.validate(), Err(SettingError::Lr(10.5)));
     }
 }

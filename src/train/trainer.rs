@@ -5,10 +5,13 @@
 //! and saves the final status when the run finishes, stops or fails.
 
 use super::metrics::EvalTotals;
-use super::{Control, EpochMetrics, LossPoint, LrChange, TrainEvent, TrainSettings};
+use super::settings::{MAX_EPOCHS, check_epochs, check_lr};
+use super::{
+    Control, EpochMetrics, LossPoint, LrChange, LrSchedule, TrainError, TrainEvent, TrainSettings,
+};
 use crate::data::{Augmentation, Dataset, EpochOrder, Mnist, SampleBatch};
 use crate::model::{CheckpointTag, Learner, Network, StepOutcome};
-use crate::runs::{RunLock, RunRecord, RunStatus, RunStore, RunSummary};
+use crate::runs::{RunLock, RunRecord, RunStatus, RunStore, RunSummary, StoreError};
 use std::sync::Arc;
 use std::sync::mpsc::{Receiver, TryRecvError};
 use std::time::{Duration, Instant};
@@ -41,7 +44,10 @@ pub enum TrainJob {
 pub struct TrainerHandle {
     events: UnboundedReceiver<TrainEvent>,
     control: std::sync::mpsc::Sender<Control>,
-    thread: Option<std::thread::JoinHandle<()>>,
+    /// The training thread; it returns why its job failed before training, if it did.
+    thread: Option<std::thread::JoinHandle<Result<(), TrainError>>>,
+    /// Why the training thread could not be started, if it could not.
+    not_started: Option<TrainError>,
 }
 
 /// A cloneable way to steer a trainer (e.g. from a Ctrl-C handler).
@@ -88,9 +94,24 @@ impl TrainerHandle {
     }
 
     /// Waits for the training thread to end.
-    pub fn join(mut self) {
-        if let Some(t) = self.thread.take() {
-            let _ = t.join();
+    pub fn join(self) {
+        let _ = self.wait();
+    }
+
+    /// Waits for the training thread to end, and says why the job failed if it failed
+    /// before its run was trained (the run being trained by another process, invalid
+    /// settings, a run that cannot be resumed) or the trainer itself failed: the error
+    /// the `Failed` event gave as text. A failure inside the training loop is the
+    /// run's (saved as failed) and gives `Ok`, like a finished or stopped run.
+    pub fn wait(mut self) -> Result<(), TrainError> {
+        if let Some(e) = self.not_started.take() {
+            return Err(e);
+        }
+        match self.thread.take() {
+            Some(t) => t
+                .join()
+                .unwrap_or_else(|_| Err(TrainError::failed("internal error: trainer panicked"))),
+            None => Ok(()),
         }
     }
 }
@@ -108,37 +129,41 @@ pub fn spawn(job: TrainJob, data: Arc<Mnist>, store: RunStore) -> TrainerHandle 
             let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
                 train(job, &data, &store, &control_rx, &events)
             }));
-            let failure = match outcome {
-                Ok(Ok(())) => None,
-                Ok(Err(reason)) => Some(reason),
-                Err(panic) => Some(format!(
+            let result = outcome.unwrap_or_else(|panic| {
+                Err(TrainError::Failed(format!(
                     "internal error: {}",
                     panic
                         .downcast_ref::<&str>()
                         .map(|s| s.to_string())
                         .or_else(|| panic.downcast_ref::<String>().cloned())
                         .unwrap_or_else(|| "trainer panicked".into())
-                )),
-            };
-            if let Some(reason) = failure {
-                events.send(TrainEvent::Failed { reason });
+                )))
+            });
+            if let Err(e) = &result {
+                events.send(TrainEvent::Failed {
+                    reason: e.to_string(),
+                });
             }
+            result
         });
     match thread {
         Ok(t) => TrainerHandle {
             events,
             control,
             thread: Some(t),
+            not_started: None,
         },
         Err(e) => {
+            let error = TrainError::Failed(format!("could not start the training thread: {e}"));
             let (tx, events) = tokio::sync::mpsc::unbounded_channel();
             let _ = tx.send(TrainEvent::Failed {
-                reason: format!("could not start the training thread: {e}"),
+                reason: error.to_string(),
             });
             TrainerHandle {
                 events,
                 control,
                 thread: None,
+                not_started: Some(error),
             }
         }
     }
@@ -191,12 +216,14 @@ fn train(
     store: &RunStore,
     controls: &Receiver<Control>,
     events: &Events,
-) -> Result<(), String> {
+) -> Result<(), TrainError> {
     let mut session = Session::open(job, data, store, controls, events)?;
     let result = session.run(data);
     match result {
-        Ok(Steer::Continue) => session.finish(),
-        Ok(Steer::Stop) => session.end(RunStatus::Stopped, TrainEvent::Stopped),
+        Ok(Steer::Continue) => session.finish().map_err(TrainError::Failed),
+        Ok(Steer::Stop) => session
+            .end(RunStatus::Stopped, TrainEvent::Stopped)
+            .map_err(TrainError::Failed),
         Err(reason) => {
             let _ = session.end(
                 RunStatus::Failed(reason.clone()),
@@ -209,117 +236,176 @@ fn train(
     }
 }
 
+/// A run ready to train, locked: a new one or a saved one to continue.
+struct Opened {
+    record: RunRecord,
+    learner: Learner,
+    lock: RunLock,
+    /// For a resume: the record as it is on disk.
+    origin: Option<RunRecord>,
+}
+
+impl Opened {
+    /// A new run: its settings validated, its folder created and locked before anything
+    /// is written (and removed again if the lock fails), a network from the seed.
+    fn new_run(
+        settings: TrainSettings,
+        sweep: Option<crate::sweep::SweepTag>,
+        store: &RunStore,
+    ) -> Result<Self, TrainError> {
+        settings.validate().map_err(TrainError::InvalidSettings)?;
+        let now = OffsetDateTime::now_utc();
+        let id = store
+            .create_run_dir(settings.model, now)
+            .map_err(TrainError::failed)?;
+        let lock = match store.lock(&id) {
+            Ok(lock) => lock,
+            Err(e) => {
+                let _ = std::fs::remove_dir_all(store.run_dir(&id));
+                return Err(TrainError::failed(e));
+            }
+        };
+        let network = Network::new(settings.model, settings.seed);
+        let learner = Learner::new(network, settings.optimizer_settings());
+        let mut record = RunRecord::new(id, settings, now);
+        record.sweep = sweep;
+        Ok(Opened {
+            record,
+            learner,
+            lock,
+            origin: None,
+        })
+    }
+
+    /// Saved run `run_id`, to continue for `more_epochs` (at least 1) more. It is locked
+    /// first (a run another process trains is refused: [`TrainError::Locked`]), then
+    /// checked ([`resumable_total`]) and its checkpoint loaded ([`load_checkpoint`]).
+    /// Nothing is written until its first new epoch is saved; a loss point of an epoch
+    /// that was never saved is dropped.
+    fn resume(
+        run_id: &str,
+        more_epochs: u32,
+        data: &Mnist,
+        store: &RunStore,
+    ) -> Result<Self, TrainError> {
+        let lock = store.lock(run_id).map_err(|e| match e {
+            StoreError::Locked(id) => TrainError::Locked(id),
+            e => TrainError::Failed(format!("cannot resume: {e}")),
+        })?;
+        let origin = store.load(run_id).map_err(TrainError::failed)?;
+        let total = resumable_total(&origin, more_epochs)?;
+        let learner = load_checkpoint(&origin, data, store)?;
+        let mut record = origin.clone();
+        let done = record.epochs_done();
+        record.losses.retain(|p| p.epoch <= done);
+        record.config.epochs = total;
+        record.status = RunStatus::Running;
+        record.ended_at = None;
+        Ok(Opened {
+            record,
+            learner,
+            lock,
+            origin: Some(origin),
+        })
+    }
+}
+
+/// Why `record` cannot be resumed, as the error.
+fn cannot_resume(record: &RunRecord) -> impl Fn(String) -> TrainError + '_ {
+    |why| TrainError::CannotResume {
+        run_id: record.id.clone(),
+        why,
+    }
+}
+
+/// The total epochs of `record` continued for `more_epochs` (at least 1) more. Its
+/// settings must pass a new run's checks, and so must its last learning rate set by
+/// hand (used from here on) and the new total (at most [`MAX_EPOCHS`]).
+fn resumable_total(record: &RunRecord, more_epochs: u32) -> Result<u32, TrainError> {
+    let cannot = cannot_resume(record);
+    record
+        .config
+        .validate()
+        .map_err(|e| cannot(format!("run.ron has invalid settings: {e}")))?;
+    if let Some(change) = record.lr_changes.last() {
+        check_lr(change.lr).map_err(|e| {
+            cannot(format!(
+                "run.ron's last learning-rate change is invalid: {e}"
+            ))
+        })?;
+    }
+    let done = record.epochs_done();
+    let total = done.saturating_add(more_epochs.max(1));
+    check_epochs(total).map_err(|_| {
+        cannot(format!(
+            "{done} epoch(s) done, adding {} would make {total}; at most {MAX_EPOCHS} \
+             epochs in all",
+            more_epochs.max(1)
+        ))
+    })?;
+    Ok(total)
+}
+
+/// `record`'s learner from its saved weights and optimiser state (with its last rate
+/// set by hand), checked to be from the record's last epoch ([`check_checkpoint`]).
+fn load_checkpoint(
+    record: &RunRecord,
+    data: &Mnist,
+    store: &RunStore,
+) -> Result<Learner, TrainError> {
+    let cannot = cannot_resume(record);
+    let settings = &record.config;
+    let weights = store.weights_path(&record.id);
+    let network = Network::load(settings.model, &weights).map_err(|e| cannot(e.to_string()))?;
+    let mut optimizer = settings.optimizer_settings();
+    if let Some(change) = record.lr_changes.last() {
+        optimizer.lr = change.lr;
+    }
+    let mut learner = Learner::new(network, optimizer);
+    let optimizer_path = store.optimizer_path(&record.id);
+    learner
+        .load_optimizer(&optimizer_path)
+        .map_err(|e| cannot(e.to_string()))?;
+    let done = record.epochs_done();
+    let train_size = subset_len(&data.train, settings.max_train_samples);
+    let expected_step =
+        u64::from(done).saturating_mul(train_size.div_ceil(settings.batch_size) as u64);
+    check_checkpoint(
+        &weights,
+        &optimizer_path,
+        done,
+        expected_step,
+        learner.steps(),
+    )
+    .map_err(cannot)?;
+    Ok(learner)
+}
+
 impl<'a> Session<'a> {
-    /// Creates a new run or reopens a saved one, and announces it.
-    ///
-    /// A new run's folder is created and locked before anything is written. A resumed
-    /// run is locked first (a run another process trains is refused), its settings are
-    /// validated exactly like a new run's (with the added epochs, so at most 1000 in
-    /// all), and its weights, optimiser state and record must be from the same epoch.
-    /// Nothing is written for a resume until its first new epoch is saved.
+    /// Creates a new run or reopens a saved one ([`Opened`]), records a new one, and
+    /// announces it. A new run that cannot be recorded leaves no folder behind.
     fn open(
         job: TrainJob,
         data: &Mnist,
         store: &'a RunStore,
         controls: &'a Receiver<Control>,
         events: &'a Events,
-    ) -> Result<Self, String> {
+    ) -> Result<Self, TrainError> {
         if data.train.is_empty() || data.test.is_empty() {
-            return Err("no MNIST data loaded".into());
+            return Err(TrainError::failed("no MNIST data loaded"));
         }
-        let (job, sweep) = match job {
-            TrainJob::Point { settings, sweep } => (TrainJob::New(settings), Some(sweep)),
-            other => (other, None),
-        };
-        let (mut record, learner, lock, origin) = match job {
-            TrainJob::Point { settings, .. } | TrainJob::New(settings) => {
-                settings
-                    .validate()
-                    .map_err(|e| format!("invalid settings: {e}"))?;
-                let now = OffsetDateTime::now_utc();
-                let id = store
-                    .create_run_dir(settings.model, now)
-                    .map_err(|e| e.to_string())?;
-                let lock = match store.lock(&id) {
-                    Ok(lock) => lock,
-                    Err(e) => {
-                        let _ = std::fs::remove_dir_all(store.run_dir(&id));
-                        return Err(e.to_string());
-                    }
-                };
-                let network = Network::new(settings.model, settings.seed);
-                let learner = Learner::new(network, settings.optimizer_settings());
-                let mut record = RunRecord::new(id, settings, now);
-                record.sweep = sweep;
-                (record, learner, lock, None)
-            }
+        let Opened {
+            mut record,
+            learner,
+            lock,
+            origin,
+        } = match job {
+            TrainJob::New(settings) => Opened::new_run(settings, None, store)?,
+            TrainJob::Point { settings, sweep } => Opened::new_run(settings, Some(sweep), store)?,
             TrainJob::Resume {
                 run_id,
                 more_epochs,
-            } => {
-                let lock = store
-                    .lock(&run_id)
-                    .map_err(|e| format!("cannot resume: {e}"))?;
-                let origin = store.load(&run_id).map_err(|e| e.to_string())?;
-                let mut record = origin.clone();
-                let cannot = |why: String| format!("cannot resume {}: {why}", record.id);
-                record
-                    .config
-                    .validate()
-                    .map_err(|e| cannot(format!("run.ron has invalid settings: {e}")))?;
-                // A learning rate set by hand during training is used from here on:
-                // it must pass the same check as the settings' rate.
-                if let Some(change) = record.lr_changes.last() {
-                    let mut changed = record.config.clone();
-                    changed.lr = change.lr;
-                    changed.validate().map_err(|e| {
-                        cannot(format!(
-                            "run.ron's last learning-rate change is invalid: {e}"
-                        ))
-                    })?;
-                }
-                let done = record.epochs_done();
-                let total = done.saturating_add(more_epochs.max(1));
-                let mut extended = record.config.clone();
-                extended.epochs = total;
-                extended.validate().map_err(|_| {
-                    cannot(format!(
-                        "{done} epoch(s) done, adding {} would make {total}; at most 1000 \
-                         epochs in all",
-                        more_epochs.max(1)
-                    ))
-                })?;
-                let settings = record.config.clone();
-                let weights = store.weights_path(&record.id);
-                let network =
-                    Network::load(settings.model, &weights).map_err(|e| cannot(e.to_string()))?;
-                let mut optimizer = settings.optimizer_settings();
-                if let Some(change) = record.lr_changes.last() {
-                    optimizer.lr = change.lr;
-                }
-                let mut learner = Learner::new(network, optimizer);
-                let optimizer_path = store.optimizer_path(&record.id);
-                learner
-                    .load_optimizer(&optimizer_path)
-                    .map_err(|e| cannot(e.to_string()))?;
-                let train_size = subset_len(&data.train, record.config.max_train_samples);
-                let expected_step =
-                    u64::from(done).saturating_mul(train_size.div_ceil(settings.batch_size) as u64);
-                check_checkpoint(
-                    &weights,
-                    &optimizer_path,
-                    done,
-                    expected_step,
-                    learner.steps(),
-                )
-                .map_err(cannot)?;
-                // Drop loss points of a partly-trained epoch that was never saved.
-                record.losses.retain(|p| p.epoch <= done);
-                record.config.epochs = total;
-                record.status = RunStatus::Running;
-                record.ended_at = None;
-                (record, learner, lock, Some(origin))
-            }
+            } => Opened::resume(&run_id, more_epochs, data, store)?,
         };
         let train_size = subset_len(&data.train, record.config.max_train_samples);
         let test_size = subset_len(&data.test, record.config.max_test_samples);
@@ -329,9 +415,8 @@ impl<'a> Session<'a> {
         if origin.is_none()
             && let Err(e) = store.save_record(&record)
         {
-            // A new run that could not even be recorded leaves no empty folder.
             let _ = std::fs::remove_dir_all(store.run_dir(&record.id));
-            return Err(e.to_string());
+            return Err(TrainError::failed(e));
         }
         let batch_size = record.config.batch_size;
         let start_epoch = record.epochs_done();
@@ -362,97 +447,110 @@ impl<'a> Session<'a> {
     /// Trains until every epoch is done, a stop is asked, or something fails.
     fn run(&mut self, data: &Mnist) -> Result<Steer, String> {
         let settings = self.record.config.clone();
-        let train_size = self.record.train_size;
-        let batches_per_epoch = train_size.div_ceil(settings.batch_size);
+        let batches_per_epoch = self.record.train_size.div_ceil(settings.batch_size);
         let mut epoch = self.record.epochs_done() + 1;
         while epoch <= self.total_epochs {
-            let started = Instant::now();
-            let mut paused_for = Duration::ZERO;
-            let order = EpochOrder::shuffled(train_size, settings.seed, epoch);
-            let mut epoch_loss = 0.0f64;
-            let mut epoch_correct = 0usize;
-            let mut window_loss = 0.0f64;
-            let mut window_batches = 0u32;
-            let mut window_started = Instant::now();
-            let mut window_samples = 0usize;
-            let mut last_progress = Instant::now();
-            for (batch_index, indices) in order.indices.chunks(settings.batch_size).enumerate() {
-                let pause_started = Instant::now();
-                if let Steer::Stop = self.poll_controls(epoch, batch_index, batches_per_epoch)? {
-                    return Ok(Steer::Stop);
-                }
-                paused_for += pause_started
-                    .elapsed()
-                    .saturating_sub(Duration::from_millis(1));
-                let total_steps = self.total_epochs as u64 * batches_per_epoch as u64;
-                let factor = settings.lr_schedule.factor(self.step, total_steps);
-                self.learner.set_lr(self.base_lr * factor);
-                let outcome = train_step(&mut self.learner, &data.train, indices, &settings, epoch)
-                    .map_err(|e| e.to_string())?;
-                let loss = outcome.loss;
-                self.step += 1;
-                check_loss(loss, epoch, self.step, self.learner.optimizer().lr)?;
-                epoch_loss += loss as f64 * indices.len() as f64;
-                epoch_correct += outcome.correct;
-                window_loss += loss as f64;
-                window_batches += 1;
-                window_samples += indices.len();
-                let done = batch_index + 1;
-                if window_batches == settings.log_every || done == batches_per_epoch {
-                    let secs = window_started.elapsed().as_secs_f64().max(1e-9);
-                    let point = LossPoint {
-                        epoch,
-                        step: self.step,
-                        x: (epoch - 1) as f64 + done as f64 / batches_per_epoch as f64,
-                        loss: (window_loss / window_batches as f64) as f32,
-                    };
-                    if window_batches == settings.log_every {
-                        self.record.losses.push(point);
-                        self.events.send(TrainEvent::Loss {
-                            point,
-                            samples_per_sec: window_samples as f64 / secs,
-                        });
-                        window_loss = 0.0;
-                        window_batches = 0;
-                        window_samples = 0;
-                        window_started = Instant::now();
-                    }
-                }
-                if last_progress.elapsed() >= PROGRESS_INTERVAL || done == batches_per_epoch {
-                    let secs = started.elapsed().saturating_sub(paused_for).as_secs_f64();
-                    self.events.send(TrainEvent::Progress {
-                        epoch,
-                        batch: done,
-                        batches_per_epoch,
-                        samples_per_sec: (done * settings.batch_size).min(train_size) as f64
-                            / secs.max(1e-9),
-                    });
-                    last_progress = Instant::now();
-                }
-            }
-            self.events.send(TrainEvent::Evaluating { epoch });
-            let totals = evaluate(
-                self.learner.network(),
-                &data.test,
-                self.record.test_size,
-                settings.normalize,
-            )?;
-            let metrics = EpochMetrics {
-                epoch,
-                train_loss: (epoch_loss / train_size as f64) as f32,
-                train_acc: epoch_correct as f32 / train_size as f32,
-                test_loss: totals.mean_loss(),
-                test_acc: totals.accuracy(),
-                seconds: started.elapsed().saturating_sub(paused_for).as_secs_f64(),
-                dead_outputs: totals.dead_outputs(),
+            let Some(tally) = self.train_epoch(data, &settings, epoch, batches_per_epoch)? else {
+                return Ok(Steer::Stop);
             };
-            self.record.epochs.push(metrics.clone());
-            self.record.summary = Some(self.summary(&totals));
-            self.save_checkpoint()?;
-            self.events.send(TrainEvent::EpochEnd(metrics));
+            self.end_epoch(data, &settings, epoch, &tally)?;
             epoch += 1;
         }
         Ok(Steer::Continue)
+    }
+
+    /// Trains the batches of epoch `epoch`, applying control messages before each one,
+    /// and sends its loss points and progress. `None` if a stop was asked.
+    fn train_epoch(
+        &mut self,
+        data: &Mnist,
+        settings: &TrainSettings,
+        epoch: u32,
+        batches_per_epoch: usize,
+    ) -> Result<Option<EpochTally>, String> {
+        let train_size = self.record.train_size;
+        let mut tally = EpochTally::start();
+        let order = EpochOrder::shuffled(train_size, settings.seed, epoch);
+        for (batch_index, indices) in order.batches(settings.batch_size).enumerate() {
+            let pause_started = Instant::now();
+            if let Steer::Stop = self.poll_controls(epoch, batch_index, batches_per_epoch)? {
+                return Ok(None);
+            }
+            tally.exclude_pause(pause_started);
+            self.apply_schedule(settings.lr_schedule, batches_per_epoch);
+            let outcome = train_step(&mut self.learner, &data.train, indices, settings, epoch)
+                .map_err(|e| e.to_string())?;
+            self.step += 1;
+            check_loss(outcome.loss, epoch, self.step, self.learner.optimizer().lr)?;
+            tally.add(outcome.loss, outcome.correct, indices.len());
+            let done = batch_index + 1;
+            if let Some((loss, samples_per_sec)) = tally.window.take_full(settings.log_every) {
+                let point = LossPoint {
+                    epoch,
+                    step: self.step,
+                    x: (epoch - 1) as f64 + done as f64 / batches_per_epoch as f64,
+                    loss,
+                };
+                self.record.losses.push(point);
+                self.events.send(TrainEvent::Loss {
+                    point,
+                    samples_per_sec,
+                });
+            }
+            if tally.progress_due(done == batches_per_epoch) {
+                let secs = tally.busy().as_secs_f64();
+                self.events.send(TrainEvent::Progress {
+                    epoch,
+                    batch: done,
+                    batches_per_epoch,
+                    samples_per_sec: (done * settings.batch_size).min(train_size) as f64
+                        / secs.max(1e-9),
+                });
+            }
+        }
+        Ok(Some(tally))
+    }
+
+    /// Sets the rate of the next step: the base rate (the settings', or the last one
+    /// set by hand) times the schedule's factor at this step of the run's batches (of
+    /// all its epochs, which may have grown since it started).
+    fn apply_schedule(&mut self, schedule: LrSchedule, batches_per_epoch: usize) {
+        let total_steps = self.total_epochs as u64 * batches_per_epoch as u64;
+        let factor = schedule.factor(self.step, total_steps);
+        self.learner.set_lr(self.base_lr * factor);
+    }
+
+    /// Ends epoch `epoch`: evaluates on the test set, records the epoch's metrics and
+    /// the run's summary, saves the checkpoint, then announces the epoch.
+    fn end_epoch(
+        &mut self,
+        data: &Mnist,
+        settings: &TrainSettings,
+        epoch: u32,
+        tally: &EpochTally,
+    ) -> Result<(), String> {
+        self.events.send(TrainEvent::Evaluating { epoch });
+        let totals = evaluate(
+            self.learner.network(),
+            &data.test,
+            self.record.test_size,
+            settings.normalize,
+        )?;
+        let train_size = self.record.train_size;
+        let metrics = EpochMetrics {
+            epoch,
+            train_loss: (tally.loss_sum / train_size as f64) as f32,
+            train_acc: tally.correct as f32 / train_size as f32,
+            test_loss: totals.mean_loss(),
+            test_acc: totals.accuracy(),
+            seconds: tally.busy().as_secs_f64(),
+            dead_outputs: totals.dead_outputs(),
+        };
+        self.record.epochs.push(metrics.clone());
+        self.record.summary = Some(self.summary(&totals));
+        self.save_checkpoint()?;
+        self.events.send(TrainEvent::EpochEnd(metrics));
+        Ok(())
     }
 
     /// Applies waiting control messages; while paused, blocks until resumed or stopped.
@@ -490,7 +588,8 @@ impl<'a> Session<'a> {
                 Control::Pause | Control::Resume => {}
                 Control::Stop => return Ok(Steer::Stop),
                 Control::SetLr(lr) => {
-                    if lr.is_finite() && lr > 0.0 {
+                    // The settings' check; a rate it refuses is ignored.
+                    if check_lr(lr).is_ok() {
                         self.base_lr = lr;
                         let change = LrChange {
                             step: self.step + 1,
@@ -502,7 +601,7 @@ impl<'a> Session<'a> {
                     }
                 }
                 Control::AddEpochs(n) => {
-                    self.total_epochs = self.total_epochs.saturating_add(n).min(1000);
+                    self.total_epochs = self.total_epochs.saturating_add(n).min(MAX_EPOCHS);
                     self.record.config.epochs = self.total_epochs;
                     self.events.send(TrainEvent::EpochsChanged {
                         total: self.total_epochs,
@@ -566,6 +665,103 @@ impl<'a> Session<'a> {
         let saved = self.store.save_record(&self.record);
         self.events.send(event);
         saved.map_err(|e| format!("cannot save the run: {e}"))
+    }
+}
+
+/// The running figures of one epoch: its time less pauses, its loss and accuracy
+/// totals, the loss window and when progress was last sent.
+struct EpochTally {
+    started: Instant,
+    /// Time spent paused (waiting in `poll_controls`), left out of the epoch's time.
+    paused_for: Duration,
+    /// Sum of each batch's mean loss times its size.
+    loss_sum: f64,
+    /// Training samples predicted right.
+    correct: usize,
+    window: LossWindow,
+    last_progress: Instant,
+}
+
+impl EpochTally {
+    fn start() -> Self {
+        let now = Instant::now();
+        EpochTally {
+            started: now,
+            paused_for: Duration::ZERO,
+            loss_sum: 0.0,
+            correct: 0,
+            window: LossWindow::start(),
+            last_progress: now,
+        }
+    }
+
+    /// Leaves the time since `since` (spent applying control messages, so possibly
+    /// paused) out of the epoch's time, but for 1 ms of polling.
+    fn exclude_pause(&mut self, since: Instant) {
+        self.paused_for += since.elapsed().saturating_sub(Duration::from_millis(1));
+    }
+
+    /// Counts one batch of `samples` samples whose mean loss was `loss`.
+    fn add(&mut self, loss: f32, correct: usize, samples: usize) {
+        self.loss_sum += loss as f64 * samples as f64;
+        self.correct += correct;
+        self.window.add(loss, samples);
+    }
+
+    /// Whether a `Progress` event is due ([`PROGRESS_INTERVAL`] since the last one, or
+    /// the epoch's `last` batch); if so, the interval starts again.
+    fn progress_due(&mut self, last: bool) -> bool {
+        let due = last || self.last_progress.elapsed() >= PROGRESS_INTERVAL;
+        if due {
+            self.last_progress = Instant::now();
+        }
+        due
+    }
+
+    /// The epoch's time so far, pauses left out.
+    fn busy(&self) -> Duration {
+        self.started.elapsed().saturating_sub(self.paused_for)
+    }
+}
+
+/// The batches since the last loss point (a point every `log_every` batches; a
+/// partial window at the end of an epoch is dropped).
+struct LossWindow {
+    loss: f64,
+    batches: u32,
+    samples: usize,
+    started: Instant,
+}
+
+impl LossWindow {
+    fn start() -> Self {
+        LossWindow {
+            loss: 0.0,
+            batches: 0,
+            samples: 0,
+            started: Instant::now(),
+        }
+    }
+
+    fn add(&mut self, loss: f32, samples: usize) {
+        self.loss += loss as f64;
+        self.batches += 1;
+        self.samples += samples;
+    }
+
+    /// Once `log_every` batches are in: their mean loss and the samples per second
+    /// since the window started, and a new window.
+    fn take_full(&mut self, log_every: u32) -> Option<(f32, f64)> {
+        if self.batches != log_every {
+            return None;
+        }
+        let secs = self.started.elapsed().as_secs_f64().max(1e-9);
+        let taken = (
+            (self.loss / self.batches as f64) as f32,
+            self.samples as f64 / secs,
+        );
+        *self = LossWindow::start();
+        Some(taken)
     }
 }
 
@@ -686,6 +882,72 @@ pub fn evaluate(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::Arch;
+    use crate::train::SettingError;
+
+    /// One blank image per split: enough for the trainer to open a session.
+    fn one_image() -> Arc<Mnist> {
+        let split = || Dataset {
+            images: vec![0; 784],
+            labels: vec![0],
+        };
+        Arc::new(Mnist {
+            train: split(),
+            test: split(),
+        })
+    }
+
+    /// Runs `job` to its end; its events and [`TrainerHandle::wait`]'s result.
+    fn run_job(job: TrainJob, store: &RunStore) -> (Vec<TrainEvent>, Result<(), TrainError>) {
+        let mut handle = spawn(job, one_image(), store.clone());
+        let mut events = Vec::new();
+        while let Some(e) = handle.blocking_recv() {
+            events.push(e);
+        }
+        (events, handle.wait())
+    }
+
+    #[test]
+    fn a_run_locked_by_another_trainer_is_refused_with_a_typed_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = RunStore::new(dir.path());
+        let settings = TrainSettings::defaults_for(Arch::Mlp);
+        let now = OffsetDateTime::now_utc();
+        let id = store.create_run_dir(settings.model, now).unwrap();
+        store
+            .save_record(&RunRecord::new(id.clone(), settings, now))
+            .unwrap();
+        let _held = store.lock(&id).unwrap();
+        let (events, result) = run_job(
+            TrainJob::Resume {
+                run_id: id.clone(),
+                more_epochs: 1,
+            },
+            &store,
+        );
+        assert_eq!(result, Err(TrainError::Locked(id.clone())));
+        let reason = format!(
+            "cannot resume: run {id} is being trained by another process (its lock is \
+             held); stop that first"
+        );
+        assert_eq!(events, vec![TrainEvent::Failed { reason }]);
+    }
+
+    #[test]
+    fn invalid_settings_are_refused_before_a_run_is_created() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = RunStore::new(dir.path());
+        let mut settings = TrainSettings::defaults_for(Arch::Mlp);
+        settings.batch_size = 0;
+        let (events, result) = run_job(TrainJob::New(settings), &store);
+        assert_eq!(
+            result,
+            Err(TrainError::InvalidSettings(SettingError::BatchSize(0)))
+        );
+        let reason = "invalid settings: batch size 0 must be in 1..=8192".to_string();
+        assert_eq!(events, vec![TrainEvent::Failed { reason }]);
+        assert!(store.list().unwrap().0.is_empty());
+    }
 
     #[test]
     fn non_finite_losses_end_the_run_with_a_reason() {

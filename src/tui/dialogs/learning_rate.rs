@@ -1,11 +1,11 @@
-//! The `l` dialog: a new learning rate for the running run, checked against that run's
-//! settings by the trainer's own rule.
+//! The `l` dialog: a new learning rate for the running run, checked by the rule the
+//! trainer and the form apply ([`crate::train::check_lr`]).
 
 use super::field::InputField;
 use super::{Dialog, Step};
 use crate::format;
-use crate::train::Control;
 use crate::train::catalog::setting;
+use crate::train::{Control, check_lr};
 use crate::tui::app::{App, Effect, Notice};
 use crate::tui::keymap::Keymap;
 use crate::tui::train::form::TextInput;
@@ -41,14 +41,12 @@ impl Dialog for LearningRateDialog {
         let lr: f64 = text
             .parse()
             .map_err(|_| format!("'{text}' is not a number"))?;
-        let Some(session) = app.train.session.as_ref().filter(|s| s.phase.is_active()) else {
+        if !app.run_active() {
             app.notice = Some(Notice::Error("The run has ended".into()));
             return Ok(Vec::new());
-        };
-        // The running run's settings with the new rate: the rule the trainer applies.
-        let mut check = session.settings.clone();
-        check.lr = lr;
-        check.validate()?;
+        }
+        // The rule the trainer applies to a rate changed mid-run (and the form to any).
+        check_lr(lr).map_err(|e| e.to_string())?;
         app.notice = Some(Notice::Info(format!(
             "Learning rate → {}",
             format::float(lr)

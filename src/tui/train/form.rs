@@ -305,7 +305,7 @@ impl TrainForm {
         };
         let mut candidate = self.settings.clone();
         let parsed = setting.parse_into(&mut candidate, input.text());
-        match parsed.and_then(|()| candidate.validate()) {
+        match parsed.and_then(|()| candidate.validate().map_err(|e| e.to_string())) {
             Ok(()) => {
                 self.accept(setting, candidate);
                 self.editing = None;
@@ -331,7 +331,7 @@ impl TrainForm {
         }
         match candidate.validate() {
             Ok(()) => self.accept(setting, candidate),
-            Err(e) => self.error = Some(e),
+            Err(e) => self.error = Some(e.to_string()),
         }
     }
 
@@ -381,6 +381,9 @@ impl TrainForm {
 
     /// The settings to start with, or why they cannot be used.
     pub fn validated(&self) -> Result<TrainSettings, String> {
-        self.settings.validate().map(|()| self.settings.clone())
+        self.settings
+            .validate()
+            .map(|()| self.settings.clone())
+            .map_err(|e| e.to_string())
     }
 }
