@@ -10,6 +10,7 @@
 //! - [`predict`]: a run's model classifying digits; its mistakes on a labelled set.
 //! - [`format`]: how floats, durations, rates and percentages print, everywhere.
 //! - [`keys`]: key and action names as `config.ron` spells them.
+//! - [`exit`]: a failure that sets the exit code (commands, the dashboard on a signal).
 //! - [`tui`]: the ratatui dashboard.
 //! - [`bench`]: training and inference speed of every model.
 
@@ -19,6 +20,7 @@ pub mod commands;
 pub mod config;
 pub mod data;
 pub mod digit;
+pub mod exit;
 pub mod format;
 pub mod fsutil;
 pub mod keys;

@@ -25,12 +25,4 @@ pub struct Context {
     pub store: RunStore,
 }
 
-/// A command's failure that should set a specific exit code.
-#[derive(Debug, thiserror::Error)]
-#[error("{message}")]
-pub struct ExitError {
-    /// What to print.
-    pub message: String,
-    /// The process exit code.
-    pub code: i32,
-}
+pub use crate::exit::ExitError;

@@ -25,7 +25,7 @@ const MAX_BATCH: usize = 256;
 
 /// Sets up the terminal and runs the loop on a single-threaded tokio runtime. Quit by
 /// a signal, it returns (once the terminal is restored and the run saved) an
-/// [`ExitError`](crate::commands::ExitError) whose code is 128 + the signal.
+/// [`ExitError`](crate::exit::ExitError) whose code is 128 + the signal.
 pub fn run(config: Config, data_dir: PathBuf, store: RunStore) -> anyhow::Result<()> {
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_time()
@@ -58,7 +58,7 @@ pub fn run(config: Config, data_dir: PathBuf, store: RunStore) -> anyhow::Result
     // (even if the terminal that sent SIGHUP also failed the last draw).
     let sig = signal.load(Ordering::SeqCst);
     if sig != 0 {
-        return Err(crate::commands::ExitError {
+        return Err(crate::exit::ExitError {
             message: format!("quit on signal {sig} ({})", signal_name(sig)),
             code: 128 + sig,
         }
