@@ -10,13 +10,11 @@ use crate::tui::app::App;
 use crate::tui::keymap::Keymap;
 use crate::tui::runs::draw::started;
 use crate::tui::runs::table::RunEntry;
-use crate::tui::ui::widgets::popup;
 use ratatui::Frame;
 use ratatui::crossterm::event::KeyEvent;
 use ratatui::layout::Rect;
 use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::Paragraph;
 
 /// The details of run `id`, scrolled.
 #[derive(Debug, Clone, PartialEq)]
@@ -51,15 +49,13 @@ impl Dialog for DetailsDialog {
     }
 
     fn draw(&self, f: &mut Frame, area: Rect, app: &App) {
-        let lines = details_lines(app, &self.id);
-        let w = area.width.saturating_sub(4).min(90);
-        let h = area.height.saturating_sub(2);
-        let inner = popup(f, area, w, h, &format!("Run {}", self.id), &app.theme);
-        let max = (lines.len() as u16).saturating_sub(inner.height);
-        f.render_widget(
-            Paragraph::new(lines).scroll((self.scroll.0.min(max), 0)),
-            inner,
+        let size = (
+            area.width.saturating_sub(4).min(90),
+            area.height.saturating_sub(2),
         );
+        let title = format!("Run {}", self.id);
+        let lines = details_lines(app, &self.id);
+        self.scroll.draw(f, area, size, &title, lines, &app.theme);
     }
 }
 

@@ -5,12 +5,10 @@ use super::scroll::Scroll;
 use super::{Dialog, Step};
 use crate::tui::app::App;
 use crate::tui::keymap::Keymap;
-use crate::tui::ui::widgets::popup;
 use ratatui::Frame;
 use ratatui::crossterm::event::KeyEvent;
 use ratatui::layout::Rect;
 use ratatui::text::Line;
-use ratatui::widgets::Paragraph;
 
 /// Grouped runs as text, scrolled.
 #[derive(Debug, Clone, PartialEq)]
@@ -37,14 +35,12 @@ impl Dialog for GroupsDialog {
     }
 
     fn draw(&self, f: &mut Frame, area: Rect, app: &App) {
-        let w = area.width.saturating_sub(4).min(100);
-        let h = area.height.saturating_sub(2);
-        let inner = popup(f, area, w, h, &self.title, &app.theme);
-        let max = (self.lines.len() as u16).saturating_sub(inner.height);
-        let text: Vec<Line> = self.lines.iter().map(|l| Line::raw(l.clone())).collect();
-        f.render_widget(
-            Paragraph::new(text).scroll((self.scroll.0.min(max), 0)),
-            inner,
+        let size = (
+            area.width.saturating_sub(4).min(100),
+            area.height.saturating_sub(2),
         );
+        let lines = self.lines.iter().map(|l| Line::raw(l.as_str())).collect();
+        self.scroll
+            .draw(f, area, size, &self.title, lines, &app.theme);
     }
 }

@@ -6,12 +6,10 @@ use super::{Dialog, Step};
 use crate::tui::actions::available;
 use crate::tui::app::App;
 use crate::tui::keymap::{DIALOG_KEYS, Keymap, Scope};
-use crate::tui::ui::widgets::popup;
 use ratatui::Frame;
 use ratatui::crossterm::event::KeyEvent;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::Paragraph;
 
 /// The key list, scrolled.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -35,13 +33,9 @@ impl Dialog for HelpDialog {
 
     fn draw(&self, f: &mut Frame, area: Rect, app: &App) {
         let lines = lines(app);
-        let height = (lines.len() as u16).saturating_add(2);
-        let inner = popup(f, area, 90, height, "Keys (Esc closes)", &app.theme);
-        let max = (lines.len() as u16).saturating_sub(inner.height);
-        f.render_widget(
-            Paragraph::new(lines).scroll((self.scroll.0.min(max), 0)),
-            inner,
-        );
+        let size = (90, (lines.len() as u16).saturating_add(2));
+        self.scroll
+            .draw(f, area, size, "Keys (Esc closes)", lines, &app.theme);
     }
 }
 

@@ -2,7 +2,13 @@
 //! keys that scroll and the keys that close.
 
 use super::Step;
+use crate::tui::theme::Theme;
+use crate::tui::ui::widgets::popup;
+use ratatui::Frame;
 use ratatui::crossterm::event::KeyCode;
+use ratatui::layout::Rect;
+use ratatui::text::Line;
+use ratatui::widgets::Paragraph;
 
 /// Lines scrolled in a dialog whose text may be taller than the screen.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -28,6 +34,22 @@ impl Scroll {
     /// Scrolls by `delta` lines (the wheel).
     pub fn by(&mut self, delta: i64) {
         self.0 = (self.0 as i64 + delta).clamp(0, u16::MAX as i64) as u16;
+    }
+
+    /// Draws `lines` in a centred box of at most `width` × `height` titled `title`,
+    /// scrolled (never past the last line).
+    pub fn draw(
+        self,
+        f: &mut Frame,
+        area: Rect,
+        (width, height): (u16, u16),
+        title: &str,
+        lines: Vec<Line<'_>>,
+        theme: &Theme,
+    ) {
+        let inner = popup(f, area, width, height, title, theme);
+        let max = (lines.len() as u16).saturating_sub(inner.height);
+        f.render_widget(Paragraph::new(lines).scroll((self.0.min(max), 0)), inner);
     }
 
     /// The hints of a scrollable dialog.
