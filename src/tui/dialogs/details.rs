@@ -1,17 +1,13 @@
 //! The Runs view's Enter dialog: a run's settings, learning-rate changes and
 //! per-epoch metrics.
 
-use super::scroll::Scroll;
-use super::{Dialog, Step};
+use super::scroll::{Scroll, ScrollText};
 use crate::format;
 use crate::runs::RunStatus;
 use crate::train::SETTINGS;
 use crate::tui::app::App;
-use crate::tui::keymap::Keymap;
 use crate::tui::runs::draw::started;
 use crate::tui::runs::table::RunEntry;
-use ratatui::Frame;
-use ratatui::crossterm::event::KeyEvent;
 use ratatui::layout::Rect;
 use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
@@ -35,27 +31,28 @@ impl DetailsDialog {
     }
 }
 
-impl Dialog for DetailsDialog {
-    fn on_key(&mut self, key: &KeyEvent) -> Step {
-        self.scroll.on_key(key.code, None)
+impl ScrollText for DetailsDialog {
+    fn scroll(&mut self) -> &mut Scroll {
+        &mut self.scroll
     }
 
-    fn scroll_by(&mut self, delta: i64) {
-        self.scroll.by(delta);
+    fn scrolled(&self) -> Scroll {
+        self.scroll
     }
 
-    fn hints(&self, _keys: &Keymap) -> Vec<(String, &'static str)> {
-        Scroll::hints()
+    fn title(&self) -> String {
+        format!("Run {}", self.id)
     }
 
-    fn draw(&self, f: &mut Frame, area: Rect, app: &App) {
-        let size = (
+    fn text(&self, app: &App) -> Vec<Line<'static>> {
+        details_lines(app, &self.id)
+    }
+
+    fn size(&self, area: Rect, _lines: usize) -> (u16, u16) {
+        (
             area.width.saturating_sub(4).min(90),
             area.height.saturating_sub(2),
-        );
-        let title = format!("Run {}", self.id);
-        let lines = details_lines(app, &self.id);
-        self.scroll.draw(f, area, size, &title, lines, &app.theme);
+        )
     }
 }
 

@@ -1,12 +1,8 @@
 //! The Runs view's `v` dialog: runs grouped over seeds (a sweep's, or the marked
 //! ones): the table, the ranking, and a chart against the setting that matters most.
 
-use super::scroll::Scroll;
-use super::{Dialog, Step};
+use super::scroll::{Scroll, ScrollText};
 use crate::tui::app::App;
-use crate::tui::keymap::Keymap;
-use ratatui::Frame;
-use ratatui::crossterm::event::KeyEvent;
 use ratatui::layout::Rect;
 use ratatui::text::Line;
 
@@ -21,26 +17,27 @@ pub struct GroupsDialog {
     pub scroll: Scroll,
 }
 
-impl Dialog for GroupsDialog {
-    fn on_key(&mut self, key: &KeyEvent) -> Step {
-        self.scroll.on_key(key.code, None)
+impl ScrollText for GroupsDialog {
+    fn scroll(&mut self) -> &mut Scroll {
+        &mut self.scroll
     }
 
-    fn scroll_by(&mut self, delta: i64) {
-        self.scroll.by(delta);
+    fn scrolled(&self) -> Scroll {
+        self.scroll
     }
 
-    fn hints(&self, _keys: &Keymap) -> Vec<(String, &'static str)> {
-        Scroll::hints()
+    fn title(&self) -> String {
+        self.title.clone()
     }
 
-    fn draw(&self, f: &mut Frame, area: Rect, app: &App) {
-        let size = (
+    fn text(&self, _app: &App) -> Vec<Line<'static>> {
+        self.lines.iter().map(|l| Line::raw(l.clone())).collect()
+    }
+
+    fn size(&self, area: Rect, _lines: usize) -> (u16, u16) {
+        (
             area.width.saturating_sub(4).min(100),
             area.height.saturating_sub(2),
-        );
-        let lines = self.lines.iter().map(|l| Line::raw(l.as_str())).collect();
-        self.scroll
-            .draw(f, area, size, &self.title, lines, &app.theme);
+        )
     }
 }

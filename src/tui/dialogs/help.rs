@@ -1,13 +1,10 @@
 //! The `?` overlay: every key, grouped by where it works (rows whose action is not
 //! available now are dimmed, by the same rule as the key bar and the handlers).
 
-use super::scroll::Scroll;
-use super::{Dialog, Step};
+use super::scroll::{Scroll, ScrollText};
 use crate::tui::actions::available;
 use crate::tui::app::App;
-use crate::tui::keymap::{DIALOG_KEYS, Keymap, Scope};
-use ratatui::Frame;
-use ratatui::crossterm::event::KeyEvent;
+use crate::tui::keymap::{DIALOG_KEYS, Scope};
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 
@@ -18,24 +15,29 @@ pub struct HelpDialog {
     pub scroll: Scroll,
 }
 
-impl Dialog for HelpDialog {
-    fn on_key(&mut self, key: &KeyEvent) -> Step {
-        self.scroll.on_key(key.code, Some('?'))
+impl ScrollText for HelpDialog {
+    fn scroll(&mut self) -> &mut Scroll {
+        &mut self.scroll
     }
 
-    fn scroll_by(&mut self, delta: i64) {
-        self.scroll.by(delta);
-    }
-
-    fn hints(&self, _keys: &Keymap) -> Vec<(String, &'static str)> {
-        Scroll::hints()
-    }
-
-    fn draw(&self, f: &mut Frame, area: Rect, app: &App) {
-        let lines = lines(app);
-        let size = (90, (lines.len() as u16).saturating_add(2));
+    fn scrolled(&self) -> Scroll {
         self.scroll
-            .draw(f, area, size, "Keys (Esc closes)", lines, &app.theme);
+    }
+
+    fn title(&self) -> String {
+        "Keys (Esc closes)".into()
+    }
+
+    fn text(&self, app: &App) -> Vec<Line<'static>> {
+        lines(app)
+    }
+
+    fn size(&self, _area: Rect, lines: usize) -> (u16, u16) {
+        (90, (lines as u16).saturating_add(2))
+    }
+
+    fn close_key(&self) -> Option<char> {
+        Some('?')
     }
 }
 

@@ -1,11 +1,15 @@
 //! What the scrollable dialogs (help, details, groups) share: the scroll position, the
-//! keys that scroll and the keys that close.
+//! keys that scroll and the keys that close, the box they are drawn in. A dialog that
+//! is long text implements [`ScrollText`] and is a [`super::Dialog`] by that alone.
 
-use super::Step;
+use super::{Dialog, Step};
+use crate::tui::app::App;
+use crate::tui::keymap::Keymap;
 use crate::tui::theme::Theme;
 use crate::tui::ui::widgets::popup;
 use ratatui::Frame;
 use ratatui::crossterm::event::KeyCode;
+use ratatui::crossterm::event::KeyEvent;
 use ratatui::layout::Rect;
 use ratatui::text::Line;
 use ratatui::widgets::Paragraph;
@@ -55,6 +59,46 @@ impl Scroll {
     /// The hints of a scrollable dialog.
     pub fn hints() -> Vec<(String, &'static str)> {
         super::fixed(&[("↑↓ PgUp PgDn", "scroll"), ("Esc", "close")])
+    }
+}
+
+/// A dialog that shows long text, scrolled, and closes on Esc, Enter or q.
+pub trait ScrollText {
+    /// The scroll position.
+    fn scroll(&mut self) -> &mut Scroll;
+    /// The scroll position, to draw.
+    fn scrolled(&self) -> Scroll;
+    /// The title of the box.
+    fn title(&self) -> String;
+    /// The text, line by line.
+    fn text(&self, app: &App) -> Vec<Line<'static>>;
+    /// The box's largest size on `area` for a text of `lines` lines.
+    fn size(&self, area: Rect, lines: usize) -> (u16, u16);
+    /// Another key that closes it (the key that opened it), if any.
+    fn close_key(&self) -> Option<char> {
+        None
+    }
+}
+
+impl<T: ScrollText> Dialog for T {
+    fn on_key(&mut self, key: &KeyEvent) -> Step {
+        let also = self.close_key();
+        self.scroll().on_key(key.code, also)
+    }
+
+    fn scroll_by(&mut self, delta: i64) {
+        self.scroll().by(delta);
+    }
+
+    fn hints(&self, _keys: &Keymap) -> Vec<(String, &'static str)> {
+        Scroll::hints()
+    }
+
+    fn draw(&self, f: &mut Frame, area: Rect, app: &App) {
+        let lines = self.text(app);
+        let size = self.size(area, lines.len());
+        self.scrolled()
+            .draw(f, area, size, &self.title(), lines, &app.theme);
     }
 }
 
