@@ -10,7 +10,7 @@ use ratatui::crossterm::{
     execute,
     terminal::{EnterAlternateScreen, LeaveAlternateScreen, disable_raw_mode, enable_raw_mode},
 };
-use std::io::{self, Stdout};
+use std::io::{self, Stdout, Write};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Mutex, Once};
 use std::thread::ThreadId;
@@ -80,7 +80,8 @@ fn print_deferred_panics() {
         .map(|mut d| std::mem::take(&mut *d))
         .unwrap_or_default();
     for m in messages {
-        eprintln!("{m}");
+        // A closed stderr loses the message rather than panicking inside a panic hook.
+        let _ = writeln!(io::stderr(), "{m}");
     }
 }
 
