@@ -599,3 +599,75 @@ fn sweep_show_groups_the_runs_of_point_runs_and_ignores_a_run_with_other_setting
         );
     }
 }
+
+#[test]
+fn runs_compare_warns_when_runs_were_computed_differently() {
+    use mnist_tui::model::{Arch, ComputeProfile};
+    use mnist_tui::runs::Provenance;
+    use mnist_tui::sweep::{SweepFile, sweep_id};
+    use mnist_tui::train::TrainSettings;
+    let dir = tempfile::tempdir().unwrap();
+    let cwd = dir.path();
+    let store = RunStore::new(cwd.join("runs"));
+    let points: Vec<TrainSettings> = (1..=3)
+        .map(|seed| TrainSettings {
+            seed,
+            epochs: 1,
+            ..TrainSettings::defaults_for(Arch::Mlp)
+        })
+        .collect();
+    let file = SweepFile {
+        id: sweep_id(&points),
+        program_version: "test".into(),
+        created_at: time::OffsetDateTime::now_utc(),
+        swept: vec!["seed".into()],
+        points: points.clone(),
+    };
+    let session = |threads: usize| Provenance {
+        from_epoch: 0,
+        compute: ComputeProfile {
+            threads,
+            shards: threads,
+            cpu_features: vec!["avx2".into(), "fma".into()],
+        },
+        build: "0.1.0 (0123456789ab)".into(),
+        command_line: vec!["mnist-tui".into(), "train".into()],
+    };
+    let ids: Vec<String> = (0..3)
+        .map(|i| save_point_run(&store, &file, i + 1, &points[i], 0.9))
+        .collect();
+    for (id, threads) in ids.iter().zip([2, 2, 4]) {
+        let mut r = store.load(id).unwrap();
+        r.sessions = vec![session(threads)];
+        store.save_record(&r).unwrap();
+    }
+    let compare = |a: &str, b: &str| run(&mut cli(cwd, &["runs", "compare", a, b]));
+    let (code, _, err) = compare(&ids[0], &ids[1]);
+    assert_eq!(code, 0, "{err}");
+    assert!(!err.contains("warning"), "alike runs: {err}");
+    let (code, out, err) = compare(&ids[0], &ids[2]);
+    assert_eq!(code, 0, "{err}");
+    assert!(err.contains("not all computed alike"), "{err}");
+    assert!(
+        err.contains("4 threads, 4 shards") && err.contains(&ids[2]),
+        "{err}"
+    );
+    assert!(
+        out.contains("2 run(s)"),
+        "the comparison still prints: {out}"
+    );
+    // A run from before sessions were recorded is not taken as alike.
+    let mut old = store.load(&ids[1]).unwrap();
+    old.sessions.clear();
+    store.save_record(&old).unwrap();
+    let (_, _, err) = compare(&ids[0], &ids[1]);
+    assert!(err.contains("not recorded"), "{err}");
+    // `runs show` says how the run was computed and by which command.
+    let (code, out, err) = run(&mut cli(cwd, &["runs", "show", &ids[2]]));
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        out.contains("computed  from epoch 0: 4 threads, 4 shards, avx2 fma, 0.1.0"),
+        "{out}"
+    );
+    assert!(out.contains("command   mnist-tui train"), "{out}");
+}

@@ -7,14 +7,9 @@ use crate::train::SETTINGS;
 use std::fmt::Write as _;
 use std::io::{BufRead, IsTerminal, Write};
 
-/// Writes `text` to stdout. A closed stdout (`runs list | head -1`) is not an error:
-/// the reader has what it wanted.
+/// Writes `text` to stdout; a reader that has gone ends the output quietly.
 fn emit(text: &str) -> anyhow::Result<()> {
-    let mut out = std::io::stdout().lock();
-    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
-        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(e.into()),
-        _ => Ok(()),
-    }
+    super::out::write(text).map(|_| ())
 }
 
 /// `runs list`: a table (or a JSON array); damaged runs are reported on stderr and
@@ -111,6 +106,20 @@ pub fn show(ctx: &Context, typed: &str, json: bool) -> anyhow::Result<()> {
         .format(&time::format_description::well_known::Rfc3339)
     {
         writeln!(o, "started   {fmt}")?;
+    }
+    for session in &r.sessions {
+        writeln!(
+            o,
+            "computed  from epoch {}: {}",
+            session.from_epoch,
+            session.describe()
+        )?;
+        writeln!(
+            o,
+            "command   {}",
+            shlex::try_join(session.command_line.iter().map(String::as_str))
+                .unwrap_or_else(|_| session.command_line.join(" "))
+        )?;
     }
     for change in &r.lr_changes {
         writeln!(

@@ -77,13 +77,9 @@ fn say(json: bool, text: &str) {
     }
 }
 
-/// Writes `text` to stdout; a closed stdout is not an error.
+/// Writes `text` to stdout; a reader that has gone ends the output quietly.
 fn emit(text: &str) -> anyhow::Result<()> {
-    let mut out = std::io::stdout().lock();
-    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
-        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(e.into()),
-        _ => Ok(()),
-    }
+    super::out::write(text).map(|_| ())
 }
 
 /// The runs in the store, damaged ones reported on stderr.
@@ -571,6 +567,41 @@ fn list(ctx: &Context, json: bool) -> anyhow::Result<()> {
     emit(&o)
 }
 
+/// A warning when `runs` were not all computed alike (threads, shards, CPU features or
+/// build differ between their sessions): equal settings then need not give equal
+/// numbers. Runs from before sessions were recorded are named as unknown.
+pub fn computed_differently(runs: &[&RunRecord]) -> Option<String> {
+    let mut kinds: Vec<(String, Vec<&str>)> = Vec::new();
+    for r in runs {
+        let mut seen: Vec<String> = Vec::new();
+        for s in &r.sessions {
+            let d = s.describe();
+            if !seen.contains(&d) {
+                seen.push(d);
+            }
+        }
+        let key = if seen.is_empty() {
+            "not recorded".to_string()
+        } else {
+            seen.join(", then ")
+        };
+        match kinds.iter_mut().find(|(k, _)| *k == key) {
+            Some((_, ids)) => ids.push(&r.id),
+            None => kinds.push((key, vec![&r.id])),
+        }
+    }
+    if kinds.len() < 2 {
+        return None;
+    }
+    let mut text = "warning: these runs were not all computed alike, so equal settings \
+                    need not give equal numbers:"
+        .to_string();
+    for (kind, ids) in kinds {
+        text.push_str(&format!("\n  {kind}: {}", ids.join(" ")));
+    }
+    Some(text)
+}
+
 /// `runs compare ID… [--sweep ID]`: the runs grouped over seeds, the ranking of the
 /// settings that differ, and (with `--by`) a chart.
 pub fn compare(
@@ -604,6 +635,9 @@ pub fn compare(
         return Err(fail(
             "nothing to compare: give run ids or --sweep ID".into(),
         ));
+    }
+    if let Some(warning) = computed_differently(&chosen) {
+        super::out::warn(warning);
     }
     let groups = group_runs(&chosen);
     if json {

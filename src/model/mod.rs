@@ -15,6 +15,7 @@ mod optim;
 mod parallel;
 mod param;
 mod pool;
+mod profile;
 mod weights;
 
 #[cfg(test)]
@@ -22,6 +23,7 @@ mod network_tests;
 
 pub use arch::{Arch, ArchDefaults, OptimizerKind, OptimizerSettings};
 pub use cpu::tune_process;
+pub use profile::{ComputeProfile, compute_profile};
 pub use weights::{CheckpointTag, MAX_FILE_BYTES, read_checkpoint_tag};
 
 use std::collections::HashMap;

@@ -9,5 +9,5 @@ pub mod store;
 
 pub use id::new_run_id;
 pub use lock::RunLock;
-pub use record::{RunRecord, RunStatus, RunSummary};
+pub use record::{Provenance, RunRecord, RunStatus, RunSummary};
 pub use store::{RunLoadError, RunStore, StoreError, best_finished};

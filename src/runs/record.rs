@@ -1,5 +1,6 @@
 //! The record of one run, serialised as `run.ron`.
 
+use crate::model::{ComputeProfile, compute_profile};
 use crate::sweep::SweepTag;
 use crate::train::{EpochMetrics, LossPoint, LrChange, TrainSettings};
 use serde::{Deserialize, Serialize};
@@ -89,6 +90,66 @@ pub struct RunRecord {
     /// The sweep this run is a point of, if any.
     #[serde(default)]
     pub sweep: Option<SweepTag>,
+    /// How each training session of the run (its start, then each resume) was computed.
+    /// Records from before it have none.
+    #[serde(default)]
+    pub sessions: Vec<Provenance>,
+}
+
+/// How and by what one training session computed a run: what its exact numbers depend
+/// on besides its settings (`runs compare` warns when runs differ in it).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Provenance {
+    /// Epochs the run had when the session started (0 for its start).
+    pub from_epoch: u32,
+    /// Threads, shards and CPU features of the training steps.
+    pub compute: ComputeProfile,
+    /// The program: its version and the commit it was built from.
+    pub build: String,
+    /// The command line that started the session.
+    pub command_line: Vec<String>,
+}
+
+impl Provenance {
+    /// This process, starting a session of a run with `batch_size` after `from_epoch`
+    /// epochs.
+    pub fn current(batch_size: usize, from_epoch: u32) -> Self {
+        Provenance {
+            from_epoch,
+            compute: compute_profile(batch_size),
+            build: build_name(),
+            command_line: std::env::args().collect(),
+        }
+    }
+
+    /// What the numbers depend on, in a few words: `2 threads, 2 shards, avx2 fma,
+    /// 0.1.0 (1a2b3c4d5e6f)`.
+    pub fn describe(&self) -> String {
+        let c = &self.compute;
+        let features = if c.cpu_features.is_empty() {
+            "no AVX".to_string()
+        } else {
+            c.cpu_features.join(" ")
+        };
+        format!(
+            "{} threads, {} shards, {features}, {}",
+            c.threads, c.shards, self.build
+        )
+    }
+
+    /// Whether two sessions computed alike (the command line aside).
+    pub fn same_compute(&self, other: &Provenance) -> bool {
+        self.compute == other.compute && self.build == other.build
+    }
+}
+
+/// This program's version and the commit it was built from.
+pub fn build_name() -> String {
+    format!(
+        "{} ({})",
+        env!("CARGO_PKG_VERSION"),
+        env!("MNIST_TUI_COMMIT")
+    )
 }
 
 impl RunRecord {
@@ -109,6 +170,7 @@ impl RunRecord {
             lr_changes: Vec::new(),
             summary: None,
             sweep: None,
+            sessions: Vec::new(),
         }
     }
 

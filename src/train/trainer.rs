@@ -11,7 +11,7 @@ use super::{
 };
 use crate::data::{Augmentation, Dataset, EpochOrder, Mnist, SampleBatch};
 use crate::model::{CheckpointTag, Learner, Network, StepOutcome};
-use crate::runs::{RunLock, RunRecord, RunStatus, RunStore, RunSummary, StoreError};
+use crate::runs::{Provenance, RunLock, RunRecord, RunStatus, RunStore, RunSummary, StoreError};
 use std::sync::Arc;
 use std::sync::mpsc::{Receiver, TryRecvError};
 use std::time::{Duration, Instant};
@@ -412,6 +412,12 @@ impl<'a> Session<'a> {
         record.train_size = train_size;
         record.test_size = test_size;
         record.params = learner.network().param_count();
+        // What this session's numbers depend on besides the settings (saved with the
+        // first epoch it adds, like everything a resume changes).
+        record.sessions.push(Provenance::current(
+            record.config.batch_size,
+            record.epochs_done(),
+        ));
         if origin.is_none()
             && let Err(e) = store.save_record(&record)
         {
@@ -931,6 +937,41 @@ mod tests {
              held); stop that first"
         );
         assert_eq!(events, vec![TrainEvent::Failed { reason }]);
+    }
+
+    #[test]
+    fn each_session_records_how_it_was_computed() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = RunStore::new(dir.path());
+        let mut settings = TrainSettings::defaults_for(Arch::Mlp);
+        settings.epochs = 1;
+        let (_, result) = run_job(TrainJob::New(settings.clone()), &store);
+        assert_eq!(result, Ok(()));
+        let id = store.list().unwrap().0[0].id.clone();
+        let (_, result) = run_job(
+            TrainJob::Resume {
+                run_id: id.clone(),
+                more_epochs: 1,
+            },
+            &store,
+        );
+        assert_eq!(result, Ok(()));
+        let record = store.load(&id).unwrap();
+        let from: Vec<u32> = record.sessions.iter().map(|s| s.from_epoch).collect();
+        assert_eq!(from, vec![0, 1], "the start, then the resume");
+        for session in &record.sessions {
+            assert_eq!(
+                session.compute,
+                crate::model::compute_profile(settings.batch_size)
+            );
+            assert_eq!(session.build, crate::runs::record::build_name());
+            assert!(!session.command_line.is_empty());
+        }
+        assert!(
+            record.sessions[0]
+                .build
+                .starts_with(env!("CARGO_PKG_VERSION"))
+        );
     }
 
     #[test]

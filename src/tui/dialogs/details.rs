@@ -102,6 +102,13 @@ pub fn details_lines(app: &App, id: &str) -> Vec<Line<'static>> {
     for setting in SETTINGS {
         out.push(kv(&setting.label.to_lowercase(), setting.show(c)));
     }
+    if !r.sessions.is_empty() {
+        out.push(Line::raw(""));
+        out.push(Line::from(Span::styled("Computed", t.accent())));
+        for s in &r.sessions {
+            out.push(kv(&format!("from epoch {}", s.from_epoch), s.describe()));
+        }
+    }
     if !r.lr_changes.is_empty() {
         out.push(Line::raw(""));
         out.push(Line::from(Span::styled(

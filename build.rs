@@ -1,0 +1,28 @@
+//! Records the git commit the binary is built from (`MNIST_TUI_COMMIT`, "unknown"
+//! outside a git checkout), so every run can say which code computed it.
+
+use std::path::Path;
+use std::process::Command;
+
+fn main() {
+    // Rebuild when HEAD moves: HEAD itself (a checkout), the branch it names (a
+    // commit) and packed refs.
+    println!("cargo:rerun-if-changed=.git/HEAD");
+    println!("cargo:rerun-if-changed=.git/packed-refs");
+    if let Ok(head) = std::fs::read_to_string(".git/HEAD")
+        && let Some(branch) = head.trim().strip_prefix("ref: ")
+        && Path::new(".git").join(branch).exists()
+    {
+        println!("cargo:rerun-if-changed=.git/{branch}");
+    }
+    let commit = Command::new("git")
+        .args(["rev-parse", "--short=12", "HEAD"])
+        .output()
+        .ok()
+        .filter(|o| o.status.success())
+        .and_then(|o| String::from_utf8(o.stdout).ok())
+        .map(|s| s.trim().to_string())
+        .filter(|s| !s.is_empty())
+        .unwrap_or_else(|| "unknown".to_string());
+    println!("cargo:rustc-env=MNIST_TUI_COMMIT={commit}");
+}
