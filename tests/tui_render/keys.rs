@@ -89,8 +89,19 @@ fn a_rebound_key_is_named_by_the_key_bar_the_help_and_every_notice() {
     for (action, _) in REBOUND {
         names(&help, *action, "the help");
     }
-    // The idle Run panel says how to start.
-    names(&screen(&mut a, 120, 40), Action::Start, "the Run panel");
+    // The idle Train view says how to start, with the rebound key only.
+    let idle = screen(&mut a, 120, 40);
+    names(&idle, Action::Start, "the Train view");
+    let lower = idle.to_lowercase();
+    assert!(
+        !lower.contains("press s") && !idle.contains("(s)"),
+        "the default start key is still named:\n{idle}"
+    );
+    assert_eq!(
+        idle.matches("F3").count(),
+        4,
+        "form, chart, Run panel, key bar:\n{idle}"
+    );
 
     // Train view notices.
     let mut a = rebound_app(true);

@@ -70,9 +70,12 @@ fn form(f: &mut Frame, area: Rect, app: &App) {
         let selected = i == form.selected && !locked;
         let line = if field == Field::Start {
             let label = if locked {
-                "  (training…)"
+                "  (training…)".to_string()
             } else {
-                "  [ Start ]  (s)"
+                format!(
+                    "  [ Start ]  ({})",
+                    app.keys.key_for(Scope::Train, Action::Start)
+                )
             };
             Line::from(Span::styled(label, if locked { t.dim() } else { t.good() }))
         } else {
@@ -315,12 +318,12 @@ fn charts(f: &mut Frame, l: &TrainLayout, app: &App) {
             let block = titled_block(" Loss & accuracy ", &app.theme);
             let inner = block.inner(area);
             f.render_widget(block, area);
-            centered_text(
-                f,
-                inner,
-                "Live loss and accuracy charts appear here once a run starts.\nPress s to train with the settings on the left.",
-                app.theme.dim(),
+            let start = app.keys.key_for(Scope::Train, Action::Start);
+            let text = format!(
+                "Live loss and accuracy charts appear here once a run starts.\nPress {start} \
+                 to train with the settings on the left."
             );
+            centered_text(f, inner, &text, app.theme.dim());
         }
     }
 }
