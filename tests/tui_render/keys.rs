@@ -26,6 +26,10 @@ const REBOUND: &[(Action, &str)] = &[
     (Action::DrawMode, "Ctrl-d"),
     (Action::Back, "Ctrl-b"),
     (Action::Quit, "Ctrl-q"),
+    (Action::PrevModel, "Ctrl-p"),
+    (Action::ClearCanvas, "Ctrl-x"),
+    (Action::SaveDrawing, "Ctrl-w"),
+    (Action::Delete, "Ctrl-e"),
 ];
 
 fn rebound(action: Action) -> Key {
@@ -123,6 +127,10 @@ fn a_rebound_key_is_named_by_the_key_bar_the_help_and_every_notice() {
     let panel = screen(&mut a, 120, 40);
     names(&panel, Action::Download, "the data panel");
     names(&panel, Action::RetryData, "the data panel");
+    assert!(
+        !panel.contains("(D downloads)") && !panel.contains("press D"),
+        "{panel}"
+    );
 
     // A sweep's point stopped, paused, and the sweep done.
     let mut a = rebound_app(true);
@@ -168,6 +176,13 @@ fn a_rebound_key_is_named_by_the_key_bar_the_help_and_every_notice() {
     let mut a = rebound_app(true);
     a.update(ch('2'));
     a.update(store_listing());
+    a.update(key(KeyCode::End));
+    names(
+        &screen(&mut a, 120, 40),
+        Action::Delete,
+        "a damaged run's panel",
+    );
+    a.update(key(KeyCode::Home));
     a.update(ch('n'));
     names(&notice(&a), Action::Start, "'settings copied'");
     a.update(ch('2'));
@@ -198,12 +213,26 @@ fn a_rebound_key_is_named_by_the_key_bar_the_help_and_every_notice() {
     for _ in 0..row {
         a.update(key(KeyCode::Down));
     }
-    a.update(ch('d'));
+    press(&mut a, Action::Delete);
     names(&notice(&a), Action::Stop, "'being trained'");
 
     // Digit view notices and panels.
     let mut a = rebound_app(true);
     a.update(ch('3'));
+    let drawing = screen(&mut a, 120, 40);
+    for action in [
+        Action::OpenPath,
+        Action::NextModel,
+        Action::PrevModel,
+        Action::ClearCanvas,
+        Action::SaveDrawing,
+    ] {
+        names(&drawing, action, "the Digit view's header");
+    }
+    assert!(
+        !drawing.contains("m/M") && !drawing.contains(" o opens"),
+        "{drawing}"
+    );
     press(&mut a, Action::NextModel);
     names(&notice(&a), Action::ShowTrain, "'no finished run'");
     press(&mut a, Action::Gallery);
@@ -216,10 +245,13 @@ fn a_rebound_key_is_named_by_the_key_bar_the_help_and_every_notice() {
     let panel = screen(&mut a, 120, 40);
     names(&panel, Action::OpenPath, "the image panel");
     a.digit.mode = mnist_tui::tui::digit::state::DigitMode::Gallery;
+    let gallery = screen(&mut a, 120, 40);
+    names(&gallery, Action::Gallery, "the gallery's header");
+    names(&gallery, Action::Back, "the gallery's header");
     press(&mut a, Action::OpenPath);
     names(&notice(&a), Action::Back, "'leave the gallery'");
     a.digit.mode = mnist_tui::tui::digit::state::DigitMode::Image;
-    a.update(ch('c'));
+    press(&mut a, Action::ClearCanvas);
     names(&notice(&a), Action::DrawMode, "'not drawing'");
 
     // The too-small screen says how to quit.

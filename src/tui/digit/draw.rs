@@ -60,7 +60,15 @@ pub fn model_line<'a>(app: &'a App) -> Line<'a> {
             }
         }
     }
-    spans.push(Span::styled("   m/M: other run", t.dim()));
+    let key = |a| app.keys.key_for(Scope::Digit, a);
+    spans.push(Span::styled(
+        format!(
+            "   {}/{}: other run",
+            key(Action::NextModel),
+            key(Action::PrevModel)
+        ),
+        t.dim(),
+    ));
     Line::from(spans)
 }
 
@@ -103,10 +111,19 @@ fn header(f: &mut Frame, area: Rect, app: &App) {
                     ),
                 ])
             }
-            _ => Line::from(Span::styled(
-                " Drawing: drag the left button to draw, the right one to erase · c clears · w saves · o opens an image",
-                t.dim(),
-            )),
+            _ => {
+                let key = |a| app.keys.key_for(Scope::Digit, a);
+                Line::from(Span::styled(
+                    format!(
+                        " Drawing: drag the left button to draw, the right one to erase · {} \
+                         clears · {} saves · {} opens an image",
+                        key(Action::ClearCanvas),
+                        key(Action::SaveDrawing),
+                        key(Action::OpenPath)
+                    ),
+                    t.dim(),
+                ))
+            }
         }
     };
     let third = if let Some(p) = &d.image_loading {

@@ -7,6 +7,7 @@ use crate::data::Split;
 use crate::digit::render_gray_fit;
 use crate::predict::MistakeReport;
 use crate::tui::app::{App, DataState};
+use crate::tui::keymap::{Action, Scope};
 use crate::tui::theme::Theme;
 use crate::tui::ui::widgets::{centered_text, titled_block};
 use ratatui::Frame;
@@ -34,8 +35,14 @@ pub fn render(f: &mut Frame, area: Rect, app: &App) {
         Some(Gallery::Failed(_, e)) => Line::from(Span::styled(format!(" failed: {e}"), t.bad())),
         None => Line::default(),
     };
+    let key = |a| app.keys.key_for(Scope::Digit, a);
     let third = Line::from(Span::styled(
-        " ↑↓ PgUp PgDn scroll · g or Esc back · title: test index, true → predicted, confidence",
+        format!(
+            " ↑↓ PgUp PgDn scroll · {} or {} back · title: test index, true → predicted, \
+             confidence",
+            key(Action::Gallery),
+            key(Action::Back)
+        ),
         t.dim(),
     ));
     f.render_widget(

@@ -6,6 +6,7 @@ use crate::format;
 use crate::runs::{RunRecord, RunStatus};
 use crate::train::SETTINGS;
 use crate::tui::app::App;
+use crate::tui::keymap::{Action, Scope};
 use crate::tui::layout;
 use crate::tui::series::{accuracy_axis, epoch_axis, log_axis, nice_axis, to_log, y_range};
 use crate::tui::theme::Theme;
@@ -161,7 +162,10 @@ fn empty_compare(f: &mut Frame, area: Rect, app: &App) {
                 Line::raw(format!("{}: {}", e.path.display(), e.problem)),
                 Line::raw(""),
                 Line::from(Span::styled(
-                    "It can be deleted (d); other runs are not affected.",
+                    format!(
+                        "It can be deleted ({}); other runs are not affected.",
+                        app.keys.key_for(Scope::Runs, Action::Delete)
+                    ),
                     t.dim(),
                 )),
             ];

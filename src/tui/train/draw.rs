@@ -139,7 +139,13 @@ fn data_line(app: &App) -> Line<'static> {
         ),
         DataState::Loading => ("loading…".to_string(), t.warn()),
         DataState::Downloading(_) => ("downloading…".to_string(), t.warn()),
-        DataState::Missing { .. } => ("missing (D downloads)".to_string(), t.bad()),
+        DataState::Missing { .. } => (
+            format!(
+                "missing ({} downloads)",
+                app.keys.key_for(Scope::Train, Action::Download)
+            ),
+            t.bad(),
+        ),
         DataState::Failed(_) => ("error (see panel)".to_string(), t.bad()),
     };
     kv("MNIST", text, style, t)
