@@ -6,14 +6,18 @@ use std::process::Command;
 
 fn main() {
     // Rebuild when HEAD moves: HEAD itself (a checkout), the branch it names (a
-    // commit) and packed refs.
-    println!("cargo:rerun-if-changed=.git/HEAD");
-    println!("cargo:rerun-if-changed=.git/packed-refs");
-    if let Ok(head) = std::fs::read_to_string(".git/HEAD")
+    // commit) and packed refs. Only files that exist are named: cargo treats a missing
+    // one as changed, which would rebuild the crate on every build.
+    println!("cargo:rerun-if-changed=build.rs");
+    let git = Path::new(".git");
+    let mut watch = vec![git.join("HEAD"), git.join("packed-refs")];
+    if let Ok(head) = std::fs::read_to_string(git.join("HEAD"))
         && let Some(branch) = head.trim().strip_prefix("ref: ")
-        && Path::new(".git").join(branch).exists()
     {
-        println!("cargo:rerun-if-changed=.git/{branch}");
+        watch.push(git.join(branch));
+    }
+    for path in watch.iter().filter(|p| p.is_file()) {
+        println!("cargo:rerun-if-changed={}", path.display());
     }
     let commit = Command::new("git")
         .args(["rev-parse", "--short=12", "HEAD"])
