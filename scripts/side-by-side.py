@@ -4,8 +4,8 @@
 usage: side-by-side.py DATA_DIR PYTORCH_PYTHON PEERS_DIR BINARY [BINARY ...]
            [--rounds N] [--models m1,m2] [--epochs tutorial-mlp=3,mlp=3,lenet=2,cnn=1]
 
-Each round trains every model once with each binary (`train --model M --seed 1`, the
-model's default recipe; the epochs' `seconds` from `runs show --json`) and once with
+Each round trains every model once with each binary (`train --model M --seed 1
+--augment off`, the model's default recipe without augmentation, as PyTorch's has none; the epochs' `seconds` from `runs show --json`) and once with
 PyTorch (`same_recipe.py M EPOCHS`, its `train_s` lines), interleaved so that a slow
 moment of the machine hits all of them. Prints the median and range of every one, and
 each binary's ratio to PyTorch. Run it with nothing else on the machine.
@@ -34,8 +34,10 @@ models = args.models.split(",")
 def mnist_tui(binary, model):
     with tempfile.TemporaryDirectory() as runs:
         base = [binary, "--runs-dir", runs, "--data-dir", args.data_dir]
-        subprocess.run(base + ["train", "--model", model, "--seed", "1", "--epochs",
-                               str(epochs[model])], check=True, capture_output=True)
+        # same_recipe.py has no augmentation: compare like with like.
+        subprocess.run(base + ["train", "--model", model, "--seed", "1", "--augment", "off",
+                               "--epochs", str(epochs[model])], check=True,
+                       capture_output=True)
         run_id = sorted(os.listdir(runs))[0]
         shown = subprocess.run(base + ["runs", "show", run_id, "--json"], check=True,
                                capture_output=True, text=True).stdout

@@ -451,6 +451,25 @@ fn sigterm_reaches_every_job_and_a_rerun_finishes_the_sweep() {
     assert_eq!(points, vec![1, 2, 3, 4], "each point finished once");
 }
 
+/// The sweep of `points` (sweeping `swept`), saved in `store` as `sweep` saves it.
+fn saved_sweep(
+    store: &RunStore,
+    points: &[mnist_tui::train::TrainSettings],
+    swept: &[&str],
+) -> mnist_tui::sweep::SweepFile {
+    let file = mnist_tui::sweep::SweepFile {
+        id: mnist_tui::sweep::sweep_id(points),
+        program_version: "test".into(),
+        created_at: time::OffsetDateTime::now_utc(),
+        swept: swept.iter().map(|s| s.to_string()).collect(),
+        points: points.to_vec(),
+    };
+    mnist_tui::sweep::SweepStore::new(store.root())
+        .save(&file)
+        .unwrap();
+    file
+}
+
 /// A finished run of point `point` of `file` (1-based) with `settings`, saved in
 /// `store`, reaching `acc` test accuracy in its one epoch.
 fn save_point_run(
@@ -495,7 +514,7 @@ fn save_point_run(
 #[test]
 fn sweep_show_groups_the_runs_of_point_runs_and_ignores_a_run_with_other_settings() {
     use mnist_tui::model::Arch;
-    use mnist_tui::sweep::{SweepFile, SweepStore, point_runs, sweep_id};
+    use mnist_tui::sweep::point_runs;
     use mnist_tui::train::TrainSettings;
     let dir = tempfile::tempdir().unwrap();
     let cwd = dir.path();
@@ -512,14 +531,7 @@ fn sweep_show_groups_the_runs_of_point_runs_and_ignores_a_run_with_other_setting
             })
         })
         .collect();
-    let file = SweepFile {
-        id: sweep_id(&points),
-        program_version: "test".into(),
-        created_at: time::OffsetDateTime::now_utc(),
-        swept: vec!["lr".into(), "seed".into()],
-        points: points.clone(),
-    };
-    SweepStore::new(store.root()).save(&file).unwrap();
+    let file = saved_sweep(&store, &points, &["lr", "seed"]);
     let mut ids: Vec<String> = (0..4)
         .map(|i| save_point_run(&store, &file, i + 1, &points[i], 0.9 + i as f32 * 0.01))
         .collect();
@@ -604,7 +616,6 @@ fn sweep_show_groups_the_runs_of_point_runs_and_ignores_a_run_with_other_setting
 fn runs_compare_warns_when_runs_were_computed_differently() {
     use mnist_tui::model::{Arch, ComputeProfile};
     use mnist_tui::runs::Provenance;
-    use mnist_tui::sweep::{SweepFile, sweep_id};
     use mnist_tui::train::TrainSettings;
     let dir = tempfile::tempdir().unwrap();
     let cwd = dir.path();
@@ -616,13 +627,7 @@ fn runs_compare_warns_when_runs_were_computed_differently() {
             ..TrainSettings::defaults_for(Arch::Mlp)
         })
         .collect();
-    let file = SweepFile {
-        id: sweep_id(&points),
-        program_version: "test".into(),
-        created_at: time::OffsetDateTime::now_utc(),
-        swept: vec!["seed".into()],
-        points: points.clone(),
-    };
+    let file = saved_sweep(&store, &points, &["seed"]);
     let session = |threads: usize| Provenance {
         from_epoch: 0,
         compute: ComputeProfile {
