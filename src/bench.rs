@@ -136,8 +136,13 @@ fn measure(
     let mut passes = Vec::with_capacity(TEST_REPEATS);
     for _ in 0..TEST_REPEATS {
         let t = Instant::now();
-        trainer::evaluate(&network, &data.test, data.test.len(), settings.normalize)
-            .map_err(anyhow::Error::msg)?;
+        trainer::evaluate(
+            &network,
+            &data.test,
+            &(0..data.test.len()).collect::<Vec<_>>(),
+            settings.normalize,
+        )
+        .map_err(anyhow::Error::msg)?;
         passes.push(t.elapsed().as_secs_f64());
     }
 

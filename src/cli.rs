@@ -304,7 +304,7 @@ pub struct PredictArgs {
     /// Image files (PNG, JPEG, BMP, GIF, WebP…; any size and colours).
     #[arg(required = true)]
     pub images: Vec<PathBuf>,
-    /// Run whose model predicts (default: the finished run with the best test accuracy).
+    /// Run whose model predicts (default: the finished run with the best validation accuracy).
     #[arg(long, value_name = "RUN_ID")]
     pub run: Option<String>,
     /// One JSON object per image and line.

@@ -95,9 +95,10 @@ impl Predictor {
         }
     }
 
-    /// Loads the weights of saved run `record` from `store`.
+    /// Loads the weights saved run `record` keeps (its best epoch's by validation, or
+    /// its last epoch's: the `keep` setting) from `store`.
     pub fn from_run(store: &RunStore, record: &RunRecord) -> Result<Self, ModelError> {
-        let network = Network::load(record.config.model, &store.weights_path(&record.id))?;
+        let network = Network::load(record.config.model, &store.kept_weights_path(record))?;
         Ok(Predictor {
             network,
             normalize: record.config.normalize,

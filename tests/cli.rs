@@ -93,6 +93,8 @@ fn train_list_show_and_damage_handling() {
         "3200",
         "--max-test",
         "1000",
+        "--validation",
+        "500",
         "--log-every",
         "10",
     ]));
@@ -127,14 +129,38 @@ fn train_list_show_and_damage_handling() {
         "epoch",
         "train_loss",
         "train_acc",
-        "test_loss",
-        "test_acc",
+        "val_loss",
+        "val_acc",
         "seconds",
     ] {
         assert!(epoch[key].is_number(), "missing {key}: {epoch}");
     }
-    let acc = epoch["test_acc"].as_f64().unwrap();
+    assert!(
+        epoch["test_acc"].is_null(),
+        "tested once, at the end: {epoch}"
+    );
+    let acc = v["val_acc"].as_f64().unwrap();
+    assert!(
+        (0.8..=1.0).contains(&acc),
+        "validation accuracy {acc} (fraction)"
+    );
+    let acc = v["summary"]["test_acc"].as_f64().unwrap();
     assert!((0.8..=1.0).contains(&acc), "test accuracy {acc} (fraction)");
+    assert_eq!(v["test_acc"], v["summary"]["test_acc"]);
+    assert_eq!(v["kept_epoch"], 1);
+    assert_eq!(v["val_size"], 500);
+    let (code, text, _) = run(mnist_tui(dir.path()).args(["runs", "show", &id]));
+    assert_eq!(code, 0);
+    for part in [
+        "3200 train / 500 validation / 1000 test images",
+        "VAL ACC",
+        "kept        epoch 1 (lowest validation loss)",
+        "reported, never used to choose",
+        "VAL PREC",
+        "test confusion matrix",
+    ] {
+        assert!(text.contains(part), "missing {part:?}:\n{text}");
+    }
     assert_eq!(v["losses"].as_array().unwrap().len(), 5);
     assert!(v["losses"][0]["step"].is_number() && v["losses"][0]["loss"].is_number());
 

@@ -158,8 +158,12 @@ fn valid_record_text() -> &'static str {
             epoch: 1,
             train_loss: 0.4,
             train_acc: 0.9,
-            test_loss: 0.3,
-            test_acc: 0.95,
+            test_loss: Some(0.3),
+            test_acc: Some(0.95),
+            val_loss: None,
+            val_acc: None,
+            val_precision: vec![],
+            val_recall: vec![],
             seconds: 1.5,
             dead_outputs: vec![3],
         });
@@ -171,7 +175,11 @@ fn valid_record_text() -> &'static str {
 fn use_record(r: &RunRecord) {
     let _ = r.config.validate();
     let _ = r.epochs_done();
-    let _ = r.best_test_acc();
+    let _ = (r.val_acc(), r.test_acc(), r.best_epoch(), r.kept());
+    let _ = mnist_tui::runs::report::epoch_table(r);
+    let _ = mnist_tui::runs::report::outcome_lines(r);
+    let _ = mnist_tui::runs::report::per_class_lines(r);
+    let _ = mnist_tui::runs::report::confusion_lines(r);
     let _ = r.seconds();
     let _ = r.to_json();
     let _ = r.config.optimizer_settings();

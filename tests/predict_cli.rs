@@ -79,7 +79,7 @@ fn predict_files_json_errors_and_accuracy() {
         .args([&text, &truncated, &blank]));
     assert_ne!(code, 0, "bad files make the exit non-zero");
     assert!(
-        err.contains("the finished run with the best test accuracy"),
+        err.contains("the finished run with the best validation accuracy"),
         "{err}"
     );
     let lines = json_lines(&out);

@@ -14,6 +14,7 @@ fn small(model: Arch, train: usize, test: usize) -> TrainSettings {
     s.epochs = 1;
     s.max_train_samples = Some(train);
     s.max_test_samples = Some(test);
+    s.validation = 500;
     s.log_every = 10;
     s
 }
@@ -44,17 +45,32 @@ fn mlp_learns_a_small_slice_and_saves_the_run() {
     let record = store.load(&id).unwrap();
     assert_eq!(record.status, RunStatus::Finished);
     let epoch = &record.epochs[0];
-    assert!(
-        epoch.test_acc >= 0.85,
-        "test accuracy {} below floor",
-        epoch.test_acc
+    let val = epoch.val_acc.unwrap();
+    assert!(val >= 0.85, "validation accuracy {val} below floor");
+    assert_eq!(
+        epoch.test_acc, None,
+        "the test set is scored once, at the end"
     );
+    assert_eq!((record.train_size, record.val_size), (6000, 500));
+    assert_eq!(epoch.val_precision.len(), 10);
     assert!(epoch.train_acc > 0.5 && epoch.train_acc <= 1.0);
     assert!(store.weights_path(&id).is_file());
     assert!(store.optimizer_path(&id).is_file());
     let summary = record.summary.unwrap();
+    assert!(
+        summary.test_acc >= 0.85,
+        "test accuracy {} below floor",
+        summary.test_acc
+    );
+    assert_eq!(summary.test_epoch, Some(1));
     let total: u32 = summary.confusion.iter().flatten().sum();
     assert_eq!(total, 1000);
+    assert!(
+        events
+            .iter()
+            .any(|e| matches!(e, TrainEvent::Tested { epoch: 1, .. })),
+        "{events:?}"
+    );
 }
 
 #[test]
@@ -73,7 +89,7 @@ fn same_seed_gives_identical_metrics() {
     let strip = |r: &mnist_tui::runs::RunRecord| {
         r.epochs
             .iter()
-            .map(|e| (e.train_loss, e.train_acc, e.test_loss, e.test_acc))
+            .map(|e| (e.train_loss, e.train_acc, e.val_loss, e.val_acc, e.test_acc))
             .collect::<Vec<_>>()
     };
     assert_eq!(strip(&a), strip(&b));
@@ -97,7 +113,8 @@ fn an_augmented_run_is_reproducible_learns_and_differs_from_a_plain_one() {
         a.losses, b.losses,
         "the same seed varies the images the same way"
     );
-    assert!(a.epochs[0].test_acc >= 0.8, "{}", a.epochs[0].test_acc);
+    let val = a.epochs[0].val_acc.unwrap();
+    assert!(val >= 0.8, "{val}");
     settings.augment = Augment::Off;
     let plain = train(&settings);
     assert_ne!(a.losses, plain.losses, "augmentation changed nothing");

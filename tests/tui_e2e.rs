@@ -177,11 +177,11 @@ fn a_sweep_started_in_the_dashboard_runs_its_points_and_shows_them_grouped() {
     let screen = app.wait_for("the grouped sweep", LONG, |s| {
         s.contains("2 of 2 points finished")
     });
-    assert!(screen.contains("mean acc"), "{screen}");
-    let accs: Vec<f64> = runs
-        .iter()
-        .map(|r| r.summary.as_ref().unwrap().test_acc as f64)
-        .collect();
+    assert!(
+        screen.contains("val acc") && screen.contains("test acc"),
+        "{screen}"
+    );
+    let accs: Vec<f64> = runs.iter().map(|r| r.val_acc().unwrap() as f64).collect();
     let mean = mnist_tui::format::percent((accs[0] + accs[1]) / 2.0);
     assert!(screen.contains(&mean), "mean {mean} not shown:\n{screen}");
     app.send(b"\x1b");

@@ -87,11 +87,17 @@ fn train_view_smoothed_log_scale() {
 #[test]
 fn train_view_finished_keeps_the_result() {
     let mut a = training_app();
+    a.update(Msg::Train(mnist_tui::train::TrainEvent::Tested {
+        epoch: 2,
+        test_acc: 0.97,
+        test_loss: 0.1,
+    }));
     a.update(Msg::Train(mnist_tui::train::TrainEvent::Finished {
         test_acc: 0.97,
     }));
     let s = screen(&mut a, 120, 40);
-    assert!(s.contains("Finished: test accuracy 97.00%"));
+    assert!(s.contains("Finished: test accuracy 97.00%"), "{s}");
+    assert!(s.contains("(weights of epoch 2)"), "{s}");
     assert!(s.contains("Run finished"));
 }
 
@@ -139,7 +145,7 @@ fn runs_view_lists_runs_and_damage() {
     assert!(s.contains("Runs (4, 1 damaged)"));
     assert!(s.contains("20261120-110000-mlp-a001"));
     assert!(s.contains("damaged"));
-    assert!(s.contains("Best acc"));
+    assert!(s.contains("Val acc") && s.contains("Test acc"));
     insta::assert_snapshot!("runs_120x40", s);
 }
 
@@ -183,7 +189,7 @@ fn run_details_dialog() {
     let s = screen(&mut a, 120, 40);
     assert!(s.contains("Run 20261120-110000-mlp-a001"));
     assert!(s.contains("batch size"));
-    assert!(s.contains("train loss"));
+    assert!(s.contains("TRAIN LOSS") && s.contains("VAL ACC"));
     assert!(s.contains("Learning-rate changes"));
     insta::assert_snapshot!("run_details_120x40", s);
 }
@@ -581,7 +587,8 @@ fn runs_differing_in(row: &mnist_tui::train::Setting) -> App {
 
 #[test]
 fn every_setting_appears_in_the_form_the_details_and_the_comparison() {
-    let form = screen(&mut ready_app(), 120, 40);
+    // Tall enough for the form to show every row without scrolling.
+    let form = screen(&mut ready_app(), 120, 70);
     for row in mnist_tui::train::SETTINGS {
         let mut app = runs_differing_in(row);
         let shown = |app: &App, i: usize| {

@@ -296,18 +296,17 @@ impl Output {
             }
             TrainEvent::Evaluating { .. } => {
                 if let Some(bar) = &self.bar {
-                    bar.set_message("evaluating on the test set");
+                    bar.set_message("evaluating");
                 }
             }
             TrainEvent::EpochEnd(m) => {
                 self.line(format!(
-                    "epoch {} done in {:.1}s: train loss {:.4} acc {:.2}%, test loss {:.4} acc {:.2}%{}",
+                    "epoch {} done in {:.1}s: train loss {:.4} acc {:.2}%{}{}",
                     m.epoch,
                     m.seconds,
                     m.train_loss,
                     m.train_acc * 100.0,
-                    m.test_loss,
-                    m.test_acc * 100.0,
+                    m.scores(),
                     if m.dead_outputs.is_empty() {
                         String::new()
                     } else {
@@ -318,6 +317,15 @@ impl Output {
                     bar.reset();
                 }
             }
+            TrainEvent::Tested {
+                epoch,
+                test_acc,
+                test_loss,
+            } => self.line(format!(
+                "tested the weights of epoch {epoch}: test loss {test_loss:.4} acc {:.2}%",
+                test_acc * 100.0
+            )),
+            TrainEvent::EarlyStopped(stop) => self.line(stop.describe()),
             TrainEvent::LrChanged(c) => self.line(format!("learning rate now {}", c.lr)),
             TrainEvent::EpochsChanged { total } => {
                 self.total_epochs = *total;

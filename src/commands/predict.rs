@@ -63,7 +63,7 @@ fn choose_run(ctx: &Context, typed: Option<&str>) -> anyhow::Result<RunRecord> {
     if let Some(typed) = typed {
         let id = ctx.store.resolve_id(typed)?;
         let record = ctx.store.load(&id)?;
-        if !ctx.store.weights_path(&id).is_file() {
+        if !ctx.store.kept_weights_path(&record).is_file() {
             anyhow::bail!(
                 "run {id} has no saved weights ({}); pick another run (`mnist-tui runs list`)",
                 record.status.word()
@@ -88,11 +88,21 @@ fn choose_run(ctx: &Context, typed: Option<&str>) -> anyhow::Result<RunRecord> {
             ctx.store.root().display()
         );
     };
-    let acc = best.summary.as_ref().map_or("unknown".to_string(), |s| {
-        format!("{:.1}%", s.test_acc * 100.0)
-    });
+    let test = best
+        .test_acc()
+        .map_or("unknown".to_string(), |a| format!("{:.1}%", a * 100.0));
+    let why = match best.val_acc() {
+        Some(val) => format!(
+            "the finished run with the best validation accuracy, {:.1}% (test {test})",
+            val * 100.0
+        ),
+        None => format!(
+            "the newest finished run; no run has validation figures to choose by (test \
+             {test})"
+        ),
+    };
     out::warn(format!(
-        "using run {} ({}): the finished run with the best test accuracy, {acc}",
+        "using run {} ({}): {why}",
         best.id,
         best.config.model.name()
     ));

@@ -2,7 +2,7 @@
 
 use super::Context;
 use crate::format;
-use crate::runs::{RunRecord, RunStatus};
+use crate::runs::{RunRecord, RunStatus, report};
 use crate::train::SETTINGS;
 use std::fmt::Write as _;
 use std::io::{BufRead, IsTerminal, Write};
@@ -42,21 +42,23 @@ pub fn list(ctx: &Context, json: bool) -> anyhow::Result<()> {
 
 fn table_header() -> String {
     format!(
-        "{:<34} {:<12} {:<9} {:>6} {:>8} {:>5} {:>8} {:>8} {:>8}",
-        "ID", "MODEL", "STATUS", "EPOCHS", "LR", "BATCH", "BEST ACC", "LOSS", "TIME"
+        "{:<34} {:<12} {:<9} {:>6} {:>8} {:>5} {:>8} {:>8} {:>8} {:>8}",
+        "ID", "MODEL", "STATUS", "EPOCHS", "LR", "BATCH", "VAL ACC", "TEST ACC", "LOSS", "TIME"
     )
 }
 
 fn table_row(r: &RunRecord) -> String {
     format!(
-        "{:<34} {:<12} {:<9} {:>6} {:>8} {:>5} {:>8} {:>8} {:>8}",
+        "{:<34} {:<12} {:<9} {:>6} {:>8} {:>5} {:>8} {:>8} {:>8} {:>8}",
         r.id,
         r.config.model.name(),
         r.status.word(),
         format!("{}/{}", r.epochs_done(), r.config.epochs),
         format::float(r.config.lr),
         r.config.batch_size,
-        r.best_test_acc()
+        r.val_acc()
+            .map_or("-".to_string(), |a| format::percent(a as f64)),
+        r.test_acc()
             .map_or("-".to_string(), |a| format::percent(a as f64)),
         r.final_loss()
             .map_or("-".to_string(), |l| format!("{l:.4}")),
@@ -98,8 +100,11 @@ pub fn show(ctx: &Context, typed: &str, json: bool) -> anyhow::Result<()> {
     }
     writeln!(
         o,
-        "data      {} train / {} test images",
-        r.train_size, r.test_size
+        "data      {} train / {} validation / {} test images ({})",
+        r.train_size,
+        r.val_size,
+        r.test_size,
+        r.sampling.describe()
     )?;
     if let Ok(fmt) = r
         .started_at
@@ -132,22 +137,31 @@ pub fn show(ctx: &Context, typed: &str, json: bool) -> anyhow::Result<()> {
     }
     if !r.epochs.is_empty() {
         writeln!(o)?;
+        let (header, rows) = report::epoch_table(&r);
+        writeln!(o, "{header}")?;
+        for row in rows {
+            writeln!(o, "{}", row.text)?;
+        }
+        writeln!(o)?;
+        for line in report::outcome_lines(&r) {
+            writeln!(o, "{line}")?;
+        }
+    }
+    let classes = report::per_class_lines(&r);
+    if !classes.is_empty() {
         writeln!(
             o,
-            "{:>5} {:>10} {:>9} {:>10} {:>9} {:>8}",
-            "EPOCH", "TRAIN LOSS", "TRAIN ACC", "TEST LOSS", "TEST ACC", "TIME"
+            "\nper class (validation: kept epoch; test: kept weights)"
         )?;
-        for e in &r.epochs {
-            writeln!(
-                o,
-                "{:>5} {:>10.4} {:>8.2}% {:>10.4} {:>8.2}% {:>8}",
-                e.epoch,
-                e.train_loss,
-                e.train_acc * 100.0,
-                e.test_loss,
-                e.test_acc * 100.0,
-                format::duration(e.seconds)
-            )?;
+        for line in classes {
+            writeln!(o, "{line}")?;
+        }
+    }
+    let confusion = report::confusion_lines(&r);
+    if !confusion.is_empty() {
+        writeln!(o, "\ntest confusion matrix (kept weights)")?;
+        for line in confusion {
+            writeln!(o, "{line}")?;
         }
     }
     if let Some(s) = r.summary.as_ref().filter(|s| !s.dead_outputs.is_empty()) {

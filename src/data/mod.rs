@@ -7,6 +7,7 @@ pub mod batch;
 pub mod fetch;
 pub mod idx;
 pub mod mnist;
+pub mod split;
 
 pub use augment::{Augment, Augmentation};
 pub use batch::{EpochOrder, MNIST_MEAN, MNIST_STD, SampleBatch};
@@ -15,6 +16,7 @@ pub use fetch::{
 };
 pub use idx::IdxKind;
 pub use mnist::{Dataset, MNIST_FILES, Mnist, MnistFile, Split};
+pub use split::{Sampling, SplitError, SplitSizes};
 
 use std::path::PathBuf;
 

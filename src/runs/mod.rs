@@ -5,9 +5,10 @@
 pub mod id;
 pub mod lock;
 pub mod record;
+pub mod report;
 pub mod store;
 
 pub use id::new_run_id;
 pub use lock::RunLock;
-pub use record::{Provenance, RunRecord, RunStatus, RunSummary};
-pub use store::{RunLoadError, RunStore, StoreError, best_finished};
+pub use record::{EarlyStop, Provenance, RunRecord, RunStatus, RunSummary};
+pub use store::{RunLoadError, RunStore, StoreError, best_finished, rank_by_validation};

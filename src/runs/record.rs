@@ -1,5 +1,6 @@
 //! The record of one run, serialised as `run.ron`.
 
+use crate::data::Sampling;
 use crate::model::{ComputeProfile, compute_profile};
 use crate::sweep::SweepTag;
 use crate::train::{EpochMetrics, LossPoint, LrChange, TrainSettings};
@@ -37,21 +38,52 @@ impl RunStatus {
     }
 }
 
-/// Final figures of a run, filled when it ends.
+/// Final figures of a run, filled when it ends: the test set scored once, on the
+/// weights the run keeps. (Records from before validation splits rewrote it every
+/// epoch, with the last epoch's test figures.)
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RunSummary {
-    /// Test accuracy after the last epoch (fraction).
+    /// Test accuracy of the kept weights (fraction).
     pub test_acc: f32,
-    /// Test loss after the last epoch.
+    /// Mean test loss of the kept weights.
     pub test_loss: f32,
-    /// Best test accuracy of any epoch (fraction).
-    pub best_test_acc: f32,
+    /// The epoch whose weights were tested (`None` in old records: the last one).
+    #[serde(default)]
+    pub test_epoch: Option<u32>,
     /// Total training seconds.
     pub seconds: f64,
     /// 10×10 confusion matrix on the test split, `[true][predicted]`.
     pub confusion: Vec<Vec<u32>>,
+    /// Per-class precision on the test split (empty in old records).
+    #[serde(default)]
+    pub test_precision: Vec<f32>,
+    /// Per-class recall on the test split (empty in old records).
+    #[serde(default)]
+    pub test_recall: Vec<f32>,
     /// Classes whose output was 0 for every test image.
     pub dead_outputs: Vec<u8>,
+}
+
+/// Why early stopping ended a run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EarlyStop {
+    /// The epoch with the lowest validation loss.
+    pub best_epoch: u32,
+    /// The last epoch trained.
+    pub last_epoch: u32,
+    /// Epochs without a lower validation loss that ended it (the `patience` setting).
+    pub patience: u32,
+}
+
+impl EarlyStop {
+    /// `stopped early after epoch 9: no lower validation loss in 3 epochs since epoch 6`.
+    pub fn describe(&self) -> String {
+        format!(
+            "stopped early after epoch {}: no lower validation loss in {} epoch(s) since \
+             epoch {}",
+            self.last_epoch, self.patience, self.best_epoch
+        )
+    }
 }
 
 /// Everything known about one run.
@@ -71,8 +103,15 @@ pub struct RunRecord {
     /// When training ended (finished, stopped or failed).
     #[serde(with = "time::serde::rfc3339::option", default)]
     pub ended_at: Option<OffsetDateTime>,
+    /// How the samples were drawn (records from before validation splits: the first
+    /// images of each set).
+    #[serde(default)]
+    pub sampling: Sampling,
     /// Training samples used.
     pub train_size: usize,
+    /// Validation samples (held out of the training set; 0 in old records).
+    #[serde(default)]
+    pub val_size: usize,
     /// Test samples used.
     pub test_size: usize,
     /// Trainable parameters.
@@ -87,6 +126,13 @@ pub struct RunRecord {
     /// Final figures.
     #[serde(default)]
     pub summary: Option<RunSummary>,
+    /// The epoch whose weights the run keeps for predicting (`keep` setting: the one
+    /// with the lowest validation loss, or the last). `None` in old records: the last.
+    #[serde(default)]
+    pub kept_epoch: Option<u32>,
+    /// Why early stopping ended the run, if it did.
+    #[serde(default)]
+    pub early_stop: Option<EarlyStop>,
     /// The sweep this run is a point of, if any.
     #[serde(default)]
     pub sweep: Option<SweepTag>,
@@ -152,6 +198,21 @@ pub fn build_name() -> String {
     )
 }
 
+/// The epoch of `epochs` with the lowest validation loss (the earliest on a tie).
+pub fn best_by_validation(epochs: &[EpochMetrics]) -> Option<&EpochMetrics> {
+    epochs
+        .iter()
+        .filter_map(|e| e.val_loss.filter(|l| l.is_finite()).map(|l| (l, e)))
+        .fold(
+            None,
+            |best: Option<(f32, &EpochMetrics)>, (l, e)| match best {
+                Some((b, _)) if b <= l => best,
+                _ => Some((l, e)),
+            },
+        )
+        .map(|(_, e)| e)
+}
+
 impl RunRecord {
     /// A new, running record.
     pub fn new(id: String, config: TrainSettings, started_at: OffsetDateTime) -> Self {
@@ -162,21 +223,49 @@ impl RunRecord {
             status: RunStatus::Running,
             started_at,
             ended_at: None,
+            sampling: Sampling::Permuted,
             train_size: 0,
+            val_size: 0,
             test_size: 0,
             params: 0,
             losses: Vec::new(),
             epochs: Vec::new(),
             lr_changes: Vec::new(),
             summary: None,
+            kept_epoch: None,
+            early_stop: None,
             sweep: None,
             sessions: Vec::new(),
         }
     }
 
-    /// Best test accuracy over the finished epochs.
-    pub fn best_test_acc(&self) -> Option<f32> {
-        self.epochs.iter().map(|e| e.test_acc).reduce(f32::max)
+    /// The epoch with the lowest validation loss (the earliest on a tie); `None`
+    /// without validation figures.
+    pub fn best_epoch(&self) -> Option<&EpochMetrics> {
+        best_by_validation(&self.epochs)
+    }
+
+    /// The epoch whose weights the run keeps (the last one in old records).
+    pub fn kept(&self) -> Option<&EpochMetrics> {
+        match self.kept_epoch {
+            Some(k) => self.epochs.iter().find(|e| e.epoch == k),
+            None => self.epochs.last(),
+        }
+    }
+
+    /// Validation accuracy of the kept weights: what runs are ranked by. `None` for runs
+    /// without a validation split (old records), which rank below every run with one.
+    pub fn val_acc(&self) -> Option<f32> {
+        self.kept().and_then(|e| e.val_acc)
+    }
+
+    /// The test accuracy this run reports: of its kept weights once it has ended, else
+    /// of its last epoch if it tests every epoch. Shown, never used to choose.
+    pub fn test_acc(&self) -> Option<f32> {
+        match &self.summary {
+            Some(s) => Some(s.test_acc),
+            None => self.epochs.last().and_then(|e| e.test_acc),
+        }
     }
 
     /// The last logged loss.
@@ -202,7 +291,8 @@ impl RunRecord {
             if let RunStatus::Failed(reason) = &self.status {
                 obj.insert("failure".into(), reason.clone().into());
             }
-            obj.insert("best_test_acc".into(), self.best_test_acc().into());
+            obj.insert("val_acc".into(), self.val_acc().into());
+            obj.insert("test_acc".into(), self.test_acc().into());
         }
         v
     }

@@ -85,6 +85,21 @@ impl RunStore {
         self.run_dir(id).join("model.safetensors")
     }
 
+    /// Path of run `id`'s best weights by validation loss (written when the `keep`
+    /// setting is `best` and an epoch lowers the validation loss).
+    pub fn best_weights_path(&self, id: &str) -> PathBuf {
+        self.run_dir(id).join("best.safetensors")
+    }
+
+    /// Path of the weights `record` keeps for predicting: its best epoch's, or its
+    /// last epoch's (`model.safetensors`, which resuming continues from).
+    pub fn kept_weights_path(&self, record: &RunRecord) -> PathBuf {
+        match record.kept_epoch {
+            Some(k) if k != record.epochs_done() => self.best_weights_path(&record.id),
+            _ => self.weights_path(&record.id),
+        }
+    }
+
     /// Path of run `id`'s optimiser state.
     pub fn optimizer_path(&self, id: &str) -> PathBuf {
         self.run_dir(id).join("optimizer.safetensors")
@@ -375,13 +390,24 @@ fn looks_like_run_dir(dir: &Path) -> bool {
 }
 
 /// Parses the text of a `run.ron`; the error says where and what is wrong.
+///
+/// Optional fields may be written bare (`test_acc: 0.98`): figures that every record
+/// once had and new ones may lack became options. Records from before validation
+/// splits scored the test set every epoch, and their settings say so.
 pub fn parse_record(text: &str) -> Result<RunRecord, String> {
-    ron::from_str(text).map_err(|e| {
-        format!(
-            "malformed at line {}, column {}: {}",
-            e.span.start.line, e.span.start.col, e.code
-        )
-    })
+    let mut record: RunRecord = ron::Options::default()
+        .with_default_extension(ron::extensions::Extensions::IMPLICIT_SOME)
+        .from_str(text)
+        .map_err(|e: ron::error::SpannedError| {
+            format!(
+                "malformed at line {}, column {}: {}",
+                e.span.start.line, e.span.start.col, e.code
+            )
+        })?;
+    if record.sampling == crate::data::Sampling::FirstN {
+        record.config.test_each_epoch = true;
+    }
+    Ok(record)
 }
 
 /// Whether `id` can name a run folder: no path separators, no dot files.
@@ -393,16 +419,24 @@ pub fn is_valid_id(id: &str) -> bool {
             .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
 }
 
-/// The run `predict` uses when none is named: among finished runs whose weights are on
-/// disk, the one with the highest final test accuracy (the newest on a tie).
+/// The run `predict` and the Digit view use when none is named: among finished runs
+/// whose kept weights are on disk, the one whose kept weights score best on its
+/// validation images (the newest on a tie). Runs without validation figures (recorded
+/// before validation splits) come after every run with them, newest first: the test
+/// set chooses nothing.
 pub fn best_finished<'a>(store: &RunStore, runs: &'a [RunRecord]) -> Option<&'a RunRecord> {
     runs.iter()
         .filter(|r| r.status == super::RunStatus::Finished)
-        .filter(|r| store.weights_path(&r.id).is_file())
-        .max_by(|a, b| {
-            let acc = |r: &RunRecord| r.summary.as_ref().map_or(0.0, |s| s.test_acc);
-            acc(a).total_cmp(&acc(b)).then_with(|| a.id.cmp(&b.id))
-        })
+        .filter(|r| store.kept_weights_path(r).is_file())
+        .max_by(|a, b| rank_by_validation(a.val_acc(), b.val_acc()).then_with(|| a.id.cmp(&b.id)))
+}
+
+/// Orders two validation accuracies for choosing: any figure above none, then by value.
+pub fn rank_by_validation(a: Option<f32>, b: Option<f32>) -> std::cmp::Ordering {
+    match (a, b) {
+        (Some(a), Some(b)) => a.total_cmp(&b),
+        (a, b) => a.is_some().cmp(&b.is_some()),
+    }
 }
 
 #[cfg(test)]
@@ -425,8 +459,12 @@ mod tests {
             epoch: 1,
             train_loss: 0.4,
             train_acc: 0.9,
-            test_loss: 0.3,
-            test_acc: 0.95,
+            test_loss: Some(0.3),
+            test_acc: Some(0.95),
+            val_loss: None,
+            val_acc: None,
+            val_precision: vec![],
+            val_recall: vec![],
             seconds: 1.5,
             dead_outputs: vec![],
         });

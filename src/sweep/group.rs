@@ -1,8 +1,11 @@
-//! Comparing runs as groups: runs that share every setting but the seed are one group
-//! (mean, min–max and n of their final test accuracy), and the settings that differ
-//! between groups are ranked by how much they move the group means.
+//! Comparing runs as groups: runs that share every setting but the seed (and drew their
+//! samples the same way) are one group (mean, min–max and n of their validation and
+//! test accuracy), and the settings that differ between groups are ranked by how much
+//! they move the groups' validation means. The best group is chosen by validation; the
+//! test figures are reported beside it, never used to choose.
 
 use super::spec::seed_setting;
+use crate::data::Sampling;
 use crate::runs::{RunRecord, RunStatus};
 use crate::train::{SETTINGS, Setting, TrainSettings};
 
@@ -45,20 +48,34 @@ impl Stats {
 pub struct Group {
     /// The shared settings (the seed is the first run's).
     pub settings: TrainSettings,
+    /// How its runs drew their samples.
+    pub sampling: Sampling,
     /// Every run of the group, finished or not, in the order given.
     pub runs: Vec<String>,
     /// Their seeds, in the same order.
     pub seeds: Vec<u64>,
-    /// Final test accuracy (fraction) of the finished runs.
+    /// Validation accuracy (fraction) of the kept weights of the finished runs that
+    /// have it: what groups are chosen and ranked by.
+    pub val_acc: Option<Stats>,
+    /// Test accuracy (fraction) of the kept weights of the finished runs: reported.
     pub test_acc: Option<Stats>,
-    /// Best test accuracy of any epoch, of the finished runs.
-    pub best_acc: Option<Stats>,
     /// Training seconds of the finished runs.
     pub seconds: Option<Stats>,
-    /// Each finished run's final test accuracy, with its seed.
-    pub finals: Vec<(u64, f64)>,
+    /// Each finished run's figures.
+    pub finals: Vec<Final>,
     /// Runs not finished (queued points are not runs yet and are not counted).
     pub unfinished: usize,
+}
+
+/// One finished run's figures in a group.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Final {
+    /// Its seed.
+    pub seed: u64,
+    /// Validation accuracy of its kept weights, if it has a validation split.
+    pub val_acc: Option<f64>,
+    /// Test accuracy of its kept weights.
+    pub test_acc: f64,
 }
 
 /// Whether `a` and `b` agree on every setting but the seed.
@@ -70,56 +87,56 @@ fn same_but_seed(a: &TrainSettings, b: &TrainSettings) -> bool {
 /// Groups `runs` over seeds, groups in order of their first run. Only finished runs
 /// count in the statistics.
 pub fn group_runs(runs: &[&RunRecord]) -> Vec<Group> {
-    // Each group with its finished runs' accuracies, best accuracies and seconds.
-    type Gathering = (Group, Vec<f64>, Vec<f64>, Vec<f64>);
-    let mut groups: Vec<Gathering> = Vec::new();
+    let mut groups: Vec<Group> = Vec::new();
     for r in runs {
         let at = match groups
             .iter()
-            .position(|(g, ..)| same_but_seed(&g.settings, &r.config))
+            .position(|g| g.sampling == r.sampling && same_but_seed(&g.settings, &r.config))
         {
             Some(i) => i,
             None => {
-                groups.push((
-                    Group {
-                        settings: r.config.clone(),
-                        runs: Vec::new(),
-                        seeds: Vec::new(),
-                        test_acc: None,
-                        best_acc: None,
-                        seconds: None,
-                        finals: Vec::new(),
-                        unfinished: 0,
-                    },
-                    Vec::new(),
-                    Vec::new(),
-                    Vec::new(),
-                ));
+                groups.push(Group {
+                    settings: r.config.clone(),
+                    sampling: r.sampling,
+                    runs: Vec::new(),
+                    seeds: Vec::new(),
+                    val_acc: None,
+                    test_acc: None,
+                    seconds: None,
+                    finals: Vec::new(),
+                    unfinished: 0,
+                });
                 groups.len() - 1
             }
         };
-        let (g, acc, best, secs) = &mut groups[at];
+        let g = &mut groups[at];
         g.runs.push(r.id.clone());
         g.seeds.push(r.config.seed);
         match (&r.status, &r.summary) {
-            (RunStatus::Finished, Some(summary)) => {
-                acc.push(summary.test_acc as f64);
-                best.push(summary.best_test_acc as f64);
-                secs.push(summary.seconds);
-                g.finals.push((r.config.seed, summary.test_acc as f64));
-            }
+            (RunStatus::Finished, Some(summary)) => g.finals.push(Final {
+                seed: r.config.seed,
+                val_acc: r.val_acc().map(f64::from),
+                test_acc: summary.test_acc as f64,
+            }),
             _ => g.unfinished += 1,
         }
     }
+    for g in &mut groups {
+        let val: Vec<f64> = g.finals.iter().filter_map(|f| f.val_acc).collect();
+        let test: Vec<f64> = g.finals.iter().map(|f| f.test_acc).collect();
+        let secs: Vec<f64> = runs
+            .iter()
+            .filter(|r| g.runs.contains(&r.id))
+            .filter_map(|r| match (&r.status, &r.summary) {
+                (RunStatus::Finished, Some(s)) => Some(s.seconds),
+                _ => None,
+            })
+            .collect();
+        g.val_acc = Stats::of(&val);
+        g.test_acc = Stats::of(&test);
+        g.seconds = Stats::of(&secs);
+    }
     groups
-        .into_iter()
-        .map(|(mut g, acc, best, secs)| {
-            g.test_acc = Stats::of(&acc);
-            g.best_acc = Stats::of(&best);
-            g.seconds = Stats::of(&secs);
-            g
-        })
-        .collect()
 }
 
 /// The settings other than the seed whose values differ between `groups`, in the
@@ -148,18 +165,18 @@ pub struct Importance {
     pub by_value: Vec<(String, f64)>,
 }
 
-/// For each setting that differs between groups: the group means (of final test
+/// For each setting that differs between groups: the group means (of validation
 /// accuracy) averaged per value of that setting, and their spread; largest spread
-/// first. Groups without a finished run are left out.
+/// first. Groups without a finished run with validation figures are left out.
 pub fn importance(groups: &[Group]) -> Vec<Importance> {
-    let scored: Vec<&Group> = groups.iter().filter(|g| g.test_acc.is_some()).collect();
+    let scored: Vec<&Group> = groups.iter().filter(|g| g.val_acc.is_some()).collect();
     let owned: Vec<Group> = scored.iter().map(|g| (*g).clone()).collect();
     let mut ranked: Vec<Importance> = varying(&owned)
         .into_iter()
         .map(|setting| {
             let mut by_value: Vec<(String, TrainSettings, Vec<f64>)> = Vec::new();
             for g in &scored {
-                let mean = g.test_acc.map_or(0.0, |s| s.mean);
+                let mean = g.val_acc.map_or(0.0, |s| s.mean);
                 match by_value
                     .iter_mut()
                     .find(|(_, s, _)| setting.same(s, &g.settings))
@@ -187,12 +204,13 @@ pub fn importance(groups: &[Group]) -> Vec<Importance> {
     ranked
 }
 
-/// The index of the group with the highest mean final test accuracy.
+/// The index of the group with the highest mean validation accuracy; `None` when no
+/// group has validation figures (the test set chooses nothing).
 pub fn best_group(groups: &[Group]) -> Option<usize> {
     groups
         .iter()
         .enumerate()
-        .filter_map(|(i, g)| g.test_acc.map(|s| (i, s.mean)))
+        .filter_map(|(i, g)| g.val_acc.map(|s| (i, s.mean)))
         .max_by(|a, b| a.1.total_cmp(&b.1))
         .map(|(i, _)| i)
 }
@@ -204,6 +222,11 @@ mod tests {
     use crate::runs::RunSummary;
 
     fn run(n: u32, lr: f64, batch: usize, seed: u64, acc: Option<f32>) -> RunRecord {
+        scored(n, lr, batch, seed, acc.map(|a| (a, a - 0.05)))
+    }
+
+    /// A run finished with validation accuracy `val` and test accuracy `test`.
+    fn scored(n: u32, lr: f64, batch: usize, seed: u64, accs: Option<(f32, f32)>) -> RunRecord {
         let s = TrainSettings {
             lr,
             batch_size: batch,
@@ -215,14 +238,31 @@ mod tests {
             s,
             time::macros::datetime!(2026-12-01 08:00:00 UTC),
         );
-        if let Some(acc) = acc {
+        if let Some((val, test)) = accs {
             r.status = RunStatus::Finished;
+            r.val_size = 100;
+            r.epochs.push(crate::train::EpochMetrics {
+                epoch: 1,
+                train_loss: 0.3,
+                train_acc: 0.9,
+                val_loss: Some(1.0 - val),
+                val_acc: Some(val),
+                val_precision: vec![],
+                val_recall: vec![],
+                test_loss: None,
+                test_acc: None,
+                seconds: 2.0,
+                dead_outputs: vec![],
+            });
+            r.kept_epoch = Some(1);
             r.summary = Some(RunSummary {
-                test_acc: acc,
+                test_acc: test,
                 test_loss: 0.1,
-                best_test_acc: acc + 0.01,
+                test_epoch: Some(1),
                 seconds: 2.0,
                 confusion: vec![],
+                test_precision: vec![],
+                test_recall: vec![],
                 dead_outputs: vec![],
             });
         }
@@ -246,14 +286,16 @@ mod tests {
         assert_eq!(groups.len(), 4);
         let g = &groups[0];
         assert_eq!(g.seeds, vec![1, 2]);
-        let acc = g.test_acc.unwrap();
+        let acc = g.val_acc.unwrap();
         assert_eq!(acc.n, 2);
         assert!(
             (acc.mean - 0.85).abs() < 1e-6
                 && (acc.min - 0.80).abs() < 1e-6
                 && (acc.max - 0.90).abs() < 1e-6
         );
-        assert_eq!(groups[2].test_acc.unwrap().n, 1);
+        assert_eq!(groups[2].val_acc.unwrap().n, 1);
+        let test = g.test_acc.unwrap();
+        assert!((test.mean - 0.80).abs() < 1e-6, "{test:?}");
         assert_eq!(groups[2].unfinished, 1);
         assert_eq!(best_group(&groups), Some(0));
         let names: Vec<&str> = varying(&groups).iter().map(|s| s.name).collect();
@@ -265,6 +307,41 @@ mod tests {
         assert_eq!(rank[1].setting.name, "batch_size");
         assert!((rank[1].spread - 0.225).abs() < 1e-6, "{}", rank[1].spread);
         assert_eq!(rank[0].by_value[0].0, "0.01");
+    }
+
+    #[test]
+    fn validation_chooses_the_best_group_when_test_disagrees() {
+        // lr 0.01 wins on validation, lr 0.1 on test: the star and the ranking follow
+        // validation.
+        let runs = [
+            scored(1, 0.01, 64, 1, Some((0.95, 0.90))),
+            scored(2, 0.01, 64, 2, Some((0.93, 0.91))),
+            scored(3, 0.1, 64, 1, Some((0.90, 0.97))),
+            scored(4, 0.1, 64, 2, Some((0.92, 0.96))),
+        ];
+        let refs: Vec<&RunRecord> = runs.iter().collect();
+        let groups = group_runs(&refs);
+        assert_eq!(best_group(&groups), Some(0));
+        let rank = importance(&groups);
+        assert_eq!(rank[0].by_value[0].0, "0.01");
+        assert!((rank[0].by_value[0].1 - 0.94).abs() < 1e-6);
+        assert!((rank[0].spread - 0.03).abs() < 1e-6, "{}", rank[0].spread);
+    }
+
+    #[test]
+    fn runs_without_validation_are_never_starred_and_sampling_splits_groups() {
+        let mut old = scored(1, 0.01, 64, 1, Some((0.95, 0.99)));
+        for e in &mut old.epochs {
+            e.val_acc = None;
+            e.val_loss = None;
+        }
+        old.sampling = Sampling::FirstN;
+        let new = scored(2, 0.01, 64, 2, Some((0.90, 0.91)));
+        let groups = group_runs(&[&old, &new]);
+        assert_eq!(groups.len(), 2, "drawn differently: never one group");
+        assert_eq!(groups[0].val_acc, None);
+        assert_eq!(best_group(&groups), Some(1));
+        assert_eq!(best_group(&groups[..1]), None);
     }
 
     #[test]

@@ -2,28 +2,39 @@
 //! final test accuracy against one setting) and as JSON, for `sweep show`,
 //! `runs compare` and the end of a sweep.
 
-use super::group::{Group, Importance, best_group, importance, varying};
+use super::group::{Group, Importance, Stats, best_group, importance, varying};
 use crate::format;
 use crate::train::{SETTINGS, Setting, Step};
 use std::fmt::Write as _;
 
-/// The grouped table: one row per group (its differing settings, n, mean, min–max of
-/// final test accuracy, mean best accuracy, mean time), the best group marked `*`.
+/// The grouped table: one row per group (its differing settings, n, mean and min–max of
+/// validation accuracy, mean and min–max of test accuracy, mean time), the best group
+/// by validation marked `*`.
 pub fn groups_table(groups: &[Group]) -> String {
     let cols = varying(groups);
     let best = best_group(groups);
     let mut header: Vec<String> = cols.iter().map(|s| s.short.to_string()).collect();
-    header.extend(["n", "mean acc", "min–max", "best acc", "time"].map(String::from));
+    header.extend(
+        [
+            "n",
+            "val acc",
+            "val min–max",
+            "test acc",
+            "test min–max",
+            "time",
+        ]
+        .map(String::from),
+    );
     let mut rows: Vec<Vec<String>> = Vec::new();
     for g in groups {
         let mut row: Vec<String> = cols.iter().map(|s| s.show(&g.settings)).collect();
         let dash = || "-".to_string();
-        row.push(g.test_acc.map_or(0, |s| s.n).to_string());
+        let range = |s: Stats| format!("{}–{}", format::percent(s.min), format::percent(s.max));
+        row.push(g.finals.len().to_string());
+        row.push(g.val_acc.map_or_else(dash, |s| format::percent(s.mean)));
+        row.push(g.val_acc.map_or_else(dash, range));
         row.push(g.test_acc.map_or_else(dash, |s| format::percent(s.mean)));
-        row.push(g.test_acc.map_or_else(dash, |s| {
-            format!("{}–{}", format::percent(s.min), format::percent(s.max))
-        }));
-        row.push(g.best_acc.map_or_else(dash, |s| format::percent(s.mean)));
+        row.push(g.test_acc.map_or_else(dash, range));
         row.push(g.seconds.map_or_else(dash, |s| format::duration(s.mean)));
         rows.push(row);
     }
@@ -56,7 +67,11 @@ pub fn groups_table(groups: &[Group]) -> String {
         let _ = writeln!(o, "{}", line(if best == Some(i) { "*" } else { " " }, r));
     }
     let unfinished: usize = groups.iter().map(|g| g.unfinished).sum();
-    let _ = write!(o, "  (* best mean; n = finished runs, over seeds");
+    let _ = write!(
+        o,
+        "  (* best validation mean; test: reported, never chosen by; n = finished runs \
+         over seeds"
+    );
     if unfinished > 0 {
         let _ = write!(o, "; {unfinished} unfinished run(s) not counted");
     }
@@ -133,15 +148,21 @@ fn setting_key(name: &str) -> String {
 const CHART_H: usize = 12;
 const CHART_W: usize = 56;
 
-/// A text chart of final test accuracy (up) against `by` (across; a log axis for rates
+/// A text chart of validation accuracy (up) against `by` (across; a log axis for rates
 /// and sizes that double, evenly spaced for other settings): every finished run is an
-/// `o`, each value's mean a `#` joined to the next by `.`, the best mean a `*`.
+/// `o`, each value's mean a `#` joined to the next by `.`, the best mean a `*`. Runs
+/// recorded before validation splits are charted by test accuracy, with no `*`.
 pub fn chart(groups: &[Group], by: &'static Setting) -> String {
+    let by_val = groups.iter().any(|g| g.val_acc.is_some());
     // (value as shown, its x, every final accuracy) per distinct value of `by`.
     let mut columns: Vec<(String, Option<f64>, Vec<f64>)> = Vec::new();
     for g in groups {
         let shown = by.show(&g.settings);
-        let finals: Vec<f64> = g.finals.iter().map(|(_, a)| *a).collect();
+        let finals: Vec<f64> = g
+            .finals
+            .iter()
+            .filter_map(|f| if by_val { f.val_acc } else { Some(f.test_acc) })
+            .collect();
         match columns.iter_mut().find(|c| c.0 == shown) {
             Some(c) => c.2.extend(finals),
             None => columns.push((shown.clone(), shown.parse::<f64>().ok(), finals)),
@@ -210,16 +231,23 @@ pub fn chart(groups: &[Group], by: &'static Setting) -> String {
         .iter()
         .enumerate()
         .max_by(|a, b| a.1.1.total_cmp(&b.1.1))
-        .map(|(i, _)| i);
+        .map(|(i, _)| i)
+        .filter(|_| by_val);
     for (i, (col, m)) in means.iter().enumerate() {
         grid[row_of(*m)][*col] = if Some(i) == best { '*' } else { '#' };
     }
     let mut o = String::new();
     let _ = writeln!(
         o,
-        "final test accuracy against {}{} (o = a run, # = the mean, * = the best mean)",
+        "{} against {}{} (o = a run, # = the mean{})",
+        if by_val {
+            "validation accuracy"
+        } else {
+            "test accuracy (no validation figures: nothing chosen)"
+        },
         by.short,
-        if log { " (log axis)" } else { "" }
+        if log { " (log axis)" } else { "" },
+        if by_val { ", * = the best mean" } else { "" }
     );
     for (r, line) in grid.iter().enumerate() {
         let label = if r == 0 {
@@ -282,8 +310,8 @@ pub fn groups_json(groups: &[Group]) -> serde_json::Value {
             serde_json::json!({
                 "settings": swept,
                 "best": best == Some(i),
+                "val_acc": stats(g.val_acc),
                 "test_acc": stats(g.test_acc),
-                "best_test_acc": stats(g.best_acc),
                 "seconds": stats(g.seconds),
                 "runs": g.runs,
                 "seeds": g.seeds,
@@ -328,11 +356,28 @@ mod tests {
         r.summary = Some(RunSummary {
             test_acc: acc,
             test_loss: 0.1,
-            best_test_acc: acc,
+            test_epoch: Some(1),
             seconds: 3.0,
             confusion: vec![],
+            test_precision: vec![],
+            test_recall: vec![],
             dead_outputs: vec![],
         });
+        r.val_size = 100;
+        r.epochs.push(crate::train::EpochMetrics {
+            epoch: 1,
+            train_loss: 0.3,
+            train_acc: 0.9,
+            val_loss: Some(1.0 - acc),
+            val_acc: Some(acc),
+            val_precision: vec![],
+            val_recall: vec![],
+            test_loss: None,
+            test_acc: None,
+            seconds: 3.0,
+            dead_outputs: vec![],
+        });
+        r.kept_epoch = Some(1);
         r
     }
 
@@ -351,7 +396,9 @@ mod tests {
         let table = groups_table(&groups);
         let lines: Vec<&str> = table.lines().collect();
         assert!(
-            lines[0].contains("lr") && lines[0].contains("mean acc"),
+            lines[0].contains("lr")
+                && lines[0].contains("val acc")
+                && lines[0].contains("test acc"),
             "{table}"
         );
         assert!(lines[2].starts_with("* 0.01"), "{table}");

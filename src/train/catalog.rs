@@ -7,7 +7,7 @@
 //! Per-model defaults live beside the fields in [`super::settings`]; adding a setting is
 //! one field line there and one row here.
 
-use super::settings::{LrSchedule, TrainOverrides, TrainSettings};
+use super::settings::{KeepWeights, LrSchedule, TrainOverrides, TrainSettings};
 use crate::data::Augment;
 use crate::model::{Arch, OptimizerKind};
 use crate::{format, ladder};
@@ -198,6 +198,46 @@ pub static SETTINGS: &[Setting] = &[
         help: "Vary training images: off | affine (slant, size, shift) | full (+ pen width, elastic)",
         step: Step::Cycle,
         access: field!(augment),
+    },
+    Setting {
+        name: "validation",
+        flag: "validation",
+        value_name: "N",
+        label: "Validation",
+        short: "val",
+        help: "Training images held out to choose by (best epoch, run, sweep group; early stopping); 0: none",
+        step: Step::Double,
+        access: field!(validation),
+    },
+    Setting {
+        name: "patience",
+        flag: "patience",
+        value_name: "EPOCHS",
+        label: "Patience",
+        short: "patience",
+        help: "Stop after this many epochs without a lower validation loss (off: train every epoch)",
+        step: Step::Inc,
+        access: field!(patience),
+    },
+    Setting {
+        name: "keep",
+        flag: "keep",
+        value_name: "WEIGHTS",
+        label: "Keep weights",
+        short: "keep",
+        help: "Weights the run keeps for predicting: best (lowest validation loss) | last",
+        step: Step::Cycle,
+        access: field!(keep),
+    },
+    Setting {
+        name: "test_each_epoch",
+        flag: "test-each-epoch",
+        value_name: "BOOL",
+        label: "Epoch test",
+        short: "ep. test",
+        help: "Also score the test set after every epoch (the tutorial's habit; never chooses anything)",
+        step: Step::Cycle,
+        access: field!(test_each_epoch),
     },
     Setting {
         name: "max_train_samples",
@@ -488,6 +528,35 @@ impl Value for Option<usize> {
     }
 }
 
+impl Value for Option<u32> {
+    fn show(&self) -> String {
+        self.map_or_else(|| "off".into(), |n| n.to_string())
+    }
+    fn parse(text: &str) -> Result<Self, String> {
+        if text.is_empty() || text.eq_ignore_ascii_case("off") {
+            return Ok(None);
+        }
+        text.parse::<u32>()
+            .map(Some)
+            .map_err(|_| "must be a whole number or 'off'".into())
+    }
+    fn step(&self, step: Step, dir: i32) -> Option<Self> {
+        if step != Step::Inc {
+            return None;
+        }
+        Some(match (*self, dir > 0) {
+            (None, true) => Some(1),
+            (None, false) => None,
+            (Some(1), false) => None,
+            (Some(n), true) => Some(n.saturating_add(1)),
+            (Some(n), false) => Some(n - 1),
+        })
+    }
+    fn accepts(_text: &str, c: char) -> bool {
+        c.is_ascii_digit() || "ofOF".contains(c)
+    }
+}
+
 /// Steps through `all` from `current` by `dir`, wrapping.
 fn cycle<T: PartialEq + Copy>(all: &[T], current: T, dir: i32) -> T {
     let i = all.iter().position(|a| *a == current).unwrap_or(0) as i32;
@@ -538,6 +607,11 @@ choice!(
     LrSchedule::name
 );
 choice!(Augment, Augment::ALL, Augment::name);
+choice!(
+    KeepWeights,
+    [KeepWeights::Best, KeepWeights::Last],
+    KeepWeights::name
+);
 choice!(bool, [false, true], |b| if b { "true" } else { "false" });
 
 #[cfg(test)]
@@ -627,6 +701,20 @@ mod tests {
         let d = Step::Double;
         assert_eq!(None::<usize>.step(d, -1), Some(Some(CAP_TOP)));
         assert_eq!(Some(CAP_TOP).step(d, 1), Some(None));
-        assert_eq!(Some(1000).step(d, 1), Some(Some(2000)));
+        assert_eq!(Some(1000usize).step(d, 1), Some(Some(2000)));
+    }
+
+    #[test]
+    fn patience_steps_between_off_and_epochs() {
+        let i = Step::Inc;
+        assert_eq!(None::<u32>.step(i, 1), Some(Some(1)));
+        assert_eq!(Some(1u32).step(i, -1), Some(None));
+        assert_eq!(Some(3u32).step(i, 1), Some(Some(4)));
+        assert_eq!(None::<u32>.step(i, -1), Some(None));
+        assert_eq!(<Option<u32>>::parse("off"), Ok(None));
+        assert_eq!(<Option<u32>>::parse("5"), Ok(Some(5)));
+        assert!(<Option<u32>>::parse("x").is_err());
+        assert_eq!(Some(5u32).show(), "5");
+        assert_eq!(None::<u32>.show(), "off");
     }
 }

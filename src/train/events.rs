@@ -26,15 +26,47 @@ pub struct EpochMetrics {
     pub train_loss: f32,
     /// Training accuracy over the epoch (fraction 0–1, measured during training).
     pub train_acc: f32,
-    /// Mean test loss.
-    pub test_loss: f32,
-    /// Test accuracy (fraction 0–1).
-    pub test_acc: f32,
+    /// Mean loss on the validation images, if the run holds any out.
+    #[serde(default)]
+    pub val_loss: Option<f32>,
+    /// Accuracy on the validation images (fraction 0–1), if the run holds any out.
+    #[serde(default)]
+    pub val_acc: Option<f32>,
+    /// Per-class precision on the validation images (class order; empty without them).
+    #[serde(default)]
+    pub val_precision: Vec<f32>,
+    /// Per-class recall on the validation images (class order; empty without them).
+    #[serde(default)]
+    pub val_recall: Vec<f32>,
+    /// Mean test loss, when the run tests every epoch (`test_each_epoch`; records from
+    /// before validation splits always did). Shown, never used to choose.
+    pub test_loss: Option<f32>,
+    /// Test accuracy (fraction 0–1), when the run tests every epoch.
+    pub test_acc: Option<f32>,
     /// Wall-clock seconds for the epoch (training and evaluation).
     pub seconds: f64,
-    /// Classes whose output is 0 for every test image (dead output units).
+    /// Classes whose output is 0 for every image scored after the epoch (validation, or
+    /// test for runs without it): dead output units.
     #[serde(default)]
     pub dead_outputs: Vec<u8>,
+}
+
+impl EpochMetrics {
+    /// The epoch's held-out scores for a line of text: `, val loss 0.0712 acc 97.84%`
+    /// and, when tested every epoch, `, test loss … acc …% (tested each epoch)`.
+    pub fn scores(&self) -> String {
+        let mut text = String::new();
+        if let (Some(loss), Some(acc)) = (self.val_loss, self.val_acc) {
+            text += &format!(", val loss {loss:.4} acc {:.2}%", acc * 100.0);
+        }
+        if let (Some(loss), Some(acc)) = (self.test_loss, self.test_acc) {
+            text += &format!(
+                ", test loss {loss:.4} acc {:.2}% (tested each epoch)",
+                acc * 100.0
+            );
+        }
+        text
+    }
 }
 
 /// A learning-rate change made while the run was going.
@@ -84,7 +116,7 @@ pub enum TrainEvent {
         /// Recent training throughput.
         samples_per_sec: f64,
     },
-    /// Evaluation on the test split has started for `epoch`.
+    /// Evaluation after `epoch` has started (validation, and test if asked each epoch).
     Evaluating {
         /// 1-based epoch.
         epoch: u32,
@@ -102,9 +134,20 @@ pub enum TrainEvent {
     Paused,
     /// Training resumed after a pause.
     Resumed,
-    /// All epochs done; the run is saved as finished.
+    /// The run's kept weights were scored on the test set (as it finishes or stops).
+    Tested {
+        /// The epoch the kept weights come from.
+        epoch: u32,
+        /// Test accuracy (fraction).
+        test_acc: f32,
+        /// Mean test loss.
+        test_loss: f32,
+    },
+    /// Early stopping ended the run (a `Finished` follows).
+    EarlyStopped(crate::runs::EarlyStop),
+    /// All epochs done (or stopped early); the run is saved as finished.
     Finished {
-        /// Final test accuracy (fraction).
+        /// Test accuracy of the kept weights (fraction).
         test_acc: f32,
     },
     /// Stopped on request; the run is saved as stopped.

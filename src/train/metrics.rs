@@ -83,9 +83,37 @@ impl EvalTotals {
             .collect()
     }
 
+    /// Per-class precision: of the samples predicted as each class, the share that are
+    /// (0 for a class never predicted, as scikit-learn's `zero_division=0`).
+    pub fn precision(&self) -> Vec<f32> {
+        (0..CLASSES)
+            .map(|c| {
+                let predicted: u32 = self.confusion.iter().map(|row| row[c]).sum();
+                ratio(self.confusion[c][c], predicted)
+            })
+            .collect()
+    }
+
+    /// Per-class recall: of the samples of each class, the share predicted as it (0 for
+    /// a class with no sample).
+    pub fn recall(&self) -> Vec<f32> {
+        (0..CLASSES)
+            .map(|c| ratio(self.confusion[c][c], self.confusion[c].iter().sum()))
+            .collect()
+    }
+
     /// The confusion matrix as nested vectors (for the run record).
     pub fn confusion_rows(&self) -> Vec<Vec<u32>> {
         self.confusion.iter().map(|r| r.to_vec()).collect()
+    }
+}
+
+/// `part / whole`, 0 when `whole` is 0.
+fn ratio(part: u32, whole: u32) -> f32 {
+    if whole == 0 {
+        0.0
+    } else {
+        part as f32 / whole as f32
     }
 }
 
@@ -117,5 +145,12 @@ mod tests {
         assert_eq!(t.confusion[1][1], 1);
         assert_eq!(t.confusion[5][0], 1);
         assert_eq!(t.dead_outputs(), vec![0, 2, 3, 4, 5, 6, 7, 8, 9]);
+        // Class 1: predicted once, rightly; class 0: predicted once, wrongly (a 5);
+        // class 5: one sample, missed; class 7: neither predicted nor present.
+        let (p, r) = (t.precision(), t.recall());
+        assert_eq!((p[1], r[1]), (1.0, 1.0));
+        assert_eq!((p[0], r[0]), (0.0, 0.0));
+        assert_eq!((p[5], r[5]), (0.0, 0.0));
+        assert_eq!((p[7], r[7]), (0.0, 0.0));
     }
 }

@@ -10,5 +10,7 @@ pub mod trainer;
 pub use catalog::{SETTINGS, Setting, Step};
 pub use error::TrainError;
 pub use events::{Control, EpochMetrics, LossPoint, LrChange, TrainEvent};
-pub use settings::{LrSchedule, SettingError, TrainOverrides, TrainSettings, check_lr};
+pub use settings::{
+    KeepWeights, LrSchedule, SettingError, TrainOverrides, TrainSettings, check_lr,
+};
 pub use trainer::{Controller, TrainJob, TrainerHandle, spawn};

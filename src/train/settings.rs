@@ -42,6 +42,28 @@ impl LrSchedule {
     }
 }
 
+/// Which weights a run keeps for predicting (and scores on the test set at its end).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum KeepWeights {
+    /// The last epoch's (what records from before the setting kept).
+    #[default]
+    Last,
+    /// The epoch with the lowest validation loss (the last one without a validation
+    /// split).
+    Best,
+}
+
+impl KeepWeights {
+    /// The name used on the command line and in records.
+    pub fn name(self) -> &'static str {
+        match self {
+            KeepWeights::Last => "last",
+            KeepWeights::Best => "best",
+        }
+    }
+}
+
 /// Declares [`TrainSettings`], its all-optional twin [`TrainOverrides`] and
 /// [`TrainSettings::defaults_for`] from one list of fields, each with its per-model
 /// default (`|model, defaults| value`). A new setting is one line here plus one row in
@@ -111,15 +133,40 @@ train_settings! {
         Arch::TutorialMlp | Arch::Mlp => Augment::Off,
         Arch::Lenet | Arch::Cnn => Augment::Full,
     },
-    /// Train on at most this many training samples (the first ones), if set.
+    /// Training images held out for validation: a prefix of the training set's fixed
+    /// order ([`crate::data::split`]). They decide every "best" (epoch, run, sweep
+    /// group) and early stopping; the test set only reports. Records from before it
+    /// had none (0).
+    #[serde(default)]
+    validation: usize = |_, _| DEFAULT_VALIDATION,
+    /// Stop after this many epochs without a lower validation loss, if set.
+    #[serde(default)]
+    patience: Option<u32> = |_, _| None,
+    /// Which weights the run keeps for predicting: the best epoch's by validation loss,
+    /// or the last one's.
+    #[serde(default)]
+    keep: KeepWeights = |_, _| KeepWeights::Best,
+    /// Also score the test set after every epoch (the tutorial's habit, kept by its
+    /// preset; it is shown, never used to choose anything).
+    /// (Records from before validation splits tested every epoch: `RunRecord`'s loading
+    /// sets it for them.)
+    #[serde(default)]
+    test_each_epoch: bool = |m, _| m == Arch::TutorialMlp,
+    /// Train on at most this many training samples (after the validation images), if
+    /// set.
     #[serde(default)]
     max_train_samples: Option<usize> = |_, _| None,
-    /// Evaluate on at most this many test samples (the first ones), if set.
+    /// Evaluate on at most this many test samples (a prefix of the test set's fixed
+    /// order), if set.
     #[serde(default)]
     max_test_samples: Option<usize> = |_, _| None,
     /// Log the loss every this many batches.
     log_every: u32 = |_, _| DEFAULT_LOG_EVERY,
 }
+
+/// Training images held out for validation by default (as Keras and most MNIST
+/// tutorials that split do: 55,000 train, 5,000 validation).
+pub const DEFAULT_VALIDATION: usize = 5000;
 
 /// The default seed.
 pub const DEFAULT_SEED: u64 = 42;
@@ -186,6 +233,11 @@ impl TrainSettings {
         if self.max_test_samples == Some(0) {
             return Err(SettingError::MaxTestSamples);
         }
+        match self.patience {
+            Some(0) => return Err(SettingError::Patience),
+            Some(_) if self.validation == 0 => return Err(SettingError::PatienceNeedsValidation),
+            _ => {}
+        }
         Ok(())
     }
 }
@@ -225,6 +277,12 @@ pub enum SettingError {
     /// A test subset of no samples.
     #[error("max_test_samples must be at least 1")]
     MaxTestSamples,
+    /// Early stopping that would stop before any epoch.
+    #[error("patience must be at least 1 epoch (or off)")]
+    Patience,
+    /// Early stopping with nothing to watch.
+    #[error("patience needs a validation split to watch (validation is 0)")]
+    PatienceNeedsValidation,
 }
 
 /// The one check of a learning rate: finite and in (0, [`MAX_LR`]]. Used for the

@@ -5,13 +5,17 @@
 //! and saves the final status when the run finishes, stops or fails.
 
 use super::metrics::EvalTotals;
-use super::settings::{MAX_EPOCHS, check_epochs, check_lr};
+use super::settings::{KeepWeights, MAX_EPOCHS, check_epochs, check_lr};
 use super::{
     Control, EpochMetrics, LossPoint, LrChange, LrSchedule, TrainError, TrainEvent, TrainSettings,
 };
+use crate::data::split::{Split, SplitSizes};
 use crate::data::{Augmentation, Dataset, EpochOrder, Mnist, SampleBatch};
 use crate::model::{CheckpointTag, Learner, Network, StepOutcome};
-use crate::runs::{Provenance, RunLock, RunRecord, RunStatus, RunStore, RunSummary, StoreError};
+use crate::runs::record::best_by_validation;
+use crate::runs::{
+    EarlyStop, Provenance, RunLock, RunRecord, RunStatus, RunStore, RunSummary, StoreError,
+};
 use std::sync::Arc;
 use std::sync::mpsc::{Receiver, TryRecvError};
 use std::time::{Duration, Instant};
@@ -181,15 +185,31 @@ impl Events {
 /// How often `Progress` events are sent.
 const PROGRESS_INTERVAL: Duration = Duration::from_millis(200);
 
-/// The first `cap` samples of `data` (all when `cap` is unset or larger).
-fn subset_len(data: &Dataset, cap: Option<usize>) -> usize {
-    cap.map_or(data.len(), |c| c.min(data.len()))
+/// The samples `record` trains, validates and tests on ([`crate::data::split`]).
+fn split_of(record: &RunRecord, data: &Mnist) -> Result<Split, String> {
+    let c = &record.config;
+    Split::new(
+        record.sampling,
+        data.train.len(),
+        data.test.len(),
+        SplitSizes {
+            validation: c.validation,
+            max_train: c.max_train_samples,
+            max_test: c.max_test_samples,
+        },
+    )
+    .map_err(|e| e.to_string())
 }
 
 /// A run being trained: its record, learner and bookkeeping.
 struct Session<'a> {
     record: RunRecord,
     learner: Learner,
+    /// The sample indices it trains, validates and tests on.
+    split: Split,
+    /// Epochs the run had when this session started (early stopping's patience counts
+    /// from here or from the best epoch, whichever is later).
+    start_epoch: u32,
     store: &'a RunStore,
     events: &'a Events,
     controls: &'a Receiver<Control>,
@@ -204,10 +224,11 @@ struct Session<'a> {
     _lock: RunLock,
 }
 
-/// What the control messages asked for.
+/// What the control messages (or early stopping) asked for.
 enum Steer {
     Continue,
     Stop,
+    StopEarly(EarlyStop),
 }
 
 fn train(
@@ -220,12 +241,18 @@ fn train(
     let mut session = Session::open(job, data, store, controls, events)?;
     let result = session.run(data);
     match result {
-        Ok(Steer::Continue) => session.finish().map_err(TrainError::Failed),
+        Ok(Steer::Continue) => session.finish(data).map_err(TrainError::Failed),
+        Ok(Steer::StopEarly(stop)) => {
+            session.record.early_stop = Some(stop);
+            session.events.send(TrainEvent::EarlyStopped(stop));
+            session.finish(data).map_err(TrainError::Failed)
+        }
         Ok(Steer::Stop) => session
-            .end(RunStatus::Stopped, TrainEvent::Stopped)
+            .end(data, RunStatus::Stopped, TrainEvent::Stopped)
             .map_err(TrainError::Failed),
         Err(reason) => {
             let _ = session.end(
+                data,
                 RunStatus::Failed(reason.clone()),
                 TrainEvent::Failed {
                     reason: reason.clone(),
@@ -294,13 +321,15 @@ impl Opened {
         })?;
         let origin = store.load(run_id).map_err(TrainError::failed)?;
         let total = resumable_total(&origin, more_epochs)?;
-        let learner = load_checkpoint(&origin, data, store)?;
+        let split = split_of(&origin, data).map_err(cannot_resume(&origin))?;
+        let learner = load_checkpoint(&origin, split.train.len(), store)?;
         let mut record = origin.clone();
         let done = record.epochs_done();
         record.losses.retain(|p| p.epoch <= done);
         record.config.epochs = total;
         record.status = RunStatus::Running;
         record.ended_at = None;
+        record.early_stop = None;
         Ok(Opened {
             record,
             learner,
@@ -350,7 +379,7 @@ fn resumable_total(record: &RunRecord, more_epochs: u32) -> Result<u32, TrainErr
 /// set by hand), checked to be from the record's last epoch ([`check_checkpoint`]).
 fn load_checkpoint(
     record: &RunRecord,
-    data: &Mnist,
+    train_size: usize,
     store: &RunStore,
 ) -> Result<Learner, TrainError> {
     let cannot = cannot_resume(record);
@@ -367,7 +396,6 @@ fn load_checkpoint(
         .load_optimizer(&optimizer_path)
         .map_err(|e| cannot(e.to_string()))?;
     let done = record.epochs_done();
-    let train_size = subset_len(&data.train, settings.max_train_samples);
     let expected_step =
         u64::from(done).saturating_mul(train_size.div_ceil(settings.batch_size) as u64);
     check_checkpoint(
@@ -407,9 +435,18 @@ impl<'a> Session<'a> {
                 more_epochs,
             } => Opened::resume(&run_id, more_epochs, data, store)?,
         };
-        let train_size = subset_len(&data.train, record.config.max_train_samples);
-        let test_size = subset_len(&data.test, record.config.max_test_samples);
+        let split = match split_of(&record, data) {
+            Ok(split) => split,
+            Err(why) => {
+                if origin.is_none() {
+                    let _ = std::fs::remove_dir_all(store.run_dir(&record.id));
+                }
+                return Err(TrainError::Failed(why));
+            }
+        };
+        let (train_size, test_size) = (split.train.len(), split.test.len());
         record.train_size = train_size;
+        record.val_size = split.validation.len();
         record.test_size = test_size;
         record.params = learner.network().param_count();
         // What this session's numbers depend on besides the settings (saved with the
@@ -438,6 +475,8 @@ impl<'a> Session<'a> {
         let base_lr = learner.optimizer().lr;
         Ok(Session {
             base_lr,
+            split,
+            start_epoch,
             total_epochs: record.config.epochs,
             record,
             learner,
@@ -460,6 +499,9 @@ impl<'a> Session<'a> {
                 return Ok(Steer::Stop);
             };
             self.end_epoch(data, &settings, epoch, &tally)?;
+            if let Some(stop) = self.early_stop(settings.patience, epoch) {
+                return Ok(Steer::StopEarly(stop));
+            }
             epoch += 1;
         }
         Ok(Steer::Continue)
@@ -476,7 +518,11 @@ impl<'a> Session<'a> {
     ) -> Result<Option<EpochTally>, String> {
         let train_size = self.record.train_size;
         let mut tally = EpochTally::start();
-        let order = EpochOrder::shuffled(train_size, settings.seed, epoch);
+        // The epoch's shuffle of positions in the training samples, as sample indices.
+        let mut order = EpochOrder::shuffled(train_size, settings.seed, epoch);
+        for i in order.indices.iter_mut() {
+            *i = self.split.train[*i];
+        }
         for (batch_index, indices) in order.batches(settings.batch_size).enumerate() {
             let pause_started = Instant::now();
             if let Steer::Stop = self.poll_controls(epoch, batch_index, batches_per_epoch)? {
@@ -526,8 +572,9 @@ impl<'a> Session<'a> {
         self.learner.set_lr(self.base_lr * factor);
     }
 
-    /// Ends epoch `epoch`: evaluates on the test set, records the epoch's metrics and
-    /// the run's summary, saves the checkpoint, then announces the epoch.
+    /// Ends epoch `epoch`: scores the validation images (and the test set if asked
+    /// every epoch), records the epoch's metrics and which weights the run keeps, saves
+    /// the checkpoint, then announces the epoch.
     fn end_epoch(
         &mut self,
         data: &Mnist,
@@ -536,27 +583,68 @@ impl<'a> Session<'a> {
         tally: &EpochTally,
     ) -> Result<(), String> {
         self.events.send(TrainEvent::Evaluating { epoch });
-        let totals = evaluate(
-            self.learner.network(),
-            &data.test,
-            self.record.test_size,
-            settings.normalize,
-        )?;
+        let network = self.learner.network();
+        let val = if self.split.validation.is_empty() {
+            None
+        } else {
+            Some(evaluate(
+                network,
+                &data.train,
+                &self.split.validation,
+                settings.normalize,
+            )?)
+        };
+        let test = if settings.test_each_epoch {
+            Some(evaluate(
+                network,
+                &data.test,
+                &self.split.test,
+                settings.normalize,
+            )?)
+        } else {
+            None
+        };
         let train_size = self.record.train_size;
         let metrics = EpochMetrics {
             epoch,
             train_loss: (tally.loss_sum / train_size as f64) as f32,
             train_acc: tally.correct as f32 / train_size as f32,
-            test_loss: totals.mean_loss(),
-            test_acc: totals.accuracy(),
+            val_loss: val.as_ref().map(EvalTotals::mean_loss),
+            val_acc: val.as_ref().map(EvalTotals::accuracy),
+            val_precision: val.as_ref().map(EvalTotals::precision).unwrap_or_default(),
+            val_recall: val.as_ref().map(EvalTotals::recall).unwrap_or_default(),
+            test_loss: test.as_ref().map(EvalTotals::mean_loss),
+            test_acc: test.as_ref().map(EvalTotals::accuracy),
             seconds: tally.busy().as_secs_f64(),
-            dead_outputs: totals.dead_outputs(),
+            dead_outputs: val
+                .as_ref()
+                .or(test.as_ref())
+                .map(EvalTotals::dead_outputs)
+                .unwrap_or_default(),
         };
         self.record.epochs.push(metrics.clone());
-        self.record.summary = Some(self.summary(&totals));
-        self.save_checkpoint()?;
+        let keep_this = match settings.keep {
+            KeepWeights::Last => true,
+            KeepWeights::Best => {
+                best_by_validation(&self.record.epochs).is_none_or(|b| b.epoch == epoch)
+            }
+        };
+        self.save_checkpoint(keep_this)?;
         self.events.send(TrainEvent::EpochEnd(metrics));
         Ok(())
+    }
+
+    /// Whether early stopping ends the run after `epoch`: `patience` epochs have passed
+    /// without a lower validation loss, counted from the best epoch or from the start
+    /// of this session (a resumed run gets its full patience again).
+    fn early_stop(&self, patience: Option<u32>, epoch: u32) -> Option<EarlyStop> {
+        let patience = patience?;
+        let best = best_by_validation(&self.record.epochs)?.epoch;
+        (epoch.saturating_sub(best.max(self.start_epoch)) >= patience).then_some(EarlyStop {
+            best_epoch: best,
+            last_epoch: epoch,
+            patience,
+        })
     }
 
     /// Applies waiting control messages; while paused, blocks until resumed or stopped.
@@ -617,25 +705,47 @@ impl<'a> Session<'a> {
         }
     }
 
-    fn summary(&self, totals: &EvalTotals) -> RunSummary {
-        RunSummary {
+    /// Scores the test set once, on the weights the run keeps, as the run's reported
+    /// figures.
+    fn final_test(&self, data: &Mnist) -> Result<RunSummary, String> {
+        let path = self.store.kept_weights_path(&self.record);
+        let tested_epoch = self.record.kept_epoch.unwrap_or(self.record.epochs_done());
+        let kept;
+        let network = if path == self.store.weights_path(&self.record.id) {
+            self.learner.network()
+        } else {
+            kept = Network::load(self.record.config.model, &path)
+                .map_err(|e| format!("cannot load the kept weights: {e}"))?;
+            &kept
+        };
+        let totals = evaluate(
+            network,
+            &data.test,
+            &self.split.test,
+            self.record.config.normalize,
+        )?;
+        Ok(RunSummary {
             test_acc: totals.accuracy(),
             test_loss: totals.mean_loss(),
-            best_test_acc: self.record.best_test_acc().unwrap_or(0.0),
+            test_epoch: Some(tested_epoch),
             seconds: self.record.seconds(),
             confusion: totals.confusion_rows(),
+            test_precision: totals.precision(),
+            test_recall: totals.recall(),
             dead_outputs: totals.dead_outputs(),
-        }
+        })
     }
 
-    /// Saves weights and optimiser state, then the record (each atomically and
-    /// durably), so the record never claims an epoch whose weights are not on disk.
-    /// Both tensor files carry the epoch and step in their metadata: a crash between
-    /// two renames leaves files that disagree, which resume detects.
-    fn save_checkpoint(&self) -> Result<(), String> {
+    /// Saves weights and optimiser state, then (if `keep_this`) the weights as the
+    /// run's kept ones, then the record (each atomically and durably), so the record
+    /// never claims an epoch whose weights are not on disk. The tensor files carry the
+    /// epoch and step in their metadata: a crash between two renames leaves files that
+    /// disagree, which resume detects.
+    fn save_checkpoint(&mut self, keep_this: bool) -> Result<(), String> {
         let id = &self.record.id;
+        let epoch = self.record.epochs_done();
         let tag = Some(CheckpointTag {
-            epoch: self.record.epochs_done(),
+            epoch,
             step: self.learner.steps(),
         });
         save_atomic(&self.store.weights_path(id), |p| {
@@ -644,31 +754,85 @@ impl<'a> Session<'a> {
         save_atomic(&self.store.optimizer_path(id), |p| {
             self.learner.save_optimizer_tagged(p, tag)
         })?;
+        if keep_this {
+            if self.record.config.keep == KeepWeights::Best {
+                save_atomic(&self.store.best_weights_path(id), |p| {
+                    self.learner.network().save_tagged(p, tag)
+                })?;
+            }
+            self.record.kept_epoch = Some(epoch);
+        }
         self.store
             .save_record(&self.record)
             .map_err(|e| format!("cannot save the run: {e}"))
     }
 
-    fn finish(&mut self) -> Result<(), String> {
-        let test_acc = self.record.summary.as_ref().map_or(0.0, |s| s.test_acc);
-        self.end(RunStatus::Finished, TrainEvent::Finished { test_acc })
+    fn finish(&mut self, data: &Mnist) -> Result<(), String> {
+        self.end(
+            data,
+            RunStatus::Finished,
+            TrainEvent::Finished { test_acc: 0.0 },
+        )
     }
 
-    /// Saves the final status and sends the terminal event. A resume that ends before
-    /// saving a new epoch leaves a finished, stopped or failed run's record as it was
-    /// (its summary and status stay good); an interrupted one gets the new status.
-    fn end(&mut self, status: RunStatus, event: TrainEvent) -> Result<(), String> {
+    /// Saves the final status and sends the terminal event. A run that trained an
+    /// epoch and finished or stopped first scores its kept weights on the test set
+    /// ([`TrainEvent::Tested`]). A resume that ends before saving a new epoch leaves a
+    /// finished, stopped or failed run's record as it was (its summary and status stay
+    /// good); an interrupted one gets the new status.
+    fn end(
+        &mut self,
+        data: &Mnist,
+        status: RunStatus,
+        mut event: TrainEvent,
+    ) -> Result<(), String> {
+        let trained = match &self.origin {
+            Some(origin) => self.record.epochs.len() != origin.epochs.len(),
+            None => true,
+        };
         if let Some(origin) = &self.origin
-            && self.record.epochs.len() == origin.epochs.len()
+            && !trained
             && !matches!(origin.status, RunStatus::Running | RunStatus::Interrupted)
         {
+            if let TrainEvent::Finished { test_acc } = &mut event {
+                *test_acc = origin.test_acc().unwrap_or(0.0);
+            }
             self.events.send(event);
             return Ok(());
         }
-        self.record.status = status;
+        let mut tested = Ok(());
+        if !matches!(status, RunStatus::Failed(_))
+            && !self.record.epochs.is_empty()
+            && (trained || self.record.summary.is_none())
+        {
+            self.events.send(TrainEvent::Evaluating {
+                epoch: self.record.epochs_done(),
+            });
+            match self.final_test(data) {
+                Ok(summary) => {
+                    self.events.send(TrainEvent::Tested {
+                        epoch: summary.test_epoch.unwrap_or(0),
+                        test_acc: summary.test_acc,
+                        test_loss: summary.test_loss,
+                    });
+                    self.record.summary = Some(summary);
+                }
+                Err(e) => tested = Err(e),
+            }
+        }
+        if let TrainEvent::Finished { test_acc } = &mut event {
+            *test_acc = self.record.test_acc().unwrap_or(0.0);
+        }
+        self.record.status = match (&tested, status) {
+            (Err(e), _) => RunStatus::Failed(e.clone()),
+            (Ok(()), status) => status,
+        };
         self.record.ended_at = Some(OffsetDateTime::now_utc());
         self.record.config.epochs = self.total_epochs;
         let saved = self.store.save_record(&self.record);
+        if let Err(e) = &tested {
+            event = TrainEvent::Failed { reason: e.clone() };
+        }
         self.events.send(event);
         saved.map_err(|e| format!("cannot save the run: {e}"))
     }
@@ -864,18 +1028,17 @@ pub fn train_step(
     })
 }
 
-/// Evaluates `network` on the first `count` samples of `data`.
+/// Evaluates `network` on the samples `indices` of `data` (never varied).
 pub fn evaluate(
     network: &Network,
     data: &Dataset,
-    count: usize,
+    indices: &[usize],
     normalize: bool,
 ) -> Result<EvalTotals, String> {
-    let indices: Vec<usize> = (0..count.min(data.len())).collect();
     let (outputs, labels) = network
         .logits_of(&SampleBatch {
             data,
-            indices: &indices,
+            indices,
             normalize,
             augment: None,
         })
@@ -945,6 +1108,7 @@ mod tests {
         let store = RunStore::new(dir.path());
         let mut settings = TrainSettings::defaults_for(Arch::Mlp);
         settings.epochs = 1;
+        settings.validation = 0;
         let (_, result) = run_job(TrainJob::New(settings.clone()), &store);
         assert_eq!(result, Ok(()));
         let id = store.list().unwrap().0[0].id.clone();

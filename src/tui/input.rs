@@ -144,7 +144,8 @@ impl App {
                 match self.view {
                     View::Train if !self.run_active() => {
                         let form = layout::train(screen.body).form;
-                        if let Some(i) = layout::form_field_at(form, x, y) {
+                        let selected = self.train.form.selected;
+                        if let Some(i) = layout::form_field_at(form, x, y, selected) {
                             self.train.form.select(i);
                         }
                     }

@@ -88,8 +88,12 @@ pub struct TrainLayout {
 pub fn train(body: Rect) -> TrainLayout {
     let [left, right] =
         Layout::horizontal([Constraint::Length(LEFT_COLUMN), Constraint::Min(0)]).areas(body);
+    // The form takes what its rows need, but at most half the column (at least
+    // FORM_MIN_HEIGHT): the Run panel below keeps room for the run and a sweep's queue,
+    // and the form scrolls.
+    let height = (form_rows() + 3).min((left.height / 2).max(FORM_MIN_HEIGHT));
     let [form, status] =
-        Layout::vertical([Constraint::Length(form_rows() + 3), Constraint::Min(0)]).areas(left);
+        Layout::vertical([Constraint::Length(height), Constraint::Min(0)]).areas(left);
     let [charts, progress] =
         Layout::vertical([Constraint::Min(0), Constraint::Length(4)]).areas(right);
     let [loss, accuracy] =
@@ -103,20 +107,59 @@ pub fn train(body: Rect) -> TrainLayout {
     }
 }
 
-/// The row of form field `index` (inside the form's border).
-pub fn form_row(form: Rect, index: usize) -> Rect {
-    let inner = inner(form);
-    Rect::new(inner.x, inner.y + index as u16, inner.width, 1).intersection(inner)
+/// The form's smallest height (borders, a few fields and the help line).
+const FORM_MIN_HEIGHT: u16 = 10;
+
+/// How many settings `form` shows at once: its inner height less the [Start] row and
+/// the help line, which stay in place while the settings scroll.
+pub fn form_visible(form: Rect) -> usize {
+    inner(form).height.saturating_sub(2) as usize
 }
 
-/// Which form field, if any, is at `(x, y)`.
-pub fn form_field_at(form: Rect, x: u16, y: u16) -> Option<usize> {
+/// The first setting shown while field `selected` is selected: scrolled just enough to
+/// show it ([Start] selected: as for the last setting). Drawing and clicks agree on it.
+pub fn form_offset(form: Rect, selected: usize) -> usize {
+    let settings = form_rows() as usize - 1;
+    (selected.min(settings - 1) + 1).saturating_sub(form_visible(form).max(1))
+}
+
+/// The row of form field `index` while `selected` is selected; `None` when it is
+/// scrolled out of view. [Start] (the last field) is always shown, below the settings.
+pub fn form_row(form: Rect, index: usize, selected: usize) -> Option<Rect> {
+    let inner = inner(form);
+    let settings = form_rows() as usize - 1;
+    let visible = form_visible(form);
+    let shown = if index >= settings {
+        visible.min(settings)
+    } else {
+        let shown = index.checked_sub(form_offset(form, selected))?;
+        if shown >= visible {
+            return None;
+        }
+        shown
+    };
+    Some(Rect::new(inner.x, inner.y + shown as u16, inner.width, 1).intersection(inner))
+}
+
+/// The form's help line (its last inner line).
+pub fn form_note_row(form: Rect) -> Rect {
+    let inner = inner(form);
+    Rect::new(
+        inner.x,
+        inner.y + inner.height.saturating_sub(1),
+        inner.width,
+        1,
+    )
+    .intersection(inner)
+}
+
+/// Which form field, if any, is at `(x, y)` while `selected` is selected.
+pub fn form_field_at(form: Rect, x: u16, y: u16, selected: usize) -> Option<usize> {
     let inner = inner(form);
     if !contains(inner, x, y) {
         return None;
     }
-    let i = (y - inner.y) as usize;
-    (i < form_rows() as usize).then_some(i)
+    (0..form_rows() as usize).find(|&i| form_row(form, i, selected).is_some_and(|r| r.y == y))
 }
 
 /// Regions of the Runs view.
@@ -164,8 +207,8 @@ pub const RUNS_COLUMNS: [Constraint; 10] = [
     Constraint::Length(7),
     Constraint::Length(5),
     Constraint::Length(6),
-    Constraint::Length(9),
-    Constraint::Length(7),
+    Constraint::Length(8),
+    Constraint::Length(8),
     Constraint::Length(7),
     Constraint::Length(9),
 ];
@@ -254,12 +297,26 @@ mod tests {
     }
 
     #[test]
-    fn form_rows_and_hits_agree() {
-        let t = train(Rect::new(0, 1, 120, 38));
-        for i in 0..form_rows() as usize {
-            let r = form_row(t.form, i);
-            assert_eq!(form_field_at(t.form, r.x + 2, r.y), Some(i));
+    fn form_rows_and_hits_agree_however_far_it_scrolled() {
+        let t = train(Rect::new(0, 1, 120, 30));
+        let rows = form_rows() as usize;
+        assert!(
+            form_visible(t.form) < rows,
+            "a short screen scrolls the form"
+        );
+        for selected in 0..rows {
+            let row = form_row(t.form, selected, selected).expect("the selection is shown");
+            assert_eq!(
+                form_field_at(t.form, row.x + 2, row.y, selected),
+                Some(selected)
+            );
+            for i in 0..rows {
+                if let Some(r) = form_row(t.form, i, selected) {
+                    assert_eq!(form_field_at(t.form, r.x + 2, r.y, selected), Some(i));
+                    assert_ne!(r.y, form_note_row(t.form).y);
+                }
+            }
         }
-        assert_eq!(form_field_at(t.form, t.form.x, t.form.y), None);
+        assert_eq!(form_field_at(t.form, t.form.x, t.form.y, 0), None);
     }
 }

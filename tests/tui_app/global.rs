@@ -107,7 +107,8 @@ fn mouse_clicks_select_tabs_fields_and_rows() {
     a.update(click(train_tab.x, train_tab.y));
     assert_eq!(a.view, View::Train);
     let form = layout::train(screen.body).form;
-    let row = layout::form_row(form, field("epochs").index());
+    let row = layout::form_row(form, field("epochs").index(), a.train.form.selected)
+        .expect("epochs is shown");
     a.update(click(row.x + 1, row.y));
     assert_eq!(a.train.form.field(), field("epochs"));
 }

@@ -27,14 +27,14 @@ fn runs_are_listed_damaged_included_and_sortable() {
     let first = a.runs.rows().next().unwrap().record().unwrap();
     assert_eq!(first.config.model, Arch::TutorialMlp);
 
-    while a.runs.sort != SortColumn::BestAcc {
+    while a.runs.sort != SortColumn::ValAcc {
         a.update(ch('s'));
     }
     a.update(ch('S'));
     let best: Vec<Option<f32>> = a
         .runs
         .rows()
-        .map(|e| e.record().and_then(|r| r.best_test_acc()))
+        .map(|e| e.record().and_then(|r| r.val_acc()))
         .collect();
     assert_eq!(best[0], Some(0.99));
     assert_eq!(best[2], None);

@@ -98,7 +98,8 @@ pub fn record(n: u32, model: Arch, lr: f64, batch: usize, epochs: u32, acc0: f32
     s.batch_size = batch;
     s.epochs = epochs.max(1);
     let mut r = RunRecord::new(id, s, started);
-    r.train_size = 60_000;
+    r.train_size = 55_000;
+    r.val_size = 5_000;
     r.test_size = 10_000;
     r.params = 218_058;
     for e in 1..=epochs {
@@ -116,8 +117,12 @@ pub fn record(n: u32, model: Arch, lr: f64, batch: usize, epochs: u32, acc0: f32
             epoch: e,
             train_loss: 0.3 / e as f32,
             train_acc: acc - 0.005,
-            test_loss: 0.25 / e as f32,
-            test_acc: acc,
+            test_loss: None,
+            test_acc: None,
+            val_loss: Some(0.25 / e as f32),
+            val_acc: Some(acc),
+            val_precision: vec![],
+            val_recall: vec![],
             seconds: 12.5,
             dead_outputs: vec![],
         });
@@ -132,6 +137,19 @@ pub fn record(n: u32, model: Arch, lr: f64, batch: usize, epochs: u32, acc0: f32
     r.status = if epochs == 0 {
         RunStatus::Failed("loss became NaN".into())
     } else {
+        // The last epoch's weights kept and tested (a little below validation).
+        r.kept_epoch = Some(epochs);
+        let acc = r.epochs.last().and_then(|e| e.val_acc).unwrap_or(0.0) - 0.003;
+        r.summary = Some(mnist_tui::runs::RunSummary {
+            test_acc: acc,
+            test_loss: 0.3,
+            test_epoch: Some(epochs),
+            test_precision: vec![],
+            test_recall: vec![],
+            seconds: 12.5 * epochs as f64,
+            confusion: vec![],
+            dead_outputs: vec![],
+        });
         RunStatus::Finished
     };
     r
@@ -196,8 +214,12 @@ pub fn training_events() -> Vec<TrainEvent> {
             epoch: e,
             train_loss: 0.4 / e as f32,
             train_acc: 0.90 + 0.03 * e as f32,
-            test_loss: 0.3 / e as f32,
-            test_acc: 0.92 + 0.025 * e as f32,
+            test_loss: None,
+            test_acc: None,
+            val_loss: Some(0.3 / e as f32),
+            val_acc: Some(0.92 + 0.025 * e as f32),
+            val_precision: vec![],
+            val_recall: vec![],
             seconds: 20.0,
             dead_outputs: vec![],
         }));
@@ -319,7 +341,9 @@ pub fn sweep_runs(points: &[(f64, u64, f32)]) -> Vec<RunRecord> {
             r.summary = Some(mnist_tui::runs::RunSummary {
                 test_acc: acc,
                 test_loss: 0.1,
-                best_test_acc: acc,
+                test_epoch: None,
+                test_precision: vec![],
+                test_recall: vec![],
                 seconds: 12.5,
                 confusion: vec![],
                 dead_outputs: vec![],

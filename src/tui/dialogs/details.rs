@@ -3,7 +3,7 @@
 
 use super::scroll::{Scroll, ScrollText};
 use crate::format;
-use crate::runs::RunStatus;
+use crate::runs::{RunStatus, report};
 use crate::train::SETTINGS;
 use crate::tui::app::App;
 use crate::tui::runs::draw::started;
@@ -91,9 +91,10 @@ pub fn details_lines(app: &App, id: &str) -> Vec<Line<'static>> {
     }
     out.push(kv("training time", format::duration(r.seconds())));
     out.push(kv(
-        "train / test",
-        format!("{} / {}", r.train_size, r.test_size),
+        "train/val/test",
+        format!("{} / {} / {}", r.train_size, r.val_size, r.test_size),
     ));
+    out.push(kv("sampling", r.sampling.describe().into()));
     out.push(kv("parameters", r.params.to_string()));
     out.push(kv("version", r.program_version.clone()));
     out.push(Line::raw(""));
@@ -123,31 +124,45 @@ pub fn details_lines(app: &App, id: &str) -> Vec<Line<'static>> {
         }
     }
     out.push(Line::raw(""));
-    out.push(Line::from(Span::styled("Epochs", t.accent())));
     out.push(Line::from(Span::styled(
-        "  epoch  train loss  train acc  test loss  test acc    time",
+        "Epochs (* the kept weights)",
+        t.accent(),
+    )));
+    let (header, rows) = report::epoch_table(r);
+    out.push(Line::from(Span::styled(
+        format!(" {header}"),
         t.dim().add_modifier(Modifier::UNDERLINED),
     )));
-    let best = r.best_test_acc();
-    for e in &r.epochs {
-        let line = format!(
-            "  {:>5}  {:>10.4}  {:>8.2}%  {:>9.4}  {:>7.2}%  {:>6.1}s",
-            e.epoch,
-            e.train_loss,
-            e.train_acc * 100.0,
-            e.test_loss,
-            e.test_acc * 100.0,
-            e.seconds
-        );
-        let style = if Some(e.test_acc) == best {
-            t.good()
-        } else {
-            Style::new()
-        };
-        out.push(Line::from(Span::styled(line, style)));
+    for row in rows {
+        let style = if row.kept { t.good() } else { Style::new() };
+        out.push(Line::from(Span::styled(format!(" {}", row.text), style)));
     }
     if r.epochs.is_empty() {
         out.push(Line::from(Span::styled("  no epoch finished", t.dim())));
+    }
+    let outcome = report::outcome_lines(r);
+    if !outcome.is_empty() {
+        out.push(Line::raw(""));
+        out.push(Line::from(Span::styled("Outcome", t.accent())));
+        out.extend(outcome.into_iter().map(|l| Line::raw(format!("  {l}"))));
+    }
+    let classes = report::per_class_lines(r);
+    if !classes.is_empty() {
+        out.push(Line::raw(""));
+        out.push(Line::from(Span::styled(
+            "Per class (validation: kept epoch; test: kept weights)",
+            t.accent(),
+        )));
+        out.extend(classes.into_iter().map(|l| Line::raw(format!("  {l}"))));
+    }
+    let confusion = report::confusion_lines(r);
+    if !confusion.is_empty() {
+        out.push(Line::raw(""));
+        out.push(Line::from(Span::styled(
+            "Test confusion matrix (kept weights)",
+            t.accent(),
+        )));
+        out.extend(confusion.into_iter().map(|l| Line::raw(format!("  {l}"))));
     }
     if let Some(s) = &r.summary
         && !s.dead_outputs.is_empty()

@@ -132,10 +132,13 @@ fn row<'a>(e: &'a RunEntry, app: &App) -> Row<'a> {
                 Cell::from(r.config.batch_size.to_string()),
                 Cell::from(format!("{}/{}", r.epochs_done(), r.config.epochs)),
                 Cell::from(
-                    r.best_test_acc()
+                    r.val_acc()
                         .map_or("–".into(), |a| format::percent(a as f64)),
                 ),
-                Cell::from(r.final_loss().map_or("–".into(), |l| format!("{l:.4}"))),
+                Cell::from(
+                    r.test_acc()
+                        .map_or("–".into(), |a| format::percent(a as f64)),
+                ),
                 Cell::from(dur),
                 Cell::from(Span::styled(r.status.word(), status_style(&r.status, t))),
             ])
@@ -240,13 +243,19 @@ fn compare_accuracy(f: &mut Frame, area: Rect, app: &App, runs: &[&RunRecord]) {
             points: r
                 .epochs
                 .iter()
-                .map(|e| (e.epoch as f64, e.test_acc as f64 * 100.0))
+                .filter_map(|e| {
+                    e.val_acc
+                        .or(e.test_acc)
+                        .map(|a| (e.epoch as f64, a as f64 * 100.0))
+                })
                 .collect(),
             style: t.series(i),
             index: i,
         })
         .collect();
     let min = y_range(curves.iter().map(|c| c.points.as_slice())).map(|r| r.0);
+    let any_val = runs.iter().any(|r| r.val_size > 0);
+    let any_test = runs.iter().any(|r| r.val_size == 0);
     let x_max = runs
         .iter()
         .map(|r| r.config.epochs.max(r.epochs_done()) as f64)
@@ -255,7 +264,12 @@ fn compare_accuracy(f: &mut Frame, area: Rect, app: &App, runs: &[&RunRecord]) {
         f,
         area,
         LineChart {
-            title: "Test accuracy %".into(),
+            title: match (any_val, any_test) {
+                (true, false) => "Validation accuracy %",
+                (false, _) => "Test accuracy % (no validation split)",
+                (true, true) => "Validation (test if none) accuracy %",
+            }
+            .into(),
             curves,
             marks: Vec::new(),
             x: epoch_axis(x_max),
@@ -277,11 +291,22 @@ pub fn settings_rows(runs: &[&RunRecord]) -> Vec<(&'static str, Vec<String>)> {
         .collect();
     rows.push(("lr changes", col(&|r| r.lr_changes.len().to_string())));
     rows.push((
-        "best acc",
+        "val acc",
         col(&|r| {
-            r.best_test_acc()
+            r.val_acc()
                 .map_or("–".into(), |a| format::percent(a as f64))
         }),
+    ));
+    rows.push((
+        "test acc",
+        col(&|r| {
+            r.test_acc()
+                .map_or("–".into(), |a| format::percent(a as f64))
+        }),
+    ));
+    rows.push((
+        "kept epoch",
+        col(&|r| r.kept().map_or("–".into(), |e| e.epoch.to_string())),
     ));
     rows.push(("status", col(&|r| r.status.word().into())));
     rows

@@ -48,10 +48,10 @@ pub enum SortColumn {
     Batch,
     /// Epochs done.
     Epochs,
-    /// Best test accuracy.
-    BestAcc,
-    /// Last logged loss.
-    FinalLoss,
+    /// Validation accuracy of the kept weights (what runs are ranked by).
+    ValAcc,
+    /// Test accuracy of the kept weights (reported).
+    TestAcc,
     /// Training seconds.
     Duration,
     /// Status word.
@@ -67,8 +67,8 @@ impl SortColumn {
         SortColumn::Lr,
         SortColumn::Batch,
         SortColumn::Epochs,
-        SortColumn::BestAcc,
-        SortColumn::FinalLoss,
+        SortColumn::ValAcc,
+        SortColumn::TestAcc,
         SortColumn::Duration,
         SortColumn::Status,
     ];
@@ -82,8 +82,8 @@ impl SortColumn {
             SortColumn::Lr => "LR",
             SortColumn::Batch => "Batch",
             SortColumn::Epochs => "Epochs",
-            SortColumn::BestAcc => "Best acc",
-            SortColumn::FinalLoss => "Loss",
+            SortColumn::ValAcc => "Val acc",
+            SortColumn::TestAcc => "Test acc",
             SortColumn::Duration => "Time",
             SortColumn::Status => "Status",
         }
@@ -110,10 +110,8 @@ fn key(entry: &RunEntry, column: SortColumn) -> Option<Key> {
         SortColumn::Lr => r.map(|r| Key::Num(r.config.lr)),
         SortColumn::Batch => r.map(|r| Key::Num(r.config.batch_size as f64)),
         SortColumn::Epochs => r.map(|r| Key::Num(r.epochs_done() as f64)),
-        SortColumn::BestAcc => r
-            .and_then(|r| r.best_test_acc())
-            .map(|v| Key::Num(v as f64)),
-        SortColumn::FinalLoss => r.and_then(|r| r.final_loss()).map(|v| Key::Num(v as f64)),
+        SortColumn::ValAcc => r.and_then(|r| r.val_acc()).map(|v| Key::Num(v as f64)),
+        SortColumn::TestAcc => r.and_then(|r| r.test_acc()).map(|v| Key::Num(v as f64)),
         SortColumn::Duration => r.map(|r| Key::Num(r.seconds())),
         SortColumn::Status => Some(Key::Text(match r {
             Some(r) => r.status.word().into(),

@@ -62,11 +62,12 @@ fn form(f: &mut Frame, area: Rect, app: &App) {
         }
         _ => &app.train.form,
     };
+    let offset = layout::form_offset(area, form.selected);
+    let visible = layout::form_visible(area);
     for (i, field) in Field::all().enumerate() {
-        let row = layout::form_row(area, i);
-        if row.is_empty() {
+        let Some(row) = layout::form_row(area, i, form.selected).filter(|r| !r.is_empty()) else {
             continue;
-        }
+        };
         let selected = i == form.selected && !locked;
         let line = if field == Field::Start {
             let label = if locked {
@@ -109,7 +110,18 @@ fn form(f: &mut Frame, area: Rect, app: &App) {
         };
         f.render_widget(Paragraph::new(line), row);
     }
-    let note_row = layout::form_row(area, Field::count());
+    // Arrows on the border where fields are scrolled out of view.
+    let arrow_x = area.right().saturating_sub(3);
+    if offset > 0 && area.height > 2 {
+        f.render_widget(Span::styled("▲", t.dim()), Rect::new(arrow_x, area.y, 1, 1));
+    }
+    if offset + visible < Field::count() - 1 && area.height > 2 {
+        f.render_widget(
+            Span::styled("▼", t.dim()),
+            Rect::new(arrow_x, area.bottom().saturating_sub(1), 1, 1),
+        );
+    }
+    let note_row = layout::form_note_row(area);
     let note = match &form.error {
         Some(e) => Span::styled(format!(" {e}"), t.bad()),
         None => {
@@ -219,24 +231,43 @@ fn status(f: &mut Frame, area: Rect, app: &App) {
                     t.train(),
                     t,
                 ));
-                lines.push(kv(
-                    "Test",
-                    format!(
-                        "loss {:.4}  acc {}",
-                        m.test_loss,
-                        format::percent(m.test_acc as f64)
-                    ),
-                    t.test(),
-                    t,
-                ));
+                if let (Some(loss), Some(acc)) = (m.val_loss, m.val_acc) {
+                    lines.push(kv(
+                        "Val",
+                        format!("loss {loss:.4}  acc {}", format::percent(acc as f64)),
+                        t.test(),
+                        t,
+                    ));
+                }
+                if let (Some(loss), Some(acc)) = (m.test_loss, m.test_acc) {
+                    lines.push(kv(
+                        "Test",
+                        format!("loss {loss:.4}  acc {}", format::percent(acc as f64)),
+                        t.series(2),
+                        t,
+                    ));
+                }
             }
+            if let Some(stop) = &s.early_stop {
+                lines.push(Line::from(Span::styled(
+                    format!(" {}", capitalised(&stop.describe())),
+                    t.warn(),
+                )));
+            }
+            let tested = s.tested.map_or(String::new(), |(epoch, acc)| {
+                format!(
+                    ": test accuracy {} (weights of epoch {epoch})",
+                    format::percent(acc as f64)
+                )
+            });
             match &s.phase {
-                RunPhase::Finished { test_acc } => lines.push(Line::from(Span::styled(
-                    format!(
-                        " Finished: test accuracy {}",
-                        format::percent(*test_acc as f64)
-                    ),
+                RunPhase::Finished { .. } => lines.push(Line::from(Span::styled(
+                    format!(" Finished{tested}"),
                     t.good(),
+                ))),
+                RunPhase::Stopped if !tested.is_empty() => lines.push(Line::from(Span::styled(
+                    format!(" Stopped{tested}"),
+                    t.warn(),
                 ))),
                 RunPhase::Failed(reason) => lines.push(Line::from(Span::styled(
                     format!(" Failed: {reason}"),
@@ -283,9 +314,9 @@ fn sweep_lines(app: &App) -> Vec<Line<'static>> {
                     .runs
                     .get(id)
                     .and_then(|e| e.record())
-                    .and_then(|r| r.summary.as_ref())
-                    .map_or(String::new(), |s| {
-                        format!(" {}", format::percent(s.test_acc as f64))
+                    .and_then(|r| r.val_acc())
+                    .map_or(String::new(), |a| {
+                        format!(" val {}", format::percent(a as f64))
                     });
                 (format!("done{acc}"), Style::new())
             }
@@ -466,22 +497,30 @@ fn loss_chart(f: &mut Frame, area: Rect, s: &LiveRun, app: &App) {
 
 fn accuracy_chart(f: &mut Frame, area: Rect, s: &LiveRun, app: &App) {
     let t = &app.theme;
-    let (train, test) = s.accuracy_points();
-    let min = y_range([train.as_slice(), test.as_slice()]).map(|r| r.0);
-    let curves = vec![
-        Curve {
-            name: "train".into(),
-            points: train,
-            style: t.train(),
-            index: 0,
-        },
-        Curve {
-            name: "test".into(),
-            points: test,
+    let [train, val, test] = s.accuracy_points();
+    let min = y_range([train.as_slice(), val.as_slice(), test.as_slice()]).map(|r| r.0);
+    let mut curves = vec![Curve {
+        name: "train".into(),
+        points: train,
+        style: t.train(),
+        index: 0,
+    }];
+    if !val.is_empty() {
+        curves.push(Curve {
+            name: "val".into(),
+            points: val,
             style: t.test(),
             index: 1,
-        },
-    ];
+        });
+    }
+    if !test.is_empty() {
+        curves.push(Curve {
+            name: "test (each epoch)".into(),
+            points: test,
+            style: t.series(2),
+            index: 2,
+        });
+    }
     draw_line_chart(
         f,
         area,
@@ -513,7 +552,7 @@ fn progress(f: &mut Frame, area: Rect, app: &App) {
         return;
     };
     let epoch_label = if s.phase == RunPhase::Evaluating {
-        format!("epoch {} · evaluating on the test set", s.epoch)
+        format!("epoch {} · evaluating", s.epoch)
     } else {
         format!(
             "epoch {} · batch {}/{}",
@@ -543,4 +582,12 @@ fn progress(f: &mut Frame, area: Rect, app: &App) {
             .gauge_style(phase_style(&s.phase, t)),
         run_area,
     );
+}
+
+/// `text` with its first letter in upper case.
+fn capitalised(text: &str) -> String {
+    let mut chars = text.chars();
+    chars
+        .next()
+        .map_or(String::new(), |c| c.to_uppercase().chain(chars).collect())
 }

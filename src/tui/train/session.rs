@@ -15,11 +15,11 @@ pub enum RunPhase {
     Training,
     /// Paused by the user.
     Paused,
-    /// Evaluating on the test split.
+    /// Scoring the validation images (or, as the run ends, the test set).
     Evaluating,
     /// All epochs done.
     Finished {
-        /// Final test accuracy (fraction).
+        /// Test accuracy of the kept weights (fraction).
         test_acc: f32,
     },
     /// Stopped on request (saved).
@@ -72,6 +72,10 @@ pub struct LiveRun {
     pub params: usize,
     /// Epochs done before this session (resumed runs).
     pub start_epoch: u32,
+    /// The epoch whose weights were tested as the run ended, and their test accuracy.
+    pub tested: Option<(u32, f32)>,
+    /// Why early stopping ended the run, if it did.
+    pub early_stop: Option<crate::runs::EarlyStop>,
     /// Current 1-based epoch.
     pub epoch: u32,
     /// Batches done in the current epoch.
@@ -105,6 +109,8 @@ impl LiveRun {
             test_size: 0,
             params: 0,
             start_epoch: 0,
+            tested: None,
+            early_stop: None,
             epoch: 0,
             batch: 0,
             batches_per_epoch: 0,
@@ -206,6 +212,10 @@ impl LiveRun {
             TrainEvent::EpochsChanged { total } => self.settings.epochs = *total,
             TrainEvent::Paused => self.phase = RunPhase::Paused,
             TrainEvent::Resumed => self.phase = RunPhase::Training,
+            TrainEvent::Tested {
+                epoch, test_acc, ..
+            } => self.tested = Some((*epoch, *test_acc)),
+            TrainEvent::EarlyStopped(stop) => self.early_stop = Some(*stop),
             TrainEvent::Finished { test_acc } => {
                 self.phase = RunPhase::Finished {
                     test_acc: *test_acc,
@@ -272,18 +282,19 @@ impl LiveRun {
         self.epochs.last()
     }
 
-    /// Train and test accuracy (in percent) per finished epoch, for the chart.
-    pub fn accuracy_points(&self) -> (Points, Points) {
-        let train = self
-            .epochs
-            .iter()
-            .map(|e| (e.epoch as f64, e.train_acc as f64 * 100.0))
-            .collect();
-        let test = self
-            .epochs
-            .iter()
-            .map(|e| (e.epoch as f64, e.test_acc as f64 * 100.0))
-            .collect();
-        (train, test)
+    /// Train, validation and (when tested every epoch) test accuracy in percent per
+    /// finished epoch, for the chart.
+    pub fn accuracy_points(&self) -> [Points; 3] {
+        let series = |f: fn(&EpochMetrics) -> Option<f32>| -> Points {
+            self.epochs
+                .iter()
+                .filter_map(|e| f(e).map(|a| (e.epoch as f64, a as f64 * 100.0)))
+                .collect()
+        };
+        [
+            series(|e| Some(e.train_acc)),
+            series(|e| e.val_acc),
+            series(|e| e.test_acc),
+        ]
     }
 }

@@ -1,0 +1,228 @@
+//! A run's results as plain text lines, shared by `runs show` and the Runs view's
+//! details: the per-epoch table, which weights it keeps and why it stopped, the
+//! reported test figures, and per-class precision and recall with the confusion matrix.
+
+use super::RunRecord;
+use crate::format;
+use crate::train::KeepWeights;
+
+/// One row of the per-epoch table.
+pub struct EpochRow {
+    /// The row's text, aligned under [`epoch_table`]'s header.
+    pub text: String,
+    /// Whether it is the epoch whose weights the run keeps.
+    pub kept: bool,
+}
+
+/// The per-epoch table's header and rows: training, validation and (for runs that test
+/// every epoch) test figures; `*` marks the epoch whose weights the run keeps.
+pub fn epoch_table(r: &RunRecord) -> (String, Vec<EpochRow>) {
+    let tested = r.epochs.iter().any(|e| e.test_acc.is_some());
+    let validated = r.epochs.iter().any(|e| e.val_acc.is_some());
+    let mut header = format!(" {:>5} {:>10} {:>9}", "EPOCH", "TRAIN LOSS", "TRAIN ACC");
+    if validated {
+        header += &format!(" {:>8} {:>8}", "VAL LOSS", "VAL ACC");
+    }
+    if tested {
+        header += &format!(" {:>9} {:>8}", "TEST LOSS", "TEST ACC");
+    }
+    header += &format!(" {:>7}", "TIME");
+    let kept = r.kept().map(|e| e.epoch);
+    let loss =
+        |v: Option<f32>, w: usize| v.map_or(format!("{:>w$}", "-"), |l| format!("{l:>w$.4}"));
+    let acc = |v: Option<f32>, w: usize| {
+        v.map_or(format!("{:>w$}", "-"), |a| {
+            format!("{:>w$}", format!("{:.2}%", a * 100.0))
+        })
+    };
+    let rows = r
+        .epochs
+        .iter()
+        .map(|e| {
+            let is_kept = Some(e.epoch) == kept;
+            let mut text = format!(
+                "{}{:>5} {:>10.4} {:>9}",
+                if is_kept { "*" } else { " " },
+                e.epoch,
+                e.train_loss,
+                format!("{:.2}%", e.train_acc * 100.0)
+            );
+            if validated {
+                text += &format!(" {} {}", loss(e.val_loss, 8), acc(e.val_acc, 8));
+            }
+            if tested {
+                text += &format!(" {} {}", loss(e.test_loss, 9), acc(e.test_acc, 8));
+            }
+            text += &format!(" {:>7}", format::duration(e.seconds));
+            EpochRow {
+                text,
+                kept: is_kept,
+            }
+        })
+        .collect();
+    (header, rows)
+}
+
+/// What the run keeps and reports: the kept epoch and why, how it stopped early, its
+/// test figures (once, on the kept weights), and a word on runs without validation.
+pub fn outcome_lines(r: &RunRecord) -> Vec<String> {
+    let mut out = Vec::new();
+    if r.val_size == 0 && !r.epochs.is_empty() {
+        out.push(
+            "validation  none (recorded before validation splits, or --validation 0): \
+             ranked after every run with one"
+                .to_string(),
+        );
+    }
+    if let Some(kept) = r.kept() {
+        let why = match (r.config.keep, r.best_epoch().is_some()) {
+            (KeepWeights::Best, true) => "lowest validation loss",
+            (KeepWeights::Best, false) => "the last: no validation split to choose by",
+            (KeepWeights::Last, _) => "the last (keep: last)",
+        };
+        let val = kept
+            .val_acc
+            .map_or(String::new(), |a| format!(", validation acc {}", pct(a)));
+        out.push(format!("kept        epoch {} ({why}){val}", kept.epoch));
+    }
+    if let Some(stop) = &r.early_stop {
+        out.push(format!("stopped     {}", stop.describe()));
+    }
+    if let Some(s) = &r.summary {
+        let epoch = s
+            .test_epoch
+            .map_or("the last epoch".to_string(), |e| format!("epoch {e}"));
+        out.push(format!(
+            "test        acc {} loss {:.4} ({} images, weights of {epoch}; reported, never used to choose)",
+            pct(s.test_acc),
+            s.test_loss,
+            r.test_size
+        ));
+    }
+    out
+}
+
+/// Per-class precision and recall: on validation for the kept epoch, on test for the
+/// kept weights (columns missing in records that lack them). Empty if neither exists.
+pub fn per_class_lines(r: &RunRecord) -> Vec<String> {
+    let val = r.kept().filter(|e| !e.val_precision.is_empty());
+    let test = r.summary.as_ref().filter(|s| !s.test_precision.is_empty());
+    if val.is_none() && test.is_none() {
+        return Vec::new();
+    }
+    let mut header = format!("{:>5}", "CLASS");
+    if val.is_some() {
+        header += &format!(" {:>9} {:>8}", "VAL PREC", "VAL REC");
+    }
+    if test.is_some() {
+        header += &format!(" {:>10} {:>9}", "TEST PREC", "TEST REC");
+    }
+    let mut out = vec![header];
+    for c in 0..crate::model::CLASSES {
+        let mut line = format!("{c:>5}");
+        let at = |v: &[f32]| v.get(c).map_or("-".to_string(), |&x| pct(x));
+        if let Some(e) = val {
+            line += &format!(" {:>9} {:>8}", at(&e.val_precision), at(&e.val_recall));
+        }
+        if let Some(s) = test {
+            line += &format!(" {:>10} {:>9}", at(&s.test_precision), at(&s.test_recall));
+        }
+        out.push(line);
+    }
+    out
+}
+
+/// The test confusion matrix of the kept weights, rows the true class, columns the
+/// predicted one. Empty without a summary.
+pub fn confusion_lines(r: &RunRecord) -> Vec<String> {
+    let Some(s) = r.summary.as_ref().filter(|s| !s.confusion.is_empty()) else {
+        return Vec::new();
+    };
+    let mut out = vec![format!(
+        "true\\pred {}",
+        (0..s.confusion.len())
+            .map(|c| format!("{c:>5}"))
+            .collect::<String>()
+    )];
+    for (t, row) in s.confusion.iter().enumerate() {
+        out.push(format!(
+            "{t:>9} {}",
+            row.iter().map(|n| format!("{n:>5}")).collect::<String>()
+        ));
+    }
+    out
+}
+
+/// A fraction as a percentage with two decimals.
+fn pct(x: f32) -> String {
+    format!("{:.2}%", x * 100.0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::Arch;
+    use crate::runs::RunSummary;
+    use crate::train::{EpochMetrics, TrainSettings};
+
+    fn epoch(n: u32, val_loss: f32) -> EpochMetrics {
+        EpochMetrics {
+            epoch: n,
+            train_loss: 0.5,
+            train_acc: 0.9,
+            val_loss: Some(val_loss),
+            val_acc: Some(1.0 - val_loss),
+            val_precision: vec![0.5; 10],
+            val_recall: vec![0.25; 10],
+            test_loss: None,
+            test_acc: None,
+            seconds: 1.0,
+            dead_outputs: vec![],
+        }
+    }
+
+    #[test]
+    fn the_kept_epoch_is_marked_and_explained() {
+        let mut r = RunRecord::new(
+            "20261205-100000-mlp-0001".into(),
+            TrainSettings::defaults_for(Arch::Mlp),
+            time::macros::datetime!(2026-12-05 10:00:00 UTC),
+        );
+        r.val_size = 100;
+        r.epochs = vec![epoch(1, 0.3), epoch(2, 0.1), epoch(3, 0.2)];
+        r.kept_epoch = Some(2);
+        let (header, rows) = epoch_table(&r);
+        assert!(
+            header.contains("VAL ACC") && !header.contains("TEST ACC"),
+            "{header}"
+        );
+        let marked: Vec<bool> = rows.iter().map(|row| row.kept).collect();
+        assert_eq!(marked, vec![false, true, false]);
+        assert!(rows[1].text.starts_with('*'), "{}", rows[1].text);
+        let outcome = outcome_lines(&r).join("\n");
+        assert!(
+            outcome.contains("kept        epoch 2 (lowest validation loss), validation acc 90.00%"),
+            "{outcome}"
+        );
+        r.summary = Some(RunSummary {
+            test_acc: 0.875,
+            test_loss: 0.4,
+            test_epoch: Some(2),
+            seconds: 3.0,
+            confusion: vec![vec![1; 10]; 10],
+            test_precision: vec![0.75; 10],
+            test_recall: vec![0.5; 10],
+            dead_outputs: vec![],
+        });
+        let outcome = outcome_lines(&r).join("\n");
+        assert!(outcome.contains("acc 87.50% loss 0.4000"), "{outcome}");
+        assert!(outcome.contains("weights of epoch 2"), "{outcome}");
+        let classes = per_class_lines(&r);
+        assert_eq!(classes.len(), 11);
+        assert_eq!(
+            classes[1].split_whitespace().collect::<Vec<_>>(),
+            ["0", "50.00%", "25.00%", "75.00%", "50.00%"]
+        );
+        assert_eq!(confusion_lines(&r).len(), 11);
+    }
+}
