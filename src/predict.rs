@@ -98,7 +98,7 @@ impl Predictor {
     /// Loads the weights saved run `record` keeps (its best epoch's by validation, or
     /// its last epoch's: the `keep` setting) from `store`.
     pub fn from_run(store: &RunStore, record: &RunRecord) -> Result<Self, ModelError> {
-        let network = Network::load(record.config.model, &store.kept_weights_path(record))?;
+        let network = store.load_kept(record)?;
         Ok(Predictor {
             network,
             normalize: record.config.normalize,

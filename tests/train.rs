@@ -224,3 +224,76 @@ fn resume_continues_from_the_saved_epoch() {
     // Steps continue from where the first epoch ended.
     assert!(resumed.losses.last().unwrap().step > first.losses.last().unwrap().step);
 }
+
+#[test]
+fn early_stopping_keeps_the_best_epoch_and_resume_continues_from_the_last() {
+    use mnist_tui::predict::Predictor;
+    let dir = tempfile::tempdir().unwrap();
+    let store = RunStore::new(dir.path());
+    // 128 images and a fast rate: the validation loss soon climbs as it overfits.
+    let mut settings = small(Arch::Mlp, 128, 200);
+    settings.batch_size = 32;
+    settings.lr = 0.01;
+    settings.epochs = 40;
+    settings.patience = Some(2);
+    let events = run_all(TrainJob::New(settings), &store);
+    let id = run_id(&events);
+    let r = store.load(&id).unwrap();
+    assert_eq!(r.status, RunStatus::Finished, "an early stop is a finish");
+    let stop = r.early_stop.expect("stopped early");
+    assert!(events.contains(&TrainEvent::EarlyStopped(stop)));
+    assert!(stop.last_epoch < 40, "{stop:?}");
+    assert_eq!(r.epochs_done(), stop.last_epoch);
+    assert_eq!(stop.last_epoch - stop.best_epoch, 2, "patience 2: {stop:?}");
+    // The kept weights are the best epoch's by validation loss, and they were tested.
+    let lowest = r
+        .epochs
+        .iter()
+        .min_by(|a, b| a.val_loss.unwrap().total_cmp(&b.val_loss.unwrap()))
+        .unwrap()
+        .epoch;
+    assert_eq!((r.kept_epoch, stop.best_epoch), (Some(lowest), lowest));
+    assert_eq!(r.summary.as_ref().unwrap().test_epoch, Some(lowest));
+    assert_eq!(store.kept_weights_path(&r), store.best_weights_path(&id));
+    assert!(Predictor::from_run(&store, &r).is_ok());
+    let Ok(kept) = store.load_kept(&r) else {
+        panic!("the kept weights load");
+    };
+    let last = mnist_tui::model::Network::load(Arch::Mlp, &store.weights_path(&id)).unwrap();
+    let image = vec![0.5f32; 784];
+    assert_ne!(
+        kept.logits(&image).unwrap(),
+        last.logits(&image).unwrap(),
+        "the kept weights are not the last epoch's"
+    );
+    assert!(
+        runs_show(&store, &id).contains(&stop.describe()),
+        "runs show says why it stopped"
+    );
+
+    // Resuming continues from the last epoch, not the kept one.
+    let events = run_all(
+        TrainJob::Resume {
+            run_id: id.clone(),
+            more_epochs: 1,
+        },
+        &store,
+    );
+    assert!(matches!(
+        &events[0],
+        TrainEvent::Started { start_epoch, .. } if *start_epoch == stop.last_epoch
+    ));
+    let resumed = store.load(&id).unwrap();
+    assert_eq!(resumed.epochs_done(), stop.last_epoch + 1);
+    assert_eq!(resumed.status, RunStatus::Finished);
+    assert_eq!(
+        resumed.early_stop, None,
+        "a resume gets its full patience again"
+    );
+}
+
+/// `runs show ID`'s report lines for run `id` of `store`.
+fn runs_show(store: &RunStore, id: &str) -> String {
+    let r = store.load(id).unwrap();
+    mnist_tui::runs::report::outcome_lines(&r).join("\n")
+}

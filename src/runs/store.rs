@@ -2,6 +2,7 @@
 
 use super::lock::{self, LockError, RunLock};
 use super::{RunRecord, RunStatus};
+use crate::model::{ModelError, Network, read_checkpoint_tag};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -98,6 +99,28 @@ impl RunStore {
             Some(k) if k != record.epochs_done() => self.best_weights_path(&record.id),
             _ => self.weights_path(&record.id),
         }
+    }
+
+    /// The network `record` keeps for predicting, loaded from
+    /// [`kept_weights_path`](Self::kept_weights_path). Best weights from another epoch
+    /// than the record keeps (a crash between two saves) are refused, not used.
+    pub fn load_kept(&self, record: &RunRecord) -> Result<Network, ModelError> {
+        let path = self.kept_weights_path(record);
+        if let Some(kept) = record.kept_epoch
+            && path == self.best_weights_path(&record.id)
+            && let Some(tag) = read_checkpoint_tag(&path)?
+            && tag.epoch != kept
+        {
+            return Err(ModelError::BadFile {
+                path,
+                problem: format!(
+                    "holds the weights of epoch {} but run.ron keeps epoch {kept} (a crash \
+                     between two saves?)",
+                    tag.epoch
+                ),
+            });
+        }
+        Network::load(record.config.model, &path)
     }
 
     /// Path of run `id`'s optimiser state.
@@ -645,5 +668,111 @@ mod tests {
         let store = RunStore::new("/nonexistent/mnist-tui-runs");
         let (runs, damaged) = store.list().unwrap();
         assert!(runs.is_empty() && damaged.is_empty());
+    }
+
+    /// A finished run with validation accuracy `val` and test accuracy `test`, its
+    /// weights on disk.
+    fn finished(store: &RunStore, val: Option<f32>, test: f32) -> RunRecord {
+        let mut r = sample(store);
+        r.status = RunStatus::Finished;
+        r.epochs = vec![EpochMetrics {
+            epoch: 1,
+            val_loss: val.map(|v| 1.0 - v),
+            val_acc: val,
+            ..EpochMetrics::default()
+        }];
+        r.kept_epoch = Some(1);
+        r.summary = Some(crate::runs::RunSummary {
+            test_acc: test,
+            test_loss: 0.1,
+            test_epoch: Some(1),
+            seconds: 1.0,
+            confusion: vec![],
+            test_precision: vec![],
+            test_recall: vec![],
+            dead_outputs: vec![],
+        });
+        crate::model::Network::new(Arch::Mlp, 1)
+            .save(&store.weights_path(&r.id))
+            .unwrap();
+        r
+    }
+
+    #[test]
+    fn the_best_finished_run_is_chosen_by_validation_not_test() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = RunStore::new(dir.path());
+        let val_winner = finished(&store, Some(0.97), 0.95);
+        let test_winner = finished(&store, Some(0.96), 0.99);
+        let unvalidated = finished(&store, None, 0.995);
+        let runs = vec![val_winner.clone(), test_winner, unvalidated.clone()];
+        assert_eq!(best_finished(&store, &runs).unwrap().id, val_winner.id);
+        // Runs without validation figures only when no run has them (the newest).
+        let runs = vec![unvalidated.clone()];
+        assert_eq!(best_finished(&store, &runs).unwrap().id, unvalidated.id);
+    }
+
+    #[test]
+    fn kept_weights_from_another_epoch_are_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = RunStore::new(dir.path());
+        let mut r = finished(&store, Some(0.9), 0.9);
+        r.epochs.push(EpochMetrics {
+            epoch: 2,
+            ..EpochMetrics::default()
+        });
+        let net = crate::model::Network::new(Arch::Mlp, 1);
+        let tag = |epoch| Some(crate::model::CheckpointTag { epoch, step: 10 });
+        net.save_tagged(&store.best_weights_path(&r.id), tag(1))
+            .unwrap();
+        assert_eq!(store.kept_weights_path(&r), store.best_weights_path(&r.id));
+        assert!(store.load_kept(&r).is_ok());
+        net.save_tagged(&store.best_weights_path(&r.id), tag(2))
+            .unwrap();
+        let Err(e) = store.load_kept(&r) else {
+            panic!("weights of another epoch were used");
+        };
+        let e = e.to_string();
+        assert!(e.contains("epoch 2 but run.ron keeps epoch 1"), "{e}");
+        // Keeping the last epoch: model.safetensors.
+        r.kept_epoch = Some(2);
+        assert_eq!(store.kept_weights_path(&r), store.weights_path(&r.id));
+    }
+
+    #[test]
+    fn records_from_before_validation_load_with_bare_test_figures() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = RunStore::new(dir.path());
+        let mut r = finished(&store, None, 0.95);
+        r.epochs[0].test_acc = Some(0.95);
+        r.epochs[0].test_loss = Some(0.2);
+        r.config.test_each_epoch = false;
+        let text = ron::ser::to_string_pretty(&r, ron::ser::PrettyConfig::default()).unwrap();
+        // As an old run.ron: figures bare, no new fields.
+        let old: String = text
+            .replace("test_acc: Some(0.95)", "test_acc: 0.95")
+            .replace("test_loss: Some(0.2)", "test_loss: 0.2")
+            .lines()
+            .filter(|l| {
+                ![
+                    "sampling:",
+                    "val_size:",
+                    "kept_epoch:",
+                    "early_stop:",
+                    "validation:",
+                ]
+                .iter()
+                .any(|k| l.contains(k))
+            })
+            .collect::<Vec<_>>()
+            .join("\n");
+        assert!(old.contains("test_acc: 0.95"), "{old}");
+        let back = parse_record(&old).unwrap();
+        assert_eq!(back.sampling, crate::data::Sampling::FirstN);
+        assert!(back.config.test_each_epoch, "old runs tested every epoch");
+        assert_eq!(back.config.validation, 0);
+        assert_eq!(back.epochs[0].test_acc, Some(0.95));
+        assert_eq!(back.val_acc(), None);
+        assert_eq!(back.kept().map(|e| e.epoch), Some(1), "the last epoch");
     }
 }

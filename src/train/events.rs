@@ -18,7 +18,7 @@ pub struct LossPoint {
 }
 
 /// Metrics of one finished epoch.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct EpochMetrics {
     /// 1-based epoch number.
     pub epoch: u32,

@@ -518,11 +518,7 @@ impl<'a> Session<'a> {
     ) -> Result<Option<EpochTally>, String> {
         let train_size = self.record.train_size;
         let mut tally = EpochTally::start();
-        // The epoch's shuffle of positions in the training samples, as sample indices.
-        let mut order = EpochOrder::shuffled(train_size, settings.seed, epoch);
-        for i in order.indices.iter_mut() {
-            *i = self.split.train[*i];
-        }
+        let order = epoch_samples(&self.split, settings.seed, epoch);
         for (batch_index, indices) in order.batches(settings.batch_size).enumerate() {
             let pause_started = Instant::now();
             if let Steer::Stop = self.poll_controls(epoch, batch_index, batches_per_epoch)? {
@@ -638,13 +634,7 @@ impl<'a> Session<'a> {
     /// without a lower validation loss, counted from the best epoch or from the start
     /// of this session (a resumed run gets its full patience again).
     fn early_stop(&self, patience: Option<u32>, epoch: u32) -> Option<EarlyStop> {
-        let patience = patience?;
-        let best = best_by_validation(&self.record.epochs)?.epoch;
-        (epoch.saturating_sub(best.max(self.start_epoch)) >= patience).then_some(EarlyStop {
-            best_epoch: best,
-            last_epoch: epoch,
-            patience,
-        })
+        early_stop_after(&self.record.epochs, patience, self.start_epoch, epoch)
     }
 
     /// Applies waiting control messages; while paused, blocks until resumed or stopped.
@@ -714,7 +704,9 @@ impl<'a> Session<'a> {
         let network = if path == self.store.weights_path(&self.record.id) {
             self.learner.network()
         } else {
-            kept = Network::load(self.record.config.model, &path)
+            kept = self
+                .store
+                .load_kept(&self.record)
                 .map_err(|e| format!("cannot load the kept weights: {e}"))?;
             &kept
         };
@@ -1028,6 +1020,34 @@ pub fn train_step(
     })
 }
 
+/// Whether early stopping ends a run with `epochs` after `epoch` (see
+/// [`Session::early_stop`]): `patience` epochs since the later of the lowest validation
+/// loss and the session's start `start_epoch`.
+fn early_stop_after(
+    epochs: &[EpochMetrics],
+    patience: Option<u32>,
+    start_epoch: u32,
+    epoch: u32,
+) -> Option<EarlyStop> {
+    let patience = patience?;
+    let best = best_by_validation(epochs)?.epoch;
+    (epoch.saturating_sub(best.max(start_epoch)) >= patience).then_some(EarlyStop {
+        best_epoch: best,
+        last_epoch: epoch,
+        patience,
+    })
+}
+
+/// The training samples of epoch `epoch` in the order they are trained: a seeded
+/// shuffle of the split's training samples (never a validation one).
+fn epoch_samples(split: &Split, seed: u64, epoch: u32) -> EpochOrder {
+    let mut order = EpochOrder::shuffled(split.train.len(), seed, epoch);
+    for i in order.indices.iter_mut() {
+        *i = split.train[*i];
+    }
+    order
+}
+
 /// Evaluates `network` on the samples `indices` of `data` (never varied).
 pub fn evaluate(
     network: &Network,
@@ -1152,6 +1172,77 @@ mod tests {
         let reason = "invalid settings: batch size 0 must be in 1..=8192".to_string();
         assert_eq!(events, vec![TrainEvent::Failed { reason }]);
         assert!(store.list().unwrap().0.is_empty());
+    }
+
+    #[test]
+    fn no_epoch_trains_on_a_validation_image() {
+        use crate::data::{Sampling, SplitSizes};
+        let sizes = SplitSizes {
+            validation: 300,
+            max_train: Some(500),
+            max_test: None,
+        };
+        let split = Split::new(Sampling::Permuted, 2000, 100, sizes).unwrap();
+        let held_out: std::collections::HashSet<usize> = split.validation.iter().copied().collect();
+        let mut wanted = split.train.clone();
+        wanted.sort_unstable();
+        for epoch in 1..=5 {
+            let order = epoch_samples(&split, 7, epoch);
+            assert!(order.indices.iter().all(|i| !held_out.contains(i)));
+            let mut seen = order.indices.clone();
+            seen.sort_unstable();
+            assert_eq!(seen, wanted, "each epoch trains every training sample once");
+        }
+    }
+
+    /// A record whose epochs had these validation losses, after session start `start`.
+    fn session_with_losses(losses: &[f32]) -> Vec<EpochMetrics> {
+        losses
+            .iter()
+            .enumerate()
+            .map(|(i, &l)| EpochMetrics {
+                epoch: i as u32 + 1,
+                val_loss: Some(l),
+                val_acc: Some(1.0 - l),
+                ..EpochMetrics::default()
+            })
+            .collect()
+    }
+
+    #[test]
+    fn early_stopping_waits_patience_epochs_after_the_best_one() {
+        let stop = |losses: &[f32], patience: u32, start: u32| {
+            let epochs = session_with_losses(losses);
+            early_stop_after(&epochs, Some(patience), start, epochs.len() as u32)
+        };
+        // Best at epoch 2, then three epochs without a lower loss.
+        let curve = [0.5, 0.3, 0.31, 0.35, 0.3];
+        assert_eq!(stop(&curve[..4], 3, 0), None, "two epochs since the best");
+        assert_eq!(
+            stop(&curve, 3, 0),
+            Some(EarlyStop {
+                best_epoch: 2,
+                last_epoch: 5,
+                patience: 3
+            }),
+            "a tie is no improvement"
+        );
+        assert_eq!(stop(&curve, 4, 0), None);
+        // Still improving: never.
+        assert_eq!(stop(&[0.5, 0.4, 0.3, 0.2], 1, 0), None);
+        // A resumed session counts from where it started.
+        assert_eq!(stop(&curve, 3, 4), None);
+        // Off, or no validation figures: never.
+        let epochs = session_with_losses(&curve);
+        assert_eq!(early_stop_after(&epochs, None, 0, 5), None);
+        let blind: Vec<EpochMetrics> = epochs
+            .iter()
+            .map(|e| EpochMetrics {
+                val_loss: None,
+                ..e.clone()
+            })
+            .collect();
+        assert_eq!(early_stop_after(&blind, Some(1), 0, 5), None);
     }
 
     #[test]
