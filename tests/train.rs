@@ -207,3 +207,63 @@ fn resume_continues_from_the_saved_epoch() {
     // Steps continue from where the first epoch ended.
     assert!(resumed.losses.last().unwrap().step > first.losses.last().unwrap().step);
 }
+
+/// The finder on 3,000 real training images (mlp, its default Adam, seed 1, fastai's
+/// range over 100 batches): it suggests a rate, inside the stretch where the smoothed
+/// loss falls (below the rate of its lowest point, where it is lower a step later than
+/// a step before).
+#[test]
+fn the_lr_finder_on_real_data_suggests_a_rate_where_the_loss_falls() {
+    use mnist_tui::train::lr_find::{self, FinderPlan};
+    let data = mnist();
+    let mut settings = TrainSettings::defaults_for(Arch::Mlp);
+    settings.seed = 1;
+    let indices: Vec<usize> = (0..3000).collect();
+    let mut last = None;
+    let finding = lr_find::find_fresh(
+        &settings,
+        &data.train,
+        &indices,
+        FinderPlan::default(),
+        &mut |p| {
+            last = Some(p);
+            true
+        },
+    )
+    .unwrap();
+    let curve = &finding.curve;
+    let smoothed = curve.smoothed();
+    for (p, s) in curve.points.iter().zip(&smoothed) {
+        eprintln!("{:10.3e} {:8.4} {:8.4}", p.rate, p.loss, s);
+    }
+    eprintln!("{:?}", finding.suggestion);
+    assert_eq!(last.map(|p| p.done), Some(curve.points.len()));
+    let lr = finding
+        .suggestion
+        .lr
+        .unwrap_or_else(|| panic!("{}", finding.suggestion.reason));
+    let nearest = (0..curve.points.len())
+        .min_by(|&a, &b| {
+            let d = |i: usize| (curve.points[i].rate.ln() - lr.ln()).abs();
+            d(a).total_cmp(&d(b))
+        })
+        .unwrap();
+    let lowest = (0..smoothed.len())
+        .min_by(|&a, &b| smoothed[a].total_cmp(&smoothed[b]))
+        .unwrap();
+    assert!(
+        nearest > 0 && nearest < lowest,
+        "{lr} at {nearest}, lowest at {lowest}"
+    );
+    assert!(
+        smoothed[nearest + 1] < smoothed[nearest - 1],
+        "the smoothed loss falls at {lr}"
+    );
+    assert!(
+        smoothed[lowest] < 0.8 * smoothed[0],
+        "the loss fell: {} -> {}",
+        smoothed[0],
+        smoothed[lowest]
+    );
+    assert!(finding.suggestion.reason.starts_with("steepest fall"));
+}

@@ -477,7 +477,10 @@ fn a_copied_learner_shares_nothing_with_its_original() {
         assert_eq!(all_params(copy.network()), all_params(original.network()));
         assert_eq!(copy.optimizer, original.optimizer, "state and step copied");
         for ((cw, cb), (ow, ob)) in copy.network.params.iter().zip(&original.network.params) {
-            assert!(!Arc::ptr_eq(&cw.shared(), &ow.shared()), "own weight buffer");
+            assert!(
+                !Arc::ptr_eq(&cw.shared(), &ow.shared()),
+                "own weight buffer"
+            );
             assert!(!Arc::ptr_eq(&cb.shared(), &ob.shared()), "own bias buffer");
         }
 
