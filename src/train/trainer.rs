@@ -182,7 +182,7 @@ impl Events {
 const PROGRESS_INTERVAL: Duration = Duration::from_millis(200);
 
 /// The first `cap` samples of `data` (all when `cap` is unset or larger).
-fn subset_len(data: &Dataset, cap: Option<usize>) -> usize {
+pub(crate) fn subset_len(data: &Dataset, cap: Option<usize>) -> usize {
     cap.map_or(data.len(), |c| c.min(data.len()))
 }
 

@@ -11,7 +11,7 @@
 pub mod run;
 mod suggest;
 
-pub use run::{Progress, find, find_fresh};
+pub use run::{Progress, find, find_fresh, training_indices};
 pub use suggest::{MIN_FALL, MIN_POINTS, Suggestion, smooth, smoothing_half_width, suggest};
 
 use serde::{Deserialize, Serialize};

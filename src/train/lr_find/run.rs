@@ -98,6 +98,12 @@ pub fn find(
     Ok(LrFinding::new(plan, tracker.finish(Ending::Completed)))
 }
 
+/// The training samples a finder of a run with `settings` may draw from: the ones
+/// the run trains on (the first `max_train_samples` of `data`).
+pub fn training_indices(data: &Dataset, settings: &TrainSettings) -> Vec<usize> {
+    (0..crate::train::trainer::subset_len(data, settings.max_train_samples)).collect()
+}
+
 /// [`find`] on a new network of `settings` (its model, seed and optimiser): the
 /// finder of a run not yet started.
 pub fn find_fresh(
