@@ -79,7 +79,8 @@ pub fn suggest(curve: &LrCurve) -> Suggestion {
                 (0, f64::INFINITY),
                 |best, (i, v)| if v < best.1 { (i, v) } else { best },
             );
-    if !(first > 0.0) || first - lowest < MIN_FALL * first {
+    // The points are finite (the stop rule records no other), so is their average.
+    if first <= 0.0 || first - lowest < MIN_FALL * first {
         return none(format!(
             "no suggestion: the smoothed loss never fell by {:.0}% (from {first:.3} to \
              {lowest:.3} at best) between {} and {}; {ending}",

@@ -14,7 +14,6 @@ use crate::tui::ui::widgets::{Curve, LineChart, Mark, draw_line_chart, key_hints
 use ratatui::Frame;
 use ratatui::crossterm::event::{KeyCode, KeyEvent};
 use ratatui::layout::{Constraint, Layout, Rect};
-use ratatui::text::Line;
 use ratatui::widgets::{Paragraph, Wrap};
 
 /// A finder's result, and what its suggestion is for.
@@ -107,10 +106,10 @@ impl Dialog for LrFinderDialog {
         draw_line_chart(f, chart_area, self.chart(app), &app.theme);
         f.render_widget(paragraph, text_area);
         f.render_widget(
-            Paragraph::new(Line::from(key_hints(
+            Paragraph::new(key_hints(
                 &[("Enter", self.enter_does()), ("Esc", "close")],
                 &app.theme,
-            ))),
+            )),
             hint_area,
         );
     }
