@@ -1,6 +1,7 @@
 //! Command-line definitions (clap). Parsing only; `main.rs` dispatches.
 
 use crate::model::Arch;
+use crate::train::lr_find::FinderPlan;
 use crate::train::{SETTINGS, Setting, TrainOverrides};
 use clap::builder::PossibleValuesParser;
 use clap::{Arg, ArgAction, ArgMatches, Args, FromArgMatches, Parser, Subcommand};
@@ -41,6 +42,9 @@ pub enum Command {
     Data(DataCommand),
     /// Measure training and inference speed of the models on real MNIST.
     Bench(BenchArgs),
+    /// Find a learning rate: train a copy of a new model for a few batches at rates
+    /// growing from tiny to huge, chart the loss against the rate and suggest one.
+    LrFind(LrFindArgs),
     /// Train a grid of settings and seeds (a comma list on any training flag sweeps it),
     /// one run per point; run it again to resume it.
     Sweep(SweepArgs),
@@ -197,6 +201,43 @@ pub struct TrainArgs {
     /// the settings must be that point's.
     #[arg(long, value_name = "ID:POINT/POINTS", conflicts_with = "resume")]
     pub sweep: Option<crate::sweep::SweepTag>,
+}
+
+/// Flags of `lr-find`: the training flags (the run it would find a rate for) and the
+/// range of rates to try.
+#[derive(Debug, Args)]
+pub struct LrFindArgs {
+    /// One flag per training setting (generated from the settings table).
+    #[command(flatten)]
+    pub settings: SettingFlags,
+    /// Batches to train, one rate each (the finder stops early if the loss diverges).
+    #[arg(long, value_name = "N", default_value_t = FinderPlan::default().steps)]
+    pub steps: usize,
+    /// The first (lowest) rate tried.
+    #[arg(long, value_name = "RATE", default_value_t = FinderPlan::default().start)]
+    pub start_lr: f64,
+    /// The last (highest) rate tried.
+    #[arg(long, value_name = "RATE", default_value_t = FinderPlan::default().end)]
+    pub end_lr: f64,
+    /// Print one JSON object (every point, the suggestion) instead of the report.
+    #[arg(long)]
+    pub json: bool,
+}
+
+impl LrFindArgs {
+    /// The flags as overrides.
+    pub fn overrides(&self) -> TrainOverrides {
+        self.settings.0.clone()
+    }
+
+    /// The rates to try (not yet checked: [`FinderPlan::validate`]).
+    pub fn plan(&self) -> FinderPlan {
+        FinderPlan {
+            start: self.start_lr,
+            end: self.end_lr,
+            steps: self.steps,
+        }
+    }
 }
 
 impl TrainArgs {
@@ -378,6 +419,46 @@ mod tests {
             bad.to_string()
                 .contains("learning rate 'fast' is not a number"),
             "{bad}"
+        );
+    }
+
+    #[test]
+    fn lr_find_takes_the_training_flags_and_a_range() {
+        let cli = Cli::parse_from([
+            "mnist-tui",
+            "lr-find",
+            "--model",
+            "cnn",
+            "--max-train",
+            "2000",
+            "--steps",
+            "50",
+            "--end-lr",
+            "1",
+        ]);
+        let Some(Command::LrFind(args)) = cli.command else {
+            panic!("not lr-find")
+        };
+        assert_eq!(args.overrides().model, Some(Arch::Cnn));
+        assert_eq!(args.overrides().max_train_samples, Some(Some(2000)));
+        let plan = args.plan();
+        assert_eq!((plan.start, plan.end, plan.steps), (1e-7, 1.0, 50));
+        assert!(!args.json);
+        let cmd = Cli::command();
+        let lr_find = cmd.find_subcommand("lr-find").unwrap();
+        for row in SETTINGS {
+            assert!(
+                lr_find
+                    .get_arguments()
+                    .any(|a| a.get_long() == Some(row.flag)),
+                "{}",
+                row.name
+            );
+        }
+        let bad = Cli::try_parse_from(["mnist-tui", "lr-find", "--lr", "fast"]).unwrap_err();
+        assert!(
+            bad.to_string()
+                .contains("learning rate 'fast' is not a number")
         );
     }
 

@@ -61,6 +61,9 @@ pub enum Action {
     AddEpoch,
     /// Start a sweep: settings with lists of values, on top of the form.
     Sweep,
+    /// Run the learning-rate finder (on the form's settings, or on a copy of the
+    /// running run).
+    FindLr,
     /// Pause the sweep's queue (after the running point) or continue it.
     PauseSweep,
     /// Cancel the sweep (stop the running point, drop the queue).

@@ -71,6 +71,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             json,
         })) => commands::sweep::compare(&ctx, ids, sweep.as_deref(), by.as_deref(), *json),
         Some(Command::Sweep(args)) => commands::sweep::run(&ctx, args),
+        Some(Command::LrFind(args)) => commands::lr_find::run(&ctx, args),
         Some(Command::Predict(args)) => commands::predict::run(&ctx, args),
         Some(Command::Data(DataCommand::Fetch)) => commands::data::fetch(&ctx),
         Some(Command::Data(DataCommand::Verify)) => commands::data::verify(&ctx),

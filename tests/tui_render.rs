@@ -787,3 +787,23 @@ fn runs_view_groups_dialog() {
 
 #[path = "tui_render/keys.rs"]
 mod keys;
+
+#[test]
+fn the_finder_dialog_charts_the_curve_and_names_the_suggestion() {
+    use mnist_tui::tui::train::finder::FinderMsg;
+    let mut a = ready_app();
+    a.update(ch('f'));
+    a.update(Msg::Finder(FinderMsg::Done(Ok(synthetic_finding()))));
+    let s = screen(&mut a, 120, 40);
+    assert!(
+        s.contains("Learning-rate finder: the form's settings"),
+        "{s}"
+    );
+    assert!(
+        s.contains("Suggested rate 0.0011: steepest fall of the smoothed loss"),
+        "{s}"
+    );
+    assert!(s.contains("1e-7") && s.contains("10"), "{s}");
+    assert!(s.contains("Enter use it in the form"), "{s}");
+    insta::assert_snapshot!("lr_finder_120x40", s);
+}

@@ -331,6 +331,8 @@ impl Output {
                 self.total_epochs = *total;
                 self.line(format!("epochs now {total}"));
             }
+            // Only the dashboard asks for a finder during a run.
+            TrainEvent::FindingLr(_) | TrainEvent::LrFound(_) => {}
             TrainEvent::Paused => self.line("paused".into()),
             TrainEvent::Resumed => self.line("resumed".into()),
             TrainEvent::Finished { test_acc } => {

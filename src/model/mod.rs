@@ -146,6 +146,23 @@ impl Network {
         }
     }
 
+    /// A copy whose parameters share nothing with this network's (see
+    /// [`Learner::copy`]); [`Clone`] shares them until one side writes.
+    fn deep_copy(&self) -> Result<Self, ModelError> {
+        let params = self
+            .params
+            .iter()
+            .map(|(w, b)| Ok((w.deep_copy(&self.dev)?, b.deep_copy(&self.dev)?)))
+            .collect::<Result<_, ModelError>>()?;
+        Ok(Self {
+            arch: self.arch,
+            plan: self.plan.clone(),
+            layers: self.layers.clone(),
+            params,
+            dev: self.dev.clone(),
+        })
+    }
+
     /// The architecture of this network.
     pub fn arch(&self) -> Arch {
         self.arch
@@ -451,6 +468,17 @@ impl Learner {
             optimizer: Optimizer::new(optimizer, &lens),
             network,
         }
+    }
+
+    /// An independent copy: the same weights, optimiser settings, state and step
+    /// count in buffers of its own (and parameters with their own tape identity), so
+    /// training the copy leaves this learner exactly as it was. The learning-rate
+    /// finder tries rates on such a copy of a run in progress.
+    pub fn copy(&self) -> Result<Self, ModelError> {
+        Ok(Self {
+            network: self.network.deep_copy()?,
+            optimizer: self.optimizer.clone(),
+        })
     }
 
     /// One step: forward `images` (`labels.len() * 784` floats), cross-entropy loss

@@ -4,6 +4,7 @@
 use super::*;
 use dfdx::prelude::*;
 use rand::{Rng, SeedableRng, rngs::StdRng};
+use std::sync::Arc;
 
 fn random_batch(seed: u64, n: usize) -> (Vec<f32>, Vec<u8>) {
     let mut rng = StdRng::seed_from_u64(seed);
@@ -460,5 +461,44 @@ trait PerturbTarget {
 impl<S: Shape> PerturbTarget for param::Param<S, f64> {
     fn add_at(&mut self, i: usize, d: f64) {
         self.values_mut()[i] += d;
+    }
+}
+
+#[test]
+fn a_copied_learner_shares_nothing_with_its_original() {
+    for optimizer in [adam(), sgd_momentum()] {
+        let mut original = Learner::new(Network::new(Arch::Mlp, 5), optimizer);
+        let mut twin = Learner::new(Network::new(Arch::Mlp, 5), optimizer);
+        let (x, y) = random_batch(1, 32);
+        original.train_batch(&x, &y).unwrap();
+        twin.train_batch(&x, &y).unwrap();
+
+        let mut copy = original.copy().unwrap();
+        assert_eq!(all_params(copy.network()), all_params(original.network()));
+        assert_eq!(copy.optimizer, original.optimizer, "state and step copied");
+        for ((cw, cb), (ow, ob)) in copy.network.params.iter().zip(&original.network.params) {
+            assert!(
+                !Arc::ptr_eq(&cw.shared(), &ow.shared()),
+                "own weight buffer"
+            );
+            assert!(!Arc::ptr_eq(&cb.shared(), &ob.shared()), "own bias buffer");
+        }
+
+        // Training the copy hard changes nothing in the original...
+        copy.set_lr(0.5);
+        for step in 0..3 {
+            let (x, y) = random_batch(10 + step, 32);
+            copy.train_batch(&x, &y).unwrap();
+        }
+        assert_eq!(all_params(original.network()), all_params(twin.network()));
+        assert_eq!(original.optimizer, twin.optimizer);
+        assert_ne!(all_params(copy.network()), all_params(original.network()));
+
+        // ...and the original goes on exactly as if the copy had never been made.
+        let (x, y) = random_batch(2, 32);
+        let a = original.train_batch(&x, &y).unwrap();
+        let b = twin.train_batch(&x, &y).unwrap();
+        assert_eq!(a, b);
+        assert_eq!(all_params(original.network()), all_params(twin.network()));
     }
 }

@@ -49,6 +49,12 @@ impl<S: Shape, E: Dtype> Param<S, E> {
         })
     }
 
+    /// A copy that shares nothing with `self`: its own values buffer and its own tape
+    /// identity (a fresh key tensor), so the two can be trained apart, even at once.
+    pub fn deep_copy(&self, dev: &Cpu) -> Result<Self, ModelError> {
+        Param::new(dev, self.values.to_vec(), self.shape())
+    }
+
     /// The values, row-major.
     pub fn values(&self) -> &[E] {
         &self.values

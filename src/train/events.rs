@@ -1,6 +1,7 @@
 //! What the trainer tells its watchers, and what they may tell it.
 
 use super::TrainSettings;
+use super::lr_find::{FinderPlan, LrFinding, Progress};
 use serde::{Deserialize, Serialize};
 
 /// One logged loss value.
@@ -130,6 +131,12 @@ pub enum TrainEvent {
         /// New total.
         total: u32,
     },
+    /// The learning-rate finder asked for by [`Control::FindLr`] is at this step (it
+    /// trains a copy; the run waits).
+    FindingLr(Progress),
+    /// The finder asked for by [`Control::FindLr`] is done: what it found, or why it
+    /// could not run. The run carries on as it was (or stays paused).
+    LrFound(Result<LrFinding, String>),
     /// Training is paused.
     Paused,
     /// Training resumed after a pause.
@@ -182,4 +189,8 @@ pub enum Control {
     SetLr(f64),
     /// Train this many more epochs.
     AddEpochs(u32),
+    /// Run the learning-rate finder on a copy of the run's current weights and
+    /// optimiser state (reported by `FindingLr` and `LrFound`), then carry on as before:
+    /// the run's weights, step count and batch order are untouched.
+    FindLr(FinderPlan),
 }

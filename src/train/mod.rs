@@ -3,6 +3,7 @@
 pub mod catalog;
 pub mod error;
 pub mod events;
+pub mod lr_find;
 pub mod metrics;
 pub mod settings;
 pub mod trainer;

@@ -4,6 +4,7 @@
 //! weights, the optimiser state and `run.ron` (each atomically) at every epoch end,
 //! and saves the final status when the run finishes, stops or fails.
 
+use super::lr_find;
 use super::metrics::EvalTotals;
 use super::settings::{KeepWeights, MAX_EPOCHS, check_epochs, check_lr};
 use super::{
@@ -521,7 +522,9 @@ impl<'a> Session<'a> {
         let order = epoch_samples(&self.split, settings.seed, epoch);
         for (batch_index, indices) in order.batches(settings.batch_size).enumerate() {
             let pause_started = Instant::now();
-            if let Steer::Stop = self.poll_controls(epoch, batch_index, batches_per_epoch)? {
+            if let Steer::Stop =
+                self.poll_controls(&data.train, epoch, batch_index, batches_per_epoch)?
+            {
                 return Ok(None);
             }
             tally.exclude_pause(pause_started);
@@ -640,6 +643,7 @@ impl<'a> Session<'a> {
     /// Applies waiting control messages; while paused, blocks until resumed or stopped.
     fn poll_controls(
         &mut self,
+        train: &Dataset,
         epoch: u32,
         batch_index: usize,
         batches_per_epoch: usize,
@@ -690,6 +694,23 @@ impl<'a> Session<'a> {
                     self.events.send(TrainEvent::EpochsChanged {
                         total: self.total_epochs,
                     });
+                }
+                Control::FindLr(plan) => {
+                    // On a copy, from the run's own training samples; its time is left
+                    // out of the epoch's like a pause.
+                    let indices = self.split.train.clone();
+                    let found = lr_find::find(
+                        &self.learner,
+                        train,
+                        &indices,
+                        &self.record.config,
+                        plan,
+                        &mut |p| {
+                            self.events.send(TrainEvent::FindingLr(p));
+                            true
+                        },
+                    );
+                    self.events.send(TrainEvent::LrFound(found));
                 }
             }
         }

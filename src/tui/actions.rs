@@ -56,6 +56,7 @@ fn train(app: &App, action: Action) -> Result<(), String> {
                 "No point is queued".into()
             })
         }
+        A::FindLr => find_lr(app),
         A::Download => check(missing, || {
             format!("MNIST is {}: nothing to download", app.data.word())
         }),
@@ -64,6 +65,27 @@ fn train(app: &App, action: Action) -> Result<(), String> {
         }),
         _ => Ok(()),
     }
+}
+
+/// The finder needs the data, no finder under way, and (idle) valid form settings.
+fn find_lr(app: &App) -> Result<(), String> {
+    check(app.train.finder.is_none(), || {
+        "The learning-rate finder is already running".into()
+    })?;
+    check(matches!(app.data, DataState::Ready(_)), || {
+        format!(
+            "MNIST is {}: the finder needs the training images",
+            app.data.word()
+        )
+    })?;
+    if app.run_active() {
+        return Ok(());
+    }
+    app.train
+        .form
+        .validated()
+        .map(|_| ())
+        .map_err(|e| format!("The form's settings are invalid: {e}"))
 }
 
 fn runs(app: &App, action: Action) -> Result<(), String> {

@@ -7,6 +7,7 @@ use super::keymap::Keymap;
 use super::runs::table::RunsTable;
 use super::theme::Theme;
 use super::train::TrainView;
+use super::train::finder::FinderMsg;
 use super::train::session::{LiveRun, RunPhase};
 use crate::config::Config;
 use crate::data::Mnist;
@@ -134,6 +135,8 @@ pub enum Msg {
     Digit(DigitMsg),
     /// The sweep file was saved (or why not).
     SweepSaved(Result<(), String>),
+    /// News from the learning-rate finder run on the form's settings.
+    Finder(super::train::finder::FinderMsg),
 }
 
 /// Work the app asks its runtime to do.
@@ -155,6 +158,16 @@ pub enum Effect {
     Digit(DigitEffect),
     /// Save this sweep in the runs folder (then [`Msg::SweepSaved`]).
     SaveSweep(crate::sweep::SweepFile),
+    /// Run the learning-rate finder on a new network of `settings`, drawing from the
+    /// training images a run of them trains on (then [`Msg::Finder`]s).
+    FindLr {
+        /// The form's settings.
+        settings: Box<crate::train::TrainSettings>,
+        /// The data.
+        data: Arc<Mnist>,
+        /// The rates to try.
+        plan: crate::train::lr_find::FinderPlan,
+    },
 }
 
 /// A one-line message in the key bar.
@@ -311,6 +324,11 @@ impl App {
                 let (train, _, _, mut cx) = self.parts();
                 train.on_sweep_saved(result, &mut cx)
             }
+            Msg::Finder(news) => {
+                let (train, _, _, mut cx) = self.parts();
+                train.on_finder(news, &mut cx);
+                Vec::new()
+            }
         }
     }
 
@@ -368,10 +386,20 @@ impl App {
             TrainEvent::Failed { reason } => {
                 self.notice = Some(Notice::Error(format!("Run failed: {reason}")));
             }
+            TrainEvent::FindingLr(p) => {
+                let (train, _, _, mut cx) = self.parts();
+                train.on_finder(FinderMsg::Progress(*p), &mut cx);
+            }
+            TrainEvent::LrFound(found) => {
+                let (train, _, _, mut cx) = self.parts();
+                train.on_finder(FinderMsg::Done(found.clone()), &mut cx);
+            }
             _ => {}
         }
         if event.is_terminal() {
             effects.push(Effect::RefreshRuns);
+            let (train, _, _, mut cx) = self.parts();
+            train.finder_run_ended(&mut cx);
             if self.quit == QuitState::StoppingThenQuit {
                 self.quit = QuitState::Quit;
             } else {

@@ -147,6 +147,11 @@ impl Runtime {
                 self.tx.clone(),
             ),
             Effect::Digit(d) => super::digit::tasks::apply(d, &self.store, &self.tx),
+            Effect::FindLr {
+                settings,
+                data,
+                plan,
+            } => tasks::spawn_lr_find(*settings, data, plan, self.tx.clone()),
             Effect::SaveSweep(file) => {
                 let saved = crate::sweep::SweepStore::new(self.store.root()).save(&file);
                 let _ = self.tx.send(Msg::SweepSaved(saved));

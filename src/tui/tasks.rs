@@ -1,17 +1,20 @@
-//! Work kept off the UI thread: loading MNIST, downloading it, and reading or
-//! deleting runs. Each reports back as a [`Msg`] on the app's channel.
+//! Work kept off the UI thread: loading MNIST, downloading it, reading or deleting
+//! runs, and the learning-rate finder on the form's settings. Each reports back as a [`Msg`] on the app's channel.
 
 use super::app::{DataMsg, DownloadProgress, Msg, StoreMsg, SweepFiles};
 use crate::data::fetch::{self, FetchProgress};
 use crate::data::{DataError, Mnist};
 use crate::runs::{RunLoadError, RunRecord, RunStore, StoreError, best_finished};
 use crate::sweep::{SweepFile, SweepStore};
+use crate::train::TrainSettings;
+use crate::train::lr_find::{self, FinderPlan};
+use crate::tui::train::finder::FinderMsg;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
 use std::sync::mpsc::{Receiver, Sender};
-use std::time::SystemTime;
+use std::time::{Duration, Instant, SystemTime};
 use tokio::sync::mpsc::UnboundedSender;
 
 /// Text of a caught panic.
@@ -20,6 +23,40 @@ fn panic_text(p: &(dyn std::any::Any + Send)) -> String {
         .map(|s| s.to_string())
         .or_else(|| p.downcast_ref::<String>().cloned())
         .unwrap_or_else(|| "unknown panic".into())
+}
+
+/// Runs the learning-rate finder on a new network of `settings` on a new thread,
+/// drawing from the training images a run of them trains on; sends its progress (at
+/// most every 100 ms) and its result as [`Msg::Finder`].
+pub fn spawn_lr_find(
+    settings: TrainSettings,
+    data: Arc<Mnist>,
+    plan: FinderPlan,
+    tx: UnboundedSender<Msg>,
+) {
+    let spawned = std::thread::Builder::new().name("lr-find".into()).spawn({
+        let tx = tx.clone();
+        move || {
+            let mut last = Instant::now();
+            let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                let indices = lr_find::training_indices(&data.train, &settings)?;
+                lr_find::find_fresh(&settings, &data.train, &indices, plan, &mut |p| {
+                    if last.elapsed() >= Duration::from_millis(100) {
+                        last = Instant::now();
+                        let _ = tx.send(Msg::Finder(FinderMsg::Progress(p)));
+                    }
+                    true
+                })
+            }))
+            .unwrap_or_else(|p| Err(format!("internal error: {}", panic_text(&*p))));
+            let _ = tx.send(Msg::Finder(FinderMsg::Done(result)));
+        }
+    });
+    if let Err(e) = spawned {
+        let _ = tx.send(Msg::Finder(FinderMsg::Done(Err(format!(
+            "cannot start the finder thread: {e}"
+        )))));
+    }
 }
 
 /// Loads MNIST from `dir` on a new thread.

@@ -376,3 +376,105 @@ fn run_dialog_fields_edit_at_the_cursor() {
     a.update(with_mods(KeyCode::Char('u'), KeyModifiers::CONTROL));
     assert!(matches!(&a.modal, Some(Modal::LearningRate(d)) if d.field.input.text().is_empty()));
 }
+
+#[test]
+fn the_finder_key_runs_on_the_form_and_puts_its_suggestion_into_the_form() {
+    use mnist_tui::train::lr_find::{FinderPlan, Progress};
+    use mnist_tui::tui::train::finder::{FinderMsg, FinderTarget};
+    // No data yet: refused, with the reason, nothing asked.
+    let mut a = app();
+    assert!(a.update(ch('f')).is_empty());
+    assert!(
+        matches!(&a.notice, Some(Notice::Error(e)) if e.contains("the finder needs the training images")),
+        "{:?}",
+        a.notice
+    );
+
+    let mut a = ready_app();
+    let fx = a.update(ch('f'));
+    match fx.as_slice() {
+        [Effect::FindLr { settings, plan, .. }] => {
+            assert_eq!(**settings, a.train.form.settings);
+            assert_eq!(*plan, FinderPlan::default());
+        }
+        other => panic!("unexpected effects {other:?}"),
+    }
+    assert_eq!(
+        a.train.finder.as_ref().map(|t| t.target),
+        Some(FinderTarget::Form)
+    );
+    // One finder at a time.
+    assert!(a.update(ch('f')).is_empty());
+    assert!(
+        matches!(&a.notice, Some(Notice::Error(e)) if e == "The learning-rate finder is already running")
+    );
+    a.update(Msg::Finder(FinderMsg::Progress(Progress {
+        done: 37,
+        total: 100,
+    })));
+    assert!(
+        matches!(&a.notice, Some(Notice::Info(e)) if e == "Finding a learning rate: batch 37/100")
+    );
+
+    let finding = synthetic_finding();
+    let lr = finding
+        .suggestion
+        .lr
+        .expect("the synthetic curve suggests a rate");
+    assert_ne!(a.train.form.settings.lr, lr);
+    a.update(Msg::Finder(FinderMsg::Done(Ok(finding))));
+    assert!(a.train.finder.is_none());
+    assert!(matches!(a.modal, Some(Modal::LrFinder(_))));
+    let fx = a.update(key(KeyCode::Enter));
+    assert!(fx.is_empty());
+    assert!(a.modal.is_none());
+    assert_eq!(a.train.form.settings.lr, lr);
+    assert!(a.train.form.is_edited(field("lr")));
+    assert!(matches!(&a.notice, Some(Notice::Info(e)) if e.contains("in the form")));
+
+    // A failure says why and leaves the form alone.
+    a.update(ch('f'));
+    a.update(Msg::Finder(FinderMsg::Done(Err("no samples".into()))));
+    assert!(a.modal.is_none() && a.train.finder.is_none());
+    assert!(
+        matches!(&a.notice, Some(Notice::Error(e)) if e == "The learning-rate finder failed: no samples")
+    );
+    assert_eq!(a.train.form.settings.lr, lr);
+}
+
+#[test]
+fn the_finder_key_on_a_running_run_asks_the_trainer_and_applies_the_rate_to_the_run() {
+    use mnist_tui::train::lr_find::FinderPlan;
+    let mut a = training_app();
+    let fx = a.update(ch('f'));
+    assert!(
+        has_control(&fx, Control::FindLr(FinderPlan::default())),
+        "{fx:?}"
+    );
+    let finding = synthetic_finding();
+    let lr = finding.suggestion.lr.unwrap();
+    a.update(Msg::Train(TrainEvent::LrFound(Ok(finding))));
+    assert!(matches!(a.modal, Some(Modal::LrFinder(_))));
+    let form_lr = a.train.form.settings.lr;
+    let fx = a.update(key(KeyCode::Enter));
+    assert!(has_control(&fx, Control::SetLr(lr)), "{fx:?}");
+    assert_eq!(
+        a.train.form.settings.lr, form_lr,
+        "the form is not the target"
+    );
+
+    // Esc closes without a change.
+    a.update(ch('f'));
+    a.update(Msg::Train(TrainEvent::LrFound(Ok(synthetic_finding()))));
+    assert!(a.update(key(KeyCode::Esc)).is_empty());
+    assert!(a.modal.is_none());
+
+    // A run that ends before its finder ran frees the key and says so.
+    a.update(ch('f'));
+    assert!(a.train.finder.is_some());
+    a.update(Msg::Train(TrainEvent::Stopped));
+    assert!(a.train.finder.is_none());
+    assert!(
+        matches!(&a.notice, Some(Notice::Error(e)) if e.contains("before the learning-rate finder could run"))
+    );
+}

@@ -233,6 +233,25 @@ pub fn training_events() -> Vec<TrainEvent> {
     ev
 }
 
+/// A finder's result on a synthetic curve: the loss falls from 2.3 to 0.3 around a
+/// rate of 1e-3 and blows up past 0.1 (so it suggests about 1e-3).
+pub fn synthetic_finding() -> mnist_tui::train::lr_find::LrFinding {
+    use mnist_tui::train::lr_find::{FinderPlan, LrCurve, LrFinding};
+    let plan = FinderPlan::default();
+    let losses: Vec<f64> = (0..plan.steps)
+        .map(|i| {
+            let x = plan.rate(i).log10();
+            let blow_up = if x > -1.0 {
+                (4.0 * (x + 1.0)).exp() - 1.0
+            } else {
+                0.0
+            };
+            2.3 - 2.0 / (1.0 + (-3.0 * (x + 3.0)).exp()) + blow_up
+        })
+        .collect();
+    LrFinding::new(plan, LrCurve::from_losses(&plan, &losses))
+}
+
 /// An app that is training (events applied through `update`).
 pub fn training_app() -> App {
     let mut a = ready_app();

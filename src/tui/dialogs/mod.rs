@@ -12,6 +12,7 @@ pub mod field;
 pub mod groups;
 pub mod help;
 pub mod learning_rate;
+pub mod lr_finder;
 pub mod quit;
 pub mod resume;
 pub mod scroll;
@@ -94,6 +95,8 @@ dialogs! {
     ConfirmDelete(delete::ConfirmDelete),
     /// A new learning rate for the running run.
     LearningRate(learning_rate::LearningRateDialog),
+    /// The learning-rate finder's curve and suggestion.
+    LrFinder(lr_finder::LrFinderDialog),
     /// How many epochs to add when resuming a run.
     Resume(resume::ResumeDialog),
     /// A sweep: settings and their lists of values.

@@ -42,6 +42,7 @@ impl TrainView {
                 cx.info("Adding one epoch");
                 return vec![Effect::Control(Control::AddEpochs(1))];
             }
+            Action::FindLr => return self.find_lr(cx),
             Action::Download => return download(cx),
             Action::RetryData => {
                 *cx.data = DataState::Loading;

@@ -379,6 +379,20 @@ impl TrainForm {
         self.selected = Field::Start.index();
     }
 
+    /// Sets the learning rate (the finder's suggestion), as if typed: it counts as
+    /// edited. A rate the settings refuse is refused with the reason.
+    pub fn set_lr(&mut self, lr: f64) -> Result<(), String> {
+        let Some(setting) = crate::train::catalog::setting("lr") else {
+            return Err("the settings have no learning rate".into());
+        };
+        let mut candidate = self.settings.clone();
+        candidate.lr = lr;
+        candidate.validate().map_err(|e| e.to_string())?;
+        self.editing = None;
+        self.accept(setting, candidate);
+        Ok(())
+    }
+
     /// The settings to start with, or why they cannot be used.
     pub fn validated(&self) -> Result<TrainSettings, String> {
         self.settings

@@ -4,6 +4,7 @@
 
 pub mod actions;
 pub mod draw;
+pub mod finder;
 pub mod form;
 pub mod session;
 pub mod sweep;
@@ -21,6 +22,8 @@ pub struct TrainView {
     pub session: Option<LiveRun>,
     /// The sweep being run, if any.
     pub sweep: Option<SweepQueue>,
+    /// The learning-rate finder, while one runs.
+    pub finder: Option<finder::FinderTask>,
 }
 
 impl TrainView {
@@ -30,6 +33,7 @@ impl TrainView {
             form: TrainForm::new(base),
             session: None,
             sweep: None,
+            finder: None,
         }
     }
 

@@ -210,6 +210,8 @@ impl LiveRun {
                 self.lr_changes.push(*change);
             }
             TrainEvent::EpochsChanged { total } => self.settings.epochs = *total,
+            // The finder's news goes to the Train view's finder (`App::on_train`).
+            TrainEvent::FindingLr(_) | TrainEvent::LrFound(_) => {}
             TrainEvent::Paused => self.phase = RunPhase::Paused,
             TrainEvent::Resumed => self.phase = RunPhase::Training,
             TrainEvent::Tested {
