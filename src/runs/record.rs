@@ -2,7 +2,7 @@
 
 use crate::model::{ComputeProfile, compute_profile};
 use crate::sweep::SweepTag;
-use crate::train::{EpochMetrics, LossPoint, LrChange, TrainSettings};
+use crate::train::{EpochMetrics, LossPoint, LrChange, LrPlan, TrainSettings};
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
@@ -94,6 +94,11 @@ pub struct RunRecord {
     /// Records from before it have none.
     #[serde(default)]
     pub sessions: Vec<Provenance>,
+    /// The learning rate of every step: the planned horizon (which may differ from the
+    /// epochs done) and every re-anchoring (epochs added, rate set by hand). Records
+    /// from before it have none: their rates are unknown.
+    #[serde(default)]
+    pub lr_plan: Option<LrPlan>,
 }
 
 /// How and by what one training session computed a run: what its exact numbers depend
@@ -171,6 +176,7 @@ impl RunRecord {
             summary: None,
             sweep: None,
             sessions: Vec::new(),
+            lr_plan: None,
         }
     }
 
@@ -187,6 +193,22 @@ impl RunRecord {
     /// Total seconds spent in finished epochs.
     pub fn seconds(&self) -> f64 {
         self.epochs.iter().map(|e| e.seconds).sum()
+    }
+
+    /// Whether the rate of its loss points is known (recorded with each point; runs
+    /// recorded before that have none).
+    pub fn rates_known(&self) -> bool {
+        self.losses.iter().any(|p| p.lr.is_some())
+    }
+
+    /// The learning rate in effect at its last loss point, as shown in the details,
+    /// `runs show` and the comparison: the rate, or why it is unknown.
+    pub fn last_rate_text(&self) -> String {
+        match self.losses.iter().rev().find_map(|p| p.lr) {
+            Some(lr) => crate::format::float(lr),
+            None if self.losses.is_empty() => "–".into(),
+            None => "unknown (recorded before rates were kept)".into(),
+        }
     }
 
     /// Epochs completed.

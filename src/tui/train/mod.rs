@@ -5,6 +5,7 @@
 pub mod actions;
 pub mod draw;
 pub mod form;
+pub mod preview;
 pub mod session;
 pub mod sweep;
 
