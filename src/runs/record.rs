@@ -280,6 +280,49 @@ mod tests {
     }
 
     #[test]
+    fn records_from_before_rate_plans_load_with_their_rates_unknown() {
+        let mut r = RunRecord::new(
+            "20261120-100000-mlp-0001".into(),
+            TrainSettings::defaults_for(Arch::Mlp),
+            time::macros::datetime!(2026-11-20 10:00:00 UTC),
+        );
+        r.losses.push(LossPoint {
+            epoch: 1,
+            step: 100,
+            x: 0.5,
+            loss: 0.3,
+            lr: None,
+        });
+        // Written before plans and rates: neither `lr_plan:` nor a point's `lr:`.
+        let text = ron::ser::to_string_pretty(&r, ron::ser::PrettyConfig::default()).unwrap();
+        let old: String = text
+            .lines()
+            .filter(|l| !matches!(l.trim(), "lr: None," | "lr_plan: None,"))
+            .collect::<Vec<_>>()
+            .join("\n");
+        assert_eq!(old.lines().count() + 2, text.lines().count(), "{text}");
+        let back: RunRecord = ron::from_str(&old).unwrap();
+        assert_eq!(back, r);
+        assert!(!back.rates_known());
+        assert_eq!(
+            back.last_rate_text(),
+            "unknown (recorded before rates were kept)"
+        );
+        // A plan and rates round-trip.
+        r.losses[0].lr = Some(0.002);
+        r.lr_plan = Some(crate::train::LrPlan::new(
+            crate::train::LrSchedule::OneCycle,
+            0.003,
+            10,
+            200,
+        ));
+        let text = ron::ser::to_string_pretty(&r, ron::ser::PrettyConfig::default()).unwrap();
+        let back: RunRecord = ron::from_str(&text).unwrap();
+        assert_eq!(back, r);
+        assert_eq!(back.last_rate_text(), "0.002");
+    }
+
+    #[test]
     fn records_from_before_augmentation_load_as_trained_without_it() {
         // A cnn record written before the setting existed: it trained on plain images,
         // whatever today's cnn default is.
