@@ -197,8 +197,9 @@ pub struct LrPlan {
 }
 
 impl LrPlan {
-    /// A new run's plan: `warmup_steps` of linear warmup to `lr` (none if 0), then
-    /// `schedule`'s shape from `lr` over the rest of `total_steps`.
+    /// A new run's plan: `warmup_steps` of linear warmup (none if 0) up to the rate the
+    /// schedule starts at (`lr`, or a 25th of it for one-cycle), then `schedule`'s
+    /// shape from `lr` over the rest of `total_steps`.
     pub fn new(schedule: LrSchedule, lr: f64, warmup_steps: u64, total_steps: u64) -> Self {
         let warmup_steps = warmup_steps.min(total_steps);
         let mut segments = Vec::new();
@@ -206,7 +207,7 @@ impl LrPlan {
             segments.push(LrSegment {
                 from_step: 0,
                 to_step: warmup_steps,
-                lr,
+                lr: lr * (schedule.row().shape)(0.0),
                 curve: Curve::Warmup,
             });
         }
@@ -350,6 +351,11 @@ mod tests {
         assert_eq!(cos.rate_at(4), 0.1);
         assert!((cos.rate_at(8) - 0.05).abs() < 1e-12);
         assert!(non_increasing(&rates(&cos, 4..12)));
+        // One-cycle starts low: the warmup ramps to its start, then it rises.
+        let cycle = LrPlan::new(LrSchedule::OneCycle, 1.0, 4, 44);
+        let r = rates(&cycle, 0..15);
+        assert!((r[3] - 1.0 / 25.0).abs() < 1e-12, "{r:?}");
+        assert!(r.windows(2).all(|w| w[1] >= w[0]), "{r:?}");
     }
 
     #[test]

@@ -277,17 +277,6 @@ pub fn settings_rows(runs: &[&RunRecord]) -> Vec<(&'static str, Vec<String>)> {
         .collect();
     rows.push(("lr changes", col(&|r| r.lr_changes.len().to_string())));
     rows.push((
-        "lr at end",
-        col(&|r| {
-            let text = r.last_rate_text();
-            if r.rates_known() || r.losses.is_empty() {
-                text
-            } else {
-                "unknown".into()
-            }
-        }),
-    ));
-    rows.push((
         "best acc",
         col(&|r| {
             r.best_test_acc()

@@ -52,6 +52,15 @@ pub fn planned_bars(
     (bars, top)
 }
 
+/// A rate in a few characters (`0.003`, `2.1e-5`).
+fn short(rate: f64) -> String {
+    if rate != 0.0 && rate.abs() < 1e-4 {
+        format!("{rate:.1e}")
+    } else {
+        format::float(rate)
+    }
+}
+
 /// Draws the preview of `settings` in `area` (nothing if it is too small).
 pub fn draw(
     f: &mut Frame,
@@ -69,16 +78,8 @@ pub fn draw(
         Constraint::Length(1),
     ])
     .areas(area);
-    let warmup = if settings.warmup > 0.0 {
-        format!(", warmup {}", format::float(settings.warmup))
-    } else {
-        String::new()
-    };
-    let heading = format!(
-        " Planned rate: {}{warmup} over {} epochs",
-        settings.lr_schedule.name(),
-        settings.epochs
-    );
+    // The schedule and warmup are the form's rows just above.
+    let heading = format!(" Planned rate over {} epochs", settings.epochs);
     f.render_widget(Paragraph::new(Span::styled(heading, t.dim())), title);
     let inner = Rect {
         x: curve.x + 1,
@@ -109,11 +110,7 @@ pub fn draw(
         .map_or(0.0, |p| p.1);
     f.render_widget(
         Paragraph::new(Line::from(Span::styled(
-            format!(
-                " top {} · last {}",
-                format::float(top),
-                format::float(end)
-            ),
+            format!(" top {} · last {}", short(top), short(end)),
             t.dim(),
         ))),
         scale,
