@@ -273,10 +273,21 @@ fn a_cosine_run_given_more_epochs_while_training_never_raises_its_rate() {
     let rates = recorded_rates(&record);
     assert_eq!(rates.len(), 5 * 8);
     for (i, w) in rates.windows(2).enumerate() {
-        assert!(w[1] <= w[0], "the rate jumped up at point {}: {rates:?}", i + 1);
+        assert!(
+            w[1] <= w[0],
+            "the rate jumped up at point {}: {rates:?}",
+            i + 1
+        );
     }
-    assert_eq!(rates[0], record.config.lr, "the plan starts at the settings' rate");
-    assert!(rates[39] > 0.0 && rates[39] < rates[0] * 0.01, "{}", rates[39]);
+    assert_eq!(
+        rates[0], record.config.lr,
+        "the plan starts at the settings' rate"
+    );
+    assert!(
+        rates[39] > 0.0 && rates[39] < rates[0] * 0.01,
+        "{}",
+        rates[39]
+    );
     let plan = record.lr_plan.expect("the plan is recorded");
     assert_eq!(plan.end(), 5 * 8, "the planned horizon is the new total");
 }
@@ -302,7 +313,11 @@ fn a_finished_cosine_run_resumed_for_more_epochs_never_raises_its_rate() {
     assert_eq!(rates.len(), 4 * 8);
     assert_eq!(rates[..16], recorded_rates(&first)[..], "history is kept");
     for (i, w) in rates.windows(2).enumerate() {
-        assert!(w[1] <= w[0], "the rate jumped up at point {}: {rates:?}", i + 1);
+        assert!(
+            w[1] <= w[0],
+            "the rate jumped up at point {}: {rates:?}",
+            i + 1
+        );
     }
     // Re-anchored at the rate in effect (the last step's), decaying from there.
     assert_eq!(rates[16], rates[15]);
@@ -329,7 +344,11 @@ fn setting_the_rate_mid_run_sets_the_rate_in_effect_which_then_decays() {
         })
         .expect("the change is announced");
     let record = store.load(&run_id(&events)).unwrap();
-    assert_eq!(record.lr_changes, vec![change], "and recorded (a chart mark)");
+    assert_eq!(
+        record.lr_changes,
+        vec![change],
+        "and recorded (a chart mark)"
+    );
     let after: Vec<f64> = record
         .losses
         .iter()
@@ -381,7 +400,10 @@ fn a_run_stopped_and_resumed_ends_bit_identical_to_one_never_stopped() {
         )
     };
     let (a, b) = (store.load(&whole).unwrap(), store.load(&split).unwrap());
-    assert_eq!(a.losses, b.losses, "every loss point, its step and its rate");
+    assert_eq!(
+        a.losses, b.losses,
+        "every loss point, its step and its rate"
+    );
     let ((wa, oa), (wb, ob)) = (bytes(&whole), bytes(&split));
     assert!(wa == wb, "the weights differ");
     assert!(oa == ob, "the optimiser state differs");

@@ -66,10 +66,7 @@ fn the_form_previews_the_planned_rate_over_the_whole_run() {
     settings.warmup = 0.5;
     settings.epochs = 4;
     let s = screen(&mut a, 120, 40);
-    assert!(
-        s.contains("Planned rate over 4 epochs"),
-        "{s}"
-    );
+    assert!(s.contains("Planned rate over 4 epochs"), "{s}");
     insta::assert_snapshot!("train_form_preview_120x40", s);
     // Settings that cannot run say so instead of a curve.
     a.train.form.settings.warmup = 9.0;
@@ -88,7 +85,10 @@ fn train_view_while_training() {
         s.contains("lr→0.0005"),
         "learning-rate change in the legend"
     );
-    assert!(s.contains("lr, top 0.002991"), "the rate in effect is drawn: {s}");
+    assert!(
+        s.contains("lr, top 0.002991"),
+        "the rate in effect is drawn: {s}"
+    );
     assert!(s.contains("acc 97.00%"));
     assert!(s.contains("locked while training"));
     insta::assert_snapshot!("train_running_120x40", s);

@@ -12,5 +12,5 @@ pub use catalog::{SETTINGS, Setting, Step};
 pub use error::TrainError;
 pub use events::{Control, EpochMetrics, LossPoint, LrChange, TrainEvent};
 pub use schedule::{LrPlan, LrSchedule, SCHEDULES};
-pub use settings::{ SettingError, TrainOverrides, TrainSettings, check_lr};
+pub use settings::{SettingError, TrainOverrides, TrainSettings, check_lr};
 pub use trainer::{Controller, TrainJob, TrainerHandle, spawn};

@@ -321,7 +321,11 @@ mod tests {
         for s in LrSchedule::ALL {
             assert_eq!(SCHEDULES.iter().filter(|r| r.schedule == s).count(), 1);
             assert_eq!(s.row().schedule, s);
-            assert_eq!((s.row().from_anchor)(0.0), 1.0, "{s:?} starts at its anchor");
+            assert_eq!(
+                (s.row().from_anchor)(0.0),
+                1.0,
+                "{s:?} starts at its anchor"
+            );
         }
         assert_eq!(SCHEDULES.len(), LrSchedule::ALL.len());
     }
@@ -388,7 +392,10 @@ mod tests {
             plan.move_horizon(10, 20, schedule);
             let after = rates(&plan, 0..20);
             assert_eq!(&after[..10], before.as_slice(), "history unchanged");
-            assert_eq!(after[10], before[9], "{schedule:?} starts at the rate in effect");
+            assert_eq!(
+                after[10], before[9],
+                "{schedule:?} starts at the rate in effect"
+            );
             assert!(non_increasing(&after[9..]), "{schedule:?}: {after:?}");
             plan.move_horizon(15, 30, schedule);
             let longer = rates(&plan, 0..30);
@@ -409,9 +416,16 @@ mod tests {
         assert_eq!(plan, same);
         plan.move_horizon(2, 20, LrSchedule::Cosine);
         assert_eq!(plan.segments.len(), 2, "{plan:?}");
-        assert_eq!(rates(&plan, 0..4), rates(&same, 0..4), "the warmup is unchanged");
+        assert_eq!(
+            rates(&plan, 0..4),
+            rates(&same, 0..4),
+            "the warmup is unchanged"
+        );
         assert_eq!(plan.rate_at(4), 0.1, "then the schedule from the base");
-        assert!((plan.rate_at(12) - 0.05).abs() < 1e-12, "over the new horizon");
+        assert!(
+            (plan.rate_at(12) - 0.05).abs() < 1e-12,
+            "over the new horizon"
+        );
     }
 
     #[test]

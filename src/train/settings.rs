@@ -274,7 +274,10 @@ mod tests {
         assert_eq!(s.validate(), Ok(()));
         for bad in [3.0, 4.0, -1.0, f64::NAN] {
             s.warmup = bad;
-            assert!(matches!(s.validate(), Err(SettingError::Warmup(..))), "{bad}");
+            assert!(
+                matches!(s.validate(), Err(SettingError::Warmup(..))),
+                "{bad}"
+            );
         }
         s.warmup = 3.0;
         assert_eq!(
