@@ -194,7 +194,8 @@ pub struct TrainArgs {
     /// One flag per training setting (generated from the settings table).
     #[command(flatten)]
     pub settings: SettingFlags,
-    /// Continue this saved run (its weights and optimiser state) for --epochs more epochs.
+    /// Continue this saved run (its weights and optimiser state): to the end of its
+    /// planned epochs, or for --epochs more epochs.
     #[arg(long, value_name = "RUN_ID")]
     pub resume: Option<String>,
     /// Record the run as point POINT of sweep ID (as `sweep --print-commands` prints it);

@@ -153,6 +153,7 @@ fn valid_record_text() -> &'static str {
             step: 100,
             x: 0.1,
             loss: 0.5,
+            lr: Some(0.001),
         });
         r.epochs.push(EpochMetrics {
             epoch: 1,

@@ -34,7 +34,7 @@ fn started_id(events: &[TrainEvent]) -> String {
 fn resume(id: &str, more_epochs: u32) -> TrainJob {
     TrainJob::Resume {
         run_id: id.to_string(),
-        more_epochs,
+        more_epochs: Some(more_epochs),
     }
 }
 

@@ -171,7 +171,7 @@ fn resuming_damaged_weights_fails_and_keeps_the_record() {
     let events = run_all(
         TrainJob::Resume {
             run_id: id.clone(),
-            more_epochs: 1,
+            more_epochs: Some(1),
         },
         &store,
     );
@@ -207,7 +207,7 @@ fn resume_continues_from_the_saved_epoch() {
     let events = run_all(
         TrainJob::Resume {
             run_id: id.clone(),
-            more_epochs: 1,
+            more_epochs: Some(1),
         },
         &store,
     );
@@ -275,7 +275,7 @@ fn early_stopping_keeps_the_best_epoch_and_resume_continues_from_the_last() {
     let events = run_all(
         TrainJob::Resume {
             run_id: id.clone(),
-            more_epochs: 1,
+            more_epochs: Some(1),
         },
         &store,
     );
@@ -481,4 +481,255 @@ fn a_finder_during_a_run_leaves_the_run_bit_identical() {
         assert!(!a.0.is_empty());
         assert!(a == b, "{what} differ");
     }
+}
+
+/// A tiny cosine run: 256 training images (8 batches of 32), 64 test images, a loss
+/// point (with its rate) after every batch.
+fn tiny_cosine(epochs: u32) -> TrainSettings {
+    let mut s = small(Arch::Mlp, 256, 64);
+    s.lr_schedule = mnist_tui::train::LrSchedule::Cosine;
+    s.batch_size = 32;
+    s.log_every = 1;
+    s.epochs = epochs;
+    s
+}
+
+/// The rate recorded with each loss point, in order (every point must have one).
+fn recorded_rates(record: &mnist_tui::runs::RunRecord) -> Vec<f64> {
+    record
+        .losses
+        .iter()
+        .map(|p| p.lr.expect("every loss point records its rate"))
+        .collect()
+}
+
+/// Runs `job`, pausing it at its first loss point and sending `controls` once it is
+/// paused (then resuming it): the controls land mid-run whatever the timing.
+fn run_with_controls_at_first_pause(
+    job: TrainJob,
+    store: &RunStore,
+    controls: &[Control],
+) -> Vec<TrainEvent> {
+    let mut handle = train::spawn(job, mnist(), store.clone());
+    let mut events = Vec::new();
+    let (mut paused, mut sent) = (false, false);
+    while let Some(e) = handle.blocking_recv() {
+        if !paused && matches!(e, TrainEvent::Loss { .. }) {
+            assert!(handle.send(Control::Pause));
+            paused = true;
+        }
+        if !sent && e == TrainEvent::Paused {
+            for c in controls {
+                assert!(handle.send(*c));
+            }
+            assert!(handle.send(Control::Resume));
+            sent = true;
+        }
+        events.push(e);
+    }
+    handle.join();
+    assert!(sent, "the run ended before it paused: {events:?}");
+    events
+}
+
+#[test]
+fn a_cosine_run_given_more_epochs_while_training_never_raises_its_rate() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = RunStore::new(dir.path());
+    // The dashboard's add-epochs control (→ / + / e) sends this.
+    let events = run_with_controls_at_first_pause(
+        TrainJob::New(tiny_cosine(3)),
+        &store,
+        &[Control::AddEpochs(2)],
+    );
+    assert!(matches!(events.last(), Some(TrainEvent::Finished { .. })));
+    let record = store.load(&run_id(&events)).unwrap();
+    assert_eq!(record.epochs.len(), 5);
+    let rates = recorded_rates(&record);
+    assert_eq!(rates.len(), 5 * 8);
+    for (i, w) in rates.windows(2).enumerate() {
+        assert!(
+            w[1] <= w[0],
+            "the rate jumped up at point {}: {rates:?}",
+            i + 1
+        );
+    }
+    assert_eq!(
+        rates[0], record.config.lr,
+        "the plan starts at the settings' rate"
+    );
+    assert!(
+        rates[39] > 0.0 && rates[39] < rates[0] * 0.01,
+        "{}",
+        rates[39]
+    );
+    let plan = record.lr_plan.expect("the plan is recorded");
+    assert_eq!(plan.end(), 5 * 8, "the planned horizon is the new total");
+}
+
+#[test]
+fn a_finished_cosine_run_resumed_for_more_epochs_never_raises_its_rate() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = RunStore::new(dir.path());
+    let id = run_id(&run_all(TrainJob::New(tiny_cosine(2)), &store));
+    let first = store.load(&id).unwrap();
+    assert_eq!(first.lr_plan.as_ref().map(|p| p.end()), Some(16));
+    // What `train --resume ID --epochs 2` asks for.
+    let events = run_all(
+        TrainJob::Resume {
+            run_id: id.clone(),
+            more_epochs: Some(2),
+        },
+        &store,
+    );
+    assert!(matches!(events.last(), Some(TrainEvent::Finished { .. })));
+    let record = store.load(&id).unwrap();
+    let rates = recorded_rates(&record);
+    assert_eq!(rates.len(), 4 * 8);
+    assert_eq!(rates[..16], recorded_rates(&first)[..], "history is kept");
+    for (i, w) in rates.windows(2).enumerate() {
+        assert!(
+            w[1] <= w[0],
+            "the rate jumped up at point {}: {rates:?}",
+            i + 1
+        );
+    }
+    // Re-anchored at the rate in effect (the last step's), decaying from there.
+    assert_eq!(rates[16], rates[15]);
+    assert!(rates[31] < rates[16]);
+    assert_eq!(record.lr_plan.map(|p| p.end()), Some(32));
+}
+
+#[test]
+fn setting_the_rate_mid_run_sets_the_rate_in_effect_which_then_decays() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = RunStore::new(dir.path());
+    let set = 0.0123;
+    let events = run_with_controls_at_first_pause(
+        TrainJob::New(tiny_cosine(3)),
+        &store,
+        &[Control::SetLr(set)],
+    );
+    assert!(matches!(events.last(), Some(TrainEvent::Finished { .. })));
+    let change = events
+        .iter()
+        .find_map(|e| match e {
+            TrainEvent::LrChanged(c) => Some(*c),
+            _ => None,
+        })
+        .expect("the change is announced");
+    let record = store.load(&run_id(&events)).unwrap();
+    assert_eq!(
+        record.lr_changes,
+        vec![change],
+        "and recorded (a chart mark)"
+    );
+    let after: Vec<f64> = record
+        .losses
+        .iter()
+        .filter(|p| p.step >= change.step)
+        .map(|p| p.lr.unwrap())
+        .collect();
+    assert_eq!(after[0], set, "the next loss point's rate is the one set");
+    assert!(after.len() > 2, "{after:?}");
+    for w in after.windows(2) {
+        assert!(w[1] < w[0], "decays from the rate set: {after:?}");
+    }
+}
+
+#[test]
+fn a_run_stopped_and_resumed_ends_bit_identical_to_one_never_stopped() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = RunStore::new(dir.path());
+    let mut settings = tiny_cosine(4);
+    settings.warmup = 0.5;
+    let whole = run_id(&run_all(TrainJob::New(settings.clone()), &store));
+
+    let mut handle = train::spawn(TrainJob::New(settings), mnist(), store.clone());
+    let mut events = Vec::new();
+    while let Some(e) = handle.blocking_recv() {
+        if matches!(e, TrainEvent::EpochEnd(ref m) if m.epoch == 1) {
+            assert!(handle.send(Control::Stop));
+        }
+        events.push(e);
+    }
+    handle.join();
+    assert_eq!(events.last(), Some(&TrainEvent::Stopped), "{events:?}");
+    let split = run_id(&events);
+    let stopped = store.load(&split).unwrap();
+    assert!((1..4).contains(&stopped.epochs_done()), "stopped mid-plan");
+    // `train --resume ID` without --epochs: finish the plan.
+    let events = run_all(
+        TrainJob::Resume {
+            run_id: split.clone(),
+            more_epochs: None,
+        },
+        &store,
+    );
+    assert!(matches!(events.last(), Some(TrainEvent::Finished { .. })));
+
+    let bytes = |id: &str| {
+        (
+            std::fs::read(store.weights_path(id)).unwrap(),
+            std::fs::read(store.optimizer_path(id)).unwrap(),
+        )
+    };
+    let (a, b) = (store.load(&whole).unwrap(), store.load(&split).unwrap());
+    assert_eq!(
+        a.losses, b.losses,
+        "every loss point, its step and its rate"
+    );
+    let ((wa, oa), (wb, ob)) = (bytes(&whole), bytes(&split));
+    assert!(wa == wb, "the weights differ");
+    assert!(oa == ob, "the optimiser state differs");
+    let figures = |r: &mnist_tui::runs::RunRecord| {
+        r.epochs
+            .iter()
+            .map(|e| (e.epoch, e.train_loss, e.train_acc, e.test_loss, e.test_acc))
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(figures(&a), figures(&b));
+    assert_eq!(a.lr_plan, b.lr_plan);
+    assert_eq!(b.config.epochs, 4);
+    // Once the plan is done, a resume must be told how many epochs to add.
+    let events = run_all(
+        TrainJob::Resume {
+            run_id: split,
+            more_epochs: None,
+        },
+        &store,
+    );
+    let Some(TrainEvent::Failed { reason }) = events.last() else {
+        panic!("{events:?}");
+    };
+    assert!(reason.contains("planned epoch(s) are done"), "{reason}");
+}
+
+#[test]
+fn a_run_recorded_before_rate_plans_resumes_with_its_old_rates_unknown() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = RunStore::new(dir.path());
+    let id = run_id(&run_all(TrainJob::New(tiny_cosine(2)), &store));
+    // As an older version wrote it: no plan, no rate per loss point.
+    let mut old = store.load(&id).unwrap();
+    old.lr_plan = None;
+    for p in &mut old.losses {
+        p.lr = None;
+    }
+    store.save_record(&old).unwrap();
+    assert!(!store.load(&id).unwrap().rates_known());
+    assert!(old.last_rate_text().contains("unknown"));
+    let events = run_all(
+        TrainJob::Resume {
+            run_id: id.clone(),
+            more_epochs: Some(1),
+        },
+        &store,
+    );
+    assert!(matches!(events.last(), Some(TrainEvent::Finished { .. })));
+    let record = store.load(&id).unwrap();
+    let new: Vec<f64> = record.losses.iter().filter_map(|p| p.lr).collect();
+    assert_eq!(new.len(), 8, "the resumed epoch records its rates");
+    assert!(new[0] > 0.0 && new[0] < record.config.lr * 0.05, "{new:?}");
+    assert!(new.windows(2).all(|w| w[1] <= w[0]), "{new:?}");
 }

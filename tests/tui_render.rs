@@ -54,7 +54,24 @@ fn train_view_idle() {
     assert!(s.contains("Learning rate"));
     assert!(s.contains("[ Start ]"));
     assert!(s.contains("ready (60000 / 10000)"));
+    assert!(s.contains("Planned rate over 2 epochs"));
     insta::assert_snapshot!("train_idle_120x40", s);
+}
+
+#[test]
+fn the_form_previews_the_planned_rate_over_the_whole_run() {
+    let mut a = ready_app();
+    let settings = &mut a.train.form.settings;
+    settings.lr_schedule = mnist_tui::train::LrSchedule::OneCycle;
+    settings.warmup = 0.5;
+    settings.epochs = 4;
+    let s = screen(&mut a, 120, 40);
+    assert!(s.contains("Planned rate over 4 epochs"), "{s}");
+    insta::assert_snapshot!("train_form_preview_120x40", s);
+    // Settings that cannot run say so instead of a curve.
+    a.train.form.settings.warmup = 9.0;
+    let s = screen(&mut a, 120, 40);
+    assert!(s.contains("(settings not valid)"), "{s}");
 }
 
 #[test]
@@ -67,6 +84,10 @@ fn train_view_while_training() {
     assert!(
         s.contains("lr→0.0005"),
         "learning-rate change in the legend"
+    );
+    assert!(
+        s.contains("lr, top 0.002991"),
+        "the rate in effect is drawn: {s}"
     );
     assert!(s.contains("acc 97.00%"));
     assert!(s.contains("locked while training"));

@@ -126,6 +126,7 @@ pub fn show(ctx: &Context, typed: &str, json: bool) -> anyhow::Result<()> {
                 .unwrap_or_else(|_| session.command_line.join(" "))
         )?;
     }
+    writeln!(o, "lr at end {}", r.last_rate_text())?;
     for change in &r.lr_changes {
         writeln!(
             o,

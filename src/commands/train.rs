@@ -23,7 +23,7 @@ pub fn run(ctx: &Context, args: &TrainArgs) -> anyhow::Result<()> {
             }
             TrainJob::Resume {
                 run_id,
-                more_epochs: args.overrides().epochs.unwrap_or(1),
+                more_epochs: args.overrides().epochs,
             }
         }
         None => {

@@ -94,6 +94,42 @@ pub(crate) fn bad(path: &Path, problem: impl Into<String>) -> ModelError {
     }
 }
 
+/// `file` (safetensors bytes) with its JSON header's keys in sorted order. safetensors
+/// writes the string metadata in hash order, so two saves of the same weights would
+/// differ in bytes; sorted, a file is a function of its content (a resumed run's files
+/// equal those of the run never stopped). Readers find tensors by their offsets, which
+/// stay as they were; the header is padded to 8 bytes again, as the format asks.
+fn with_sorted_header(file: Vec<u8>) -> Result<Vec<u8>, String> {
+    let len_bytes: [u8; 8] = file
+        .get(..8)
+        .and_then(|b| b.try_into().ok())
+        .ok_or("no header")?;
+    let len = usize::try_from(u64::from_le_bytes(len_bytes)).map_err(|e| e.to_string())?;
+    let header_bytes = file.get(8..8 + len).ok_or("header past the end")?;
+    let header: BTreeMap<String, serde_json::Value> =
+        serde_json::from_slice(header_bytes).map_err(|e| e.to_string())?;
+    let header: BTreeMap<String, serde_json::Value> = header
+        .into_iter()
+        .map(|(key, value)| {
+            let value = match value {
+                serde_json::Value::Object(map) => {
+                    let sorted: BTreeMap<String, serde_json::Value> = map.into_iter().collect();
+                    serde_json::Value::Object(sorted.into_iter().collect())
+                }
+                other => other,
+            };
+            (key, value)
+        })
+        .collect();
+    let mut json = serde_json::to_vec(&header).map_err(|e| e.to_string())?;
+    json.resize(json.len().next_multiple_of(8), b' ');
+    let mut out = Vec::with_capacity(8 + json.len() + file.len() - 8 - len);
+    out.extend_from_slice(&(json.len() as u64).to_le_bytes());
+    out.extend_from_slice(&json);
+    out.extend_from_slice(&file[8 + len..]);
+    Ok(out)
+}
+
 /// Writes `tensors` and `metadata` to `path` as safetensors.
 pub(crate) fn write(
     path: &Path,
@@ -112,6 +148,7 @@ pub(crate) fn write(
     }
     let data = serialize(views, &Some(metadata))
         .map_err(|e| bad(path, format!("cannot encode: {e:?}")))?;
+    let data = with_sorted_header(data).map_err(|e| bad(path, format!("cannot encode: {e}")))?;
     std::fs::write(path, data).map_err(|source| ModelError::Io {
         path: path.to_path_buf(),
         source,
@@ -253,6 +290,26 @@ mod tests {
         assert!(err.contains("larger than"), "{err}");
         assert!(err.contains("model.safetensors"), "{err}");
         assert!(read_checkpoint_tag(&path).is_err());
+    }
+
+    #[test]
+    fn the_same_content_gives_the_same_bytes_whatever_the_hash_order() {
+        let dir = tempfile::tempdir().unwrap();
+        let tag = Some(CheckpointTag { epoch: 2, step: 40 });
+        let files: Vec<Vec<u8>> = (0..8)
+            .map(|i| {
+                let path = dir.path().join(format!("{i}.safetensors"));
+                one_tensor(&path, &[1.0, -2.5, 3.0], tag);
+                std::fs::read(&path).unwrap()
+            })
+            .collect();
+        assert!(files.windows(2).all(|w| w[0] == w[1]), "bytes differ");
+        let header_len = u64::from_le_bytes(files[0][..8].try_into().unwrap());
+        assert_eq!(header_len % 8, 0, "the header stays aligned");
+        let path = dir.path().join("0.safetensors");
+        assert_eq!(read_checkpoint_tag(&path).unwrap(), tag);
+        let back = read(&path, "t").unwrap();
+        assert_eq!(back.tensors["w"], (vec![3], vec![1.0, -2.5, 3.0]));
     }
 
     #[test]

@@ -3,7 +3,7 @@
 use crate::data::Sampling;
 use crate::model::{ComputeProfile, compute_profile};
 use crate::sweep::SweepTag;
-use crate::train::{EpochMetrics, LossPoint, LrChange, TrainSettings};
+use crate::train::{EpochMetrics, LossPoint, LrChange, LrPlan, TrainSettings};
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
@@ -140,6 +140,11 @@ pub struct RunRecord {
     /// Records from before it have none.
     #[serde(default)]
     pub sessions: Vec<Provenance>,
+    /// The learning rate of every step: the planned horizon (which may differ from the
+    /// epochs done) and every re-anchoring (epochs added, rate set by hand). Records
+    /// from before it have none: their rates are unknown.
+    #[serde(default)]
+    pub lr_plan: Option<LrPlan>,
 }
 
 /// How and by what one training session computed a run: what its exact numbers depend
@@ -236,6 +241,7 @@ impl RunRecord {
             early_stop: None,
             sweep: None,
             sessions: Vec::new(),
+            lr_plan: None,
         }
     }
 
@@ -276,6 +282,22 @@ impl RunRecord {
     /// Total seconds spent in finished epochs.
     pub fn seconds(&self) -> f64 {
         self.epochs.iter().map(|e| e.seconds).sum()
+    }
+
+    /// Whether the rate of its loss points is known (recorded with each point; runs
+    /// recorded before that have none).
+    pub fn rates_known(&self) -> bool {
+        self.losses.iter().any(|p| p.lr.is_some())
+    }
+
+    /// The learning rate in effect at its last loss point, as shown in the details,
+    /// `runs show` and the comparison: the rate, or why it is unknown.
+    pub fn last_rate_text(&self) -> String {
+        match self.losses.iter().rev().find_map(|p| p.lr) {
+            Some(lr) => crate::format::float(lr),
+            None if self.losses.is_empty() => "–".into(),
+            None => "unknown (recorded before rates were kept)".into(),
+        }
     }
 
     /// Epochs completed.
@@ -345,6 +367,49 @@ mod tests {
         });
         let text = ron::ser::to_string_pretty(&r, ron::ser::PrettyConfig::default()).unwrap();
         assert_eq!(ron::from_str::<RunRecord>(&text).unwrap(), r);
+    }
+
+    #[test]
+    fn records_from_before_rate_plans_load_with_their_rates_unknown() {
+        let mut r = RunRecord::new(
+            "20261120-100000-mlp-0001".into(),
+            TrainSettings::defaults_for(Arch::Mlp),
+            time::macros::datetime!(2026-11-20 10:00:00 UTC),
+        );
+        r.losses.push(LossPoint {
+            epoch: 1,
+            step: 100,
+            x: 0.5,
+            loss: 0.3,
+            lr: None,
+        });
+        // Written before plans and rates: neither `lr_plan:` nor a point's `lr:`.
+        let text = ron::ser::to_string_pretty(&r, ron::ser::PrettyConfig::default()).unwrap();
+        let old: String = text
+            .lines()
+            .filter(|l| !matches!(l.trim(), "lr: None," | "lr_plan: None,"))
+            .collect::<Vec<_>>()
+            .join("\n");
+        assert_eq!(old.lines().count() + 2, text.lines().count(), "{text}");
+        let back: RunRecord = ron::from_str(&old).unwrap();
+        assert_eq!(back, r);
+        assert!(!back.rates_known());
+        assert_eq!(
+            back.last_rate_text(),
+            "unknown (recorded before rates were kept)"
+        );
+        // A plan and rates round-trip.
+        r.losses[0].lr = Some(0.002);
+        r.lr_plan = Some(crate::train::LrPlan::new(
+            crate::train::LrSchedule::OneCycle,
+            0.003,
+            10,
+            200,
+        ));
+        let text = ron::ser::to_string_pretty(&r, ron::ser::PrettyConfig::default()).unwrap();
+        let back: RunRecord = ron::from_str(&text).unwrap();
+        assert_eq!(back, r);
+        assert_eq!(back.last_rate_text(), "0.002");
     }
 
     #[test]

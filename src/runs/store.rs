@@ -477,6 +477,7 @@ mod tests {
             step: 100,
             x: 0.1,
             loss: 0.5,
+            lr: Some(0.001),
         });
         r.epochs.push(EpochMetrics {
             epoch: 1,

@@ -65,7 +65,7 @@ pub fn job_for(sweep: &SweepFile, point: usize, state: &PointState) -> TrainJob 
     match state {
         PointState::Resumable { run_id, done } => TrainJob::Resume {
             run_id: run_id.clone(),
-            more_epochs: settings.epochs.saturating_sub(*done).max(1),
+            more_epochs: Some(settings.epochs.saturating_sub(*done).max(1)),
         },
         _ => TrainJob::Point {
             settings: settings.clone(),

@@ -121,9 +121,26 @@ pub static SETTINGS: &[Setting] = &[
         value_name: "SCHEDULE",
         label: "LR schedule",
         short: "schedule",
-        help: "Learning-rate schedule (cosine decays to zero over the run)",
+        help: "Learning-rate schedule: constant, cosine (to zero over the run), one-cycle \
+               (up to the rate in the first quarter, then down to zero), step-decay (×0.1 at \
+               half and three quarters)",
         step: Step::Cycle,
         access: field!(lr_schedule),
+    },
+    Setting {
+        name: "warmup",
+        flag: "warmup",
+        value_name: "EPOCHS",
+        label: "Warmup",
+        short: "warmup",
+        help: "Epochs of linear warmup up to the rate before the schedule (0: none; may be \
+               a fraction)",
+        step: Step::Add {
+            by: 0.5,
+            min: 0.0,
+            max: 100.0,
+        },
+        access: field!(warmup),
     },
     Setting {
         name: "momentum",
@@ -155,7 +172,8 @@ pub static SETTINGS: &[Setting] = &[
         value_name: "N",
         label: "Epochs",
         short: "epochs",
-        help: "Epochs to train (with --resume: epochs to add)",
+        help: "Epochs to train (with --resume: epochs to add; without it, a resume finishes \
+               the planned epochs)",
         step: Step::Inc,
         access: field!(epochs),
     },
@@ -601,11 +619,7 @@ choice!(
     [OptimizerKind::Sgd, OptimizerKind::Adam],
     OptimizerKind::name
 );
-choice!(
-    LrSchedule,
-    [LrSchedule::Constant, LrSchedule::Cosine],
-    LrSchedule::name
-);
+choice!(LrSchedule, LrSchedule::ALL, LrSchedule::name);
 choice!(Augment, Augment::ALL, Augment::name);
 choice!(
     KeepWeights,
@@ -680,7 +694,7 @@ mod tests {
             sched
                 .parse_into(&mut s, "linear")
                 .unwrap_err()
-                .contains("constant, cosine")
+                .contains("constant, cosine, one-cycle, step-decay")
         );
         let cap = setting("max_train_samples").unwrap();
         cap.parse_into(&mut s, "all").unwrap();

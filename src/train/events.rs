@@ -16,6 +16,10 @@ pub struct LossPoint {
     pub x: f64,
     /// Mean loss over the batches since the previous point.
     pub loss: f32,
+    /// The learning rate in effect at this point (the rate of its last batch). `None`
+    /// in records written before rates were recorded: unknown.
+    #[serde(default)]
+    pub lr: Option<f64>,
 }
 
 /// Metrics of one finished epoch.

@@ -6,41 +6,7 @@ use crate::data::Augment;
 use crate::model::{Arch, ArchDefaults, OptimizerKind, OptimizerSettings};
 use serde::{Deserialize, Serialize};
 
-/// How the learning rate moves over a run.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum LrSchedule {
-    /// The same rate throughout (the tutorial's).
-    #[default]
-    Constant,
-    /// Cosine decay from the rate to zero over all the run's batches.
-    Cosine,
-}
-
-impl LrSchedule {
-    /// The factor applied to the base rate at batch `step` (0-based) of `total` batches.
-    pub fn factor(self, step: u64, total: u64) -> f64 {
-        match self {
-            LrSchedule::Constant => 1.0,
-            LrSchedule::Cosine => {
-                let t = if total == 0 {
-                    0.0
-                } else {
-                    (step.min(total) as f64) / total as f64
-                };
-                0.5 * (1.0 + (std::f64::consts::PI * t).cos())
-            }
-        }
-    }
-
-    /// The name used on the command line and in records.
-    pub fn name(self) -> &'static str {
-        match self {
-            LrSchedule::Constant => "constant",
-            LrSchedule::Cosine => "cosine",
-        }
-    }
-}
+pub use super::schedule::LrSchedule;
 
 /// Which weights a run keeps for predicting (and scores on the test set at its end).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
@@ -114,6 +80,10 @@ train_settings! {
     } else {
         LrSchedule::Cosine
     },
+    /// Epochs of linear warmup before the schedule (0 = none): the rate ramps from a
+    /// small fraction of itself up to the rate, then the schedule runs over the rest.
+    #[serde(default)]
+    warmup: f64 = |_, _| 0.0,
     /// SGD momentum.
     momentum: f64 = |_, d| d.optimizer.momentum,
     /// L2 weight decay.
@@ -221,6 +191,12 @@ impl TrainSettings {
             return Err(SettingError::WeightDecay(self.weight_decay));
         }
         check_epochs(self.epochs)?;
+        if !(self.warmup.is_finite()
+            && self.warmup >= 0.0
+            && (self.warmup == 0.0 || self.warmup < f64::from(self.epochs)))
+        {
+            return Err(SettingError::Warmup(self.warmup, self.epochs));
+        }
         if self.batch_size == 0 || self.batch_size > MAX_BATCH_SIZE {
             return Err(SettingError::BatchSize(self.batch_size));
         }
@@ -265,6 +241,9 @@ pub enum SettingError {
     /// The epochs are not in 1..=[`MAX_EPOCHS`].
     #[error("epochs {0} must be in 1..=1000")]
     Epochs(u32),
+    /// The warmup is negative, not a number, or not shorter than the run.
+    #[error("warmup {0} epochs must be at least 0 and fewer than the run's {1} epochs")]
+    Warmup(f64, u32),
     /// The batch size is not in 1..=[`MAX_BATCH_SIZE`].
     #[error("batch size {0} must be in 1..=8192")]
     BatchSize(usize),
@@ -342,15 +321,26 @@ mod tests {
     }
 
     #[test]
-    fn cosine_decays_from_one_to_zero() {
-        assert_eq!(LrSchedule::Constant.factor(5, 10), 1.0);
-        assert_eq!(LrSchedule::Cosine.factor(0, 10), 1.0);
-        assert!((LrSchedule::Cosine.factor(5, 10) - 0.5).abs() < 1e-12);
-        assert!(LrSchedule::Cosine.factor(10, 10).abs() < 1e-12);
-        assert!(LrSchedule::Cosine.factor(20, 10).abs() < 1e-12);
+    fn the_tutorial_keeps_its_rate_and_warmup_must_fit_the_run() {
         assert_eq!(
             TrainSettings::defaults_for(Arch::TutorialMlp).lr_schedule,
             LrSchedule::Constant
+        );
+        let mut s = TrainSettings::defaults_for(Arch::Mlp);
+        s.epochs = 3;
+        s.warmup = 0.5;
+        assert_eq!(s.validate(), Ok(()));
+        for bad in [3.0, 4.0, -1.0, f64::NAN] {
+            s.warmup = bad;
+            assert!(
+                matches!(s.validate(), Err(SettingError::Warmup(..))),
+                "{bad}"
+            );
+        }
+        s.warmup = 3.0;
+        assert_eq!(
+            s.validate().unwrap_err().to_string(),
+            "warmup 3 epochs must be at least 0 and fewer than the run's 3 epochs"
         );
     }
 

@@ -8,7 +8,7 @@ use super::lr_find;
 use super::metrics::EvalTotals;
 use super::settings::{KeepWeights, MAX_EPOCHS, check_epochs, check_lr};
 use super::{
-    Control, EpochMetrics, LossPoint, LrChange, LrSchedule, TrainError, TrainEvent, TrainSettings,
+    Control, EpochMetrics, LossPoint, LrChange, LrPlan, TrainError, TrainEvent, TrainSettings,
 };
 use crate::data::split::{Split, SplitSizes};
 use crate::data::{Augmentation, Dataset, EpochOrder, Mnist, SampleBatch};
@@ -35,13 +35,14 @@ pub enum TrainJob {
         /// The sweep and point it trains.
         sweep: crate::sweep::SweepTag,
     },
-    /// Continue saved run `run_id` for `more_epochs` epochs from its weights and
-    /// optimiser state (the same run folder grows).
+    /// Continue saved run `run_id` from its weights and optimiser state (the same run
+    /// folder grows): for `more_epochs` more epochs, or to the end of its plan when
+    /// `None` (then it ends as if it had never stopped).
     Resume {
         /// The run to continue.
         run_id: String,
-        /// Epochs to add.
-        more_epochs: u32,
+        /// Epochs to add to those done; `None`: finish the planned epochs.
+        more_epochs: Option<u32>,
     },
 }
 
@@ -216,8 +217,8 @@ struct Session<'a> {
     controls: &'a Receiver<Control>,
     total_epochs: u32,
     step: u64,
-    /// The rate the schedule scales (the settings' rate, or the last one set by hand).
-    base_lr: f64,
+    /// The rate of every step (kept in the record too, which is saved each epoch).
+    plan: LrPlan,
     /// For a resume: the record as it was on disk, which stays there (status, summary
     /// and all) until the first new epoch is saved.
     origin: Option<RunRecord>,
@@ -305,14 +306,15 @@ impl Opened {
         })
     }
 
-    /// Saved run `run_id`, to continue for `more_epochs` (at least 1) more. It is locked
-    /// first (a run another process trains is refused: [`TrainError::Locked`]), then
-    /// checked ([`resumable_total`]) and its checkpoint loaded ([`load_checkpoint`]).
+    /// Saved run `run_id`, to continue for `more_epochs` (at least 1) more, or to the
+    /// end of its plan. It is locked first (a run another process trains is refused:
+    /// [`TrainError::Locked`]), then checked ([`resumable_total`]) and its checkpoint
+    /// loaded ([`load_checkpoint`]).
     /// Nothing is written until its first new epoch is saved; a loss point of an epoch
     /// that was never saved is dropped.
     fn resume(
         run_id: &str,
-        more_epochs: u32,
+        more_epochs: Option<u32>,
         data: &Mnist,
         store: &RunStore,
     ) -> Result<Self, TrainError> {
@@ -340,6 +342,31 @@ impl Opened {
     }
 }
 
+/// The plan a session of `record` follows from step `step`. A new run's comes from its
+/// settings; a resumed run keeps its recorded plan, moved to the new total if epochs
+/// were added (re-anchored at the rate in effect, so the rate never jumps up). A run
+/// recorded before plans existed gets the plan its rate followed then (its last rate
+/// set by hand, or the settings', shaped over the epochs it had), moved the same way.
+fn session_plan(
+    record: &RunRecord,
+    origin: Option<&RunRecord>,
+    learner: &Learner,
+    step: u64,
+    steps_per_epoch: u64,
+) -> LrPlan {
+    let settings = &record.config;
+    let Some(origin) = origin else {
+        return LrPlan::for_settings(settings, steps_per_epoch);
+    };
+    let mut plan = origin.lr_plan.clone().unwrap_or_else(|| {
+        let old_end = u64::from(origin.config.epochs) * steps_per_epoch;
+        LrPlan::new(settings.lr_schedule, learner.optimizer().lr, 0, old_end)
+    });
+    let end = u64::from(settings.epochs) * steps_per_epoch;
+    plan.move_horizon(step, end, settings.lr_schedule);
+    plan
+}
+
 /// Why `record` cannot be resumed, as the error.
 fn cannot_resume(record: &RunRecord) -> impl Fn(String) -> TrainError + '_ {
     |why| TrainError::CannotResume {
@@ -348,10 +375,11 @@ fn cannot_resume(record: &RunRecord) -> impl Fn(String) -> TrainError + '_ {
     }
 }
 
-/// The total epochs of `record` continued for `more_epochs` (at least 1) more. Its
-/// settings must pass a new run's checks, and so must its last learning rate set by
-/// hand (used from here on) and the new total (at most [`MAX_EPOCHS`]).
-fn resumable_total(record: &RunRecord, more_epochs: u32) -> Result<u32, TrainError> {
+/// The total epochs of `record` continued for `more_epochs` (at least 1) more, or its
+/// planned total when `None` (some must be left). Its settings must pass a new run's
+/// checks, and so must its last learning rate set by hand and the new total (at most
+/// [`MAX_EPOCHS`]).
+fn resumable_total(record: &RunRecord, more_epochs: Option<u32>) -> Result<u32, TrainError> {
     let cannot = cannot_resume(record);
     record
         .config
@@ -365,12 +393,22 @@ fn resumable_total(record: &RunRecord, more_epochs: u32) -> Result<u32, TrainErr
         })?;
     }
     let done = record.epochs_done();
-    let total = done.saturating_add(more_epochs.max(1));
+    let Some(more) = more_epochs else {
+        let planned = record.config.epochs;
+        return if done < planned {
+            Ok(planned)
+        } else {
+            Err(cannot(format!(
+                "its {planned} planned epoch(s) are done; say how many to add (--epochs N)"
+            )))
+        };
+    };
+    let total = done.saturating_add(more.max(1));
     check_epochs(total).map_err(|_| {
         cannot(format!(
             "{done} epoch(s) done, adding {} would make {total}; at most {MAX_EPOCHS} \
              epochs in all",
-            more_epochs.max(1)
+            more.max(1)
         ))
     })?;
     Ok(total)
@@ -464,7 +502,10 @@ impl<'a> Session<'a> {
         }
         let batch_size = record.config.batch_size;
         let start_epoch = record.epochs_done();
-        let step = start_epoch as u64 * train_size.div_ceil(batch_size) as u64;
+        let steps_per_epoch = train_size.div_ceil(batch_size) as u64;
+        let step = u64::from(start_epoch) * steps_per_epoch;
+        let plan = session_plan(&record, origin.as_ref(), &learner, step, steps_per_epoch);
+        record.lr_plan = Some(plan.clone());
         events.send(TrainEvent::Started {
             run_id: record.id.clone(),
             settings: record.config.clone(),
@@ -473,9 +514,8 @@ impl<'a> Session<'a> {
             params: record.params,
             start_epoch,
         });
-        let base_lr = learner.optimizer().lr;
         Ok(Session {
-            base_lr,
+            plan,
             split,
             start_epoch,
             total_epochs: record.config.epochs,
@@ -528,7 +568,8 @@ impl<'a> Session<'a> {
                 return Ok(None);
             }
             tally.exclude_pause(pause_started);
-            self.apply_schedule(settings.lr_schedule, batches_per_epoch);
+            // The one rate computation per batch.
+            self.learner.set_lr(self.plan.rate_at(self.step));
             let outcome = train_step(&mut self.learner, &data.train, indices, settings, epoch)
                 .map_err(|e| e.to_string())?;
             self.step += 1;
@@ -541,6 +582,7 @@ impl<'a> Session<'a> {
                     step: self.step,
                     x: (epoch - 1) as f64 + done as f64 / batches_per_epoch as f64,
                     loss,
+                    lr: Some(self.learner.optimizer().lr),
                 };
                 self.record.losses.push(point);
                 self.events.send(TrainEvent::Loss {
@@ -560,15 +602,6 @@ impl<'a> Session<'a> {
             }
         }
         Ok(Some(tally))
-    }
-
-    /// Sets the rate of the next step: the base rate (the settings', or the last one
-    /// set by hand) times the schedule's factor at this step of the run's batches (of
-    /// all its epochs, which may have grown since it started).
-    fn apply_schedule(&mut self, schedule: LrSchedule, batches_per_epoch: usize) {
-        let total_steps = self.total_epochs as u64 * batches_per_epoch as u64;
-        let factor = schedule.factor(self.step, total_steps);
-        self.learner.set_lr(self.base_lr * factor);
     }
 
     /// Ends epoch `epoch`: scores the validation images (and the test set if asked
@@ -678,7 +711,9 @@ impl<'a> Session<'a> {
                 Control::SetLr(lr) => {
                     // The settings' check; a rate it refuses is ignored.
                     if check_lr(lr).is_ok() {
-                        self.base_lr = lr;
+                        let schedule = self.record.config.lr_schedule;
+                        self.plan.set_rate(self.step, lr, schedule);
+                        self.record.lr_plan = Some(self.plan.clone());
                         let change = LrChange {
                             step: self.step + 1,
                             x: (epoch - 1) as f64 + batch_index as f64 / batches_per_epoch as f64,
@@ -691,6 +726,10 @@ impl<'a> Session<'a> {
                 Control::AddEpochs(n) => {
                     self.total_epochs = self.total_epochs.saturating_add(n).min(MAX_EPOCHS);
                     self.record.config.epochs = self.total_epochs;
+                    let end = u64::from(self.total_epochs) * batches_per_epoch as u64;
+                    let schedule = self.record.config.lr_schedule;
+                    self.plan.move_horizon(self.step, end, schedule);
+                    self.record.lr_plan = Some(self.plan.clone());
                     self.events.send(TrainEvent::EpochsChanged {
                         total: self.total_epochs,
                     });
@@ -1131,7 +1170,7 @@ mod tests {
         let (events, result) = run_job(
             TrainJob::Resume {
                 run_id: id.clone(),
-                more_epochs: 1,
+                more_epochs: Some(1),
             },
             &store,
         );
@@ -1156,7 +1195,7 @@ mod tests {
         let (_, result) = run_job(
             TrainJob::Resume {
                 run_id: id.clone(),
-                more_epochs: 1,
+                more_epochs: Some(1),
             },
             &store,
         );

@@ -147,7 +147,7 @@ fn resume_asks_for_epochs_and_starts_a_resume_job() {
             ),
         ] => {
             assert_eq!(run_id, &id);
-            assert_eq!(*more_epochs, 2);
+            assert_eq!(*more_epochs, Some(2));
         }
         other => panic!("unexpected effects {other:?}"),
     }

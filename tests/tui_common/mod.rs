@@ -110,6 +110,7 @@ pub fn record(n: u32, model: Arch, lr: f64, batch: usize, epochs: u32, acc0: f32
                 step: ((e - 1) * 8 + k) as u64 * 100,
                 x,
                 loss: (1.2 / (1.0 + 2.0 * x as f32)) + 0.02 * n as f32,
+                lr: Some(lr),
             });
         }
         let acc = (acc0 + 0.01 * e as f32).min(0.995);
@@ -198,6 +199,12 @@ pub fn training_events() -> Vec<TrainEvent> {
                     step: ((e - 1) * 9 + k) as u64 * 100,
                     x,
                     loss: 2.3 / (1.0 + 3.0 * x as f32),
+                    // Cosine over the 3 epochs from 0.003, then from the rate set at 1.3.
+                    lr: Some(if x < 1.3 {
+                        0.003 * 0.5 * (1.0 + (std::f64::consts::PI * x / 3.0).cos())
+                    } else {
+                        0.0005 * 0.5 * (1.0 + (std::f64::consts::PI * (x - 1.3) / 1.7).cos())
+                    }),
                 },
                 samples_per_sec: 25_000.0,
             });

@@ -110,6 +110,7 @@ pub fn details_lines(app: &App, id: &str) -> Vec<Line<'static>> {
             out.push(kv(&format!("from epoch {}", s.from_epoch), s.describe()));
         }
     }
+    out.push(kv("rate at end", r.last_rate_text()));
     if !r.lr_changes.is_empty() {
         out.push(Line::raw(""));
         out.push(Line::from(Span::styled(

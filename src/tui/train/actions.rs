@@ -108,7 +108,7 @@ impl TrainView {
         vec![Effect::StartTraining(
             TrainJob::Resume {
                 run_id: id.to_string(),
-                more_epochs: more,
+                more_epochs: Some(more),
             },
             data,
         )]

@@ -1,12 +1,15 @@
 //! The Train view: settings form, run status, live loss and accuracy charts, gauges.
 
 use super::form::Field;
+use super::preview;
 use super::session::{LiveRun, RunPhase};
 use crate::format;
 use crate::tui::app::{App, DataState};
 use crate::tui::keymap::{Action, Scope};
 use crate::tui::layout::{self, TrainLayout};
-use crate::tui::series::{accuracy_axis, epoch_axis, log_axis, nice_axis, to_log, y_range};
+use crate::tui::series::{
+    NiceAxis, accuracy_axis, epoch_axis, log_axis, nice_axis, to_log, y_range,
+};
 use crate::tui::theme::Theme;
 use crate::tui::ui::widgets::{
     Curve, LineChart, Mark, centered_text, draw_line_chart, loss_title, titled_block,
@@ -278,12 +281,27 @@ fn status(f: &mut Frame, area: Rect, app: &App) {
         }
     }
     lines.extend(sweep_lines(app));
+    // With no run active, the bottom of the panel previews the form's planned rate.
+    let inner = block.inner(area);
+    let free = inner.height.saturating_sub(lines.len() as u16 + 1);
+    let preview_area = (!app.run_active() && free >= preview::PREVIEW_ROWS).then(|| Rect {
+        y: inner.bottom() - preview::PREVIEW_ROWS,
+        height: preview::PREVIEW_ROWS,
+        ..inner
+    });
     f.render_widget(
         Paragraph::new(lines)
             .block(block)
             .wrap(Wrap { trim: false }),
         area,
     );
+    if let Some(p) = preview_area {
+        let train_len = match &app.data {
+            DataState::Ready(d) => Some(d.train.len()),
+            _ => None,
+        };
+        preview::draw(f, p, &app.train.form.settings, train_len, t);
+    }
 }
 
 /// The sweep's queue: a heading, then one line per point with its state (and final
@@ -463,6 +481,9 @@ fn loss_chart(f: &mut Frame, area: Rect, s: &LiveRun, app: &App) {
             index: 1,
         });
     }
+    if let Some(rate) = rate_curve(&s.rates, &y, t) {
+        curves.push(rate);
+    }
     let marks = s
         .lr_changes
         .iter()
@@ -493,6 +514,25 @@ fn loss_chart(f: &mut Frame, area: Rect, s: &LiveRun, app: &App) {
         },
         t,
     );
+}
+
+/// The rate in effect at each loss point, drawn on the loss chart: scaled so the
+/// highest rate reaches the top of the loss axis, which the legend says (`lr, top 0.003`).
+pub fn rate_curve(rates: &[(f64, f64)], y: &NiceAxis, t: &Theme) -> Option<Curve> {
+    let top = rates.iter().map(|p| p.1).fold(0.0, f64::max);
+    if !(top > 0.0 && top.is_finite()) {
+        return None;
+    }
+    let points = rates
+        .iter()
+        .map(|&(x, lr)| (x, y.lo + lr / top * (y.hi - y.lo)))
+        .collect();
+    Some(Curve {
+        name: format!("lr, top {}", format::float(top)),
+        points,
+        style: t.lr_mark(),
+        index: 2,
+    })
 }
 
 fn accuracy_chart(f: &mut Frame, area: Rect, s: &LiveRun, app: &App) {

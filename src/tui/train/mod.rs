@@ -6,6 +6,7 @@ pub mod actions;
 pub mod draw;
 pub mod finder;
 pub mod form;
+pub mod preview;
 pub mod session;
 pub mod sweep;
 

@@ -84,10 +84,14 @@ pub struct LiveRun {
     pub batches_per_epoch: usize,
     /// Recent throughput.
     pub samples_per_sec: f64,
-    /// The learning rate in use.
+    /// The learning rate in effect (the last loss point's; the settings' or the last
+    /// one set by hand before the first point).
     pub lr: f64,
     /// Loss per logged point, x in epochs.
     pub loss: Series,
+    /// The rate in effect at each loss point that recorded it, x in epochs (runs
+    /// recorded before rates were kept have none for their earlier points).
+    pub rates: Vec<(f64, f64)>,
     /// Finished epochs' metrics (including earlier sessions of a resumed run).
     pub epochs: Vec<EpochMetrics>,
     /// Learning-rate changes, for the chart markers.
@@ -116,6 +120,7 @@ impl LiveRun {
             batches_per_epoch: 0,
             samples_per_sec: 0.0,
             loss: Series::new(),
+            rates: Vec::new(),
             epochs: Vec::new(),
             lr_changes: Vec::new(),
             elapsed: Duration::ZERO,
@@ -136,10 +141,19 @@ impl LiveRun {
                 .filter(|p| p.epoch <= done)
                 .map(|p| (p.x, p.loss as f64)),
         );
+        s.rates = record
+            .losses
+            .iter()
+            .filter(|p| p.epoch <= done)
+            .filter_map(|p| p.lr.map(|lr| (p.x, lr)))
+            .collect();
         s.epochs = record.epochs.clone();
         s.lr_changes = record.lr_changes.clone();
         if let Some(c) = record.lr_changes.last() {
             s.lr = c.lr;
+        }
+        if let Some(&(_, lr)) = s.rates.last() {
+            s.lr = lr;
         }
         s.start_epoch = done;
         s.epoch = done;
@@ -165,7 +179,7 @@ impl LiveRun {
                 self.start_epoch = *start_epoch;
                 self.epoch = start_epoch + 1;
                 self.batch = 0;
-                if self.lr_changes.is_empty() {
+                if self.lr_changes.is_empty() && self.rates.is_empty() {
                     self.lr = settings.lr;
                 }
                 self.phase = RunPhase::Training;
@@ -175,6 +189,10 @@ impl LiveRun {
                 samples_per_sec,
             } => {
                 self.loss.push(point.x, point.loss as f64);
+                if let Some(lr) = point.lr {
+                    self.rates.push((point.x, lr));
+                    self.lr = lr;
+                }
                 self.samples_per_sec = *samples_per_sec;
             }
             TrainEvent::Progress {
