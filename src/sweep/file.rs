@@ -41,7 +41,8 @@ impl SweepFile {
     }
 
     /// For `train --sweep ID:K/N`: this sweep must have N points, and `settings` must
-    /// be point K's (the error lists every setting that differs).
+    /// be point K's (the error lists every setting that differs; one that applies to
+    /// neither, such as momentum for Adam, is not printed as a flag and not compared).
     pub fn check_point(&self, tag: &SweepTag, settings: &TrainSettings) -> Result<(), String> {
         let wrong_size = || {
             format!(
@@ -61,7 +62,7 @@ impl SweepFile {
             .ok_or_else(wrong_size)?;
         let differ: Vec<String> = catalog::SETTINGS
             .iter()
-            .filter(|row| !row.same(want, settings))
+            .filter(|row| !row.same_in_effect(want, settings))
             .map(|row| {
                 format!(
                     "{} {} (the point has {})",

@@ -16,7 +16,7 @@ pub fn groups_table(groups: &[Group]) -> String {
     header.extend(["n", "mean acc", "min–max", "best acc", "time"].map(String::from));
     let mut rows: Vec<Vec<String>> = Vec::new();
     for g in groups {
-        let mut row: Vec<String> = cols.iter().map(|s| s.show(&g.settings)).collect();
+        let mut row: Vec<String> = cols.iter().map(|s| s.show_applied(&g.settings)).collect();
         let dash = || "-".to_string();
         row.push(g.test_acc.map_or(0, |s| s.n).to_string());
         row.push(g.test_acc.map_or_else(dash, |s| format::percent(s.mean)));
@@ -140,7 +140,7 @@ pub fn chart(groups: &[Group], by: &'static Setting) -> String {
     // (value as shown, its x, every final accuracy) per distinct value of `by`.
     let mut columns: Vec<(String, Option<f64>, Vec<f64>)> = Vec::new();
     for g in groups {
-        let shown = by.show(&g.settings);
+        let shown = by.show_applied(&g.settings);
         let finals: Vec<f64> = g.finals.iter().map(|(_, a)| *a).collect();
         match columns.iter_mut().find(|c| c.0 == shown) {
             Some(c) => c.2.extend(finals),
@@ -260,7 +260,7 @@ pub fn settings_json(
     settings: &crate::train::TrainSettings,
 ) -> serde_json::Map<String, serde_json::Value> {
     rows.iter()
-        .map(|row| (row.name.to_string(), row.show(settings).into()))
+        .map(|row| (row.name.to_string(), row.show_applied(settings).into()))
         .collect()
 }
 

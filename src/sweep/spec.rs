@@ -161,8 +161,9 @@ impl SweepSpec {
 
 /// The sweep that flags describe: `flags` are (setting, text) pairs as typed (one value,
 /// a comma list or a range each); single values join the `base` layers of overrides
-/// (later ones winning), the others are swept. Every point is validated; the result is
-/// not saved.
+/// (later ones winning), the others are swept. Every point is validated, and a flag
+/// with a non-default value for a setting that applies to no point (`--momentum 0.9`
+/// with only Adam) is refused; the result is not saved.
 pub fn plan(
     base: &[&TrainOverrides],
     flags: &[(&'static Setting, String)],
@@ -183,6 +184,8 @@ pub fn plan(
     let mut layers = base.to_vec();
     layers.push(&fixed);
     let points = spec.points(&layers)?;
+    let given: Vec<&'static Setting> = flags.iter().map(|(s, _)| *s).collect();
+    crate::train::catalog::check_given(&given, &points)?;
     Ok(SweepFile {
         id: sweep_id(&points),
         program_version: env!("CARGO_PKG_VERSION").to_string(),

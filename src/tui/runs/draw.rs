@@ -273,7 +273,7 @@ pub fn settings_rows(runs: &[&RunRecord]) -> Vec<(&'static str, Vec<String>)> {
     let col = |f: &dyn Fn(&RunRecord) -> String| runs.iter().map(|r| f(r)).collect::<Vec<_>>();
     let mut rows: Vec<(&'static str, Vec<String>)> = SETTINGS
         .iter()
-        .map(|s| (s.short, col(&|r| s.show(&r.config))))
+        .map(|s| (s.short, col(&|r| s.show_applied(&r.config))))
         .collect();
     rows.push(("lr changes", col(&|r| r.lr_changes.len().to_string())));
     rows.push((

@@ -83,6 +83,9 @@ fn form(f: &mut Frame, area: Rect, app: &App) {
                 (Some(input), true) => {
                     crate::tui::ui::widgets::input_spans(input, t.key(), "_", t.key())
                 }
+                _ if !form.applies(field) => {
+                    vec![Span::styled(form.value_text(field), t.dim())]
+                }
                 _ => {
                     let v = form.value_text(field);
                     let v = if field.is_typed() {
