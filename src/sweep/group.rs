@@ -125,17 +125,21 @@ pub fn group_runs(runs: &[&RunRecord]) -> Vec<Group> {
         .collect()
 }
 
-/// The settings other than the seed whose values differ between `groups`, in the
-/// settings table's order.
+/// The settings other than the seed whose values differ between the `groups` they
+/// apply to, in the settings table's order (Adam's betas do not vary between an SGD
+/// group and an Adam group: the optimiser does).
 pub fn varying(groups: &[Group]) -> Vec<&'static Setting> {
     let seed = seed_setting();
     SETTINGS
         .iter()
         .filter(|s| *s != seed)
         .filter(|s| {
-            groups
-                .windows(2)
-                .any(|w| !s.same_in_effect(&w[0].settings, &w[1].settings))
+            let applying: Vec<&TrainSettings> = groups
+                .iter()
+                .map(|g| &g.settings)
+                .filter(|g| s.applies_to(g))
+                .collect();
+            applying.windows(2).any(|w| !s.same(w[0], w[1]))
         })
         .collect()
 }

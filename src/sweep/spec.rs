@@ -354,6 +354,33 @@ mod tests {
     }
 
     #[test]
+    fn a_flag_of_one_optimizer_sweeps_across_optimizers_but_alone_is_refused() {
+        let optimizer = setting("optimizer").unwrap();
+        let momentum = setting("momentum").unwrap();
+        let flags = vec![
+            (optimizer, "sgd,adam,adamw".to_string()),
+            (momentum, "0.9".to_string()),
+        ];
+        let plan = plan(&[&TrainOverrides::default()], &flags, None, 0).unwrap();
+        let kinds: Vec<_> = plan.points.iter().map(|p| p.optimizer.name()).collect();
+        assert_eq!(kinds, vec!["sgd", "adam", "adamw"]);
+        // mlp keeps its Adam rate; the others take their optimiser's rate and decay
+        // (AdamW: PyTorch's 0.01).
+        let lr_wd: Vec<_> = plan.points.iter().map(|p| (p.lr, p.weight_decay)).collect();
+        assert_eq!(lr_wd, vec![(0.1, 0.0), (3e-3, 0.0), (1e-3, 0.01)]);
+        assert!(plan.points.iter().all(|p| p.momentum == 0.9));
+        let only_adam = vec![
+            (optimizer, "adam,adamw".to_string()),
+            (momentum, "0,0.9".to_string()),
+        ];
+        let err = super::plan(&[&TrainOverrides::default()], &only_adam, None, 0).unwrap_err();
+        assert_eq!(
+            err,
+            "--momentum 0.9 does not apply to adam or adamw (it applies to sgd)"
+        );
+    }
+
+    #[test]
     fn a_swept_model_takes_its_own_defaults() {
         let spec = SweepSpec::new(vec![axis("model", "tutorial-mlp,mlp")], None, 0).unwrap();
         let points = spec.points(&[&TrainOverrides::default()]).unwrap();
