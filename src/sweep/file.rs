@@ -303,5 +303,19 @@ mod tests {
             err.starts_with("these settings are not point 1 of sweep abcdef0123: seed 2"),
             "{err}"
         );
+        // A setting that applies to neither (the points are mlp's: Adam) is not
+        // compared: `train` is not given it and takes its own.
+        let other_momentum = TrainSettings {
+            momentum: 0.5,
+            ..f.points[1].clone()
+        };
+        assert_eq!(f.points[1].optimizer, crate::model::OptimizerKind::Adam);
+        assert!(f.check_point(&tag(2, 2), &other_momentum).is_ok());
+        let other_beta = TrainSettings {
+            beta1: 0.5,
+            ..f.points[1].clone()
+        };
+        let err = f.check_point(&tag(2, 2), &other_beta).unwrap_err();
+        assert!(err.contains("beta1 0.5 (the point has 0.9)"), "{err}");
     }
 }
