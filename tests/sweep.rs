@@ -425,9 +425,18 @@ fn a_sweep_across_optimizers_prints_each_point_only_the_flags_that_apply_to_it()
     let lines: Vec<&str> = commands.lines().collect();
     assert_eq!(lines.len(), 2, "{commands}");
     let (sgd, adam) = (lines[0], lines[1]);
-    assert!(sgd.contains("--optimizer sgd") && sgd.contains("--momentum 0.9"), "{sgd}");
-    assert!(sgd.contains("--nesterov false") && !sgd.contains("--beta1"), "{sgd}");
-    assert!(adam.contains("--optimizer adam") && adam.contains("--beta1 0.9"), "{adam}");
+    assert!(
+        sgd.contains("--optimizer sgd") && sgd.contains("--momentum 0.9"),
+        "{sgd}"
+    );
+    assert!(
+        sgd.contains("--nesterov false") && !sgd.contains("--beta1"),
+        "{sgd}"
+    );
+    assert!(
+        adam.contains("--optimizer adam") && adam.contains("--beta1 0.9"),
+        "{adam}"
+    );
     // A train command given --momentum 0.9 for Adam would be refused.
     assert!(
         !adam.contains("--momentum") && !adam.contains("--nesterov"),

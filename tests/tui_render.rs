@@ -629,7 +629,10 @@ fn a_setting_of_another_optimizer_shows_not_applying_in_the_form_details_and_com
     assert!(!compare.contains("momentum"), "{compare}");
     for row in mnist_tui::train::SETTINGS {
         let marked = format!("*{} ", row.short);
-        assert!(!compare.contains(&marked), "{marked}: nothing differs\n{compare}");
+        assert!(
+            !compare.contains(&marked),
+            "{marked}: nothing differs\n{compare}"
+        );
     }
     // Beside an SGD run, the Adam runs' momentum is n/a and differs.
     let mut sgd = record(3, mnist_tui::model::Arch::Mlp, 0.001, 64, 2, 0.95);

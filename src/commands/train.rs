@@ -33,7 +33,10 @@ pub fn run(ctx: &Context, args: &TrainArgs) -> anyhow::Result<()> {
             settings
                 .validate()
                 .map_err(|e| anyhow::anyhow!("invalid settings: {e}"))?;
-            let given: Vec<_> = SETTINGS.iter().filter(|r| r.is_overridden(&flags)).collect();
+            let given: Vec<_> = SETTINGS
+                .iter()
+                .filter(|r| r.is_overridden(&flags))
+                .collect();
             check_given(&given, std::slice::from_ref(&settings))
                 .map_err(|e| anyhow::anyhow!("invalid settings: {e}"))?;
             match &args.sweep {

@@ -190,7 +190,11 @@ impl FromStr for Arch {
 
 impl OptimizerKind {
     /// Every optimiser, in menu order.
-    pub const ALL: [OptimizerKind; 3] = [OptimizerKind::Sgd, OptimizerKind::Adam, OptimizerKind::AdamW];
+    pub const ALL: [OptimizerKind; 3] = [
+        OptimizerKind::Sgd,
+        OptimizerKind::Adam,
+        OptimizerKind::AdamW,
+    ];
 
     /// The name used on the command line and in records.
     pub fn name(self) -> &'static str {

@@ -83,11 +83,7 @@ impl Optimizer {
                 (kind, wd, 1.0)
             }
             OptimizerKind::Adam => (adam(self.step), wd, 1.0),
-            OptimizerKind::AdamW => (
-                adam(self.step),
-                0.0,
-                (1.0 - s.lr * s.weight_decay) as f32,
-            ),
+            OptimizerKind::AdamW => (adam(self.step), 0.0, (1.0 - s.lr * s.weight_decay) as f32),
         };
         Rule {
             kind,
@@ -395,13 +391,8 @@ mod tests {
         let want = adam_by_hand(1.0, [0.5, -0.2, 0.3], 0.1, (0.9, 0.999, 1e-8), 0.0, 0.2);
         assert_close(adamw, want);
         // Without decay AdamW is Adam, bit for bit.
-        let plain = |kind| {
-            three_steps(
-                Optimizer::new(settings(kind, 0.1, 0.0, 0.0), &[1]),
-                1.0,
-                gs,
-            )
-        };
+        let plain =
+            |kind| three_steps(Optimizer::new(settings(kind, 0.1, 0.0, 0.0), &[1]), 1.0, gs);
         assert_eq!(plain(OptimizerKind::Adam), plain(OptimizerKind::AdamW));
     }
 

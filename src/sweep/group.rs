@@ -172,13 +172,11 @@ pub fn importance(groups: &[Group]) -> Vec<Importance> {
                     .find(|(_, s, _)| setting.same_in_effect(s, &g.settings))
                 {
                     Some((_, _, means)) => means.push(mean),
-                    None => {
-                        by_value.push((
+                    None => by_value.push((
                         setting.show_applied(&g.settings),
                         g.settings.clone(),
                         vec![mean],
-                    ))
-                    }
+                    )),
                 }
             }
             let by_value: Vec<(String, f64)> = by_value

@@ -840,7 +840,10 @@ mod tests {
             Err("--momentum 0.9 does not apply to adam (it applies to sgd)".into())
         );
         // Not given as a flag (config.ron's): kept, not refused.
-        assert_eq!(check_given(&[row("lr")], std::slice::from_ref(&adam)), Ok(()));
+        assert_eq!(
+            check_given(&[row("lr")], std::slice::from_ref(&adam)),
+            Ok(())
+        );
         // Given at its default: nothing to refuse.
         let plain = TrainSettings::defaults_for(Arch::Mlp);
         assert_eq!(
@@ -861,7 +864,10 @@ mod tests {
             optimizer: OptimizerKind::Sgd,
             ..adam.clone()
         };
-        assert_eq!(check_given(&[row("momentum")], &[sgd_09, adam.clone()]), Ok(()));
+        assert_eq!(
+            check_given(&[row("momentum")], &[sgd_09, adam.clone()]),
+            Ok(())
+        );
         let adamw = TrainSettings {
             optimizer: OptimizerKind::AdamW,
             ..adam.clone()

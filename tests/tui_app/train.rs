@@ -108,7 +108,14 @@ fn a_setting_of_another_optimizer_is_not_edited_and_says_why() {
     select_field(&mut a, field("beta1"));
     a.update(key(KeyCode::Right));
     assert_eq!(a.train.form.settings.beta1, 0.9);
-    assert!(a.train.form.error.as_deref().unwrap().contains("applies to adam and adamw"));
+    assert!(
+        a.train
+            .form
+            .error
+            .as_deref()
+            .unwrap()
+            .contains("applies to adam and adamw")
+    );
 
     // Choosing AdamW takes PyTorch's decay of 0.01 (weight decay was not edited).
     select_field(&mut a, field("optimizer"));
