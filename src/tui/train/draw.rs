@@ -158,6 +158,9 @@ fn status(f: &mut Frame, area: Rect, app: &App) {
     let t = &app.theme;
     let block = titled_block(" Run ", t);
     let mut lines = Vec::new();
+    // Lines left out first when the panel is too short for everything (a sweep's queue
+    // below them matters more): their indices, in the order they go.
+    let mut spare: Vec<usize> = Vec::new();
     match &app.train.session {
         None => {
             lines.push(kv("Status", "idle", t.dim(), t));
@@ -171,6 +174,8 @@ fn status(f: &mut Frame, area: Rect, app: &App) {
         }
         Some(s) => {
             lines.push(kv("Status", s.phase.word(), phase_style(&s.phase, t), t));
+            // The tab bar also says how the data stands.
+            let data_at = lines.len();
             lines.push(data_line(app));
             let id = s.run_id.clone().unwrap_or_else(|| "(starting)".into());
             lines.push(kv("Run", id, Style::new(), t));
@@ -191,6 +196,7 @@ fn status(f: &mut Frame, area: Rect, app: &App) {
                 t,
             ));
             lines.push(kv("LR", format::float(s.lr), Style::new(), t));
+            let speed_at = lines.len();
             lines.push(kv(
                 "Speed",
                 format!("{:.0} samples/s", s.samples_per_sec),
@@ -205,8 +211,10 @@ fn status(f: &mut Frame, area: Rect, app: &App) {
                 t,
             ));
             if s.params > 0 {
+                spare.push(lines.len());
                 lines.push(kv("Params", s.params.to_string(), Style::new(), t));
             }
+            spare.extend([data_at, speed_at]);
             if let Some(m) = s.latest() {
                 lines.push(Line::from(Span::styled(
                     format!(" Epoch {} ({:.1}s)", m.epoch, m.seconds),
@@ -249,7 +257,17 @@ fn status(f: &mut Frame, area: Rect, app: &App) {
             }
         }
     }
-    lines.extend(sweep_lines(app));
+    let queue = sweep_lines(app);
+    let room = area.height.saturating_sub(2) as usize;
+    let excess = (lines.len() + queue.len()).saturating_sub(room);
+    if !queue.is_empty() && excess > 0 {
+        let mut gone: Vec<usize> = spare.into_iter().take(excess).collect();
+        gone.sort_unstable();
+        for i in gone.into_iter().rev() {
+            lines.remove(i);
+        }
+    }
+    lines.extend(queue);
     f.render_widget(
         Paragraph::new(lines)
             .block(block)
