@@ -201,6 +201,34 @@ mod tests {
     }
 
     #[test]
+    fn a_setting_of_another_optimizer_from_the_config_is_kept_and_shown_as_not_applying() {
+        let cfg = Config::parse(
+            "(train: (optimizer: adam, momentum: 0.9, nesterov: true, beta1: 0.8))",
+            Path::new("c.ron"),
+        )
+        .unwrap();
+        let s = crate::train::TrainSettings::resolve(&[&cfg.train]);
+        assert_eq!((s.momentum, s.nesterov, s.beta1), (0.9, true, 0.8));
+        assert_eq!(s.validate(), Ok(()));
+        let row = |n| crate::train::catalog::setting(n).unwrap();
+        assert_eq!(row("momentum").show_applied(&s), "n/a");
+        assert_eq!(row("nesterov").show_applied(&s), "n/a");
+        assert_eq!(row("beta1").show_applied(&s), "0.8");
+        // Not given as a flag, so `train` does not refuse it.
+        assert_eq!(crate::train::catalog::check_given(&[], &[s]), Ok(()));
+        // With SGD from the same file, the betas are the ones not applying.
+        let cfg = Config::parse(
+            "(train: (optimizer: sgd, momentum: 0.9, beta1: 0.8, eps: 1e-6))",
+            Path::new("c.ron"),
+        )
+        .unwrap();
+        let s = crate::train::TrainSettings::resolve(&[&cfg.train]);
+        assert_eq!(row("momentum").show_applied(&s), "0.9");
+        assert_eq!(row("beta1").show_applied(&s), "n/a");
+        assert_eq!(row("eps").show_applied(&s), "n/a");
+    }
+
+    #[test]
     fn every_training_setting_can_be_set_in_the_config() {
         let cfg = Config::parse(
             "(train: (lr_schedule: constant, weight_decay: 0.0001, normalize: false, \

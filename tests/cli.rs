@@ -155,7 +155,7 @@ fn train_list_show_and_damage_handling() {
         "3200 train / 500 validation / 1000 test images",
         "VAL ACC",
         "kept        epoch 1 (lowest validation loss)",
-        "reported, never used to choose",
+        "(reported only)",
         "VAL PREC",
         "test confusion matrix",
     ] {
@@ -190,4 +190,87 @@ fn train_list_show_and_damage_handling() {
     let (code, _, _) = run(mnist_tui(dir.path()).args(["runs", "rm", &id, "--yes"]));
     assert_eq!(code, 0);
     assert!(!run_dir.exists());
+}
+
+#[test]
+fn a_flag_of_another_optimizer_is_an_error_and_a_config_value_is_shown_as_not_applying() {
+    let dir = tempfile::tempdir().unwrap();
+    fs::create_dir(dir.path().join("empty")).unwrap();
+    let train = |args: &[&str]| {
+        let mut all = vec!["--data-dir", "empty", "train"];
+        all.extend(args);
+        run(mnist_tui(dir.path()).args(&all))
+    };
+    let (range_code, _, stderr) = train(&["--lr", "20"]);
+    assert_one_clear_line(&stderr, "learning rate 20 must be in (0, 10]");
+    for (args, message) in [
+        (
+            &["--optimizer", "adam", "--momentum", "0.9"][..],
+            "--momentum 0.9 does not apply to adam (it applies to sgd)",
+        ),
+        (
+            &["--optimizer", "adamw", "--nesterov", "true"][..],
+            "--nesterov true does not apply to adamw (it applies to sgd)",
+        ),
+        (
+            &["--optimizer", "sgd", "--beta2", "0.99"][..],
+            "--beta2 0.99 does not apply to sgd (it applies to adam and adamw)",
+        ),
+        // mlp's default optimiser is Adam.
+        (
+            &["--model", "mlp", "--momentum", "0.5"][..],
+            "--momentum 0.5 does not apply to adam",
+        ),
+    ] {
+        let (code, _, stderr) = train(args);
+        assert_eq!(code, range_code, "{args:?}: {stderr}");
+        assert_one_clear_line(&stderr, message);
+    }
+    // A default value is no error: the command gets as far as the (missing) data.
+    let (code, _, stderr) = train(&["--optimizer", "adam", "--momentum", "0"]);
+    assert_ne!(code, 0);
+    assert_one_clear_line(&stderr, "train-images-idx3-ubyte");
+
+    // The same value from config.ron is kept, trained with and shown as n/a.
+    fs::write(
+        dir.path().join("config.ron"),
+        "(train: (optimizer: adam, momentum: 0.9, nesterov: true))\n",
+    )
+    .unwrap();
+    let data = mnist_dir();
+    let (code, stdout, stderr) = run(mnist_tui(dir.path()).args([
+        "--data-dir",
+        data.to_str().unwrap(),
+        "train",
+        "--epochs",
+        "1",
+        "--max-train",
+        "256",
+        "--max-test",
+        "256",
+    ]));
+    assert_eq!(code, 0, "stdout:\n{stdout}\nstderr:\n{stderr}");
+    assert!(stdout.contains("momentum n/a"), "the banner: {stdout}");
+    let (code, listed, _) = run(mnist_tui(dir.path()).args(["runs", "list", "--json"]));
+    assert_eq!(code, 0);
+    let list: serde_json::Value = serde_json::from_str(&listed).unwrap();
+    let id = list[0]["id"].as_str().unwrap().to_string();
+    let (code, shown, _) = run(mnist_tui(dir.path()).args(["runs", "show", &id]));
+    assert_eq!(code, 0);
+    let line = |label: &str| {
+        shown
+            .lines()
+            .find(|l| l.trim_start().starts_with(label))
+            .unwrap_or_else(|| panic!("no {label} in {shown}"))
+            .to_string()
+    };
+    assert!(line("Momentum").ends_with(" n/a"), "{shown}");
+    assert!(line("Nesterov").ends_with(" n/a"), "{shown}");
+    assert!(line("Beta1").ends_with(" 0.9"), "{shown}");
+    assert!(line("Epsilon").ends_with(" 1e-8"), "{shown}");
+    // The record keeps what config.ron said.
+    let (_, json, _) = run(mnist_tui(dir.path()).args(["runs", "show", &id, "--json"]));
+    let v: serde_json::Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(v["config"]["momentum"], 0.9);
+    assert_eq!(v["config"]["nesterov"], true);
 }

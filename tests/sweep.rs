@@ -354,6 +354,10 @@ fn bad_sweeps_are_clear_errors_and_save_nothing() {
     one_line(&["sweep", "--lr", "1e-4..1e-1"], "--random N");
     one_line(&["sweep", "--epochs", "1"], "nothing to sweep");
     one_line(
+        &["sweep", "--optimizer", "adam,adamw", "--momentum", "0.9"],
+        "--momentum 0.9 does not apply to adam or adamw (it applies to sgd)",
+    );
+    one_line(
         &["sweep", "--seed", "1,2", "--seeds", "3,4"],
         "give the seeds once",
     );
@@ -403,6 +407,41 @@ fn bad_sweeps_are_clear_errors_and_save_nothing() {
         "has 2 points, not 3",
     );
     assert!(runs_of(cwd).is_empty());
+}
+
+#[test]
+fn a_sweep_across_optimizers_prints_each_point_only_the_flags_that_apply_to_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let args = [
+        "sweep",
+        "--optimizer",
+        "sgd,adam",
+        "--momentum",
+        "0.9",
+        "--print-commands",
+    ];
+    let (code, commands, err) = run(&mut cli(dir.path(), &args));
+    assert_eq!(code, 0, "{err}");
+    let lines: Vec<&str> = commands.lines().collect();
+    assert_eq!(lines.len(), 2, "{commands}");
+    let (sgd, adam) = (lines[0], lines[1]);
+    assert!(
+        sgd.contains("--optimizer sgd") && sgd.contains("--momentum 0.9"),
+        "{sgd}"
+    );
+    assert!(
+        sgd.contains("--nesterov false") && !sgd.contains("--beta1"),
+        "{sgd}"
+    );
+    assert!(
+        adam.contains("--optimizer adam") && adam.contains("--beta1 0.9"),
+        "{adam}"
+    );
+    // A train command given --momentum 0.9 for Adam would be refused.
+    assert!(
+        !adam.contains("--momentum") && !adam.contains("--nesterov"),
+        "{adam}"
+    );
 }
 
 #[test]

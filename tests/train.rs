@@ -733,3 +733,51 @@ fn a_run_recorded_before_rate_plans_resumes_with_its_old_rates_unknown() {
     assert!(new[0] > 0.0 && new[0] < record.config.lr * 0.05, "{new:?}");
     assert!(new.windows(2).all(|w| w[1] <= w[0]), "{new:?}");
 }
+
+#[test]
+fn nesterov_and_adamw_runs_resume_and_match_the_run_never_stopped() {
+    use mnist_tui::model::OptimizerKind;
+    for (optimizer, lr, momentum, nesterov) in [
+        (OptimizerKind::Sgd, 0.05, 0.9, true),
+        (OptimizerKind::AdamW, 1e-3, 0.0, false),
+    ] {
+        let dir = tempfile::tempdir().unwrap();
+        let store = RunStore::new(dir.path());
+        let mut settings = small(Arch::Mlp, 512, 200);
+        settings.optimizer = optimizer;
+        settings.lr = lr;
+        settings.momentum = momentum;
+        settings.nesterov = nesterov;
+        settings.weight_decay = 0.01;
+        settings.beta2 = 0.99;
+        // A constant rate: the planned horizon does not move when epochs are added.
+        settings.lr_schedule = mnist_tui::train::LrSchedule::Constant;
+        let id = run_id(&run_all(TrainJob::New(settings.clone()), &store));
+        let events = run_all(
+            TrainJob::Resume {
+                run_id: id.clone(),
+                more_epochs: Some(1),
+            },
+            &store,
+        );
+        assert!(
+            matches!(events.last(), Some(TrainEvent::Finished { .. })),
+            "{optimizer}: {:?}",
+            events.last()
+        );
+        let resumed = store.load(&id).unwrap();
+        assert_eq!(resumed.epochs.len(), 2, "{optimizer}");
+        assert_eq!(resumed.config.nesterov, nesterov);
+        assert_eq!(resumed.config.beta2, 0.99);
+
+        let mut straight = settings.clone();
+        straight.epochs = 2;
+        let other = run_id(&run_all(TrainJob::New(straight), &store));
+        let straight = store.load(&other).unwrap();
+        assert_eq!(
+            resumed.epochs[1].train_loss, straight.epochs[1].train_loss,
+            "{optimizer}"
+        );
+        assert_eq!(resumed.epochs[1].test_acc, straight.epochs[1].test_acc);
+    }
+}

@@ -176,13 +176,14 @@ fn runs_view_compares_marked_runs() {
     a.update(ch(' '));
     a.update(ch('j'));
     a.update(ch(' '));
-    let s = screen(&mut a, 120, 40);
+    // Tall enough for the comparison to show equal settings too.
+    let s = screen(&mut a, 120, 60);
     assert!(s.contains("2 marked"));
     assert!(s.contains("Settings (* differs)"));
     assert!(s.contains("*lr"), "differing settings are marked");
     assert!(s.contains(" seed"), "equal settings are not");
     assert!(s.contains("tutorial-mlp-a003") && s.contains("cnn-a002"));
-    insta::assert_snapshot!("runs_compare_120x40", s);
+    insta::assert_snapshot!("runs_compare_120x60", s);
 }
 
 #[test]
@@ -207,12 +208,12 @@ fn run_details_dialog() {
         a.update(ch('j'));
     }
     a.update(key(KeyCode::Enter));
-    let s = screen(&mut a, 120, 40);
+    let s = screen(&mut a, 120, 70);
     assert!(s.contains("Run 20261120-110000-mlp-a001"));
     assert!(s.contains("batch size"));
     assert!(s.contains("TRAIN LOSS") && s.contains("VAL ACC"));
     assert!(s.contains("Learning-rate changes"));
-    insta::assert_snapshot!("run_details_120x40", s);
+    insta::assert_snapshot!("run_details_120x70", s);
 }
 
 #[test]
@@ -591,19 +592,89 @@ fn digit_view_image_and_gallery() {
     assert!(screen(&mut a, 120, 40).contains("Original"));
 }
 
-/// Two finished runs that differ in `row` only.
+/// Two finished runs that differ in `row` only (with SGD for a setting of SGD).
 fn runs_differing_in(row: &mnist_tui::train::Setting) -> App {
-    let a = record(1, mnist_tui::model::Arch::Mlp, 0.001, 64, 2, 0.95);
+    let mut a = record(1, mnist_tui::model::Arch::Mlp, 0.001, 64, 2, 0.95);
+    if !row.applies_to(&a.config) {
+        a.config.optimizer = mnist_tui::model::OptimizerKind::Sgd;
+    }
     let mut b = record(2, mnist_tui::model::Arch::Mlp, 0.001, 64, 2, 0.95);
+    b.config = a.config.clone();
     assert!(row.step_in(&mut b.config, 1) || row.step_in(&mut b.config, -1));
+    runs_app_with(vec![a, b])
+}
+
+/// The Runs view listing `runs`.
+fn runs_app_with(runs: Vec<mnist_tui::runs::RunRecord>) -> App {
     let mut app = ready_app();
     app.update(ch('2'));
     app.update(Msg::Store(mnist_tui::tui::app::StoreMsg::Listed {
-        runs: vec![a, b],
+        runs,
         damaged: vec![],
         best: None,
     }));
     app
+}
+
+#[test]
+fn a_setting_of_another_optimizer_shows_not_applying_in_the_form_details_and_comparison() {
+    let mut app = ready_app();
+    // SGD chosen: Adam's betas and eps do not apply (dimmed n/a).
+    let optimizer = mnist_tui::tui::train::form::Field::named("optimizer").unwrap();
+    app.train.form.select_field(optimizer);
+    app.update(key(KeyCode::Left));
+    assert_eq!(
+        app.train.form.settings.optimizer,
+        mnist_tui::model::OptimizerKind::Sgd
+    );
+    let s = screen(&mut app, 120, 40);
+    for label in ["Beta1", "Beta2", "Epsilon"] {
+        let line = s.lines().find(|l| l.contains(label)).unwrap();
+        assert!(line.contains("n/a"), "{line}");
+    }
+    let momentum = s.lines().find(|l| l.contains("Momentum")).unwrap();
+    assert!(!momentum.contains("n/a"), "{momentum}");
+    insta::assert_snapshot!("train_form_sgd_120x40", s);
+
+    // Two Adam runs that differ only in a momentum (from config.ron): n/a in the
+    // details; the comparison leaves out what applies to neither.
+    let a = record(1, mnist_tui::model::Arch::Mlp, 0.001, 64, 2, 0.95);
+    let mut b = record(2, mnist_tui::model::Arch::Mlp, 0.001, 64, 2, 0.95);
+    b.config.momentum = 0.9;
+    let momentum = mnist_tui::train::catalog::setting("momentum").unwrap();
+    assert!(!momentum.applies_to(&a.config));
+    let mut app = runs_app_with(vec![a, b]);
+    app.update(key(KeyCode::Enter));
+    let details = screen(&mut app, 120, 60);
+    let line = details.lines().find(|l| l.contains(" momentum ")).unwrap();
+    assert!(line.contains("n/a"), "{line}");
+    app.update(key(KeyCode::Esc));
+    app.update(ch(' '));
+    app.update(ch('j'));
+    app.update(ch(' '));
+    let compare = screen(&mut app, 120, 40);
+    assert!(compare.contains(" Settings (* differs) "), "{compare}");
+    assert!(!compare.contains("momentum"), "{compare}");
+    for row in mnist_tui::train::SETTINGS {
+        let marked = format!("*{} ", row.short);
+        assert!(
+            !compare.contains(&marked),
+            "{marked}: nothing differs\n{compare}"
+        );
+    }
+    // Beside an SGD run, the Adam runs' momentum is n/a and differs.
+    let mut sgd = record(3, mnist_tui::model::Arch::Mlp, 0.001, 64, 2, 0.95);
+    sgd.config.optimizer = mnist_tui::model::OptimizerKind::Sgd;
+    let a = record(1, mnist_tui::model::Arch::Mlp, 0.001, 64, 2, 0.95);
+    let mut app = runs_app_with(vec![a, sgd]);
+    app.update(ch(' '));
+    app.update(ch('j'));
+    app.update(ch(' '));
+    let compare = screen(&mut app, 120, 40);
+    let line = compare.lines().find(|l| l.contains("momentum")).unwrap();
+    assert!(line.contains("*momentum") && line.contains("n/a"), "{line}");
+    let line = compare.lines().find(|l| l.contains("beta1")).unwrap();
+    assert!(line.contains("*beta1") && line.contains("n/a"), "{line}");
 }
 
 #[test]
@@ -620,8 +691,8 @@ fn every_setting_appears_in_the_form_the_details_and_the_comparison() {
             let r = app.runs.current().and_then(|e| e.record()).unwrap();
             row.show(&r.config)
         };
-        // The form: its label and the model's default value on one line.
-        let value = row.show(&ready_app().train.form.settings);
+        // The form: its label and the model's default value (or n/a) on one line.
+        let value = row.show_applied(&ready_app().train.form.settings);
         assert!(
             form.lines()
                 .any(|l| l.contains(row.label) && l.contains(&value)),

@@ -160,7 +160,7 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 fn settings_line(s: &TrainSettings) -> String {
     let parts: Vec<String> = SETTINGS
         .iter()
-        .map(|row| format!("{} {}", row.short, row.show(s)))
+        .map(|row| format!("{} {}", row.short, row.show_applied(s)))
         .collect();
     parts.join(", ")
 }

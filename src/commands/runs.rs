@@ -96,7 +96,7 @@ pub fn show(ctx: &Context, typed: &str, json: bool) -> anyhow::Result<()> {
     writeln!(o, "epochs    {} done", r.epochs_done())?;
     writeln!(o, "settings")?;
     for setting in SETTINGS {
-        writeln!(o, "  {:<14} {}", setting.label, setting.show(c))?;
+        writeln!(o, "  {:<14} {}", setting.label, setting.show_applied(c))?;
     }
     writeln!(
         o,

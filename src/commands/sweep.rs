@@ -315,11 +315,13 @@ fn forward(
     })
 }
 
-/// Point `k`'s value of every setting as the text of its flag, checked to read back as
-/// the same value (so a printed command trains exactly that point).
+/// Point `k`'s value of every setting that applies to it as the text of its flag,
+/// checked to read back as the same value (so a printed command trains exactly that
+/// point; a setting that does not apply, such as momentum for Adam, would be refused as
+/// a flag and changes nothing).
 fn exact_flags(point: &TrainSettings) -> Result<Vec<String>, String> {
     let mut args = Vec::new();
-    for row in SETTINGS {
+    for row in SETTINGS.iter().filter(|row| row.applies_to(point)) {
         let text = row.show(point);
         let mut back = point.clone();
         row.parse_into(&mut back, &text)?;

@@ -6,7 +6,8 @@ use crate::cli::TrainArgs;
 use crate::data::Mnist;
 use crate::runs::StoreError;
 use crate::sweep::SweepStore;
-use crate::train::{TrainError, TrainEvent, TrainJob, TrainSettings};
+use crate::train::catalog::check_given;
+use crate::train::{SETTINGS, TrainError, TrainEvent, TrainJob, TrainSettings};
 use std::io::{IsTerminal, Write};
 use std::sync::Arc;
 
@@ -27,9 +28,16 @@ pub fn run(ctx: &Context, args: &TrainArgs) -> anyhow::Result<()> {
             }
         }
         None => {
-            let settings = TrainSettings::resolve(&[&ctx.config.train, &args.overrides()]);
+            let flags = args.overrides();
+            let settings = TrainSettings::resolve(&[&ctx.config.train, &flags]);
             settings
                 .validate()
+                .map_err(|e| anyhow::anyhow!("invalid settings: {e}"))?;
+            let given: Vec<_> = SETTINGS
+                .iter()
+                .filter(|r| r.is_overridden(&flags))
+                .collect();
+            check_given(&given, std::slice::from_ref(&settings))
                 .map_err(|e| anyhow::anyhow!("invalid settings: {e}"))?;
             match &args.sweep {
                 Some(tag) => {

@@ -38,7 +38,21 @@ pub enum OptimizerKind {
     Sgd,
     /// Adam (weight decay added to the gradient, as PyTorch's `Adam`).
     Adam,
+    /// AdamW: Adam with decoupled weight decay (the weights shrink by `lr · decay`
+    /// before each Adam step, as PyTorch's `AdamW`).
+    #[serde(rename = "adamw")]
+    #[value(name = "adamw")]
+    AdamW,
 }
+
+/// Adam's and AdamW's β₁ unless set (PyTorch's default).
+pub const ADAM_BETA1: f64 = 0.9;
+/// Adam's and AdamW's β₂ unless set (PyTorch's default).
+pub const ADAM_BETA2: f64 = 0.999;
+/// Adam's and AdamW's ε unless set (PyTorch's default).
+pub const ADAM_EPS: f64 = 1e-8;
+/// AdamW's weight decay when the optimiser is chosen without one (PyTorch's default).
+pub const ADAMW_WEIGHT_DECAY: f64 = 0.01;
 
 /// An optimiser and its hyper-parameters.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
@@ -49,8 +63,34 @@ pub struct OptimizerSettings {
     pub lr: f64,
     /// Momentum (SGD only; 0 disables it).
     pub momentum: f64,
-    /// L2 weight decay (0 disables it).
+    /// Nesterov momentum (SGD only; needs a momentum above 0).
+    pub nesterov: bool,
+    /// Weight decay (0 disables it): L2, added to the gradient, for SGD and Adam;
+    /// decoupled for AdamW.
     pub weight_decay: f64,
+    /// Decay rate of the first moment (Adam and AdamW only).
+    pub beta1: f64,
+    /// Decay rate of the second moment (Adam and AdamW only).
+    pub beta2: f64,
+    /// Added to the denominator (Adam and AdamW only).
+    pub eps: f64,
+}
+
+impl OptimizerSettings {
+    /// `kind` at rate `lr` with every other setting at PyTorch's default (no momentum,
+    /// no decay: AdamW's own default decay is [`ADAMW_WEIGHT_DECAY`]).
+    pub fn new(kind: OptimizerKind, lr: f64) -> Self {
+        OptimizerSettings {
+            kind,
+            lr,
+            momentum: 0.0,
+            nesterov: false,
+            weight_decay: 0.0,
+            beta1: ADAM_BETA1,
+            beta2: ADAM_BETA2,
+            eps: ADAM_EPS,
+        }
+    }
 }
 
 /// Good default training settings for one architecture.
@@ -93,17 +133,10 @@ impl Arch {
     /// This architecture's default training settings.
     pub fn defaults(self) -> ArchDefaults {
         let sgd = |lr, momentum| OptimizerSettings {
-            kind: OptimizerKind::Sgd,
-            lr,
             momentum,
-            weight_decay: 0.0,
+            ..OptimizerSettings::new(OptimizerKind::Sgd, lr)
         };
-        let adam = |lr| OptimizerSettings {
-            kind: OptimizerKind::Adam,
-            lr,
-            momentum: 0.0,
-            weight_decay: 0.0,
-        };
+        let adam = |lr| OptimizerSettings::new(OptimizerKind::Adam, lr);
         match self {
             Arch::TutorialMlp => ArchDefaults {
                 optimizer: sgd(0.8, 0.0),
@@ -156,11 +189,19 @@ impl FromStr for Arch {
 }
 
 impl OptimizerKind {
+    /// Every optimiser, in menu order.
+    pub const ALL: [OptimizerKind; 3] = [
+        OptimizerKind::Sgd,
+        OptimizerKind::Adam,
+        OptimizerKind::AdamW,
+    ];
+
     /// The name used on the command line and in records.
     pub fn name(self) -> &'static str {
         match self {
             OptimizerKind::Sgd => "sgd",
             OptimizerKind::Adam => "adam",
+            OptimizerKind::AdamW => "adamw",
         }
     }
 }
@@ -183,6 +224,11 @@ mod tests {
             assert_eq!(ron::from_str::<Arch>(&ron).unwrap(), arch);
         }
         assert!("resnet".parse::<Arch>().is_err());
+        for kind in OptimizerKind::ALL {
+            let ron = ron::to_string(&kind).unwrap();
+            assert_eq!(ron, kind.name());
+            assert_eq!(ron::from_str::<OptimizerKind>(&ron).unwrap(), kind);
+        }
     }
 
     #[test]

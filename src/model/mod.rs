@@ -21,7 +21,10 @@ mod weights;
 #[cfg(test)]
 mod network_tests;
 
-pub use arch::{Arch, ArchDefaults, OptimizerKind, OptimizerSettings};
+pub use arch::{
+    ADAM_BETA1, ADAM_BETA2, ADAM_EPS, ADAMW_WEIGHT_DECAY, Arch, ArchDefaults, OptimizerKind,
+    OptimizerSettings,
+};
 pub use cpu::tune_process;
 pub use profile::{ComputeProfile, compute_profile};
 pub use weights::{CheckpointTag, MAX_FILE_BYTES, read_checkpoint_tag};
@@ -572,7 +575,9 @@ impl Learner {
     fn slots(&self) -> Vec<(&'static str, bool)> {
         let s = self.optimizer.settings;
         match s.kind {
-            OptimizerKind::Adam => vec![("exp_avg", true), ("exp_avg_sq", false)],
+            OptimizerKind::Adam | OptimizerKind::AdamW => {
+                vec![("exp_avg", true), ("exp_avg_sq", false)]
+            }
             OptimizerKind::Sgd if s.momentum != 0.0 => vec![("momentum_buffer", true)],
             OptimizerKind::Sgd => vec![],
         }
@@ -592,14 +597,15 @@ impl Learner {
         let s = self.optimizer.settings;
         let names = self.network.param_names();
         // Informational (never read back), and it keeps the file from having no
-        // tensors at all, which safetensors 0.3 cannot read back.
+        // tensors at all, which safetensors 0.3 cannot read back. Six values, as
+        // files from before β and ε could be set (which held their constants).
         let settings = [
             s.lr as f32,
             s.momentum as f32,
             s.weight_decay as f32,
-            optim::BETA1,
-            optim::BETA2,
-            optim::EPS,
+            s.beta1 as f32,
+            s.beta2 as f32,
+            s.eps as f32,
         ];
         let mut tensors = vec![weights::Named {
             name: "settings".into(),
@@ -633,11 +639,13 @@ impl Learner {
         weights::write(path, &tensors, meta)
     }
 
-    /// What kind of state this optimiser keeps: `adam`, `sgd-momentum` or `sgd`.
+    /// What kind of state this optimiser keeps: `adam`, `adamw`, `sgd-momentum` (with
+    /// or without Nesterov: the same buffer) or `sgd`.
     fn state_kind(&self) -> String {
         let s = self.optimizer.settings;
         match s.kind {
             OptimizerKind::Adam => "adam".into(),
+            OptimizerKind::AdamW => "adamw".into(),
             OptimizerKind::Sgd if s.momentum != 0.0 => "sgd-momentum".into(),
             OptimizerKind::Sgd => "sgd".into(),
         }

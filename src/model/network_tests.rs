@@ -28,10 +28,24 @@ fn adam() -> OptimizerSettings {
 
 fn sgd_momentum() -> OptimizerSettings {
     OptimizerSettings {
-        kind: OptimizerKind::Sgd,
-        lr: 0.05,
         momentum: 0.9,
         weight_decay: 1e-3,
+        ..OptimizerSettings::new(OptimizerKind::Sgd, 0.05)
+    }
+}
+
+fn sgd_nesterov() -> OptimizerSettings {
+    OptimizerSettings {
+        nesterov: true,
+        ..sgd_momentum()
+    }
+}
+
+fn adamw() -> OptimizerSettings {
+    OptimizerSettings {
+        weight_decay: 0.01,
+        beta2: 0.99,
+        ..OptimizerSettings::new(OptimizerKind::AdamW, 1e-3)
     }
 }
 
@@ -91,6 +105,8 @@ fn resuming_from_saved_state_is_bit_exact() {
         (Arch::Mlp, adam()),
         (Arch::Lenet, adam()),
         (Arch::Lenet, sgd_momentum()),
+        (Arch::Mlp, sgd_nesterov()),
+        (Arch::Mlp, adamw()),
         (Arch::TutorialMlp, Arch::TutorialMlp.defaults().optimizer),
     ] {
         let batches: Vec<_> = (0..6).map(|s| random_batch(100 + s, 8)).collect();
@@ -127,15 +143,83 @@ fn resuming_from_saved_state_is_bit_exact() {
     }
 }
 
+/// Optimiser state written the way versions before β, ε, AdamW and Nesterov wrote it
+/// (six settings values with the constant β and ε, `kind` `adam`) loads, and training
+/// continues from it bit for bit.
+#[test]
+fn optimizer_state_from_before_betas_could_be_set_still_loads() {
+    let dir = tempfile::tempdir().unwrap();
+    let batches: Vec<_> = (0..4).map(|s| random_batch(300 + s, 8)).collect();
+    let mut straight = Learner::new(Network::new(Arch::Mlp, 4), adam());
+    let mut first = Learner::new(Network::new(Arch::Mlp, 4), adam());
+    for (x, y) in &batches[..2] {
+        straight.train_batch(x, y).unwrap();
+        first.train_batch(x, y).unwrap();
+    }
+    let names = first.network().param_names();
+    let old_settings = [adam().lr as f32, 0.0, 0.0, 0.9f32, 0.999f32, 1e-8f32];
+    let mut tensors = vec![weights::Named {
+        name: "settings".into(),
+        shape: vec![6],
+        values: &old_settings,
+    }];
+    for (slot, bufs) in [
+        ("exp_avg", &first.optimizer.first),
+        ("exp_avg_sq", &first.optimizer.second),
+    ] {
+        for ((name, shape), values) in names.iter().zip(bufs) {
+            tensors.push(weights::Named {
+                name: format!("{name}.{slot}"),
+                shape: shape.clone(),
+                values,
+            });
+        }
+    }
+    let meta = HashMap::from([
+        ("format".to_string(), "mnist-tui-optimizer".to_string()),
+        ("arch".to_string(), "mlp".to_string()),
+        ("kind".to_string(), "adam".to_string()),
+        ("step".to_string(), "2".to_string()),
+        ("lr".to_string(), adam().lr.to_string()),
+    ]);
+    let (wp, op) = (dir.path().join("w"), dir.path().join("o"));
+    weights::write(&op, &tensors, meta).unwrap();
+    first.network().save(&wp).unwrap();
+
+    let mut resumed = Learner::new(Network::load(Arch::Mlp, &wp).unwrap(), adam());
+    resumed.load_optimizer(&op).unwrap();
+    assert_eq!(resumed.steps(), 2);
+    for (x, y) in &batches[2..] {
+        let a = straight.train_batch(x, y).unwrap().loss;
+        let b = resumed.train_batch(x, y).unwrap().loss;
+        assert_eq!(a.to_bits(), b.to_bits());
+    }
+    assert_eq!(
+        all_params(resumed.network()),
+        all_params(straight.network())
+    );
+}
+
+#[test]
+fn adam_state_does_not_load_into_adamw_or_back() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("opt");
+    Learner::new(Network::new(Arch::Mlp, 0), adamw())
+        .save_optimizer(&p)
+        .unwrap();
+    let mut adam = Learner::new(Network::new(Arch::Mlp, 0), adam());
+    assert_bad_file(adam.load_optimizer(&p), "'adamw' state");
+    let mut nesterov = Learner::new(Network::new(Arch::Mlp, 0), sgd_nesterov());
+    Learner::new(Network::new(Arch::Mlp, 0), sgd_momentum())
+        .save_optimizer(&p)
+        .unwrap();
+    nesterov.load_optimizer(&p).unwrap();
+}
+
 #[test]
 fn set_lr_takes_effect_on_the_next_step() {
     let (x, y) = random_batch(5, 8);
-    let sgd = OptimizerSettings {
-        kind: OptimizerKind::Sgd,
-        lr: 0.1,
-        momentum: 0.0,
-        weight_decay: 0.0,
-    };
+    let sgd = OptimizerSettings::new(OptimizerKind::Sgd, 0.1);
     let mut a = Learner::new(Network::new(Arch::Mlp, 3), sgd);
     let mut b = Learner::new(Network::new(Arch::Mlp, 3), sgd);
     b.set_lr(0.0);

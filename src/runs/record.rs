@@ -427,4 +427,35 @@ mod tests {
         let old = without_field(&r, "augment:");
         assert_eq!(ron::from_str::<RunRecord>(&old).unwrap(), r);
     }
+
+    #[test]
+    fn records_from_before_betas_eps_and_nesterov_load_with_what_was_in_effect() {
+        // Before these settings existed Adam used PyTorch's 0.9, 0.999 and 1e-8, and
+        // SGD had no Nesterov.
+        for model in [Arch::Mlp, Arch::TutorialMlp] {
+            let r = RunRecord::new(
+                "20261120-100000-mlp-0001".into(),
+                TrainSettings::defaults_for(model),
+                time::macros::datetime!(2026-11-20 10:00:00 UTC),
+            );
+            let mut old = ron::ser::to_string_pretty(&r, ron::ser::PrettyConfig::default())
+                .unwrap()
+                .lines()
+                .filter(|l| {
+                    !["beta1:", "beta2:", "eps:", "nesterov:"]
+                        .iter()
+                        .any(|k| l.trim_start().starts_with(k))
+                })
+                .collect::<Vec<_>>()
+                .join("\n");
+            old.push('\n');
+            assert!(!old.contains("beta1") && !old.contains("nesterov"), "{old}");
+            let back: RunRecord = ron::from_str(&old).unwrap();
+            assert_eq!(back.config.beta1, 0.9);
+            assert_eq!(back.config.beta2, 0.999);
+            assert_eq!(back.config.eps, 1e-8);
+            assert!(!back.config.nesterov);
+            assert_eq!(back, r);
+        }
+    }
 }

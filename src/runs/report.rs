@@ -93,7 +93,7 @@ pub fn outcome_lines(r: &RunRecord) -> Vec<String> {
             .test_epoch
             .map_or("the last epoch".to_string(), |e| format!("epoch {e}"));
         out.push(format!(
-            "test        acc {} loss {:.4} ({} images, weights of {epoch}; reported, never used to choose)",
+            "test        acc {} loss {:.4} on {} images, weights of {epoch} (reported only)",
             pct(s.test_acc),
             s.test_loss,
             r.test_size

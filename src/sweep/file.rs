@@ -41,7 +41,8 @@ impl SweepFile {
     }
 
     /// For `train --sweep ID:K/N`: this sweep must have N points, and `settings` must
-    /// be point K's (the error lists every setting that differs).
+    /// be point K's (the error lists every setting that differs; one that applies to
+    /// neither, such as momentum for Adam, is not printed as a flag and not compared).
     pub fn check_point(&self, tag: &SweepTag, settings: &TrainSettings) -> Result<(), String> {
         let wrong_size = || {
             format!(
@@ -61,7 +62,7 @@ impl SweepFile {
             .ok_or_else(wrong_size)?;
         let differ: Vec<String> = catalog::SETTINGS
             .iter()
-            .filter(|row| !row.same(want, settings))
+            .filter(|row| !row.same_in_effect(want, settings))
             .map(|row| {
                 format!(
                     "{} {} (the point has {})",
@@ -302,5 +303,19 @@ mod tests {
             err.starts_with("these settings are not point 1 of sweep abcdef0123: seed 2"),
             "{err}"
         );
+        // A setting that applies to neither (the points are mlp's: Adam) is not
+        // compared: `train` is not given it and takes its own.
+        let other_momentum = TrainSettings {
+            momentum: 0.5,
+            ..f.points[1].clone()
+        };
+        assert_eq!(f.points[1].optimizer, crate::model::OptimizerKind::Adam);
+        assert!(f.check_point(&tag(2, 2), &other_momentum).is_ok());
+        let other_beta = TrainSettings {
+            beta1: 0.5,
+            ..f.points[1].clone()
+        };
+        let err = f.check_point(&tag(2, 2), &other_beta).unwrap_err();
+        assert!(err.contains("beta1 0.5 (the point has 0.9)"), "{err}");
     }
 }

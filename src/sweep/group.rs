@@ -81,7 +81,10 @@ pub struct Final {
 /// Whether `a` and `b` agree on every setting but the seed.
 fn same_but_seed(a: &TrainSettings, b: &TrainSettings) -> bool {
     let seed = seed_setting();
-    SETTINGS.iter().filter(|s| *s != seed).all(|s| s.same(a, b))
+    SETTINGS
+        .iter()
+        .filter(|s| *s != seed)
+        .all(|s| s.same_in_effect(a, b))
 }
 
 /// Groups `runs` over seeds, groups in order of their first run. Only finished runs
@@ -139,17 +142,21 @@ pub fn group_runs(runs: &[&RunRecord]) -> Vec<Group> {
     groups
 }
 
-/// The settings other than the seed whose values differ between `groups`, in the
-/// settings table's order.
+/// The settings other than the seed whose values differ between the `groups` they
+/// apply to, in the settings table's order (Adam's betas do not vary between an SGD
+/// group and an Adam group: the optimiser does).
 pub fn varying(groups: &[Group]) -> Vec<&'static Setting> {
     let seed = seed_setting();
     SETTINGS
         .iter()
         .filter(|s| *s != seed)
         .filter(|s| {
-            groups
-                .windows(2)
-                .any(|w| !s.same(&w[0].settings, &w[1].settings))
+            let applying: Vec<&TrainSettings> = groups
+                .iter()
+                .map(|g| &g.settings)
+                .filter(|g| s.applies_to(g))
+                .collect();
+            applying.windows(2).any(|w| !s.same(w[0], w[1]))
         })
         .collect()
 }
@@ -179,12 +186,14 @@ pub fn importance(groups: &[Group]) -> Vec<Importance> {
                 let mean = g.val_acc.map_or(0.0, |s| s.mean);
                 match by_value
                     .iter_mut()
-                    .find(|(_, s, _)| setting.same(s, &g.settings))
+                    .find(|(_, s, _)| setting.same_in_effect(s, &g.settings))
                 {
                     Some((_, _, means)) => means.push(mean),
-                    None => {
-                        by_value.push((setting.show(&g.settings), g.settings.clone(), vec![mean]))
-                    }
+                    None => by_value.push((
+                        setting.show_applied(&g.settings),
+                        g.settings.clone(),
+                        vec![mean],
+                    )),
                 }
             }
             let by_value: Vec<(String, f64)> = by_value
@@ -307,6 +316,62 @@ mod tests {
         assert_eq!(rank[1].setting.name, "batch_size");
         assert!((rank[1].spread - 0.225).abs() < 1e-6, "{}", rank[1].spread);
         assert_eq!(rank[0].by_value[0].0, "0.01");
+    }
+
+    /// A finished run of `optimizer` with `momentum` (whatever it applies to).
+    fn optimizer_run(
+        n: u32,
+        optimizer: crate::model::OptimizerKind,
+        momentum: f64,
+        seed: u64,
+        acc: f32,
+    ) -> RunRecord {
+        let mut r = run(n, 0.01, 64, seed, Some(acc));
+        r.config.optimizer = optimizer;
+        r.config.momentum = momentum;
+        r
+    }
+
+    #[test]
+    fn a_setting_that_does_not_apply_splits_no_group_and_shows_as_not_applying() {
+        use crate::model::OptimizerKind::{Adam, Sgd};
+        // `--optimizer sgd,adam --momentum 0,0.9 --seeds 1,2`: momentum applies to the
+        // sgd points only, so the four adam runs are one group (as are runs whose
+        // config.ron gave Adam a momentum).
+        let runs = [
+            optimizer_run(1, Sgd, 0.0, 1, 0.90),
+            optimizer_run(2, Sgd, 0.0, 2, 0.92),
+            optimizer_run(3, Sgd, 0.9, 1, 0.96),
+            optimizer_run(4, Sgd, 0.9, 2, 0.98),
+            optimizer_run(5, Adam, 0.0, 1, 0.97),
+            optimizer_run(6, Adam, 0.0, 2, 0.97),
+            optimizer_run(7, Adam, 0.9, 1, 0.95),
+            optimizer_run(8, Adam, 0.9, 2, 0.95),
+        ];
+        let refs: Vec<&RunRecord> = runs.iter().collect();
+        let groups = group_runs(&refs);
+        assert_eq!(groups.len(), 3, "{groups:#?}");
+        assert_eq!(groups[2].runs.len(), 4);
+        assert_eq!(groups[2].seeds, vec![1, 2, 1, 2]);
+        assert!((groups[2].val_acc.unwrap().mean - 0.96).abs() < 1e-6);
+        let names: Vec<&str> = varying(&groups).iter().map(|s| s.name).collect();
+        assert_eq!(names, vec!["optimizer", "momentum"]);
+        // Momentum's values: 0 (sgd, 0.91), 0.9 (sgd, 0.97), n/a (adam, 0.96).
+        let rank = importance(&groups);
+        let momentum = rank.iter().find(|r| r.setting.name == "momentum").unwrap();
+        let values: Vec<&str> = momentum.by_value.iter().map(|(v, _)| v.as_str()).collect();
+        assert_eq!(values, vec!["0", "0.9", "n/a"]);
+        assert!((momentum.by_value[2].1 - 0.96).abs() < 1e-6);
+        let table = super::super::report::groups_table(&groups);
+        let adam_row = table.lines().find(|l| l.contains("adam")).unwrap();
+        assert!(adam_row.contains("n/a"), "{table}");
+
+        // Only Adam runs, with and without a momentum from the config: one group, and
+        // nothing varies.
+        let adam_only: Vec<&RunRecord> = runs[4..].iter().collect();
+        let groups = group_runs(&adam_only);
+        assert_eq!(groups.len(), 1);
+        assert!(varying(&groups).is_empty());
     }
 
     #[test]

@@ -27,7 +27,7 @@ pub fn groups_table(groups: &[Group]) -> String {
     );
     let mut rows: Vec<Vec<String>> = Vec::new();
     for g in groups {
-        let mut row: Vec<String> = cols.iter().map(|s| s.show(&g.settings)).collect();
+        let mut row: Vec<String> = cols.iter().map(|s| s.show_applied(&g.settings)).collect();
         let dash = || "-".to_string();
         let range = |s: Stats| format!("{}–{}", format::percent(s.min), format::percent(s.max));
         row.push(g.finals.len().to_string());
@@ -157,7 +157,7 @@ pub fn chart(groups: &[Group], by: &'static Setting) -> String {
     // (value as shown, its x, every final accuracy) per distinct value of `by`.
     let mut columns: Vec<(String, Option<f64>, Vec<f64>)> = Vec::new();
     for g in groups {
-        let shown = by.show(&g.settings);
+        let shown = by.show_applied(&g.settings);
         let finals: Vec<f64> = g
             .finals
             .iter()
@@ -288,7 +288,7 @@ pub fn settings_json(
     settings: &crate::train::TrainSettings,
 ) -> serde_json::Map<String, serde_json::Value> {
     rows.iter()
-        .map(|row| (row.name.to_string(), row.show(settings).into()))
+        .map(|row| (row.name.to_string(), row.show_applied(settings).into()))
         .collect()
 }
 

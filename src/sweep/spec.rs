@@ -161,8 +161,9 @@ impl SweepSpec {
 
 /// The sweep that flags describe: `flags` are (setting, text) pairs as typed (one value,
 /// a comma list or a range each); single values join the `base` layers of overrides
-/// (later ones winning), the others are swept. Every point is validated; the result is
-/// not saved.
+/// (later ones winning), the others are swept. Every point is validated, and a flag
+/// with a non-default value for a setting that applies to no point (`--momentum 0.9`
+/// with only Adam) is refused; the result is not saved.
 pub fn plan(
     base: &[&TrainOverrides],
     flags: &[(&'static Setting, String)],
@@ -183,6 +184,8 @@ pub fn plan(
     let mut layers = base.to_vec();
     layers.push(&fixed);
     let points = spec.points(&layers)?;
+    let given: Vec<&'static Setting> = flags.iter().map(|(s, _)| *s).collect();
+    crate::train::catalog::check_given(&given, &points)?;
     Ok(SweepFile {
         id: sweep_id(&points),
         program_version: env!("CARGO_PKG_VERSION").to_string(),
@@ -348,6 +351,33 @@ mod tests {
         assert_eq!(plan.id, sweep_id(&plan.points));
         let err = super::plan(&[&base()], &[(epochs, "1".to_string())], None, 0).unwrap_err();
         assert!(err.contains("nothing to sweep"), "{err}");
+    }
+
+    #[test]
+    fn a_flag_of_one_optimizer_sweeps_across_optimizers_but_alone_is_refused() {
+        let optimizer = setting("optimizer").unwrap();
+        let momentum = setting("momentum").unwrap();
+        let flags = vec![
+            (optimizer, "sgd,adam,adamw".to_string()),
+            (momentum, "0.9".to_string()),
+        ];
+        let plan = plan(&[&TrainOverrides::default()], &flags, None, 0).unwrap();
+        let kinds: Vec<_> = plan.points.iter().map(|p| p.optimizer.name()).collect();
+        assert_eq!(kinds, vec!["sgd", "adam", "adamw"]);
+        // mlp keeps its Adam rate; the others take their optimiser's rate and decay
+        // (AdamW: PyTorch's 0.01).
+        let lr_wd: Vec<_> = plan.points.iter().map(|p| (p.lr, p.weight_decay)).collect();
+        assert_eq!(lr_wd, vec![(0.1, 0.0), (3e-3, 0.0), (1e-3, 0.01)]);
+        assert!(plan.points.iter().all(|p| p.momentum == 0.9));
+        let only_adam = vec![
+            (optimizer, "adam,adamw".to_string()),
+            (momentum, "0,0.9".to_string()),
+        ];
+        let err = super::plan(&[&TrainOverrides::default()], &only_adam, None, 0).unwrap_err();
+        assert_eq!(
+            err,
+            "--momentum 0.9 does not apply to adam or adamw (it applies to sgd)"
+        );
     }
 
     #[test]

@@ -48,7 +48,27 @@ pub enum Step {
     Inc,
     /// Double or halve (an unset cap reads as "all" above the largest power of two).
     Double,
+    /// Up moves a value in [0, 1) closer to 1 by stepping `1 − value` down the 1-2-5
+    /// ladder (0.9, 0.95, 0.98, 0.99, 0.995, …), no closer than `1 − gap`; down the
+    /// other way, to 0 at the bottom (Adam's betas).
+    TowardOne {
+        /// The smallest `1 − value`.
+        gap: f64,
+    },
 }
+
+/// Which runs a setting applies to (elsewhere it is shown as [`NOT_APPLICABLE`], is not
+/// edited, does not split groups, and a non-default value given as a flag is refused).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Applies {
+    /// Every run.
+    Always,
+    /// Runs with one of these optimisers.
+    Optimizers(&'static [OptimizerKind]),
+}
+
+/// How a setting that does not apply to a run is shown.
+pub const NOT_APPLICABLE: &str = "n/a";
 
 /// One training setting, described once.
 pub struct Setting {
@@ -66,6 +86,8 @@ pub struct Setting {
     pub help: &'static str,
     /// How ←/→ change it.
     pub step: Step,
+    /// Which runs it applies to.
+    pub applies: Applies,
     access: &'static dyn Access,
 }
 
@@ -83,6 +105,11 @@ impl PartialEq for Setting {
 
 impl Eq for Setting {}
 
+/// Settings of SGD only (momentum, Nesterov).
+const SGD_ONLY: Applies = Applies::Optimizers(&[OptimizerKind::Sgd]);
+/// Settings of Adam and AdamW only (betas, eps).
+const ADAM_ONLY: Applies = Applies::Optimizers(&[OptimizerKind::Adam, OptimizerKind::AdamW]);
+
 /// Every training setting, in the order the form, the details and the comparison show them.
 pub static SETTINGS: &[Setting] = &[
     Setting {
@@ -93,6 +120,7 @@ pub static SETTINGS: &[Setting] = &[
         short: "model",
         help: "Model architecture",
         step: Step::Cycle,
+        applies: Applies::Always,
         access: field!(model),
     },
     Setting {
@@ -103,6 +131,7 @@ pub static SETTINGS: &[Setting] = &[
         short: "optimizer",
         help: "Optimiser",
         step: Step::Cycle,
+        applies: Applies::Always,
         access: field!(optimizer),
     },
     Setting {
@@ -113,6 +142,7 @@ pub static SETTINGS: &[Setting] = &[
         short: "lr",
         help: "Learning rate at the start",
         step: Step::Ladder { zero: false },
+        applies: Applies::Always,
         access: field!(lr),
     },
     Setting {
@@ -125,6 +155,7 @@ pub static SETTINGS: &[Setting] = &[
                (up to the rate in the first quarter, then down to zero), step-decay (×0.1 at \
                half and three quarters)",
         step: Step::Cycle,
+        applies: Applies::Always,
         access: field!(lr_schedule),
     },
     Setting {
@@ -141,6 +172,7 @@ pub static SETTINGS: &[Setting] = &[
             max: 100.0,
         },
         access: field!(warmup),
+        applies: Applies::Always,
     },
     Setting {
         name: "momentum",
@@ -154,7 +186,19 @@ pub static SETTINGS: &[Setting] = &[
             min: 0.0,
             max: 0.99,
         },
+        applies: SGD_ONLY,
         access: field!(momentum),
+    },
+    Setting {
+        name: "nesterov",
+        flag: "nesterov",
+        value_name: "BOOL",
+        label: "Nesterov",
+        short: "nesterov",
+        help: "SGD's Nesterov momentum (needs a momentum above 0)",
+        step: Step::Cycle,
+        applies: SGD_ONLY,
+        access: field!(nesterov),
     },
     Setting {
         name: "weight_decay",
@@ -162,9 +206,43 @@ pub static SETTINGS: &[Setting] = &[
         value_name: "X",
         label: "Weight decay",
         short: "w. decay",
-        help: "L2 weight decay (0 disables it)",
+        help: "Weight decay (L2 for sgd and adam, decoupled for adamw; 0: none)",
         step: Step::Ladder { zero: true },
+        applies: Applies::Always,
         access: field!(weight_decay),
+    },
+    Setting {
+        name: "beta1",
+        flag: "beta1",
+        value_name: "X",
+        label: "Beta1",
+        short: "beta1",
+        help: "Adam's decay of the gradient's running mean, in [0, 1)",
+        step: Step::TowardOne { gap: 1e-3 },
+        applies: ADAM_ONLY,
+        access: field!(beta1),
+    },
+    Setting {
+        name: "beta2",
+        flag: "beta2",
+        value_name: "X",
+        label: "Beta2",
+        short: "beta2",
+        help: "Adam's decay of the squared gradient's running mean, in [0, 1)",
+        step: Step::TowardOne { gap: 1e-4 },
+        applies: ADAM_ONLY,
+        access: field!(beta2),
+    },
+    Setting {
+        name: "eps",
+        flag: "eps",
+        value_name: "X",
+        label: "Epsilon",
+        short: "eps",
+        help: "Adam's term added to the denominator, above 0",
+        step: Step::Ladder { zero: false },
+        applies: ADAM_ONLY,
+        access: field!(eps),
     },
     Setting {
         name: "epochs",
@@ -175,6 +253,7 @@ pub static SETTINGS: &[Setting] = &[
         help: "Epochs to train (with --resume: epochs to add; without it, a resume finishes \
                the planned epochs)",
         step: Step::Inc,
+        applies: Applies::Always,
         access: field!(epochs),
     },
     Setting {
@@ -185,6 +264,7 @@ pub static SETTINGS: &[Setting] = &[
         short: "batch",
         help: "Samples per batch",
         step: Step::Double,
+        applies: Applies::Always,
         access: field!(batch_size),
     },
     Setting {
@@ -195,6 +275,7 @@ pub static SETTINGS: &[Setting] = &[
         short: "seed",
         help: "Seed for initialisation and shuffling",
         step: Step::Inc,
+        applies: Applies::Always,
         access: field!(seed),
     },
     Setting {
@@ -205,6 +286,7 @@ pub static SETTINGS: &[Setting] = &[
         short: "normalize",
         help: "Normalise inputs with MNIST's mean and std",
         step: Step::Cycle,
+        applies: Applies::Always,
         access: field!(normalize),
     },
     Setting {
@@ -215,6 +297,7 @@ pub static SETTINGS: &[Setting] = &[
         short: "augment",
         help: "Vary training images: off | affine (slant, size, shift) | full (+ pen width, elastic)",
         step: Step::Cycle,
+        applies: Applies::Always,
         access: field!(augment),
     },
     Setting {
@@ -226,6 +309,7 @@ pub static SETTINGS: &[Setting] = &[
         help: "Training images held out to choose by (best epoch, run, sweep group; early stopping); 0: none",
         step: Step::Double,
         access: field!(validation),
+        applies: Applies::Always,
     },
     Setting {
         name: "patience",
@@ -236,6 +320,7 @@ pub static SETTINGS: &[Setting] = &[
         help: "Stop after this many epochs without a lower validation loss (off: train every epoch)",
         step: Step::Inc,
         access: field!(patience),
+        applies: Applies::Always,
     },
     Setting {
         name: "keep",
@@ -246,6 +331,7 @@ pub static SETTINGS: &[Setting] = &[
         help: "Weights the run keeps for predicting: best (lowest validation loss) | last",
         step: Step::Cycle,
         access: field!(keep),
+        applies: Applies::Always,
     },
     Setting {
         name: "test_each_epoch",
@@ -256,6 +342,7 @@ pub static SETTINGS: &[Setting] = &[
         help: "Also score the test set after every epoch (the tutorial's habit; never chooses anything)",
         step: Step::Cycle,
         access: field!(test_each_epoch),
+        applies: Applies::Always,
     },
     Setting {
         name: "max_train_samples",
@@ -265,6 +352,7 @@ pub static SETTINGS: &[Setting] = &[
         short: "max train",
         help: "Train on at most this many training images (all: every one)",
         step: Step::Double,
+        applies: Applies::Always,
         access: field!(max_train_samples),
     },
     Setting {
@@ -275,6 +363,7 @@ pub static SETTINGS: &[Setting] = &[
         short: "max test",
         help: "Evaluate on at most this many test images (all: every one)",
         step: Step::Double,
+        applies: Applies::Always,
         access: field!(max_test_samples),
     },
     Setting {
@@ -285,19 +374,87 @@ pub static SETTINGS: &[Setting] = &[
         short: "log every",
         help: "Batches between loss points",
         step: Step::Double,
+        applies: Applies::Always,
         access: field!(log_every),
     },
 ];
+
+/// Refuses a setting given on the command line (`given`) with a value other than its
+/// model's default where it applies to none of `runs` (`train`: the one run; a sweep:
+/// its points). A value from `config.ron` is not `given` and is never refused: it is
+/// kept in the record and shown as [`NOT_APPLICABLE`].
+pub fn check_given(given: &[&'static Setting], runs: &[TrainSettings]) -> Result<(), String> {
+    for row in given {
+        if runs.iter().any(|s| row.applies_to(s)) {
+            continue;
+        }
+        let off_default = runs
+            .iter()
+            .find(|s| !row.same(s, &TrainSettings::defaults_for(s.model)));
+        if let Some(s) = off_default {
+            let mut kinds: Vec<&str> = Vec::new();
+            for r in runs {
+                if !kinds.contains(&r.optimizer.name()) {
+                    kinds.push(r.optimizer.name());
+                }
+            }
+            return Err(format!(
+                "--{} {} does not apply to {} (it applies to {})",
+                row.flag,
+                row.show(s),
+                kinds.join(" or "),
+                row.applies.describe()
+            ));
+        }
+    }
+    Ok(())
+}
 
 /// The setting named `name` (its record / `config.ron` name).
 pub fn setting(name: &str) -> Option<&'static Setting> {
     SETTINGS.iter().find(|s| s.name == name)
 }
 
+impl Applies {
+    /// Whether it applies to a run with settings `s`.
+    pub fn to(self, s: &TrainSettings) -> bool {
+        match self {
+            Applies::Always => true,
+            Applies::Optimizers(kinds) => kinds.contains(&s.optimizer),
+        }
+    }
+
+    /// What it applies to, as in "it applies to sgd" (`everything` for [`Applies::Always`]).
+    pub fn describe(self) -> String {
+        match self {
+            Applies::Always => "everything".into(),
+            Applies::Optimizers(kinds) => {
+                let names: Vec<&str> = kinds.iter().map(|k| k.name()).collect();
+                names.join(" and ")
+            }
+        }
+    }
+}
+
 impl Setting {
-    /// Its value in `s`, as every view prints it.
+    /// Its value in `s` (also where it does not apply: what the record holds).
     pub fn show(&self, s: &TrainSettings) -> String {
         self.access.show(s)
+    }
+
+    /// Its value in `s` as the views show it: [`NOT_APPLICABLE`] where it does not
+    /// apply (the form, the details, `runs show`, the comparisons, the banner).
+    pub fn show_applied(&self, s: &TrainSettings) -> String {
+        if self.applies_to(s) {
+            self.show(s)
+        } else {
+            NOT_APPLICABLE.into()
+        }
+    }
+
+    /// Whether it applies to a run with settings `s` (see [`Setting::applies`]).
+    pub fn applies_to(&self, s: &TrainSettings) -> bool {
+        self.applies.to(s)
     }
 
     /// Whether it is typed in the form (rather than picked from a list).
@@ -333,9 +490,19 @@ impl Setting {
         self.access.accepts(text, c)
     }
 
-    /// Whether `a` and `b` agree on it.
+    /// Whether `a` and `b` hold the same value of it.
     pub fn same(&self, a: &TrainSettings, b: &TrainSettings) -> bool {
         self.access.same(a, b)
+    }
+
+    /// Whether it makes no difference between `a` and `b`: it applies to neither, or to
+    /// both with the same value (how runs are grouped and compared).
+    pub fn same_in_effect(&self, a: &TrainSettings, b: &TrainSettings) -> bool {
+        match (self.applies_to(a), self.applies_to(b)) {
+            (false, false) => true,
+            (true, true) => self.same(a, b),
+            _ => false,
+        }
     }
 
     /// Sets the override from `text` (a command-line flag).
@@ -476,6 +643,15 @@ impl Value for f64 {
                 let v = self + if up { by } else { -by };
                 Some((v.clamp(min, max) * 100.0).round() / 100.0)
             }
+            Step::TowardOne { gap } => {
+                let rest = (1.0 - self).clamp(gap, 1.0);
+                let rest = if up {
+                    ladder::below(rest).max(gap)
+                } else {
+                    ladder::above(rest).min(1.0)
+                };
+                Some(((1.0 - rest) * 1e6).round() / 1e6)
+            }
             _ => None,
         }
     }
@@ -614,11 +790,7 @@ macro_rules! choice {
     };
 }
 choice!(Arch, Arch::ALL, Arch::name);
-choice!(
-    OptimizerKind,
-    [OptimizerKind::Sgd, OptimizerKind::Adam],
-    OptimizerKind::name
-);
+choice!(OptimizerKind, OptimizerKind::ALL, OptimizerKind::name);
 choice!(LrSchedule, LrSchedule::ALL, LrSchedule::name);
 choice!(Augment, Augment::ALL, Augment::name);
 choice!(
@@ -701,6 +873,117 @@ mod tests {
         assert_eq!(s.max_train_samples, None);
         cap.parse_into(&mut s, "1000").unwrap();
         assert_eq!(s.max_train_samples, Some(1000));
+    }
+
+    #[test]
+    fn settings_of_one_optimizer_apply_to_it_only() {
+        for (kind, not_applying) in [
+            (OptimizerKind::Sgd, vec!["beta1", "beta2", "eps"]),
+            (OptimizerKind::Adam, vec!["momentum", "nesterov"]),
+            (OptimizerKind::AdamW, vec!["momentum", "nesterov"]),
+        ] {
+            let s = TrainSettings {
+                optimizer: kind,
+                ..TrainSettings::defaults_for(Arch::Mlp)
+            };
+            let names: Vec<&str> = SETTINGS
+                .iter()
+                .filter(|r| !r.applies_to(&s))
+                .map(|r| r.name)
+                .collect();
+            assert_eq!(names, not_applying, "{kind}");
+            for row in SETTINGS {
+                let shown = row.show_applied(&s);
+                assert_eq!(shown == NOT_APPLICABLE, !row.applies_to(&s), "{row:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn a_setting_that_applies_to_neither_run_makes_no_difference() {
+        let momentum = setting("momentum").unwrap();
+        let adam = TrainSettings::defaults_for(Arch::Mlp);
+        assert_eq!(adam.optimizer, OptimizerKind::Adam);
+        let adam_09 = TrainSettings {
+            momentum: 0.9,
+            ..adam.clone()
+        };
+        assert!(!momentum.same(&adam, &adam_09));
+        assert!(momentum.same_in_effect(&adam, &adam_09));
+        let sgd = |m| TrainSettings {
+            optimizer: OptimizerKind::Sgd,
+            momentum: m,
+            ..adam.clone()
+        };
+        assert!(!momentum.same_in_effect(&sgd(0.0), &sgd(0.9)));
+        assert!(momentum.same_in_effect(&sgd(0.9), &sgd(0.9)));
+        // Applying to one and not the other is a difference.
+        assert!(!momentum.same_in_effect(&sgd(0.9), &adam_09));
+    }
+
+    #[test]
+    fn a_flag_for_another_optimizer_is_refused_unless_it_is_the_default() {
+        let row = |n| setting(n).unwrap();
+        let adam = TrainSettings {
+            momentum: 0.9,
+            ..TrainSettings::defaults_for(Arch::Mlp)
+        };
+        assert_eq!(
+            check_given(&[row("momentum")], std::slice::from_ref(&adam)),
+            Err("--momentum 0.9 does not apply to adam (it applies to sgd)".into())
+        );
+        // Not given as a flag (config.ron's): kept, not refused.
+        assert_eq!(
+            check_given(&[row("lr")], std::slice::from_ref(&adam)),
+            Ok(())
+        );
+        // Given at its default: nothing to refuse.
+        let plain = TrainSettings::defaults_for(Arch::Mlp);
+        assert_eq!(
+            check_given(&[row("momentum"), row("nesterov")], &[plain]),
+            Ok(())
+        );
+        let sgd = TrainSettings {
+            optimizer: OptimizerKind::Sgd,
+            beta2: 0.99,
+            ..TrainSettings::defaults_for(Arch::Mlp)
+        };
+        assert_eq!(
+            check_given(&[row("beta2")], std::slice::from_ref(&sgd)),
+            Err("--beta2 0.99 does not apply to sgd (it applies to adam and adamw)".into())
+        );
+        // A sweep over sgd and adam with --momentum 0.9: it applies to the sgd points.
+        let sgd_09 = TrainSettings {
+            optimizer: OptimizerKind::Sgd,
+            ..adam.clone()
+        };
+        assert_eq!(
+            check_given(&[row("momentum")], &[sgd_09, adam.clone()]),
+            Ok(())
+        );
+        let adamw = TrainSettings {
+            optimizer: OptimizerKind::AdamW,
+            ..adam.clone()
+        };
+        assert_eq!(
+            check_given(&[row("momentum")], &[adam, adamw]),
+            Err("--momentum 0.9 does not apply to adam or adamw (it applies to sgd)".into())
+        );
+    }
+
+    #[test]
+    fn betas_step_toward_one_along_the_ladder() {
+        let b1 = Step::TowardOne { gap: 1e-3 };
+        assert_eq!(0.9_f64.step(b1, 1), Some(0.95));
+        assert_eq!(0.95_f64.step(b1, 1), Some(0.98));
+        assert_eq!(0.9_f64.step(b1, -1), Some(0.8));
+        assert_eq!(0.5_f64.step(b1, -1), Some(0.0));
+        assert_eq!(0.0_f64.step(b1, -1), Some(0.0));
+        assert_eq!(0.999_f64.step(b1, 1), Some(0.999));
+        let b2 = Step::TowardOne { gap: 1e-4 };
+        assert_eq!(0.999_f64.step(b2, 1), Some(0.9995));
+        assert_eq!(0.999_f64.step(b2, -1), Some(0.998));
+        assert_eq!(0.9999_f64.step(b2, 1), Some(0.9999));
     }
 
     #[test]

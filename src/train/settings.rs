@@ -3,7 +3,10 @@
 
 use super::catalog::SETTINGS;
 use crate::data::Augment;
-use crate::model::{Arch, ArchDefaults, OptimizerKind, OptimizerSettings};
+use crate::model::{
+    ADAM_BETA1, ADAM_BETA2, ADAM_EPS, ADAMW_WEIGHT_DECAY, Arch, ArchDefaults, OptimizerKind,
+    OptimizerSettings,
+};
 use serde::{Deserialize, Serialize};
 
 pub use super::schedule::LrSchedule;
@@ -33,7 +36,9 @@ impl KeepWeights {
 /// Declares [`TrainSettings`], its all-optional twin [`TrainOverrides`] and
 /// [`TrainSettings::defaults_for`] from one list of fields, each with its per-model
 /// default (`|model, defaults| value`). A new setting is one line here plus one row in
-/// [`super::catalog::SETTINGS`] (a test fails until both exist).
+/// [`super::catalog::SETTINGS`] (a test fails until both exist). A field's attributes
+/// (its doc, and `#[serde(default…)]`: the value old records lacking it had in effect)
+/// go to [`TrainSettings`] only; every field of [`TrainOverrides`] is optional.
 macro_rules! train_settings {
     ($( $(#[$meta:meta])* $name:ident : $ty:ty = $default:expr ),* $(,)?) => {
         /// Every setting of one training run. Stored in the run record.
@@ -47,7 +52,10 @@ macro_rules! train_settings {
         #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
         #[serde(default, deny_unknown_fields)]
         pub struct TrainOverrides {
-            $( $(#[$meta])* pub $name: Option<$ty>, )*
+            $(
+                #[doc = concat!("Overrides [`TrainSettings::", stringify!($name), "`].")]
+                pub $name: Option<$ty>,
+            )*
         }
 
         impl TrainSettings {
@@ -86,8 +94,21 @@ train_settings! {
     warmup: f64 = |_, _| 0.0,
     /// SGD momentum.
     momentum: f64 = |_, d| d.optimizer.momentum,
-    /// L2 weight decay.
+    /// SGD's Nesterov momentum (records from before it existed: off).
+    #[serde(default)]
+    nesterov: bool = |_, d| d.optimizer.nesterov,
+    /// Weight decay: L2 (added to the gradient) for SGD and Adam, decoupled for AdamW.
     weight_decay: f64 = |_, d| d.optimizer.weight_decay,
+    /// Adam's and AdamW's β₁ (records from before it existed: PyTorch's 0.9, the
+    /// constant then in effect).
+    #[serde(default = "adam_beta1")]
+    beta1: f64 = |_, d| d.optimizer.beta1,
+    /// Adam's and AdamW's β₂ (old records: 0.999).
+    #[serde(default = "adam_beta2")]
+    beta2: f64 = |_, d| d.optimizer.beta2,
+    /// Adam's and AdamW's ε (old records: 1e-8).
+    #[serde(default = "adam_eps")]
+    eps: f64 = |_, d| d.optimizer.eps,
     /// Epochs to train (total, counting resumed ones).
     epochs: u32 = |_, d| d.epochs,
     /// Samples per batch.
@@ -138,6 +159,21 @@ train_settings! {
 /// tutorials that split do: 55,000 train, 5,000 validation).
 pub const DEFAULT_VALIDATION: usize = 5000;
 
+/// β₁ of records from before it could be set.
+fn adam_beta1() -> f64 {
+    ADAM_BETA1
+}
+
+/// β₂ of records from before it could be set.
+fn adam_beta2() -> f64 {
+    ADAM_BETA2
+}
+
+/// ε of records from before it could be set.
+fn adam_eps() -> f64 {
+    ADAM_EPS
+}
+
 /// The default seed.
 pub const DEFAULT_SEED: u64 = 42;
 /// The tutorial's loss cadence: every 100 batches.
@@ -146,7 +182,9 @@ pub const DEFAULT_LOG_EVERY: u32 = 100;
 impl TrainSettings {
     /// Resolves layers of overrides, later layers winning: the model is taken from the
     /// last layer that names one (else `mlp`), then its defaults are overridden in order.
-    /// A change of optimiser without a learning rate takes that optimiser's usual rate.
+    /// A layer that changes the optimiser without a learning rate takes that optimiser's
+    /// usual rate, and without a weight decay its usual decay: PyTorch's 0.01 for AdamW
+    /// (whose decay is meant to be on), the model's default (none) for the others.
     pub fn resolve(layers: &[&TrainOverrides]) -> Self {
         let model = layers
             .iter()
@@ -158,8 +196,14 @@ impl TrainSettings {
             if let Some(v) = l.optimizer {
                 if v != s.optimizer && l.lr.is_none() {
                     s.lr = match v {
-                        OptimizerKind::Adam => 1e-3,
+                        OptimizerKind::Adam | OptimizerKind::AdamW => 1e-3,
                         OptimizerKind::Sgd => 0.1,
+                    };
+                }
+                if v != s.optimizer && l.weight_decay.is_none() {
+                    s.weight_decay = match v {
+                        OptimizerKind::AdamW => ADAMW_WEIGHT_DECAY,
+                        _ => model.defaults().optimizer.weight_decay,
                     };
                 }
                 s.optimizer = v;
@@ -177,7 +221,11 @@ impl TrainSettings {
             kind: self.optimizer,
             lr: self.lr,
             momentum: self.momentum,
+            nesterov: self.nesterov,
             weight_decay: self.weight_decay,
+            beta1: self.beta1,
+            beta2: self.beta2,
+            eps: self.eps,
         }
     }
 
@@ -189,6 +237,19 @@ impl TrainSettings {
         }
         if !(self.weight_decay.is_finite() && (0.0..=1.0).contains(&self.weight_decay)) {
             return Err(SettingError::WeightDecay(self.weight_decay));
+        }
+        // Nesterov applies to SGD only (its row in the settings table says so).
+        if self.optimizer == OptimizerKind::Sgd && self.nesterov && self.momentum == 0.0 {
+            return Err(SettingError::NesterovWithoutMomentum);
+        }
+        if !(0.0..1.0).contains(&self.beta1) {
+            return Err(SettingError::Beta1(self.beta1));
+        }
+        if !(0.0..1.0).contains(&self.beta2) {
+            return Err(SettingError::Beta2(self.beta2));
+        }
+        if !(self.eps.is_finite() && self.eps > 0.0) {
+            return Err(SettingError::Eps(self.eps));
         }
         check_epochs(self.epochs)?;
         if !(self.warmup.is_finite()
@@ -238,6 +299,18 @@ pub enum SettingError {
     /// The weight decay is not in [0, 1].
     #[error("weight decay {0} must be in [0, 1]")]
     WeightDecay(f64),
+    /// Nesterov momentum asked of SGD without momentum (PyTorch refuses it too).
+    #[error("nesterov needs a momentum above 0")]
+    NesterovWithoutMomentum,
+    /// Adam's β₁ is not in [0, 1).
+    #[error("beta1 {0} must be in [0, 1)")]
+    Beta1(f64),
+    /// Adam's β₂ is not in [0, 1).
+    #[error("beta2 {0} must be in [0, 1)")]
+    Beta2(f64),
+    /// Adam's ε is not above 0.
+    #[error("eps {0} must be above 0")]
+    Eps(f64),
     /// The epochs are not in 1..=[`MAX_EPOCHS`].
     #[error("epochs {0} must be in 1..=1000")]
     Epochs(u32),
@@ -318,6 +391,76 @@ mod tests {
         };
         let s = TrainSettings::resolve(&[&flags]);
         assert_eq!(s.lr, 1e-3);
+    }
+
+    #[test]
+    fn choosing_adamw_without_a_decay_takes_pytorchs_and_leaving_it_drops_it() {
+        let adamw = TrainOverrides {
+            optimizer: Some(OptimizerKind::AdamW),
+            ..Default::default()
+        };
+        let s = TrainSettings::resolve(&[&adamw]);
+        assert_eq!((s.lr, s.weight_decay), (1e-3, ADAMW_WEIGHT_DECAY));
+        // A decay given in the same layer is kept, even 0.
+        let no_decay = TrainOverrides {
+            weight_decay: Some(0.0),
+            ..adamw.clone()
+        };
+        assert_eq!(TrainSettings::resolve(&[&no_decay]).weight_decay, 0.0);
+        // config.ron says adamw, the flags say sgd: AdamW's default decay goes with it.
+        let sgd = TrainOverrides {
+            optimizer: Some(OptimizerKind::Sgd),
+            ..Default::default()
+        };
+        let s = TrainSettings::resolve(&[&adamw, &sgd]);
+        assert_eq!((s.lr, s.weight_decay), (0.1, 0.0));
+        // A later layer that keeps adamw keeps the decay.
+        let s = TrainSettings::resolve(&[&adamw, &adamw]);
+        assert_eq!(s.weight_decay, ADAMW_WEIGHT_DECAY);
+    }
+
+    #[test]
+    fn betas_eps_and_nesterov_are_checked() {
+        let base = TrainSettings::defaults_for(Arch::Mlp);
+        assert_eq!((base.beta1, base.beta2, base.eps), (0.9, 0.999, 1e-8));
+        assert!(!base.nesterov);
+        let check = |f: &dyn Fn(&mut TrainSettings)| {
+            let mut s = base.clone();
+            f(&mut s);
+            s.validate()
+        };
+        assert_eq!(check(&|s| s.beta1 = 0.0), Ok(()));
+        assert_eq!(check(&|s| s.beta1 = 1.0), Err(SettingError::Beta1(1.0)));
+        assert_eq!(check(&|s| s.beta1 = -0.1), Err(SettingError::Beta1(-0.1)));
+        assert!(matches!(
+            check(&|s| s.beta1 = f64::NAN),
+            Err(SettingError::Beta1(_))
+        ));
+        assert_eq!(check(&|s| s.beta2 = 0.9999), Ok(()));
+        assert_eq!(check(&|s| s.beta2 = 1.0), Err(SettingError::Beta2(1.0)));
+        assert_eq!(check(&|s| s.eps = 0.0), Err(SettingError::Eps(0.0)));
+        assert!(matches!(
+            check(&|s| s.eps = f64::INFINITY),
+            Err(SettingError::Eps(_))
+        ));
+        assert_eq!(
+            SettingError::Beta1(1.0).to_string(),
+            "beta1 1 must be in [0, 1)"
+        );
+        // Nesterov needs momentum, for SGD (where it applies) only.
+        let sgd = |momentum, nesterov| {
+            move |s: &mut TrainSettings| {
+                s.optimizer = OptimizerKind::Sgd;
+                s.momentum = momentum;
+                s.nesterov = nesterov;
+            }
+        };
+        assert_eq!(check(&sgd(0.9, true)), Ok(()));
+        assert_eq!(
+            check(&sgd(0.0, true)),
+            Err(SettingError::NesterovWithoutMomentum)
+        );
+        assert_eq!(check(&|s| s.nesterov = true), Ok(()), "adam ignores it");
     }
 
     #[test]

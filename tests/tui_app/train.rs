@@ -77,6 +77,58 @@ fn switching_model_loads_its_defaults_for_unedited_fields() {
 }
 
 #[test]
+fn a_setting_of_another_optimizer_is_not_edited_and_says_why() {
+    let mut a = ready_app();
+    assert_eq!(a.train.form.settings.optimizer, OptimizerKind::Adam);
+    let before = a.train.form.settings.clone();
+    select_field(&mut a, field("momentum"));
+    a.update(key(KeyCode::Enter));
+    assert!(a.train.form.editing.is_none(), "no typing into n/a");
+    a.update(ch('+'));
+    a.update(key(KeyCode::Right));
+    select_field(&mut a, field("nesterov"));
+    a.update(key(KeyCode::Enter));
+    assert_eq!(a.train.form.settings, before);
+    let want = "nesterov does not apply to adam (it applies to sgd)";
+    assert_eq!(a.train.form.error.as_deref(), Some(want));
+    assert!(matches!(&a.notice, Some(Notice::Error(e)) if e == want));
+
+    // With SGD chosen, momentum and Nesterov apply and Adam's betas do not.
+    select_field(&mut a, field("optimizer"));
+    a.update(key(KeyCode::Left)); // adam -> sgd
+    assert_eq!(a.train.form.settings.optimizer, OptimizerKind::Sgd);
+    select_field(&mut a, field("momentum"));
+    a.update(key(KeyCode::Enter));
+    type_str(&mut a, "0.9");
+    a.update(key(KeyCode::Enter));
+    select_field(&mut a, field("nesterov"));
+    a.update(key(KeyCode::Right));
+    assert_eq!(a.train.form.settings.momentum, 0.9);
+    assert!(a.train.form.settings.nesterov);
+    select_field(&mut a, field("beta1"));
+    a.update(key(KeyCode::Right));
+    assert_eq!(a.train.form.settings.beta1, 0.9);
+    assert!(
+        a.train
+            .form
+            .error
+            .as_deref()
+            .unwrap()
+            .contains("applies to adam and adamw")
+    );
+
+    // Choosing AdamW takes PyTorch's decay of 0.01 (weight decay was not edited).
+    select_field(&mut a, field("optimizer"));
+    a.update(key(KeyCode::Left)); // sgd -> adamw (wraps)
+    let s = &a.train.form.settings;
+    assert_eq!(s.optimizer, OptimizerKind::AdamW);
+    assert_eq!((s.lr, s.weight_decay), (1e-3, 0.01));
+    // The SGD values stay (shown n/a) and the run may start with them.
+    assert_eq!((s.momentum, s.nesterov), (0.9, true));
+    assert!(a.train.form.validated().is_ok());
+}
+
+#[test]
 fn start_needs_data_and_sends_the_form_settings() {
     let mut a = app();
     let fx = a.update(ch('s'));
@@ -295,10 +347,26 @@ fn a_loaded_runs_model_dependent_settings_follow_a_model_switch() {
     assert_eq!(a.train.form.settings.lr, 0.001, "edited values stay");
 }
 
+/// The ready app with a form where `row` applies: for a setting of SGD, SGD with a
+/// momentum of 0.9 (which Nesterov needs).
+fn form_where_it_applies(row: &'static mnist_tui::train::Setting) -> mnist_tui::tui::app::App {
+    let mut a = ready_app();
+    if !row.applies_to(&a.train.form.settings) {
+        select_field(&mut a, field("optimizer"));
+        a.update(key(KeyCode::Left)); // adam -> sgd
+        select_field(&mut a, field("momentum"));
+        a.update(key(KeyCode::Enter));
+        type_str(&mut a, "0.9");
+        a.update(key(KeyCode::Enter));
+    }
+    assert!(row.applies_to(&a.train.form.settings), "{}", row.name);
+    a
+}
+
 #[test]
 fn every_setting_can_be_stepped_and_typed_in_the_form() {
     for row in mnist_tui::train::SETTINGS {
-        let mut a = ready_app();
+        let mut a = form_where_it_applies(row);
         select_field(&mut a, Field::Setting(row));
         let before = a.train.form.settings.clone();
         a.update(key(KeyCode::Right));
@@ -312,7 +380,7 @@ fn every_setting_can_be_stepped_and_typed_in_the_form() {
             row.name
         );
         if row.is_typed() {
-            let mut a = ready_app();
+            let mut a = form_where_it_applies(row);
             select_field(&mut a, Field::Setting(row));
             a.update(key(KeyCode::Enter));
             assert!(a.train.form.editing.is_some(), "{} is not typed", row.name);

@@ -101,7 +101,7 @@ pub fn details_lines(app: &App, id: &str) -> Vec<Line<'static>> {
     out.push(Line::from(Span::styled("Settings", t.accent())));
     out.push(kv("network", c.model.description().into()));
     for setting in SETTINGS {
-        out.push(kv(&setting.label.to_lowercase(), setting.show(c)));
+        out.push(kv(&setting.label.to_lowercase(), setting.show_applied(c)));
     }
     if !r.sessions.is_empty() {
         out.push(Line::raw(""));

@@ -281,40 +281,67 @@ fn compare_accuracy(f: &mut Frame, area: Rect, app: &App, runs: &[&RunRecord]) {
     );
 }
 
-/// The settings compared side by side: (name, value per run). Every row of the settings
-/// table, then a few outcomes.
+/// The settings compared side by side: (name, value per run). A few outcomes first (so
+/// a short panel still shows them), then every row of the settings table that applies
+/// to at least one of the runs (`n/a` for the runs it does not apply to; a setting of
+/// an optimiser none of them uses is left out).
 pub fn settings_rows(runs: &[&RunRecord]) -> Vec<(&'static str, Vec<String>)> {
     let col = |f: &dyn Fn(&RunRecord) -> String| runs.iter().map(|r| f(r)).collect::<Vec<_>>();
-    let mut rows: Vec<(&'static str, Vec<String>)> = SETTINGS
-        .iter()
-        .map(|s| (s.short, col(&|r| s.show(&r.config))))
-        .collect();
-    rows.push(("lr changes", col(&|r| r.lr_changes.len().to_string())));
-    rows.push((
-        "val acc",
-        col(&|r| {
-            r.val_acc()
-                .map_or("–".into(), |a| format::percent(a as f64))
-        }),
-    ));
-    rows.push((
-        "test acc",
-        col(&|r| {
-            r.test_acc()
-                .map_or("–".into(), |a| format::percent(a as f64))
-        }),
-    ));
-    rows.push((
-        "kept epoch",
-        col(&|r| r.kept().map_or("–".into(), |e| e.epoch.to_string())),
-    ));
-    rows.push(("status", col(&|r| r.status.word().into())));
+    let mut rows: Vec<(&'static str, Vec<String>)> = vec![
+        ("status", col(&|r| r.status.word().into())),
+        (
+            "val acc",
+            col(&|r| {
+                r.val_acc()
+                    .map_or("–".into(), |a| format::percent(a as f64))
+            }),
+        ),
+        (
+            "test acc",
+            col(&|r| {
+                r.test_acc()
+                    .map_or("–".into(), |a| format::percent(a as f64))
+            }),
+        ),
+        (
+            "kept epoch",
+            col(&|r| r.kept().map_or("–".into(), |e| e.epoch.to_string())),
+        ),
+        ("lr changes", col(&|r| r.lr_changes.len().to_string())),
+    ];
+    rows.extend(
+        SETTINGS
+            .iter()
+            .filter(|s| runs.iter().any(|r| s.applies_to(&r.config)))
+            .map(|s| (s.short, col(&|r| s.show_applied(&r.config)))),
+    );
     rows
+}
+
+/// The number of outcome rows [`settings_rows`] puts first (always shown).
+const OUTCOME_ROWS: usize = 5;
+
+/// Drops settings whose values are all alike, from the bottom up, until `rows` fit in
+/// `capacity` lines (what differs is what a comparison is for); returns how many
+/// were dropped.
+fn fit_rows(rows: &mut Vec<(&'static str, Vec<String>)>, capacity: usize) -> usize {
+    let mut dropped = 0;
+    while rows.len() > capacity {
+        let alike = (OUTCOME_ROWS..rows.len())
+            .rev()
+            .find(|&i| rows[i].1.windows(2).all(|w| w[0] == w[1]));
+        let Some(i) = alike else { break };
+        rows.remove(i);
+        dropped += 1;
+    }
+    dropped
 }
 
 fn settings_table(f: &mut Frame, area: Rect, app: &App, runs: &[&RunRecord]) {
     let t = &app.theme;
-    let rows = settings_rows(runs);
+    let mut rows = settings_rows(runs);
+    // Borders and the header line.
+    let hidden = fit_rows(&mut rows, area.height.saturating_sub(3) as usize);
     let header = Row::new(
         std::iter::once(Cell::from("")).chain(runs.iter().enumerate().map(|(i, r)| {
             Cell::from(Span::styled(
@@ -339,10 +366,11 @@ fn settings_table(f: &mut Frame, area: Rect, app: &App, runs: &[&RunRecord]) {
     });
     let mut widths = vec![Constraint::Length(11)];
     widths.extend(runs.iter().map(|_| Constraint::Min(6)));
-    let title = if runs.len() > 1 {
-        " Settings (* differs) "
-    } else {
-        " Settings "
+    let title = match (runs.len() > 1, hidden) {
+        (true, 0) => " Settings (* differs) ".to_string(),
+        (true, n) => format!(" Settings (* differs) · {n} hidden "),
+        (false, 0) => " Settings ".to_string(),
+        (false, n) => format!(" Settings ({n} hidden) "),
     };
     f.render_widget(
         Table::new(body, widths)

@@ -87,6 +87,9 @@ fn form(f: &mut Frame, area: Rect, app: &App) {
                 (Some(input), true) => {
                     crate::tui::ui::widgets::input_spans(input, t.key(), "_", t.key())
                 }
+                _ if !form.applies(field) => {
+                    vec![Span::styled(form.value_text(field), t.dim())]
+                }
                 _ => {
                     let v = form.value_text(field);
                     let v = if field.is_typed() {
@@ -170,6 +173,9 @@ fn status(f: &mut Frame, area: Rect, app: &App) {
     let t = &app.theme;
     let block = titled_block(" Run ", t);
     let mut lines = Vec::new();
+    // Lines left out first when the panel is too short for everything (a sweep's queue
+    // below them matters more): their indices, in the order they go.
+    let mut spare: Vec<usize> = Vec::new();
     match &app.train.session {
         None => {
             lines.push(kv("Status", "idle", t.dim(), t));
@@ -183,6 +189,8 @@ fn status(f: &mut Frame, area: Rect, app: &App) {
         }
         Some(s) => {
             lines.push(kv("Status", s.phase.word(), phase_style(&s.phase, t), t));
+            // The tab bar also says how the data stands.
+            let data_at = lines.len();
             lines.push(data_line(app));
             let id = s.run_id.clone().unwrap_or_else(|| "(starting)".into());
             lines.push(kv("Run", id, Style::new(), t));
@@ -203,6 +211,7 @@ fn status(f: &mut Frame, area: Rect, app: &App) {
                 t,
             ));
             lines.push(kv("LR", format::float(s.lr), Style::new(), t));
+            let speed_at = lines.len();
             lines.push(kv(
                 "Speed",
                 format!("{:.0} samples/s", s.samples_per_sec),
@@ -217,8 +226,10 @@ fn status(f: &mut Frame, area: Rect, app: &App) {
                 t,
             ));
             if s.params > 0 {
+                spare.push(lines.len());
                 lines.push(kv("Params", s.params.to_string(), Style::new(), t));
             }
+            spare.extend([data_at, speed_at]);
             if let Some(m) = s.latest() {
                 lines.push(Line::from(Span::styled(
                     format!(" Epoch {} ({:.1}s)", m.epoch, m.seconds),
@@ -280,7 +291,17 @@ fn status(f: &mut Frame, area: Rect, app: &App) {
             }
         }
     }
-    lines.extend(sweep_lines(app));
+    let queue = sweep_lines(app);
+    let room = area.height.saturating_sub(2) as usize;
+    let excess = (lines.len() + queue.len()).saturating_sub(room);
+    if !queue.is_empty() && excess > 0 {
+        let mut gone: Vec<usize> = spare.into_iter().take(excess).collect();
+        gone.sort_unstable();
+        for i in gone.into_iter().rev() {
+            lines.remove(i);
+        }
+    }
+    lines.extend(queue);
     // With no run active, the bottom of the panel previews the form's planned rate.
     let inner = block.inner(area);
     let free = inner.height.saturating_sub(lines.len() as u16 + 1);

@@ -243,18 +243,46 @@ impl TrainForm {
         self.select(field.index());
     }
 
-    /// The value of `field` as shown.
+    /// The value of `field` as shown (`n/a` where it does not apply).
     pub fn value_text(&self, field: Field) -> String {
         match field {
-            Field::Setting(s) => s.show(&self.settings),
+            Field::Setting(s) => s.show_applied(&self.settings),
             Field::Start => String::new(),
         }
     }
 
-    /// Starts typing into the selected field (typed fields only).
+    /// Whether `field` applies to the current settings (a setting of another
+    /// optimiser does not: it shows `n/a` and is not edited).
+    pub fn applies(&self, field: Field) -> bool {
+        match field {
+            Field::Setting(s) => s.applies_to(&self.settings),
+            Field::Start => true,
+        }
+    }
+
+    /// Refuses to change the selected field when it does not apply (with the reason
+    /// in `error`); true when it may be changed.
+    fn may_change(&mut self) -> bool {
+        let Field::Setting(s) = self.field() else {
+            return true;
+        };
+        if s.applies_to(&self.settings) {
+            return true;
+        }
+        self.editing = None;
+        self.error = Some(format!(
+            "{} does not apply to {} (it applies to {})",
+            s.label.to_lowercase(),
+            self.settings.optimizer,
+            s.applies.describe()
+        ));
+        false
+    }
+
+    /// Starts typing into the selected field (typed fields that apply only).
     pub fn begin_edit(&mut self) {
         let f = self.field();
-        if f.is_typed() {
+        if f.is_typed() && self.may_change() {
             self.editing = Some(TextInput::new(self.value_text(f)));
             self.error = None;
         }
@@ -325,6 +353,9 @@ impl TrainForm {
         let Field::Setting(setting) = self.field() else {
             return;
         };
+        if !self.may_change() {
+            return;
+        }
         let mut candidate = self.settings.clone();
         if !setting.step_in(&mut candidate, dir) {
             return;
