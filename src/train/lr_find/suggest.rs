@@ -12,6 +12,13 @@
 //! found where it happened rather than some dozens of steps later; the slope is taken
 //! across a window's width on each side, so one noisy batch cannot make a cliff.
 //!
+//! The fall is looked for only at rates at least [`BELOW_LOWEST_DECADES`] of a decade
+//! below the lowest point. Near its lowest point the range test is at the edge of
+//! divergence, and a few lucky batches there can look like the steepest fall: on the
+//! `cnn` (Adam, batch 128) the unbounded rule once read 7.1e-3 from such a dip, and two
+//! of three 3-epoch runs at that rate diverged to chance. The usual advice (fastai's
+//! `minimum`, Smith's) keeps a good distance below the lowest point for the same reason.
+//!
 //! No rate is suggested, with the reason, when the curve is too short to read
 //! (fewer than [`MIN_POINTS`]) or the smoothed loss never falls by [`MIN_FALL`] of
 //! its starting value (a model that is already trained, or a range too low).
@@ -25,6 +32,9 @@ pub const MIN_POINTS: usize = 10;
 /// The fraction of its starting value the smoothed loss must fall by for a
 /// suggestion: a smaller dip is what noise alone can make.
 pub const MIN_FALL: f64 = 0.1;
+/// How far below the lowest point's rate (in decades: 0.5 is a factor of about 3.2)
+/// the suggested rate must lie.
+pub const BELOW_LOWEST_DECADES: f64 = 0.5;
 
 /// The rate a finder suggests, or why it suggests none, with the reason in words.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -91,9 +101,17 @@ pub fn suggest(curve: &LrCurve) -> Suggestion {
     }
     let h = smoothing_half_width(n);
     let log_rate = |i: usize| points[i].rate.log10();
-    let steepest = (0..=lowest_at)
+    let ceiling = log_rate(lowest_at) - BELOW_LOWEST_DECADES;
+    let Some(last) = (0..=lowest_at).rev().find(|&i| log_rate(i) <= ceiling) else {
+        return none(format!(
+            "no suggestion: the smoothed loss is lowest at {}, within half a decade of the \
+             first rate; start at a lower rate; {ending}",
+            short(points[lowest_at].rate)
+        ));
+    };
+    let steepest = (0..=last)
         .filter_map(|i| {
-            let (a, b) = (i.saturating_sub(h), (i + h).min(lowest_at));
+            let (a, b) = (i.saturating_sub(h), (i + h).min(last));
             let run = log_rate(b) - log_rate(a);
             (run > 0.0).then(|| (i, (smoothed[b] - smoothed[a]) / run))
         })
@@ -103,14 +121,15 @@ pub fn suggest(curve: &LrCurve) -> Suggestion {
         });
     let Some((at, slope)) = steepest.filter(|&(_, slope)| slope < 0.0) else {
         return none(format!(
-            "no suggestion: the smoothed loss does not fall anywhere before its lowest; \
-             {ending}"
+            "no suggestion: the smoothed loss does not fall anywhere half a decade or more \
+             below its lowest point ({}); {ending}",
+            short(points[lowest_at].rate)
         ));
     };
     let lr = round_rate(points[at].rate);
     let mut reason = format!(
-        "steepest fall of the smoothed loss at {} ({slope:.2} per tenfold rate); \
-         lowest {lowest:.3} at {}; {ending}",
+        "steepest fall of the smoothed loss at {} ({slope:.2} per tenfold rate), half a \
+         decade or more below its lowest {lowest:.3} at {}; {ending}",
         short(lr),
         short(points[lowest_at].rate)
     );
@@ -185,6 +204,47 @@ mod tests {
                 "steepest fall of the smoothed loss at {}",
                 short(lr)
             )),
+            "{}",
+            s.reason
+        );
+    }
+
+    #[test]
+    fn a_dip_at_the_edge_of_divergence_is_not_taken_for_the_fall() {
+        // A gentle fall around 1e-3 (2.3 to 1.8), a plateau, then a sharper dip to the
+        // lowest point at about 7e-3 just before the loss blows up: the shape of a real
+        // `cnn` curve whose dip misled the unbounded rule.
+        let plan = FinderPlan::default();
+        let losses: Vec<f64> = (0..plan.steps)
+            .map(|i| {
+                let x = plan.rate(i).log10();
+                let gentle = 0.5 / (1.0 + (-6.0 * (x + 3.0)).exp());
+                let dip = 0.5 * (-((x + 2.15) / 0.08).powi(2)).exp();
+                let blow_up = if x > -1.9 {
+                    (6.0 * (x + 1.9)).exp() - 1.0
+                } else {
+                    0.0
+                };
+                2.3 - gentle - dip + blow_up
+            })
+            .collect();
+        let curve = LrCurve::from_losses(&plan, &losses);
+        let s = suggest(&curve);
+        let lr = s.lr.expect(&s.reason);
+        let lowest_at = (0..curve.points.len())
+            .min_by(|&a, &b| curve.smoothed()[a].total_cmp(&curve.smoothed()[b]))
+            .unwrap();
+        let lowest_rate = curve.points[lowest_at].rate;
+        assert!((4e-3..=1e-2).contains(&lowest_rate), "{lowest_rate}");
+        assert!(
+            lr <= lowest_rate / 10f64.sqrt() * 1.05,
+            "{lr}: {}",
+            s.reason
+        );
+        assert!((5e-4..=2e-3).contains(&lr), "{lr}: {}", s.reason);
+        assert!(falls_at(&curve, lr));
+        assert!(
+            s.reason.contains("half a decade or more below"),
             "{}",
             s.reason
         );
