@@ -104,7 +104,8 @@ pub enum SweepCommand {
     Show {
         /// Sweep id (or a unique prefix).
         id: String,
-        /// Chart final test accuracy against this setting (its name or flag).
+        /// Chart final validation accuracy against this setting (its name or flag; runs
+        /// without validation: test accuracy).
         #[arg(long, value_name = "SETTING")]
         by: Option<String>,
         /// Print one JSON object instead.
@@ -323,7 +324,8 @@ pub enum RunsCommand {
         /// Compare the runs of this sweep (with or instead of ids).
         #[arg(long, value_name = "SWEEP_ID")]
         sweep: Option<String>,
-        /// Chart final test accuracy against this setting (its name or flag).
+        /// Chart final validation accuracy against this setting (its name or flag; runs
+        /// without validation: test accuracy).
         #[arg(long, value_name = "SETTING")]
         by: Option<String>,
         /// Print one JSON object instead.

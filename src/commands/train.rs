@@ -93,8 +93,8 @@ fn warn_dead_outputs(dead: &[u8]) {
     let list: Vec<String> = dead.iter().map(u8::to_string).collect();
     let _ = writeln!(
         std::io::stderr(),
-        "warning: {} dead output unit(s) for class(es) {}: their output is 0 for every test \
-         image, so the model never predicts them (the tutorial's ReLU on the logits; \
+        "warning: {} dead output unit(s) for class(es) {}: their output is 0 for every image \
+         scored, so the model never predicts them (the tutorial's ReLU on the logits; \
          try another seed, a lower --lr, or --model mlp)",
         dead.len(),
         list.join(", ")

@@ -60,7 +60,8 @@ pub struct RunSummary {
     /// Per-class recall on the test split (empty in old records).
     #[serde(default)]
     pub test_recall: Vec<f32>,
-    /// Classes whose output was 0 for every test image.
+    /// Classes whose output was 0 for every image scored after the epoch (the
+    /// validation images, else the test set's).
     pub dead_outputs: Vec<u8>,
 }
 

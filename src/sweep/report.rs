@@ -1,6 +1,6 @@
 //! Groups and rankings as text (a table, the "which setting matters" list, a chart of
-//! final test accuracy against one setting) and as JSON, for `sweep show`,
-//! `runs compare` and the end of a sweep.
+//! final validation accuracy against one setting, test accuracy for runs without
+//! validation) and as JSON, for `sweep show`, `runs compare` and the end of a sweep.
 
 use super::group::{Group, Importance, Stats, best_group, importance, varying};
 use crate::format;
