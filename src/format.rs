@@ -18,6 +18,27 @@ pub fn float(v: f64) -> String {
     }
 }
 
+/// A computed value, such as the rate in effect or the top of a plan, to three
+/// significant digits (`0.00159`, `4.96e-6`, `5e-6`): [`float`] is for the values a
+/// user typed, which print as given.
+pub fn approx(v: f64) -> String {
+    if v == 0.0 || !v.is_finite() {
+        return float(v);
+    }
+    if v.abs() >= 1e-4 {
+        let scale = 10f64.powi(2 - v.abs().log10().floor() as i32);
+        return float((v * scale).round() / scale);
+    }
+    let text = format!("{v:.2e}");
+    match text.split_once('e') {
+        Some((mantissa, exponent)) => {
+            let mantissa = mantissa.trim_end_matches('0').trim_end_matches('.');
+            format!("{mantissa}e{exponent}")
+        }
+        None => text,
+    }
+}
+
 /// Seconds as `1h02m`, `3m05s`, `12s` or, under ten seconds, `4.2s`.
 pub fn duration(seconds: f64) -> String {
     let s = if seconds.is_finite() {
@@ -65,6 +86,17 @@ mod tests {
         assert_eq!(float(5e-5), "5e-5");
         assert_eq!(float(0.0), "0");
         assert_eq!(float(1.0), "1");
+    }
+
+    #[test]
+    fn computed_values_print_to_three_significant_digits() {
+        assert_eq!(approx(4.96036001842981e-6), "4.96e-6");
+        assert_eq!(approx(0.0015873), "0.00159");
+        assert_eq!(approx(0.003), "0.003");
+        assert_eq!(approx(5.0000001e-6), "5e-6");
+        assert_eq!(approx(0.8), "0.8");
+        assert_eq!(approx(123.456), "123");
+        assert_eq!(approx(0.0), "0");
     }
 
     #[test]

@@ -86,7 +86,7 @@ fn train_view_while_training() {
         "learning-rate change in the legend"
     );
     assert!(
-        s.contains("lr, top 0.002991"),
+        s.contains("lr, top 0.00299"),
         "the rate in effect is drawn: {s}"
     );
     assert!(s.contains("acc 97.00%"));

@@ -133,7 +133,7 @@ pub fn show(ctx: &Context, typed: &str, json: bool) -> anyhow::Result<()> {
             "lr change at step {} (epoch {:.2}): {}",
             change.step,
             change.x,
-            format::float(change.lr)
+            format::approx(change.lr)
         )?;
     }
     if !r.epochs.is_empty() {

@@ -295,7 +295,7 @@ impl RunRecord {
     /// `runs show` and the comparison: the rate, or why it is unknown.
     pub fn last_rate_text(&self) -> String {
         match self.losses.iter().rev().find_map(|p| p.lr) {
-            Some(lr) => crate::format::float(lr),
+            Some(lr) => crate::format::approx(lr),
             None if self.losses.is_empty() => "–".into(),
             None => "unknown (recorded before rates were kept)".into(),
         }

@@ -120,7 +120,7 @@ pub fn details_lines(app: &App, id: &str) -> Vec<Line<'static>> {
         for ch in &r.lr_changes {
             out.push(kv(
                 &format!("epoch {:.2}", ch.x),
-                format!("→ {} (step {})", format::float(ch.lr), ch.step),
+                format!("→ {} (step {})", format::approx(ch.lr), ch.step),
             ));
         }
     }

@@ -24,7 +24,7 @@ impl LearningRateDialog {
     /// The dialog, holding the rate in effect now.
     pub fn new(lr: f64) -> Self {
         LearningRateDialog {
-            field: InputField::new(TextInput::new(format::float(lr))),
+            field: InputField::new(TextInput::new(format::approx(lr))),
         }
     }
 }

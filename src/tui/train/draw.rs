@@ -210,7 +210,7 @@ fn status(f: &mut Frame, area: Rect, app: &App) {
                 Style::new(),
                 t,
             ));
-            lines.push(kv("LR", format::float(s.lr), Style::new(), t));
+            lines.push(kv("LR", format::approx(s.lr), Style::new(), t));
             let speed_at = lines.len();
             lines.push(kv(
                 "Speed",
@@ -512,7 +512,7 @@ fn loss_chart(f: &mut Frame, area: Rect, s: &LiveRun, app: &App) {
         .map(|(i, c)| Mark {
             x: c.x,
             name: if i + 1 == s.lr_changes.len() {
-                format!("lr→{}", format::float(c.lr))
+                format!("lr→{}", format::approx(c.lr))
             } else {
                 String::new()
             },
@@ -549,7 +549,7 @@ pub fn rate_curve(rates: &[(f64, f64)], y: &NiceAxis, t: &Theme) -> Option<Curve
         .map(|&(x, lr)| (x, y.lo + lr / top * (y.hi - y.lo)))
         .collect();
     Some(Curve {
-        name: format!("lr, top {}", format::float(top)),
+        name: format!("lr, top {}", format::approx(top)),
         points,
         style: t.lr_mark(),
         index: 2,
