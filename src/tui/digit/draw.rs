@@ -45,9 +45,15 @@ pub fn model_line<'a>(app: &'a App) -> Line<'a> {
             spans.push(Span::styled(id.as_str(), t.accent()));
             let record = app.runs.get(id).and_then(|e| e.record());
             if let Some(r) = record {
-                let acc = r.summary.as_ref().map_or(String::new(), |s| {
-                    format!(" · test {:.2}%", s.test_acc * 100.0)
-                });
+                // The model was chosen by validation accuracy: say it first; the test
+                // figure is the reported one.
+                let val = r
+                    .val_acc()
+                    .map_or(String::new(), |a| format!(" · val {:.2}%", a * 100.0));
+                let test = r
+                    .test_acc()
+                    .map_or(String::new(), |a| format!(" · test {:.2}%", a * 100.0));
+                let acc = format!("{val}{test}");
                 spans.push(Span::styled(
                     format!(" ({}{acc})", r.config.model.name()),
                     t.dim(),
