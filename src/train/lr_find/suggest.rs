@@ -109,6 +109,25 @@ pub fn suggest(curve: &LrCurve) -> Suggestion {
             short(points[lowest_at].rate)
         ));
     };
+    // The fall must happen where the suggestion may lie, not only near the lowest
+    // point: a trained model's curve is flat noise at low rates, dips a little and
+    // diverges, and the steepest wiggle of the noise means nothing.
+    // From the first window that leaves out the first batch, which is often an outlier.
+    let start = smoothed[(2 * h).min(last)];
+    let region_low = smoothed[..=last]
+        .iter()
+        .copied()
+        .fold(f64::INFINITY, f64::min);
+    if start - region_low < MIN_FALL * start {
+        return none(format!(
+            "no suggestion: the smoothed loss falls by less than {:.0}% at rates half a \
+             decade or more below its lowest ({lowest:.3} at {}): nothing to read there (a \
+             trained model's loss stays flat until it diverges; keep its rate, or lower \
+             it); {ending}",
+            MIN_FALL * 100.0,
+            short(points[lowest_at].rate)
+        ));
+    }
     let steepest = (0..=last)
         .filter_map(|i| {
             let (a, b) = (i.saturating_sub(h), (i + h).min(last));
@@ -248,6 +267,39 @@ mod tests {
             "{}",
             s.reason
         );
+    }
+
+    #[test]
+    fn a_trained_model_flat_until_it_diverges_gets_no_suggestion() {
+        // A model halfway through training (the finder on a running run): the loss
+        // is flat noise around 0.3, dips a little at 1e-4 and blows up. Its lowest point
+        // is a fall of over 10% from a noisy first batch, but nothing falls where a
+        // suggestion could lie.
+        let plan = FinderPlan::default();
+        for seed in 0..10 {
+            let flat: Vec<f64> = (0..plan.steps)
+                .map(|i| {
+                    let x = plan.rate(i).log10();
+                    let dip = 0.04 * (-((x + 4.0) / 0.3).powi(2)).exp();
+                    let blow_up = if x > -3.5 {
+                        (5.0 * (x + 3.5)).exp() - 1.0
+                    } else {
+                        0.0
+                    };
+                    0.3 - dip + blow_up
+                })
+                .collect();
+            let mut losses = noisy(&flat, 0.04, seed);
+            losses[0] = 0.4;
+            let s = suggest(&LrCurve::from_losses(&plan, &losses));
+            assert_eq!(s.lr, None, "seed {seed}: {}", s.reason);
+            assert!(
+                s.reason
+                    .starts_with("no suggestion: the smoothed loss falls by less than 10%"),
+                "seed {seed}: {}",
+                s.reason
+            );
+        }
     }
 
     #[test]
