@@ -119,6 +119,43 @@ fn ctrl_c_stops_the_run_saves_it_and_restores_the_terminal() {
 }
 
 #[test]
+fn closing_the_window_quits_and_saves_the_run() {
+    // A closed window (or a killed tmux pane) hangs the terminal up: SIGHUP and a dead
+    // tty at once. crossterm's input poll spins forever on a dead tty
+    // (crossterm-rs/crossterm#793), and joining it used to hang the quit at 100% CPU.
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("config.ron"),
+        "(train: (model: mlp, epochs: 50, max_train_samples: 6400, max_test_samples: 200))",
+    )
+    .unwrap();
+    let data = common::mnist_dir();
+    let mut app = PtyApp::spawn(
+        dir.path(),
+        &["--data-dir", data.to_str().unwrap()],
+        &[],
+        100,
+        30,
+    );
+    app.wait_text("MNIST ready", LONG);
+    app.send(b"s");
+    app.wait_text("run training", LONG);
+    app.close_terminal();
+    let code = app.wait_exit(Duration::from_secs(30));
+    // 129 when SIGHUP is seen first, 1 when the dead terminal is.
+    assert!(
+        matches!(code, Some(129) | Some(1)),
+        "the dashboard did not quit when its terminal closed: {code:?}"
+    );
+    let runs: Vec<_> = std::fs::read_dir(dir.path().join("runs"))
+        .unwrap()
+        .collect();
+    assert_eq!(runs.len(), 1);
+    let record = std::fs::read_to_string(runs[0].as_ref().unwrap().path().join("run.ron")).unwrap();
+    assert!(record.contains("status: stopped"), "{record}");
+}
+
+#[test]
 fn tiny_terminal_says_so() {
     let dir = tempfile::tempdir().unwrap();
     let mut app = PtyApp::spawn(dir.path(), &["--data-dir", "nowhere"], &[], 40, 10);

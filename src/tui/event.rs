@@ -7,11 +7,13 @@ use ratatui::crossterm::event::{self, Event, KeyEventKind};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::thread::JoinHandle;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 use tokio::sync::mpsc::UnboundedSender;
 
 /// How long the reader waits for input before checking whether to stop.
 const POLL: Duration = Duration::from_millis(50);
+/// How long dropping the reader waits for its thread to end before leaving it behind.
+const JOIN_WAIT: Duration = Duration::from_millis(200);
 
 /// Reads terminal events until `stop` is set or the channel closes.
 pub struct InputReader {
@@ -35,10 +37,21 @@ impl InputReader {
 }
 
 impl Drop for InputReader {
+    /// Stops the reader and joins it if it ends within [`JOIN_WAIT`]. A reader whose
+    /// terminal went away (a closed window, a killed tmux pane) never ends: crossterm's
+    /// poll spins inside itself on a dead tty, timeout or not
+    /// (crossterm-rs/crossterm#793). Joining it would hang the quit forever at 100% of
+    /// a core, so it is left behind; the process exits soon after.
     fn drop(&mut self) {
         self.stop.store(true, Ordering::SeqCst);
         if let Some(t) = self.thread.take() {
-            let _ = t.join();
+            let deadline = Instant::now() + JOIN_WAIT;
+            while !t.is_finished() && Instant::now() < deadline {
+                std::thread::sleep(Duration::from_millis(5));
+            }
+            if t.is_finished() {
+                let _ = t.join();
+            }
         }
     }
 }

@@ -11,6 +11,7 @@ use crate::config::Config;
 use crate::runs::RunStore;
 use crate::train::{self, Control, TrainerHandle};
 use anyhow::Context;
+use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicI32, Ordering};
@@ -42,7 +43,10 @@ pub fn run(config: Config, data_dir: PathBuf, store: RunStore) -> anyhow::Result
         theme,
         signal.clone(),
     ));
-    drop(term);
+    // Not dropped: ratatui's Terminal shows the cursor in its Drop and `eprintln!`s
+    // when that fails, which panics on a terminal that went away (a closed window).
+    // The guard shows the cursor itself, ignoring such errors; the process ends soon.
+    std::mem::forget(term);
     drop(guard);
     let (trainer, draw_error) = result?;
     // The screen is restored; a trainer still going was asked to stop. Wait for it to
@@ -67,6 +71,26 @@ pub fn run(config: Config, data_dir: PathBuf, store: RunStore) -> anyhow::Result
     match draw_error {
         Some(e) => Err(anyhow::Error::new(e).context("cannot draw on the terminal")),
         None => Ok(()),
+    }
+}
+
+/// Notices a terminal that went away without a signal reaching us (the window
+/// closed while SIGHUP went elsewhere) and without a failed draw (an idle screen
+/// writes nothing): a hung-up tty is no longer a terminal to `isatty`.
+struct TerminalWatch {
+    was_terminal: bool,
+}
+
+impl TerminalWatch {
+    fn start() -> Self {
+        TerminalWatch {
+            was_terminal: std::io::stdout().is_terminal(),
+        }
+    }
+
+    /// Whether standard output was a terminal and is not any more.
+    fn gone(&self) -> bool {
+        self.was_terminal && !std::io::stdout().is_terminal()
     }
 }
 
@@ -204,8 +228,13 @@ async fn event_loop(
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
     let mut quit_deadline: Option<Instant> = None;
     let mut draw_error = None;
+    let watch = TerminalWatch::start();
     loop {
         if signal.load(Ordering::SeqCst) != 0 {
+            break;
+        }
+        if watch.gone() {
+            draw_error = Some(std::io::Error::other("the terminal went away"));
             break;
         }
         // A terminal that went away (SIGHUP, closed window) fails to draw: stop the

@@ -3,15 +3,19 @@
 use portable_pty::{Child, CommandBuilder, MasterPty, PtySize, native_pty_system};
 use std::io::{Read, Write};
 use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 /// A program running in a pty, with a vt100 parser following its screen.
 pub struct PtyApp {
     parser: Arc<Mutex<vt100::Parser>>,
-    writer: Box<dyn Write + Send>,
+    writer: Option<Box<dyn Write + Send>>,
     child: Box<dyn Child + Send + Sync>,
-    _master: Box<dyn MasterPty + Send>,
+    master: Option<Box<dyn MasterPty + Send>>,
+    stop_reading: Arc<AtomicBool>,
+    reader: Option<JoinHandle<()>>,
 }
 
 impl PtyApp {
@@ -39,23 +43,50 @@ impl PtyApp {
         let size = |v: u16| std::num::NonZeroU16::new(v).expect("non-zero terminal size");
         let parser = Arc::new(Mutex::new(vt100::Parser::new(size(rows), size(cols), 0)));
         let mut reader = pair.master.try_clone_reader().expect("pty reader");
+        let fd = pair.master.as_raw_fd().expect("pty master fd");
         let sink = parser.clone();
-        std::thread::spawn(move || {
+        let stop_reading = Arc::new(AtomicBool::new(false));
+        let stop = stop_reading.clone();
+        // Polls before each read so that `close_terminal` can stop it: the terminal
+        // hangs up only once every handle on the master side is closed, this one too.
+        let reader_thread = std::thread::spawn(move || {
             let mut buf = [0u8; 8192];
-            while let Ok(n) = reader.read(&mut buf) {
-                if n == 0 {
-                    break;
+            while !stop.load(Ordering::SeqCst) {
+                let mut pfd = libc::pollfd {
+                    fd,
+                    events: libc::POLLIN,
+                    revents: 0,
+                };
+                // SAFETY: one valid pollfd, for a descriptor `reader` keeps open.
+                if unsafe { libc::poll(&mut pfd, 1, 50) } <= 0 {
+                    continue;
                 }
-                sink.lock().unwrap().process(&buf[..n]);
+                match reader.read(&mut buf) {
+                    Ok(n) if n > 0 => sink.lock().unwrap().process(&buf[..n]),
+                    _ => break,
+                }
             }
         });
         let writer = pair.master.take_writer().expect("pty writer");
         PtyApp {
             parser,
-            writer,
+            writer: Some(writer),
             child,
-            _master: pair.master,
+            master: Some(pair.master),
+            stop_reading,
+            reader: Some(reader_thread),
         }
+    }
+
+    /// Closes the terminal under the program, as closing its window does: every
+    /// master handle is closed, so the kernel hangs the terminal up.
+    pub fn close_terminal(&mut self) {
+        self.stop_reading.store(true, Ordering::SeqCst);
+        if let Some(t) = self.reader.take() {
+            t.join().expect("pty reader thread");
+        }
+        self.writer = None;
+        self.master = None;
     }
 
     /// The screen's text now.
@@ -70,8 +101,9 @@ impl PtyApp {
 
     /// Sends raw bytes (keys) to the program.
     pub fn send(&mut self, bytes: &[u8]) {
-        self.writer.write_all(bytes).expect("write to pty");
-        self.writer.flush().expect("flush pty");
+        let writer = self.writer.as_mut().expect("the terminal is open");
+        writer.write_all(bytes).expect("write to pty");
+        writer.flush().expect("flush pty");
     }
 
     /// Waits until the screen satisfies `check`; panics with the screen after `timeout`.
