@@ -114,6 +114,22 @@ fn train_list_show_and_damage_handling() {
     assert!(run_dir.join("model.safetensors").is_file());
     let id = run_dir.file_name().unwrap().to_string_lossy().into_owned();
 
+    // A resumed run keeps its own settings: a training flag other than --epochs is
+    // refused, not silently ignored, and the run is untouched.
+    let before = fs::read(run_dir.join("run.ron")).unwrap();
+    let (code, _, stderr) = run(mnist_tui(dir.path()).args([
+        "--data-dir",
+        data.to_str().unwrap(),
+        "train",
+        "--resume",
+        &id,
+        "--lr",
+        "0.1",
+    ]));
+    assert_ne!(code, 0);
+    assert_one_clear_line(&stderr, "--lr cannot be given with --resume");
+    assert_eq!(fs::read(run_dir.join("run.ron")).unwrap(), before);
+
     // show --json has the documented fields.
     let (code, stdout, _) = run(mnist_tui(dir.path()).args(["runs", "show", &id, "--json"]));
     assert_eq!(code, 0);

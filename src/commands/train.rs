@@ -22,9 +22,25 @@ pub fn run(ctx: &Context, args: &TrainArgs) -> anyhow::Result<()> {
             if ctx.store.is_locked(&run_id) {
                 return Err(StoreError::Locked(run_id).into());
             }
+            // A resumed run keeps its own settings (its rate in effect changes with `l`
+            // in the dashboard): a training flag other than --epochs would be ignored,
+            // so it is refused rather than silently dropped.
+            let flags = args.overrides();
+            let ignored: Vec<String> = SETTINGS
+                .iter()
+                .filter(|r| r.name != "epochs" && r.is_overridden(&flags))
+                .map(|r| format!("--{}", r.flag))
+                .collect();
+            if !ignored.is_empty() {
+                anyhow::bail!(
+                    "{} cannot be given with --resume: run {run_id} continues with its own \
+                     settings (only --epochs, the epochs to add, can be)",
+                    ignored.join(", ")
+                );
+            }
             TrainJob::Resume {
                 run_id,
-                more_epochs: args.overrides().epochs,
+                more_epochs: flags.epochs,
             }
         }
         None => {
