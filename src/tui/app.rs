@@ -480,7 +480,8 @@ impl App {
 
     /// Resumes saved run `id` for `more` epochs, if possible (the resume dialog's
     /// answer).
-    pub(super) fn resume(&mut self, id: &str, more: u32) -> Vec<Effect> {
+    /// Resumes run `id` for `more` epochs, or to the end of its plan (`None`).
+    pub(super) fn resume(&mut self, id: &str, more: Option<u32>) -> Vec<Effect> {
         let Some(record) = self.runs.get(id).and_then(|e| e.record()).cloned() else {
             self.notice = Some(Notice::Error(format!("Run {id} cannot be read")));
             return Vec::new();

@@ -158,6 +158,44 @@ fn resume_asks_for_epochs_and_starts_a_resume_job() {
 }
 
 #[test]
+fn resuming_a_stopped_run_offers_the_rest_of_its_plan_and_finishes_it() {
+    let mut a = ready_app();
+    a.update(ch('2'));
+    // Stopped after 2 of its 5 planned epochs.
+    let mut stopped = record(5, Arch::Mlp, 0.001, 64, 2, 0.95);
+    stopped.config.epochs = 5;
+    stopped.status = mnist_tui::runs::RunStatus::Stopped;
+    let id = stopped.id.clone();
+    a.update(Msg::Store(mnist_tui::tui::app::StoreMsg::Listed {
+        runs: vec![stopped],
+        damaged: vec![],
+        best: None,
+    }));
+    a.update(ch('r'));
+    let Some(Modal::Resume(d)) = &a.modal else {
+        panic!("no resume dialog: {:?}", a.modal)
+    };
+    assert_eq!((d.field.text(), d.rest_of_plan), ("3".to_string(), Some(3)));
+    // Accepting the proposal finishes the plan (the trainer's bit-identical path)...
+    let fx = a.update(key(KeyCode::Enter));
+    match fx.as_slice() {
+        [
+            Effect::StartTraining(
+                TrainJob::Resume {
+                    run_id,
+                    more_epochs,
+                },
+                _,
+            ),
+        ] => {
+            assert_eq!((run_id, *more_epochs), (&id, None));
+        }
+        other => panic!("unexpected effects {other:?}"),
+    }
+    assert_eq!(a.train.session.as_ref().unwrap().settings.epochs, 5);
+}
+
+#[test]
 fn wheel_scrolls_the_runs_table() {
     let mut a = app();
     a.update(Msg::Resize(80, 22));

@@ -1,7 +1,11 @@
-//! The `r` dialog of the Runs view: how many epochs to add to a saved run.
+//! The `r` dialog of the Runs view: how many epochs to add to a saved run. A run
+//! stopped before the end of its plan is offered the rest of it, which finishes the
+//! plan exactly as `train --resume ID` does (bit-identical to a run never stopped);
+//! any other number re-plans the schedule over the new remainder.
 
 use super::field::InputField;
 use super::{Dialog, Step};
+use crate::runs::{RunRecord, RunStatus};
 use crate::train::catalog::setting;
 use crate::tui::app::{App, Effect};
 use crate::tui::keymap::Keymap;
@@ -17,14 +21,25 @@ pub struct ResumeDialog {
     pub id: String,
     /// The number of epochs, typed.
     pub field: InputField,
+    /// The epochs left in the run's plan, if it was stopped before its end: this many
+    /// finishes the plan.
+    pub rest_of_plan: Option<u32>,
+    /// The run's planned epochs.
+    pub planned: u32,
 }
 
 impl ResumeDialog {
-    /// The dialog for run `id`, proposing one epoch.
-    pub fn new(id: String) -> Self {
+    /// The dialog for `record`, proposing the rest of its plan, else one epoch.
+    pub fn new(record: &RunRecord) -> Self {
+        let planned = record.config.epochs;
+        let done = record.epochs_done();
+        let rest_of_plan =
+            (record.status != RunStatus::Finished && done < planned).then(|| planned - done);
         ResumeDialog {
-            id,
-            field: InputField::new(TextInput::new("1")),
+            id: record.id.clone(),
+            field: InputField::new(TextInput::new(rest_of_plan.unwrap_or(1).to_string())),
+            rest_of_plan,
+            planned,
         }
     }
 }
@@ -39,7 +54,9 @@ impl Dialog for ResumeDialog {
     fn submit(&mut self, app: &mut App) -> Result<Vec<Effect>, String> {
         let text = self.field.text();
         match text.parse::<u32>() {
-            Ok(n @ 1..=1000) => Ok(app.resume(&self.id, n)),
+            // The rest of the plan finishes it; other counts re-plan.
+            Ok(n @ 1..=1000) if Some(n) == self.rest_of_plan => Ok(app.resume(&self.id, None)),
+            Ok(n @ 1..=1000) => Ok(app.resume(&self.id, Some(n))),
             _ => Err(format!("epochs '{text}' must be in 1..=1000")),
         }
     }
@@ -53,7 +70,13 @@ impl Dialog for ResumeDialog {
     }
 
     fn draw(&self, f: &mut Frame, area: Rect, app: &App) {
-        let prompt = format!("Epochs to add to {}:", self.id);
+        let prompt = match self.rest_of_plan {
+            Some(rest) => format!(
+                "Epochs to add to {} ({rest} finishes its plan of {}):",
+                self.id, self.planned
+            ),
+            None => format!("Epochs to add to {}:", self.id),
+        };
         self.field.draw(f, area, app, "Resume run", prompt);
     }
 }

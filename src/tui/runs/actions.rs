@@ -129,7 +129,7 @@ impl RunsTable {
             },
             Action::Resume => match self.current() {
                 Some(RunEntry::Ok(r)) => {
-                    *cx.modal = Some(Modal::Resume(ResumeDialog::new(r.id.clone())));
+                    *cx.modal = Some(Modal::Resume(ResumeDialog::new(r)));
                 }
                 Some(RunEntry::Damaged(_)) => cx.error("A damaged run cannot be resumed"),
                 None => {}

@@ -90,8 +90,9 @@ impl TrainView {
         vec![Effect::StartTraining(TrainJob::New(settings), data)]
     }
 
-    /// Resumes saved run `record` for `more` epochs, if possible, and shows it.
-    pub fn resume(&mut self, record: &RunRecord, more: u32, cx: &mut Cx) -> Vec<Effect> {
+    /// Resumes saved run `record` for `more` epochs (`None`: to the end of its plan), if
+    /// possible, and shows it.
+    pub fn resume(&mut self, record: &RunRecord, more: Option<u32>, cx: &mut Cx) -> Vec<Effect> {
         if self.run_active() {
             cx.error(already_active(cx.keys));
             return Vec::new();
@@ -101,14 +102,23 @@ impl TrainView {
         };
         let id = &record.id;
         let mut session = LiveRun::resuming(record);
-        session.settings.epochs = record.epochs_done() + more;
+        let done = record.epochs_done();
+        match more {
+            Some(n) => {
+                session.settings.epochs = done + n;
+                cx.info(format!("Resuming {id} for {n} more epochs"));
+            }
+            None => cx.info(format!(
+                "Resuming {id} to the end of its plan ({} more epochs)",
+                record.config.epochs.saturating_sub(done)
+            )),
+        }
         self.session = Some(session);
         *cx.view = View::Train;
-        cx.info(format!("Resuming {id} for {more} more epochs"));
         vec![Effect::StartTraining(
             TrainJob::Resume {
                 run_id: id.to_string(),
-                more_epochs: Some(more),
+                more_epochs: more,
             },
             data,
         )]
