@@ -186,6 +186,7 @@ pub fn plan(
     let points = spec.points(&layers)?;
     let given: Vec<&'static Setting> = flags.iter().map(|(s, _)| *s).collect();
     crate::train::catalog::check_given(&given, &points)?;
+    let points = trained_once(points);
     Ok(SweepFile {
         id: sweep_id(&points),
         program_version: env!("CARGO_PKG_VERSION").to_string(),
@@ -193,6 +194,21 @@ pub fn plan(
         swept: spec.swept().iter().map(|s| s.name.to_string()).collect(),
         points,
     })
+}
+
+/// The points without those that differ from an earlier one only in settings that
+/// apply to neither (momentum 0 and 0.9 with Adam): the same run, trained once.
+fn trained_once(points: Vec<TrainSettings>) -> Vec<TrainSettings> {
+    let mut kept: Vec<TrainSettings> = Vec::with_capacity(points.len());
+    for s in points {
+        if !kept
+            .iter()
+            .any(|p| SETTINGS.iter().all(|r| r.same_in_effect(p, &s)))
+        {
+            kept.push(s);
+        }
+    }
+    kept
 }
 
 /// Every combination of the listed values, the last list varying fastest.
@@ -245,6 +261,33 @@ mod tests {
             model: Some(Arch::Mlp),
             ..Default::default()
         }
+    }
+
+    #[test]
+    fn points_that_differ_only_where_nothing_applies_are_trained_once() {
+        // `--optimizer sgd,adam --momentum 0,0.9 --seeds 1,2`: momentum applies to sgd
+        // only, so the adam points with momentum 0 and 0.9 are one run per seed.
+        let flags = vec![
+            (setting("seed").unwrap(), "1,2".to_string()),
+            (setting("optimizer").unwrap(), "sgd,adam".to_string()),
+            (setting("momentum").unwrap(), "0,0.9".to_string()),
+        ];
+        let points = plan(&[&base()], &flags, None, 0).unwrap().points;
+        let seen: Vec<(&str, f64, u64)> = points
+            .iter()
+            .map(|p| (p.optimizer.name(), p.momentum, p.seed))
+            .collect();
+        assert_eq!(
+            seen,
+            vec![
+                ("sgd", 0.0, 1),
+                ("sgd", 0.0, 2),
+                ("sgd", 0.9, 1),
+                ("sgd", 0.9, 2),
+                ("adam", 0.0, 1),
+                ("adam", 0.0, 2),
+            ]
+        );
     }
 
     #[test]
