@@ -89,33 +89,13 @@ fn train_compare_and_quit_in_a_real_terminal() {
 #[test]
 fn ctrl_c_stops_the_run_saves_it_and_restores_the_terminal() {
     let dir = tempfile::tempdir().unwrap();
-    std::fs::write(
-        dir.path().join("config.ron"),
-        "(train: (model: mlp, epochs: 50, max_train_samples: 6400, max_test_samples: 200))",
-    )
-    .unwrap();
-    let data = common::mnist_dir();
-    let mut app = PtyApp::spawn(
-        dir.path(),
-        &["--data-dir", data.to_str().unwrap()],
-        &[],
-        100,
-        30,
-    );
-    app.wait_text("MNIST ready", LONG);
-    app.send(b"s");
-    app.wait_text("run training", LONG);
+    let mut app = training_dashboard(dir.path());
     app.send(b"\x03");
     let code = app.wait_exit(Duration::from_secs(30));
     assert_eq!(code, Some(0), "screen:\n{}", app.screen());
     std::thread::sleep(Duration::from_millis(200));
     assert!(!app.alternate_screen());
-    let runs: Vec<_> = std::fs::read_dir(dir.path().join("runs"))
-        .unwrap()
-        .collect();
-    assert_eq!(runs.len(), 1);
-    let record = std::fs::read_to_string(runs[0].as_ref().unwrap().path().join("run.ron")).unwrap();
-    assert!(record.contains("status: stopped"), "{record}");
+    assert_one_run_saved_as_stopped(dir.path());
 }
 
 #[test]
@@ -124,22 +104,7 @@ fn closing_the_window_quits_and_saves_the_run() {
     // tty at once. crossterm's input poll spins forever on a dead tty
     // (crossterm-rs/crossterm#793), and joining it used to hang the quit at 100% CPU.
     let dir = tempfile::tempdir().unwrap();
-    std::fs::write(
-        dir.path().join("config.ron"),
-        "(train: (model: mlp, epochs: 50, max_train_samples: 6400, max_test_samples: 200))",
-    )
-    .unwrap();
-    let data = common::mnist_dir();
-    let mut app = PtyApp::spawn(
-        dir.path(),
-        &["--data-dir", data.to_str().unwrap()],
-        &[],
-        100,
-        30,
-    );
-    app.wait_text("MNIST ready", LONG);
-    app.send(b"s");
-    app.wait_text("run training", LONG);
+    let mut app = training_dashboard(dir.path());
     app.close_terminal();
     let code = app.wait_exit(Duration::from_secs(30));
     // 129 when SIGHUP is seen first, 1 when the dead terminal is.
@@ -147,12 +112,7 @@ fn closing_the_window_quits_and_saves_the_run() {
         matches!(code, Some(129) | Some(1)),
         "the dashboard did not quit when its terminal closed: {code:?}"
     );
-    let runs: Vec<_> = std::fs::read_dir(dir.path().join("runs"))
-        .unwrap()
-        .collect();
-    assert_eq!(runs.len(), 1);
-    let record = std::fs::read_to_string(runs[0].as_ref().unwrap().path().join("run.ron")).unwrap();
-    assert!(record.contains("status: stopped"), "{record}");
+    assert_one_run_saved_as_stopped(dir.path());
 }
 
 #[test]
@@ -232,4 +192,28 @@ fn a_sweep_started_in_the_dashboard_runs_its_points_and_shows_them_grouped() {
         "{}",
         app.screen()
     );
+}
+
+/// The dashboard in `dir` on a 100×30 terminal, training a long mlp run on a slice of
+/// MNIST.
+fn training_dashboard(dir: &std::path::Path) -> PtyApp {
+    std::fs::write(
+        dir.join("config.ron"),
+        "(train: (model: mlp, epochs: 50, max_train_samples: 6400, max_test_samples: 200))",
+    )
+    .unwrap();
+    let data = common::mnist_dir();
+    let mut app = PtyApp::spawn(dir, &["--data-dir", data.to_str().unwrap()], &[], 100, 30);
+    app.wait_text("MNIST ready", LONG);
+    app.send(b"s");
+    app.wait_text("run training", LONG);
+    app
+}
+
+/// Asserts that `dir` holds one run, saved as stopped.
+fn assert_one_run_saved_as_stopped(dir: &std::path::Path) {
+    let runs: Vec<_> = std::fs::read_dir(dir.join("runs")).unwrap().collect();
+    assert_eq!(runs.len(), 1);
+    let record = std::fs::read_to_string(runs[0].as_ref().unwrap().path().join("run.ron")).unwrap();
+    assert!(record.contains("status: stopped"), "{record}");
 }

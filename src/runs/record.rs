@@ -322,6 +322,49 @@ impl RunRecord {
 }
 
 #[cfg(test)]
+impl RunRecord {
+    /// A finished run (for tests): one epoch, whose weights it keeps, scored `val` on
+    /// 100 validation images (validation loss `1 - val`) and `test` on the test set,
+    /// trained in `seconds`.
+    pub(crate) fn finished_for_test(
+        id: String,
+        settings: TrainSettings,
+        val: f32,
+        test: f32,
+        seconds: f64,
+    ) -> RunRecord {
+        let mut r = RunRecord::new(
+            id,
+            settings,
+            time::macros::datetime!(2026-12-01 08:00:00 UTC),
+        );
+        r.status = RunStatus::Finished;
+        r.val_size = 100;
+        r.epochs.push(EpochMetrics {
+            epoch: 1,
+            train_loss: 0.3,
+            train_acc: 0.9,
+            val_loss: Some(1.0 - val),
+            val_acc: Some(val),
+            seconds,
+            ..EpochMetrics::default()
+        });
+        r.kept_epoch = Some(1);
+        r.summary = Some(RunSummary {
+            test_acc: test,
+            test_loss: 0.1,
+            test_epoch: Some(1),
+            seconds,
+            confusion: vec![],
+            test_precision: vec![],
+            test_recall: vec![],
+            dead_outputs: vec![],
+        });
+        r
+    }
+}
+
+#[cfg(test)]
 mod tests {
     use super::*;
     use crate::model::Arch;

@@ -485,12 +485,9 @@ mod tests {
             train_acc: 0.9,
             test_loss: Some(0.3),
             test_acc: Some(0.95),
-            val_loss: None,
-            val_acc: None,
-            val_precision: vec![],
-            val_recall: vec![],
             seconds: 1.5,
             dead_outputs: vec![],
+            ..EpochMetrics::default()
         });
         r
     }

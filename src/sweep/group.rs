@@ -228,7 +228,6 @@ pub fn best_group(groups: &[Group]) -> Option<usize> {
 mod tests {
     use super::*;
     use crate::model::Arch;
-    use crate::runs::RunSummary;
 
     fn run(n: u32, lr: f64, batch: usize, seed: u64, acc: Option<f32>) -> RunRecord {
         scored(n, lr, batch, seed, acc.map(|a| (a, a - 0.05)))
@@ -242,40 +241,11 @@ mod tests {
             seed,
             ..TrainSettings::defaults_for(Arch::Mlp)
         };
-        let mut r = RunRecord::new(
-            format!("20261201-08{n:04}-mlp-0000"),
-            s,
-            time::macros::datetime!(2026-12-01 08:00:00 UTC),
-        );
-        if let Some((val, test)) = accs {
-            r.status = RunStatus::Finished;
-            r.val_size = 100;
-            r.epochs.push(crate::train::EpochMetrics {
-                epoch: 1,
-                train_loss: 0.3,
-                train_acc: 0.9,
-                val_loss: Some(1.0 - val),
-                val_acc: Some(val),
-                val_precision: vec![],
-                val_recall: vec![],
-                test_loss: None,
-                test_acc: None,
-                seconds: 2.0,
-                dead_outputs: vec![],
-            });
-            r.kept_epoch = Some(1);
-            r.summary = Some(RunSummary {
-                test_acc: test,
-                test_loss: 0.1,
-                test_epoch: Some(1),
-                seconds: 2.0,
-                confusion: vec![],
-                test_precision: vec![],
-                test_recall: vec![],
-                dead_outputs: vec![],
-            });
+        let id = format!("20261201-08{n:04}-mlp-0000");
+        match accs {
+            Some((val, test)) => RunRecord::finished_for_test(id, s, val, test, 2.0),
+            None => RunRecord::new(id, s, time::macros::datetime!(2026-12-01 08:00:00 UTC)),
         }
-        r
     }
 
     #[test]

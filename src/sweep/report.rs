@@ -337,7 +337,7 @@ pub fn groups_json(groups: &[Group]) -> serde_json::Value {
 mod tests {
     use super::*;
     use crate::model::Arch;
-    use crate::runs::{RunRecord, RunStatus, RunSummary};
+    use crate::runs::RunRecord;
     use crate::sweep::group_runs;
     use crate::train::TrainSettings;
 
@@ -347,38 +347,7 @@ mod tests {
             seed,
             ..TrainSettings::defaults_for(Arch::Mlp)
         };
-        let mut r = RunRecord::new(
-            format!("20261201-08{n:04}-mlp-0000"),
-            s,
-            time::macros::datetime!(2026-12-01 08:00:00 UTC),
-        );
-        r.status = RunStatus::Finished;
-        r.summary = Some(RunSummary {
-            test_acc: acc,
-            test_loss: 0.1,
-            test_epoch: Some(1),
-            seconds: 3.0,
-            confusion: vec![],
-            test_precision: vec![],
-            test_recall: vec![],
-            dead_outputs: vec![],
-        });
-        r.val_size = 100;
-        r.epochs.push(crate::train::EpochMetrics {
-            epoch: 1,
-            train_loss: 0.3,
-            train_acc: 0.9,
-            val_loss: Some(1.0 - acc),
-            val_acc: Some(acc),
-            val_precision: vec![],
-            val_recall: vec![],
-            test_loss: None,
-            test_acc: None,
-            seconds: 3.0,
-            dead_outputs: vec![],
-        });
-        r.kept_epoch = Some(1);
-        r
+        RunRecord::finished_for_test(format!("20261201-08{n:04}-mlp-0000"), s, acc, acc, 3.0)
     }
 
     #[test]
