@@ -11,7 +11,7 @@ use std::io::Read;
 use std::path::PathBuf;
 use std::time::Instant;
 
-use mnist_tui::model::{Arch, IMAGE_PIXELS, Learner, Network, OptimizerKind};
+use mnist_tui::model::{IMAGE_PIXELS, Learner, Network, OptimizerKind, Preset};
 use rand::SeedableRng;
 use rand::seq::SliceRandom;
 
@@ -62,10 +62,10 @@ fn cpu_seconds() -> f64 {
 
 fn main() -> Result<(), String> {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let arch: Arch = args
+    let name = args
         .first()
-        .ok_or("usage: model_train ARCH [EPOCHS] [key=value ...]")?
-        .parse()?;
+        .ok_or("usage: model_train PRESET [EPOCHS] [key=value ...]")?;
+    let arch = Preset::named(name).ok_or(format!("unknown preset '{name}'"))?;
     let mut d = arch.defaults();
     let mut epochs = d.epochs;
     let (mut seed, mut limit) = (1u64, usize::MAX);
@@ -98,12 +98,12 @@ fn main() -> Result<(), String> {
     let n = train_y.len().min(limit);
     println!(
         "{arch}: {} params, {n} training images, epochs {epochs}, seed {seed}, {:?}, batch {}, normalize {}",
-        Network::new(arch, seed).param_count(),
+        Network::preset(arch, seed).param_count(),
         d.optimizer,
         d.batch_size,
         d.normalize
     );
-    let mut learner = Learner::new(Network::new(arch, seed), d.optimizer);
+    let mut learner = Learner::new(Network::preset(arch, seed), d.optimizer);
     let mut order: Vec<usize> = (0..n).collect();
     let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
     let (mut bx, mut by) = (Vec::new(), Vec::new());

@@ -9,15 +9,15 @@ use std::time::{Duration, Instant};
 use serde::Serialize;
 
 use crate::data::{Augment, EpochOrder, Mnist};
-use crate::model::{Arch, IMAGE_PIXELS, Learner, Network};
+use crate::model::{IMAGE_PIXELS, Learner, Network, NetworkDef};
 use crate::predict::Predictor;
 use crate::train::{TrainSettings, trainer};
 
 /// What to measure.
 #[derive(Debug, Clone)]
 pub struct BenchOptions {
-    /// The models, each with its default recipe.
-    pub models: Vec<Arch>,
+    /// The networks, each with its default recipe.
+    pub models: Vec<NetworkDef>,
     /// Timed training steps per model (after a warm-up of [`WARMUP_STEPS`]).
     pub steps: usize,
     /// The augmentation to train with instead of each model's default, if set.
@@ -78,8 +78,8 @@ pub fn run(
     let data = Mnist::load(data_dir)?;
     let mnist_load_seconds = started.elapsed().as_secs_f64();
     let mut models = Vec::new();
-    for &arch in &options.models {
-        let figures = measure(arch, &data, options.steps.max(1), options.augment)?;
+    for net in &options.models {
+        let figures = measure(net, &data, options.steps.max(1), options.augment)?;
         progress(&figures);
         models.push(figures);
     }
@@ -92,19 +92,19 @@ pub fn run(
 }
 
 fn measure(
-    arch: Arch,
+    net: &NetworkDef,
     data: &Mnist,
     steps: usize,
     augment: Option<Augment>,
 ) -> anyhow::Result<ModelBench> {
     reset_peak_rss();
-    let mut settings = TrainSettings::defaults_for(arch);
+    let mut settings = TrainSettings::defaults_for(net);
     if let Some(a) = augment {
         settings.augment = a;
     }
     let batch = settings.batch_size;
     let mut learner = Learner::new(
-        Network::new(arch, settings.seed),
+        Network::new(net, settings.seed)?,
         settings.optimizer_settings(),
     );
     // As many shuffled epochs as the steps need, batches taken in training order.
@@ -158,7 +158,7 @@ fn measure(
         }
     }
     Ok(ModelBench {
-        model: arch.name().to_string(),
+        model: net.name.to_string(),
         batch_size: batch,
         augment: settings.augment.name().to_string(),
         steps,

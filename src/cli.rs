@@ -1,6 +1,6 @@
 //! Command-line definitions (clap). Parsing only; `main.rs` dispatches.
 
-use crate::model::Arch;
+use crate::model::ModelName;
 use crate::train::lr_find::FinderPlan;
 use crate::train::{SETTINGS, Setting, TrainOverrides};
 use clap::builder::PossibleValuesParser;
@@ -175,9 +175,9 @@ impl Args for SweepFlags {
 /// Flags of `bench`.
 #[derive(Debug, Args)]
 pub struct BenchArgs {
-    /// Models to measure, comma-separated (default: all four).
-    #[arg(long, value_enum, value_delimiter = ',')]
-    pub models: Vec<Arch>,
+    /// Networks to measure, comma-separated (default: the four presets).
+    #[arg(long, value_delimiter = ',')]
+    pub models: Vec<ModelName>,
     /// Timed training steps per model (after 20 untimed ones).
     #[arg(long, default_value_t = 300)]
     pub steps: usize,
@@ -265,7 +265,9 @@ impl SettingFlags {
             if choices.is_empty() {
                 arg.value_parser(move |text: &str| row.check(text).map(|()| text.to_string()))
             } else {
-                arg.value_parser(PossibleValuesParser::new(choices))
+                arg.value_parser(PossibleValuesParser::new(
+                    choices.into_iter().map(clap::builder::PossibleValue::new),
+                ))
             }
         })
     }
@@ -368,7 +370,7 @@ pub enum DataCommand {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::Arch;
+    use crate::model::Preset;
     use crate::train::LrSchedule;
     use clap::CommandFactory;
 
@@ -397,7 +399,7 @@ mod tests {
             panic!("not train")
         };
         let o = args.overrides();
-        assert_eq!(o.model, Some(Arch::TutorialMlp));
+        assert_eq!(o.model, Some(Preset::TutorialMlp.model_name()));
         assert_eq!(o.lr, Some(0.8));
         assert_eq!(o.max_train_samples, Some(Some(1000)));
         assert_eq!(o.lr_schedule, None);
@@ -442,7 +444,7 @@ mod tests {
         let Some(Command::LrFind(args)) = cli.command else {
             panic!("not lr-find")
         };
-        assert_eq!(args.overrides().model, Some(Arch::Cnn));
+        assert_eq!(args.overrides().model, Some(Preset::Cnn.model_name()));
         assert_eq!(args.overrides().max_train_samples, Some(Some(2000)));
         let plan = args.plan();
         assert_eq!((plan.start, plan.end, plan.steps), (1e-7, 1.0, 50));
@@ -511,9 +513,9 @@ mod tests {
                 .contains("learning rate 'fast' is not a number"),
             "{bad}"
         );
-        let bad = Cli::try_parse_from(["mnist-tui", "sweep", "--model", "mlp,vgg"]).unwrap_err();
+        let bad = Cli::try_parse_from(["mnist-tui", "sweep", "--model", "mlp,a/b"]).unwrap_err();
         assert!(
-            bad.to_string().contains("model 'vgg' is not one of"),
+            bad.to_string().contains("model 'a/b' network name"),
             "{bad}"
         );
         let show = Cli::parse_from(["mnist-tui", "sweep", "show", "abcd", "--json"]);

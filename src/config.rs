@@ -171,7 +171,7 @@ impl Config {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::Arch;
+    use crate::model::Preset;
 
     #[test]
     fn the_shipped_config_parses() {
@@ -183,7 +183,7 @@ mod tests {
     #[test]
     fn partial_config_keeps_defaults() {
         let cfg = Config::parse("(train: (model: cnn, epochs: 3))", Path::new("c.ron")).unwrap();
-        assert_eq!(cfg.train.model, Some(Arch::Cnn));
+        assert_eq!(cfg.train.model, Some(Preset::Cnn.model_name()));
         assert_eq!(cfg.train.epochs, Some(3));
         assert_eq!(cfg.runs_dir, PathBuf::from("runs"));
     }

@@ -18,6 +18,32 @@ pub fn float(v: f64) -> String {
     }
 }
 
+/// A count with thousands separators: `61,706`.
+pub fn thousands(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// A large count to three significant digits with an SI prefix: `950`, `61.7k`,
+/// `2.31M`, `1.05G` (FLOPs, bytes with a unit after them).
+pub fn si(n: u64) -> String {
+    const PREFIXES: [(f64, &str); 4] = [(1e12, "T"), (1e9, "G"), (1e6, "M"), (1e3, "k")];
+    let v = n as f64;
+    for (scale, prefix) in PREFIXES {
+        if v >= scale {
+            return format!("{}{prefix}", approx(v / scale));
+        }
+    }
+    n.to_string()
+}
+
 /// A computed value, such as the rate in effect or the top of a plan, to three
 /// significant digits (`0.00159`, `4.96e-6`, `5e-6`): [`float`] is for the values a
 /// user typed, which print as given.
@@ -114,5 +140,17 @@ mod tests {
         assert_eq!(percent(0.9812), "98.12%");
         assert_eq!(percent(1.0), "100.00%");
         assert_eq!(rate(1234.4), "1234 samples/s");
+    }
+
+    #[test]
+    fn counts_read_with_separators_or_prefixes() {
+        assert_eq!(thousands(0), "0");
+        assert_eq!(thousands(999), "999");
+        assert_eq!(thousands(61_706), "61,706");
+        assert_eq!(thousands(1_234_567), "1,234,567");
+        assert_eq!(si(950), "950");
+        assert_eq!(si(61_706), "61.7k");
+        assert_eq!(si(2_306_000), "2.31M");
+        assert_eq!(si(1_050_000_000), "1.05G");
     }
 }

@@ -7,7 +7,7 @@
 
 use crate::data::Dataset;
 use crate::data::batch::pixels_to_f32;
-use crate::model::{self, Arch, CLASSES, IMAGE_PIXELS, ModelError, Network};
+use crate::model::{self, CLASSES, IMAGE_PIXELS, ModelError, ModelName, Network};
 use crate::runs::{RunRecord, RunStore};
 
 /// Below this probability of its most probable digit, a prediction is reported as
@@ -78,7 +78,7 @@ pub struct Predictor {
 impl std::fmt::Debug for Predictor {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Predictor")
-            .field("arch", &self.network.arch())
+            .field("model", self.network.name())
             .field("normalize", &self.normalize)
             .field("run_id", &self.run_id)
             .finish()
@@ -106,9 +106,9 @@ impl Predictor {
         })
     }
 
-    /// The architecture of the model.
-    pub fn arch(&self) -> Arch {
-        self.network.arch()
+    /// The network's name.
+    pub fn model_name(&self) -> &ModelName {
+        self.network.name()
     }
 
     /// The run the model comes from, if loaded from one.
@@ -236,7 +236,7 @@ mod tests {
 
     #[test]
     fn untrained_network_predicts_and_lists_mistakes() {
-        let predictor = Predictor::new(Network::new(Arch::Mlp, 1), true);
+        let predictor = Predictor::new(Network::preset(model::Preset::Mlp, 1), true);
         let mut images = vec![0u8; 3 * IMAGE_PIXELS];
         images[IMAGE_PIXELS + 400] = 255;
         let set = Dataset {

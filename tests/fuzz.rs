@@ -11,7 +11,7 @@
 use mnist_tui::config::Config;
 use mnist_tui::data::IdxKind;
 use mnist_tui::data::idx::{self, ParseOptions};
-use mnist_tui::model::{Arch, Learner, Network};
+use mnist_tui::model::{Learner, Network, NetworkDef, Preset};
 use mnist_tui::runs::store::parse_record;
 use mnist_tui::runs::{RunRecord, RunStore};
 use mnist_tui::train::{EpochMetrics, LossPoint, TrainSettings};
@@ -145,7 +145,7 @@ fn valid_record_text() -> &'static str {
         let at = time::macros::datetime!(2026-11-27 23:30:15 UTC);
         let mut r = RunRecord::new(
             "20261127-233015-mlp-3f2a".into(),
-            TrainSettings::defaults_for(Arch::Mlp),
+            TrainSettings::preset(Preset::Mlp),
             at,
         );
         r.losses.push(LossPoint {
@@ -282,13 +282,10 @@ fn valid_tensor_files() -> &'static (Vec<u8>, Vec<u8>) {
     static FILES: OnceLock<(Vec<u8>, Vec<u8>)> = OnceLock::new();
     FILES.get_or_init(|| {
         let dir = tempfile::tempdir().unwrap();
-        let net = Network::new(Arch::Mlp, 7);
+        let net = Network::preset(Preset::Mlp, 7);
         let w = dir.path().join("model.safetensors");
         net.save(&w).unwrap();
-        let learner = Learner::new(
-            net,
-            TrainSettings::defaults_for(Arch::Mlp).optimizer_settings(),
-        );
+        let learner = Learner::new(net, TrainSettings::preset(Preset::Mlp).optimizer_settings());
         let o = dir.path().join("optimizer.safetensors");
         learner.save_optimizer(&o).unwrap();
         (std::fs::read(w).unwrap(), std::fs::read(o).unwrap())
@@ -299,7 +296,7 @@ fn check_weights(bytes: &[u8]) {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("model.safetensors");
     std::fs::write(&path, bytes).unwrap();
-    match Network::load(Arch::Mlp, &path) {
+    match Network::load(&NetworkDef::preset(Preset::Mlp), &path) {
         Ok(net) => {
             // Whatever loads must be usable: finite outputs.
             let logits = net.logits(&[0.5f32; 784]).unwrap();
@@ -315,8 +312,8 @@ fn check_optimizer(bytes: &[u8]) {
     let path = dir.path().join("optimizer.safetensors");
     std::fs::write(&path, bytes).unwrap();
     let mut learner = Learner::new(
-        Network::new(Arch::Mlp, 7),
-        TrainSettings::defaults_for(Arch::Mlp).optimizer_settings(),
+        Network::preset(Preset::Mlp, 7),
+        TrainSettings::preset(Preset::Mlp).optimizer_settings(),
     );
     if let Err(e) = learner.load_optimizer(&path) {
         assert!(e.to_string().contains("optimizer.safetensors"), "{e}");

@@ -8,7 +8,7 @@ mod common;
 use std::io::Read;
 use std::time::Instant;
 
-use mnist_tui::model::{Arch, IMAGE_PIXELS, Learner, Network};
+use mnist_tui::model::{IMAGE_PIXELS, Learner, Network, Preset};
 
 struct Set {
     images: Vec<f32>,
@@ -60,11 +60,11 @@ fn load(prefix: &str, limit: usize) -> Set {
 
 /// Trains `arch` with its default optimiser (and `batch` images per step, or the
 /// default) for one pass over `train` and returns the test accuracy.
-fn train_and_test(arch: Arch, batch: Option<usize>, train: &Set, test: &Set) -> f64 {
+fn train_and_test(arch: Preset, batch: Option<usize>, train: &Set, test: &Set) -> f64 {
     let start = Instant::now();
     let mut d = arch.defaults();
     d.batch_size = batch.unwrap_or(d.batch_size);
-    let mut learner = Learner::new(Network::new(arch, 1), d.optimizer);
+    let mut learner = Learner::new(Network::preset(arch, 1), d.optimizer);
     for (x, y) in train
         .images
         .chunks(d.batch_size * IMAGE_PIXELS)
@@ -91,14 +91,14 @@ fn train_and_test(arch: Arch, batch: Option<usize>, train: &Set, test: &Set) -> 
 #[test]
 fn mlp_learns_mnist_quickly() {
     let (train, test) = (load("train", 5000), load("t10k", 2000));
-    let acc = train_and_test(Arch::Mlp, None, &train, &test);
+    let acc = train_and_test(Preset::Mlp, None, &train, &test);
     assert!(acc >= 0.83, "mlp accuracy {acc}");
 }
 
 #[test]
 fn lenet_learns_mnist_quickly() {
     let (train, test) = (load("train", 5000), load("t10k", 1000));
-    let acc = train_and_test(Arch::Lenet, None, &train, &test);
+    let acc = train_and_test(Preset::Lenet, None, &train, &test);
     assert!(acc >= 0.80, "lenet accuracy {acc}");
 }
 
@@ -106,6 +106,6 @@ fn lenet_learns_mnist_quickly() {
 fn cnn_learns_mnist_quickly() {
     let (train, test) = (load("train", 2000), load("t10k", 1000));
     // Smaller batches than the default 128, so 2000 images are 63 steps.
-    let acc = train_and_test(Arch::Cnn, Some(32), &train, &test);
+    let acc = train_and_test(Preset::Cnn, Some(32), &train, &test);
     assert!(acc >= 0.80, "cnn accuracy {acc}");
 }

@@ -6,16 +6,16 @@ mod common;
 
 use mnist_tui::data::batch::pixels_to_f32;
 use mnist_tui::data::{Mnist, Split};
-use mnist_tui::model::{Arch, IMAGE_PIXELS, Learner, Network, argmax};
+use mnist_tui::model::{IMAGE_PIXELS, Learner, Network, Preset, argmax};
 use mnist_tui::predict::{Predictor, find_mistakes};
 use mnist_tui::runs::{RunRecord, RunStatus, RunStore};
 use mnist_tui::train::TrainSettings;
 
 /// An mlp trained for 300 steps of 64 on the first training digits (normalised).
 fn trained(mnist: &Mnist) -> Network {
-    let d = Arch::Mlp.defaults();
+    let d = Preset::Mlp.defaults();
     let train = mnist.split(Split::Train);
-    let mut learner = Learner::new(Network::new(Arch::Mlp, 3), d.optimizer);
+    let mut learner = Learner::new(Network::preset(Preset::Mlp, 3), d.optimizer);
     let mut x = vec![0.0f32; 64 * IMAGE_PIXELS];
     for step in 0..300 {
         let at = step * 64;
@@ -79,9 +79,9 @@ fn predictor_matches_the_network_and_survives_a_run_store() {
     let dir = tempfile::tempdir().unwrap();
     let store = RunStore::new(dir.path());
     let at = time::OffsetDateTime::now_utc();
-    let id = store.create_run_dir(Arch::Mlp, at).unwrap();
+    let id = store.create_run_dir(&Preset::Mlp.model_name(), at).unwrap();
     network.save(&store.weights_path(&id)).unwrap();
-    let mut record = RunRecord::new(id.clone(), TrainSettings::defaults_for(Arch::Mlp), at);
+    let mut record = RunRecord::new(id.clone(), TrainSettings::preset(Preset::Mlp), at);
     record.status = RunStatus::Finished;
     assert!(record.config.normalize);
     let loaded = Predictor::from_run(&store, &record).unwrap();

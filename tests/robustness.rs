@@ -7,7 +7,7 @@ mod common;
 
 use common::training::{mnist, run_all};
 use common::{cli, mnist_dir, mnist_tui, run};
-use mnist_tui::model::{Arch, read_checkpoint_tag};
+use mnist_tui::model::{Preset, read_checkpoint_tag};
 use mnist_tui::runs::{RunRecord, RunStatus, RunStore, best_finished};
 use mnist_tui::train::{self, Control, TrainEvent, TrainJob, TrainSettings};
 use std::fs;
@@ -16,7 +16,7 @@ use std::path::Path;
 use std::process::{Child, Command, Stdio};
 
 fn small() -> TrainSettings {
-    let mut s = TrainSettings::defaults_for(Arch::Mlp);
+    let mut s = TrainSettings::preset(Preset::Mlp);
     s.epochs = 1;
     s.max_train_samples = Some(640);
     s.max_test_samples = Some(200);

@@ -345,7 +345,12 @@ fn bad_sweeps_are_clear_errors_and_save_nothing() {
     one_line(&["sweep", "--lr", "0.1,,0.2"], "has an empty value");
     one_line(
         &["sweep", "--model", "mlp,vgg"],
-        "model 'vgg' is not one of",
+        "point 2 (model vgg): unknown model 'vgg' (the networks are: tutorial-mlp, mlp",
+    );
+    one_line(
+        &["sweep", "--layers", "Flatten, Dense(8|16), Relu"],
+        "network 'mlp': layer 2 `Dense(8)`: the last Dense gives 8 outputs, but there are 10 \
+         classes",
     );
     one_line(
         &["sweep", "--lr", "0.1,20"],
@@ -521,7 +526,7 @@ fn save_point_run(
     use mnist_tui::runs::RunSummary;
     use mnist_tui::train::EpochMetrics;
     let at = time::OffsetDateTime::now_utc();
-    let id = store.create_run_dir(settings.model, at).unwrap();
+    let id = store.create_run_dir(&settings.model, at).unwrap();
     let mut r = RunRecord::new(id.clone(), settings.clone(), at);
     r.status = RunStatus::Finished;
     r.sweep = Some(mnist_tui::sweep::SweepTag {
@@ -558,7 +563,7 @@ fn save_point_run(
 
 #[test]
 fn sweep_show_groups_the_runs_of_point_runs_and_ignores_a_run_with_other_settings() {
-    use mnist_tui::model::Arch;
+    use mnist_tui::model::Preset;
     use mnist_tui::sweep::point_runs;
     use mnist_tui::train::TrainSettings;
     let dir = tempfile::tempdir().unwrap();
@@ -572,7 +577,7 @@ fn sweep_show_groups_the_runs_of_point_runs_and_ignores_a_run_with_other_setting
                 lr,
                 seed,
                 epochs: 1,
-                ..TrainSettings::defaults_for(Arch::Mlp)
+                ..TrainSettings::preset(Preset::Mlp)
             })
         })
         .collect();
@@ -659,7 +664,7 @@ fn sweep_show_groups_the_runs_of_point_runs_and_ignores_a_run_with_other_setting
 
 #[test]
 fn runs_compare_warns_when_runs_were_computed_differently() {
-    use mnist_tui::model::{Arch, ComputeProfile};
+    use mnist_tui::model::{ComputeProfile, Preset};
     use mnist_tui::runs::Provenance;
     use mnist_tui::train::TrainSettings;
     let dir = tempfile::tempdir().unwrap();
@@ -669,7 +674,7 @@ fn runs_compare_warns_when_runs_were_computed_differently() {
         .map(|seed| TrainSettings {
             seed,
             epochs: 1,
-            ..TrainSettings::defaults_for(Arch::Mlp)
+            ..TrainSettings::preset(Preset::Mlp)
         })
         .collect();
     let file = saved_sweep(&store, &points, &["seed"]);

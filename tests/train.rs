@@ -5,12 +5,12 @@ mod common;
 
 use common::training::{mnist, run_all};
 
-use mnist_tui::model::Arch;
+use mnist_tui::model::Preset;
 use mnist_tui::runs::{RunStatus, RunStore};
 use mnist_tui::train::{self, Control, TrainEvent, TrainJob, TrainSettings};
 
-fn small(model: Arch, train: usize, test: usize) -> TrainSettings {
-    let mut s = TrainSettings::defaults_for(model);
+fn small(model: Preset, train: usize, test: usize) -> TrainSettings {
+    let mut s = TrainSettings::preset(model);
     s.epochs = 1;
     s.max_train_samples = Some(train);
     s.max_test_samples = Some(test);
@@ -30,7 +30,7 @@ fn run_id(events: &[TrainEvent]) -> String {
 fn mlp_learns_a_small_slice_and_saves_the_run() {
     let dir = tempfile::tempdir().unwrap();
     let store = RunStore::new(dir.path());
-    let events = run_all(TrainJob::New(small(Arch::Mlp, 6000, 1000)), &store);
+    let events = run_all(TrainJob::New(small(Preset::Mlp, 6000, 1000)), &store);
     let id = run_id(&events);
     assert!(
         matches!(events.last(), Some(TrainEvent::Finished { .. })),
@@ -77,7 +77,7 @@ fn mlp_learns_a_small_slice_and_saves_the_run() {
 fn same_seed_gives_identical_metrics() {
     let dir = tempfile::tempdir().unwrap();
     let store = RunStore::new(dir.path());
-    let settings = small(Arch::TutorialMlp, 2000, 500);
+    let settings = small(Preset::TutorialMlp, 2000, 500);
     let a = store
         .load(&run_id(&run_all(TrainJob::New(settings.clone()), &store)))
         .unwrap();
@@ -100,7 +100,7 @@ fn an_augmented_run_is_reproducible_learns_and_differs_from_a_plain_one() {
     use mnist_tui::data::Augment;
     let dir = tempfile::tempdir().unwrap();
     let store = RunStore::new(dir.path());
-    let mut settings = small(Arch::Mlp, 4000, 1000);
+    let mut settings = small(Preset::Mlp, 4000, 1000);
     settings.augment = Augment::Full;
     let train = |s: &TrainSettings| {
         store
@@ -126,7 +126,7 @@ fn an_augmented_run_is_reproducible_learns_and_differs_from_a_plain_one() {
 fn stop_pause_lr_and_epochs_controls() {
     let dir = tempfile::tempdir().unwrap();
     let store = RunStore::new(dir.path());
-    let mut settings = small(Arch::Mlp, 6400, 200);
+    let mut settings = small(Preset::Mlp, 6400, 200);
     settings.epochs = 3;
     settings.log_every = 5;
     let mut handle = train::spawn(TrainJob::New(settings), mnist(), store.clone());
@@ -164,7 +164,10 @@ fn stop_pause_lr_and_epochs_controls() {
 fn resuming_damaged_weights_fails_and_keeps_the_record() {
     let dir = tempfile::tempdir().unwrap();
     let store = RunStore::new(dir.path());
-    let id = run_id(&run_all(TrainJob::New(small(Arch::Mlp, 640, 100)), &store));
+    let id = run_id(&run_all(
+        TrainJob::New(small(Preset::Mlp, 640, 100)),
+        &store,
+    ));
     let before = std::fs::read_to_string(store.record_path(&id)).unwrap();
     let weights = std::fs::read(store.weights_path(&id)).unwrap();
     std::fs::write(store.weights_path(&id), &weights[..weights.len() / 3]).unwrap();
@@ -189,7 +192,7 @@ fn resuming_damaged_weights_fails_and_keeps_the_record() {
 fn invalid_settings_fail_without_creating_a_run() {
     let dir = tempfile::tempdir().unwrap();
     let store = RunStore::new(dir.path());
-    let mut settings = small(Arch::Mlp, 100, 100);
+    let mut settings = small(Preset::Mlp, 100, 100);
     settings.batch_size = 0;
     let events = run_all(TrainJob::New(settings), &store);
     assert_eq!(events.len(), 1);
@@ -201,7 +204,7 @@ fn invalid_settings_fail_without_creating_a_run() {
 fn resume_continues_from_the_saved_epoch() {
     let dir = tempfile::tempdir().unwrap();
     let store = RunStore::new(dir.path());
-    let settings = small(Arch::Mlp, 2000, 500);
+    let settings = small(Preset::Mlp, 2000, 500);
     let id = run_id(&run_all(TrainJob::New(settings), &store));
     let first = store.load(&id).unwrap();
     let events = run_all(
@@ -231,7 +234,7 @@ fn early_stopping_keeps_the_best_epoch_and_resume_continues_from_the_last() {
     let dir = tempfile::tempdir().unwrap();
     let store = RunStore::new(dir.path());
     // 128 images and a fast rate: the validation loss soon climbs as it overfits.
-    let mut settings = small(Arch::Mlp, 128, 200);
+    let mut settings = small(Preset::Mlp, 128, 200);
     settings.batch_size = 32;
     settings.lr = 0.01;
     settings.epochs = 40;
@@ -259,7 +262,11 @@ fn early_stopping_keeps_the_best_epoch_and_resume_continues_from_the_last() {
     let Ok(kept) = store.load_kept(&r) else {
         panic!("the kept weights load");
     };
-    let last = mnist_tui::model::Network::load(Arch::Mlp, &store.weights_path(&id)).unwrap();
+    let last = mnist_tui::model::Network::load(
+        &mnist_tui::model::NetworkDef::preset(Preset::Mlp),
+        &store.weights_path(&id),
+    )
+    .unwrap();
     let image = vec![0.5f32; 784];
     assert_ne!(
         kept.logits(&image).unwrap(),
@@ -306,7 +313,7 @@ fn runs_show(store: &RunStore, id: &str) -> String {
 fn the_lr_finder_on_real_data_suggests_a_rate_where_the_loss_falls() {
     use mnist_tui::train::lr_find::{self, FinderPlan};
     let data = mnist();
-    let mut settings = TrainSettings::defaults_for(Arch::Mlp);
+    let mut settings = TrainSettings::preset(Preset::Mlp);
     settings.seed = 1;
     let indices: Vec<usize> = (0..3000).collect();
     let mut last = None;
@@ -367,7 +374,7 @@ fn a_finder_during_a_run_leaves_the_run_bit_identical() {
     use mnist_tui::train::lr_find::FinderPlan;
     let dir = tempfile::tempdir().unwrap();
     let store = RunStore::new(dir.path());
-    let mut settings = small(Arch::Mlp, 1600, 200);
+    let mut settings = small(Preset::Mlp, 1600, 200);
     settings.epochs = 2;
     settings.log_every = 5;
     let plain = run_all(TrainJob::New(settings.clone()), &store);
@@ -486,7 +493,7 @@ fn a_finder_during_a_run_leaves_the_run_bit_identical() {
 /// A tiny cosine run: 256 training images (8 batches of 32), 64 test images, a loss
 /// point (with its rate) after every batch.
 fn tiny_cosine(epochs: u32) -> TrainSettings {
-    let mut s = small(Arch::Mlp, 256, 64);
+    let mut s = small(Preset::Mlp, 256, 64);
     s.lr_schedule = mnist_tui::train::LrSchedule::Cosine;
     s.batch_size = 32;
     s.log_every = 1;
@@ -743,7 +750,7 @@ fn nesterov_and_adamw_runs_resume_and_match_the_run_never_stopped() {
     ] {
         let dir = tempfile::tempdir().unwrap();
         let store = RunStore::new(dir.path());
-        let mut settings = small(Arch::Mlp, 512, 200);
+        let mut settings = small(Preset::Mlp, 512, 200);
         settings.optimizer = optimizer;
         settings.lr = lr;
         settings.momentum = momentum;

@@ -3,14 +3,14 @@
 
 mod tui_common;
 
-use mnist_tui::model::{Arch, OptimizerKind};
+use mnist_tui::model::{OptimizerKind, Preset};
 use mnist_tui::train::{Control, TrainEvent, TrainJob};
 use mnist_tui::tui::app::{DataMsg, DataState, Effect, Modal, Msg, Notice, QuitState, View};
 use mnist_tui::tui::layout;
 use mnist_tui::tui::runs::table::SortColumn;
 use mnist_tui::tui::train::form::Field;
 use mnist_tui::tui::train::session::RunPhase;
-use ratatui::crossterm::event::KeyCode;
+use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use ratatui::layout::Rect;
 use std::time::{Duration, Instant};
 use tui_common::*;
@@ -42,7 +42,7 @@ fn field(name: &str) -> Field {
 }
 
 /// What `mnist-tui train --model <model>` would train, with no config file.
-fn cli_settings(model: Arch) -> mnist_tui::train::TrainSettings {
+fn cli_settings(model: mnist_tui::model::ModelName) -> mnist_tui::train::TrainSettings {
     let flags = mnist_tui::train::TrainOverrides {
         model: Some(model),
         ..Default::default()

@@ -150,7 +150,7 @@ fn train_view_with_loading_and_broken_data() {
 #[test]
 fn form_edit_shows_the_typed_text_and_errors() {
     let mut a = ready_app();
-    a.train.form.select(2);
+    a.train.form.select(3); // model, layers, optimizer, lr
     a.update(key(KeyCode::Enter));
     type_str(&mut a, "99");
     a.update(key(KeyCode::Enter));
@@ -594,13 +594,18 @@ fn digit_view_image_and_gallery() {
 
 /// Two finished runs that differ in `row` only (with SGD for a setting of SGD).
 fn runs_differing_in(row: &mnist_tui::train::Setting) -> App {
-    let mut a = record(1, mnist_tui::model::Arch::Mlp, 0.001, 64, 2, 0.95);
+    let mut a = record(1, mnist_tui::model::Preset::Mlp, 0.001, 64, 2, 0.95);
     if !row.applies_to(&a.config) {
         a.config.optimizer = mnist_tui::model::OptimizerKind::Sgd;
     }
-    let mut b = record(2, mnist_tui::model::Arch::Mlp, 0.001, 64, 2, 0.95);
+    let mut b = record(2, mnist_tui::model::Preset::Mlp, 0.001, 64, 2, 0.95);
     b.config = a.config.clone();
-    assert!(row.step_in(&mut b.config, 1) || row.step_in(&mut b.config, -1));
+    if row.step == mnist_tui::train::Step::Text {
+        row.parse_into(&mut b.config, "Flatten, Dense(32), Relu, Dense(classes)")
+            .unwrap();
+    } else {
+        assert!(row.step_in(&mut b.config, 1) || row.step_in(&mut b.config, -1));
+    }
     runs_app_with(vec![a, b])
 }
 
@@ -638,8 +643,8 @@ fn a_setting_of_another_optimizer_shows_not_applying_in_the_form_details_and_com
 
     // Two Adam runs that differ only in a momentum (from config.ron): n/a in the
     // details; the comparison leaves out what applies to neither.
-    let a = record(1, mnist_tui::model::Arch::Mlp, 0.001, 64, 2, 0.95);
-    let mut b = record(2, mnist_tui::model::Arch::Mlp, 0.001, 64, 2, 0.95);
+    let a = record(1, mnist_tui::model::Preset::Mlp, 0.001, 64, 2, 0.95);
+    let mut b = record(2, mnist_tui::model::Preset::Mlp, 0.001, 64, 2, 0.95);
     b.config.momentum = 0.9;
     let momentum = mnist_tui::train::catalog::setting("momentum").unwrap();
     assert!(!momentum.applies_to(&a.config));
@@ -663,9 +668,9 @@ fn a_setting_of_another_optimizer_shows_not_applying_in_the_form_details_and_com
         );
     }
     // Beside an SGD run, the Adam runs' momentum is n/a and differs.
-    let mut sgd = record(3, mnist_tui::model::Arch::Mlp, 0.001, 64, 2, 0.95);
+    let mut sgd = record(3, mnist_tui::model::Preset::Mlp, 0.001, 64, 2, 0.95);
     sgd.config.optimizer = mnist_tui::model::OptimizerKind::Sgd;
-    let a = record(1, mnist_tui::model::Arch::Mlp, 0.001, 64, 2, 0.95);
+    let a = record(1, mnist_tui::model::Preset::Mlp, 0.001, 64, 2, 0.95);
     let mut app = runs_app_with(vec![a, sgd]);
     app.update(ch(' '));
     app.update(ch('j'));
@@ -681,6 +686,15 @@ fn a_setting_of_another_optimizer_shows_not_applying_in_the_form_details_and_com
 fn every_setting_appears_in_the_form_the_details_and_the_comparison() {
     // Tall enough for the form to show every row without scrolling.
     let form = screen(&mut ready_app(), 120, 70);
+    // A layer list is longer than a column: its start is shown (the network's own
+    // summary and diff show the rest).
+    let visible = |row: &mnist_tui::train::Setting, v: String| {
+        if row.step == mnist_tui::train::Step::Text {
+            v.chars().take(8).collect()
+        } else {
+            v
+        }
+    };
     for row in mnist_tui::train::SETTINGS {
         let mut app = runs_differing_in(row);
         let shown = |app: &App, i: usize| {
@@ -692,7 +706,7 @@ fn every_setting_appears_in_the_form_the_details_and_the_comparison() {
             row.show(&r.config)
         };
         // The form: its label and the model's default value (or n/a) on one line.
-        let value = row.show_applied(&ready_app().train.form.settings);
+        let value = visible(row, row.show_applied(&ready_app().train.form.settings));
         assert!(
             form.lines()
                 .any(|l| l.contains(row.label) && l.contains(&value)),
@@ -700,7 +714,7 @@ fn every_setting_appears_in_the_form_the_details_and_the_comparison() {
             row.label
         );
         // The details of the selected run: label and value on one line.
-        let value = current(&app);
+        let value = visible(row, current(&app));
         let label = row.label.to_lowercase();
         app.update(key(KeyCode::Enter));
         let details = screen(&mut app, 120, 60);
@@ -716,7 +730,7 @@ fn every_setting_appears_in_the_form_the_details_and_the_comparison() {
         app.update(ch('j'));
         app.update(ch(' '));
         let compare = screen(&mut app, 120, 40);
-        let (v0, v1) = (shown(&app, 0), shown(&app, 1));
+        let (v0, v1) = (visible(row, shown(&app, 0)), visible(row, shown(&app, 1)));
         assert!(
             compare
                 .lines()

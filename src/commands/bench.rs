@@ -3,15 +3,19 @@
 use super::{Context, out};
 use crate::bench::{self, BenchOptions, ModelBench, WARMUP_STEPS};
 use crate::cli::BenchArgs;
-use crate::model::Arch;
+use crate::model::{NetworkDef, Preset, network_named};
 
 /// Measures the models of `args` and prints a row per model as it is ready (or one
 /// JSON object at the end with `--json`).
 pub fn run(ctx: &Context, args: &BenchArgs) -> anyhow::Result<()> {
     let models = if args.models.is_empty() {
-        Arch::ALL.to_vec()
+        Preset::ALL.map(NetworkDef::preset).to_vec()
     } else {
-        args.models.clone()
+        args.models
+            .iter()
+            .map(|m| network_named(m.as_str()))
+            .collect::<Result<_, _>>()
+            .map_err(anyhow::Error::msg)?
     };
     let options = BenchOptions {
         models,

@@ -103,8 +103,7 @@ fn choose_run(ctx: &Context, typed: Option<&str>) -> anyhow::Result<RunRecord> {
     };
     out::warn(format!(
         "using run {} ({}): {why}",
-        best.id,
-        best.config.model.name()
+        best.id, best.config.model
     ));
     Ok(best.clone())
 }

@@ -51,7 +51,7 @@ fn table_row(r: &RunRecord) -> String {
     format!(
         "{:<34} {:<12} {:<9} {:>6} {:>8} {:>5} {:>8} {:>8} {:>8} {:>8}",
         r.id,
-        r.config.model.name(),
+        r.config.model.as_str(),
         r.status.word(),
         format!("{}/{}", r.epochs_done(), r.config.epochs),
         format::float(r.config.lr),
@@ -90,7 +90,7 @@ pub fn show(ctx: &Context, typed: &str, json: bool) -> anyhow::Result<()> {
     writeln!(
         o,
         "network   {} ({} parameters)",
-        c.model.description(),
+        c.network().description(),
         r.params
     )?;
     writeln!(o, "epochs    {} done", r.epochs_done())?;

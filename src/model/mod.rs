@@ -1,19 +1,21 @@
 //! The networks. This is the only module that names dfdx types: everything else
-//! sees [`Arch`], [`Network`] (weights, inference, save/load) and [`Learner`]
-//! (a network plus its optimiser, one training step at a time).
+//! sees networks as data ([`NetworkDef`]: a name and its [`Layers`]), [`Network`]
+//! (weights, inference, save/load) and [`Learner`] (a network plus its optimiser,
+//! one training step at a time).
 
-mod arch;
 mod block;
 mod conv;
 mod cpu;
+mod forward;
 mod gemm;
 mod init;
 mod linear;
 mod loss;
-mod nets;
+pub mod net;
 mod optim;
 mod parallel;
 mod param;
+mod params;
 mod pool;
 mod profile;
 mod weights;
@@ -21,11 +23,18 @@ mod weights;
 #[cfg(test)]
 mod network_tests;
 
-pub use arch::{
-    ADAM_BETA1, ADAM_BETA2, ADAM_EPS, ADAMW_WEIGHT_DECAY, Arch, ArchDefaults, OptimizerKind,
-    OptimizerSettings,
-};
 pub use cpu::tune_process;
+pub use net::layer::{LAYER_KINDS, Layer, Layers, LayersSyntaxError, Width};
+pub use net::name::ModelName;
+pub use net::plan::{LayerRow, MAX_PARAMS, PlanError, Shape};
+pub use net::presets::{
+    ADAM_BETA1, ADAM_BETA2, ADAM_EPS, ADAMW_WEIGHT_DECAY, OWN_RECIPE, OptimizerKind,
+    OptimizerSettings, Preset, Recipe,
+};
+pub use net::registry::{
+    KnownNetwork, NetworkDef, NetworkError, Origin, define_network, find_network, known_networks,
+    network_named,
+};
 pub use profile::{ComputeProfile, compute_profile};
 pub use weights::{CheckpointTag, MAX_FILE_BYTES, read_checkpoint_tag};
 
@@ -35,9 +44,11 @@ use std::path::{Path, PathBuf};
 use dfdx::prelude::{AsArray, Backward, Cpu, Gradients, Trace};
 use dfdx::tensor::TensorFromVec;
 
-use nets::{LayerSpec, Step};
+use forward::Mode;
+use net::plan::Plan;
 use optim::Optimizer;
-use param::{Bias, Weight};
+use params::LayerParams;
+use std::sync::Arc;
 
 /// Number of pixels in one MNIST image (28×28).
 pub const IMAGE_PIXELS: usize = 784;
@@ -101,52 +112,48 @@ impl Evaluation {
 const WEIGHTS_FORMAT: &str = "mnist-tui-weights";
 const OPTIMIZER_FORMAT: &str = "mnist-tui-optimizer";
 
-/// A network of one [`Arch`] with its weights. Cheap to clone.
+/// A network and its weights. Cheap to clone.
 #[derive(Clone)]
 pub struct Network {
-    arch: Arch,
-    plan: Vec<Step>,
-    layers: Vec<LayerSpec>,
-    /// One `(W, b)` per entry of `layers`; `W` is `(fan_in, out)`.
-    params: Vec<(Weight<f32>, Bias<f32>)>,
+    def: NetworkDef,
+    plan: Arc<Plan>,
+    /// One entry per parameterised layer of the plan, in order.
+    params: Vec<LayerParams>,
     dev: Cpu,
 }
 
 impl Network {
-    /// Builds a freshly initialised network (PyTorch-default initialisation or better),
-    /// deterministic for a given `seed`.
-    pub fn new(arch: Arch, seed: u64) -> Self {
-        let mut rng = init::rng_for(seed);
-        let layers = nets::layers(arch);
-        let values = layers
-            .iter()
-            .map(|l| init::pytorch_default(&mut rng, l.fan_in, l.fan_in * l.out, l.out))
-            .collect();
-        Self::from_values(arch, layers, values)
-    }
-
-    /// A network of `arch` from one `(W, b)` value pair per layer. The caller has
-    /// checked the lengths (they come from the layers' own shapes).
-    fn from_values(arch: Arch, layers: Vec<LayerSpec>, values: Vec<(Vec<f32>, Vec<f32>)>) -> Self {
+    /// Builds a freshly initialised network (PyTorch-default initialisation),
+    /// deterministic for a given `seed`; a network whose layers do not plan is an
+    /// error naming the layer.
+    pub fn new(def: &NetworkDef, seed: u64) -> Result<Self, NetworkError> {
+        let plan = def.plan()?;
         let dev = Cpu::default();
-        let params = layers
+        let mut rng = init::rng_for(seed);
+        let params = plan
+            .params
             .iter()
-            .zip(values)
-            .map(|(l, (w, b))| {
-                Ok((
-                    Weight::new(&dev, w, (l.fan_in, l.out))?,
-                    Bias::new(&dev, b, (l.out,))?,
-                ))
-            })
+            .map(|spec| LayerParams::init(&dev, spec, &mut rng))
             .collect::<Result<_, ModelError>>()
-            .expect("initialised and loaded values have their layers' shapes");
-        Self {
-            arch,
-            plan: nets::plan(arch),
-            layers,
+            .map_err(|e| NetworkError {
+                name: def.name.clone(),
+                source: PlanError {
+                    layer: None,
+                    problem: e.to_string(),
+                },
+            })?;
+        Ok(Self {
+            def: def.clone(),
+            plan: Arc::new(plan),
             params,
             dev,
-        }
+        })
+    }
+
+    /// A freshly initialised preset (see [`Network::new`]).
+    pub fn preset(preset: Preset, seed: u64) -> Self {
+        Self::new(&NetworkDef::preset(preset), seed)
+            .unwrap_or_else(|e| unreachable!("presets plan: {e}"))
     }
 
     /// A copy whose parameters share nothing with this network's (see
@@ -155,42 +162,46 @@ impl Network {
         let params = self
             .params
             .iter()
-            .map(|(w, b)| Ok((w.deep_copy(&self.dev)?, b.deep_copy(&self.dev)?)))
+            .map(|p| p.deep_copy(&self.dev))
             .collect::<Result<_, ModelError>>()?;
         Ok(Self {
-            arch: self.arch,
-            plan: self.plan.clone(),
-            layers: self.layers.clone(),
+            def: self.def.clone(),
+            plan: Arc::clone(&self.plan),
             params,
             dev: self.dev.clone(),
         })
     }
 
-    /// The architecture of this network.
-    pub fn arch(&self) -> Arch {
-        self.arch
+    /// The network's name.
+    pub fn name(&self) -> &ModelName {
+        &self.def.name
+    }
+
+    /// What the network is: its name and layers.
+    pub fn def(&self) -> &NetworkDef {
+        &self.def
     }
 
     /// Number of trainable parameters.
     pub fn param_count(&self) -> usize {
-        self.layers.iter().map(|l| (l.fan_in + 1) * l.out).sum()
+        self.plan.params.iter().map(|p| p.count()).sum()
     }
 
-    /// One line per parameterised layer: name, weight shape and parameter count.
-    pub fn describe(&self) -> Vec<String> {
-        self.layers
-            .iter()
-            .map(|l| {
-                format!(
-                    "{:<6} {:>5}x{:<4} + bias {:<4} ({} params)",
-                    l.name,
-                    l.fan_in,
-                    l.out,
-                    l.out,
-                    (l.fan_in + 1) * l.out
-                )
-            })
-            .collect()
+    /// One row per layer: the layer, its output shape, parameters and FLOPs.
+    pub fn summary(&self) -> &[LayerRow] {
+        &self.plan.rows
+    }
+
+    /// Whether the network has convolutions (whose inference works in smaller
+    /// chunks, to bound the patches they unfold).
+    fn has_maps(&self) -> bool {
+        use net::plan::Step;
+        self.plan.steps.iter().any(|s| {
+            matches!(
+                s,
+                Step::ConvBlock(_) | Step::Conv(_) | Step::Pool { .. } | Step::GlobalAvgPool { .. }
+            )
+        })
     }
 
     /// Raw outputs (logits; for `tutorial-mlp` the ReLU'd outputs) for `images`,
@@ -217,9 +228,10 @@ impl Network {
     /// them: one part of the batch per thread, each in chunks.
     pub fn logits_of(&self, batch: &dyn BatchSource) -> Result<(Vec<f32>, Vec<u8>), ModelError> {
         let n = batch.len();
-        let chunk = match self.arch {
-            Arch::TutorialMlp | Arch::Mlp => INFERENCE_CHUNK,
-            Arch::Lenet | Arch::Cnn => CONV_INFERENCE_CHUNK,
+        let chunk = if self.has_maps() {
+            CONV_INFERENCE_CHUNK
+        } else {
+            INFERENCE_CHUNK
         };
         let threads = parallel::threads().min(n / MIN_PARALLEL_INFERENCE).max(1);
         let parts = parallel::map(parallel::split(n, threads), |part| {
@@ -242,7 +254,8 @@ impl Network {
                     .tensor_from_vec(std::mem::take(&mut images), (rows, IMAGE_PIXELS));
                 let start = out.len();
                 out.resize(start + rows * CLASSES, 0.0);
-                nets::forward(&self.plan, &self.params, x)?.copy_into(&mut out[start..]);
+                forward::forward(&self.plan.steps, &self.params, x, Mode::Eval)?
+                    .copy_into(&mut out[start..]);
             }
             Ok((out, labels))
         });
@@ -288,49 +301,43 @@ impl Network {
 
     /// [`Network::save`] with the checkpoint `tag` in the file's metadata.
     pub fn save_tagged(&self, path: &Path, tag: Option<CheckpointTag>) -> Result<(), ModelError> {
-        let mut tensors = Vec::new();
-        for (l, (w, b)) in self.layers.iter().zip(&self.params) {
-            tensors.push(weights::Named {
-                name: format!("{}.weight", l.name),
-                shape: vec![l.fan_in, l.out],
-                values: w.values(),
-            });
-            tensors.push(weights::Named {
-                name: format!("{}.bias", l.name),
-                shape: vec![l.out],
-                values: b.values(),
-            });
-        }
         let mut meta = HashMap::from([
             ("format".to_string(), WEIGHTS_FORMAT.to_string()),
-            ("arch".to_string(), self.arch.name().to_string()),
+            ("arch".to_string(), self.def.name.to_string()),
+            ("layers".to_string(), self.def.layers.to_string()),
         ]);
+        let mut tensors = Vec::new();
+        for (spec, p) in self.plan.params.iter().zip(&self.params) {
+            p.save_into(spec, &mut tensors, &mut meta);
+        }
         if let Some(tag) = tag {
             tag.write_into(&mut meta);
         }
         weights::write(path, &tensors, meta)
     }
 
-    /// Loads weights saved by [`Network::save`] for `arch`; a missing, truncated or
-    /// mismatched file is a [`ModelError::BadFile`] naming the file.
-    pub fn load(arch: Arch, path: &Path) -> Result<Self, ModelError> {
+    /// Loads weights saved by [`Network::save`] for the network `def`; a missing,
+    /// truncated or mismatched file is a [`ModelError::BadFile`] naming the file.
+    pub fn load(def: &NetworkDef, path: &Path) -> Result<Self, ModelError> {
+        let mut net =
+            Self::new(def, 0).map_err(|e| weights::bad(path, format!("cannot be loaded: {e}")))?;
         let mut file = weights::read(path, WEIGHTS_FORMAT)?;
         let saved = file.meta(path, "arch")?;
-        if saved != arch.name() {
+        if saved != def.name.as_str() {
             return Err(weights::bad(
                 path,
-                format!("holds a '{saved}' network, expected '{}'", arch.name()),
+                format!("holds a '{saved}' network, expected '{}'", def.name),
             ));
         }
-        let layers = nets::layers(arch);
-        let mut values = Vec::with_capacity(layers.len());
-        for l in &layers {
-            let w = file.take(path, &format!("{}.weight", l.name), &[l.fan_in, l.out])?;
-            let b = file.take(path, &format!("{}.bias", l.name), &[l.out])?;
-            values.push((w, b));
-        }
+        let params = net
+            .plan
+            .params
+            .iter()
+            .map(|spec| LayerParams::load(&net.dev, spec, &mut file, path))
+            .collect::<Result<_, _>>()?;
         file.finish(path)?;
-        Ok(Self::from_values(arch, layers, values))
+        net.params = params;
+        Ok(net)
     }
 
     /// Forward and backward pass of one shard of a batch of `batch` samples: its
@@ -346,14 +353,13 @@ impl Network {
             .dev
             .tensor_from_vec(images, (labels.len(), IMAGE_PIXELS))
             .traced(Gradients::leaky());
-        let logits = nets::forward(&self.plan, &self.params, x)?;
+        let logits = forward::forward(&self.plan.steps, &self.params, x, Mode::Eval)?;
         let loss = loss::cross_entropy(logits, labels, batch)?;
         let (value, correct) = (loss.value.array(), loss.correct);
         let mut grads = loss.value.backward();
         let mut out = Vec::with_capacity(2 * self.params.len());
-        for (w, b) in &self.params {
-            out.push(w.take_grad(&mut grads)?);
-            out.push(b.take_grad(&mut grads)?);
+        for p in &self.params {
+            out.extend(p.take_grads(&mut grads)?);
         }
         Ok(ShardOutcome {
             loss: value,
@@ -362,16 +368,13 @@ impl Network {
         })
     }
 
-    /// Names of the parameter tensors, in optimiser order (weight then bias per layer).
+    /// Names of the trained tensors, in optimiser order (two per layer: weight and
+    /// bias, or batch norm's scale and shift).
     fn param_names(&self) -> Vec<(String, Vec<usize>)> {
-        self.layers
+        self.plan
+            .params
             .iter()
-            .flat_map(|l| {
-                [
-                    (format!("{}.weight", l.name), vec![l.fan_in, l.out]),
-                    (format!("{}.bias", l.name), vec![l.out]),
-                ]
-            })
+            .flat_map(params::tensor_names)
             .collect()
     }
 }
@@ -532,7 +535,7 @@ impl Learner {
             .network
             .params
             .iter_mut()
-            .flat_map(|(w, b)| [w.values_mut(), b.values_mut()]);
+            .flat_map(LayerParams::values_mut);
         for (i, (p, (first, second))) in values.zip(self.optimizer.state_mut()).enumerate() {
             let len = p.len();
             let ranges = parallel::split(len, threads);
@@ -628,7 +631,7 @@ impl Learner {
         }
         let mut meta = HashMap::from([
             ("format".to_string(), OPTIMIZER_FORMAT.to_string()),
-            ("arch".to_string(), self.network.arch.name().to_string()),
+            ("arch".to_string(), self.network.def.name.to_string()),
             ("kind".to_string(), self.state_kind()),
             ("step".to_string(), self.optimizer.step.to_string()),
             ("lr".to_string(), s.lr.to_string()),
@@ -656,7 +659,7 @@ impl Learner {
     /// learning rate and other settings stay this learner's.
     pub fn load_optimizer(&mut self, path: &Path) -> Result<(), ModelError> {
         let mut file = weights::read(path, OPTIMIZER_FORMAT)?;
-        let arch = self.network.arch.name();
+        let arch = self.network.def.name.as_str();
         let saved = file.meta(path, "arch")?;
         if saved != arch {
             return Err(weights::bad(

@@ -16,14 +16,15 @@ fn random_batch(seed: u64, n: usize) -> (Vec<f32>, Vec<u8>) {
 }
 
 fn all_params(net: &Network) -> Vec<Vec<f32>> {
+    let mut net = net.clone();
     net.params
-        .iter()
-        .flat_map(|(w, b)| [w.values().to_vec(), b.values().to_vec()])
+        .iter_mut()
+        .flat_map(|p| p.values_mut().map(|v| v.to_vec()))
         .collect()
 }
 
 fn adam() -> OptimizerSettings {
-    Arch::Cnn.defaults().optimizer
+    Preset::Cnn.defaults().optimizer
 }
 
 fn sgd_momentum() -> OptimizerSettings {
@@ -51,22 +52,25 @@ fn adamw() -> OptimizerSettings {
 
 #[test]
 fn param_counts_match_the_pytorch_models() {
-    assert_eq!(Network::new(Arch::TutorialMlp, 0).param_count(), 218_058);
-    assert_eq!(Network::new(Arch::Mlp, 0).param_count(), 218_058);
-    assert_eq!(Network::new(Arch::Lenet, 0).param_count(), 61_706);
-    assert_eq!(Network::new(Arch::Cnn, 0).param_count(), 421_642);
-    assert_eq!(Network::new(Arch::Lenet, 0).describe().len(), 5);
+    assert_eq!(
+        Network::preset(Preset::TutorialMlp, 0).param_count(),
+        218_058
+    );
+    assert_eq!(Network::preset(Preset::Mlp, 0).param_count(), 218_058);
+    assert_eq!(Network::preset(Preset::Lenet, 0).param_count(), 61_706);
+    assert_eq!(Network::preset(Preset::Cnn, 0).param_count(), 421_642);
+    assert_eq!(Network::preset(Preset::Lenet, 0).summary().len(), 12);
 }
 
 #[test]
 fn same_seed_gives_same_weights_and_losses() {
-    for arch in [Arch::Mlp, Arch::Cnn] {
-        let a = Network::new(arch, 42);
-        let b = Network::new(arch, 42);
+    for arch in [Preset::Mlp, Preset::Cnn] {
+        let a = Network::preset(arch, 42);
+        let b = Network::preset(arch, 42);
         assert_eq!(all_params(&a), all_params(&b), "{arch}");
         assert_ne!(
             all_params(&a),
-            all_params(&Network::new(arch, 43)),
+            all_params(&Network::preset(arch, 43)),
             "{arch}"
         );
         let (mut la, mut lb) = (Learner::new(a, adam()), Learner::new(b, adam()));
@@ -85,9 +89,9 @@ fn same_seed_gives_same_weights_and_losses() {
 
 #[test]
 fn training_reduces_loss_on_a_fixed_batch() {
-    for arch in Arch::ALL {
+    for arch in Preset::ALL {
         let (x, y) = random_batch(1, 16);
-        let mut l = Learner::new(Network::new(arch, 1), adam());
+        let mut l = Learner::new(Network::preset(arch, 1), adam());
         let first = l.train_batch(&x, &y).unwrap().loss;
         let mut last = first;
         for _ in 0..30 {
@@ -102,21 +106,24 @@ fn training_reduces_loss_on_a_fixed_batch() {
 fn resuming_from_saved_state_is_bit_exact() {
     let dir = tempfile::tempdir().unwrap();
     for (arch, opt) in [
-        (Arch::Mlp, adam()),
-        (Arch::Lenet, adam()),
-        (Arch::Lenet, sgd_momentum()),
-        (Arch::Mlp, sgd_nesterov()),
-        (Arch::Mlp, adamw()),
-        (Arch::TutorialMlp, Arch::TutorialMlp.defaults().optimizer),
+        (Preset::Mlp, adam()),
+        (Preset::Lenet, adam()),
+        (Preset::Lenet, sgd_momentum()),
+        (Preset::Mlp, sgd_nesterov()),
+        (Preset::Mlp, adamw()),
+        (
+            Preset::TutorialMlp,
+            Preset::TutorialMlp.defaults().optimizer,
+        ),
     ] {
         let batches: Vec<_> = (0..6).map(|s| random_batch(100 + s, 8)).collect();
-        let mut straight = Learner::new(Network::new(arch, 9), opt);
+        let mut straight = Learner::new(Network::preset(arch, 9), opt);
         let losses: Vec<f32> = batches
             .iter()
             .map(|(x, y)| straight.train_batch(x, y).unwrap().loss)
             .collect();
 
-        let mut first = Learner::new(Network::new(arch, 9), opt);
+        let mut first = Learner::new(Network::preset(arch, 9), opt);
         for (x, y) in &batches[..3] {
             first.train_batch(x, y).unwrap();
         }
@@ -128,7 +135,7 @@ fn resuming_from_saved_state_is_bit_exact() {
         first.save_optimizer(&op).unwrap();
         drop(first);
 
-        let mut resumed = Learner::new(Network::load(arch, &wp).unwrap(), opt);
+        let mut resumed = Learner::new(Network::load(&NetworkDef::preset(arch), &wp).unwrap(), opt);
         resumed.load_optimizer(&op).unwrap();
         assert_eq!(resumed.steps(), 3);
         for (i, (x, y)) in batches[3..].iter().enumerate() {
@@ -150,8 +157,8 @@ fn resuming_from_saved_state_is_bit_exact() {
 fn optimizer_state_from_before_betas_could_be_set_still_loads() {
     let dir = tempfile::tempdir().unwrap();
     let batches: Vec<_> = (0..4).map(|s| random_batch(300 + s, 8)).collect();
-    let mut straight = Learner::new(Network::new(Arch::Mlp, 4), adam());
-    let mut first = Learner::new(Network::new(Arch::Mlp, 4), adam());
+    let mut straight = Learner::new(Network::preset(Preset::Mlp, 4), adam());
+    let mut first = Learner::new(Network::preset(Preset::Mlp, 4), adam());
     for (x, y) in &batches[..2] {
         straight.train_batch(x, y).unwrap();
         first.train_batch(x, y).unwrap();
@@ -186,7 +193,10 @@ fn optimizer_state_from_before_betas_could_be_set_still_loads() {
     weights::write(&op, &tensors, meta).unwrap();
     first.network().save(&wp).unwrap();
 
-    let mut resumed = Learner::new(Network::load(Arch::Mlp, &wp).unwrap(), adam());
+    let mut resumed = Learner::new(
+        Network::load(&NetworkDef::preset(Preset::Mlp), &wp).unwrap(),
+        adam(),
+    );
     resumed.load_optimizer(&op).unwrap();
     assert_eq!(resumed.steps(), 2);
     for (x, y) in &batches[2..] {
@@ -204,13 +214,13 @@ fn optimizer_state_from_before_betas_could_be_set_still_loads() {
 fn adam_state_does_not_load_into_adamw_or_back() {
     let dir = tempfile::tempdir().unwrap();
     let p = dir.path().join("opt");
-    Learner::new(Network::new(Arch::Mlp, 0), adamw())
+    Learner::new(Network::preset(Preset::Mlp, 0), adamw())
         .save_optimizer(&p)
         .unwrap();
-    let mut adam = Learner::new(Network::new(Arch::Mlp, 0), adam());
+    let mut adam = Learner::new(Network::preset(Preset::Mlp, 0), adam());
     assert_bad_file(adam.load_optimizer(&p), "'adamw' state");
-    let mut nesterov = Learner::new(Network::new(Arch::Mlp, 0), sgd_nesterov());
-    Learner::new(Network::new(Arch::Mlp, 0), sgd_momentum())
+    let mut nesterov = Learner::new(Network::preset(Preset::Mlp, 0), sgd_nesterov());
+    Learner::new(Network::preset(Preset::Mlp, 0), sgd_momentum())
         .save_optimizer(&p)
         .unwrap();
     nesterov.load_optimizer(&p).unwrap();
@@ -220,15 +230,15 @@ fn adam_state_does_not_load_into_adamw_or_back() {
 fn set_lr_takes_effect_on_the_next_step() {
     let (x, y) = random_batch(5, 8);
     let sgd = OptimizerSettings::new(OptimizerKind::Sgd, 0.1);
-    let mut a = Learner::new(Network::new(Arch::Mlp, 3), sgd);
-    let mut b = Learner::new(Network::new(Arch::Mlp, 3), sgd);
+    let mut a = Learner::new(Network::preset(Preset::Mlp, 3), sgd);
+    let mut b = Learner::new(Network::preset(Preset::Mlp, 3), sgd);
     b.set_lr(0.0);
     assert_eq!(b.optimizer().lr, 0.0);
     a.train_batch(&x, &y).unwrap();
     b.train_batch(&x, &y).unwrap();
     assert_eq!(
         all_params(b.network()),
-        all_params(&Network::new(Arch::Mlp, 3))
+        all_params(&Network::preset(Preset::Mlp, 3))
     );
     assert_ne!(all_params(a.network()), all_params(b.network()));
 }
@@ -237,12 +247,12 @@ fn set_lr_takes_effect_on_the_next_step() {
 fn save_load_round_trip_keeps_outputs() {
     let dir = tempfile::tempdir().unwrap();
     let (x, _) = random_batch(2, 5);
-    for arch in Arch::ALL {
-        let net = Network::new(arch, 11);
+    for arch in Preset::ALL {
+        let net = Network::preset(arch, 11);
         let p = dir.path().join(format!("{arch}.safetensors"));
         net.save(&p).unwrap();
-        let back = Network::load(arch, &p).unwrap();
-        assert_eq!(back.arch(), arch);
+        let back = Network::load(&NetworkDef::preset(arch), &p).unwrap();
+        assert_eq!(back.def(), &NetworkDef::preset(arch));
         assert_eq!(all_params(&back), all_params(&net));
         assert_eq!(back.logits(&x).unwrap(), net.logits(&x).unwrap());
     }
@@ -265,28 +275,46 @@ fn assert_bad_file(r: Result<impl Sized, ModelError>, needle: &str) {
 fn bad_weight_files_are_reported_not_panicked_on() {
     let dir = tempfile::tempdir().unwrap();
     let good = dir.path().join("good.safetensors");
-    Network::new(Arch::Mlp, 0).save(&good).unwrap();
+    Network::preset(Preset::Mlp, 0).save(&good).unwrap();
     let bytes = std::fs::read(&good).unwrap();
 
     assert_bad_file(
-        Network::load(Arch::Mlp, &dir.path().join("missing")),
+        Network::load(
+            &NetworkDef::preset(Preset::Mlp),
+            &dir.path().join("missing"),
+        ),
         "cannot read",
     );
 
     let truncated = dir.path().join("truncated");
     std::fs::write(&truncated, &bytes[..bytes.len() / 2]).unwrap();
-    assert_bad_file(Network::load(Arch::Mlp, &truncated), "not a safetensors");
+    assert_bad_file(
+        Network::load(&NetworkDef::preset(Preset::Mlp), &truncated),
+        "not a safetensors",
+    );
     std::fs::write(&truncated, &bytes[..5]).unwrap();
-    assert_bad_file(Network::load(Arch::Mlp, &truncated), "not a safetensors");
+    assert_bad_file(
+        Network::load(&NetworkDef::preset(Preset::Mlp), &truncated),
+        "not a safetensors",
+    );
 
     let garbage = dir.path().join("garbage");
     std::fs::write(&garbage, b"\xff\xff\xff\xff\xff\xff\xff\x7fhello world").unwrap();
-    assert_bad_file(Network::load(Arch::Mlp, &garbage), "not a safetensors");
+    assert_bad_file(
+        Network::load(&NetworkDef::preset(Preset::Mlp), &garbage),
+        "not a safetensors",
+    );
     std::fs::write(&garbage, b"").unwrap();
-    assert_bad_file(Network::load(Arch::Mlp, &garbage), "not a safetensors");
+    assert_bad_file(
+        Network::load(&NetworkDef::preset(Preset::Mlp), &garbage),
+        "not a safetensors",
+    );
 
     // Same layer names and shapes as tutorial-mlp, but the file says mlp.
-    assert_bad_file(Network::load(Arch::TutorialMlp, &good), "'mlp' network");
+    assert_bad_file(
+        Network::load(&NetworkDef::preset(Preset::TutorialMlp), &good),
+        "'mlp' network",
+    );
     // Right arch metadata, wrong shape / missing / extra / wrong dtype tensors.
     let forged = dir.path().join("forged");
     let meta = || {
@@ -295,7 +323,7 @@ fn bad_weight_files_are_reported_not_panicked_on() {
             ("arch".to_string(), "mlp".to_string()),
         ])
     };
-    let mut tensors: Vec<(String, Vec<usize>, Vec<f32>)> = Network::new(Arch::Mlp, 0)
+    let mut tensors: Vec<(String, Vec<usize>, Vec<f32>)> = Network::preset(Preset::Mlp, 0)
         .param_names()
         .into_iter()
         .map(|(n, s)| {
@@ -315,18 +343,27 @@ fn bad_weight_files_are_reported_not_panicked_on() {
         weights::write(&forged, &named, meta()).unwrap();
     };
     write(&tensors);
-    assert!(Network::load(Arch::Mlp, &forged).is_ok());
+    assert!(Network::load(&NetworkDef::preset(Preset::Mlp), &forged).is_ok());
     tensors[0].1 = vec![256, 784];
     write(&tensors);
-    assert_bad_file(Network::load(Arch::Mlp, &forged), "shape");
+    assert_bad_file(
+        Network::load(&NetworkDef::preset(Preset::Mlp), &forged),
+        "shape",
+    );
     tensors[0].1 = vec![784, 256];
     tensors.push(("extra".into(), vec![1], vec![0.0]));
     write(&tensors);
-    assert_bad_file(Network::load(Arch::Mlp, &forged), "unexpected tensor extra");
+    assert_bad_file(
+        Network::load(&NetworkDef::preset(Preset::Mlp), &forged),
+        "unexpected tensor extra",
+    );
     tensors.pop();
     tensors.remove(1);
     write(&tensors);
-    assert_bad_file(Network::load(Arch::Mlp, &forged), "missing tensor fc1.bias");
+    assert_bad_file(
+        Network::load(&NetworkDef::preset(Preset::Mlp), &forged),
+        "missing tensor fc1.bias",
+    );
 
     let f64_bytes: Vec<u8> = [1.0f64, 2.0].iter().flat_map(|v| v.to_le_bytes()).collect();
     let view =
@@ -334,34 +371,40 @@ fn bad_weight_files_are_reported_not_panicked_on() {
             .unwrap();
     let data = ::safetensors::serialize([("fc1.bias", view)], &Some(meta())).unwrap();
     std::fs::write(&forged, data).unwrap();
-    assert_bad_file(Network::load(Arch::Mlp, &forged), "F64");
+    assert_bad_file(
+        Network::load(&NetworkDef::preset(Preset::Mlp), &forged),
+        "F64",
+    );
 
     // An optimiser file is not a weights file.
     let opt = dir.path().join("opt");
-    Learner::new(Network::new(Arch::Mlp, 0), adam())
+    Learner::new(Network::preset(Preset::Mlp, 0), adam())
         .save_optimizer(&opt)
         .unwrap();
-    assert_bad_file(Network::load(Arch::Mlp, &opt), "mnist-tui-optimizer");
+    assert_bad_file(
+        Network::load(&NetworkDef::preset(Preset::Mlp), &opt),
+        "mnist-tui-optimizer",
+    );
 }
 
 #[test]
 fn bad_optimizer_files_are_reported() {
     let dir = tempfile::tempdir().unwrap();
     let p = dir.path().join("opt");
-    Learner::new(Network::new(Arch::Mlp, 0), adam())
+    Learner::new(Network::preset(Preset::Mlp, 0), adam())
         .save_optimizer(&p)
         .unwrap();
-    let mut sgd = Learner::new(Network::new(Arch::Mlp, 0), sgd_momentum());
+    let mut sgd = Learner::new(Network::preset(Preset::Mlp, 0), sgd_momentum());
     assert_bad_file(sgd.load_optimizer(&p), "'adam' state");
-    let mut other = Learner::new(Network::new(Arch::Lenet, 0), adam());
+    let mut other = Learner::new(Network::preset(Preset::Lenet, 0), adam());
     assert_bad_file(other.load_optimizer(&p), "'mlp' network");
-    let mut ok = Learner::new(Network::new(Arch::Mlp, 0), adam());
+    let mut ok = Learner::new(Network::preset(Preset::Mlp, 0), adam());
     assert_bad_file(ok.load_optimizer(&dir.path().join("nope")), "cannot read");
     let bytes = std::fs::read(&p).unwrap();
     std::fs::write(&p, &bytes[..bytes.len() - 10]).unwrap();
     assert_bad_file(ok.load_optimizer(&p), "not a safetensors");
     let w = dir.path().join("w");
-    Network::new(Arch::Mlp, 0).save(&w).unwrap();
+    Network::preset(Preset::Mlp, 0).save(&w).unwrap();
     assert_bad_file(ok.load_optimizer(&w), "mnist-tui-weights");
     ok.train_batch(&random_batch(0, 2).0, &[1, 2]).unwrap();
     assert_eq!(ok.steps(), 1, "a failed load leaves the state alone");
@@ -369,7 +412,7 @@ fn bad_optimizer_files_are_reported() {
 
 #[test]
 fn bad_inputs_are_errors() {
-    let net = Network::new(Arch::Lenet, 0);
+    let net = Network::preset(Preset::Lenet, 0);
     assert!(matches!(
         net.logits(&[0.0; 785]),
         Err(ModelError::BadInput(_))
@@ -394,8 +437,8 @@ fn bad_inputs_are_errors() {
 
 #[test]
 fn non_finite_losses_are_returned() {
-    for arch in [Arch::Mlp, Arch::Cnn] {
-        let mut l = Learner::new(Network::new(arch, 0), adam());
+    for arch in [Preset::Mlp, Preset::Cnn] {
+        let mut l = Learner::new(Network::preset(arch, 0), adam());
         let (mut x, y) = random_batch(0, 4);
         x[17] = f32::NAN;
         assert!(l.train_batch(&x, &y).unwrap().loss.is_nan(), "{arch}");
@@ -405,8 +448,8 @@ fn non_finite_losses_are_returned() {
         assert!(l.network().logits(&x).unwrap().iter().all(|v| v.is_nan()));
     }
     let mut l = Learner::new(
-        Network::new(Arch::Mlp, 0),
-        Arch::TutorialMlp.defaults().optimizer,
+        Network::preset(Preset::Mlp, 0),
+        Preset::TutorialMlp.defaults().optimizer,
     );
     let (x, y) = random_batch(2, 4);
     let inf = vec![f32::INFINITY; x.len()];
@@ -417,8 +460,8 @@ fn non_finite_losses_are_returned() {
 #[test]
 fn logits_are_chunked_consistently_and_tutorial_outputs_are_relued() {
     let (x, _) = random_batch(4, 2 * INFERENCE_CHUNK + 3);
-    for arch in [Arch::TutorialMlp, Arch::Lenet] {
-        let net = Network::new(arch, 4);
+    for arch in [Preset::TutorialMlp, Preset::Lenet] {
+        let net = Network::preset(arch, 4);
         let all = net.logits(&x).unwrap();
         assert_eq!(all.len(), (2 * INFERENCE_CHUNK + 3) * CLASSES);
         for i in [
@@ -438,7 +481,7 @@ fn logits_are_chunked_consistently_and_tutorial_outputs_are_relued() {
                 );
             }
         }
-        if arch == Arch::TutorialMlp {
+        if arch == Preset::TutorialMlp {
             assert!(all.iter().all(|&v| v >= 0.0));
         }
     }
@@ -446,7 +489,7 @@ fn logits_are_chunked_consistently_and_tutorial_outputs_are_relued() {
 
 #[test]
 fn evaluate_counts_and_averages() {
-    let net = Network::new(Arch::Mlp, 0);
+    let net = Network::preset(Preset::Mlp, 0);
     let (x, y) = random_batch(8, 20);
     let e = net.evaluate(&x, &y).unwrap();
     let logits = net.logits(&x).unwrap();
@@ -460,99 +503,80 @@ fn evaluate_counts_and_averages() {
     assert!(net.evaluate(&x, &y[1..]).is_err());
 }
 
-/// Whole-network gradient (conv, pool, relu, dense, cross-entropy) in f64 against
-/// central finite differences, on a few images.
-#[test]
-fn whole_network_gradients_match_finite_differences() {
+/// Whole-network gradient (every step of `def`'s plan, and cross-entropy) in f64
+/// against central finite differences, on a few images.
+pub(super) fn check_network_gradients(def: &NetworkDef, mode: forward::Mode) {
     let dev: Cpu = Default::default();
-    for arch in [Arch::Lenet, Arch::Cnn, Arch::TutorialMlp] {
-        let net = Network::new(arch, 21);
-        let plan = nets::plan(arch);
-        let to64 = |v: &[f32]| v.iter().map(|&x| f64::from(x)).collect::<Vec<f64>>();
-        let params: Vec<(Weight<f64>, Bias<f64>)> = net
-            .params
-            .iter()
-            .map(|(w, b)| {
-                (
-                    Weight::new(&dev, to64(w.values()), w.shape()).unwrap(),
-                    Bias::new(&dev, to64(b.values()), b.shape()).unwrap(),
-                )
-            })
-            .collect();
-        let (x32, y) = random_batch(21, 2);
-        let x: Vec<f64> = x32.iter().map(|&v| f64::from(v)).collect();
-        let mut onehot = vec![0.0f64; 2 * CLASSES];
-        onehot[y[0] as usize] = 1.0;
-        onehot[CLASSES + y[1] as usize] = 1.0;
-        let target = dev.tensor_from_vec(onehot, (2, CLASSES));
-        let loss_of = |params: &[(Weight<f64>, Bias<f64>)]| -> f64 {
-            let xt = dev.tensor_from_vec(x.clone(), (2, IMAGE_PIXELS));
-            let out = nets::forward(&plan, params, xt).unwrap();
-            cross_entropy_with_logits_loss(out, target.clone()).array()
-        };
-        let xt = dev
-            .tensor_from_vec(x.clone(), (2, IMAGE_PIXELS))
-            .leaky_traced();
-        let out = nets::forward(&plan, &params, xt).unwrap();
-        let mut grads = cross_entropy_with_logits_loss(out, target.clone()).backward();
+    let net = Network::new(def, 21).unwrap();
+    let steps = net.plan.steps.clone();
+    let params: Vec<LayerParams<f64>> = net
+        .params
+        .iter()
+        .map(|p| p.cast(&dev, f64::from).unwrap())
+        .collect();
+    let batch = 3;
+    let (x32, y) = random_batch(21, batch);
+    let x: Vec<f64> = x32.iter().map(|&v| f64::from(v)).collect();
+    let mut onehot = vec![0.0f64; batch * CLASSES];
+    for (i, &label) in y.iter().enumerate() {
+        onehot[i * CLASSES + label as usize] = 1.0;
+    }
+    let target = dev.tensor_from_vec(onehot, (batch, CLASSES));
+    let loss_of = |params: &[LayerParams<f64>]| -> f64 {
+        let xt = dev.tensor_from_vec(x.clone(), (batch, IMAGE_PIXELS));
+        let out = forward::forward(&steps, params, xt, mode).unwrap();
+        cross_entropy_with_logits_loss(out, target.clone()).array()
+    };
+    let xt = dev
+        .tensor_from_vec(x.clone(), (batch, IMAGE_PIXELS))
+        .leaky_traced();
+    let out = forward::forward(&steps, &params, xt, mode).unwrap();
+    let mut grads = cross_entropy_with_logits_loss(out, target.clone()).backward();
 
-        let mut rng = StdRng::seed_from_u64(5);
-        let eps = 1e-6;
-        let mut checked = 0;
-        for li in 0..params.len() {
-            for which in 0..2 {
-                let g = if which == 0 {
-                    params[li].0.grad_mut(&mut grads).unwrap().to_vec()
-                } else {
-                    params[li].1.grad_mut(&mut grads).unwrap().to_vec()
+    let mut rng = StdRng::seed_from_u64(5);
+    let eps = 1e-6;
+    let mut checked = 0;
+    for li in 0..params.len() {
+        let layer_grads = params[li].take_grads(&mut grads).unwrap();
+        for (which, g) in layer_grads.iter().enumerate() {
+            for _ in 0..12 {
+                let i = rng.gen_range(0..g.len());
+                let perturbed = |d: f64| {
+                    let mut ps = params.clone();
+                    ps[li].values_mut()[which][i] += d;
+                    loss_of(&ps)
                 };
-                let len = g.len();
-                for _ in 0..12 {
-                    let i = rng.gen_range(0..len);
-                    let perturbed = |d: f64| {
-                        let mut ps = params.clone();
-                        let t = if which == 0 {
-                            &mut ps[li].0 as &mut dyn PerturbTarget
-                        } else {
-                            &mut ps[li].1
-                        };
-                        t.add_at(i, d);
-                        loss_of(&ps)
-                    };
-                    let fd = (perturbed(eps) - perturbed(-eps)) / (2.0 * eps);
-                    let tol = 1e-6 + 1e-4 * fd.abs().max(g[i].abs());
-                    assert!(
-                        (fd - g[i]).abs() < tol,
-                        "{arch} layer {li} {which} [{i}]: fd {fd} vs {}",
-                        g[i]
-                    );
-                    checked += usize::from(g[i] != 0.0);
-                }
+                let fd = (perturbed(eps) - perturbed(-eps)) / (2.0 * eps);
+                let tol = 1e-6 + 1e-4 * fd.abs().max(g[i].abs());
+                assert!(
+                    (fd - g[i]).abs() < tol,
+                    "{}: layer {li} tensor {which} [{i}]: fd {fd} vs {}",
+                    def.name,
+                    g[i]
+                );
+                checked += usize::from(g[i] != 0.0);
             }
         }
-        assert!(
-            checked > 20,
-            "{arch}: too few non-zero gradients checked ({checked})"
-        );
     }
+    assert!(
+        checked > 20,
+        "{}: too few non-zero gradients checked ({checked})",
+        def.name
+    );
 }
 
-/// Perturbs one element of a (weight or bias) parameter, for the finite-difference test.
-trait PerturbTarget {
-    fn add_at(&mut self, i: usize, d: f64);
-}
-
-impl<S: Shape> PerturbTarget for param::Param<S, f64> {
-    fn add_at(&mut self, i: usize, d: f64) {
-        self.values_mut()[i] += d;
+#[test]
+fn whole_network_gradients_match_finite_differences() {
+    for preset in [Preset::Lenet, Preset::Cnn, Preset::TutorialMlp] {
+        check_network_gradients(&NetworkDef::preset(preset), forward::Mode::Eval);
     }
 }
 
 #[test]
 fn a_copied_learner_shares_nothing_with_its_original() {
     for optimizer in [adam(), sgd_momentum()] {
-        let mut original = Learner::new(Network::new(Arch::Mlp, 5), optimizer);
-        let mut twin = Learner::new(Network::new(Arch::Mlp, 5), optimizer);
+        let mut original = Learner::new(Network::preset(Preset::Mlp, 5), optimizer);
+        let mut twin = Learner::new(Network::preset(Preset::Mlp, 5), optimizer);
         let (x, y) = random_batch(1, 32);
         original.train_batch(&x, &y).unwrap();
         twin.train_batch(&x, &y).unwrap();
@@ -560,7 +584,10 @@ fn a_copied_learner_shares_nothing_with_its_original() {
         let mut copy = original.copy().unwrap();
         assert_eq!(all_params(copy.network()), all_params(original.network()));
         assert_eq!(copy.optimizer, original.optimizer, "state and step copied");
-        for ((cw, cb), (ow, ob)) in copy.network.params.iter().zip(&original.network.params) {
+        for (c, o) in copy.network.params.iter().zip(&original.network.params) {
+            let (LayerParams::Affine(cw, cb), LayerParams::Affine(ow, ob)) = (c, o) else {
+                panic!("the mlp has dense layers only")
+            };
             assert!(
                 !Arc::ptr_eq(&cw.shared(), &ow.shared()),
                 "own weight buffer"

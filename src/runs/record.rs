@@ -367,13 +367,13 @@ impl RunRecord {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::Arch;
+    use crate::model::Preset;
 
     #[test]
     fn records_written_with_resumed_from_still_load() {
         let r = RunRecord::new(
             "20261120-100000-mlp-0001".into(),
-            TrainSettings::defaults_for(Arch::Mlp),
+            TrainSettings::preset(Preset::Mlp),
             time::macros::datetime!(2026-11-20 10:00:00 UTC),
         );
         let text = ron::ser::to_string_pretty(&r, ron::ser::PrettyConfig::default()).unwrap();
@@ -399,7 +399,7 @@ mod tests {
     fn records_from_before_sweeps_load_and_tags_round_trip() {
         let mut r = RunRecord::new(
             "20261120-100000-mlp-0001".into(),
-            TrainSettings::defaults_for(Arch::Mlp),
+            TrainSettings::preset(Preset::Mlp),
             time::macros::datetime!(2026-11-20 10:00:00 UTC),
         );
         let old = without_field(&r, "sweep:");
@@ -417,7 +417,7 @@ mod tests {
     fn records_from_before_rate_plans_load_with_their_rates_unknown() {
         let mut r = RunRecord::new(
             "20261120-100000-mlp-0001".into(),
-            TrainSettings::defaults_for(Arch::Mlp),
+            TrainSettings::preset(Preset::Mlp),
             time::macros::datetime!(2026-11-20 10:00:00 UTC),
         );
         r.losses.push(LossPoint {
@@ -460,7 +460,7 @@ mod tests {
     fn records_from_before_augmentation_load_as_trained_without_it() {
         // A cnn record written before the setting existed: it trained on plain images,
         // whatever today's cnn default is.
-        let mut settings = TrainSettings::defaults_for(Arch::Cnn);
+        let mut settings = TrainSettings::preset(Preset::Cnn);
         assert_eq!(settings.augment, crate::data::Augment::Full);
         settings.augment = crate::data::Augment::Off;
         let r = RunRecord::new(
@@ -476,10 +476,10 @@ mod tests {
     fn records_from_before_betas_eps_and_nesterov_load_with_what_was_in_effect() {
         // Before these settings existed Adam used PyTorch's 0.9, 0.999 and 1e-8, and
         // SGD had no Nesterov.
-        for model in [Arch::Mlp, Arch::TutorialMlp] {
+        for model in [Preset::Mlp, Preset::TutorialMlp] {
             let r = RunRecord::new(
                 "20261120-100000-mlp-0001".into(),
-                TrainSettings::defaults_for(model),
+                TrainSettings::preset(model),
                 time::macros::datetime!(2026-11-20 10:00:00 UTC),
             );
             let mut old = ron::ser::to_string_pretty(&r, ron::ser::PrettyConfig::default())

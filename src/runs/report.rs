@@ -161,7 +161,7 @@ fn pct(x: f32) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::Arch;
+    use crate::model::Preset;
     use crate::runs::RunSummary;
     use crate::train::{EpochMetrics, TrainSettings};
 
@@ -185,7 +185,7 @@ mod tests {
     fn the_kept_epoch_is_marked_and_explained() {
         let mut r = RunRecord::new(
             "20261205-100000-mlp-0001".into(),
-            TrainSettings::defaults_for(Arch::Mlp),
+            TrainSettings::preset(Preset::Mlp),
             time::macros::datetime!(2026-12-05 10:00:00 UTC),
         );
         r.val_size = 100;

@@ -120,7 +120,7 @@ impl RunStore {
                 ),
             });
         }
-        Network::load(record.config.model, &path)
+        Network::load(&record.config.network(), &path)
     }
 
     /// Path of run `id`'s optimiser state.
@@ -140,7 +140,7 @@ impl RunStore {
     /// exclusively, so two processes never share one). Returns the id.
     pub fn create_run_dir(
         &self,
-        model: crate::model::Arch,
+        model: &crate::model::ModelName,
         at: time::OffsetDateTime,
     ) -> Result<String, StoreError> {
         std::fs::create_dir_all(&self.root).map_err(|source| StoreError::Io {
@@ -430,6 +430,12 @@ pub fn parse_record(text: &str) -> Result<RunRecord, String> {
     if record.sampling == crate::data::Sampling::FirstN {
         record.config.test_each_epoch = true;
     }
+    // Records from before networks were data name a preset and hold no layers.
+    if record.config.layers.is_empty()
+        && let Some(preset) = crate::model::Preset::named(record.config.model.as_str())
+    {
+        record.config.layers = preset.layers();
+    }
     Ok(record)
 }
 
@@ -465,13 +471,13 @@ pub fn rank_by_validation(a: Option<f32>, b: Option<f32>) -> std::cmp::Ordering 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::Arch;
+    use crate::model::Preset;
     use crate::train::{EpochMetrics, LossPoint, TrainSettings};
 
     fn sample(store: &RunStore) -> RunRecord {
         let at = time::OffsetDateTime::now_utc();
-        let id = store.create_run_dir(Arch::Mlp, at).unwrap();
-        let mut r = RunRecord::new(id, TrainSettings::defaults_for(Arch::Mlp), at);
+        let id = store.create_run_dir(&Preset::Mlp.model_name(), at).unwrap();
+        let mut r = RunRecord::new(id, TrainSettings::preset(Preset::Mlp), at);
         r.losses.push(LossPoint {
             epoch: 1,
             step: 100,
@@ -513,7 +519,7 @@ mod tests {
         let store = RunStore::new(dir.path());
         let at = time::OffsetDateTime::now_utc();
         let mut ids: Vec<_> = (0..50)
-            .map(|_| store.create_run_dir(Arch::Cnn, at).unwrap())
+            .map(|_| store.create_run_dir(&Preset::Cnn.model_name(), at).unwrap())
             .collect();
         ids.sort();
         ids.dedup();
@@ -690,7 +696,7 @@ mod tests {
             test_recall: vec![],
             dead_outputs: vec![],
         });
-        crate::model::Network::new(Arch::Mlp, 1)
+        crate::model::Network::preset(Preset::Mlp, 1)
             .save(&store.weights_path(&r.id))
             .unwrap();
         r
@@ -719,7 +725,7 @@ mod tests {
             epoch: 2,
             ..EpochMetrics::default()
         });
-        let net = crate::model::Network::new(Arch::Mlp, 1);
+        let net = crate::model::Network::preset(Preset::Mlp, 1);
         let tag = |epoch| Some(crate::model::CheckpointTag { epoch, step: 10 });
         net.save_tagged(&store.best_weights_path(&r.id), tag(1))
             .unwrap();

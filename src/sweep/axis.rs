@@ -1,8 +1,10 @@
 //! One swept setting: the text given to its flag (`0.01,0.1,0.8` or `1e-4..1e-1`)
 //! parsed with the setting's own row of [`SETTINGS`](crate::train::SETTINGS), so any
-//! setting, including ones added later, can be swept.
+//! setting, including ones added later, can be swept. A typed setting whose values
+//! hold commas (a network's layers) lists its values as alternatives inside the text
+//! instead: `Flatten, Dense(64|128|256), Relu, Dense(classes)` is three networks.
 
-use crate::model::Arch;
+use crate::model::Preset;
 use crate::train::{Setting, Step, TrainSettings};
 use rand::Rng;
 
@@ -65,13 +67,19 @@ impl Axis {
                 values: Values::Range { lo, hi, log, whole },
             });
         }
-        let items: Vec<&str> = text.split(',').map(str::trim).collect();
+        let expanded;
+        let items: Vec<&str> = if setting.step == Step::Text {
+            expanded = alternatives(text);
+            expanded.iter().map(String::as_str).collect()
+        } else {
+            text.split(',').map(str::trim).collect()
+        };
         let mut parsed: Vec<TrainSettings> = Vec::new();
         for item in &items {
             if item.is_empty() {
                 return Err(format!("{label} list '{text}' has an empty value"));
             }
-            let mut s = TrainSettings::defaults_for(Arch::Mlp);
+            let mut s = TrainSettings::preset(Preset::Mlp);
             setting.parse_into(&mut s, item)?;
             if parsed.iter().any(|p| setting.same(p, &s)) {
                 return Err(format!("{label} list '{text}' has '{item}' twice"));
@@ -118,6 +126,39 @@ impl Axis {
             }
         })
     }
+}
+
+/// Every text `text` stands for, its `a|b|c` choices taken each way: a word holding
+/// `|` (between the delimiters `( ) [ ] , :` and spaces) is one choice, and the
+/// choices multiply (`Conv(out: 16|32, kernel: 3|5)` is four), in reading order with
+/// the last choice varying fastest.
+pub fn alternatives(text: &str) -> Vec<String> {
+    let is_delimiter = |c: char| "()[],:".contains(c) || c.is_whitespace();
+    let mut variants = vec![String::new()];
+    let mut word = String::new();
+    let flush = |word: &mut String, variants: &mut Vec<String>| {
+        if word.is_empty() {
+            return;
+        }
+        let options: Vec<&str> = word.split('|').map(str::trim).collect();
+        *variants = variants
+            .iter()
+            .flat_map(|v| options.iter().map(move |o| format!("{v}{o}")))
+            .collect();
+        word.clear();
+    };
+    for c in text.chars() {
+        if is_delimiter(c) {
+            flush(&mut word, &mut variants);
+            for v in &mut variants {
+                v.push(c);
+            }
+        } else {
+            word.push(c);
+        }
+    }
+    flush(&mut word, &mut variants);
+    variants.into_iter().map(|v| v.trim().to_string()).collect()
 }
 
 #[cfg(test)]
@@ -180,7 +221,13 @@ mod tests {
             ),
             ("lr", "", "learning rate list '' has an empty value"),
             ("lr", "0.1,0.10", "has '0.10' twice"),
-            ("model", "mlp,resnet", "model 'resnet' is not one of"),
+            ("model", "mlp,a/b", "may hold only letters"),
+            ("layers", "Flatten, Dense(64|64), Dense(classes)", "twice"),
+            (
+                "layers",
+                "Flatten, Dense(64|x), Dense(classes)",
+                "unknown width 'x'",
+            ),
             ("model", "mlp..cnn", "is not a number"),
             ("lr", "0.1..0.01", "low end must be below"),
             ("lr", "0..0.1", "log scale"),
@@ -211,10 +258,10 @@ mod tests {
                 let v = axis.sample(&mut rng).unwrap();
                 let x: f64 = v.parse().unwrap();
                 assert!(x >= lo && x <= hi, "{name} {v}");
-                let mut s = TrainSettings::defaults_for(Arch::Mlp);
+                let mut s = TrainSettings::preset(Preset::Mlp);
                 axis.setting.parse_into(&mut s, &v).unwrap();
                 // What every view prints reads back as the same value.
-                let mut t = TrainSettings::defaults_for(Arch::Mlp);
+                let mut t = TrainSettings::preset(Preset::Mlp);
                 axis.setting
                     .parse_into(&mut t, &axis.setting.show(&s))
                     .unwrap();
@@ -227,5 +274,40 @@ mod tests {
             .filter(|_| axis.sample(&mut rng).unwrap().parse::<f64>().unwrap() < 10f64.powf(-2.5))
             .count();
         assert!((400..600).contains(&below), "{below}");
+    }
+
+    #[test]
+    fn layer_alternatives_multiply_in_reading_order() {
+        assert_eq!(
+            alternatives("Flatten, Dense(64|128|256), Relu, Dense(classes)"),
+            [
+                "Flatten, Dense(64), Relu, Dense(classes)",
+                "Flatten, Dense(128), Relu, Dense(classes)",
+                "Flatten, Dense(256), Relu, Dense(classes)",
+            ]
+        );
+        assert_eq!(
+            alternatives("Conv(out: 16|32, kernel: 3|5), Relu|Gelu"),
+            [
+                "Conv(out: 16, kernel: 3), Relu",
+                "Conv(out: 16, kernel: 3), Gelu",
+                "Conv(out: 16, kernel: 5), Relu",
+                "Conv(out: 16, kernel: 5), Gelu",
+                "Conv(out: 32, kernel: 3), Relu",
+                "Conv(out: 32, kernel: 3), Gelu",
+                "Conv(out: 32, kernel: 5), Relu",
+                "Conv(out: 32, kernel: 5), Gelu",
+            ]
+        );
+        assert_eq!(alternatives("Flatten, Dense(10)"), ["Flatten, Dense(10)"]);
+        let axis =
+            Axis::parse(row("layers"), "Flatten, Dense(32|64), Relu, Dense(classes)").unwrap();
+        assert_eq!(
+            axis.values,
+            Values::List(vec![
+                "Flatten, Dense(32), Relu, Dense(classes)".into(),
+                "Flatten, Dense(64), Relu, Dense(classes)".into(),
+            ])
+        );
     }
 }

@@ -225,11 +225,11 @@ impl SweepStore {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::Arch;
+    use crate::model::Preset;
     use crate::runs::RunStore;
 
     fn file(id: &str) -> SweepFile {
-        let mut a = TrainSettings::defaults_for(Arch::Mlp);
+        let mut a = TrainSettings::preset(Preset::Mlp);
         let mut b = a.clone();
         a.seed = 1;
         b.seed = 2;

@@ -227,7 +227,7 @@ pub fn best_group(groups: &[Group]) -> Option<usize> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::Arch;
+    use crate::model::Preset;
 
     fn run(n: u32, lr: f64, batch: usize, seed: u64, acc: Option<f32>) -> RunRecord {
         scored(n, lr, batch, seed, acc.map(|a| (a, a - 0.05)))
@@ -239,7 +239,7 @@ mod tests {
             lr,
             batch_size: batch,
             seed,
-            ..TrainSettings::defaults_for(Arch::Mlp)
+            ..TrainSettings::preset(Preset::Mlp)
         };
         let id = format!("20261201-08{n:04}-mlp-0000");
         match accs {

@@ -336,7 +336,7 @@ pub fn groups_json(groups: &[Group]) -> serde_json::Value {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::Arch;
+    use crate::model::Preset;
     use crate::runs::RunRecord;
     use crate::sweep::group_runs;
     use crate::train::TrainSettings;
@@ -345,7 +345,7 @@ mod tests {
         let s = TrainSettings {
             lr,
             seed,
-            ..TrainSettings::defaults_for(Arch::Mlp)
+            ..TrainSettings::preset(Preset::Mlp)
         };
         RunRecord::finished_for_test(format!("20261201-08{n:04}-mlp-0000"), s, acc, acc, 3.0)
     }

@@ -249,7 +249,7 @@ pub fn sweep_id(points: &[TrainSettings]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::Arch;
+    use crate::model::Preset;
     use crate::train::catalog::setting;
 
     fn axis(name: &str, text: &str) -> Axis {
@@ -258,7 +258,7 @@ mod tests {
 
     fn base() -> TrainOverrides {
         TrainOverrides {
-            model: Some(Arch::Mlp),
+            model: Some(Preset::Mlp.model_name()),
             ..Default::default()
         }
     }
@@ -322,10 +322,8 @@ mod tests {
             ]
         );
         // Everything not swept comes from the base.
-        assert!(
-            points.iter().all(|p| p.model == Arch::Mlp
-                && p.epochs == TrainSettings::defaults_for(Arch::Mlp).epochs)
-        );
+        assert!(points.iter().all(|p| p.model == Preset::Mlp.model_name()
+            && p.epochs == TrainSettings::preset(Preset::Mlp).epochs));
         assert_eq!(
             sweep_id(&points),
             sweep_id(&spec.points(&[&base()]).unwrap())
@@ -427,7 +425,7 @@ mod tests {
     fn a_swept_model_takes_its_own_defaults() {
         let spec = SweepSpec::new(vec![axis("model", "tutorial-mlp,mlp")], None, 0).unwrap();
         let points = spec.points(&[&TrainOverrides::default()]).unwrap();
-        assert_eq!(points[0], TrainSettings::defaults_for(Arch::TutorialMlp));
-        assert_eq!(points[1], TrainSettings::defaults_for(Arch::Mlp));
+        assert_eq!(points[0], TrainSettings::preset(Preset::TutorialMlp));
+        assert_eq!(points[1], TrainSettings::preset(Preset::Mlp));
     }
 }

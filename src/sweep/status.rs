@@ -170,7 +170,7 @@ pub fn point_runs<'a>(sweep: &SweepFile, runs: &'a [RunRecord]) -> Vec<&'a RunRe
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::Arch;
+    use crate::model::Preset;
     use crate::train::{EpochMetrics, TrainSettings};
 
     fn sweep() -> SweepFile {
@@ -178,7 +178,7 @@ mod tests {
             .map(|seed| TrainSettings {
                 seed,
                 epochs: 2,
-                ..TrainSettings::defaults_for(Arch::Mlp)
+                ..TrainSettings::preset(Preset::Mlp)
             })
             .collect();
         SweepFile {

@@ -9,7 +9,7 @@
 
 use super::settings::{KeepWeights, LrSchedule, TrainOverrides, TrainSettings};
 use crate::data::Augment;
-use crate::model::{Arch, OptimizerKind};
+use crate::model::{Layers, ModelName, OptimizerKind, Preset, known_networks};
 use crate::{format, ladder};
 use std::fmt;
 
@@ -48,6 +48,8 @@ pub enum Step {
     Inc,
     /// Double or halve (an unset cap reads as "all" above the largest power of two).
     Double,
+    /// Not stepped: typed (a network's layers).
+    Text,
     /// Up moves a value in [0, 1) closer to 1 by stepping `1 − value` down the 1-2-5
     /// ladder (0.9, 0.95, 0.98, 0.99, 0.995, …), no closer than `1 − gap`; down the
     /// other way, to 0 at the bottom (Adam's betas).
@@ -118,10 +120,22 @@ pub static SETTINGS: &[Setting] = &[
         value_name: "MODEL",
         label: "Model",
         short: "model",
-        help: "Model architecture",
+        help: "Network: a preset or one defined in config.ron (`mnist-tui models` lists them)",
         step: Step::Cycle,
         applies: Applies::Always,
         access: field!(model),
+    },
+    Setting {
+        name: "layers",
+        flag: "layers",
+        value_name: "LAYERS",
+        label: "Layers",
+        short: "layers",
+        help: "The network's layers, e.g. 'Flatten, Dense(128), Relu, Dense(classes)' \
+               (default: the model's)",
+        step: Step::Text,
+        applies: Applies::Always,
+        access: field!(layers),
     },
     Setting {
         name: "optimizer",
@@ -390,7 +404,7 @@ pub fn check_given(given: &[&'static Setting], runs: &[TrainSettings]) -> Result
         }
         let off_default = runs
             .iter()
-            .find(|s| !row.same(s, &TrainSettings::defaults_for(s.model)));
+            .find(|s| !row.same(s, &TrainSettings::defaults_for(&s.network())));
         if let Some(s) = off_default {
             let mut kinds: Vec<&str> = Vec::new();
             for r in runs {
@@ -463,7 +477,7 @@ impl Setting {
     }
 
     /// The values it can take, for settings picked from a list (empty otherwise).
-    pub fn choices(&self) -> Vec<&'static str> {
+    pub fn choices(&self) -> Vec<String> {
         self.access.choices()
     }
 
@@ -476,7 +490,7 @@ impl Setting {
 
     /// Checks that `text` parses (the command line uses it to reject a bad flag early).
     pub fn check(&self, text: &str) -> Result<(), String> {
-        let mut scratch = TrainSettings::defaults_for(Arch::Mlp);
+        let mut scratch = TrainSettings::preset(Preset::Mlp);
         self.parse_into(&mut scratch, text)
     }
 
@@ -507,7 +521,7 @@ impl Setting {
 
     /// Sets the override from `text` (a command-line flag).
     pub fn set_override(&self, o: &mut TrainOverrides, text: &str) -> Result<(), String> {
-        let mut scratch = TrainSettings::defaults_for(Arch::Mlp);
+        let mut scratch = TrainSettings::preset(Preset::Mlp);
         self.parse_into(&mut scratch, text)?;
         self.access.override_from(&scratch, o);
         Ok(())
@@ -538,7 +552,7 @@ pub trait Value: Clone + PartialEq + Send + Sync + 'static {
     /// The value one step away, or `None` if this step does not apply.
     fn step(&self, step: Step, dir: i32) -> Option<Self>;
     /// The choices of a picked value (empty for typed ones).
-    fn choices() -> Vec<&'static str> {
+    fn choices() -> Vec<String> {
         Vec::new()
     }
     /// Whether `c` may be typed after `text`.
@@ -552,7 +566,7 @@ trait Access: Sync {
     fn show(&self, s: &TrainSettings) -> String;
     fn parse_into(&self, s: &mut TrainSettings, text: &str) -> Result<(), String>;
     fn step(&self, s: &mut TrainSettings, step: Step, dir: i32) -> bool;
-    fn choices(&self) -> Vec<&'static str>;
+    fn choices(&self) -> Vec<String>;
     fn accepts(&self, text: &str, c: char) -> bool;
     fn same(&self, a: &TrainSettings, b: &TrainSettings) -> bool;
     fn override_from(&self, s: &TrainSettings, o: &mut TrainOverrides);
@@ -585,7 +599,7 @@ impl<T: Value> Access for Field<T> {
             _ => false,
         }
     }
-    fn choices(&self) -> Vec<&'static str> {
+    fn choices(&self) -> Vec<String> {
         T::choices()
     }
     fn accepts(&self, text: &str, c: char) -> bool {
@@ -782,14 +796,52 @@ macro_rules! choice {
             fn step(&self, step: Step, dir: i32) -> Option<Self> {
                 (step == Step::Cycle).then(|| cycle(&$all, *self, dir))
             }
-            fn choices() -> Vec<&'static str> {
+            fn choices() -> Vec<String> {
                 let name: fn($t) -> &'static str = $name;
-                $all.iter().map(|v| name(*v)).collect()
+                $all.iter().map(|v| name(*v).to_string()).collect()
             }
         }
     };
 }
-choice!(Arch, Arch::ALL, Arch::name);
+/// A model is a name: the form cycles through the known networks (presets first);
+/// typed (a flag, `config.ron`), any name reads, and validation refuses one that no
+/// network has (`config.ron`'s networks are known only once it is loaded, after the
+/// flags are read).
+impl Value for ModelName {
+    fn show(&self) -> String {
+        self.to_string()
+    }
+    fn parse(text: &str) -> Result<Self, String> {
+        text.parse()
+    }
+    fn step(&self, step: Step, dir: i32) -> Option<Self> {
+        let names: Vec<ModelName> = known_networks().into_iter().map(|k| k.def.name).collect();
+        if step != Step::Cycle || names.is_empty() {
+            return None;
+        }
+        let i = names.iter().position(|n| n == self).unwrap_or(0) as i32;
+        names
+            .get((i + dir).rem_euclid(names.len() as i32) as usize)
+            .cloned()
+    }
+}
+
+/// Layers are typed in the network language.
+impl Value for Layers {
+    fn show(&self) -> String {
+        self.to_string()
+    }
+    fn parse(text: &str) -> Result<Self, String> {
+        text.parse().map_err(|e| format!("does not read: {e}"))
+    }
+    fn step(&self, _step: Step, _dir: i32) -> Option<Self> {
+        None
+    }
+    fn accepts(_text: &str, c: char) -> bool {
+        !c.is_control()
+    }
+}
+
 choice!(OptimizerKind, OptimizerKind::ALL, OptimizerKind::name);
 choice!(LrSchedule, LrSchedule::ALL, LrSchedule::name);
 choice!(Augment, Augment::ALL, Augment::name);
@@ -806,7 +858,7 @@ mod tests {
 
     #[test]
     fn every_field_of_the_record_has_exactly_one_row() {
-        let s = TrainSettings::defaults_for(Arch::Mlp);
+        let s = TrainSettings::preset(Preset::Mlp);
         let json = serde_json::to_value(&s).unwrap();
         let fields: Vec<&String> = json.as_object().unwrap().keys().collect();
         assert_eq!(fields.len(), SETTINGS.len(), "fields {fields:?}");
@@ -823,9 +875,13 @@ mod tests {
     fn every_row_reaches_its_own_field() {
         // Changing a row's value changes exactly that field of the record.
         for row in SETTINGS {
-            let base = TrainSettings::defaults_for(Arch::Mlp);
+            let base = TrainSettings::preset(Preset::Mlp);
             let mut s = base.clone();
-            assert!(row.step_in(&mut s, 1) || row.step_in(&mut s, -1), "{row:?}");
+            if row.step == Step::Text {
+                row.parse_into(&mut s, "Flatten, Dense(classes)").unwrap();
+            } else {
+                assert!(row.step_in(&mut s, 1) || row.step_in(&mut s, -1), "{row:?}");
+            }
             let before = serde_json::to_value(&base).unwrap();
             let after = serde_json::to_value(&s).unwrap();
             for (k, v) in before.as_object().unwrap() {
@@ -843,10 +899,10 @@ mod tests {
 
     #[test]
     fn shown_values_parse_back() {
-        for model in Arch::ALL {
-            let s = TrainSettings::defaults_for(model);
+        for model in Preset::ALL {
+            let s = TrainSettings::preset(model);
             for row in SETTINGS {
-                let mut t = TrainSettings::defaults_for(Arch::Cnn);
+                let mut t = TrainSettings::preset(Preset::Cnn);
                 row.parse_into(&mut t, &row.show(&s)).unwrap();
                 assert!(row.same(&s, &t), "{row:?} for {model}");
             }
@@ -855,7 +911,7 @@ mod tests {
 
     #[test]
     fn parse_errors_name_the_setting() {
-        let mut s = TrainSettings::defaults_for(Arch::Mlp);
+        let mut s = TrainSettings::preset(Preset::Mlp);
         let lr = setting("lr").unwrap();
         assert_eq!(
             lr.parse_into(&mut s, "fast").unwrap_err(),
@@ -884,7 +940,7 @@ mod tests {
         ] {
             let s = TrainSettings {
                 optimizer: kind,
-                ..TrainSettings::defaults_for(Arch::Mlp)
+                ..TrainSettings::preset(Preset::Mlp)
             };
             let names: Vec<&str> = SETTINGS
                 .iter()
@@ -902,7 +958,7 @@ mod tests {
     #[test]
     fn a_setting_that_applies_to_neither_run_makes_no_difference() {
         let momentum = setting("momentum").unwrap();
-        let adam = TrainSettings::defaults_for(Arch::Mlp);
+        let adam = TrainSettings::preset(Preset::Mlp);
         assert_eq!(adam.optimizer, OptimizerKind::Adam);
         let adam_09 = TrainSettings {
             momentum: 0.9,
@@ -926,7 +982,7 @@ mod tests {
         let row = |n| setting(n).unwrap();
         let adam = TrainSettings {
             momentum: 0.9,
-            ..TrainSettings::defaults_for(Arch::Mlp)
+            ..TrainSettings::preset(Preset::Mlp)
         };
         assert_eq!(
             check_given(&[row("momentum")], std::slice::from_ref(&adam)),
@@ -938,7 +994,7 @@ mod tests {
             Ok(())
         );
         // Given at its default: nothing to refuse.
-        let plain = TrainSettings::defaults_for(Arch::Mlp);
+        let plain = TrainSettings::preset(Preset::Mlp);
         assert_eq!(
             check_given(&[row("momentum"), row("nesterov")], &[plain]),
             Ok(())
@@ -946,7 +1002,7 @@ mod tests {
         let sgd = TrainSettings {
             optimizer: OptimizerKind::Sgd,
             beta2: 0.99,
-            ..TrainSettings::defaults_for(Arch::Mlp)
+            ..TrainSettings::preset(Preset::Mlp)
         };
         assert_eq!(
             check_given(&[row("beta2")], std::slice::from_ref(&sgd)),

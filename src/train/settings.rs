@@ -4,8 +4,8 @@
 use super::catalog::SETTINGS;
 use crate::data::Augment;
 use crate::model::{
-    ADAM_BETA1, ADAM_BETA2, ADAM_EPS, ADAMW_WEIGHT_DECAY, Arch, ArchDefaults, OptimizerKind,
-    OptimizerSettings,
+    ADAM_BETA1, ADAM_BETA2, ADAM_EPS, ADAMW_WEIGHT_DECAY, Layers, ModelName, NetworkDef,
+    OWN_RECIPE, OptimizerKind, OptimizerSettings, Preset, Recipe, find_network,
 };
 use serde::{Deserialize, Serialize};
 
@@ -59,13 +59,15 @@ macro_rules! train_settings {
         }
 
         impl TrainSettings {
-            /// The defaults of `model`.
-            pub fn defaults_for(model: Arch) -> Self {
-                let d = model.defaults();
+            /// The defaults of network `net`: a preset's recipe, or [`OWN_RECIPE`] for a
+            /// network of one's own.
+            pub fn defaults_for(net: &NetworkDef) -> Self {
+                let preset = net.as_preset();
+                let d = preset.map_or(OWN_RECIPE, Preset::defaults);
                 TrainSettings {
                     $( $name: {
-                        let f: fn(Arch, &ArchDefaults) -> $ty = $default;
-                        f(model, &d)
+                        let f: fn(&NetworkDef, Option<Preset>, &Recipe) -> $ty = $default;
+                        f(net, preset, &d)
                     }, )*
                 }
             }
@@ -74,16 +76,22 @@ macro_rules! train_settings {
 }
 
 train_settings! {
-    /// Network architecture.
-    model: Arch = |m, _| m,
+    /// The network's name (a preset's, or one defined in `config.ron`, a networks
+    /// file or the dashboard).
+    model: ModelName = |m, _, _| m.name.clone(),
+    /// The network's layers. Stored in the record, so that a run predicts and resumes
+    /// whatever becomes of its name (records from before networks were data hold
+    /// none: loading fills in their preset's).
+    #[serde(default)]
+    layers: Layers = |m, _, _| m.layers.clone(),
     /// Optimiser.
-    optimizer: OptimizerKind = |_, d| d.optimizer.kind,
+    optimizer: OptimizerKind = |_, _, d| d.optimizer.kind,
     /// Learning rate at the start.
-    lr: f64 = |_, d| d.optimizer.lr,
+    lr: f64 = |_, _, d| d.optimizer.lr,
     /// How the learning rate moves over the run. The tutorial keeps its rate; the other
     /// models decay theirs, which buys most of their final accuracy in short runs.
     #[serde(default)]
-    lr_schedule: LrSchedule = |m, _| if m == Arch::TutorialMlp {
+    lr_schedule: LrSchedule = |_, p, _| if p == Some(Preset::TutorialMlp) {
         LrSchedule::Constant
     } else {
         LrSchedule::Cosine
@@ -91,68 +99,68 @@ train_settings! {
     /// Epochs of linear warmup before the schedule (0 = none): the rate ramps from a
     /// small fraction of itself up to the rate, then the schedule runs over the rest.
     #[serde(default)]
-    warmup: f64 = |_, _| 0.0,
+    warmup: f64 = |_, _, _| 0.0,
     /// SGD momentum.
-    momentum: f64 = |_, d| d.optimizer.momentum,
+    momentum: f64 = |_, _, d| d.optimizer.momentum,
     /// SGD's Nesterov momentum (records from before it existed: off).
     #[serde(default)]
-    nesterov: bool = |_, d| d.optimizer.nesterov,
+    nesterov: bool = |_, _, d| d.optimizer.nesterov,
     /// Weight decay: L2 (added to the gradient) for SGD and Adam, decoupled for AdamW.
-    weight_decay: f64 = |_, d| d.optimizer.weight_decay,
+    weight_decay: f64 = |_, _, d| d.optimizer.weight_decay,
     /// Adam's and AdamW's β₁ (records from before it existed: PyTorch's 0.9, the
     /// constant then in effect).
     #[serde(default = "adam_beta1")]
-    beta1: f64 = |_, d| d.optimizer.beta1,
+    beta1: f64 = |_, _, d| d.optimizer.beta1,
     /// Adam's and AdamW's β₂ (old records: 0.999).
     #[serde(default = "adam_beta2")]
-    beta2: f64 = |_, d| d.optimizer.beta2,
+    beta2: f64 = |_, _, d| d.optimizer.beta2,
     /// Adam's and AdamW's ε (old records: 1e-8).
     #[serde(default = "adam_eps")]
-    eps: f64 = |_, d| d.optimizer.eps,
+    eps: f64 = |_, _, d| d.optimizer.eps,
     /// Epochs to train (total, counting resumed ones).
-    epochs: u32 = |_, d| d.epochs,
+    epochs: u32 = |_, _, d| d.epochs,
     /// Samples per batch.
-    batch_size: usize = |_, d| d.batch_size,
+    batch_size: usize = |_, _, d| d.batch_size,
     /// Seed for initialisation and shuffling.
-    seed: u64 = |_, _| DEFAULT_SEED,
+    seed: u64 = |_, _, _| DEFAULT_SEED,
     /// Normalise inputs with MNIST's mean and std.
-    normalize: bool = |_, d| d.normalize,
+    normalize: bool = |_, _, d| d.normalize,
     /// How training images are varied: other writers' slant, size, position and pen
     /// width. Off for the tutorial's MLP (its recipe); on for the models it helps.
     #[serde(default)]
-    augment: Augment = |m, _| match m {
-        Arch::TutorialMlp | Arch::Mlp => Augment::Off,
-        Arch::Lenet | Arch::Cnn => Augment::Full,
+    augment: Augment = |_, p, _| match p {
+        Some(Preset::Lenet | Preset::Cnn) => Augment::Full,
+        Some(Preset::TutorialMlp | Preset::Mlp) | None => Augment::Off,
     },
     /// Training images held out for validation: a prefix of the training set's fixed
     /// order ([`crate::data::split`]). They decide every "best" (epoch, run, sweep
     /// group) and early stopping; the test set only reports. Records from before it
     /// had none (0).
     #[serde(default)]
-    validation: usize = |_, _| DEFAULT_VALIDATION,
+    validation: usize = |_, _, _| DEFAULT_VALIDATION,
     /// Stop after this many epochs without a lower validation loss, if set.
     #[serde(default)]
-    patience: Option<u32> = |_, _| None,
+    patience: Option<u32> = |_, _, _| None,
     /// Which weights the run keeps for predicting: the best epoch's by validation loss,
     /// or the last one's.
     #[serde(default)]
-    keep: KeepWeights = |_, _| KeepWeights::Best,
+    keep: KeepWeights = |_, _, _| KeepWeights::Best,
     /// Also score the test set after every epoch (the tutorial's habit, kept by its
     /// preset; it is shown, never used to choose anything).
     /// (Records from before validation splits tested every epoch: `RunRecord`'s loading
     /// sets it for them.)
     #[serde(default)]
-    test_each_epoch: bool = |m, _| m == Arch::TutorialMlp,
+    test_each_epoch: bool = |_, p, _| p == Some(Preset::TutorialMlp),
     /// Train on at most this many training samples (after the validation images), if
     /// set.
     #[serde(default)]
-    max_train_samples: Option<usize> = |_, _| None,
+    max_train_samples: Option<usize> = |_, _, _| None,
     /// Evaluate on at most this many test samples (a prefix of the test set's fixed
     /// order), if set.
     #[serde(default)]
-    max_test_samples: Option<usize> = |_, _| None,
+    max_test_samples: Option<usize> = |_, _, _| None,
     /// Log the loss every this many batches.
-    log_every: u32 = |_, _| DEFAULT_LOG_EVERY,
+    log_every: u32 = |_, _, _| DEFAULT_LOG_EVERY,
 }
 
 /// Training images held out for validation by default (as Keras and most MNIST
@@ -182,6 +190,8 @@ pub const DEFAULT_LOG_EVERY: u32 = 100;
 impl TrainSettings {
     /// Resolves layers of overrides, later layers winning: the model is taken from the
     /// last layer that names one (else `mlp`), then its defaults are overridden in order.
+    /// A layer that names a model without giving layers takes that model's layers
+    /// (an unknown model has none: [`TrainSettings::validate`] says so).
     /// A layer that changes the optimiser without a learning rate takes that optimiser's
     /// usual rate, and without a weight decay its usual decay: PyTorch's 0.01 for AdamW
     /// (whose decay is meant to be on), the model's default (none) for the others.
@@ -189,10 +199,14 @@ impl TrainSettings {
         let model = layers
             .iter()
             .rev()
-            .find_map(|l| l.model)
-            .unwrap_or(Arch::Mlp);
-        let mut s = TrainSettings::defaults_for(model);
+            .find_map(|l| l.model.clone())
+            .unwrap_or_else(|| Preset::Mlp.model_name());
+        let net = network_or_unknown(&model);
+        let mut s = TrainSettings::defaults_for(&net);
         for l in layers {
+            if let (Some(m), None) = (&l.model, &l.layers) {
+                s.layers = network_or_unknown(m).layers;
+            }
             if let Some(v) = l.optimizer {
                 if v != s.optimizer && l.lr.is_none() {
                     s.lr = match v {
@@ -203,7 +217,12 @@ impl TrainSettings {
                 if v != s.optimizer && l.weight_decay.is_none() {
                     s.weight_decay = match v {
                         OptimizerKind::AdamW => ADAMW_WEIGHT_DECAY,
-                        _ => model.defaults().optimizer.weight_decay,
+                        _ => {
+                            net.as_preset()
+                                .map_or(OWN_RECIPE, Preset::defaults)
+                                .optimizer
+                                .weight_decay
+                        }
                     };
                 }
                 s.optimizer = v;
@@ -213,6 +232,19 @@ impl TrainSettings {
             }
         }
         s
+    }
+
+    /// The defaults of preset `preset`.
+    pub fn preset(preset: Preset) -> Self {
+        Self::defaults_for(&NetworkDef::preset(preset))
+    }
+
+    /// The network these settings train: its name and layers.
+    pub fn network(&self) -> NetworkDef {
+        NetworkDef {
+            name: self.model.clone(),
+            layers: self.layers.clone(),
+        }
     }
 
     /// The optimiser part of the settings.
@@ -231,6 +263,16 @@ impl TrainSettings {
 
     /// Checks every value; the error says which setting is wrong and why.
     pub fn validate(&self) -> Result<(), SettingError> {
+        if self.layers.is_empty() && find_network(self.model.as_str()).is_none() {
+            return Err(SettingError::Network(
+                crate::model::network_named(self.model.as_str())
+                    .err()
+                    .unwrap_or_default(),
+            ));
+        }
+        self.network()
+            .check()
+            .map_err(|e| SettingError::Network(e.to_string()))?;
         check_lr(self.lr)?;
         if !(self.momentum.is_finite() && (0.0..1.0).contains(&self.momentum)) {
             return Err(SettingError::Momentum(self.momentum));
@@ -279,6 +321,15 @@ impl TrainSettings {
     }
 }
 
+/// The network called `name`, or one of that name with no layers when none is known
+/// (validation refuses it, listing the networks there are).
+fn network_or_unknown(name: &ModelName) -> NetworkDef {
+    find_network(name.as_str()).unwrap_or_else(|| NetworkDef {
+        name: name.clone(),
+        layers: Layers::default(),
+    })
+}
+
 /// The largest learning rate a run accepts (at the start or changed mid-run).
 pub const MAX_LR: f64 = 10.0;
 /// The most epochs a run may have in all (counting resumed and added ones).
@@ -288,8 +339,12 @@ pub const MAX_BATCH_SIZE: usize = 8192;
 
 /// Which setting is out of its range, with the value; it prints as the message the
 /// user sees (`learning rate 20 must be in (0, 10]`).
-#[derive(Debug, Clone, Copy, PartialEq, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum SettingError {
+    /// The network is unknown, or its layers do not make a network (the message names
+    /// the network and the layer).
+    #[error("{0}")]
+    Network(String),
     /// The learning rate is not a number in (0, [`MAX_LR`]].
     #[error("learning rate {0} must be in (0, 10]")]
     Lr(f64),
@@ -365,17 +420,17 @@ mod tests {
     #[test]
     fn later_layers_win_and_model_defaults_fill_the_rest() {
         let file = TrainOverrides {
-            model: Some(Arch::Cnn),
+            model: Some(Preset::Cnn.model_name()),
             epochs: Some(3),
             ..Default::default()
         };
         let flags = TrainOverrides {
-            model: Some(Arch::TutorialMlp),
+            model: Some(Preset::TutorialMlp.model_name()),
             seed: Some(7),
             ..Default::default()
         };
         let s = TrainSettings::resolve(&[&file, &flags]);
-        assert_eq!(s.model, Arch::TutorialMlp);
+        assert_eq!(s.model, Preset::TutorialMlp.model_name());
         assert_eq!(s.lr, 0.8);
         assert_eq!(s.epochs, 3);
         assert_eq!(s.seed, 7);
@@ -385,7 +440,7 @@ mod tests {
     #[test]
     fn switching_optimizer_without_lr_takes_a_sane_rate() {
         let flags = TrainOverrides {
-            model: Some(Arch::TutorialMlp),
+            model: Some(Preset::TutorialMlp.model_name()),
             optimizer: Some(OptimizerKind::Adam),
             ..Default::default()
         };
@@ -421,7 +476,7 @@ mod tests {
 
     #[test]
     fn betas_eps_and_nesterov_are_checked() {
-        let base = TrainSettings::defaults_for(Arch::Mlp);
+        let base = TrainSettings::preset(Preset::Mlp);
         assert_eq!((base.beta1, base.beta2, base.eps), (0.9, 0.999, 1e-8));
         assert!(!base.nesterov);
         let check = |f: &dyn Fn(&mut TrainSettings)| {
@@ -466,10 +521,10 @@ mod tests {
     #[test]
     fn the_tutorial_keeps_its_rate_and_warmup_must_fit_the_run() {
         assert_eq!(
-            TrainSettings::defaults_for(Arch::TutorialMlp).lr_schedule,
+            TrainSettings::preset(Preset::TutorialMlp).lr_schedule,
             LrSchedule::Constant
         );
-        let mut s = TrainSettings::defaults_for(Arch::Mlp);
+        let mut s = TrainSettings::preset(Preset::Mlp);
         s.epochs = 3;
         s.warmup = 0.5;
         assert_eq!(s.validate(), Ok(()));
@@ -489,7 +544,7 @@ mod tests {
 
     #[test]
     fn validation_names_the_bad_setting() {
-        let mut s = TrainSettings::defaults_for(Arch::Mlp);
+        let mut s = TrainSettings::preset(Preset::Mlp);
         s.lr = f64::NAN;
         assert!(
             s.validate()
@@ -526,7 +581,7 @@ mod tests {
             "learning rate 20 must be in (0, 10]"
         );
         // validate uses the same check.
-        let mut s = TrainSettings::defaults_for(Arch::Mlp);
+        let mut s = TrainSettings::preset(Preset::Mlp);
         s.lr = 10.5;
         assert_eq!(s.validate(), Err(SettingError::Lr(10.5)));
     }

@@ -285,7 +285,7 @@ impl Opened {
         settings.validate().map_err(TrainError::InvalidSettings)?;
         let now = OffsetDateTime::now_utc();
         let id = store
-            .create_run_dir(settings.model, now)
+            .create_run_dir(&settings.model, now)
             .map_err(TrainError::failed)?;
         let lock = match store.lock(&id) {
             Ok(lock) => lock,
@@ -294,7 +294,8 @@ impl Opened {
                 return Err(TrainError::failed(e));
             }
         };
-        let network = Network::new(settings.model, settings.seed);
+        let network =
+            Network::new(&settings.network(), settings.seed).map_err(TrainError::failed)?;
         let learner = Learner::new(network, settings.optimizer_settings());
         let mut record = RunRecord::new(id, settings, now);
         record.sweep = sweep;
@@ -424,7 +425,8 @@ fn load_checkpoint(
     let cannot = cannot_resume(record);
     let settings = &record.config;
     let weights = store.weights_path(&record.id);
-    let network = Network::load(settings.model, &weights).map_err(|e| cannot(e.to_string()))?;
+    let network =
+        Network::load(&settings.network(), &weights).map_err(|e| cannot(e.to_string()))?;
     let mut optimizer = settings.optimizer_settings();
     if let Some(change) = record.lr_changes.last() {
         optimizer.lr = change.lr;
@@ -1131,7 +1133,7 @@ pub fn evaluate(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::Arch;
+    use crate::model::Preset;
     use crate::train::SettingError;
 
     /// One blank image per split: enough for the trainer to open a session.
@@ -1160,9 +1162,9 @@ mod tests {
     fn a_run_locked_by_another_trainer_is_refused_with_a_typed_error() {
         let dir = tempfile::tempdir().unwrap();
         let store = RunStore::new(dir.path());
-        let settings = TrainSettings::defaults_for(Arch::Mlp);
+        let settings = TrainSettings::preset(Preset::Mlp);
         let now = OffsetDateTime::now_utc();
-        let id = store.create_run_dir(settings.model, now).unwrap();
+        let id = store.create_run_dir(&settings.model, now).unwrap();
         store
             .save_record(&RunRecord::new(id.clone(), settings, now))
             .unwrap();
@@ -1186,7 +1188,7 @@ mod tests {
     fn each_session_records_how_it_was_computed() {
         let dir = tempfile::tempdir().unwrap();
         let store = RunStore::new(dir.path());
-        let mut settings = TrainSettings::defaults_for(Arch::Mlp);
+        let mut settings = TrainSettings::preset(Preset::Mlp);
         settings.epochs = 1;
         settings.validation = 0;
         let (_, result) = run_job(TrainJob::New(settings.clone()), &store);
@@ -1222,7 +1224,7 @@ mod tests {
     fn invalid_settings_are_refused_before_a_run_is_created() {
         let dir = tempfile::tempdir().unwrap();
         let store = RunStore::new(dir.path());
-        let mut settings = TrainSettings::defaults_for(Arch::Mlp);
+        let mut settings = TrainSettings::preset(Preset::Mlp);
         settings.batch_size = 0;
         let (events, result) = run_job(TrainJob::New(settings), &store);
         assert_eq!(

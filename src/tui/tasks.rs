@@ -362,7 +362,7 @@ impl StoreCache {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::Arch;
+    use crate::model::Preset;
     use crate::runs::RunStatus;
     use crate::train::TrainSettings;
 
@@ -373,8 +373,8 @@ mod tests {
         let mut cache = StoreCache::default();
         assert!(!cache.scan(&store).unwrap());
         let at = time::OffsetDateTime::now_utc();
-        let id = store.create_run_dir(Arch::Mlp, at).unwrap();
-        let r = RunRecord::new(id.clone(), TrainSettings::defaults_for(Arch::Mlp), at);
+        let id = store.create_run_dir(&Preset::Mlp.model_name(), at).unwrap();
+        let r = RunRecord::new(id.clone(), TrainSettings::preset(Preset::Mlp), at);
         store.save_record(&r).unwrap();
         assert!(cache.scan(&store).unwrap());
         assert!(
@@ -401,8 +401,8 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let store = RunStore::new(dir.path());
         let at = time::OffsetDateTime::now_utc();
-        let id = store.create_run_dir(Arch::Mlp, at).unwrap();
-        let r = RunRecord::new(id.clone(), TrainSettings::defaults_for(Arch::Mlp), at);
+        let id = store.create_run_dir(&Preset::Mlp.model_name(), at).unwrap();
+        let r = RunRecord::new(id.clone(), TrainSettings::preset(Preset::Mlp), at);
         assert_eq!(r.status, RunStatus::Running);
         store.save_record(&r).unwrap();
         // The trainer holds the lock (its own open file: another process to flock).

@@ -311,7 +311,7 @@ fn the_digit_views_default_model_is_the_stores_best_run_with_weights() {
     // The store found no finished run with weights: finished records alone do not make
     // a default model (their weights may be missing).
     let mut a = ready_app();
-    let runs = vec![record(1, Arch::Mlp, 0.001, 64, 3, 0.95)];
+    let runs = vec![record(1, Preset::Mlp, 0.001, 64, 3, 0.95)];
     a.update(Msg::Store(mnist_tui::tui::app::StoreMsg::Listed {
         runs: runs.clone(),
         damaged: vec![],

@@ -15,17 +15,17 @@ fn runs_are_listed_damaged_included_and_sortable() {
 
     a.update(ch('s')); // next column: Model, ascending
     assert_eq!(a.runs.sort, SortColumn::Model);
-    let models: Vec<&str> = a
+    let models: Vec<String> = a
         .runs
         .rows()
         .filter_map(|e| e.record())
-        .map(|r| r.config.model.name())
+        .map(|r| r.config.model.to_string())
         .collect();
     assert_eq!(models, ["cnn", "mlp", "tutorial-mlp"]);
     a.update(ch('S'));
     assert!(a.runs.descending);
     let first = a.runs.rows().next().unwrap().record().unwrap();
-    assert_eq!(first.config.model, Arch::TutorialMlp);
+    assert_eq!(first.config.model, Preset::TutorialMlp);
 
     while a.runs.sort != SortColumn::ValAcc {
         a.update(ch('s'));
@@ -112,12 +112,19 @@ fn new_run_from_a_saved_runs_settings() {
     let mut a = app();
     a.update(ch('2'));
     a.update(store_listing());
-    while a.runs.current().unwrap().record().map(|r| r.config.model) != Some(Arch::Cnn) {
+    while a
+        .runs
+        .current()
+        .unwrap()
+        .record()
+        .map(|r| r.config.model.clone())
+        != Some(Preset::Cnn.model_name())
+    {
         a.update(ch('j'));
     }
     a.update(ch('n'));
     assert_eq!(a.view, View::Train);
-    assert_eq!(a.train.form.settings.model, Arch::Cnn);
+    assert_eq!(a.train.form.settings.model, Preset::Cnn);
     assert_eq!(a.train.form.settings.lr, 0.002);
     assert_eq!(a.train.form.settings.batch_size, 128);
     assert_eq!(a.train.form.field(), Field::Start);
@@ -128,7 +135,14 @@ fn resume_asks_for_epochs_and_starts_a_resume_job() {
     let mut a = ready_app();
     a.update(ch('2'));
     a.update(store_listing());
-    while a.runs.current().unwrap().record().map(|r| r.config.model) != Some(Arch::Mlp) {
+    while a
+        .runs
+        .current()
+        .unwrap()
+        .record()
+        .map(|r| r.config.model.clone())
+        != Some(Preset::Mlp.model_name())
+    {
         a.update(ch('j'));
     }
     let id = a.runs.current().unwrap().id().to_string();
@@ -162,7 +176,7 @@ fn resuming_a_stopped_run_offers_the_rest_of_its_plan_and_finishes_it() {
     let mut a = ready_app();
     a.update(ch('2'));
     // Stopped after 2 of its 5 planned epochs.
-    let mut stopped = record(5, Arch::Mlp, 0.001, 64, 2, 0.95);
+    let mut stopped = record(5, Preset::Mlp, 0.001, 64, 2, 0.95);
     stopped.config.epochs = 5;
     stopped.status = mnist_tui::runs::RunStatus::Stopped;
     let id = stopped.id.clone();
@@ -201,7 +215,7 @@ fn wheel_scrolls_the_runs_table() {
     a.update(Msg::Resize(80, 22));
     a.update(ch('2'));
     let runs: Vec<_> = (0..30)
-        .map(|i| record(i, Arch::Mlp, 0.001, 64, 1, 0.9))
+        .map(|i| record(i, Preset::Mlp, 0.001, 64, 1, 0.9))
         .collect();
     a.update(Msg::Store(mnist_tui::tui::app::StoreMsg::Listed {
         runs,

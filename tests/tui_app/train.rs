@@ -60,7 +60,7 @@ fn steps_refuse_invalid_values_with_a_message() {
 #[test]
 fn switching_model_loads_its_defaults_for_unedited_fields() {
     let mut a = ready_app();
-    assert_eq!(a.train.form.settings.model, Arch::Mlp);
+    assert_eq!(a.train.form.settings.model, Preset::Mlp);
     select_field(&mut a, field("batch_size"));
     a.update(key(KeyCode::Enter));
     type_str(&mut a, "32");
@@ -68,7 +68,7 @@ fn switching_model_loads_its_defaults_for_unedited_fields() {
     select_field(&mut a, field("model"));
     a.update(key(KeyCode::Left)); // mlp -> tutorial-mlp
     let s = &a.train.form.settings;
-    assert_eq!(s.model, Arch::TutorialMlp);
+    assert_eq!(s.model, Preset::TutorialMlp);
     assert_eq!(s.optimizer, OptimizerKind::Sgd);
     assert_eq!(s.lr, 0.8);
     assert_eq!(s.epochs, 5);
@@ -302,11 +302,11 @@ fn the_dashboards_tutorial_run_uses_the_tutorials_constant_schedule() {
     select_field(&mut a, field("model"));
     a.update(key(KeyCode::Left)); // mlp -> tutorial-mlp
     let s = started_settings(&a.update(ch('s')));
-    assert_eq!(s.model, Arch::TutorialMlp);
+    assert_eq!(s.model, Preset::TutorialMlp);
     assert_eq!(s.lr_schedule, mnist_tui::train::LrSchedule::Constant);
     assert_eq!(
         s,
-        cli_settings(Arch::TutorialMlp),
+        cli_settings(Preset::TutorialMlp.model_name()),
         "the dashboard and `train --model tutorial-mlp` train the same recipe"
     );
 }
@@ -315,10 +315,14 @@ fn the_dashboards_tutorial_run_uses_the_tutorials_constant_schedule() {
 fn every_model_switch_matches_the_command_lines_defaults() {
     let mut a = ready_app();
     select_field(&mut a, field("model"));
-    for _ in 0..Arch::ALL.len() {
+    for _ in 0..Preset::ALL.len() {
         a.update(key(KeyCode::Right));
-        let model = a.train.form.settings.model;
-        assert_eq!(a.train.form.settings, cli_settings(model), "{model}");
+        let model = a.train.form.settings.model.clone();
+        assert_eq!(
+            a.train.form.settings,
+            cli_settings(model.clone()),
+            "{model}"
+        );
     }
 }
 
@@ -327,7 +331,14 @@ fn a_loaded_runs_model_dependent_settings_follow_a_model_switch() {
     let mut a = app();
     a.update(ch('2'));
     a.update(store_listing());
-    while a.runs.current().unwrap().record().map(|r| r.config.model) != Some(Arch::Mlp) {
+    while a
+        .runs
+        .current()
+        .unwrap()
+        .record()
+        .map(|r| r.config.model.clone())
+        != Some(Preset::Mlp.model_name())
+    {
         a.update(ch('j'));
     }
     a.update(ch('n'));
@@ -374,9 +385,12 @@ fn every_setting_can_be_stepped_and_typed_in_the_form() {
             a.update(key(KeyCode::Left));
             a.update(key(KeyCode::Left));
         }
-        assert!(
+        // Text (a network's layers) is typed only.
+        let steps = row.step != mnist_tui::train::Step::Text;
+        assert_eq!(
             !row.same(&before, &a.train.form.settings),
-            "{} does not move with ←/→",
+            steps,
+            "{} moves with ←/→ only if it steps",
             row.name
         );
         if row.is_typed() {
@@ -385,7 +399,17 @@ fn every_setting_can_be_stepped_and_typed_in_the_form() {
             a.update(key(KeyCode::Enter));
             assert!(a.train.form.editing.is_some(), "{} is not typed", row.name);
             let mut target = a.train.form.settings.clone();
-            assert!(row.step_in(&mut target, -1) || row.step_in(&mut target, 1));
+            if steps {
+                assert!(row.step_in(&mut target, -1) || row.step_in(&mut target, 1));
+            } else {
+                // A list is edited in place: Ctrl-U clears it first.
+                a.update(Msg::Key(KeyEvent::new(
+                    KeyCode::Char('u'),
+                    KeyModifiers::CONTROL,
+                )));
+                row.parse_into(&mut target, "Flatten, Dense(32), Relu, Dense(classes)")
+                    .unwrap();
+            }
             type_str(&mut a, &row.show(&target));
             a.update(key(KeyCode::Enter));
             assert!(

@@ -3,7 +3,7 @@
 
 use mnist_tui::config::Config;
 use mnist_tui::data::{Dataset, Mnist};
-use mnist_tui::model::Arch;
+use mnist_tui::model::Preset;
 use mnist_tui::runs::{RunLoadError, RunRecord, RunStatus};
 use mnist_tui::train::{EpochMetrics, LossPoint, LrChange, TrainEvent, TrainSettings};
 use mnist_tui::tui::app::{App, DataMsg, Msg, StoreMsg};
@@ -84,16 +84,11 @@ pub fn type_str(app: &mut App, s: &str) {
 }
 
 /// A saved run with `epochs` finished epochs, deterministic values.
-pub fn record(n: u32, model: Arch, lr: f64, batch: usize, epochs: u32, acc0: f32) -> RunRecord {
+pub fn record(n: u32, model: Preset, lr: f64, batch: usize, epochs: u32, acc0: f32) -> RunRecord {
     let started =
         time::macros::datetime!(2026-11-20 10:00:00 UTC) + time::Duration::hours(n as i64);
-    let id = format!(
-        "20261120-{:02}0000-{}-{:04x}",
-        10 + n,
-        model.name(),
-        0xa000 + n
-    );
-    let mut s = TrainSettings::defaults_for(model);
+    let id = format!("20261120-{:02}0000-{}-{:04x}", 10 + n, model, 0xa000 + n);
+    let mut s = TrainSettings::preset(model);
     s.lr = lr;
     s.batch_size = batch;
     s.epochs = epochs.max(1);
@@ -159,9 +154,9 @@ pub fn record(n: u32, model: Arch, lr: f64, batch: usize, epochs: u32, acc0: f32
 /// Three runs and one damaged run, as the store would list them.
 pub fn store_listing() -> Msg {
     let runs = vec![
-        record(1, Arch::Mlp, 0.001, 64, 3, 0.95),
-        record(2, Arch::Cnn, 0.002, 128, 2, 0.97),
-        record(3, Arch::TutorialMlp, 0.8, 64, 0, 0.0),
+        record(1, Preset::Mlp, 0.001, 64, 3, 0.95),
+        record(2, Preset::Cnn, 0.002, 128, 2, 0.97),
+        record(3, Preset::TutorialMlp, 0.8, 64, 0, 0.0),
     ];
     let damaged = vec![RunLoadError {
         id: "20261120-140000-lenet-beef".into(),
@@ -180,7 +175,7 @@ pub fn store_listing() -> Msg {
 
 /// The events of a run that trained two of three epochs, with a learning-rate change.
 pub fn training_events() -> Vec<TrainEvent> {
-    let mut s = TrainSettings::defaults_for(Arch::Mlp);
+    let mut s = TrainSettings::preset(Preset::Mlp);
     s.epochs = 3;
     let mut ev = vec![TrainEvent::Started {
         run_id: "20261127-235211-mlp-3fa2".into(),
@@ -285,7 +280,7 @@ pub fn digit_app() -> App {
             _ => None,
         })
         .expect("entering the Digit view loads the best finished run's model");
-    let predictor = Predictor::new(mnist_tui::model::Network::new(Arch::Mlp, 7), true);
+    let predictor = Predictor::new(mnist_tui::model::Network::preset(Preset::Mlp, 7), true);
     a.update(Msg::Digit(DigitMsg::ModelLoaded {
         id,
         result: Ok(Arc::new(predictor)),
@@ -362,7 +357,7 @@ pub fn sweep_runs(points: &[(f64, u64, f32)]) -> Vec<RunRecord> {
         .iter()
         .enumerate()
         .map(|(n, &(lr, seed, acc))| {
-            let mut r = record(n as u32 + 1, Arch::Mlp, lr, 64, 1, acc);
+            let mut r = record(n as u32 + 1, Preset::Mlp, lr, 64, 1, acc);
             r.config.seed = seed;
             r.summary = Some(mnist_tui::runs::RunSummary {
                 test_acc: acc,

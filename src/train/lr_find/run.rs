@@ -125,7 +125,7 @@ pub fn find_fresh(
         .validate()
         .map_err(|e| format!("invalid settings: {e}"))?;
     let learner = Learner::new(
-        Network::new(settings.model, settings.seed),
+        Network::new(&settings.network(), settings.seed).map_err(|e| e.to_string())?,
         settings.optimizer_settings(),
     );
     find(&learner, data, indices, settings, plan, progress)
@@ -134,7 +134,7 @@ pub fn find_fresh(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::Arch;
+    use crate::model::Preset;
 
     /// `n` random-pixel images labelled `i % 10`.
     fn noise_data(n: usize) -> Dataset {
@@ -147,7 +147,7 @@ mod tests {
     #[test]
     fn the_finder_sees_only_the_indices_it_is_given_and_checks_them() {
         let data = noise_data(40);
-        let mut settings = TrainSettings::defaults_for(Arch::Mlp);
+        let mut settings = TrainSettings::preset(Preset::Mlp);
         settings.batch_size = 8;
         let plan = FinderPlan {
             steps: 20,
@@ -181,7 +181,7 @@ mod tests {
     #[test]
     fn the_finder_can_be_cancelled_and_is_repeatable() {
         let data = noise_data(64);
-        let mut settings = TrainSettings::defaults_for(Arch::Mlp);
+        let mut settings = TrainSettings::preset(Preset::Mlp);
         settings.batch_size = 16;
         let plan = FinderPlan {
             steps: 30,

@@ -99,7 +99,7 @@ pub fn details_lines(app: &App, id: &str) -> Vec<Line<'static>> {
     out.push(kv("version", r.program_version.clone()));
     out.push(Line::raw(""));
     out.push(Line::from(Span::styled("Settings", t.accent())));
-    out.push(kv("network", c.model.description().into()));
+    out.push(kv("network", c.network().description()));
     for setting in SETTINGS {
         out.push(kv(&setting.label.to_lowercase(), setting.show_applied(c)));
     }

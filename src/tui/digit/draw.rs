@@ -54,10 +54,7 @@ pub fn model_line<'a>(app: &'a App) -> Line<'a> {
                     .test_acc()
                     .map_or(String::new(), |a| format!(" · test {:.2}%", a * 100.0));
                 let acc = format!("{val}{test}");
-                spans.push(Span::styled(
-                    format!(" ({}{acc})", r.config.model.name()),
-                    t.dim(),
-                ));
+                spans.push(Span::styled(format!(" ({}{acc})", r.config.model), t.dim()));
             }
             if d.model_loading {
                 spans.push(Span::styled("  loading…", t.warn()));

@@ -127,7 +127,7 @@ fn row<'a>(e: &'a RunEntry, app: &App) -> Row<'a> {
             Row::new(vec![
                 id_cell,
                 Cell::from(started(r)),
-                Cell::from(r.config.model.name()),
+                Cell::from(r.config.model.as_str()),
                 Cell::from(format::float(r.config.lr)),
                 Cell::from(r.config.batch_size.to_string()),
                 Cell::from(format!("{}/{}", r.epochs_done(), r.config.epochs)),

@@ -106,7 +106,7 @@ fn key(entry: &RunEntry, column: SortColumn) -> Option<Key> {
     match column {
         SortColumn::Id => Some(Key::Text(entry.id().to_string())),
         SortColumn::Started => r.map(|r| Key::Num(r.started_at.unix_timestamp() as f64)),
-        SortColumn::Model => r.map(|r| Key::Text(r.config.model.name().into())),
+        SortColumn::Model => r.map(|r| Key::Text(r.config.model.to_string())),
         SortColumn::Lr => r.map(|r| Key::Num(r.config.lr)),
         SortColumn::Batch => r.map(|r| Key::Num(r.config.batch_size as f64)),
         SortColumn::Epochs => r.map(|r| Key::Num(r.epochs_done() as f64)),

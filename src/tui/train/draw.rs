@@ -132,8 +132,8 @@ fn form(f: &mut Frame, area: Rect, app: &App) {
         Some(e) => Span::styled(format!(" {e}"), t.bad()),
         None => {
             let help = match form.field() {
-                Field::Setting(s) if s.name != "model" && !locked => s.help,
-                _ => form.settings.model.description(),
+                Field::Setting(s) if s.name != "model" && !locked => s.help.to_string(),
+                _ => form.settings.network().description(),
             };
             Span::styled(format!(" {help}"), t.dim())
         }

@@ -2,7 +2,7 @@
 //! ([`SETTINGS`]) and the [Start] button; which row is selected, typed text, steps,
 //! choices, and validation through [`TrainSettings::validate`].
 
-use crate::train::{SETTINGS, Setting, TrainOverrides, TrainSettings};
+use crate::train::{SETTINGS, Setting, Step, TrainOverrides, TrainSettings};
 use ratatui::crossterm::event::KeyEvent;
 
 /// A row of the form.
@@ -84,6 +84,8 @@ impl Eq for TextInput {}
 
 /// Longest text of a setting field.
 const SETTING_CHARS: usize = 24;
+/// Longest text of a typed setting that holds a list (a network's layers).
+const TEXT_SETTING_CHARS: usize = 2000;
 
 impl TextInput {
     /// An input showing `initial`, replaced by the first typed character.
@@ -283,7 +285,13 @@ impl TrainForm {
     pub fn begin_edit(&mut self) {
         let f = self.field();
         if f.is_typed() && self.may_change() {
-            self.editing = Some(TextInput::new(self.value_text(f)));
+            self.editing = Some(match f {
+                // A layer list is edited in place, not retyped.
+                Field::Setting(s) if s.step == Step::Text => {
+                    TextInput::plain(self.value_text(f), TEXT_SETTING_CHARS)
+                }
+                _ => TextInput::new(self.value_text(f)),
+            });
             self.error = None;
         }
     }
@@ -381,7 +389,7 @@ impl TrainForm {
     /// The defaults for the current model, with the user's edits on top.
     fn defaults(&self) -> TrainSettings {
         let mut choice = TrainOverrides {
-            model: Some(self.settings.model),
+            model: Some(self.settings.model.clone()),
             ..Default::default()
         };
         for (row, edited) in SETTINGS.iter().zip(&self.edited) {
@@ -396,7 +404,7 @@ impl TrainForm {
     /// run model's defaults count as edited, the others follow a change of model.
     pub fn load(&mut self, settings: &TrainSettings) {
         let model_only = TrainOverrides {
-            model: Some(settings.model),
+            model: Some(settings.model.clone()),
             ..Default::default()
         };
         let defaults = TrainSettings::resolve(&[&self.base, &model_only]);

@@ -120,12 +120,12 @@ pub fn draw(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::Arch;
+    use crate::model::Preset;
     use crate::train::LrSchedule;
 
     #[test]
     fn bars_follow_the_planned_shape() {
-        let mut s = TrainSettings::defaults_for(Arch::Mlp);
+        let mut s = TrainSettings::preset(Preset::Mlp);
         s.epochs = 4;
         s.lr_schedule = LrSchedule::OneCycle;
         let (bars, top) = planned_bars(&s, 100, 21, 24);
@@ -142,7 +142,7 @@ mod tests {
 
     #[test]
     fn steps_per_epoch_follow_the_data_and_the_cap() {
-        let mut s = TrainSettings::defaults_for(Arch::Mlp);
+        let mut s = TrainSettings::preset(Preset::Mlp);
         s.batch_size = 100;
         assert_eq!(steps_per_epoch(&s, Some(60_000)), 600);
         s.max_train_samples = Some(1_050);

@@ -1,25 +1,17 @@
-//! Architecture names and per-architecture default settings.
+//! The built-in networks, written in the network language, with the training
+//! recipes that suit them; and the optimiser settings every recipe is made of.
 
 use serde::{Deserialize, Serialize};
 use std::fmt;
-use std::str::FromStr;
 
-/// The model architectures, one name each (used by the CLI, `config.ron` and run records).
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    Hash,
-    PartialOrd,
-    Ord,
-    Serialize,
-    Deserialize,
-    clap::ValueEnum,
-)]
-#[serde(rename_all = "kebab-case")]
-pub enum Arch {
+use super::layer::Layers;
+use super::name::ModelName;
+
+/// The built-in networks (presets). Their names, layers and recipes never change, so
+/// records from before networks were data (which name one and hold no layers) still
+/// load, predict and resume.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Preset {
     /// The tutorial's 784→256→ReLU→64→ReLU→10→ReLU (ReLU on the logits), SGD lr 0.8.
     TutorialMlp,
     /// The same MLP without the output ReLU.
@@ -93,9 +85,9 @@ impl OptimizerSettings {
     }
 }
 
-/// Good default training settings for one architecture.
+/// Good default training settings for one network (a recipe).
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub struct ArchDefaults {
+pub struct Recipe {
     /// Optimiser and its hyper-parameters.
     pub optimizer: OptimizerSettings,
     /// Samples per batch.
@@ -106,57 +98,118 @@ pub struct ArchDefaults {
     pub normalize: bool,
 }
 
-impl Arch {
-    /// Every architecture, in menu order.
-    pub const ALL: [Arch; 4] = [Arch::TutorialMlp, Arch::Mlp, Arch::Lenet, Arch::Cnn];
+/// The recipe of a network of one's own: Adam at PyTorch's usual rate, the
+/// tutorial's batch, five epochs, normalised inputs (the settings a PyTorch user
+/// starts from; the form and flags change any of them).
+pub const OWN_RECIPE: Recipe = Recipe {
+    optimizer: OptimizerSettings {
+        kind: OptimizerKind::Adam,
+        lr: 1e-3,
+        momentum: 0.0,
+        nesterov: false,
+        weight_decay: 0.0,
+        beta1: ADAM_BETA1,
+        beta2: ADAM_BETA2,
+        eps: ADAM_EPS,
+    },
+    batch_size: 64,
+    epochs: 5,
+    normalize: true,
+};
 
-    /// The name used on the command line, in `config.ron` and in run records.
+impl Preset {
+    /// Every preset, in menu order.
+    pub const ALL: [Preset; 4] = [Preset::TutorialMlp, Preset::Mlp, Preset::Lenet, Preset::Cnn];
+
+    /// The preset called `name`, if one is.
+    pub fn named(name: &str) -> Option<Preset> {
+        Preset::ALL.into_iter().find(|p| p.name() == name)
+    }
+
+    /// Its name as a [`ModelName`].
+    pub fn model_name(self) -> ModelName {
+        self.name()
+            .parse()
+            .unwrap_or_else(|_| unreachable!("preset names are valid names"))
+    }
+
+    /// Its layers, in the network language. PyTorch code writes conv → ReLU →
+    /// max-pool; the planner fuses each such triple into one conv block, and each
+    /// Dense → ReLU into one dense step, so these compile to the steps the presets
+    /// always ran.
+    pub fn text(self) -> &'static str {
+        match self {
+            Preset::TutorialMlp => {
+                "Flatten, Dense(256), Relu, Dense(64), Relu, Dense(classes), Relu"
+            }
+            Preset::Mlp => "Flatten, Dense(256), Relu, Dense(64), Relu, Dense(classes)",
+            Preset::Lenet => {
+                "Conv(out: 6, kernel: 5, pad: 2), Relu, MaxPool(2), \
+                 Conv(out: 16, kernel: 5), Relu, MaxPool(2), \
+                 Flatten, Dense(120), Relu, Dense(84), Relu, Dense(classes)"
+            }
+            Preset::Cnn => {
+                "Conv(out: 32, kernel: 3, pad: 1), Relu, MaxPool(2), \
+                 Conv(out: 64, kernel: 3, pad: 1), Relu, MaxPool(2), \
+                 Flatten, Dense(128), Relu, Dense(classes)"
+            }
+        }
+    }
+
+    /// Its layers.
+    pub fn layers(self) -> Layers {
+        self.text()
+            .parse()
+            .unwrap_or_else(|e| unreachable!("preset {} does not parse: {e}", self.name()))
+    }
+
+    /// Its name on the command line, in `config.ron` and in run records.
     pub fn name(self) -> &'static str {
         match self {
-            Arch::TutorialMlp => "tutorial-mlp",
-            Arch::Mlp => "mlp",
-            Arch::Lenet => "lenet",
-            Arch::Cnn => "cnn",
+            Preset::TutorialMlp => "tutorial-mlp",
+            Preset::Mlp => "mlp",
+            Preset::Lenet => "lenet",
+            Preset::Cnn => "cnn",
         }
     }
 
     /// One line describing the network.
     pub fn description(self) -> &'static str {
         match self {
-            Arch::TutorialMlp => "784-256-64-10 MLP with ReLU on the logits (the tutorial's)",
-            Arch::Mlp => "784-256-64-10 MLP",
-            Arch::Lenet => "LeNet-5: conv 6@5x5, pool, conv 16@5x5, pool, 120-84-10",
-            Arch::Cnn => "CNN tuned for accuracy on a CPU",
+            Preset::TutorialMlp => "784-256-64-10 MLP with ReLU on the logits (the tutorial's)",
+            Preset::Mlp => "784-256-64-10 MLP",
+            Preset::Lenet => "LeNet-5: conv 6@5x5, pool, conv 16@5x5, pool, 120-84-10",
+            Preset::Cnn => "CNN tuned for accuracy on a CPU",
         }
     }
 
-    /// This architecture's default training settings.
-    pub fn defaults(self) -> ArchDefaults {
+    /// Its recipe.
+    pub fn defaults(self) -> Recipe {
         let sgd = |lr, momentum| OptimizerSettings {
             momentum,
             ..OptimizerSettings::new(OptimizerKind::Sgd, lr)
         };
         let adam = |lr| OptimizerSettings::new(OptimizerKind::Adam, lr);
         match self {
-            Arch::TutorialMlp => ArchDefaults {
+            Preset::TutorialMlp => Recipe {
                 optimizer: sgd(0.8, 0.0),
                 batch_size: 64,
                 epochs: 5,
                 normalize: false,
             },
-            Arch::Mlp => ArchDefaults {
+            Preset::Mlp => Recipe {
                 optimizer: adam(3e-3),
                 batch_size: 64,
                 epochs: 2,
                 normalize: true,
             },
-            Arch::Lenet => ArchDefaults {
+            Preset::Lenet => Recipe {
                 optimizer: adam(1e-3),
                 batch_size: 64,
                 epochs: 5,
                 normalize: true,
             },
-            Arch::Cnn => ArchDefaults {
+            Preset::Cnn => Recipe {
                 optimizer: adam(1e-3),
                 batch_size: 128,
                 epochs: 5,
@@ -166,25 +219,9 @@ impl Arch {
     }
 }
 
-impl fmt::Display for Arch {
+impl fmt::Display for Preset {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.name())
-    }
-}
-
-impl FromStr for Arch {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Arch::ALL
-            .into_iter()
-            .find(|a| a.name() == s)
-            .ok_or_else(|| {
-                let names: Vec<_> = Arch::ALL.iter().map(|a| a.name()).collect();
-                format!(
-                    "unknown model '{s}' (expected one of: {})",
-                    names.join(", ")
-                )
-            })
     }
 }
 
@@ -212,18 +249,24 @@ impl fmt::Display for OptimizerKind {
     }
 }
 
+impl PartialEq<Preset> for ModelName {
+    fn eq(&self, other: &Preset) -> bool {
+        self.as_str() == other.name()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
     fn names_round_trip() {
-        for arch in Arch::ALL {
-            assert_eq!(arch.name().parse::<Arch>().unwrap(), arch);
-            let ron = ron::to_string(&arch).unwrap();
-            assert_eq!(ron::from_str::<Arch>(&ron).unwrap(), arch);
+        for preset in Preset::ALL {
+            assert_eq!(Preset::named(preset.name()), Some(preset));
+            assert_eq!(preset.model_name().as_str(), preset.name());
+            assert!(!preset.layers().is_empty());
         }
-        assert!("resnet".parse::<Arch>().is_err());
+        assert_eq!(Preset::named("resnet"), None);
         for kind in OptimizerKind::ALL {
             let ron = ron::to_string(&kind).unwrap();
             assert_eq!(ron, kind.name());
@@ -233,7 +276,7 @@ mod tests {
 
     #[test]
     fn tutorial_defaults_are_the_tutorials() {
-        let d = Arch::TutorialMlp.defaults();
+        let d = Preset::TutorialMlp.defaults();
         assert_eq!(d.optimizer.kind, OptimizerKind::Sgd);
         assert_eq!(d.optimizer.lr, 0.8);
         assert_eq!(d.batch_size, 64);
