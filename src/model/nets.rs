@@ -33,7 +33,14 @@ pub(crate) struct LayerSpec {
 
 fn conv(h: usize, c: usize, k: usize, pad: usize, cout: usize) -> Step {
     Step::ConvBlock {
-        geom: ConvGeom { h, w: h, c, k, pad },
+        geom: ConvGeom {
+            h,
+            w: h,
+            c,
+            k,
+            pad,
+            stride: 1,
+        },
         cout,
     }
 }
