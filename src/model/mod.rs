@@ -2,10 +2,12 @@
 //! sees [`Arch`], [`Network`] (weights, inference, save/load) and [`Learner`]
 //! (a network plus its optimiser, one training step at a time).
 
+mod act;
 mod arch;
 mod block;
 mod conv;
 mod cpu;
+mod elementwise;
 mod gemm;
 mod init;
 mod linear;
