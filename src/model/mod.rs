@@ -6,6 +6,7 @@ mod act;
 mod arch;
 mod block;
 mod conv;
+mod conv2d;
 mod cpu;
 mod elementwise;
 mod gemm;
