@@ -13,11 +13,12 @@
 //! from the rounded output, as PyTorch does.
 
 use dfdx::dtypes::Dtype;
+use dfdx::shapes::HasShape;
 use dfdx::tensor::{Cpu, Tape, Tensor};
 
 use super::ModelError;
-use super::elementwise::{record, values};
 use super::linear::relu_in_place;
+use super::unary::{record, values};
 
 /// An elementwise activation function.
 #[allow(dead_code)] // wired into the planner by the networks-as-data work
@@ -43,11 +44,12 @@ pub(crate) fn activation<E: Dtype, T: Tape<E, Cpu>>(
     x: Tensor<(usize, usize), E, Cpu, T>,
     act: Activation,
 ) -> Result<Tensor<(usize, usize), E, Cpu, T>, ModelError> {
+    let width = x.shape().1;
     let mut xs = values(&x);
     match act {
         Activation::Relu => {
             let pass = relu_in_place(&mut xs);
-            record(x, xs, "relu", move |dy, g_x| {
+            record(x, xs, width, "relu", move |dy, g_x| {
                 for ((g, &d), &p) in g_x.iter_mut().zip(dy).zip(&pass) {
                     if p {
                         *g += d;
@@ -73,7 +75,7 @@ pub(crate) fn activation<E: Dtype, T: Tape<E, Cpu>>(
                     p
                 })
                 .collect();
-            record(x, xs, "leaky relu", move |dy, g_x| {
+            record(x, xs, width, "leaky relu", move |dy, g_x| {
                 for ((g, &d), &p) in g_x.iter_mut().zip(dy).zip(&positive) {
                     *g += if p { d } else { d * s };
                 }
@@ -82,7 +84,7 @@ pub(crate) fn activation<E: Dtype, T: Tape<E, Cpu>>(
         Activation::Tanh => {
             xs.iter_mut().for_each(|v| *v = from_f64(to_f64(*v).tanh()));
             let ys = kept::<E, T>(&xs);
-            record(x, xs, "tanh", move |dy, g_x| {
+            record(x, xs, width, "tanh", move |dy, g_x| {
                 for ((g, &d), &y) in g_x.iter_mut().zip(dy).zip(&ys) {
                     *g += d * (E::ONE - y * y);
                 }
@@ -92,7 +94,7 @@ pub(crate) fn activation<E: Dtype, T: Tape<E, Cpu>>(
             xs.iter_mut()
                 .for_each(|v| *v = from_f64(1.0 / (1.0 + (-to_f64(*v)).exp())));
             let ys = kept::<E, T>(&xs);
-            record(x, xs, "sigmoid", move |dy, g_x| {
+            record(x, xs, width, "sigmoid", move |dy, g_x| {
                 for ((g, &d), &y) in g_x.iter_mut().zip(dy).zip(&ys) {
                     *g += d * (E::ONE - y) * y;
                 }
@@ -100,7 +102,7 @@ pub(crate) fn activation<E: Dtype, T: Tape<E, Cpu>>(
         }
         Activation::Gelu => {
             let ys = xs.iter().map(|&v| from_f64(gelu(to_f64(v)))).collect();
-            record(x, ys, "gelu", move |dy, g_x| {
+            record(x, ys, width, "gelu", move |dy, g_x| {
                 for ((g, &d), &v) in g_x.iter_mut().zip(dy).zip(&xs) {
                     *g += d * from_f64(gelu_grad(to_f64(v)));
                 }

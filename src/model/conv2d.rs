@@ -19,10 +19,10 @@ use dfdx::tensor::{Cpu, PutTape, SplitTape, Tape, Tensor, TensorFromVec};
 use super::ModelError;
 use super::block::{CHUNK, KEEP_PATCHES};
 use super::conv::{ConvGeom, col2im_add, im2col_into};
-use super::elementwise::values;
 use super::gemm::{View, gemm_into};
 use super::linear::InputGrad;
 use super::param::{Bias, Weight};
+use super::unary::values;
 
 /// `conv(x, w) + b` for `x` `(batch, h·w·c)`, kernels `w` `(k·k·c, cout)` and bias
 /// `b` `(cout,)`: `(batch, oh·ow·cout)`, NHWC, with `oh`, `ow` from `g`.

@@ -8,7 +8,6 @@ mod block;
 mod conv;
 mod conv2d;
 mod cpu;
-mod elementwise;
 mod gemm;
 mod init;
 mod linear;
@@ -19,6 +18,7 @@ mod parallel;
 mod param;
 mod pool;
 mod profile;
+mod unary;
 mod weights;
 
 #[cfg(test)]

@@ -1,12 +1,10 @@
-//! The tape plumbing shared by elementwise ops (activations, dropout): an op whose
-//! output has its input's shape and whose input gradient is computed element by
-//! element from the output's.
-//!
-//! The op computes its output on a plain copy of the input's values ([`values`]),
-//! then [`record`] makes the output tensor and puts on the tape a backward pass
-//! that takes the output's gradient and hands it, with the input's gradient
-//! buffer, to the op's own `backward` (which adds into that buffer). What the
-//! backward pass needs (a mask, the output, the input) lives in that closure.
+//! The tape plumbing shared by the ops with one input and no parameters
+//! (activations, pooling, dropout): the op computes its output from a plain copy
+//! of the input's values ([`values`]), then [`record`] makes the output tensor and
+//! puts on the tape a backward pass that takes the output's gradient and hands
+//! it, with the input's gradient buffer, to the op's own `backward` closure (which
+//! adds into that buffer). What the backward pass needs (a mask, the output, the
+//! winning taps) lives in that closure.
 
 use dfdx::dtypes::Dtype;
 use dfdx::shapes::HasShape;
@@ -22,26 +20,27 @@ pub(crate) fn values<E: Dtype, T>(x: &Tensor<(usize, usize), E, Cpu, T>) -> Vec<
     xs
 }
 
-/// The tensor of `ys` (the op's output, of `x`'s shape) carrying `x`'s tape, plus
-/// a backward op that calls `backward(dy, g_x)`: `dy` the output's gradient,
-/// `g_x` the input's, to add to. `op` names the op in errors.
+/// The tensor `(batch, width)` of `ys` (the op's output, `batch` being `x`'s rows)
+/// carrying `x`'s tape, plus a backward op that calls `backward(dy, g_x)`: `dy` the
+/// output's gradient, `g_x` the input's, to add to. `op` names the op in errors.
 pub(crate) fn record<E: Dtype, T: Tape<E, Cpu>>(
     x: Tensor<(usize, usize), E, Cpu, T>,
     ys: Vec<E>,
+    width: usize,
     op: &str,
     backward: impl FnOnce(&[E], &mut [E]) + 'static,
 ) -> Result<Tensor<(usize, usize), E, Cpu, T>, ModelError> {
-    let shape = *x.shape();
-    if ys.len() != shape.0 * shape.1 {
+    let batch = x.shape().0;
+    if ys.len() != batch * width {
         return Err(ModelError::BadInput(format!(
-            "{op}: {} outputs for an input of shape {shape:?}",
+            "{op}: {} outputs for {batch} rows of {width}",
             ys.len()
         )));
     }
     let out = x
         .device()
         .clone()
-        .try_tensor_from_vec(ys, shape)
+        .try_tensor_from_vec(ys, (batch, width))
         .map_err(|e| ModelError::BadInput(format!("{op}: {e:?}")))?;
     let (x, mut tape) = x.split_tape();
     let x_ghost = x.ghost();
