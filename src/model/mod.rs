@@ -17,6 +17,7 @@ mod optim;
 mod parallel;
 mod param;
 mod pool;
+mod pool2d;
 mod profile;
 mod unary;
 mod weights;
