@@ -8,6 +8,7 @@ mod block;
 mod conv;
 mod conv2d;
 mod cpu;
+mod dropout;
 mod gemm;
 mod init;
 mod linear;
