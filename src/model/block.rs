@@ -27,11 +27,11 @@ use super::linear::InputGrad;
 use super::param::{Bias, Weight};
 use super::pool::{self, PoolGeom};
 
-/// Images per im2col → GEMM → pool pass.
-const CHUNK: usize = 8;
+/// Images per im2col → GEMM → pool pass (also `conv2d.rs`'s chunk).
+pub(super) const CHUNK: usize = 8;
 /// Bytes of patches up to which the forward pass keeps them for the backward one
-/// (a shard of a first layer, one input channel: 1.8–2.5 MB).
-const KEEP_PATCHES: usize = 4 << 20;
+/// (a shard of a first layer, one input channel: 1.8–2.5 MB). `conv2d.rs` too.
+pub(super) const KEEP_PATCHES: usize = 4 << 20;
 
 /// The pooling that follows a convolution of geometry `g` with `cout` kernels.
 pub(crate) fn pool_geom(g: ConvGeom, cout: usize) -> PoolGeom {

@@ -26,6 +26,7 @@ fn geom(c: ConvShape) -> ConvGeom {
         w: c.w,
         c: c.c,
         k: c.k,
+        stride: c.stride,
         pad: c.pad,
     }
 }

@@ -3,9 +3,12 @@
 //! (weights, inference, save/load) and [`Learner`] (a network plus its optimiser,
 //! one training step at a time).
 
+mod act;
 mod block;
 mod conv;
+mod conv2d;
 mod cpu;
+mod dropout;
 mod forward;
 mod gemm;
 mod init;
@@ -17,7 +20,9 @@ mod parallel;
 mod param;
 mod params;
 mod pool;
+mod pool2d;
 mod profile;
+mod unary;
 mod weights;
 
 #[cfg(test)]
