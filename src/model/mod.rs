@@ -16,6 +16,7 @@ mod parallel;
 mod param;
 mod pool;
 mod profile;
+mod sync;
 mod weights;
 
 #[cfg(test)]
