@@ -271,27 +271,27 @@ impl Drop for ShardGuard<'_> {
     }
 }
 
+/// Runs `work` on a thread and returns its result, failing the test instead of
+/// hanging if it takes more than 20 s (every wait in the tests that use it is over
+/// in microseconds unless a bug makes it hang).
+#[cfg(test)]
+pub(crate) fn within_patience<R: Send + 'static>(work: impl FnOnce() -> R + Send + 'static) -> R {
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = tx.send(work());
+    });
+    match rx.recv_timeout(std::time::Duration::from_secs(20)) {
+        Ok(r) => r,
+        Err(std::sync::mpsc::RecvTimeoutError::Timeout) => panic!("deadlock: no answer in 20 s"),
+        Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => panic!("the work panicked"),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use std::sync::Arc;
-    use std::sync::mpsc;
     use std::time::Duration;
-
-    /// Generous: every wait in these tests is over in microseconds unless a bug
-    /// makes it hang.
-    const PATIENCE: Duration = Duration::from_secs(20);
-
-    /// Runs `work` on a thread and returns its result, failing the test instead of
-    /// hanging if it takes longer than [`PATIENCE`].
-    fn within_patience<R: Send + 'static>(work: impl FnOnce() -> R + Send + 'static) -> R {
-        let (tx, rx) = mpsc::channel();
-        std::thread::spawn(move || {
-            let _ = tx.send(work());
-        });
-        rx.recv_timeout(PATIENCE)
-            .expect("deadlock: no answer in time")
-    }
 
     /// Returns once `arrivals` shards wait in the open round.
     fn wait_for_arrivals(sync: &ShardSync, arrivals: usize) {
