@@ -3,6 +3,7 @@
 //! (a network plus its optimiser, one training step at a time).
 
 mod arch;
+mod batchnorm;
 mod block;
 mod conv;
 mod cpu;
