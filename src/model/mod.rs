@@ -4,6 +4,7 @@
 //! one training step at a time).
 
 mod act;
+mod batchnorm;
 mod block;
 mod conv;
 mod conv2d;
@@ -22,6 +23,7 @@ mod params;
 mod pool;
 mod pool2d;
 mod profile;
+mod sync;
 mod unary;
 mod weights;
 

@@ -9,6 +9,9 @@
 //! number of worker threads, so a seeded run is reproducible on a given machine.
 
 use std::ops::Range;
+use std::sync::{PoisonError, RwLock};
+
+use super::ModelError;
 
 /// Fewest samples worth a shard of their own.
 const MIN_SHARD: usize = 16;
@@ -62,6 +65,72 @@ pub(crate) fn map<T: Send, R: Send>(items: Vec<T>, f: impl Fn(T) -> R + Sync) ->
         head[0] = Some(f(first));
     });
     slots.into_iter().flatten().collect()
+}
+
+/// `f` applied to every item, all of them at the same time: each on an OS thread of
+/// its own (the first on this one) with denormals flushed as in [`map`], the results
+/// in the items' order. A panic in any of them resumes on this thread once all have
+/// ended.
+///
+/// This is [`map`] for items that wait for each other (the shards of a step meeting
+/// in a `sync::ShardSync`): rayon may run its tasks one after another on one
+/// thread, and then the first to wait would wait for a task that cannot start.
+/// Here every thread exists before any item starts; if one cannot be started, no
+/// item runs and that is the error. An item that others may wait for must release
+/// them if it fails or panics (a `ShardGuard` does), or they, and this call, which
+/// joins them, wait forever.
+#[allow(dead_code)] // wired into the planner by the networks-as-data work
+pub(crate) fn map_concurrent<T: Send, R: Send>(
+    items: Vec<T>,
+    f: impl Fn(T) -> R + Sync,
+) -> Result<Vec<R>, ModelError> {
+    let mut items = items.into_iter();
+    let Some(first) = items.next() else {
+        return Ok(Vec::new());
+    };
+    let f = &|item| super::cpu::flushing_denormals(|| f(item));
+    // Write-locked while the threads are started, each of which first reads it:
+    // `true` once all are running (go), `false` if one could not be started (stop).
+    let gate = RwLock::new(false);
+    std::thread::scope(|scope| {
+        let mut go = gate.write().unwrap_or_else(PoisonError::into_inner);
+        let mut handles = Vec::with_capacity(items.len());
+        for item in items {
+            let gate = &gate;
+            let spawned = std::thread::Builder::new()
+                .name("shard".into())
+                .spawn_scoped(scope, move || {
+                    let go = *gate.read().unwrap_or_else(PoisonError::into_inner);
+                    go.then(|| f(item))
+                });
+            match spawned {
+                Ok(h) => handles.push(h),
+                Err(e) => {
+                    drop(go);
+                    for h in handles {
+                        let _ = h.join();
+                    }
+                    return Err(ModelError::BadInput(format!(
+                        "could not start a thread for a shard: {e}"
+                    )));
+                }
+            }
+        }
+        *go = true;
+        drop(go);
+        let mut out = Vec::with_capacity(handles.len() + 1);
+        out.push(f(first));
+        for h in handles {
+            match h.join() {
+                Ok(Some(r)) => out.push(r),
+                Ok(None) => {
+                    return Err(ModelError::BadInput("a shard's thread did not run".into()));
+                }
+                Err(panic) => std::panic::resume_unwind(panic),
+            }
+        }
+        Ok(out)
+    })
 }
 
 /// `values` cut into `parts` consecutive pieces of near-equal length (empty pieces
@@ -118,6 +187,53 @@ mod tests {
         let r = rows(&mut v, &split(5, 2), 3);
         assert_eq!(r.iter().map(|s| s.len()).collect::<Vec<_>>(), vec![9, 6]);
         assert!(map(Vec::<u8>::new(), |x| x).is_empty());
+    }
+
+    #[test]
+    fn map_concurrent_runs_every_item_at_once_in_order() {
+        // More items than cores, each waiting for all the others: only threads that
+        // really run at the same time get past the barrier.
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let n = threads() * 2 + 3;
+            let barrier = std::sync::Barrier::new(n);
+            let out = map_concurrent((0..n).collect(), |i: usize| {
+                barrier.wait();
+                i * 10
+            });
+            let _ = tx.send((n, out));
+        });
+        let (n, out) = rx
+            .recv_timeout(std::time::Duration::from_secs(20))
+            .expect("the items did not all run at once");
+        assert_eq!(out.unwrap(), (0..n).map(|i| i * 10).collect::<Vec<_>>());
+        assert!(map_concurrent(Vec::<u8>::new(), |x| x).unwrap().is_empty());
+        assert_eq!(map_concurrent(vec![4], |x: i32| x + 1).unwrap(), vec![5]);
+    }
+
+    #[test]
+    fn map_concurrent_resumes_a_panic_and_flushes_denormals() {
+        let caught = std::panic::catch_unwind(|| {
+            map_concurrent(vec![0, 1, 2], |i: i32| {
+                if i == 2 {
+                    panic!("item 2 fails");
+                }
+                i
+            })
+        });
+        assert!(caught.is_err());
+        let tiny = std::hint::black_box(f32::MIN_POSITIVE);
+        std::thread::spawn(move || {
+            use super::super::cpu::{MXCSR_FLAGS, mxcsr};
+            let before = mxcsr() & !MXCSR_FLAGS;
+            let halves = map_concurrent(vec![tiny; 3], |x| std::hint::black_box(x) / 2.0);
+            if cfg!(target_arch = "x86_64") {
+                assert_eq!(halves.unwrap(), vec![0.0; 3], "flushed while the work runs");
+            }
+            assert_eq!(mxcsr() & !MXCSR_FLAGS, before, "the caller's MXCSR changed");
+        })
+        .join()
+        .unwrap();
     }
 
     #[test]
