@@ -106,7 +106,8 @@ fn measure(
     let mut learner = Learner::new(
         Network::new(net, settings.seed)?,
         settings.optimizer_settings(),
-    );
+    )
+    .with_seed(settings.seed);
     // As many shuffled epochs as the steps need, batches taken in training order.
     let per_epoch = data.train.len().div_ceil(batch);
     let mut order = EpochOrder::shuffled(data.train.len(), settings.seed, 1);

@@ -21,7 +21,6 @@ use super::linear::relu_in_place;
 use super::unary::{record, values};
 
 /// An elementwise activation function.
-#[allow(dead_code)] // wired into the planner by the networks-as-data work
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub(crate) enum Activation {
     /// `max(x, 0)`, NaN passing through (PyTorch's `ReLU`; see [`relu_in_place`]).
@@ -39,7 +38,6 @@ pub(crate) enum Activation {
 }
 
 /// `act(x)` elementwise for `x` `(batch, features)`: same shape, one op on the tape.
-#[allow(dead_code)] // wired into the planner by the networks-as-data work
 pub(crate) fn activation<E: Dtype, T: Tape<E, Cpu>>(
     x: Tensor<(usize, usize), E, Cpu, T>,
     act: Activation,

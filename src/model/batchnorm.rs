@@ -31,8 +31,6 @@
 //! In evaluation the running statistics are used and no shard meets another.
 //! Everything is computed in `f64` and rounded once to the element type.
 
-#![allow(dead_code)] // wired into the planner by the networks-as-data work
-
 use std::sync::Arc;
 
 use dfdx::dtypes::Dtype;

@@ -26,7 +26,6 @@ use super::unary::values;
 
 /// `conv(x, w) + b` for `x` `(batch, h·w·c)`, kernels `w` `(k·k·c, cout)` and bias
 /// `b` `(cout,)`: `(batch, oh·ow·cout)`, NHWC, with `oh`, `ow` from `g`.
-#[allow(dead_code)] // wired into the planner by the networks-as-data work
 pub(crate) fn conv2d<E: Dtype, T: Tape<E, Cpu>>(
     x: Tensor<(usize, usize), E, Cpu, T>,
     w: &Weight<E>,

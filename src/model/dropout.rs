@@ -23,7 +23,6 @@ use super::ModelError;
 use super::unary::{record, values};
 
 /// Everything a dropout mask depends on, but the element's place in its row.
-#[allow(dead_code)] // wired into the planner by the networks-as-data work
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct DropoutKey {
     /// The run's seed.
@@ -71,7 +70,6 @@ fn uniform(row_seed: u64, j: usize) -> f64 {
 
 /// Inverted dropout of `x` `(batch, features)` with drop probability `p`: `p = 0`
 /// returns `x` unchanged (no op on the tape); otherwise `0 < p < 1` is required.
-#[allow(dead_code)] // wired into the planner by the networks-as-data work
 pub(crate) fn dropout<E: Dtype, T: Tape<E, Cpu>>(
     x: Tensor<(usize, usize), E, Cpu, T>,
     p: f64,

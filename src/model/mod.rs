@@ -51,11 +51,12 @@ use std::path::{Path, PathBuf};
 use dfdx::prelude::{AsArray, Backward, Cpu, Gradients, Trace};
 use dfdx::tensor::TensorFromVec;
 
-use forward::Mode;
+use forward::{Mode, Output, Training};
 use net::plan::Plan;
 use optim::Optimizer;
 use params::LayerParams;
 use std::sync::Arc;
+use sync::ShardSync;
 
 /// Number of pixels in one MNIST image (28×28).
 pub const IMAGE_PIXELS: usize = 784;
@@ -262,6 +263,7 @@ impl Network {
                 let start = out.len();
                 out.resize(start + rows * CLASSES, 0.0);
                 forward::forward(&self.plan.steps, &self.params, x, Mode::Eval)?
+                    .out
                     .copy_into(&mut out[start..]);
             }
             Ok((out, labels))
@@ -355,15 +357,22 @@ impl Network {
         images: Vec<f32>,
         labels: &[u8],
         batch: usize,
+        training: Training<'_>,
     ) -> Result<ShardOutcome, ModelError> {
         let x = self
             .dev
             .tensor_from_vec(images, (labels.len(), IMAGE_PIXELS))
             .traced(Gradients::leaky());
-        let logits = forward::forward(&self.plan.steps, &self.params, x, Mode::Eval)?;
+        let Output { out: logits, stats } =
+            forward::forward(&self.plan.steps, &self.params, x, Mode::Train(training))?;
         let loss = loss::cross_entropy(logits, labels, batch)?;
         let (value, correct) = (loss.value.array(), loss.correct);
-        let mut grads = loss.value.backward();
+        // Batch norm's backward pass meets the other shards: if one of them failed,
+        // this one's fails too (its own error is the one reported).
+        let mut grads = loss
+            .value
+            .try_backward()
+            .map_err(|e| ModelError::BadInput(format!("backward pass stopped: {e:?}")))?;
         let mut out = Vec::with_capacity(2 * self.params.len());
         for p in &self.params {
             out.extend(p.take_grads(&mut grads)?);
@@ -372,7 +381,29 @@ impl Network {
             loss: value,
             correct,
             grads: out,
+            stats,
         })
+    }
+
+    /// Folds a training batch's statistics into each batch norm's running ones
+    /// (`stats` in step order, as the forward pass returns them).
+    fn fold_batch_stats(&mut self, stats: &[batchnorm::BatchStats]) -> Result<(), ModelError> {
+        let mut stats = stats.iter();
+        for p in &mut self.params {
+            if let LayerParams::Norm(_, _, running) = p {
+                let s = stats.next().ok_or_else(|| {
+                    ModelError::BadInput("a batch norm gave no statistics".into())
+                })?;
+                batchnorm::update_running(
+                    &mut running.mean,
+                    &mut running.var,
+                    s,
+                    batchnorm::MOMENTUM,
+                )?;
+                running.batches += 1;
+            }
+        }
+        Ok(())
     }
 
     /// Names of the trained tensors, in optimiser order (two per layer: weight and
@@ -457,6 +488,8 @@ pub struct StepOutcome {
 pub struct Learner {
     network: Network,
     optimizer: Optimizer,
+    /// The run's seed: with the step and the sample, it draws dropout's masks.
+    seed: u64,
 }
 
 /// What one shard of a batch computed.
@@ -467,6 +500,8 @@ struct ShardOutcome {
     correct: usize,
     /// Its part of every parameter's gradient, in optimiser order.
     grads: Vec<Vec<f32>>,
+    /// Each batch norm's whole-batch statistics (the same on every shard).
+    stats: Vec<batchnorm::BatchStats>,
 }
 
 impl Learner {
@@ -480,7 +515,15 @@ impl Learner {
         Self {
             optimizer: Optimizer::new(optimizer, &lens),
             network,
+            seed: 0,
         }
+    }
+
+    /// This learner with dropout's masks drawn from `seed` (the run's seed), so a
+    /// run and its resumption draw the same masks.
+    pub fn with_seed(mut self, seed: u64) -> Self {
+        self.seed = seed;
+        self
     }
 
     /// An independent copy: the same weights, optimiser settings, state and step
@@ -491,6 +534,7 @@ impl Learner {
         Ok(Self {
             network: self.network.deep_copy()?,
             optimizer: self.optimizer.clone(),
+            seed: self.seed,
         })
     }
 
@@ -510,26 +554,67 @@ impl Learner {
     /// One step on a batch the learner fetches from `batch`, each shard its own
     /// part on its own thread (see [`Learner::train_batch`]).
     pub fn train_source(&mut self, batch: &dyn BatchSource) -> Result<StepOutcome, ModelError> {
+        let shards = parallel::shard_count(batch.len());
+        self.train_sharded(batch, shards)
+    }
+
+    /// [`Learner::train_source`] with the batch cut into `shards`. A network with
+    /// batch norm runs its shards on threads that run at once, so that they can meet
+    /// for the whole batch's statistics (twice per batch norm: forward and
+    /// backward); others run them as rayon tasks, which never wait for each other.
+    fn train_sharded(
+        &mut self,
+        batch: &dyn BatchSource,
+        shards: usize,
+    ) -> Result<StepOutcome, ModelError> {
+        let outcomes = self.shard_outcomes(batch, shards)?;
+        let loss = outcomes.iter().map(|o| o.loss).sum();
+        let correct = outcomes.iter().map(|o| o.correct).sum();
+        self.update(&outcomes, shards);
+        if let Some(first) = outcomes.first() {
+            self.network.fold_batch_stats(&first.stats)?;
+        }
+        Ok(StepOutcome { loss, correct })
+    }
+
+    /// The forward and backward passes of a step, the batch cut into `shards`: each
+    /// shard's part of the loss and of the gradients.
+    fn shard_outcomes(
+        &self,
+        batch: &dyn BatchSource,
+        shards: usize,
+    ) -> Result<Vec<ShardOutcome>, ModelError> {
         let n = batch.len();
         if n == 0 {
             return Err(ModelError::BadInput("empty batch".into()));
         }
-        let shards = parallel::shard_count(n);
-        let ranges = parallel::split(n, shards);
+        let ranges: Vec<_> = parallel::split(n, shards).into_iter().enumerate().collect();
         let net = &self.network;
-        let outcomes = parallel::map(ranges, |r| {
+        let sync = Arc::new(ShardSync::new(shards));
+        let (seed, step) = (self.seed, self.optimizer.step);
+        let run = |(shard, r): (usize, std::ops::Range<usize>)| {
+            let training = Training {
+                seed,
+                step,
+                first_sample: r.start,
+                sync: &sync,
+                shard,
+            };
             let mut images = Vec::with_capacity(r.len() * IMAGE_PIXELS);
             let mut labels = Vec::with_capacity(r.len());
             batch.fill(r, &mut images, &mut labels);
             check_batch(&images, &labels)?;
-            net.shard_gradients(images, &labels, n)
-        })
-        .into_iter()
-        .collect::<Result<Vec<_>, _>>()?;
-        let loss = outcomes.iter().map(|o| o.loss).sum();
-        let correct = outcomes.iter().map(|o| o.correct).sum();
-        self.update(&outcomes, shards);
-        Ok(StepOutcome { loss, correct })
+            net.shard_gradients(images, &labels, n, training)
+        };
+        if net.plan.has_batch_norm() {
+            let results = parallel::map_concurrent(ranges, |item| {
+                let guard = sync.guard(item.0);
+                guard.finish(run(item))
+            })?;
+            sync.collect(results)
+        } else {
+            parallel::map(ranges, run).into_iter().collect()
+        }
     }
 
     /// Applies one optimiser step from the shards' gradients, each parameter cut

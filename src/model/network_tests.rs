@@ -505,8 +505,20 @@ fn evaluate_counts_and_averages() {
 
 /// Whole-network gradient (every step of `def`'s plan, and cross-entropy) in f64
 /// against central finite differences, on a few images.
-pub(super) fn check_network_gradients(def: &NetworkDef, mode: forward::Mode) {
+pub(super) fn check_network_gradients(def: &NetworkDef, training: bool) {
     let dev: Cpu = Default::default();
+    let sync = Arc::new(sync::ShardSync::new(1));
+    let mode = if training {
+        forward::Mode::Train(Training {
+            seed: 7,
+            step: 3,
+            first_sample: 0,
+            sync: &sync,
+            shard: 0,
+        })
+    } else {
+        forward::Mode::Eval
+    };
     let net = Network::new(def, 21).unwrap();
     let steps = net.plan.steps.clone();
     let params: Vec<LayerParams<f64>> = net
@@ -524,13 +536,13 @@ pub(super) fn check_network_gradients(def: &NetworkDef, mode: forward::Mode) {
     let target = dev.tensor_from_vec(onehot, (batch, CLASSES));
     let loss_of = |params: &[LayerParams<f64>]| -> f64 {
         let xt = dev.tensor_from_vec(x.clone(), (batch, IMAGE_PIXELS));
-        let out = forward::forward(&steps, params, xt, mode).unwrap();
+        let out = forward::forward(&steps, params, xt, mode).unwrap().out;
         cross_entropy_with_logits_loss(out, target.clone()).array()
     };
     let xt = dev
         .tensor_from_vec(x.clone(), (batch, IMAGE_PIXELS))
         .leaky_traced();
-    let out = forward::forward(&steps, &params, xt, mode).unwrap();
+    let out = forward::forward(&steps, &params, xt, mode).unwrap().out;
     let mut grads = cross_entropy_with_logits_loss(out, target.clone()).backward();
 
     let mut rng = StdRng::seed_from_u64(5);
@@ -568,7 +580,179 @@ pub(super) fn check_network_gradients(def: &NetworkDef, mode: forward::Mode) {
 #[test]
 fn whole_network_gradients_match_finite_differences() {
     for preset in [Preset::Lenet, Preset::Cnn, Preset::TutorialMlp] {
-        check_network_gradients(&NetworkDef::preset(preset), forward::Mode::Eval);
+        check_network_gradients(&NetworkDef::preset(preset), false);
+    }
+}
+
+/// Networks of every layer kind, for the whole-network checks.
+fn every_kind() -> Vec<NetworkDef> {
+    let def = |name: &str, layers: &str| NetworkDef {
+        name: name.parse().unwrap(),
+        layers: layers.parse().unwrap(),
+    };
+    vec![
+        def(
+            "maps",
+            "Conv(out: 3, kernel: 3, stride: 2, pad: 1), BatchNorm, LeakyRelu(0.1), \
+             AvgPool(2), Conv(out: 4, kernel: 3), Gelu, MaxPool(2), Dropout(0.25), \
+             GlobalAvgPool, Dense(8), Tanh, Dense(classes), Sigmoid",
+        ),
+        def(
+            "vectors",
+            "Flatten, Dense(16), BatchNorm, Relu, Dropout(0.5), Dense(12), Gelu, \
+             Dense(classes)",
+        ),
+        def(
+            "blocks",
+            "Conv(out: 4, kernel: 5, pad: 2), MaxPool(2), Relu, BatchNorm, \
+             Conv(out: 6, kernel: 3, pad: 1), Relu, MaxPool(2), Flatten, Dropout(0.1), \
+             Dense(classes)",
+        ),
+    ]
+}
+
+#[test]
+fn networks_of_every_layer_kind_have_the_gradients_of_finite_differences() {
+    for def in every_kind() {
+        // Training: dropout's masks, batch norm's batch statistics.
+        check_network_gradients(&def, true);
+        // Predicting: no dropout, batch norm's running statistics.
+        check_network_gradients(&def, false);
+    }
+}
+
+/// The parameters and running statistics of `net`, flattened.
+fn state(net: &Network) -> Vec<f32> {
+    let mut out: Vec<f32> = all_params(net).concat();
+    for p in &net.params {
+        if let LayerParams::Norm(_, _, r) = p {
+            out.extend(&r.mean);
+            out.extend(&r.var);
+            out.push(r.batches as f32);
+        }
+    }
+    out
+}
+
+#[test]
+fn dropout_and_batch_norm_give_the_same_gradients_with_one_two_or_three_shards() {
+    let (x, y) = random_batch(8, 64);
+    let batch = Prepared {
+        images: &x,
+        labels: &y,
+    };
+    for def in every_kind() {
+        let l = Learner::new(Network::new(&def, 3).unwrap(), adam()).with_seed(11);
+        let step = |shards: usize| {
+            let outcomes = l.shard_outcomes(&batch, shards).unwrap();
+            let loss: f32 = outcomes.iter().map(|o| o.loss).sum();
+            let grads: Vec<f32> = (0..outcomes[0].grads.len())
+                .flat_map(|t| {
+                    let len = outcomes[0].grads[t].len();
+                    (0..len).map(move |i| (t, i))
+                })
+                .map(|(t, i)| outcomes.iter().map(|o| o.grads[t][i]).sum())
+                .collect();
+            let stats = outcomes[0].stats.clone();
+            assert!(
+                outcomes.iter().all(|o| o.stats == stats),
+                "every shard has the whole batch's statistics"
+            );
+            (loss, grads, stats)
+        };
+        let (loss, grads, stats) = step(1);
+        assert!(grads.iter().any(|&g| g != 0.0));
+        for shards in [2, 3] {
+            let (other_loss, other, other_stats) = step(shards);
+            assert!((loss - other_loss).abs() < 1e-5, "{}: loss", def.name);
+            for (i, (a, b)) in grads.iter().zip(&other).enumerate() {
+                assert!(
+                    (a - b).abs() <= 1e-6 + 1e-4 * a.abs().max(b.abs()),
+                    "{} with {shards} shards: gradient {i}: {a} vs {b}",
+                    def.name
+                );
+            }
+            for (s1, s2) in stats.iter().zip(&other_stats) {
+                for (a, b) in s1
+                    .mean
+                    .iter()
+                    .chain(&s1.var)
+                    .zip(s2.mean.iter().chain(&s2.var))
+                {
+                    assert!((a - b).abs() < 1e-9 * (1.0 + a.abs()), "{}", def.name);
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn batch_norm_keeps_its_running_statistics_and_saves_them() {
+    let def = &every_kind()[1];
+    let mut l = Learner::new(Network::new(def, 5).unwrap(), adam()).with_seed(1);
+    let (x, y) = random_batch(2, 32);
+    for _ in 0..3 {
+        l.train_batch(&x, &y).unwrap();
+    }
+    let net = l.network().clone();
+    let LayerParams::Norm(_, _, running) = &net.params[1] else {
+        panic!("the second parameterised layer is the batch norm")
+    };
+    assert_eq!(running.batches, 3);
+    assert!(running.mean.iter().any(|&m| m != 0.0), "the mean moved");
+    // Predicting uses the running statistics: an image's outputs do not depend on
+    // the other images of the batch.
+    let all = net.logits(&x).unwrap();
+    let one = net.logits(&x[..IMAGE_PIXELS]).unwrap();
+    for (a, b) in all[..CLASSES].iter().zip(&one) {
+        assert!((a - b).abs() < 1e-5, "{a} vs {b}");
+    }
+    // Saved and loaded with the weights, as PyTorch names them.
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("w.safetensors");
+    net.save(&path).unwrap();
+    let back = Network::load(def, &path).unwrap();
+    assert_eq!(state(&back), state(&net));
+    assert_eq!(back.logits(&x).unwrap(), all);
+    let bytes = std::fs::read(&path).unwrap();
+    let text = String::from_utf8_lossy(&bytes);
+    for name in [
+        "bn1.running_mean",
+        "bn1.running_var",
+        "bn1.num_batches_tracked",
+    ] {
+        assert!(text.contains(name), "{name}");
+    }
+    // A negative variance is refused, not used.
+    let mut tensors = Vec::new();
+    let mut meta = HashMap::new();
+    let mut bad = net.clone();
+    if let LayerParams::Norm(_, _, r) = &mut bad.params[1] {
+        r.var[0] = -1.0;
+    }
+    for (spec, p) in bad.plan.params.iter().zip(&bad.params) {
+        p.save_into(spec, &mut tensors, &mut meta);
+    }
+    meta.insert("format".into(), WEIGHTS_FORMAT.into());
+    meta.insert("arch".into(), def.name.to_string());
+    weights::write(&path, &tensors, meta).unwrap();
+    let Err(e) = Network::load(def, &path) else {
+        panic!("a negative variance loaded")
+    };
+    assert!(e.to_string().contains("running_var"), "{e}");
+}
+
+#[test]
+fn the_summary_counts_the_parameters_the_weights_hold() {
+    for def in every_kind()
+        .into_iter()
+        .chain(Preset::ALL.map(NetworkDef::preset))
+    {
+        let net = Network::new(&def, 0).unwrap();
+        let from_summary: usize = net.summary().iter().map(|r| r.params).sum();
+        let held: usize = all_params(&net).iter().map(Vec::len).sum();
+        assert_eq!(from_summary, held, "{}", def.name);
+        assert_eq!(net.param_count(), held, "{}", def.name);
     }
 }
 

@@ -79,7 +79,6 @@ pub(crate) fn map<T: Send, R: Send>(items: Vec<T>, f: impl Fn(T) -> R + Sync) ->
 /// item runs and that is the error. An item that others may wait for must release
 /// them if it fails or panics (a `ShardGuard` does), or they, and this call, which
 /// joins them, wait forever.
-#[allow(dead_code)] // wired into the planner by the networks-as-data work
 pub(crate) fn map_concurrent<T: Send, R: Send>(
     items: Vec<T>,
     f: impl Fn(T) -> R + Sync,

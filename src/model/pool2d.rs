@@ -20,7 +20,6 @@ use super::ModelError;
 use super::unary::{record, values};
 
 /// Which reduction a window gets.
-#[allow(dead_code)] // wired into the planner by the networks-as-data work
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum PoolKind {
     /// The largest value (NaN if any is NaN).
@@ -30,7 +29,6 @@ pub(crate) enum PoolKind {
 }
 
 /// Shape of the images and size of the windows (stride = window size).
-#[allow(dead_code)] // wired into the planner by the networks-as-data work
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct Pool2dGeom {
     /// Input height.
@@ -43,7 +41,6 @@ pub(crate) struct Pool2dGeom {
     pub k: usize,
 }
 
-#[allow(dead_code)] // wired into the planner by the networks-as-data work
 impl Pool2dGeom {
     /// Output height, `⌊h/k⌋`.
     pub fn out_h(&self) -> usize {
@@ -82,7 +79,6 @@ impl Pool2dGeom {
 }
 
 /// `x` `(batch, h·w·c)` pooled by k×k windows at stride k: `(batch, ⌊h/k⌋·⌊w/k⌋·c)`.
-#[allow(dead_code)] // wired into the planner by the networks-as-data work
 pub(crate) fn pool2d<E: Dtype, T: Tape<E, Cpu>>(
     x: Tensor<(usize, usize), E, Cpu, T>,
     kind: PoolKind,
@@ -205,7 +201,6 @@ fn avg_pool<E: Dtype, T: Tape<E, Cpu>>(
 
 /// The mean of each channel of `x` `(batch, h·w·c)` over its `h×w` pixels:
 /// `(batch, c)`.
-#[allow(dead_code)] // wired into the planner by the networks-as-data work
 pub(crate) fn global_avg_pool<E: Dtype, T: Tape<E, Cpu>>(
     x: Tensor<(usize, usize), E, Cpu, T>,
     h: usize,

@@ -23,8 +23,6 @@
 //! tasks may run one after another on one thread, and then the first to wait would
 //! wait for a shard that cannot start.
 
-#![allow(dead_code)] // wired into the planner by the networks-as-data work
-
 use std::sync::{Condvar, Mutex, MutexGuard, PoisonError};
 
 use super::ModelError;
@@ -155,12 +153,14 @@ impl ShardSync {
     }
 
     /// Stops the step: every waiting and later [`ShardSync::all_reduce`] errors.
+    #[cfg(test)]
     pub(crate) fn abort(&self) {
         let mut s = self.lock();
         self.abort_locked(&mut s, None);
     }
 
     /// Whether the step was stopped.
+    #[cfg(test)]
     pub(crate) fn is_aborted(&self) -> bool {
         self.lock().aborted
     }

@@ -296,7 +296,7 @@ impl Opened {
         };
         let network =
             Network::new(&settings.network(), settings.seed).map_err(TrainError::failed)?;
-        let learner = Learner::new(network, settings.optimizer_settings());
+        let learner = Learner::new(network, settings.optimizer_settings()).with_seed(settings.seed);
         let mut record = RunRecord::new(id, settings, now);
         record.sweep = sweep;
         Ok(Opened {
@@ -431,7 +431,7 @@ fn load_checkpoint(
     if let Some(change) = record.lr_changes.last() {
         optimizer.lr = change.lr;
     }
-    let mut learner = Learner::new(network, optimizer);
+    let mut learner = Learner::new(network, optimizer).with_seed(settings.seed);
     let optimizer_path = store.optimizer_path(&record.id);
     learner
         .load_optimizer(&optimizer_path)

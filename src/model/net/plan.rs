@@ -94,22 +94,8 @@ impl ConvShape {
     }
 }
 
-/// An elementwise activation.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub(crate) enum Act {
-    Relu,
-    LeakyRelu(f64),
-    Tanh,
-    Sigmoid,
-    Gelu,
-}
-
-/// Max or average pooling.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum PoolKind {
-    Max,
-    Avg,
-}
+pub(crate) use crate::model::act::Activation as Act;
+pub(crate) use crate::model::pool2d::PoolKind;
 
 /// One step of the forward pass.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -194,7 +180,6 @@ pub(crate) struct Plan {
 
 impl Plan {
     /// Whether any step is a batch normalisation (whose statistics span the batch).
-    #[allow(dead_code)] // the learner reads it once batch norm trains
     pub fn has_batch_norm(&self) -> bool {
         self.steps
             .iter()
@@ -328,10 +313,10 @@ fn layer_shape(layer: &Layer, input: Shape, classes: usize) -> Result<(Shape, us
                     }
                 ));
             }
-            if pad >= kernel {
+            if 2 * pad > kernel {
                 return Err(format!(
-                    "padding {pad} must be smaller than the kernel ({kernel}): a \
-                     window of padding only"
+                    "padding {pad} is more than half the kernel ({kernel}); PyTorch \
+                     refuses it too"
                 ));
             }
             let (oh, ow) = ((ph - kernel) / stride + 1, (pw - kernel) / stride + 1);

@@ -127,7 +127,8 @@ pub fn find_fresh(
     let learner = Learner::new(
         Network::new(&settings.network(), settings.seed).map_err(|e| e.to_string())?,
         settings.optimizer_settings(),
-    );
+    )
+    .with_seed(settings.seed);
     find(&learner, data, indices, settings, plan, progress)
 }
 
