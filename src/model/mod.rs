@@ -38,6 +38,7 @@ pub use net::presets::{
     ADAM_BETA1, ADAM_BETA2, ADAM_EPS, ADAMW_WEIGHT_DECAY, OWN_RECIPE, OptimizerKind,
     OptimizerSettings, Preset, Recipe,
 };
+pub use net::summary::Summary;
 pub use net::registry::{
     KnownNetwork, NetworkDef, NetworkError, Origin, define_network, find_network, known_networks,
     network_named,
