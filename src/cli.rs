@@ -22,6 +22,11 @@ pub struct Cli {
     /// Folder where runs are saved (default from config.ron: ./runs).
     #[arg(long, global = true, value_name = "DIR")]
     pub runs_dir: Option<PathBuf>,
+    /// A file of networks (a RON map of names to layer lists, like config.ron's
+    /// `networks`): they join the known ones, and when it holds one it is the model
+    /// unless --model says otherwise. May be given more than once.
+    #[arg(long, global = true, value_name = "FILE")]
+    pub network: Vec<PathBuf>,
     /// What to do.
     #[command(subcommand)]
     pub command: Option<Command>,
@@ -42,6 +47,9 @@ pub enum Command {
     Data(DataCommand),
     /// Measure training and inference speed of the models on real MNIST.
     Bench(BenchArgs),
+    /// List the networks (presets and config.ron's) with their size and cost, or
+    /// show one layer by layer.
+    Models(ModelsArgs),
     /// Find a learning rate: train a copy of a new model for a few batches at rates
     /// growing from tiny to huge, chart the loss against the rate and suggest one.
     LrFind(LrFindArgs),
@@ -170,6 +178,23 @@ impl Args for SweepFlags {
     fn augment_args_for_update(cmd: clap::Command) -> clap::Command {
         SweepFlags::augment_args(cmd)
     }
+}
+
+/// Flags of `models`.
+#[derive(Debug, Args)]
+pub struct ModelsArgs {
+    /// The network to show layer by layer (default: list them all).
+    pub name: Option<ModelName>,
+    /// Layers to show instead of a named network's, e.g. 'Flatten, Dense(64), Relu,
+    /// Dense(classes)'.
+    #[arg(long, value_name = "LAYERS", conflicts_with = "name")]
+    pub layers: Option<String>,
+    /// The batch whose training memory to estimate (default: the network's recipe's).
+    #[arg(long, value_name = "N")]
+    pub batch: Option<usize>,
+    /// Print JSON instead of a table.
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// Flags of `bench`.

@@ -2,8 +2,10 @@
 //! > built-in defaults. A bad file is an error naming the file, line and column.
 
 use crate::keys::KeyOverrides;
+use crate::model::{Layers, ModelName, NetworkDef, NetworkError, Origin, define_network};
 use crate::train::TrainOverrides;
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 /// The default config file name, looked up in the current directory.
@@ -73,8 +75,54 @@ pub struct Config {
     pub mirrors: Vec<String>,
     /// Training defaults layered over the chosen model's own defaults.
     pub train: TrainOverrides,
+    /// Networks of one's own, by name (`--model NAME` trains one).
+    pub networks: Networks,
     /// Dashboard settings.
     pub ui: UiConfig,
+}
+
+/// Networks by name: `config.ron`'s `networks` field, and the whole of a networks
+/// file (`--network FILE`), written as in
+/// `{ "wide-cnn": [Conv(out: 32, kernel: 3, pad: 1), Relu, MaxPool(2), ...] }`.
+pub type Networks = BTreeMap<ModelName, Layers>;
+
+/// Reads a networks file (a RON map of names to layer lists) and makes its networks
+/// known; returns their names. Errors name the file (with line and column for text
+/// that does not read, with the network and layer for one that is not a network).
+pub fn load_networks_file(path: &Path) -> Result<Vec<ModelName>, ConfigError> {
+    let bytes = crate::fsutil::read_capped(path, 1 << 20).map_err(|source| ConfigError::Io {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    let text = String::from_utf8(bytes).map_err(|e| ConfigError::Io {
+        path: path.to_path_buf(),
+        source: std::io::Error::new(std::io::ErrorKind::InvalidData, e),
+    })?;
+    let networks: Networks = ron::from_str(&text).map_err(|e| ConfigError::Parse {
+        path: path.to_path_buf(),
+        line: e.span.start.line,
+        column: e.span.start.col,
+        message: e.code.to_string(),
+    })?;
+    define_all(&networks, path)?;
+    Ok(networks.into_keys().collect())
+}
+
+/// Defines every network of `networks`, read from `path`.
+fn define_all(networks: &Networks, path: &Path) -> Result<(), ConfigError> {
+    for (name, layers) in networks {
+        let def = NetworkDef {
+            name: name.clone(),
+            layers: layers.clone(),
+        };
+        define_network(def, Origin::File(path.to_path_buf())).map_err(|source| {
+            ConfigError::Network {
+                path: path.to_path_buf(),
+                source,
+            }
+        })?;
+    }
+    Ok(())
 }
 
 /// The maintained public mirrors of MNIST (the original host answers 403 today).
@@ -92,6 +140,7 @@ impl Default for Config {
             runs_dir: PathBuf::from("runs"),
             mirrors: default_mirrors(),
             train: TrainOverrides::default(),
+            networks: Networks::new(),
             ui: UiConfig::default(),
         }
     }
@@ -107,6 +156,14 @@ pub enum ConfigError {
         path: PathBuf,
         /// The underlying error.
         source: std::io::Error,
+    },
+    /// A network the file defines is not one.
+    #[error("{}: {source}", path.display())]
+    Network {
+        /// The file.
+        path: PathBuf,
+        /// Which network, which layer, what is wrong.
+        source: NetworkError,
     },
     /// The file is not valid RON for a config.
     #[error("{}:{line}:{column}: {message}", path.display())]
@@ -153,6 +210,12 @@ impl Config {
         }
     }
 
+    /// Makes the networks of this config (read from `path`) known by name; the first
+    /// that is not a network is an error naming the file, the network and the layer.
+    pub fn define_networks(&self, path: &Path) -> Result<(), ConfigError> {
+        define_all(&self.networks, path)
+    }
+
     /// The data directory: `flag`, else `$MNIST_DATA_DIR`, else `data_dir` from the
     /// config, else `./data`.
     pub fn resolve_data_dir(&self, flag: Option<&Path>) -> PathBuf {
@@ -178,6 +241,15 @@ mod tests {
         let text = include_str!("../config.ron");
         let cfg = Config::parse(text, Path::new("config.ron")).unwrap();
         assert!(!cfg.mirrors.is_empty());
+        // Its commented networks example is a network.
+        let example = text
+            .replace("    // networks: {", "    networks: {")
+            .replace("    //     ", "        ");
+        let example = example.replace("    // },", "    },");
+        let cfg = Config::parse(&example, Path::new("config.ron")).unwrap();
+        assert_eq!(cfg.networks.len(), 1, "{example}");
+        cfg.define_networks(Path::new("config.ron")).unwrap();
+        assert!(crate::model::find_network("wide-cnn").is_some());
     }
 
     #[test]

@@ -42,10 +42,21 @@ fn one_line(err: &anyhow::Error) -> String {
 }
 
 fn run(cli: Cli) -> anyhow::Result<()> {
-    let config = match &cli.config {
-        Some(path) => Config::load(path, false)?,
-        None => Config::load(&PathBuf::from(CONFIG_FILE), true)?,
-    };
+    let config_path = cli
+        .config
+        .clone()
+        .unwrap_or_else(|| PathBuf::from(CONFIG_FILE));
+    let mut config = Config::load(&config_path, cli.config.is_none())?;
+    config.define_networks(&config_path)?;
+    for file in &cli.network {
+        let names = mnist_tui::config::load_networks_file(file)?;
+        // A file of one network chooses it, as config.ron's `train: (model: …)`
+        // would (a --model flag still wins).
+        if let [only] = names.as_slice() {
+            config.train.model = Some(only.clone());
+            config.train.layers = None;
+        }
+    }
     let data_dir = config.resolve_data_dir(cli.data_dir.as_deref());
     let runs_dir = cli
         .runs_dir
@@ -76,5 +87,6 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Some(Command::Data(DataCommand::Fetch)) => commands::data::fetch(&ctx),
         Some(Command::Data(DataCommand::Verify)) => commands::data::verify(&ctx),
         Some(Command::Bench(args)) => commands::bench::run(&ctx, args),
+        Some(Command::Models(args)) => commands::models::run(&ctx, args),
     }
 }

@@ -158,3 +158,97 @@ fn predict_files_json_errors_and_accuracy() {
         "predict {acc} vs run {run_acc}"
     );
 }
+
+/// A network of one's own, defined in `config.ron`: listed and summarised before
+/// training, trained, saved with its layers, and still predicting and resuming once
+/// it is deleted from the config; a wrong one is an error naming the layer.
+#[test]
+fn a_network_from_config_trains_and_outlives_its_definition() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path();
+    let config = root.join("config.ron");
+    let layers = "Flatten, Dense(32), BatchNorm, Relu, Dropout(0.2), Dense(classes)";
+    std::fs::write(
+        &config,
+        format!("(\n    // mine\n    networks: {{ \"tiny-bn\": [{layers}] }},\n)\n"),
+    )
+    .unwrap();
+    let cli = |args: &[&str]| common::cli(root, args);
+
+    let (code, out, err) = run(&mut cli(&["models"]));
+    assert_eq!(code, 0, "{err}");
+    let line = out.lines().find(|l| l.starts_with("tiny-bn")).unwrap();
+    // 785·32 + 2·32 (batch norm's scale and shift) + 33·10.
+    assert!(
+        line.contains("25,514") && line.contains("config.ron"),
+        "{line}"
+    );
+    let (code, out, err) = run(&mut cli(&["models", "tiny-bn"]));
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        out.contains("BatchNorm") && out.contains("training a batch of 64"),
+        "{out}"
+    );
+
+    let (code, _, err) = run(&mut cli(&[
+        "train",
+        "--model",
+        "tiny-bn",
+        "--epochs",
+        "1",
+        "--max-train",
+        "3000",
+        "--max-test",
+        "500",
+    ]));
+    assert_eq!(code, 0, "training failed: {err}");
+    let (records, _) = RunStore::new(root.join("runs")).list().unwrap();
+    let r = &records[0];
+    assert_eq!(r.config.model, "tiny-bn");
+    assert_eq!(r.config.layers.to_string(), layers);
+    assert_eq!(r.params, 25_514, "the summary's count is the weights'");
+    assert!(r.summary.as_ref().unwrap().test_acc > 0.6);
+
+    // Deleted from the config: the run still predicts and resumes from its record.
+    std::fs::write(&config, "(\n    // nothing of mine\n)\n").unwrap();
+    let (_, out, _) = run(&mut cli(&["models"]));
+    assert!(!out.contains("tiny-bn"), "{out}");
+    let mnist = Mnist::load(&mnist_dir()).unwrap();
+    let digit = save_digit(&mnist, 0, root);
+    let (code, out, err) = run(mnist_tui(root)
+        .args(["predict", "--json", "--run", &r.id, "--runs-dir"])
+        .arg(root.join("runs"))
+        .arg(&digit));
+    assert_eq!(code, 0, "{err}");
+    assert!(json_lines(&out)[0]["digit"].as_u64().unwrap() < 10, "{out}");
+    let (code, _, err) = run(&mut cli(&["train", "--resume", &r.id, "--epochs", "1"]));
+    assert_eq!(code, 0, "resume failed: {err}");
+    let (records, _) = RunStore::new(root.join("runs")).list().unwrap();
+    assert_eq!(records[0].epochs.len(), 2);
+
+    // A wrong network is an error naming the file, the network, the layer and the
+    // shapes, before anything trains.
+    std::fs::write(
+        &config,
+        "(networks: { \"flat\": [Dense(32), Relu, Dense(classes)] })",
+    )
+    .unwrap();
+    let (code, _, err) = run(&mut cli(&["train", "--model", "flat"]));
+    assert_ne!(code, 0);
+    assert!(
+        err.contains(
+            "config.ron: network 'flat': layer 1 `Dense(32)`: needs a vector of features, \
+             got a 28×28×1 map: add Flatten before it"
+        ),
+        "{err}"
+    );
+    std::fs::write(&config, "(networks: { \"x\": [Flatten, Densee(3)] })").unwrap();
+    let (code, _, err) = run(&mut cli(&["models"]));
+    assert_ne!(code, 0);
+    assert!(
+        err.contains("config.ron:1:29") && err.contains("Densee"),
+        "{err}"
+    );
+    let (records, _) = RunStore::new(root.join("runs")).list().unwrap();
+    assert_eq!(records.len(), 1, "nothing else trained");
+}

@@ -1,10 +1,12 @@
-//! The headless commands: `train`, `sweep`, `lr-find`, `runs`, `predict`, `data`, `bench`. Each takes the resolved
+//! The headless commands: `train`, `sweep`, `lr-find`, `runs`, `predict`, `data`, `bench`,
+//! `models`. Each takes the resolved
 //! [`Context`] and returns an error that `main` prints once.
 
 pub mod bench;
 pub mod data;
 pub mod drive;
 pub mod lr_find;
+pub mod models;
 pub mod out;
 pub mod predict;
 pub mod runs;

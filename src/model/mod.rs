@@ -38,11 +38,11 @@ pub use net::presets::{
     ADAM_BETA1, ADAM_BETA2, ADAM_EPS, ADAMW_WEIGHT_DECAY, OWN_RECIPE, OptimizerKind,
     OptimizerSettings, Preset, Recipe,
 };
-pub use net::summary::Summary;
 pub use net::registry::{
     KnownNetwork, NetworkDef, NetworkError, Origin, define_network, find_network, known_networks,
     network_named,
 };
+pub use net::summary::Summary;
 pub use profile::{ComputeProfile, compute_profile};
 pub use weights::{CheckpointTag, MAX_FILE_BYTES, read_checkpoint_tag};
 

@@ -38,7 +38,11 @@ impl Summary {
     /// and two optimiser moments each (Adam's; SGD keeps fewer).
     pub fn training_bytes(&self, batch: usize) -> u64 {
         let per_image: u64 = Shape::IMAGE.len() as u64
-            + self.rows.iter().map(|r| 2 * r.output.len() as u64).sum::<u64>();
+            + self
+                .rows
+                .iter()
+                .map(|r| 2 * r.output.len() as u64)
+                .sum::<u64>();
         per_image * batch as u64 * F32 + 4 * self.params as u64 * F32
     }
 
@@ -57,7 +61,11 @@ impl Summary {
         )];
         out.push(format!(
             "{:>3}  {:<text_width$}  {:>10}  {:>10}  {:>8}",
-            "", "(input)", Shape::IMAGE.to_string(), "", ""
+            "",
+            "(input)",
+            Shape::IMAGE.to_string(),
+            "",
+            ""
         ));
         for (i, r) in self.rows.iter().enumerate() {
             out.push(format!(
@@ -104,10 +112,22 @@ mod tests {
         assert_eq!(s.params, 61_706);
         let lines = s.lines(64);
         assert_eq!(lines.len(), 2 + 12 + 2);
-        assert!(lines[2].contains("Conv(out: 6, kernel: 5, pad: 2)"), "{}", lines[2]);
-        assert!(lines[2].contains("28×28×6") && lines[2].contains("156"), "{}", lines[2]);
+        assert!(
+            lines[2].contains("Conv(out: 6, kernel: 5, pad: 2)"),
+            "{}",
+            lines[2]
+        );
+        assert!(
+            lines[2].contains("28×28×6") && lines[2].contains("156"),
+            "{}",
+            lines[2]
+        );
         assert!(lines[14].contains("61,706"), "{}", lines[14]);
-        assert!(lines[15].starts_with("training a batch of 64: about "), "{}", lines[15]);
+        assert!(
+            lines[15].starts_with("training a batch of 64: about "),
+            "{}",
+            lines[15]
+        );
         // 784 inputs + 2·(every output) floats per image, 4 bytes each, and 4 floats
         // per parameter.
         let outputs: u64 = s.rows.iter().map(|r| r.output.len() as u64).sum();
