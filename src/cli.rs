@@ -113,8 +113,9 @@ pub enum SweepCommand {
         /// Sweep id (or a unique prefix).
         id: String,
         /// Chart final validation accuracy against this setting (its name or flag; runs
-        /// without validation: test accuracy).
-        #[arg(long, value_name = "SETTING")]
+        /// without validation: test accuracy), or against a cost: params, flops or
+        /// seconds (per epoch), with the Pareto frontier of the groups.
+        #[arg(long, value_name = "SETTING|COST")]
         by: Option<String>,
         /// Print one JSON object instead.
         #[arg(long)]
@@ -352,8 +353,9 @@ pub enum RunsCommand {
         #[arg(long, value_name = "SWEEP_ID")]
         sweep: Option<String>,
         /// Chart final validation accuracy against this setting (its name or flag; runs
-        /// without validation: test accuracy).
-        #[arg(long, value_name = "SETTING")]
+        /// without validation: test accuracy), or against a cost: params, flops or
+        /// seconds (per epoch), with the Pareto frontier of the groups.
+        #[arg(long, value_name = "SETTING|COST")]
         by: Option<String>,
         /// Print one JSON object instead.
         #[arg(long)]

@@ -8,7 +8,7 @@ use crate::cli::{SweepArgs, SweepCommand, SweepRunArgs};
 use crate::data::Mnist;
 use crate::runs::RunRecord;
 use crate::sweep::report::{
-    chart, find_setting, groups_json, groups_table, importance_text, settings_json,
+    chart_by, find_chart_by, groups_json, groups_table, importance_text, settings_json,
 };
 use crate::sweep::{
     PointState, SweepFile, SweepStore, SweepTag, describe, group_runs, importance, plan,
@@ -430,7 +430,13 @@ fn swept_values(file: &SweepFile) -> String {
                     values.push(v);
                 }
             }
-            format!("{} {}", row.short, values.join(","))
+            // A layer list holds commas: its values are set apart with bars.
+            let sep = if row.step == crate::train::Step::Text {
+                " | "
+            } else {
+                ","
+            };
+            format!("{} {}", row.short, values.join(sep))
         })
         .collect::<Vec<_>>()
         .join("; ")
@@ -456,7 +462,7 @@ fn state_counts(states: &[PointState]) -> String {
 fn sweep_text(
     file: &SweepFile,
     runs: &[RunRecord],
-    by: Option<&'static crate::train::Setting>,
+    by: Option<crate::sweep::report::ChartBy>,
 ) -> String {
     let states = point_states(file, runs);
     let mine = point_runs(file, runs);
@@ -473,7 +479,7 @@ fn sweep_text(
     o.push_str(&groups_table(&groups));
     o.push_str(&importance_text(&importance(&groups)));
     if let Some(by) = by {
-        o.push_str(&chart(&groups, by));
+        o.push_str(&chart_by(&groups, by));
     }
     o
 }
@@ -513,7 +519,7 @@ fn show(ctx: &Context, typed: &str, by: Option<&str>, json: bool) -> anyhow::Res
     let sweeps = SweepStore::new(ctx.store.root());
     let id = sweeps.resolve(typed).map_err(fail)?;
     let file = sweeps.load(&id).map_err(fail)?;
-    let by = by.map(find_setting).transpose().map_err(fail)?;
+    let by = by.map(find_chart_by).transpose().map_err(fail)?;
     let runs = all_runs(ctx)?;
     if json {
         return emit(&format!(
@@ -613,7 +619,7 @@ pub fn compare(
     by: Option<&str>,
     json: bool,
 ) -> anyhow::Result<()> {
-    let by = by.map(find_setting).transpose().map_err(fail)?;
+    let by = by.map(find_chart_by).transpose().map_err(fail)?;
     let runs = all_runs(ctx)?;
     let mut chosen: Vec<&RunRecord> = Vec::new();
     if let Some(typed) = sweep {
@@ -652,7 +658,7 @@ pub fn compare(
     o.push_str(&groups_table(&groups));
     o.push_str(&importance_text(&importance(&groups)));
     if let Some(by) = by {
-        o.push_str(&chart(&groups, by));
+        o.push_str(&chart_by(&groups, by));
     }
     emit(&o)
 }

@@ -76,6 +76,8 @@ pub struct Final {
     pub val_acc: Option<f64>,
     /// Test accuracy of its kept weights.
     pub test_acc: f64,
+    /// Its training seconds per epoch.
+    pub seconds_per_epoch: Option<f64>,
 }
 
 /// Whether `a` and `b` agree on every setting but the seed.
@@ -120,6 +122,8 @@ pub fn group_runs(runs: &[&RunRecord]) -> Vec<Group> {
                 seed: r.config.seed,
                 val_acc: r.val_acc().map(f64::from),
                 test_acc: summary.test_acc as f64,
+                seconds_per_epoch: (!r.epochs.is_empty())
+                    .then(|| summary.seconds / r.epochs.len() as f64),
             }),
             _ => g.unfinished += 1,
         }
@@ -161,6 +165,30 @@ pub fn varying(groups: &[Group]) -> Vec<&'static Setting> {
         .collect()
 }
 
+/// How `s` reads for the group `settings` in a table of `groups`: as every view
+/// shows it, except a layer list, of which only the layers that differ between the
+/// groups are shown when their lists are equally long (`Dense(64)` of
+/// `Flatten, Dense(64), Relu, Dense(classes)`).
+pub fn shown_in(s: &Setting, settings: &TrainSettings, groups: &[Group]) -> String {
+    if s.name != "layers" {
+        return s.show_applied(settings);
+    }
+    let mine = &settings.layers;
+    let same_length = groups.iter().all(|g| g.settings.layers.len() == mine.len());
+    if !same_length {
+        return s.show_applied(settings);
+    }
+    let differing: Vec<String> = (0..mine.len())
+        .filter(|&i| groups.iter().any(|g| g.settings.layers.0[i] != mine.0[i]))
+        .map(|i| mine.0[i].to_string())
+        .collect();
+    if differing.is_empty() {
+        s.show_applied(settings)
+    } else {
+        differing.join(" ")
+    }
+}
+
 /// How much one setting moves the result.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Importance {
@@ -190,7 +218,7 @@ pub fn importance(groups: &[Group]) -> Vec<Importance> {
                 {
                     Some((_, _, means)) => means.push(mean),
                     None => by_value.push((
-                        setting.show_applied(&g.settings),
+                        shown_in(setting, &g.settings, groups),
                         g.settings.clone(),
                         vec![mean],
                     )),

@@ -12,6 +12,7 @@
 
 pub mod axis;
 pub mod file;
+pub mod frontier;
 pub mod group;
 pub mod report;
 pub mod spec;

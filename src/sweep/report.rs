@@ -2,7 +2,8 @@
 //! final validation accuracy against one setting, test accuracy for runs without
 //! validation) and as JSON, for `sweep show`, `runs compare` and the end of a sweep.
 
-use super::group::{Group, Importance, Stats, best_group, importance, varying};
+use super::frontier::{Cost, frontier_chart};
+use super::group::{Group, Importance, Stats, best_group, importance, shown_in, varying};
 use crate::format;
 use crate::train::{SETTINGS, Setting, Step};
 use std::fmt::Write as _;
@@ -27,7 +28,10 @@ pub fn groups_table(groups: &[Group]) -> String {
     );
     let mut rows: Vec<Vec<String>> = Vec::new();
     for g in groups {
-        let mut row: Vec<String> = cols.iter().map(|s| s.show_applied(&g.settings)).collect();
+        let mut row: Vec<String> = cols
+            .iter()
+            .map(|s| shown_in(s, &g.settings, groups))
+            .collect();
         let dash = || "-".to_string();
         let range = |s: Stats| format!("{}–{}", format::percent(s.min), format::percent(s.max));
         row.push(g.finals.len().to_string());
@@ -110,6 +114,34 @@ pub fn importance_text(ranked: &[Importance]) -> String {
         );
     }
     o
+}
+
+/// What a chart is drawn against: a setting's values, or what the networks cost.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum ChartBy {
+    /// A setting.
+    Setting(&'static Setting),
+    /// A cost (with the Pareto frontier).
+    Cost(Cost),
+}
+
+/// The chart `--by` names: a cost (`params`, `flops`, `seconds`) or a setting
+/// ([`find_setting`]).
+pub fn find_chart_by(name: &str) -> Result<ChartBy, String> {
+    if let Some(cost) = Cost::named(name) {
+        return Ok(ChartBy::Cost(cost));
+    }
+    find_setting(name)
+        .map(ChartBy::Setting)
+        .map_err(|e| format!("{e}; or a cost: params, flops, seconds"))
+}
+
+/// The chart of `groups` against `by`.
+pub fn chart_by(groups: &[Group], by: ChartBy) -> String {
+    match by {
+        ChartBy::Setting(s) => chart(groups, s),
+        ChartBy::Cost(c) => frontier_chart(groups, c),
+    }
 }
 
 /// The setting a user names by its record name (`max_train_samples`), flag
