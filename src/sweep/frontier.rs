@@ -180,10 +180,10 @@ pub fn frontier_chart(groups: &[Group], cost: Cost) -> String {
     for w in front.windows(2) {
         let (a, b) = (&placed[w[0]], &placed[w[1]]);
         let (ca, cb) = (col_of(a.cost), col_of(b.cost));
-        for col in ca + 1..cb {
+        (ca + 1..cb).for_each(|col| {
             let t = (col - ca) as f64 / (cb - ca) as f64;
             grid[row_of(a.mean + t * (b.mean - a.mean))][col] = '.';
-        }
+        });
     }
     for p in &placed {
         for &(c, a) in &p.runs {
