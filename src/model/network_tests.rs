@@ -797,3 +797,53 @@ fn a_copied_learner_shares_nothing_with_its_original() {
         assert_eq!(all_params(original.network()), all_params(twin.network()));
     }
 }
+
+/// The batches of [`presets_train_bit_for_bit_as_before_networks_were_data`]: 64
+/// pseudo-random images and labels per step (xorshift, no MNIST needed).
+fn golden_batch(step: u64) -> (Vec<f32>, Vec<u8>) {
+    let mut s = 0x9E37_79B9_7F4A_7C15u64 ^ step;
+    let mut next = || {
+        s ^= s << 13;
+        s ^= s >> 7;
+        s ^= s << 17;
+        s
+    };
+    let images = (0..64 * IMAGE_PIXELS)
+        .map(|_| (next() % 1000) as f32 / 400.0 - 0.4)
+        .collect();
+    let labels = (0..64).map(|_| (next() % 10) as u8).collect();
+    (images, labels)
+}
+
+/// The presets, now written in the network language, train bit for bit as they did
+/// when they were hard-coded: each preset's loss at 6 Adam (or SGD) steps and a
+/// checksum of its outputs afterwards, recorded with the build before networks were
+/// data (22b2c79's `examples/golden.rs`, 2 worker threads: 2 shards of 64) on this
+/// project's machines (AVX2 and FMA; the `gemm` crate picks its kernels by CPU
+/// feature, so elsewhere the figures may differ by rounding and the test says so).
+#[test]
+fn presets_train_bit_for_bit_as_before_networks_were_data() {
+    const GOLDEN: [(Preset, [u32; 6], u64); 4] = GOLDEN_VALUES;
+    let features = profile::compute_profile(64).cpu_features;
+    if features != ["avx2", "fma"] {
+        eprintln!("skipped: recorded on a CPU with avx2 and fma, this one has {features:?}");
+        return;
+    }
+    for (preset, losses, checksum) in GOLDEN {
+        let mut l = Learner::new(Network::preset(preset, 7), preset.defaults().optimizer);
+        let mut bits = [0u32; 6];
+        for (step, b) in bits.iter_mut().enumerate() {
+            let (x, y) = golden_batch(step as u64);
+            let batch = Prepared {
+                images: &x,
+                labels: &y,
+            };
+            *b = l.train_sharded(&batch, 2).unwrap().loss.to_bits();
+        }
+        assert_eq!(bits, losses, "{preset}: losses");
+        let (x, _) = golden_batch(99);
+        let logits = l.network().logits(&x).unwrap();
+        let sum: u64 = logits.iter().map(|v| u64::from(v.to_bits())).sum();
+        assert_eq!(sum, checksum, "{preset}: outputs");
+    }
+}

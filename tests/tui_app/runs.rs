@@ -264,3 +264,36 @@ fn the_runs_view_groups_a_sweeps_runs_over_seeds() {
     a.update(key(KeyCode::Esc));
     assert!(a.modal.is_none());
 }
+
+#[test]
+fn a_sweep_over_networks_shows_its_accuracy_against_cost_frontier() {
+    let mut a = ready_app();
+    let mut runs = sweep_runs(&[
+        (0.01, 1, 0.90),
+        (0.01, 2, 0.92),
+        (0.01, 1, 0.97),
+        (0.01, 2, 0.96),
+    ]);
+    for (r, width) in runs.iter_mut().zip([16, 16, 64, 64]) {
+        r.config.layers = format!("Flatten, Dense({width}), Relu, Dense(classes)")
+            .parse()
+            .unwrap();
+    }
+    show_sweep_groups(&mut a, runs);
+    let Some(Modal::Groups(mnist_tui::tui::dialogs::groups::GroupsDialog { lines, .. })) = &a.modal
+    else {
+        panic!("{:?}", a.modal)
+    };
+    let text = lines.join("\n");
+    assert!(
+        text.contains("validation accuracy against parameters"),
+        "{text}"
+    );
+    let front = lines
+        .iter()
+        .position(|l| l.starts_with("the frontier"))
+        .unwrap();
+    // 785·16 + 17·10 = 12,730 parameters, then 785·64 + 65·10 = 50,890.
+    assert!(lines[front + 1].contains("12.7k") && lines[front + 1].contains("Dense(16)"));
+    assert!(lines[front + 2].contains("50.9k") && lines[front + 2].contains("Dense(64)"));
+}

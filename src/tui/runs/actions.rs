@@ -4,6 +4,8 @@
 
 use super::table::{RunEntry, RunsTable};
 use crate::runs::RunRecord;
+use crate::sweep::frontier::{Cost, frontier_chart};
+use crate::sweep::group::varying;
 use crate::sweep::report::{chart, groups_table, importance_text};
 use crate::sweep::{PointState, group_runs, importance, point_runs, point_states};
 use crate::tui::app::Effect;
@@ -72,6 +74,13 @@ impl RunsTable {
         text.push_str(&importance_text(&ranked));
         if let Some(top) = ranked.first() {
             text.push_str(&chart(&groups, top.setting));
+        }
+        // Groups of different networks: what each costs, and the frontier.
+        if varying(&groups)
+            .iter()
+            .any(|s| s.name == "layers" || s.name == "model")
+        {
+            text.push_str(&frontier_chart(&groups, Cost::Params));
         }
         Ok(GroupsDialog {
             title,
