@@ -819,14 +819,16 @@ fn golden_batch(step: u64) -> (Vec<f32>, Vec<u8>) {
 /// when they were hard-coded: each preset's loss at 6 Adam (or SGD) steps and a
 /// checksum of its outputs afterwards, recorded with the build before networks were
 /// data (22b2c79's `examples/golden.rs`, 2 worker threads: 2 shards of 64) on this
-/// project's machines (AVX2 and FMA; the `gemm` crate picks its kernels by CPU
-/// feature, so elsewhere the figures may differ by rounding and the test says so).
+/// project's machines (AVX2, FMA and AVX-512; the `gemm` crate picks its kernels by
+/// CPU feature, so elsewhere the figures may differ by rounding and the test says so).
 #[test]
 fn presets_train_bit_for_bit_as_before_networks_were_data() {
     const GOLDEN: [(Preset, [u32; 6], u64); 4] = GOLDEN_VALUES;
     let features = profile::compute_profile(64).cpu_features;
-    if features != ["avx2", "fma"] {
-        eprintln!("skipped: recorded on a CPU with avx2 and fma, this one has {features:?}");
+    if features != ["avx2", "fma", "avx512f"] {
+        eprintln!(
+            "skipped: recorded on a CPU with avx2, fma and avx512f, this one has {features:?}"
+        );
         return;
     }
     for (preset, losses, checksum) in GOLDEN {
@@ -847,3 +849,35 @@ fn presets_train_bit_for_bit_as_before_networks_were_data() {
         assert_eq!(sum, checksum, "{preset}: outputs");
     }
 }
+
+/// What 22b2c79 computed (see the test above).
+const GOLDEN_VALUES: [(Preset, [u32; 6], u64); 4] = [
+    (
+        Preset::TutorialMlp,
+        [
+            1075030802, 1075251519, 1075011471, 1075051324, 1074966678, 1075122975,
+        ],
+        4055571944,
+    ),
+    (
+        Preset::Mlp,
+        [
+            1075000481, 1076315890, 1075302032, 1075412518, 1075054898, 1075178408,
+        ],
+        1175407124753,
+    ),
+    (
+        Preset::Lenet,
+        [
+            1075058493, 1075004054, 1074979569, 1075071738, 1074965857, 1075043894,
+        ],
+        1484594576610,
+    ),
+    (
+        Preset::Cnn,
+        [
+            1075009466, 1075299816, 1075153224, 1075309656, 1074919294, 1074997798,
+        ],
+        1483290203338,
+    ),
+];
