@@ -779,4 +779,28 @@ mod tests {
         assert_eq!(back.val_acc(), None);
         assert_eq!(back.kept().map(|e| e.epoch), Some(1), "the last epoch");
     }
+
+    #[test]
+    fn records_from_before_networks_were_data_get_their_presets_layers() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = RunStore::new(dir.path());
+        for preset in crate::model::Preset::ALL {
+            let mut r = finished(&store, None, 0.95);
+            r.config = TrainSettings::preset(preset);
+            let text = ron::ser::to_string_pretty(&r, ron::ser::PrettyConfig::default()).unwrap();
+            // As an old run.ron: the model a bare word, no layers.
+            let start = text.find("layers:").unwrap();
+            let end = start + text[start..].find("\n        ],").unwrap() + 11;
+            let old = text[..start].to_string() + &text[end..];
+            let old = old.replace(
+                &format!("model: \"{}\"", preset.name()),
+                &format!("model: r#{}", preset.name()),
+            );
+            assert!(!old.contains("layers"), "{old}");
+            let back = parse_record(&old).unwrap();
+            assert_eq!(back.config.model, preset);
+            assert_eq!(back.config.layers, preset.layers());
+            assert_eq!(back.config, r.config);
+        }
+    }
 }
