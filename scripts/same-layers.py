@@ -9,7 +9,7 @@ e.g. "Conv(out: 32, kernel: 3, pad: 1), Relu, MaxPool(2), Flatten, Dense(classes
 built as an nn.Sequential of the PyTorch modules the language names (Dense = Linear,
 Conv = Conv2d, BatchNorm = BatchNorm1d/2d, Dropout, GELU (exact), ...), trained with the
 data preloaded as tensors (peers' common.py: PyTorch at its fastest), the rate decayed per
-batch by a cosine to 0 (mnist-tui's cosine), no augmentation, all 60,000 images. Prints one
+batch by mnist-tui's schedule (cosine to 0, or its one-cycle), no augmentation, all 60,000 images. Prints one
 line per epoch: EPOCH train_s=… test_s=… acc=… (the format of peers' same_recipe.py).
 """
 import argparse
@@ -25,7 +25,7 @@ ap.add_argument("epochs", type=int)
 ap.add_argument("--lr", type=float, default=1e-3)
 ap.add_argument("--batch", type=int, default=64)
 ap.add_argument("--optimizer", choices=["adam", "sgd"], default="adam")
-ap.add_argument("--schedule", choices=["cosine", "constant"], default="cosine")
+ap.add_argument("--schedule", choices=["cosine", "constant", "one-cycle"], default="cosine")
 ap.add_argument("--no-normalize", action="store_true")
 ap.add_argument("--seed", type=int, default=1)
 ap.add_argument("--threads", type=int, default=0)
@@ -134,9 +134,21 @@ for ep in range(1, args.epochs + 1):
     t0 = time.perf_counter()
     perm = torch.randperm(n)
     for i in range(0, n, args.batch):
+        t = step / total
         if args.schedule == "cosine":
-            for g in opt.param_groups:
-                g["lr"] = args.lr * 0.5 * (1 + math.cos(math.pi * step / total))
+            factor = 0.5 * (1 + math.cos(math.pi * t))
+        elif args.schedule == "one-cycle":
+            # mnist-tui's: up from a 25th of the rate to the rate over the first quarter
+            # (half a cosine), then a cosine down to 0.
+            if t < 0.25:
+                up = 1 - 0.5 * (1 + math.cos(math.pi * t / 0.25))
+                factor = 1 / 25 + (1 - 1 / 25) * up
+            else:
+                factor = 0.5 * (1 + math.cos(math.pi * (t - 0.25) / 0.75))
+        else:
+            factor = 1.0
+        for g in opt.param_groups:
+            g["lr"] = args.lr * factor
         idx = perm[i:i + args.batch]
         opt.zero_grad()
         loss = F.cross_entropy(model(xtr[idx]), ytr[idx])

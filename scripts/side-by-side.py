@@ -75,7 +75,8 @@ def mnist_tui(binary, model, seed):
 
 def layers_text(binary, model):
     """The network's layers as the language writes them (`models NAME --json`)."""
-    shown = subprocess.run([binary, "--network", args.network, "models", model, "--json"],
+    network = ["--network", args.network] if args.network else []
+    shown = subprocess.run([binary] + network + ["models", model, "--json"],
                            check=True, capture_output=True, text=True).stdout
     return ", ".join(row["layer"] for row in json.loads(shown)["layers"])
 
