@@ -159,6 +159,53 @@ fn form_edit_shows_the_typed_text_and_errors() {
     assert!(s.contains("must be in (0, 10]"));
 }
 
+/// Ctrl-U, as the layer field takes it to clear its text.
+fn ctrl_u() -> Msg {
+    Msg::Key(ratatui::crossterm::event::KeyEvent::new(
+        KeyCode::Char('u'),
+        ratatui::crossterm::event::KeyModifiers::CONTROL,
+    ))
+}
+
+#[test]
+fn the_idle_form_shows_its_network_and_checks_layers_as_they_are_typed() {
+    let mut a = ready_app();
+    let layers = mnist_tui::tui::train::form::Field::named("layers").unwrap();
+    a.train.form.select_field(layers);
+    a.update(key(KeyCode::Enter));
+    a.update(ctrl_u());
+    type_str(&mut a, "Flatten, Densee(3)");
+    let s = screen(&mut a, 120, 40);
+    assert!(s.contains("│ column 10: "), "the note says where:\n{s}");
+    assert!(s.contains("Network: mlp · as typed"), "{s}");
+    assert!(s.contains("Not a network:"), "{s}");
+    assert!(s.contains("Densee"), "{s}");
+    assert!(s.contains("Ctrl-U clear"), "the key bar:\n{s}");
+    // Without Flatten, the layer at fault.
+    a.update(ctrl_u());
+    type_str(&mut a, "Dense(3), Dense(classes)");
+    let s = screen(&mut a, 120, 40);
+    assert!(s.contains("│ layer 1 `Dense(3)`: needs"), "{s}");
+    // A network: its summary, before Enter.
+    a.update(ctrl_u());
+    type_str(
+        &mut a,
+        "Conv(out: 4, kernel: 3, pad: 1), Relu, MaxPool(2), Flatten, Dense(classes)",
+    );
+    let s = screen(&mut a, 120, 40);
+    assert!(s.contains("│ ok: 7,890 params, "), "{s}");
+    assert!(s.contains("14×14×4"), "{s}");
+    insta::assert_snapshot!("train_layers_typed_120x40", s);
+    // Applied: the form's network, its layers changed from the preset's.
+    a.update(key(KeyCode::Enter));
+    let s = screen(&mut a, 120, 40);
+    assert!(s.contains("Network: mlp · layers changed"), "{s}");
+    assert!(s.contains("7,890"), "{s}");
+    // The smallest size still shows the start of it.
+    let s = screen(&mut a, 60, 20);
+    assert!(s.contains("Network: mlp"), "{s}");
+}
+
 #[test]
 fn runs_view_lists_runs_and_damage() {
     let mut a = runs_app();

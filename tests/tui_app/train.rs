@@ -570,3 +570,66 @@ fn the_finder_key_on_a_running_run_asks_the_trainer_and_applies_the_rate_to_the_
         matches!(&a.notice, Some(Notice::Error(e)) if e.contains("before the learning-rate finder could run"))
     );
 }
+
+#[test]
+fn the_layers_being_typed_are_checked_at_every_key_before_enter() {
+    let mut a = ready_app();
+    let before = a.train.form.settings.clone();
+    assert!(a.train.form.typed_layers().is_none(), "nothing typed yet");
+    assert_eq!(
+        a.train.form.network_summary().map(|s| s.params),
+        Ok(218_058),
+        "the form's network: mlp"
+    );
+    select_field(&mut a, field("layers"));
+    a.update(key(KeyCode::Enter));
+    a.update(Msg::Key(KeyEvent::new(
+        KeyCode::Char('u'),
+        KeyModifiers::CONTROL,
+    )));
+    type_str(&mut a, "Flatten, Densee");
+    let typed = || a.train.form.typed_layers().expect("layers are typed");
+    let e = typed().unwrap_err();
+    assert!(e.starts_with("column 10: ") && e.contains("Densee"), "{e}");
+    assert!(e.contains("GlobalAvgPool"), "lists the layer kinds: {e}");
+    // Each key is judged again: not closed yet, then a layer that does not fit.
+    type_str(&mut a, "(32");
+    let e = a.train.form.typed_layers().unwrap().unwrap_err();
+    assert!(e.starts_with("column "), "{e}");
+    a.update(Msg::Key(KeyEvent::new(
+        KeyCode::Char('u'),
+        KeyModifiers::CONTROL,
+    )));
+    type_str(&mut a, "Dense(32), Relu, Dense(classes)");
+    let e = a.train.form.typed_layers().unwrap().unwrap_err();
+    assert_eq!(
+        e,
+        "layer 1 `Dense(32)`: needs a vector of features, got a 28×28×1 map: add Flatten \
+         before it"
+    );
+    a.update(key(KeyCode::Home));
+    type_str(&mut a, "Flatten, ");
+    let s = a.train.form.typed_layers().unwrap().expect("a network now");
+    assert_eq!(s.params, 784 * 32 + 32 + 32 * 10 + 10);
+    assert_eq!(
+        a.train.form.network_summary().map(|s| s.params),
+        Ok(s.params)
+    );
+    // Nothing applies before Enter.
+    assert_eq!(a.train.form.settings, before);
+    a.update(key(KeyCode::Enter));
+    assert!(a.train.form.typed_layers().is_none());
+    assert_eq!(
+        a.train.form.settings.layers.to_string(),
+        "Flatten, Dense(32), Relu, Dense(classes)"
+    );
+    assert_eq!(
+        a.train.form.network_summary().map(|s| s.params),
+        Ok(784 * 32 + 32 + 32 * 10 + 10)
+    );
+    // Other fields being typed are not layers.
+    select_field(&mut a, field("lr"));
+    a.update(key(KeyCode::Enter));
+    assert!(a.train.form.editing.is_some());
+    assert!(a.train.form.typed_layers().is_none());
+}

@@ -2,6 +2,7 @@
 //! ([`SETTINGS`]) and the [Start] button; which row is selected, typed text, steps,
 //! choices, and validation through [`TrainSettings::validate`].
 
+use crate::model::{Layers, NetworkDef, Summary};
 use crate::train::{SETTINGS, Setting, Step, TrainOverrides, TrainSettings};
 use ratatui::crossterm::event::KeyEvent;
 
@@ -323,6 +324,40 @@ impl TrainForm {
     /// if it is not one.
     pub fn edit_key(&mut self, key: &KeyEvent) -> bool {
         self.editing.as_mut().is_some_and(|input| input.edit(key))
+    }
+
+    /// While a layer list is being typed: the summary of the network it makes (the
+    /// form's model with these layers), or why it does not make one: the syntax error
+    /// with its column, or the layer at fault. `None` when no layer list is typed.
+    /// Judged on the text as it is now, so it changes with every key.
+    pub fn typed_layers(&self) -> Option<Result<Summary, String>> {
+        let input = self.editing.as_ref()?;
+        match self.field() {
+            Field::Setting(s) if s.step == Step::Text => {}
+            _ => return None,
+        }
+        let layers: Layers = match input.text().parse() {
+            Ok(layers) => layers,
+            Err(crate::model::LayersSyntaxError {
+                message,
+                at: Some((1, col)),
+            }) => return Some(Err(format!("column {col}: {message}"))),
+            Err(e) => return Some(Err(e.to_string())),
+        };
+        let def = NetworkDef {
+            name: self.settings.model.clone(),
+            layers,
+        };
+        Some(Summary::of(&def).map_err(|e| e.source.to_string()))
+    }
+
+    /// The network the form shows: the one being typed (see
+    /// [`TrainForm::typed_layers`]), else the settings' network; its summary, or why
+    /// it is not a network.
+    pub fn network_summary(&self) -> Result<Summary, String> {
+        self.typed_layers().unwrap_or_else(|| {
+            Summary::of(&self.settings.network()).map_err(|e| e.source.to_string())
+        })
     }
 
     /// Abandons the edit.
