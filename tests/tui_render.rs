@@ -223,14 +223,21 @@ fn runs_view_compares_marked_runs() {
     a.update(ch(' '));
     a.update(ch('j'));
     a.update(ch(' '));
-    // Tall enough for the comparison to show equal settings too.
     let s = screen(&mut a, 120, 60);
     assert!(s.contains("2 marked"));
     assert!(s.contains("Settings (* differs)"));
     assert!(s.contains("*lr"), "differing settings are marked");
-    assert!(s.contains(" seed"), "equal settings are not");
     assert!(s.contains("tutorial-mlp-a003") && s.contains("cnn-a002"));
+    // Their networks differ: the layers, diffed layer by layer.
+    assert!(s.contains("*layers"), "{s}");
+    assert!(s.contains("│- tutorial-mlp-a003  + cnn-a002"), "{s}");
+    assert!(s.contains("│+ Conv(out: 32, kernel: 3, pad: 1)"), "{s}");
+    assert!(s.contains("│- Dense(256)") && s.contains("│= Relu"), "{s}");
     insta::assert_snapshot!("runs_compare_120x60", s);
+    // Tall enough for the comparison to show equal settings too.
+    let s = screen(&mut a, 120, 80);
+    assert!(s.contains(" seed"), "equal settings are not marked:\n{s}");
+    assert!(!s.contains("more line"), "the whole diff:\n{s}");
 }
 
 #[test]
@@ -260,6 +267,13 @@ fn run_details_dialog() {
     assert!(s.contains("batch size"));
     assert!(s.contains("TRAIN LOSS") && s.contains("VAL ACC"));
     assert!(s.contains("Learning-rate changes"));
+    // The network layer by layer: shapes, parameters, totals.
+    assert!(s.contains("Network: mlp"), "{s}");
+    assert!(
+        s.contains("2  Dense(256)             256     200,960"),
+        "{s}"
+    );
+    assert!(s.contains("total                          218,058"), "{s}");
     insta::assert_snapshot!("run_details_120x70", s);
 }
 

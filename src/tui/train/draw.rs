@@ -12,7 +12,7 @@ use crate::tui::series::{
 };
 use crate::tui::theme::Theme;
 use crate::tui::ui::widgets::{
-    Curve, LineChart, Mark, centered_text, draw_line_chart, loss_title, titled_block,
+    Curve, LineChart, Mark, centered_text, draw_line_chart, loss_title, summary_table, titled_block,
 };
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
@@ -442,21 +442,12 @@ fn network_panel(f: &mut Frame, area: Rect, app: &App) {
     // The table (never wrapped: a narrow panel cuts its right side), then the prose.
     let (table, mut prose): (Vec<Line>, Vec<Line>) = match form.network_summary() {
         Ok(summary) => {
-            let mut lines = summary.lines(form.settings.batch_size);
-            let memory = lines.pop().unwrap_or_default();
-            let last = lines.len().saturating_sub(1);
-            let table = lines
-                .into_iter()
-                .enumerate()
-                .map(|(i, l)| match i {
-                    0 => Line::from(Span::styled(l, t.dim().add_modifier(Modifier::UNDERLINED))),
-                    _ if i == last => {
-                        Line::from(Span::styled(l, Style::new().add_modifier(Modifier::BOLD)))
-                    }
-                    _ => Line::raw(l),
-                })
-                .collect();
-            (table, vec![Line::from(Span::styled(memory, t.dim()))])
+            let batch = form.settings.batch_size;
+            let memory = summary.lines(batch).pop().unwrap_or_default();
+            (
+                summary_table(&summary, batch, "", t),
+                vec![Line::from(Span::styled(memory, t.dim()))],
+            )
         }
         Err(e) => (
             Vec::new(),
