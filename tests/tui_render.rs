@@ -207,6 +207,43 @@ fn the_idle_form_shows_its_network_and_checks_layers_as_they_are_typed() {
 }
 
 #[test]
+fn the_save_network_dialog_names_the_files() {
+    let mut a = ready_app();
+    a.update(ch('w'));
+    type_str(&mut a, "wide-mlp");
+    let s = screen(&mut a, 120, 40);
+    assert!(
+        s.contains("Save the form's network (6 layers, 218,058 params) as:"),
+        "{s}"
+    );
+    assert!(s.contains("> wide-mlp_"), "{s}");
+    assert!(
+        s.contains("[config.ron]") && s.contains(" networks.ron "),
+        "{s}"
+    );
+    assert!(s.contains("Enter save  Tab which file  Esc cancel"), "{s}");
+    insta::assert_snapshot!("save_network_120x40", s);
+    a.update(key(KeyCode::Tab));
+    let s = screen(&mut a, 120, 40);
+    assert!(
+        s.contains(" config.ron ") && s.contains("[networks.ron]"),
+        "{s}"
+    );
+    assert!(
+        s.contains("networks.ron: a networks file of its own"),
+        "{s}"
+    );
+    // A refusal is shown in the box.
+    a.update(ctrl_u());
+    type_str(&mut a, "cnn");
+    a.update(key(KeyCode::Enter));
+    let s = screen(&mut a, 120, 40);
+    assert!(s.contains("'cnn' is a built-in network's name"), "{s}");
+    // The smallest size draws it.
+    assert!(screen(&mut a, 60, 20).contains("Save network"));
+}
+
+#[test]
 fn runs_view_lists_runs_and_damage() {
     let mut a = runs_app();
     let s = screen(&mut a, 120, 40);

@@ -466,8 +466,9 @@ fn network_panel(f: &mut Frame, area: Rect, app: &App) {
             "Enter applies the layers, Esc leaves them as they were.".to_string()
         } else {
             format!(
-                "Press {start} to train it with the settings on the left; live loss and \
-                 accuracy charts replace this once a run starts."
+                "Press {start} to train it with the settings on the left, {save} to save \
+                 it by name; live loss and accuracy charts replace this once a run starts.",
+                save = app.keys.key_for(Scope::Train, Action::SaveNetwork)
             )
         },
         t.dim(),

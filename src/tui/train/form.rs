@@ -98,6 +98,12 @@ impl TextInput {
         }
     }
 
+    /// The input, holding at most `max` characters.
+    pub fn limited(mut self, max: usize) -> Self {
+        self.max = max;
+        self
+    }
+
     /// An input holding `text` (kept when typing), of at most `max` characters.
     pub fn plain(text: impl Into<String>, max: usize) -> Self {
         TextInput {
@@ -451,6 +457,30 @@ impl TrainForm {
         self.editing = None;
         self.error = None;
         self.selected = Field::Start.index();
+    }
+
+    /// Chooses the known network `name` as if picked in the Model row: its layers
+    /// (which no longer count as edited), and for every setting the user did not edit
+    /// the defaults of that network. Refused, with the reason, if it is not known or
+    /// the settings would not be valid.
+    pub fn choose_network(&mut self, name: &crate::model::ModelName) -> Result<(), String> {
+        let (Some(model), Some(layers)) = (
+            crate::train::catalog::setting("model"),
+            crate::train::catalog::setting("layers"),
+        ) else {
+            return Err("the settings have no model or layers".into());
+        };
+        let def = crate::model::network_named(name.as_str())?;
+        let mut candidate = self.settings.clone();
+        candidate.model = def.name;
+        candidate.layers = def.layers;
+        candidate.validate().map_err(|e| e.to_string())?;
+        if let Some(e) = self.edited.get_mut(Field::Setting(layers).index()) {
+            *e = false;
+        }
+        self.editing = None;
+        self.accept(model, candidate);
+        Ok(())
     }
 
     /// Sets the learning rate (the finder's suggestion), as if typed: it counts as
