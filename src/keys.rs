@@ -64,6 +64,8 @@ pub enum Action {
     /// Run the learning-rate finder (on the form's settings, or on a copy of the
     /// running run).
     FindLr,
+    /// Save the form's network by name, in `config.ron` or a networks file beside it.
+    SaveNetwork,
     /// Pause the sweep's queue (after the running point) or continue it.
     PauseSweep,
     /// Cancel the sweep (stop the running point, drop the queue).

@@ -10,6 +10,8 @@
 //! - [`predict`]: a run's model classifying digits; its mistakes on a labelled set.
 //! - [`format`]: how floats, durations, rates and percentages print, everywhere.
 //! - [`keys`]: key and action names as `config.ron` spells them.
+//! - [`networks_file`]: saving a network into `config.ron` or a networks file, by
+//!   editing its text.
 //! - [`exit`]: a failure that sets the exit code (commands, the dashboard on a signal).
 //! - [`tui`]: the ratatui dashboard.
 //! - [`bench`]: training and inference speed of every model.
@@ -26,6 +28,7 @@ pub mod fsutil;
 pub mod keys;
 pub mod ladder;
 pub mod model;
+pub mod networks_file;
 pub mod predict;
 pub mod runs;
 pub mod sweep;

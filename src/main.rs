@@ -68,7 +68,14 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         config,
     };
     match &cli.command {
-        None => mnist_tui::tui::run(ctx.config.clone(), ctx.data_dir.clone(), ctx.store.clone()),
+        None => mnist_tui::tui::run(
+            ctx.config.clone(),
+            cli.config
+                .clone()
+                .unwrap_or_else(|| PathBuf::from(CONFIG_FILE)),
+            ctx.data_dir.clone(),
+            ctx.store.clone(),
+        ),
         Some(Command::Train(args)) => commands::train::run(&ctx, args),
         Some(Command::Runs(RunsCommand::List { json })) => commands::runs::list(&ctx, *json),
         Some(Command::Runs(RunsCommand::Show { id, json })) => {

@@ -125,6 +125,34 @@ fn tiny_terminal_says_so() {
 }
 
 #[test]
+fn a_network_saved_from_the_dashboard_lands_in_the_config_it_was_started_with() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = "// my settings\n(\n    runs_dir: \"runs\",\n)\n";
+    std::fs::write(dir.path().join("mine.ron"), text).unwrap();
+    let mut app = PtyApp::spawn(
+        dir.path(),
+        &["--config", "mine.ron", "--data-dir", "nowhere"],
+        &[],
+        120,
+        40,
+    );
+    app.wait_text("Network: mlp", Duration::from_secs(20));
+    app.send(b"w");
+    app.wait_text("Save network", Duration::from_secs(10));
+    app.send(b"e2e-net\r");
+    app.wait_text("the form trains it now", Duration::from_secs(10));
+    app.wait_text("Network: e2e-net", Duration::from_secs(10));
+    app.send(b"q");
+    assert_eq!(app.wait_exit(Duration::from_secs(10)), Some(0));
+    let saved = std::fs::read_to_string(dir.path().join("mine.ron")).unwrap();
+    assert_eq!(
+        saved,
+        "// my settings\n(\n    runs_dir: \"runs\",\n    networks: {\n        \
+         \"e2e-net\": [Flatten, Dense(256), Relu, Dense(64), Relu, Dense(classes)],\n    },\n)\n"
+    );
+}
+
+#[test]
 fn a_sweep_started_in_the_dashboard_runs_its_points_and_shows_them_grouped() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(

@@ -159,6 +159,90 @@ fn form_edit_shows_the_typed_text_and_errors() {
     assert!(s.contains("must be in (0, 10]"));
 }
 
+/// Ctrl-U, as the layer field takes it to clear its text.
+fn ctrl_u() -> Msg {
+    Msg::Key(ratatui::crossterm::event::KeyEvent::new(
+        KeyCode::Char('u'),
+        ratatui::crossterm::event::KeyModifiers::CONTROL,
+    ))
+}
+
+#[test]
+fn the_idle_form_shows_its_network_and_checks_layers_as_they_are_typed() {
+    let mut a = ready_app();
+    let layers = mnist_tui::tui::train::form::Field::named("layers").unwrap();
+    a.train.form.select_field(layers);
+    a.update(key(KeyCode::Enter));
+    a.update(ctrl_u());
+    type_str(&mut a, "Flatten, Densee(3)");
+    let s = screen(&mut a, 120, 40);
+    assert!(s.contains("│ column 10: "), "the note says where:\n{s}");
+    assert!(s.contains("Network: mlp · as typed"), "{s}");
+    assert!(s.contains("Not a network:"), "{s}");
+    assert!(s.contains("Densee"), "{s}");
+    assert!(s.contains("Ctrl-U clear"), "the key bar:\n{s}");
+    // Without Flatten, the layer at fault.
+    a.update(ctrl_u());
+    type_str(&mut a, "Dense(3), Dense(classes)");
+    let s = screen(&mut a, 120, 40);
+    assert!(s.contains("│ layer 1 `Dense(3)`: needs"), "{s}");
+    // A network: its summary, before Enter.
+    a.update(ctrl_u());
+    type_str(
+        &mut a,
+        "Conv(out: 4, kernel: 3, pad: 1), Relu, MaxPool(2), Flatten, Dense(classes)",
+    );
+    let s = screen(&mut a, 120, 40);
+    assert!(s.contains("│ ok: 7,890 params, "), "{s}");
+    assert!(s.contains("14×14×4"), "{s}");
+    insta::assert_snapshot!("train_layers_typed_120x40", s);
+    // Applied: the form's network, its layers changed from the preset's.
+    a.update(key(KeyCode::Enter));
+    let s = screen(&mut a, 120, 40);
+    assert!(s.contains("Network: mlp · layers changed"), "{s}");
+    assert!(s.contains("7,890"), "{s}");
+    // The smallest size still shows the start of it.
+    let s = screen(&mut a, 60, 20);
+    assert!(s.contains("Network: mlp"), "{s}");
+}
+
+#[test]
+fn the_save_network_dialog_names_the_files() {
+    let mut a = ready_app();
+    a.update(ch('w'));
+    type_str(&mut a, "wide-mlp");
+    let s = screen(&mut a, 120, 40);
+    assert!(
+        s.contains("Save the form's network (6 layers, 218,058 params) as:"),
+        "{s}"
+    );
+    assert!(s.contains("> wide-mlp_"), "{s}");
+    assert!(
+        s.contains("[config.ron]") && s.contains(" networks.ron "),
+        "{s}"
+    );
+    assert!(s.contains("Enter save  Tab which file  Esc cancel"), "{s}");
+    insta::assert_snapshot!("save_network_120x40", s);
+    a.update(key(KeyCode::Tab));
+    let s = screen(&mut a, 120, 40);
+    assert!(
+        s.contains(" config.ron ") && s.contains("[networks.ron]"),
+        "{s}"
+    );
+    assert!(
+        s.contains("networks.ron: a networks file of its own"),
+        "{s}"
+    );
+    // A refusal is shown in the box.
+    a.update(ctrl_u());
+    type_str(&mut a, "cnn");
+    a.update(key(KeyCode::Enter));
+    let s = screen(&mut a, 120, 40);
+    assert!(s.contains("'cnn' is a built-in network's name"), "{s}");
+    // The smallest size draws it.
+    assert!(screen(&mut a, 60, 20).contains("Save network"));
+}
+
 #[test]
 fn runs_view_lists_runs_and_damage() {
     let mut a = runs_app();
@@ -176,14 +260,21 @@ fn runs_view_compares_marked_runs() {
     a.update(ch(' '));
     a.update(ch('j'));
     a.update(ch(' '));
-    // Tall enough for the comparison to show equal settings too.
     let s = screen(&mut a, 120, 60);
     assert!(s.contains("2 marked"));
     assert!(s.contains("Settings (* differs)"));
     assert!(s.contains("*lr"), "differing settings are marked");
-    assert!(s.contains(" seed"), "equal settings are not");
     assert!(s.contains("tutorial-mlp-a003") && s.contains("cnn-a002"));
+    // Their networks differ: the layers, diffed layer by layer.
+    assert!(s.contains("*layers"), "{s}");
+    assert!(s.contains("│- tutorial-mlp-a003  + cnn-a002"), "{s}");
+    assert!(s.contains("│+ Conv(out: 32, kernel: 3, pad: 1)"), "{s}");
+    assert!(s.contains("│- Dense(256)") && s.contains("│= Relu"), "{s}");
     insta::assert_snapshot!("runs_compare_120x60", s);
+    // Tall enough for the comparison to show equal settings too.
+    let s = screen(&mut a, 120, 80);
+    assert!(s.contains(" seed"), "equal settings are not marked:\n{s}");
+    assert!(!s.contains("more line"), "the whole diff:\n{s}");
 }
 
 #[test]
@@ -213,6 +304,13 @@ fn run_details_dialog() {
     assert!(s.contains("batch size"));
     assert!(s.contains("TRAIN LOSS") && s.contains("VAL ACC"));
     assert!(s.contains("Learning-rate changes"));
+    // The network layer by layer: shapes, parameters, totals.
+    assert!(s.contains("Network: mlp"), "{s}");
+    assert!(
+        s.contains("2  Dense(256)             256     200,960"),
+        "{s}"
+    );
+    assert!(s.contains("total                          218,058"), "{s}");
     insta::assert_snapshot!("run_details_120x70", s);
 }
 

@@ -57,6 +57,20 @@ fn train(app: &App, action: Action) -> Result<(), String> {
             })
         }
         A::FindLr => find_lr(app),
+        A::SaveNetwork => {
+            check(!active, || {
+                format!(
+                    "Networks are saved from the idle form: stop the run ({}) first",
+                    key(A::Stop)
+                )
+            })?;
+            app.train
+                .form
+                .settings
+                .network()
+                .check()
+                .map_err(|e| format!("The form's layers do not make a network: {}", e.source))
+        }
         A::Download => check(missing, || {
             format!("MNIST is {}: nothing to download", app.data.word())
         }),

@@ -137,6 +137,15 @@ pub enum Msg {
     SweepSaved(Result<(), String>),
     /// News from the learning-rate finder run on the form's settings.
     Finder(super::train::finder::FinderMsg),
+    /// The network was saved in `path` (or why not).
+    NetworkSaved {
+        /// The file.
+        path: PathBuf,
+        /// The network.
+        def: crate::model::NetworkDef,
+        /// Whether it worked.
+        result: Result<(), String>,
+    },
 }
 
 /// Work the app asks its runtime to do.
@@ -167,6 +176,14 @@ pub enum Effect {
         data: Arc<Mnist>,
         /// The rates to try.
         plan: crate::train::lr_find::FinderPlan,
+    },
+    /// Save `def` in the file at `path` (`crate::networks_file::save_network`, then
+    /// [`Msg::NetworkSaved`]).
+    SaveNetwork {
+        /// The file: the config file or a networks file beside it.
+        path: PathBuf,
+        /// The network.
+        def: crate::model::NetworkDef,
     },
 }
 
@@ -201,6 +218,9 @@ pub struct App {
     pub data: DataState,
     /// Where MNIST is looked for.
     pub data_dir: PathBuf,
+    /// The config file the dashboard was started with (`config.ron` unless `--config`
+    /// named another; it need not exist): where networks are saved.
+    pub config_path: PathBuf,
     /// The Train view: the form, the run it shows, a sweep's queue.
     pub train: TrainView,
     /// The Runs view: the table of saved runs.
@@ -233,6 +253,7 @@ impl App {
             modal: None,
             data: DataState::Loading,
             data_dir,
+            config_path: PathBuf::from(crate::config::CONFIG_FILE),
             train: TrainView::new(config.train.clone()),
             runs: RunsTable::default(),
             smooth: false,
@@ -262,6 +283,7 @@ impl App {
             view: &mut self.view,
             keys: &self.keys,
             size: self.size,
+            config_path: &self.config_path,
             requests: Vec::new(),
         };
         (&mut self.train, &mut self.runs, &mut self.digit, cx)
@@ -327,6 +349,11 @@ impl App {
             Msg::Finder(news) => {
                 let (train, _, _, mut cx) = self.parts();
                 train.on_finder(news, &mut cx);
+                Vec::new()
+            }
+            Msg::NetworkSaved { path, def, result } => {
+                let (train, _, _, mut cx) = self.parts();
+                train.on_network_saved(def, path, result, &mut cx);
                 Vec::new()
             }
         }

@@ -1,6 +1,7 @@
 //! What a view's handlers may use of the rest of the dashboard: [`Cx`] lends them the
-//! cross-view state (data, notice, dialog, view, keys, size) while the view's own
-//! state is `self`; what must reach another view goes back as a [`Request`].
+//! cross-view state (data, notice, dialog, view, keys, size, config file) while the
+//! view's own state is `self`; what must reach another view goes back as a
+//! [`Request`].
 
 use super::app::{DataState, Notice};
 use super::dialogs::Modal;
@@ -9,6 +10,7 @@ use super::view::View;
 use crate::data::Mnist;
 use crate::train::TrainSettings;
 use ratatui::layout::Rect;
+use std::path::Path;
 use std::sync::Arc;
 
 /// Work for another view, done by the app after the handler returns.
@@ -37,6 +39,9 @@ pub struct Cx<'a> {
     pub keys: &'a Keymap,
     /// The terminal's size.
     pub size: Rect,
+    /// The config file the dashboard was started with (networks are saved there or
+    /// beside it).
+    pub config_path: &'a Path,
     /// Work for other views.
     pub requests: Vec<Request>,
 }

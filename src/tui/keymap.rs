@@ -155,6 +155,7 @@ pub const BINDINGS: &[Binding] = &[
     b(S::Train, Key::ch('l'), A::ChangeLr, "change the learning rate (while running)", Some("lr")),
     b(S::Train, Key::ch('e'), A::AddEpoch, "add one epoch (while running)", Some("+epoch")),
     b(S::Train, Key::ch('f'), A::FindLr, "find a learning rate: on the form, or on a copy of the running run", Some("lr-find")),
+    b(S::Train, Key::ch('w'), A::SaveNetwork, "save the form's network by name (in config.ron or networks.ron)", Some("save net")),
     b(S::Train, Key::ch('S'), A::Sweep, "sweep: settings with lists of values (e.g. lr 0.01,0.1 seeds 1,2)", Some("sweep")),
     b(S::Train, Key::ch('P'), A::PauseSweep, "pause / continue the sweep (after the running point)", Some("pause sweep")),
     b(S::Train, Key::ch('X'), A::CancelSweep, "cancel the sweep (stops the running point)", Some("cancel sweep")),

@@ -42,18 +42,25 @@ use crate::runs::RunStore;
 use std::path::PathBuf;
 
 /// Opens the dashboard and runs it until the user quits. Blocks the calling thread.
+/// `config_path` is the config file `config` was read from (or would be: it need not
+/// exist); networks saved from the dashboard go there or beside it.
 ///
 /// The terminal is restored on every exit path (return, error, panic). If training is
 /// active when the user quits, the run is stopped and saved as stopped first.
-pub fn run(config: Config, data_dir: PathBuf, store: RunStore) -> anyhow::Result<()> {
+pub fn run(
+    config: Config,
+    config_path: PathBuf,
+    data_dir: PathBuf,
+    store: RunStore,
+) -> anyhow::Result<()> {
     if tokio::runtime::Handle::try_current().is_ok() {
         // Called from inside a tokio runtime: run on a thread of our own, since a
         // runtime cannot be started within another.
         return std::thread::scope(|s| {
-            s.spawn(|| runtime::run(config, data_dir, store))
+            s.spawn(|| runtime::run(config, config_path, data_dir, store))
                 .join()
                 .unwrap_or_else(|_| Err(anyhow::anyhow!("the dashboard thread panicked")))
         });
     }
-    runtime::run(config, data_dir, store)
+    runtime::run(config, config_path, data_dir, store)
 }

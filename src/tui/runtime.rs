@@ -26,8 +26,14 @@ const MAX_BATCH: usize = 256;
 
 /// Sets up the terminal and runs the loop on a single-threaded tokio runtime. Quit by
 /// a signal, it returns (once the terminal is restored and the run saved) an
-/// [`ExitError`](crate::exit::ExitError) whose code is 128 + the signal.
-pub fn run(config: Config, data_dir: PathBuf, store: RunStore) -> anyhow::Result<()> {
+/// [`ExitError`](crate::exit::ExitError) whose code is 128 + the signal. Networks are
+/// saved in `config_path` (the config file it was started with) or beside it.
+pub fn run(
+    config: Config,
+    config_path: PathBuf,
+    data_dir: PathBuf,
+    store: RunStore,
+) -> anyhow::Result<()> {
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_time()
         .build()
@@ -38,6 +44,7 @@ pub fn run(config: Config, data_dir: PathBuf, store: RunStore) -> anyhow::Result
     let result = rt.block_on(event_loop(
         &mut term,
         config,
+        config_path,
         data_dir,
         store,
         theme,
@@ -180,6 +187,12 @@ impl Runtime {
                 let saved = crate::sweep::SweepStore::new(self.store.root()).save(&file);
                 let _ = self.tx.send(Msg::SweepSaved(saved));
             }
+            // A few KiB, edited and written at once, like a sweep file.
+            Effect::SaveNetwork { path, def } => {
+                let result =
+                    crate::networks_file::save_network(&path, &def).map_err(|e| e.to_string());
+                let _ = self.tx.send(Msg::NetworkSaved { path, def, result });
+            }
         }
     }
 }
@@ -198,6 +211,7 @@ async fn next_train_event(trainer: &mut Option<TrainerHandle>) -> Option<Msg> {
 async fn event_loop(
     term: &mut terminal::Term,
     config: Config,
+    config_path: PathBuf,
     data_dir: PathBuf,
     store: RunStore,
     theme: Theme,
@@ -206,6 +220,7 @@ async fn event_loop(
     let (tx, mut rx): (UnboundedSender<Msg>, UnboundedReceiver<Msg>) = unbounded_channel();
     quit_on_signals(signal.clone(), tx.clone())?;
     let mut app = App::new(&config, data_dir.clone(), theme);
+    app.config_path = config_path;
     if let Ok(size) = term.size() {
         app.update(Msg::Resize(size.width, size.height));
     }

@@ -570,3 +570,267 @@ fn the_finder_key_on_a_running_run_asks_the_trainer_and_applies_the_rate_to_the_
         matches!(&a.notice, Some(Notice::Error(e)) if e.contains("before the learning-rate finder could run"))
     );
 }
+
+#[test]
+fn the_layers_being_typed_are_checked_at_every_key_before_enter() {
+    let mut a = ready_app();
+    let before = a.train.form.settings.clone();
+    assert!(a.train.form.typed_layers().is_none(), "nothing typed yet");
+    assert_eq!(
+        a.train.form.network_summary().map(|s| s.params),
+        Ok(218_058),
+        "the form's network: mlp"
+    );
+    select_field(&mut a, field("layers"));
+    a.update(key(KeyCode::Enter));
+    a.update(Msg::Key(KeyEvent::new(
+        KeyCode::Char('u'),
+        KeyModifiers::CONTROL,
+    )));
+    type_str(&mut a, "Flatten, Densee");
+    let typed = || a.train.form.typed_layers().expect("layers are typed");
+    let e = typed().unwrap_err();
+    assert!(e.starts_with("column 10: ") && e.contains("Densee"), "{e}");
+    assert!(e.contains("GlobalAvgPool"), "lists the layer kinds: {e}");
+    // Each key is judged again: not closed yet, then a layer that does not fit.
+    type_str(&mut a, "(32");
+    let e = a.train.form.typed_layers().unwrap().unwrap_err();
+    assert!(e.starts_with("column "), "{e}");
+    a.update(Msg::Key(KeyEvent::new(
+        KeyCode::Char('u'),
+        KeyModifiers::CONTROL,
+    )));
+    type_str(&mut a, "Dense(32), Relu, Dense(classes)");
+    let e = a.train.form.typed_layers().unwrap().unwrap_err();
+    assert_eq!(
+        e,
+        "layer 1 `Dense(32)`: needs a vector of features, got a 28×28×1 map: add Flatten \
+         before it"
+    );
+    a.update(key(KeyCode::Home));
+    type_str(&mut a, "Flatten, ");
+    let s = a.train.form.typed_layers().unwrap().expect("a network now");
+    assert_eq!(s.params, 784 * 32 + 32 + 32 * 10 + 10);
+    assert_eq!(
+        a.train.form.network_summary().map(|s| s.params),
+        Ok(s.params)
+    );
+    // Nothing applies before Enter.
+    assert_eq!(a.train.form.settings, before);
+    a.update(key(KeyCode::Enter));
+    assert!(a.train.form.typed_layers().is_none());
+    assert_eq!(
+        a.train.form.settings.layers.to_string(),
+        "Flatten, Dense(32), Relu, Dense(classes)"
+    );
+    assert_eq!(
+        a.train.form.network_summary().map(|s| s.params),
+        Ok(784 * 32 + 32 + 32 * 10 + 10)
+    );
+    // Other fields being typed are not layers.
+    select_field(&mut a, field("lr"));
+    a.update(key(KeyCode::Enter));
+    assert!(a.train.form.editing.is_some());
+    assert!(a.train.form.typed_layers().is_none());
+}
+
+/// Ctrl-U: clears a text field.
+fn clear_field() -> Msg {
+    Msg::Key(KeyEvent::new(KeyCode::Char('u'), KeyModifiers::CONTROL))
+}
+
+/// Types `layers` into the form's Layers row and applies them.
+fn set_layers(a: &mut mnist_tui::tui::app::App, layers: &str) {
+    select_field(a, field("layers"));
+    a.update(key(KeyCode::Enter));
+    a.update(clear_field());
+    type_str(a, layers);
+    a.update(key(KeyCode::Enter));
+    assert_eq!(a.train.form.settings.layers.to_string(), layers);
+}
+
+/// Does what the runtime does with the save effects among `effects`.
+fn perform_saves(a: &mut mnist_tui::tui::app::App, effects: Vec<Effect>) {
+    for e in effects {
+        if let Effect::SaveNetwork { path, def } = e {
+            let result =
+                mnist_tui::networks_file::save_network(&path, &def).map_err(|e| e.to_string());
+            a.update(Msg::NetworkSaved { path, def, result });
+        }
+    }
+}
+
+fn save_dialog(
+    a: &mnist_tui::tui::app::App,
+) -> &mnist_tui::tui::dialogs::save_network::SaveNetworkDialog {
+    match &a.modal {
+        Some(Modal::SaveNetwork(d)) => d,
+        other => panic!("no save dialog: {other:?} ({:?})", a.notice),
+    }
+}
+
+#[test]
+fn w_saves_the_forms_network_by_name_in_the_config_and_the_form_trains_it() {
+    use mnist_tui::model::{Origin, known_networks};
+    use mnist_tui::tui::dialogs::save_network::SaveTo;
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("config.ron");
+    let text = "// mine\n(\n    runs_dir: \"runs\", // here\n)\n";
+    std::fs::write(&config, text).unwrap();
+    let mut a = ready_app();
+    a.config_path = config.clone();
+    let layers = "Flatten, Dense(48), Relu, Dense(classes)";
+    set_layers(&mut a, layers);
+    a.update(ch('w'));
+    let d = save_dialog(&a);
+    assert_eq!(d.to, SaveTo::Config);
+    assert_eq!(d.field.text(), "", "a preset's name is not proposed");
+    // A preset's name and a bad name are refused; the dialog stays and says why.
+    type_str(&mut a, "mlp");
+    assert!(a.update(key(KeyCode::Enter)).is_empty());
+    let e = save_dialog(&a).field.error.clone().unwrap_or_default();
+    assert!(e.contains("built-in"), "{e}");
+    a.update(clear_field());
+    a.update(key(KeyCode::Enter));
+    let e = save_dialog(&a).field.error.clone().unwrap_or_default();
+    assert!(e.contains("cannot be empty"), "{e}");
+    // Only a name's characters are typed.
+    type_str(&mut a, "tui app/w net");
+    assert_eq!(save_dialog(&a).field.text(), "tuiappwnet");
+    a.update(clear_field());
+    type_str(&mut a, "tui-app-w-net");
+    let effects = a.update(key(KeyCode::Enter));
+    assert!(a.modal.is_none());
+    match effects.as_slice() {
+        [Effect::SaveNetwork { path, def }] => {
+            assert_eq!(path, &config);
+            assert_eq!(def.name, "tui-app-w-net");
+            assert_eq!(def.layers.to_string(), layers);
+        }
+        other => panic!("{other:?}"),
+    }
+    assert!(matches!(&a.notice, Some(Notice::Info(m)) if m.contains("Saving")));
+    perform_saves(&mut a, effects);
+    // In the file, the rest of it as it was.
+    let saved = std::fs::read_to_string(&config).unwrap();
+    assert_eq!(
+        saved,
+        "// mine\n(\n    runs_dir: \"runs\", // here\n    networks: {\n        \
+         \"tui-app-w-net\": [Flatten, Dense(48), Relu, Dense(classes)],\n    },\n)\n"
+    );
+    // Known by name from that file, and the form's model now.
+    let known = known_networks()
+        .into_iter()
+        .find(|k| k.def.name == "tui-app-w-net")
+        .expect("defined");
+    assert_eq!(known.origin, Origin::File(config.clone()));
+    let form = &a.train.form;
+    assert_eq!(form.settings.model, "tui-app-w-net");
+    assert_eq!(form.settings.layers.to_string(), layers);
+    assert!(form.is_edited(field("model")));
+    assert!(!form.is_edited(field("layers")), "the model's own layers");
+    assert!(
+        matches!(&a.notice, Some(Notice::Info(m)) if m.contains("Saved network 'tui-app-w-net'")
+            && m.contains("config.ron")),
+        "{:?}",
+        a.notice
+    );
+    // Saving again proposes its name and file, and replaces it.
+    set_layers(&mut a, "Flatten, Dense(64), Relu, Dense(classes)");
+    a.update(ch('w'));
+    assert_eq!(save_dialog(&a).field.text(), "tui-app-w-net");
+    assert_eq!(save_dialog(&a).to, SaveTo::Config);
+    let effects = a.update(key(KeyCode::Enter));
+    perform_saves(&mut a, effects);
+    let saved = std::fs::read_to_string(&config).unwrap();
+    assert!(saved.contains("\"tui-app-w-net\": [Flatten, Dense(64), Relu, Dense(classes)],"));
+    assert_eq!(saved.matches("tui-app-w-net").count(), 1, "{saved}");
+    assert_eq!(
+        a.train.form.settings.layers.to_string(),
+        "Flatten, Dense(64), Relu, Dense(classes)"
+    );
+}
+
+#[test]
+fn tab_saves_in_a_networks_file_beside_the_config() {
+    use mnist_tui::model::{Origin, known_networks};
+    use mnist_tui::tui::dialogs::save_network::SaveTo;
+    let dir = tempfile::tempdir().unwrap();
+    let mut a = ready_app();
+    // A config file that does not exist (the default config.ron, absent).
+    a.config_path = dir.path().join("config.ron");
+    set_layers(&mut a, "Flatten, Dense(24), Relu, Dense(classes)");
+    a.update(ch('w'));
+    a.update(key(KeyCode::Tab));
+    assert_eq!(save_dialog(&a).to, SaveTo::NetworksFile);
+    a.update(key(KeyCode::BackTab));
+    a.update(key(KeyCode::Tab));
+    type_str(&mut a, "tui-app-tab-net");
+    let effects = a.update(key(KeyCode::Enter));
+    let networks = dir.path().join("networks.ron");
+    assert!(
+        matches!(effects.as_slice(), [Effect::SaveNetwork { path, .. }] if *path == networks),
+        "{effects:?}"
+    );
+    perform_saves(&mut a, effects);
+    assert_eq!(
+        std::fs::read_to_string(&networks).unwrap(),
+        "{\n    \"tui-app-tab-net\": [Flatten, Dense(24), Relu, Dense(classes)],\n}\n"
+    );
+    assert!(!a.config_path.exists(), "the config is not created");
+    let known = known_networks()
+        .into_iter()
+        .find(|k| k.def.name == "tui-app-tab-net")
+        .expect("defined");
+    assert_eq!(known.origin, Origin::File(networks));
+    assert_eq!(a.train.form.settings.model, "tui-app-tab-net");
+    // The dialog proposes the file it came from next time.
+    a.update(ch('w'));
+    assert_eq!(save_dialog(&a).to, SaveTo::NetworksFile);
+    a.update(key(KeyCode::Esc));
+    assert!(a.modal.is_none());
+}
+
+#[test]
+fn a_failed_save_says_why_and_changes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut a = ready_app();
+    // The config's folder is gone: the save fails, nothing is defined.
+    a.config_path = dir.path().join("gone").join("config.ron");
+    set_layers(&mut a, "Flatten, Dense(20), Relu, Dense(classes)");
+    let before = a.train.form.settings.clone();
+    a.update(ch('w'));
+    type_str(&mut a, "tui-app-failed-net");
+    let effects = a.update(key(KeyCode::Enter));
+    perform_saves(&mut a, effects);
+    assert!(
+        matches!(&a.notice, Some(Notice::Error(m)) if m.contains("'tui-app-failed-net' was not saved")
+            && m.contains("gone")),
+        "{:?}",
+        a.notice
+    );
+    assert!(mnist_tui::model::find_network("tui-app-failed-net").is_none());
+    assert_eq!(a.train.form.settings, before);
+}
+
+#[test]
+fn saving_a_network_needs_the_idle_form_and_layers_that_make_one() {
+    let mut a = training_app();
+    a.update(ch('w'));
+    assert!(a.modal.is_none());
+    assert!(
+        matches!(&a.notice, Some(Notice::Error(m)) if m.contains("stop the run (x)")),
+        "{:?}",
+        a.notice
+    );
+    let mut a = ready_app();
+    a.train.form.settings.layers = "Dense(3), Dense(classes)".parse().unwrap();
+    a.update(ch('w'));
+    assert!(a.modal.is_none());
+    assert!(
+        matches!(&a.notice, Some(Notice::Error(m)) if m.contains("do not make a network")
+            && m.contains("add Flatten")),
+        "{:?}",
+        a.notice
+    );
+}

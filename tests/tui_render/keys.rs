@@ -30,6 +30,7 @@ const REBOUND: &[(Action, &str)] = &[
     (Action::ClearCanvas, "Ctrl-x"),
     (Action::SaveDrawing, "Ctrl-w"),
     (Action::Delete, "Ctrl-e"),
+    (Action::SaveNetwork, "Ctrl-v"),
 ];
 
 fn rebound(action: Action) -> Key {
@@ -96,6 +97,7 @@ fn a_rebound_key_is_named_by_the_key_bar_the_help_and_every_notice() {
     // The idle Train view says how to start, with the rebound key only.
     let idle = screen(&mut a, 120, 40);
     names(&idle, Action::Start, "the Train view");
+    names(&idle, Action::SaveNetwork, "the network panel");
     let lower = idle.to_lowercase();
     assert!(
         !lower.contains("press s") && !idle.contains("(s)"),

@@ -1,13 +1,15 @@
-//! The Runs view's Enter dialog: a run's settings, learning-rate changes and
-//! per-epoch metrics.
+//! The Runs view's Enter dialog: a run's settings, its network layer by layer,
+//! learning-rate changes and per-epoch metrics.
 
 use super::scroll::{Scroll, ScrollText};
 use crate::format;
+use crate::model::Summary;
 use crate::runs::{RunStatus, report};
 use crate::train::SETTINGS;
 use crate::tui::app::App;
 use crate::tui::runs::draw::started;
 use crate::tui::runs::table::RunEntry;
+use crate::tui::ui::widgets::summary_table;
 use ratatui::layout::Rect;
 use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
@@ -111,6 +113,28 @@ pub fn details_lines(app: &App, id: &str) -> Vec<Line<'static>> {
         }
     }
     out.push(kv("rate at end", r.last_rate_text()));
+    out.push(Line::raw(""));
+    out.push(Line::from(Span::styled(
+        format!("Network: {}", c.model),
+        t.accent(),
+    )));
+    match Summary::of(&c.network()) {
+        Ok(summary) => {
+            out.extend(summary_table(&summary, c.batch_size, "  ", t));
+            out.push(Line::from(Span::styled(
+                format!(
+                    "  training a batch of {}: about {}B",
+                    c.batch_size,
+                    format::si(summary.training_bytes(c.batch_size))
+                ),
+                t.dim(),
+            )));
+        }
+        Err(e) => out.push(Line::from(Span::styled(
+            format!("  not a network: {}", e.source),
+            t.bad(),
+        ))),
+    }
     if !r.lr_changes.is_empty() {
         out.push(Line::raw(""));
         out.push(Line::from(Span::styled(

@@ -15,6 +15,7 @@ pub mod learning_rate;
 pub mod lr_finder;
 pub mod quit;
 pub mod resume;
+pub mod save_network;
 pub mod scroll;
 pub mod sweep;
 
@@ -105,6 +106,8 @@ dialogs! {
     Details(details::DetailsDialog),
     /// Runs grouped over seeds: table, ranking, chart.
     Groups(groups::GroupsDialog),
+    /// A name and a file for the form's network.
+    SaveNetwork(save_network::SaveNetworkDialog),
 }
 
 impl App {

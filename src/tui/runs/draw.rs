@@ -1,6 +1,8 @@
 //! The Runs view: the table of runs, the comparison of marked runs (loss, accuracy,
-//! settings side by side). Its dialogs (details, groups) are in `tui::dialogs`.
+//! settings side by side, layers diffed layer by layer). Its dialogs (details, groups)
+//! are in `tui::dialogs`.
 
+use super::diff::{self, Change};
 use super::table::{RunEntry, SortColumn};
 use crate::format;
 use crate::runs::{RunRecord, RunStatus};
@@ -14,7 +16,7 @@ use crate::tui::ui::widgets::{
     Curve, LineChart, centered_text, draw_line_chart, loss_title, titled_block,
 };
 use ratatui::Frame;
-use ratatui::layout::{Constraint, Rect};
+use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Cell, Paragraph, Row, Table, TableState, Wrap};
@@ -34,7 +36,86 @@ pub fn render(f: &mut Frame, area: Rect, app: &App) {
     }
     compare_loss(f, l.loss, app, &compared);
     compare_accuracy(f, l.accuracy, app, &compared);
-    settings_table(f, l.settings, app, &compared);
+    settings_panel(f, l.settings, app, &compared);
+}
+
+/// The smallest settings panel that also shows the layers' diff (the table keeps
+/// half of it).
+const LAYERS_DIFF_MIN_PANEL: u16 = 20;
+
+/// The settings side by side and, when the runs' layers differ and there is room,
+/// their layers diffed layer by layer below.
+fn settings_panel(f: &mut Frame, area: Rect, app: &App, runs: &[&RunRecord]) {
+    let diff = layers_diff_lines(app, runs);
+    if diff.is_empty() || area.height < LAYERS_DIFF_MIN_PANEL {
+        settings_table(f, area, app, runs);
+        return;
+    }
+    let height = (diff.len() as u16 + 2).min(area.height / 2);
+    let [table, layers] =
+        Layout::vertical([Constraint::Min(0), Constraint::Length(height)]).areas(area);
+    settings_table(f, table, app, runs);
+    layers_diff_panel(f, layers, app, diff);
+}
+
+/// The layers of each compared run whose layers differ from the first run's, diffed
+/// against the first run's: a legend line (`- first  + other`, in the runs' colours),
+/// then one line per layer marked `=` (both), `-` (the first run's only) or `+` (the
+/// other run's only). Empty when every run has the first run's layers.
+pub fn layers_diff_lines(app: &App, runs: &[&RunRecord]) -> Vec<Line<'static>> {
+    let t = &app.theme;
+    let Some((first, others)) = runs.split_first() else {
+        return Vec::new();
+    };
+    let mut lines = Vec::new();
+    for (i, other) in others.iter().enumerate().map(|(i, r)| (i + 1, r)) {
+        if other.config.layers == first.config.layers {
+            continue;
+        }
+        let style = |c: Change| match c {
+            Change::Same => t.dim(),
+            Change::Removed => t.series(0),
+            Change::Added => t.series(i),
+        };
+        lines.push(Line::from(vec![
+            Span::styled(
+                format!("- {}", short_label(&first.id)),
+                style(Change::Removed).add_modifier(Modifier::BOLD),
+            ),
+            Span::raw("  "),
+            Span::styled(
+                format!("+ {}", short_label(&other.id)),
+                style(Change::Added).add_modifier(Modifier::BOLD),
+            ),
+        ]));
+        lines.extend(
+            diff::layers_diff(&first.config.layers, &other.config.layers)
+                .into_iter()
+                .map(|(change, layer)| {
+                    Line::from(Span::styled(
+                        format!("{} {layer}", change.marker()),
+                        style(change),
+                    ))
+                }),
+        );
+    }
+    lines
+}
+
+/// Draws the layers' diff in `area`; lines that do not fit are counted in the title.
+fn layers_diff_panel(f: &mut Frame, area: Rect, app: &App, mut lines: Vec<Line<'static>>) {
+    let room = area.height.saturating_sub(2) as usize;
+    let hidden = lines.len().saturating_sub(room);
+    lines.truncate(room);
+    let title = match hidden {
+        0 => " Layers (- + differ) ".to_string(),
+        1 => " Layers (- + differ) · 1 more line ".to_string(),
+        n => format!(" Layers (- + differ) · {n} more lines "),
+    };
+    f.render_widget(
+        Paragraph::new(lines).block(titled_block(title, &app.theme)),
+        area,
+    );
 }
 
 /// A short label for a run in legends: the id without its date, e.g. `mlp-3fa2`.

@@ -1,7 +1,9 @@
 //! The Runs view as a component: its state ([`table::RunsTable`]: the runs, sort,
-//! marks, cursor), what its actions do ([`actions`]) and its drawing ([`draw`]); its
-//! dialogs (details, groups, delete, resume) are in `tui::dialogs`.
+//! marks, cursor), what its actions do ([`actions`]), its drawing ([`draw`]) and the
+//! layer-by-layer diff of compared networks ([`diff`]); its dialogs (details, groups,
+//! delete, resume) are in `tui::dialogs`.
 
 pub mod actions;
+pub mod diff;
 pub mod draw;
 pub mod table;

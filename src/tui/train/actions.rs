@@ -5,6 +5,7 @@
 use super::TrainView;
 use super::form::Field;
 use super::session::{LiveRun, RunPhase};
+use crate::model::{NetworkDef, Origin, define_network};
 use crate::runs::RunRecord;
 use crate::train::{Control, TrainJob};
 use crate::tui::actions::already_active;
@@ -12,9 +13,11 @@ use crate::tui::app::{DataState, DownloadProgress, Effect};
 use crate::tui::context::Cx;
 use crate::tui::dialogs::Modal;
 use crate::tui::dialogs::learning_rate::LearningRateDialog;
+use crate::tui::dialogs::save_network::SaveNetworkDialog;
 use crate::tui::dialogs::sweep::SweepDialog;
 use crate::tui::keymap::Action;
 use crate::tui::view::View;
+use std::path::PathBuf;
 
 impl TrainView {
     /// Does an action of the Train view (from the key table).
@@ -43,6 +46,13 @@ impl TrainView {
                 return vec![Effect::Control(Control::AddEpochs(1))];
             }
             Action::FindLr => return self.find_lr(cx),
+            Action::SaveNetwork => {
+                let def = self.form.settings.network();
+                *cx.modal = Some(Modal::SaveNetwork(SaveNetworkDialog::new(
+                    &def,
+                    cx.config_path,
+                )));
+            }
             Action::Download => return download(cx),
             Action::RetryData => {
                 *cx.data = DataState::Loading;
@@ -122,6 +132,35 @@ impl TrainView {
             },
             data,
         )]
+    }
+
+    /// The save dialog's network was saved in `path` (or not, `result` says why): it
+    /// becomes a known network from that file, and the form trains it.
+    pub fn on_network_saved(
+        &mut self,
+        def: NetworkDef,
+        path: PathBuf,
+        result: Result<(), String>,
+        cx: &mut Cx,
+    ) {
+        let name = def.name.clone();
+        if let Err(e) = result {
+            cx.error(format!("Network '{name}' was not saved: {e}"));
+            return;
+        }
+        let shown = path.display().to_string();
+        if let Err(e) = define_network(def, Origin::File(path)) {
+            cx.error(format!("Saved in {shown}, but {e}"));
+            return;
+        }
+        match self.form.choose_network(&name) {
+            Ok(()) => cx.info(format!(
+                "Saved network '{name}' in {shown}; the form trains it now"
+            )),
+            Err(e) => cx.error(format!(
+                "Saved network '{name}' in {shown}, but the form cannot take it: {e}"
+            )),
+        }
     }
 
     fn toggle_pause(&mut self) -> Vec<Effect> {

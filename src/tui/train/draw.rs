@@ -12,7 +12,7 @@ use crate::tui::series::{
 };
 use crate::tui::theme::Theme;
 use crate::tui::ui::widgets::{
-    Curve, LineChart, Mark, centered_text, draw_line_chart, loss_title, titled_block,
+    Curve, LineChart, Mark, centered_text, draw_line_chart, loss_title, summary_table, titled_block,
 };
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
@@ -128,9 +128,19 @@ fn form(f: &mut Frame, area: Rect, app: &App) {
         );
     }
     let note_row = layout::form_note_row(area);
-    let note = match &form.error {
-        Some(e) => Span::styled(format!(" {e}"), t.bad()),
-        None => {
+    let note = match (form.typed_layers(), &form.error) {
+        // Layers being typed: whether they make a network, at every key.
+        (Some(Ok(s)), _) => Span::styled(
+            format!(
+                " ok: {} params, {} FLOPs",
+                format::thousands(s.params as u64),
+                format::si(s.flops)
+            ),
+            t.good(),
+        ),
+        (Some(Err(e)), _) => Span::styled(format!(" {e}"), t.bad()),
+        (None, Some(e)) => Span::styled(format!(" {e}"), t.bad()),
+        (None, None) => {
             let help = match form.field() {
                 Field::Setting(s) if s.name != "model" && !locked => s.help.to_string(),
                 _ => form.settings.network().description(),
@@ -389,19 +399,89 @@ fn charts(f: &mut Frame, l: &TrainLayout, app: &App) {
             loss_chart(f, l.loss, s, app);
             accuracy_chart(f, l.accuracy, s, app);
         }
-        None if !data_ready => data_panel(f, area, app),
-        None => {
-            let block = titled_block(" Loss & accuracy ", &app.theme);
-            let inner = block.inner(area);
-            f.render_widget(block, area);
-            let start = app.keys.key_for(Scope::Train, Action::Start);
-            let text = format!(
-                "Live loss and accuracy charts appear here once a run starts.\nPress {start} \
-                 to train with the settings on the left."
-            );
-            centered_text(f, inner, &text, app.theme.dim());
+        // The data's state first; the network below it when there is room.
+        None if !data_ready && area.height >= NETWORK_BELOW_DATA => {
+            let [data, network] =
+                Layout::vertical([Constraint::Percentage(50), Constraint::Percentage(50)])
+                    .areas(area);
+            data_panel(f, data, app);
+            network_panel(f, network, app);
         }
+        None if !data_ready => data_panel(f, area, app),
+        None => network_panel(f, area, app),
     }
+}
+
+/// The smallest chart area that shows the network below the data panel.
+const NETWORK_BELOW_DATA: u16 = 24;
+
+/// Before a run: the network the form would train, layer by layer (output shapes,
+/// parameters, FLOPs), or why its layers do not make a network; while the layers are
+/// typed, the network as typed.
+fn network_panel(f: &mut Frame, area: Rect, app: &App) {
+    let t = &app.theme;
+    let form = &app.train.form;
+    let def = form.settings.network();
+    let typing = form.typed_layers().is_some();
+    let changed = crate::model::find_network(def.name.as_str())
+        .is_none_or(|known| known.layers != def.layers);
+    let title = match (typing, changed) {
+        (true, _) => format!(" Network: {} · as typed ", def.name),
+        (false, true) => format!(" Network: {} · layers changed ", def.name),
+        (false, false) => format!(" Network: {} ", def.name),
+    };
+    let block = titled_block(title, t);
+    let inner = block.inner(area);
+    f.render_widget(block, area);
+    let inner = Rect {
+        x: inner.x.saturating_add(1),
+        width: inner.width.saturating_sub(1),
+        ..inner
+    };
+    let start = app.keys.key_for(Scope::Train, Action::Start);
+    // The table (never wrapped: a narrow panel cuts its right side), then the prose.
+    let (table, mut prose): (Vec<Line>, Vec<Line>) = match form.network_summary() {
+        Ok(summary) => {
+            let batch = form.settings.batch_size;
+            let memory = summary.lines(batch).pop().unwrap_or_default();
+            (
+                summary_table(&summary, batch, "", t),
+                vec![Line::from(Span::styled(memory, t.dim()))],
+            )
+        }
+        Err(e) => (
+            Vec::new(),
+            vec![
+                Line::from(Span::styled(
+                    "Not a network:",
+                    t.bad().add_modifier(Modifier::BOLD),
+                )),
+                Line::from(Span::styled(e, t.bad())),
+            ],
+        ),
+    };
+    prose.push(Line::raw(""));
+    prose.push(Line::from(Span::styled(
+        if typing {
+            "Enter applies the layers, Esc leaves them as they were.".to_string()
+        } else {
+            format!(
+                "Press {start} to train it with the settings on the left, {save} to save \
+                 it by name; live loss and accuracy charts replace this once a run starts.",
+                save = app.keys.key_for(Scope::Train, Action::SaveNetwork)
+            )
+        },
+        t.dim(),
+    )));
+    let table_rows = (table.len() as u16).min(inner.height);
+    let [table_area, _, prose_area] = Layout::vertical([
+        Constraint::Length(table_rows),
+        Constraint::Length(u16::from(table_rows > 0)),
+        Constraint::Min(0),
+    ])
+    .areas(inner);
+    f.render_widget(Paragraph::new(table), table_area);
+    f.render_widget(Paragraph::new(prose).wrap(Wrap { trim: false }), prose_area);
 }
 
 fn data_panel(f: &mut Frame, area: Rect, app: &App) {

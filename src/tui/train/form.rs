@@ -2,6 +2,7 @@
 //! ([`SETTINGS`]) and the [Start] button; which row is selected, typed text, steps,
 //! choices, and validation through [`TrainSettings::validate`].
 
+use crate::model::{Layers, NetworkDef, Summary};
 use crate::train::{SETTINGS, Setting, Step, TrainOverrides, TrainSettings};
 use ratatui::crossterm::event::KeyEvent;
 
@@ -95,6 +96,12 @@ impl TextInput {
             fresh: true,
             max: SETTING_CHARS,
         }
+    }
+
+    /// The input, holding at most `max` characters.
+    pub fn limited(mut self, max: usize) -> Self {
+        self.max = max;
+        self
     }
 
     /// An input holding `text` (kept when typing), of at most `max` characters.
@@ -325,6 +332,40 @@ impl TrainForm {
         self.editing.as_mut().is_some_and(|input| input.edit(key))
     }
 
+    /// While a layer list is being typed: the summary of the network it makes (the
+    /// form's model with these layers), or why it does not make one: the syntax error
+    /// with its column, or the layer at fault. `None` when no layer list is typed.
+    /// Judged on the text as it is now, so it changes with every key.
+    pub fn typed_layers(&self) -> Option<Result<Summary, String>> {
+        let input = self.editing.as_ref()?;
+        match self.field() {
+            Field::Setting(s) if s.step == Step::Text => {}
+            _ => return None,
+        }
+        let layers: Layers = match input.text().parse() {
+            Ok(layers) => layers,
+            Err(crate::model::LayersSyntaxError {
+                message,
+                at: Some((1, col)),
+            }) => return Some(Err(format!("column {col}: {message}"))),
+            Err(e) => return Some(Err(e.to_string())),
+        };
+        let def = NetworkDef {
+            name: self.settings.model.clone(),
+            layers,
+        };
+        Some(Summary::of(&def).map_err(|e| e.source.to_string()))
+    }
+
+    /// The network the form shows: the one being typed (see
+    /// [`TrainForm::typed_layers`]), else the settings' network; its summary, or why
+    /// it is not a network.
+    pub fn network_summary(&self) -> Result<Summary, String> {
+        self.typed_layers().unwrap_or_else(|| {
+            Summary::of(&self.settings.network()).map_err(|e| e.source.to_string())
+        })
+    }
+
     /// Abandons the edit.
     pub fn cancel_edit(&mut self) {
         self.editing = None;
@@ -416,6 +457,30 @@ impl TrainForm {
         self.editing = None;
         self.error = None;
         self.selected = Field::Start.index();
+    }
+
+    /// Chooses the known network `name` as if picked in the Model row: its layers
+    /// (which no longer count as edited), and for every setting the user did not edit
+    /// the defaults of that network. Refused, with the reason, if it is not known or
+    /// the settings would not be valid.
+    pub fn choose_network(&mut self, name: &crate::model::ModelName) -> Result<(), String> {
+        let (Some(model), Some(layers)) = (
+            crate::train::catalog::setting("model"),
+            crate::train::catalog::setting("layers"),
+        ) else {
+            return Err("the settings have no model or layers".into());
+        };
+        let def = crate::model::network_named(name.as_str())?;
+        let mut candidate = self.settings.clone();
+        candidate.model = def.name;
+        candidate.layers = def.layers;
+        candidate.validate().map_err(|e| e.to_string())?;
+        if let Some(e) = self.edited.get_mut(Field::Setting(layers).index()) {
+            *e = false;
+        }
+        self.editing = None;
+        self.accept(model, candidate);
+        Ok(())
     }
 
     /// Sets the learning rate (the finder's suggestion), as if typed: it counts as

@@ -125,8 +125,15 @@ pub fn bar_keys(app: &App) -> Vec<(String, &'static str)> {
         return modal.dialog().hints(&app.keys);
     }
     if app.view == View::Train && app.train.form.editing.is_some() {
+        // A layer list is text; the other typed settings are numbers.
+        let typing = match app.train.form.field() {
+            super::train::form::Field::Setting(s) if s.step == crate::train::Step::Text => {
+                ("Ctrl-U", "clear")
+            }
+            _ => ("0-9 .", "type"),
+        };
         return fixed(&[
-            ("0-9 .", "type"),
+            typing,
             ("Backspace", "delete"),
             ("Enter", "apply"),
             ("Esc", "cancel"),

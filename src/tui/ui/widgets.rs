@@ -224,3 +224,29 @@ pub fn input_spans(
     }
     spans
 }
+
+/// A network's summary table ([`crate::model::Summary::lines`] without its memory
+/// line), each line after `indent`: the header dimmed and underlined, the totals bold.
+pub fn summary_table(
+    summary: &crate::model::Summary,
+    batch: usize,
+    indent: &str,
+    theme: &Theme,
+) -> Vec<Line<'static>> {
+    use ratatui::style::Modifier;
+    let mut lines = summary.lines(batch);
+    lines.pop();
+    let last = lines.len().saturating_sub(1);
+    lines
+        .into_iter()
+        .enumerate()
+        .map(|(i, l)| {
+            let style = match i {
+                0 => theme.dim().add_modifier(Modifier::UNDERLINED),
+                _ if i == last => Style::new().add_modifier(Modifier::BOLD),
+                _ => Style::new(),
+            };
+            Line::from(Span::styled(format!("{indent}{l}"), style))
+        })
+        .collect()
+}
