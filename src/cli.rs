@@ -201,7 +201,7 @@ pub struct ModelsArgs {
 /// Flags of `bench`.
 #[derive(Debug, Args)]
 pub struct BenchArgs {
-    /// Networks to measure, comma-separated (default: the four presets).
+    /// Networks to measure, comma-separated (default: the presets).
     #[arg(long, value_delimiter = ',')]
     pub models: Vec<ModelName>,
     /// Timed training steps per model (after 20 untimed ones).

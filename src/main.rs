@@ -48,6 +48,12 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         .unwrap_or_else(|| PathBuf::from(CONFIG_FILE));
     let mut config = Config::load(&config_path, cli.config.is_none())?;
     config.define_networks(&config_path)?;
+    // The networks file beside the config (where the dashboard saves networks of
+    // their own) is read too, when there is one.
+    let beside = mnist_tui::networks_file::networks_file_beside(&config_path);
+    if beside.is_file() {
+        mnist_tui::config::load_networks_file(&beside)?;
+    }
     for file in &cli.network {
         let names = mnist_tui::config::load_networks_file(file)?;
         // A file of one network chooses it, as config.ron's `train: (model: …)`
@@ -70,9 +76,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
     match &cli.command {
         None => mnist_tui::tui::run(
             ctx.config.clone(),
-            cli.config
-                .clone()
-                .unwrap_or_else(|| PathBuf::from(CONFIG_FILE)),
+            config_path,
             ctx.data_dir.clone(),
             ctx.store.clone(),
         ),

@@ -89,12 +89,13 @@ train_settings! {
     /// Learning rate at the start.
     lr: f64 = |_, _, d| d.optimizer.lr,
     /// How the learning rate moves over the run. The tutorial keeps its rate; the other
-    /// models decay theirs, which buys most of their final accuracy in short runs.
+    /// models decay theirs, which buys most of their final accuracy in short runs
+    /// (fast-cnn's one-cycle warms up first, for its high rate).
     #[serde(default)]
-    lr_schedule: LrSchedule = |_, p, _| if p == Some(Preset::TutorialMlp) {
-        LrSchedule::Constant
-    } else {
-        LrSchedule::Cosine
+    lr_schedule: LrSchedule = |_, p, _| match p {
+        Some(Preset::TutorialMlp) => LrSchedule::Constant,
+        Some(Preset::FastCnn) => LrSchedule::OneCycle,
+        _ => LrSchedule::Cosine,
     },
     /// Epochs of linear warmup before the schedule (0 = none): the rate ramps from a
     /// small fraction of itself up to the rate, then the schedule runs over the rest.
@@ -130,7 +131,7 @@ train_settings! {
     #[serde(default)]
     augment: Augment = |_, p, _| match p {
         Some(Preset::Lenet | Preset::Cnn) => Augment::Full,
-        Some(Preset::TutorialMlp | Preset::Mlp) | None => Augment::Off,
+        Some(Preset::TutorialMlp | Preset::Mlp | Preset::FastCnn) | None => Augment::Off,
     },
     /// Training images held out for validation: a prefix of the training set's fixed
     /// order ([`crate::data::split`]). They decide every "best" (epoch, run, sweep

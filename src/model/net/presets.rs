@@ -20,6 +20,9 @@ pub enum Preset {
     Lenet,
     /// The best default convolutional network for accuracy on a CPU.
     Cnn,
+    /// The network and recipe that reached 99% in the least training time on a 2-core
+    /// CPU (chosen by validation accuracy over three seeds: see the README).
+    FastCnn,
 }
 
 /// Optimiser family.
@@ -119,7 +122,13 @@ pub const OWN_RECIPE: Recipe = Recipe {
 
 impl Preset {
     /// Every preset, in menu order.
-    pub const ALL: [Preset; 4] = [Preset::TutorialMlp, Preset::Mlp, Preset::Lenet, Preset::Cnn];
+    pub const ALL: [Preset; 5] = [
+        Preset::TutorialMlp,
+        Preset::Mlp,
+        Preset::Lenet,
+        Preset::Cnn,
+        Preset::FastCnn,
+    ];
 
     /// The preset called `name`, if one is.
     pub fn named(name: &str) -> Option<Preset> {
@@ -153,6 +162,11 @@ impl Preset {
                  Conv(out: 64, kernel: 3, pad: 1), Relu, MaxPool(2), \
                  Flatten, Dense(128), Relu, Dense(classes)"
             }
+            Preset::FastCnn => {
+                "Conv(out: 16, kernel: 3, pad: 1), Relu, MaxPool(2), \
+                 Conv(out: 32, kernel: 3, pad: 1), Relu, MaxPool(2), \
+                 Flatten, Dense(64), Relu, Dense(classes)"
+            }
         }
     }
 
@@ -170,6 +184,7 @@ impl Preset {
             Preset::Mlp => "mlp",
             Preset::Lenet => "lenet",
             Preset::Cnn => "cnn",
+            Preset::FastCnn => "fast-cnn",
         }
     }
 
@@ -180,6 +195,7 @@ impl Preset {
             Preset::Mlp => "784-256-64-10 MLP",
             Preset::Lenet => "LeNet-5: conv 6@5x5, pool, conv 16@5x5, pool, 120-84-10",
             Preset::Cnn => "CNN tuned for accuracy on a CPU",
+            Preset::FastCnn => "small CNN: 99% in the least training time (2 epochs, one-cycle)",
         }
     }
 
@@ -213,6 +229,12 @@ impl Preset {
                 optimizer: adam(1e-3),
                 batch_size: 128,
                 epochs: 5,
+                normalize: true,
+            },
+            Preset::FastCnn => Recipe {
+                optimizer: adam(1e-2),
+                batch_size: 128,
+                epochs: 2,
                 normalize: true,
             },
         }
