@@ -2,8 +2,9 @@
 //! mutated inputs for every reader of untrusted bytes must give a clear error or a
 //! value, never a panic, a hang or an unbounded allocation.
 //!
-//! Targets: the IDX reader, `run.ron`, `config.ron`, weight and optimiser files, the
-//! image loader. Each runs `PROPTEST_CASES` cases (default 64, a few seconds in CI);
+//! Targets: the IDX reader, `run.ron`, `config.ron`, networks files and layer lists
+//! (read, and edited in place by the dashboard's save), weight and optimiser files
+//! (with batch norm's running statistics), the image loader. Each runs `PROPTEST_CASES` cases (default 64, a few seconds in CI);
 //! run longer with e.g. `PROPTEST_CASES=20000 cargo test --release --test fuzz`.
 //! Inputs are either arbitrary bytes or a valid input with random byte flips,
 //! insertions, deletions and truncation (most bugs hide near valid inputs).
@@ -274,6 +275,137 @@ proptest! {
     #[test]
     fn config_mutated(e in edits()) {
         check_config(&mutate(SHIPPED_CONFIG.as_bytes(), &e));
+    }
+}
+
+const NETWORKS_FILE: &str = "{
+    // mine
+    \"wide-cnn\": [
+        Conv(out: 32, kernel: 3, pad: 1), Relu, MaxPool(2),
+        Conv(out: 64, kernel: 3, stride: 2, pad: 1), Gelu, AvgPool(2),
+        Flatten, Dropout(0.25), Dense(256), BatchNorm, LeakyRelu(0.1), Dense(classes),
+    ],
+    \"gap\": [Conv(out: 8, kernel: 5), Tanh, GlobalAvgPool, Dense(classes), Sigmoid],
+}
+";
+
+/// A networks file: read (every network checked), or a clear error naming it.
+fn check_networks_file(bytes: &[u8]) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("networks.ron");
+    std::fs::write(&path, bytes).unwrap();
+    if let Err(e) = mnist_tui::config::load_networks_file(&path) {
+        assert!(e.to_string().contains("networks.ron"), "{e}");
+    }
+    // The same text as one layer list (the form's field, --layers).
+    if let Ok(text) = std::str::from_utf8(bytes) {
+        if let Ok(layers) = text.parse::<mnist_tui::model::Layers>() {
+            let def = NetworkDef {
+                name: "fuzzed".parse().unwrap(),
+                layers,
+            };
+            let _ = def.check();
+        }
+    }
+}
+
+/// Saving a network into `bytes` as a config file: no panic; on success the file
+/// reads back with the network; on failure the file is as it was.
+fn check_save_network(bytes: &[u8]) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("config.ron");
+    std::fs::write(&path, bytes).unwrap();
+    let def = NetworkDef {
+        name: "saved".parse().unwrap(),
+        layers: "Flatten, Dense(16), Relu, Dense(classes)".parse().unwrap(),
+    };
+    match mnist_tui::networks_file::save_network(&path, &def) {
+        Ok(()) => {
+            let text = std::fs::read_to_string(&path).unwrap();
+            assert!(text.contains("\"saved\""), "{text}");
+        }
+        Err(e) => {
+            assert!(e.to_string().contains("config.ron"), "{e}");
+            assert_eq!(std::fs::read(&path).unwrap(), bytes, "untouched: {e}");
+        }
+    }
+}
+
+proptest! {
+    #![proptest_config(config())]
+
+    #[test]
+    fn networks_arbitrary_text(text in "\\PC{0,300}") {
+        check_networks_file(text.as_bytes());
+    }
+
+    #[test]
+    fn networks_mutated(e in edits()) {
+        check_networks_file(&mutate(NETWORKS_FILE.as_bytes(), &e));
+    }
+
+    #[test]
+    fn saving_a_network_into_arbitrary_text(text in "\\PC{0,300}") {
+        check_save_network(text.as_bytes());
+    }
+
+    #[test]
+    fn saving_a_network_into_a_mutated_config(e in edits()) {
+        check_save_network(&mutate(SHIPPED_CONFIG.as_bytes(), &e));
+    }
+
+    #[test]
+    fn saving_a_network_into_a_mutated_networks_file(e in edits()) {
+        check_save_network(&mutate(NETWORKS_FILE.as_bytes(), &e));
+    }
+}
+
+/// The network of the batch-norm weights fuzzed below.
+fn bn_net() -> NetworkDef {
+    NetworkDef {
+        name: "bn".parse().unwrap(),
+        layers: "Flatten, Dense(16), BatchNorm, Relu, Dense(classes)"
+            .parse()
+            .unwrap(),
+    }
+}
+
+/// A valid weights file of a network with batch norm (after a few steps, so its
+/// running statistics are not their initial values).
+fn valid_bn_weights() -> &'static Vec<u8> {
+    static FILE: OnceLock<Vec<u8>> = OnceLock::new();
+    FILE.get_or_init(|| {
+        let dir = tempfile::tempdir().unwrap();
+        let mut learner = Learner::new(
+            Network::new(&bn_net(), 3).unwrap(),
+            TrainSettings::preset(Preset::Mlp).optimizer_settings(),
+        );
+        let images: Vec<f32> = (0..32 * 784).map(|i| (i % 7) as f32 / 7.0).collect();
+        let labels: Vec<u8> = (0..32).map(|i| (i % 10) as u8).collect();
+        learner.train_batch(&images, &labels).unwrap();
+        let w = dir.path().join("model.safetensors");
+        learner.network().save(&w).unwrap();
+        std::fs::read(w).unwrap()
+    })
+}
+
+fn check_bn_weights(bytes: &[u8]) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("model.safetensors");
+    std::fs::write(&path, bytes).unwrap();
+    match Network::load(&bn_net(), &path) {
+        // Whatever loads predicts (a mutated scale may overflow: that is a value).
+        Ok(net) => assert_eq!(net.logits(&[0.5f32; 784]).unwrap().len(), 10),
+        Err(e) => assert!(e.to_string().contains("model.safetensors"), "{e}"),
+    }
+}
+
+proptest! {
+    #![proptest_config(config())]
+
+    #[test]
+    fn batch_norm_weights_mutated(e in edits()) {
+        check_bn_weights(&mutate(valid_bn_weights(), &e));
     }
 }
 
