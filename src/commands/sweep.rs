@@ -430,13 +430,15 @@ fn swept_values(file: &SweepFile) -> String {
                     values.push(v);
                 }
             }
-            // A layer list holds commas: its values are set apart with bars.
-            let sep = if row.step == crate::train::Step::Text {
-                " | "
-            } else {
-                ","
-            };
-            format!("{} {}", row.short, values.join(sep))
+            // A layer list is long and holds commas: one is shown, several are
+            // counted (the table shows where they differ).
+            match (row.step, values.as_slice()) {
+                (crate::train::Step::Text, [one]) => format!("{} {one}", row.short),
+                (crate::train::Step::Text, many) => {
+                    format!("{}: {} lists", row.short, many.len())
+                }
+                _ => format!("{} {}", row.short, values.join(",")),
+            }
         })
         .collect::<Vec<_>>()
         .join("; ")
