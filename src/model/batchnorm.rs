@@ -202,8 +202,8 @@ pub(crate) fn batch_norm<E: Dtype, T: Tape<E, Cpu>>(
 /// The whole batch's mean and biased variance per channel of `xs` (this shard's
 /// values, rows of `c`), gathered from every shard in one all-reduce (see the
 /// module docs). Errors, on every shard alike, if the batch has fewer than two
-/// values per channel.
-fn whole_batch_stats(
+/// values per channel. `normblock.rs` gathers its statistics here too.
+pub(crate) fn whole_batch_stats(
     xs: &[impl Dtype],
     c: usize,
     sync: &ShardSync,
@@ -304,17 +304,17 @@ pub(crate) fn update_running(
 }
 
 /// `v` as `f64` (NaN if it has no such value, which no float lacks).
-fn to_f64<E: Dtype>(v: E) -> f64 {
+pub(crate) fn to_f64<E: Dtype>(v: E) -> f64 {
     v.to_f64().unwrap_or(f64::NAN)
 }
 
 /// `v` rounded to `E`.
-fn from_f64<E: Dtype>(v: f64) -> E {
+pub(crate) fn from_f64<E: Dtype>(v: f64) -> E {
     E::from_f64(v).unwrap_or_default()
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::model::parallel::{map_concurrent, split};
     use crate::model::sync::within_patience;
@@ -322,7 +322,7 @@ mod tests {
     use rand::{Rng, SeedableRng, rngs::StdRng};
     use std::ops::Range;
 
-    fn rand_vec(rng: &mut StdRng, n: usize, lo: f64, hi: f64) -> Vec<f64> {
+    pub(crate) fn rand_vec(rng: &mut StdRng, n: usize, lo: f64, hi: f64) -> Vec<f64> {
         (0..n).map(|_| rng.gen_range(lo..hi)).collect()
     }
 
@@ -338,7 +338,7 @@ mod tests {
 
     /// Batch norm the slow way: `y`, and the mean and biased variance used (the
     /// batch's, or `running` ones).
-    fn naive(
+    pub(crate) fn naive(
         x: &[f64],
         c: usize,
         g: &[f64],
@@ -372,7 +372,7 @@ mod tests {
         (y, mean, var)
     }
 
-    fn close(a: &[f64], e: &[f64], tol: f64, what: &str) {
+    pub(crate) fn close(a: &[f64], e: &[f64], tol: f64, what: &str) {
         assert_eq!(a.len(), e.len(), "{what}: lengths");
         for (i, (a, e)) in a.iter().zip(e).enumerate() {
             assert!(
@@ -468,7 +468,7 @@ mod tests {
     }
 
     /// The values of `t` (dfdx's `as_vec` panics on a tensor with no elements).
-    fn values<E: Dtype, T>(t: &Activations<E, T>) -> Vec<E> {
+    pub(crate) fn values<E: Dtype, T>(t: &Activations<E, T>) -> Vec<E> {
         let mut v = vec![E::default(); t.shape().num_elements()];
         t.copy_into(&mut v);
         v
@@ -476,7 +476,10 @@ mod tests {
 
     /// `Σ y·r` on `y`'s tape (dfdx's own product and sum need more bounds on `E`
     /// than [`Dtype`]).
-    fn dot<E: Dtype, T: Tape<E, Cpu>>(y: Activations<E, T>, r: Vec<E>) -> Tensor<Rank0, E, Cpu, T> {
+    pub(crate) fn dot<E: Dtype, T: Tape<E, Cpu>>(
+        y: Activations<E, T>,
+        r: Vec<E>,
+    ) -> Tensor<Rank0, E, Cpu, T> {
         let mut ys = vec![E::default(); r.len()];
         y.copy_into(&mut ys);
         let v: f64 = ys
@@ -586,7 +589,7 @@ mod tests {
     }
 
     /// The splits of `m` rows to try: one shard, even and uneven ones, empty shards.
-    fn splits(m: usize) -> Vec<Vec<Range<usize>>> {
+    pub(crate) fn splits(m: usize) -> Vec<Vec<Range<usize>>> {
         vec![
             vec![0..m],
             split(m, 2),

@@ -16,7 +16,9 @@ use super::conv2d::conv2d;
 use super::dropout::{DropoutKey, dropout};
 use super::linear::{InputGrad, linear};
 use super::net::plan::{ConvShape, Step};
-use super::params::LayerParams;
+use super::normblock::norm_block;
+use super::params::{LayerParams, Running};
+use super::pool::PoolGeom;
 use super::pool2d::{Pool2dGeom, global_avg_pool, pool2d};
 use super::sync::ShardSync;
 use super::{CLASSES, IMAGE_PIXELS, ModelError};
@@ -105,17 +107,19 @@ pub(crate) fn forward<E: Dtype, T: Tape<E, Cpu>>(
             },
             Step::BatchNorm { channels } => match next_params()? {
                 LayerParams::Norm(gamma, beta, running) => {
-                    let bn = match mode {
-                        Mode::Eval => BnMode::Eval {
-                            mean: &running.mean,
-                            var: &running.var,
-                        },
-                        Mode::Train(t) => BnMode::Train {
-                            sync: t.sync,
-                            shard: t.shard,
-                        },
-                    };
+                    let bn = bn_mode(mode, running);
                     let (y, batch) = batch_norm(x, gamma, beta, channels, bn)?;
+                    stats.extend(batch);
+                    y
+                }
+                LayerParams::Affine(..) => return Err(mismatch()),
+            },
+            Step::NormBlock { h, w, c } => match next_params()? {
+                LayerParams::Norm(gamma, beta, running) => {
+                    let bn = bn_mode(mode, running);
+                    let (y, batch) = norm_block(x, gamma, beta, PoolGeom { h, w, c }, bn)?;
+                    // In step order with the plain batch norms': the learner folds
+                    // them into the running statistics in that order.
                     stats.extend(batch);
                     y
                 }
@@ -147,6 +151,21 @@ pub(crate) fn forward<E: Dtype, T: Tape<E, Cpu>>(
         ));
     }
     Ok(Output { out: x, stats })
+}
+
+/// The statistics a batch norm normalises with in `mode`: the running ones
+/// when predicting, the whole batch's when training.
+fn bn_mode<'a>(mode: Mode<'a>, running: &'a Running) -> BnMode<'a> {
+    match mode {
+        Mode::Eval => BnMode::Eval {
+            mean: &running.mean,
+            var: &running.var,
+        },
+        Mode::Train(t) => BnMode::Train {
+            sync: t.sync,
+            shard: t.shard,
+        },
+    }
 }
 
 /// Parameters of another kind than their step's.

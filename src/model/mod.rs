@@ -16,6 +16,7 @@ mod init;
 mod linear;
 mod loss;
 pub mod net;
+mod normblock;
 mod optim;
 mod parallel;
 mod param;
@@ -208,7 +209,11 @@ impl Network {
         self.plan.steps.iter().any(|s| {
             matches!(
                 s,
-                Step::ConvBlock(_) | Step::Conv(_) | Step::Pool { .. } | Step::GlobalAvgPool { .. }
+                Step::ConvBlock(_)
+                    | Step::Conv(_)
+                    | Step::Pool { .. }
+                    | Step::GlobalAvgPool { .. }
+                    | Step::NormBlock { .. }
             )
         })
     }

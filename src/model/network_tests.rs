@@ -608,11 +608,26 @@ fn every_kind() -> Vec<NetworkDef> {
              Conv(out: 6, kernel: 3, pad: 1), Relu, MaxPool(2), Flatten, Dropout(0.1), \
              Dense(classes)",
         ),
+        // Norm blocks (batch norm, ReLU and max-pool as one op), the second on an
+        // odd map (14 → 7 → 3).
+        def(
+            "norm-blocks",
+            "Conv(out: 3, kernel: 3, stride: 2, pad: 1), BatchNorm, Relu, MaxPool(2), \
+             Conv(out: 4, kernel: 3, pad: 1), BatchNorm, MaxPool(2), Relu, \
+             Flatten, Dense(classes)",
+        ),
     ]
 }
 
 #[test]
 fn networks_of_every_layer_kind_have_the_gradients_of_finite_differences() {
+    let fused = |def: &NetworkDef| {
+        let plan = &Network::new(def, 0).unwrap().plan;
+        plan.steps
+            .iter()
+            .any(|s| matches!(s, net::plan::Step::NormBlock { .. }))
+    };
+    assert!(every_kind().iter().any(fused), "a norm block is covered");
     for def in every_kind() {
         // Training: dropout's masks, batch norm's batch statistics.
         check_network_gradients(&def, true);

@@ -22,7 +22,7 @@ pub(crate) struct PoolGeom {
 }
 
 /// The code of an output the ReLU zeroed (its gradient goes nowhere).
-const DEAD: u8 = 4;
+pub(crate) const DEAD: u8 = 4;
 
 impl PoolGeom {
     /// Output height (`h / 2`, rounded down).
@@ -43,7 +43,7 @@ impl PoolGeom {
     }
     /// Input offsets (within one image) of the four taps of output pixel `(oy, ox)`,
     /// channel 0, in PyTorch's tie order.
-    fn taps(&self, oy: usize, ox: usize) -> [usize; 4] {
+    pub(crate) fn taps(&self, oy: usize, ox: usize) -> [usize; 4] {
         let row = self.w * self.c;
         let t0 = (2 * oy * self.w + 2 * ox) * self.c;
         [t0, t0 + self.c, t0 + row, t0 + row + self.c]
@@ -52,7 +52,7 @@ impl PoolGeom {
 
 /// `v` is NaN (the one value not equal to itself).
 #[allow(clippy::eq_op)]
-fn is_nan<E: PartialEq>(v: E) -> bool {
+pub(crate) fn is_nan<E: PartialEq>(v: E) -> bool {
     v != v
 }
 

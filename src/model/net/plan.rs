@@ -5,9 +5,10 @@
 //!
 //! The planner fuses what the fast ops do in one pass: a stride-1 `Conv` followed
 //! by `Relu` and `MaxPool(2)` (in either order: a per-channel bias and a monotonic
-//! ReLU commute with a max) becomes one conv block, and a `Dense` followed by `Relu`
-//! one dense step with its ReLU. `Flatten` is free: maps are stored flat already
-//! (NHWC, channel fastest).
+//! ReLU commute with a max) becomes one conv block; a `BatchNorm` right after a
+//! convolution (a block or not) followed by `Relu` and `MaxPool(2)` (either order)
+//! one norm block; and a `Dense` followed by `Relu` one dense step with its ReLU.
+//! `Flatten` is free: maps are stored flat already (NHWC, channel fastest).
 
 use std::fmt;
 
@@ -123,6 +124,9 @@ pub(crate) enum Step {
     Dropout { p: f64, index: u32 },
     /// Batch normalisation over `channels` (with `values` floats per sample).
     BatchNorm { channels: usize },
+    /// Batch normalisation of a convolution's `h`×`w`×`c` output map, ReLU and 2×2
+    /// max-pool: one fused op. Its parameters are a batch norm's.
+    NormBlock { h: usize, w: usize, c: usize },
 }
 
 /// What a parameterised layer holds.
@@ -183,7 +187,7 @@ impl Plan {
     pub fn has_batch_norm(&self) -> bool {
         self.steps
             .iter()
-            .any(|s| matches!(s, Step::BatchNorm { .. }))
+            .any(|s| matches!(s, Step::BatchNorm { .. } | Step::NormBlock { .. }))
     }
 }
 
@@ -488,8 +492,21 @@ fn steps(layers: &Layers, rows: &[LayerRow]) -> (Vec<Step>, Vec<ParamSpec>) {
                         channels: input.channels(),
                     },
                 });
-                Step::BatchNorm {
-                    channels: input.channels(),
+                let after_conv = matches!(steps.last(), Some(Step::Conv(_) | Step::ConvBlock(_)));
+                let pooled_relu = matches!(
+                    (next(1), next(2)),
+                    (Some(Layer::Relu), Some(Layer::MaxPool(2)))
+                        | (Some(Layer::MaxPool(2)), Some(Layer::Relu))
+                );
+                match input {
+                    // `shapes` checked that the 2×2 window fits the map.
+                    Shape::Map { h, w, c } if after_conv && pooled_relu => {
+                        used = 3;
+                        Step::NormBlock { h, w, c }
+                    }
+                    _ => Step::BatchNorm {
+                        channels: input.channels(),
+                    },
                 }
             }
             (&Layer::MaxPool(k) | &Layer::AvgPool(k), Shape::Map { h, w, c }) => Step::Pool {

@@ -2,7 +2,7 @@
 //! mistake is an error naming the layer; the summary's figures.
 
 use super::layer::Layers;
-use super::plan::{ConvShape, ParamKind, Shape, Step, plan};
+use super::plan::{Act, ConvShape, ParamKind, PoolKind, Shape, Step, plan};
 use super::presets::Preset;
 
 fn conv(h: usize, c: usize, k: usize, pad: usize, out: usize) -> Step {
@@ -15,6 +15,14 @@ fn conv(h: usize, c: usize, k: usize, pad: usize, out: usize) -> Step {
         pad,
         out,
     })
+}
+
+/// A convolution step of its own (stride 1).
+fn plain_conv(h: usize, c: usize, k: usize, pad: usize, out: usize) -> Step {
+    let Step::ConvBlock(shape) = conv(h, c, k, pad, out) else {
+        unreachable!()
+    };
+    Step::Conv(shape)
 }
 
 fn dense(inp: usize, out: usize, relu: bool) -> Step {
@@ -139,6 +147,7 @@ fn new_layers_plan_to_their_own_steps_and_fuse_only_what_the_fast_ops_do() {
             Step::GlobalAvgPool { .. } => "gap",
             Step::Dropout { .. } => "dropout",
             Step::BatchNorm { .. } => "bn",
+            Step::NormBlock { .. } => "norm block",
         })
         .collect();
     assert_eq!(
@@ -164,6 +173,92 @@ fn new_layers_plan_to_their_own_steps_and_fuse_only_what_the_fast_ops_do() {
     );
     assert_eq!(p.params[3].kind, ParamKind::Norm { channels: 4 });
     assert_eq!(p.params[5].kind, ParamKind::Norm { channels: 16 });
+}
+
+#[test]
+fn batch_norm_relu_and_max_pool_after_a_conv_are_one_norm_block() {
+    let p = plan(
+        &layers(
+            "Conv(out: 4, kernel: 3, pad: 1), BatchNorm, Relu, MaxPool(2), \
+             Conv(out: 6, kernel: 4), BatchNorm, MaxPool(2), Relu, \
+             Conv(out: 6, kernel: 3, pad: 1), Relu, MaxPool(2), BatchNorm, Relu, MaxPool(2), \
+             Flatten, Dense(classes)",
+        ),
+        10,
+    )
+    .unwrap();
+    assert_eq!(
+        p.steps,
+        [
+            plain_conv(28, 1, 3, 1, 4),
+            Step::NormBlock { h: 28, w: 28, c: 4 },
+            // 14 → kernel 4 → 11: odd, floored by the pool.
+            plain_conv(14, 4, 4, 0, 6),
+            Step::NormBlock { h: 11, w: 11, c: 6 },
+            // After a conv block too.
+            conv(5, 6, 3, 1, 6),
+            Step::NormBlock { h: 2, w: 2, c: 6 },
+            dense(6, 10, false),
+        ]
+    );
+    assert!(p.has_batch_norm());
+    // The same parameters and summary as unfused.
+    let names: Vec<_> = p.params.iter().map(|s| s.name.as_str()).collect();
+    assert_eq!(
+        names,
+        ["conv1", "bn1", "conv2", "bn2", "conv3", "bn3", "fc1"]
+    );
+    assert_eq!(p.params[3].kind, ParamKind::Norm { channels: 6 });
+    assert_eq!(p.rows.len(), 16);
+    assert_eq!(p.rows[1].output, Shape::Map { h: 28, w: 28, c: 4 });
+    assert_eq!(p.rows[1].params, 8);
+    assert_eq!(p.rows[3].output, Shape::Map { h: 14, w: 14, c: 4 });
+
+    // Not after a convolution, no ReLU, or another pool: each layer its own step.
+    let p = plan(
+        &layers(
+            "Conv(out: 4, kernel: 3, pad: 1), BatchNorm, Relu, AvgPool(2), \
+             BatchNorm, Relu, MaxPool(2), \
+             Conv(out: 4, kernel: 3), BatchNorm, MaxPool(2), Gelu, \
+             Conv(out: 4, kernel: 1), BatchNorm, Relu, MaxPool(1), Flatten, Dense(classes)",
+        ),
+        10,
+    )
+    .unwrap();
+    let max = |k, h, c| Step::Pool {
+        kind: PoolKind::Max,
+        k,
+        h,
+        w: h,
+        c,
+    };
+    assert_eq!(
+        p.steps,
+        [
+            plain_conv(28, 1, 3, 1, 4),
+            Step::BatchNorm { channels: 4 },
+            Step::Act(Act::Relu),
+            Step::Pool {
+                kind: PoolKind::Avg,
+                k: 2,
+                h: 28,
+                w: 28,
+                c: 4
+            },
+            Step::BatchNorm { channels: 4 },
+            Step::Act(Act::Relu),
+            max(2, 14, 4),
+            plain_conv(7, 4, 3, 0, 4),
+            Step::BatchNorm { channels: 4 },
+            max(2, 5, 4),
+            Step::Act(Act::Gelu),
+            plain_conv(2, 4, 1, 0, 4),
+            Step::BatchNorm { channels: 4 },
+            Step::Act(Act::Relu),
+            max(1, 2, 4),
+            dense(16, 10, false),
+        ]
+    );
 }
 
 #[test]
