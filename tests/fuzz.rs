@@ -298,14 +298,14 @@ fn check_networks_file(bytes: &[u8]) {
         assert!(e.to_string().contains("networks.ron"), "{e}");
     }
     // The same text as one layer list (the form's field, --layers).
-    if let Ok(text) = std::str::from_utf8(bytes) {
-        if let Ok(layers) = text.parse::<mnist_tui::model::Layers>() {
-            let def = NetworkDef {
-                name: "fuzzed".parse().unwrap(),
-                layers,
-            };
-            let _ = def.check();
-        }
+    if let Ok(text) = std::str::from_utf8(bytes)
+        && let Ok(layers) = text.parse::<mnist_tui::model::Layers>()
+    {
+        let def = NetworkDef {
+            name: "fuzzed".parse().unwrap(),
+            layers,
+        };
+        let _ = def.check();
     }
 }
 
