@@ -152,14 +152,14 @@ pub(crate) fn norm_block<E: Dtype, T: Tape<E, Cpu>>(
         for (d, &s) in grads.get_or_alloc_mut(&b_key)?.iter_mut().zip(sum_dz) {
             *d += from_f64::<E>(s);
         }
-        let dense = Dense::new(&norm, means.as_deref());
+        let dx_formula = DxFormula::new(&norm, means.as_deref());
         input_grad(
             grads.get_or_alloc_mut(&x_ghost)?,
             &xs,
             &dy,
             &codes,
             g,
-            &dense,
+            &dx_formula,
         );
         Ok(())
     });
@@ -276,7 +276,8 @@ fn winner_sums<E: Dtype>(
 
 /// The input gradient's formula per channel, `dx = scale·dz + k0 + (x − μ)·k1`,
 /// in the element type: `scale·(dz − mean(dz) − x̂·mean(dz·x̂))` expanded.
-struct Dense<E> {
+struct DxFormula<E> {
+    /// `γ/√(σ² + ε)`: the winning taps' factor of `dz`.
     scale: Vec<E>,
     /// μ, rounded.
     mean: Vec<E>,
@@ -286,7 +287,7 @@ struct Dense<E> {
     k1: Vec<E>,
 }
 
-impl<E: Dtype> Dense<E> {
+impl<E: Dtype> DxFormula<E> {
     /// The formula from the normalisation and the batch's means of `dz` and `dz·x̂`
     /// (`[mean(dz), mean(dz·x̂)]`, `2c` values), none in evaluation (constant
     /// statistics: `dx = scale·dz`).
@@ -305,7 +306,7 @@ impl<E: Dtype> Dense<E> {
             }
             None => (vec![E::default(); c], vec![E::default(); c]),
         };
-        Dense {
+        DxFormula {
             scale: norm.scale.clone(),
             mean: norm.mean.iter().map(|&v| from_f64(v)).collect(),
             k0,
@@ -322,7 +323,7 @@ fn input_grad<E: Dtype>(
     dy: &[E],
     codes: &[u8],
     g: PoolGeom,
-    dense: &Dense<E>,
+    dx_formula: &DxFormula<E>,
 ) {
     let (c, out_len) = (g.c, g.out_len());
     let (pooled_h, pooled_w) = (2 * g.out_h(), 2 * g.out_w());
@@ -340,9 +341,9 @@ fn input_grad<E: Dtype>(
                     // This pixel's tap number in its window (PyTorch's order).
                     let tap = (2 * (y % 2) + x % 2) as u8;
                     let p = ((y / 2) * g.out_w() + x / 2) * c;
-                    pooled_grad(gx, xv, &dy[p..p + c], &codes[p..p + c], tap, dense);
+                    pooled_grad(gx, xv, &dy[p..p + c], &codes[p..p + c], tap, dx_formula);
                 } else {
-                    dropped_grad(gx, xv, dense);
+                    dropped_grad(gx, xv, dx_formula);
                 }
             }
         }
@@ -358,15 +359,15 @@ fn pooled_grad<E: Dtype>(
     dy: &[E],
     codes: &[u8],
     tap: u8,
-    dense: &Dense<E>,
+    dx_formula: &DxFormula<E>,
 ) {
     let n = gx.len();
     let (xv, dy, codes) = (&xv[..n], &dy[..n], &codes[..n]);
     let (scale, mean, k0, k1) = (
-        &dense.scale[..n],
-        &dense.mean[..n],
-        &dense.k0[..n],
-        &dense.k1[..n],
+        &dx_formula.scale[..n],
+        &dx_formula.mean[..n],
+        &dx_formula.k0[..n],
+        &dx_formula.k1[..n],
     );
     let zero = E::default();
     for ch in 0..n {
@@ -382,10 +383,14 @@ fn pooled_grad<E: Dtype>(
 /// The gradient of a pixel of the row or column that odd sizes leave unpooled:
 /// the statistics' part only.
 #[inline(always)]
-fn dropped_grad<E: Dtype>(gx: &mut [E], xv: &[E], dense: &Dense<E>) {
+fn dropped_grad<E: Dtype>(gx: &mut [E], xv: &[E], dx_formula: &DxFormula<E>) {
     let n = gx.len();
     let xv = &xv[..n];
-    let (mean, k0, k1) = (&dense.mean[..n], &dense.k0[..n], &dense.k1[..n]);
+    let (mean, k0, k1) = (
+        &dx_formula.mean[..n],
+        &dx_formula.k0[..n],
+        &dx_formula.k1[..n],
+    );
     for ch in 0..n {
         gx[ch] += k0[ch] + (xv[ch] - mean[ch]) * k1[ch];
     }
