@@ -334,8 +334,11 @@ impl Network {
     /// Loads weights saved by [`Network::save`] for the network `def`; a missing,
     /// truncated or mismatched file is a [`ModelError::BadFile`] naming the file.
     pub fn load(def: &NetworkDef, path: &Path) -> Result<Self, ModelError> {
-        let mut net =
-            Self::new(def, 0).map_err(|e| weights::bad(path, format!("cannot be loaded: {e}")))?;
+        // Planned only: the weights come from the file, not from an initialisation
+        // that would be thrown away.
+        let plan = def
+            .plan()
+            .map_err(|e| weights::bad(path, format!("cannot be loaded: {e}")))?;
         let mut file = weights::read(path, WEIGHTS_FORMAT)?;
         let saved = file.meta(path, "arch")?;
         if saved != def.name.as_str() {
@@ -344,15 +347,19 @@ impl Network {
                 format!("holds a '{saved}' network, expected '{}'", def.name),
             ));
         }
-        let params = net
-            .plan
+        let dev = Cpu::default();
+        let params = plan
             .params
             .iter()
-            .map(|spec| LayerParams::load(&net.dev, spec, &mut file, path))
+            .map(|spec| LayerParams::load(&dev, spec, &mut file, path))
             .collect::<Result<_, _>>()?;
         file.finish(path)?;
-        net.params = params;
-        Ok(net)
+        Ok(Self {
+            def: def.clone(),
+            plan: Arc::new(plan),
+            params,
+            dev,
+        })
     }
 
     /// Forward and backward pass of one shard of a batch of `batch` samples: its
