@@ -109,7 +109,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             for (p, &i) in prepared.iter().zip(&digits) {
                 let Some(pixels) = p else { continue };
                 let prediction = predictor.predict(pixels)?;
-                right += usize::from(prediction.digit == labels[i]);
+                right += usize::from(prediction.class == labels[i]);
                 unsure += usize::from(prediction.confidence() < UNSURE);
             }
             let n = digits.len().max(1) as f64;

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use serde::Serialize;
 
-use crate::data::{Augment, EpochOrder, Mnist};
+use crate::data::{Augment, EpochOrder, LoadedDataset};
 use crate::model::{IMAGE_PIXELS, Learner, Network, NetworkDef};
 use crate::predict::Predictor;
 use crate::train::{TrainSettings, trainer};
@@ -75,7 +75,7 @@ pub fn run(
     mut progress: impl FnMut(&ModelBench),
 ) -> anyhow::Result<BenchReport> {
     let started = Instant::now();
-    let data = Mnist::load(data_dir)?;
+    let data = LoadedDataset::load_mnist(data_dir)?;
     let mnist_load_seconds = started.elapsed().as_secs_f64();
     let mut models = Vec::new();
     for net in &options.models {
@@ -93,16 +93,17 @@ pub fn run(
 
 fn measure(
     net: &NetworkDef,
-    data: &Mnist,
+    data: &LoadedDataset,
     steps: usize,
     augment: Option<Augment>,
 ) -> anyhow::Result<ModelBench> {
     reset_peak_rss();
-    let mut settings = TrainSettings::defaults_for(net);
+    let mut settings = TrainSettings::defaults_for(net, &crate::data::DatasetName::mnist());
     if let Some(a) = augment {
         settings.augment = a;
     }
     let batch = settings.batch_size;
+    let norm = settings.normalize.then_some(data.info.norm);
     let mut learner = Learner::new(
         Network::new(net, settings.seed)?,
         settings.optimizer_settings(),
@@ -125,7 +126,7 @@ fn measure(
         let indices = &order.indices[b * batch..end];
         let t = Instant::now();
         let epoch = 1 + (step / per_epoch) as u32;
-        trainer::train_step(&mut learner, &data.train, indices, &settings, epoch)?;
+        trainer::train_step(&mut learner, &data.train, indices, &settings, norm, epoch)?;
         if step >= WARMUP_STEPS {
             timed += t.elapsed();
         }
@@ -141,7 +142,7 @@ fn measure(
             &network,
             &data.test,
             &(0..data.test.len()).collect::<Vec<_>>(),
-            settings.normalize,
+            norm,
         )
         .map_err(anyhow::Error::msg)?;
         passes.push(t.elapsed().as_secs_f64());

@@ -2,7 +2,7 @@
 
 mod common;
 
-use mnist_tui::data::{DataError, MNIST_FILES, Mnist, verify};
+use mnist_tui::data::{DataError, LoadedDataset, MNIST_FILES, verify};
 use std::path::PathBuf;
 use std::time::Instant;
 
@@ -15,9 +15,9 @@ fn require_data() -> PathBuf {
 fn real_mnist_loads_with_expected_counts_and_labels() {
     let dir = require_data();
     let start = Instant::now();
-    let m =
-        Mnist::load(&dir).unwrap_or_else(|e| panic!("loading MNIST from {}: {e}", dir.display()));
-    eprintln!("Mnist::load took {:?}", start.elapsed());
+    let m = LoadedDataset::load_mnist(&dir)
+        .unwrap_or_else(|e| panic!("loading MNIST from {}: {e}", dir.display()));
+    eprintln!("LoadedDataset::load took {:?}", start.elapsed());
     assert_eq!(m.train.len(), 60_000);
     assert_eq!(m.test.len(), 10_000);
     assert_eq!(m.train.images.len(), 60_000 * 784);
@@ -46,7 +46,7 @@ fn real_mnist_checksums_match() {
     for r in verify(&dir) {
         assert!(r.is_good(), "{}: {:?}", r.file.name, r.status);
         assert!(r.sha256_matches);
-        assert_eq!(r.sha256.as_deref(), Some(r.file.sha256));
+        assert_eq!(r.sha256.as_deref(), r.file.sha256());
         let want = if r.file.name.contains("train") {
             60_000
         } else {
@@ -69,7 +69,7 @@ fn a_truncated_file_is_named_in_the_error() {
     let victim = MNIST_FILES[3].locate(tmp.path()).unwrap();
     let bytes = std::fs::read(&victim).unwrap();
     std::fs::write(&victim, &bytes[..bytes.len() / 2]).unwrap();
-    let err = Mnist::load(tmp.path()).unwrap_err();
+    let err = LoadedDataset::load_mnist(tmp.path()).unwrap_err();
     match &err {
         DataError::Invalid { path, .. } => assert_eq!(path, &victim),
         other => panic!("expected Invalid naming {}, got {other}", victim.display()),

@@ -4,13 +4,13 @@
 mod common;
 
 use common::{mnist_dir, mnist_tui, run};
-use mnist_tui::data::{Mnist, Split};
+use mnist_tui::data::{LoadedDataset, Split};
 use mnist_tui::runs::RunStore;
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 
 /// Writes test digit `i` as `<dir>/<i>-<label>.png`.
-fn save_digit(mnist: &Mnist, i: usize, dir: &Path) -> PathBuf {
+fn save_digit(mnist: &LoadedDataset, i: usize, dir: &Path) -> PathBuf {
     let test = mnist.split(Split::Test);
     let img = image::GrayImage::from_raw(28, 28, test.image(i).to_vec()).unwrap();
     let path = dir.join(format!("{i:05}-{}.png", test.labels[i]));
@@ -57,7 +57,7 @@ fn predict_files_json_errors_and_accuracy() {
     let (records, _) = RunStore::new(&runs).list().unwrap();
     let run_acc = f64::from(records[0].summary.as_ref().unwrap().test_acc);
 
-    let mnist = Mnist::load(&data).unwrap();
+    let mnist = LoadedDataset::load_mnist(&data).unwrap();
     let pngs = root.join("pngs");
     std::fs::create_dir(&pngs).unwrap();
     let digits: Vec<PathBuf> = (0..200).map(|i| save_digit(&mnist, i, &pngs)).collect();
@@ -213,7 +213,7 @@ fn a_network_from_config_trains_and_outlives_its_definition() {
     std::fs::write(&config, "(\n    // nothing of mine\n)\n").unwrap();
     let (_, out, _) = run(&mut cli(&["models"]));
     assert!(!out.contains("tiny-bn"), "{out}");
-    let mnist = Mnist::load(&mnist_dir()).unwrap();
+    let mnist = LoadedDataset::load_mnist(&mnist_dir()).unwrap();
     let digit = save_digit(&mnist, 0, root);
     let (code, out, err) = run(mnist_tui(root)
         .args(["predict", "--json", "--run", &r.id, "--runs-dir"])

@@ -5,14 +5,14 @@
 mod common;
 
 use mnist_tui::data::batch::pixels_to_f32;
-use mnist_tui::data::{Mnist, Split};
+use mnist_tui::data::{LoadedDataset, Split};
 use mnist_tui::model::{IMAGE_PIXELS, Learner, Network, Preset, argmax};
 use mnist_tui::predict::{Predictor, find_mistakes};
 use mnist_tui::runs::{RunRecord, RunStatus, RunStore};
 use mnist_tui::train::TrainSettings;
 
 /// An mlp trained for 300 steps of 64 on the first training digits (normalised).
-fn trained(mnist: &Mnist) -> Network {
+fn trained(mnist: &LoadedDataset) -> Network {
     let d = Preset::Mlp.defaults();
     let train = mnist.split(Split::Train);
     let mut learner = Learner::new(Network::preset(Preset::Mlp, 3), d.optimizer);
@@ -21,7 +21,7 @@ fn trained(mnist: &Mnist) -> Network {
         let at = step * 64;
         pixels_to_f32(
             &train.images[at * IMAGE_PIXELS..(at + 64) * IMAGE_PIXELS],
-            true,
+            Some(mnist_tui::data::Norm::MNIST),
             &mut x,
         );
         learner.train_batch(&x, &train.labels[at..at + 64]).unwrap();
@@ -31,7 +31,7 @@ fn trained(mnist: &Mnist) -> Network {
 
 #[test]
 fn predictor_matches_the_network_and_survives_a_run_store() {
-    let mnist = Mnist::load(&common::mnist_dir()).expect("real MNIST");
+    let mnist = LoadedDataset::load_mnist(&common::mnist_dir()).expect("real MNIST");
     let network = trained(&mnist);
     let predictor = Predictor::new(network.clone(), true);
     let test = mnist.split(Split::Test);
@@ -39,16 +39,20 @@ fn predictor_matches_the_network_and_survives_a_run_store() {
 
     // Same answers as the network's own evaluation.
     let mut x = vec![0.0f32; n * IMAGE_PIXELS];
-    pixels_to_f32(&test.images[..n * IMAGE_PIXELS], true, &mut x);
+    pixels_to_f32(
+        &test.images[..n * IMAGE_PIXELS],
+        Some(mnist_tui::data::Norm::MNIST),
+        &mut x,
+    );
     let logits = network.logits(&x).unwrap();
     let mut correct = 0;
     for i in 0..n {
         let img: &[u8; 784] = test.image(i).try_into().unwrap();
         let p = predictor.predict(img).unwrap();
-        assert_eq!(p.digit as usize, argmax(&logits[i * 10..(i + 1) * 10]));
+        assert_eq!(p.class as usize, argmax(&logits[i * 10..(i + 1) * 10]));
         assert!((p.probabilities.iter().sum::<f32>() - 1.0).abs() < 1e-4);
-        assert_eq!(p.top(3)[0].0, p.digit);
-        correct += usize::from(p.digit == test.labels[i]);
+        assert_eq!(p.top(3)[0].0, p.class);
+        correct += usize::from(p.class == test.labels[i]);
     }
     let acc = correct as f64 / n as f64;
     eprintln!(
@@ -72,7 +76,7 @@ fn predictor_matches_the_network_and_survives_a_run_store() {
         report
             .mistakes
             .iter()
-            .all(|m| m.prediction.digit != m.label)
+            .all(|m| m.prediction.class != m.label)
     );
 
     // Saved as a run and loaded back: the same predictions.

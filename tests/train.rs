@@ -319,7 +319,7 @@ fn the_lr_finder_on_real_data_suggests_a_rate_where_the_loss_falls() {
     let mut last = None;
     let finding = lr_find::find_fresh(
         &settings,
-        &data.train,
+        &data,
         &indices,
         FinderPlan::default(),
         &mut |p| {

@@ -150,7 +150,7 @@ fn train_view_with_loading_and_broken_data() {
 #[test]
 fn form_edit_shows_the_typed_text_and_errors() {
     let mut a = ready_app();
-    a.train.form.select(3); // model, layers, optimizer, lr
+    a.train.form.select(4); // model, dataset, layers, optimizer, lr
     a.update(key(KeyCode::Enter));
     type_str(&mut a, "99");
     a.update(key(KeyCode::Enter));
@@ -272,7 +272,7 @@ fn runs_view_compares_marked_runs() {
     assert!(s.contains("│- Dense(256)") && s.contains("│= Relu"), "{s}");
     insta::assert_snapshot!("runs_compare_120x60", s);
     // Tall enough for the comparison to show equal settings too.
-    let s = screen(&mut a, 120, 80);
+    let s = screen(&mut a, 120, 90);
     assert!(s.contains(" seed"), "equal settings are not marked:\n{s}");
     assert!(!s.contains("more line"), "the whole diff:\n{s}");
 }
@@ -614,7 +614,7 @@ fn ascii_marker_draws_charts_without_braille() {
 
 #[test]
 fn digit_view_image_and_gallery() {
-    use mnist_tui::data::{Dataset, Mnist};
+    use mnist_tui::data::{LoadedDataset, Samples};
     use mnist_tui::predict::{MistakeReport, find_mistakes};
     use mnist_tui::tui::digit::state::{DigitMsg, Gallery};
     use std::sync::Arc;
@@ -657,19 +657,20 @@ fn digit_view_image_and_gallery() {
             *px = 255;
         }
     }
-    let test = Dataset {
+    let test = Samples {
         images,
         labels: vec![0, 1, 2, 3, 4, 5],
     };
     let predictor = a.digit.predictor.clone().unwrap();
     let report: MistakeReport = find_mistakes(&predictor, &test).unwrap();
     let wrong = report.mistakes.len();
-    let mnist = Arc::new(Mnist {
-        train: Dataset {
+    let mnist = Arc::new(LoadedDataset {
+        train: Samples {
             images: Vec::new(),
             labels: Vec::new(),
         },
         test,
+        info: Default::default(),
     });
     a.update(Msg::Data(mnist_tui::tui::app::DataMsg::Loaded(mnist)));
     a.update(ch('g'));

@@ -2,7 +2,7 @@
 //! end, [`StopSignals`] turns Ctrl-C, SIGTERM and SIGHUP into a stop, and [`Output`]
 //! prints the trainer's events as a progress bar or as plain lines.
 
-use crate::data::Mnist;
+use crate::data::{DatasetName, LoadedDataset};
 use crate::format;
 use crate::train::{
     self, Control, Controller, SETTINGS, TrainError, TrainEvent, TrainJob, TrainSettings,
@@ -28,7 +28,7 @@ pub(crate) struct Trained {
 /// stopped). `train` and `sweep` both train through here.
 pub(crate) fn drive(
     job: TrainJob,
-    data: Arc<Mnist>,
+    data: Arc<LoadedDataset>,
     store: &crate::runs::RunStore,
     signals: &StopSignals,
     out: &mut Output,
@@ -53,6 +53,43 @@ pub(crate) fn drive(
         run_id,
         outcome,
         error,
+    }
+}
+
+/// The datasets loaded so far, each once: the points of a sweep may train on several.
+#[derive(Default)]
+pub(crate) struct DataCache {
+    loaded: Vec<Arc<LoadedDataset>>,
+}
+
+impl DataCache {
+    /// The dataset `job` trains on (its settings', or the resumed run's), loaded from
+    /// the data folder `root` the first time it is asked for.
+    pub fn for_job(
+        &mut self,
+        job: &TrainJob,
+        root: &std::path::Path,
+        store: &crate::runs::RunStore,
+    ) -> anyhow::Result<Arc<LoadedDataset>> {
+        let name = match job {
+            TrainJob::New(s) | TrainJob::Point { settings: s, .. } => s.dataset.clone(),
+            TrainJob::Resume { run_id, .. } => store.load(run_id)?.config.dataset,
+        };
+        self.get(root, &name)
+    }
+
+    /// The dataset `name`, loaded from `root` the first time.
+    pub fn get(
+        &mut self,
+        root: &std::path::Path,
+        name: &DatasetName,
+    ) -> anyhow::Result<Arc<LoadedDataset>> {
+        if let Some(d) = self.loaded.iter().find(|d| d.info.name == *name) {
+            return Ok(d.clone());
+        }
+        let data = Arc::new(LoadedDataset::load(root, name)?);
+        self.loaded.push(data.clone());
+        Ok(data)
     }
 }
 

@@ -5,7 +5,7 @@ use std::io::IsTerminal;
 
 use super::{Context, out};
 use crate::cli::LrFindArgs;
-use crate::data::Mnist;
+use crate::data::LoadedDataset;
 use crate::format;
 use crate::train::TrainSettings;
 use crate::train::lr_find::{self, LrFinding, Progress, short};
@@ -26,7 +26,7 @@ pub fn run(ctx: &Context, args: &LrFindArgs) -> anyhow::Result<()> {
         .map_err(|e| anyhow::anyhow!("invalid settings: {e}"))?;
     let plan = args.plan();
     plan.validate().map_err(anyhow::Error::msg)?;
-    let data = Mnist::load(&ctx.data_dir)?;
+    let data = LoadedDataset::load(&ctx.data_dir, &settings.dataset)?;
     let indices = lr_find::training_indices(&data.train, &settings).map_err(anyhow::Error::msg)?;
     let live = std::io::stderr().is_terminal();
     out::warn(format!(
@@ -45,7 +45,7 @@ pub fn run(ctx: &Context, args: &LrFindArgs) -> anyhow::Result<()> {
         }
         true
     };
-    let finding = lr_find::find_fresh(&settings, &data.train, &indices, plan, &mut report)
+    let finding = lr_find::find_fresh(&settings, &data, &indices, plan, &mut report)
         .map_err(anyhow::Error::msg)?;
     if live {
         eprintln!();

@@ -90,9 +90,9 @@ fn list(json: bool) -> anyhow::Result<()> {
 /// One network, layer by layer.
 fn show(def: &NetworkDef, args: &ModelsArgs) -> anyhow::Result<()> {
     let summary = Summary::of(def)?;
-    let batch = args
-        .batch
-        .unwrap_or_else(|| TrainSettings::defaults_for(def).batch_size);
+    let batch = args.batch.unwrap_or_else(|| {
+        TrainSettings::defaults_for(def, &crate::data::DatasetName::mnist()).batch_size
+    });
     if args.json {
         let rows: Vec<_> = summary
             .rows

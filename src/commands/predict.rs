@@ -8,6 +8,7 @@
 
 use super::{Context, ExitError, out};
 use crate::cli::PredictArgs;
+use crate::data::DatasetInfo;
 use crate::digit::{self, DigitError};
 use crate::predict::{Prediction, Predictor};
 use crate::runs::{RunRecord, RunStatus, best_finished};
@@ -28,11 +29,12 @@ pub fn run(ctx: &Context, args: &PredictArgs) -> anyhow::Result<()> {
     let mut failed = 0;
     for (i, path) in args.images.iter().enumerate() {
         let outcome = classify(&predictor, path);
+        let dataset = predictor.dataset();
         let text = if args.json {
-            format!("{}\n", json_line(path, &record.id, &outcome))
+            format!("{}\n", json_line(path, &record.id, dataset, &outcome))
         } else {
             let blank = if i > 0 { "\n" } else { "" };
-            format!("{blank}{}", text_of(path, &outcome, style))
+            format!("{blank}{}", text_of(path, dataset, &outcome, style))
         };
         // The reader has gone (`predict … | head`): the rest would not be read.
         if !out::write(&text)? {
@@ -136,44 +138,101 @@ fn classify(predictor: &Predictor, path: &Path) -> Outcome {
     }
 }
 
+/// What a blank image is said to lack: a digit, for a digit dataset.
+fn nothing_found(dataset: &DatasetInfo) -> &'static str {
+    if dataset.is_digits() {
+        "no digit found"
+    } else {
+        "nothing found"
+    }
+}
+
 /// A probability rounded to six decimals, for JSON.
 fn round6(p: f32) -> f64 {
     (f64::from(p) * 1e6).round() / 1e6
 }
 
-fn json_line(path: &Path, run: &str, outcome: &Outcome) -> Value {
+/// One image's JSON line: the class (its index and name; `digit` too for a digit
+/// dataset), the confidence, the verdict, every probability and the top 3.
+fn json_line(path: &Path, run: &str, dataset: &DatasetInfo, outcome: &Outcome) -> Value {
     let file = path.display().to_string();
+    let digits = dataset.is_digits();
+    let class = |c: u8| {
+        let mut v = json!({"class": c, "class_name": dataset.class_name(usize::from(c))});
+        if digits {
+            v["digit"] = json!(c);
+        }
+        v
+    };
     match outcome {
         Outcome::Predicted {
             prepared,
             prediction,
-        } => json!({
-            "file": file,
-            "digit": prediction.digit,
-            "confidence": round6(prediction.confidence()),
-            "unsure": prediction.is_unsure(),
-            "verdict": prediction.verdict(),
-            "probabilities": prediction.probabilities.map(round6),
-            "top3": prediction.top(3).iter()
-                .map(|(d, p)| json!({"digit": d, "probability": round6(*p)}))
-                .collect::<Vec<_>>(),
-            "inverted": prepared.inverted,
-            "run": run,
-        }),
-        Outcome::NoDigit(reason) => json!({
-            "file": file,
-            "digit": Value::Null,
-            "probabilities": Value::Null,
-            "reason": format!("no digit found: {reason}"),
-            "run": run,
-        }),
+        } => {
+            let mut line = class(prediction.class);
+            for (k, v) in [
+                ("file", json!(file)),
+                ("dataset", json!(dataset.name)),
+                ("confidence", json!(round6(prediction.confidence()))),
+                ("unsure", json!(prediction.is_unsure())),
+                ("verdict", json!(prediction.verdict(dataset))),
+                (
+                    "probabilities",
+                    json!(
+                        prediction
+                            .probabilities
+                            .iter()
+                            .map(|&p| round6(p))
+                            .collect::<Vec<_>>()
+                    ),
+                ),
+                (
+                    "top3",
+                    json!(
+                        prediction
+                            .top(3)
+                            .iter()
+                            .map(|&(c, p)| {
+                                let mut v = class(c);
+                                v["probability"] = json!(round6(p));
+                                v
+                            })
+                            .collect::<Vec<_>>()
+                    ),
+                ),
+                ("inverted", json!(prepared.inverted)),
+                ("run", json!(run)),
+            ] {
+                line[k] = v;
+            }
+            line
+        }
+        Outcome::NoDigit(reason) => {
+            let mut line = json!({
+                "file": file,
+                "class": Value::Null,
+                "class_name": Value::Null,
+                "probabilities": Value::Null,
+                "reason": format!("{}: {reason}", nothing_found(dataset)),
+                "run": run,
+            });
+            if digits {
+                line["digit"] = Value::Null;
+            }
+            line
+        }
         Outcome::Failed(error) => json!({"file": file, "error": error}),
     }
 }
 
 /// One image's text block: its path, the digit as ASCII art, the prediction and the top
 /// 3 (or why there is none), each line ending in a newline.
-fn text_of(path: &Path, outcome: &Outcome, style: crate::config::AsciiStyle) -> String {
+fn text_of(
+    path: &Path,
+    dataset: &DatasetInfo,
+    outcome: &Outcome,
+    style: crate::config::AsciiStyle,
+) -> String {
     let mut o = format!("{}\n", path.display());
     match outcome {
         Outcome::Predicted {
@@ -186,18 +245,18 @@ fn text_of(path: &Path, outcome: &Outcome, style: crate::config::AsciiStyle) -> 
             let _ = writeln!(
                 o,
                 "prediction: {} ({:.1}%)",
-                prediction.verdict(),
+                prediction.verdict(dataset),
                 prediction.confidence() * 100.0
             );
             let top: Vec<String> = prediction
                 .top(3)
                 .iter()
-                .map(|(d, p)| format!("{d} {:.1}%", p * 100.0))
+                .map(|&(c, p)| format!("{} {:.1}%", dataset.class_name(usize::from(c)), p * 100.0))
                 .collect();
             let _ = writeln!(o, "top 3: {}", top.join(", "));
         }
         Outcome::NoDigit(reason) => {
-            let _ = writeln!(o, "no digit found: {reason}");
+            let _ = writeln!(o, "{}: {reason}", nothing_found(dataset));
         }
         Outcome::Failed(_) => o.push_str("(unreadable: see the error)\n"),
     }

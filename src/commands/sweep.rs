@@ -2,10 +2,9 @@
 //! `--jobs N` `train` processes at once), print its points as `train` commands, list,
 //! show and resume sweeps; and `runs compare`.
 
-use super::drive::{Output, StopSignals, drive};
+use super::drive::{DataCache, Output, StopSignals, drive};
 use super::{Context, ExitError};
 use crate::cli::{SweepArgs, SweepCommand, SweepRunArgs};
-use crate::data::Mnist;
 use crate::runs::RunRecord;
 use crate::sweep::report::{
     chart_by, find_chart_by, groups_json, groups_table, importance_text, settings_json,
@@ -18,7 +17,6 @@ use crate::train::{SETTINGS, TrainError, TrainEvent, TrainJob, TrainSettings};
 use std::fmt::Write as _;
 use std::io::{BufRead, BufReader, IsTerminal, Write};
 use std::path::PathBuf;
-use std::sync::Arc;
 use std::time::Duration;
 
 /// A message as an error.
@@ -179,7 +177,7 @@ fn in_process(
     signals: &StopSignals,
     json: bool,
 ) -> anyhow::Result<bool> {
-    let data = Arc::new(Mnist::load(&ctx.data_dir)?);
+    let mut data = DataCache::default();
     let terminal = !json && std::io::stdout().is_terminal() && std::io::stderr().is_terminal();
     let n = file.points.len();
     let swept = file.swept_settings();
@@ -195,7 +193,14 @@ fn in_process(
         }
         let (job, how) = job_for(file, *k, state);
         out.print(format!("point {k}/{n}: {}{how}", describe(point, &swept)));
-        let trained = drive(job, data.clone(), &ctx.store, signals, &mut out);
+        let points_data = match data.for_job(&job, &ctx.data_dir, &ctx.store) {
+            Ok(d) => d,
+            Err(e) => {
+                out.print(format!("point {k}/{n} failed: {e:#}; going on"));
+                continue;
+            }
+        };
+        let trained = drive(job, points_data, &ctx.store, signals, &mut out);
         match trained.outcome {
             Some(TrainEvent::Finished { .. }) => {}
             Some(TrainEvent::Stopped) => return Ok(true),

@@ -1,15 +1,13 @@
 //! `mnist-tui train`: the trainer with a progress bar (terminal) or plain lines (pipe).
 
-use super::drive::{Output, StopSignals, drive};
+use super::drive::{DataCache, Output, StopSignals, drive};
 use super::{Context, ExitError};
 use crate::cli::TrainArgs;
-use crate::data::Mnist;
 use crate::runs::StoreError;
 use crate::sweep::SweepStore;
 use crate::train::catalog::check_given;
 use crate::train::{SETTINGS, TrainError, TrainEvent, TrainJob, TrainSettings};
 use std::io::{IsTerminal, Write};
-use std::sync::Arc;
 
 /// Runs `train` to completion, printing progress. Ctrl-C, SIGTERM and SIGHUP stop the
 /// run at the next batch and save it as stopped (a second signal exits at once). A
@@ -70,7 +68,7 @@ pub fn run(ctx: &Context, args: &TrainArgs) -> anyhow::Result<()> {
             }
         }
     };
-    let data = Arc::new(Mnist::load(&ctx.data_dir)?);
+    let data = DataCache::default().for_job(&job, &ctx.data_dir, &ctx.store)?;
     let signals = StopSignals::install()?;
     let mut out = Output::new(std::io::stdout().is_terminal() && std::io::stderr().is_terminal());
     let trained = drive(job, data, &ctx.store, &signals, &mut out);

@@ -1,8 +1,9 @@
 //! Shuffled batches: indices in a seeded order, pixels turned into `f32` on the fly by the
 //! threads that train on them (no copy of the dataset to `f32`).
 
-use super::Dataset;
+use super::Samples;
 use super::augment::Augmentation;
+use super::datasets::Norm;
 use super::idx::IMAGE_PIXELS;
 use crate::model::BatchSource;
 use rand::SeedableRng;
@@ -10,9 +11,9 @@ use rand::rngs::StdRng;
 use rand::seq::SliceRandom;
 
 /// MNIST's pixel mean (of pixels scaled to 0..1).
-pub const MNIST_MEAN: f32 = 0.1307;
+pub const MNIST_MEAN: f32 = Norm::MNIST.mean;
 /// MNIST's pixel standard deviation (of pixels scaled to 0..1).
-pub const MNIST_STD: f32 = 0.3081;
+pub const MNIST_STD: f32 = Norm::MNIST.std;
 
 /// The order of samples in one epoch: a seeded shuffle of `0..n`.
 pub struct EpochOrder {
@@ -63,16 +64,16 @@ fn mix(seed: u64, epoch: u32) -> u64 {
 
 /// Samples `indices` of a dataset as a batch the learner (or an evaluation)
 /// fetches itself: each thread varies its own part's images (if `augment`) and converts
-/// their pixels to `f32`, scaled to 0..1 and, if `normalize`, standardised with
-/// [`MNIST_MEAN`] and [`MNIST_STD`].
+/// their pixels to `f32`, scaled to 0..1 and, with a `norm`, standardised by the
+/// dataset's mean and deviation.
 #[derive(Debug, Clone, Copy)]
 pub struct SampleBatch<'a> {
     /// The dataset.
-    pub data: &'a Dataset,
+    pub data: &'a Samples,
     /// Which of its samples, in batch order (each must be in range).
     pub indices: &'a [usize],
-    /// Whether pixels are standardised.
-    pub normalize: bool,
+    /// How pixels are standardised, if they are (the dataset's mean and deviation).
+    pub norm: Option<Norm>,
     /// How training images are varied (`None` for evaluation).
     pub augment: Option<Augmentation>,
 }
@@ -92,33 +93,29 @@ impl BatchSource for SampleBatch<'_> {
                 }
                 None => self.data.image(i),
             };
-            extend_f32(pixels, self.normalize, images);
+            extend_f32(pixels, self.norm, images);
             labels.push(self.data.labels[i]);
         }
     }
 }
 
 /// Appends one image's pixels as the `f32` the models expect to `out`.
-fn extend_f32(pixels: &[u8], normalize: bool, out: &mut Vec<f32>) {
-    if normalize {
-        out.extend(
-            pixels
-                .iter()
-                .map(|&p| (p as f32 / 255.0 - MNIST_MEAN) / MNIST_STD),
-        );
+fn extend_f32(pixels: &[u8], norm: Option<Norm>, out: &mut Vec<f32>) {
+    if let Some(Norm { mean, std }) = norm {
+        out.extend(pixels.iter().map(|&p| (p as f32 / 255.0 - mean) / std));
     } else {
         out.extend(pixels.iter().map(|&p| p as f32 / 255.0));
     }
 }
 
-/// Converts one image's `u8` pixels to the `f32` the models expect, into `out`.
-pub fn pixels_to_f32(pixels: &[u8], normalize: bool, out: &mut [f32]) {
+/// Converts one image's `u8` pixels to the `f32` the models expect, into `out`
+/// (standardised by `norm`, if given).
+pub fn pixels_to_f32(pixels: &[u8], norm: Option<Norm>, out: &mut [f32]) {
     for (o, &p) in out.iter_mut().zip(pixels) {
         let v = p as f32 / 255.0;
-        *o = if normalize {
-            (v - MNIST_MEAN) / MNIST_STD
-        } else {
-            v
+        *o = match norm {
+            Some(Norm { mean, std }) => (v - mean) / std,
+            None => v,
         };
     }
 }
@@ -128,12 +125,12 @@ mod tests {
     use super::super::idx::IMAGE_PIXELS;
     use super::*;
 
-    fn dataset(n: usize) -> Dataset {
+    fn dataset(n: usize) -> Samples {
         let mut images = Vec::new();
         for i in 0..n {
             images.extend((0..IMAGE_PIXELS).map(|p| ((i * 7 + p) % 256) as u8));
         }
-        Dataset {
+        Samples {
             images,
             labels: (0..n).map(|i| (i % 10) as u8).collect(),
         }
@@ -186,7 +183,7 @@ mod tests {
         let batch = SampleBatch {
             data: &data,
             indices: &[3, 0, 9],
-            normalize: false,
+            norm: None,
             augment: None,
         };
         assert_eq!(batch.len(), 3);
@@ -202,7 +199,7 @@ mod tests {
         }
         // A part of the batch, normalised, appended after what is there.
         let normalized = SampleBatch {
-            normalize: true,
+            norm: Some(Norm::MNIST),
             ..batch
         };
         normalized.fill(1..2, &mut images, &mut labels);
@@ -210,7 +207,7 @@ mod tests {
         let want = (data.image(0)[10] as f32 / 255.0 - MNIST_MEAN) / MNIST_STD;
         assert!((images[3 * IMAGE_PIXELS + 10] - want).abs() < 1e-6);
         let mut one = vec![0.0; IMAGE_PIXELS];
-        pixels_to_f32(data.image(0), true, &mut one);
+        pixels_to_f32(data.image(0), Some(Norm::MNIST), &mut one);
         assert_eq!(&images[3 * IMAGE_PIXELS..], &one[..]);
     }
 
@@ -226,7 +223,7 @@ mod tests {
         let batch = SampleBatch {
             data: &data,
             indices: &[2, 1],
-            normalize: false,
+            norm: None,
             augment: Some(augment),
         };
         let (mut images, mut labels) = (Vec::new(), Vec::new());

@@ -8,7 +8,7 @@
 //! Everything is validated before it is trusted: the magic, the dimensions, the declared
 //! count against what actually follows (truncated files and trailing bytes are both
 //! errors), a cap on the declared count (a lying header never makes us allocate
-//! gigabytes) and, for labels, the 0–9 range. Nothing here panics on any input.
+//! gigabytes) and, for labels, the dataset's range (0–9 unless told otherwise). Nothing here panics on any input.
 
 use super::DataError;
 use sha2::{Digest, Sha256};
@@ -109,6 +109,8 @@ pub struct ParseOptions {
     pub keep: bool,
     /// Compute the SHA-256 of the decompressed content into [`Idx::sha256`].
     pub hash: bool,
+    /// The labels a labels file may hold (EMNIST's letters: 1–26; MNIST: 0–9).
+    pub labels: (u8, u8),
 }
 
 impl ParseOptions {
@@ -116,13 +118,26 @@ impl ParseOptions {
     pub const LOAD: ParseOptions = ParseOptions {
         keep: true,
         hash: false,
+        labels: DIGIT_LABELS,
     };
     /// Validate and hash without keeping the data: what verification needs.
     pub const VERIFY: ParseOptions = ParseOptions {
         keep: false,
         hash: true,
+        labels: DIGIT_LABELS,
     };
+
+    /// These options for labels in `first..=last`.
+    pub const fn with_labels(self, first: u8, last: u8) -> ParseOptions {
+        ParseOptions {
+            labels: (first, last),
+            ..self
+        }
+    }
 }
+
+/// The labels of the digit datasets: 0–9.
+pub const DIGIT_LABELS: (u8, u8) = (0, 9);
 
 /// Parses an IDX stream of `kind` from `reader` (raw or gzip, detected by content).
 /// `path` only names the source in errors.
@@ -148,7 +163,7 @@ pub fn parse(
             },
             kind,
             path,
-            opts.keep,
+            opts,
             true,
         )
     } else {
@@ -159,7 +174,7 @@ pub fn parse(
             },
             kind,
             path,
-            opts.keep,
+            opts,
             false,
         )
     };
@@ -184,7 +199,7 @@ pub fn read_images(reader: impl Read, path: &Path) -> Result<Vec<u8>, DataError>
     parse(reader, IdxKind::Images, path, ParseOptions::LOAD).map(|idx| idx.data)
 }
 
-/// Parses a labels file from `reader` and returns its labels (each 0–9).
+/// Parses a labels file from `reader` and returns its labels (each 0–9: a digit set's).
 pub fn read_labels(reader: impl Read, path: &Path) -> Result<Vec<u8>, DataError> {
     parse(reader, IdxKind::Labels, path, ParseOptions::LOAD).map(|idx| idx.data)
 }
@@ -352,9 +367,10 @@ fn parse_decoded(
     mut reader: impl Read,
     kind: IdxKind,
     path: &Path,
-    keep: bool,
+    opts: ParseOptions,
     gzip: bool,
 ) -> Result<(usize, Vec<u8>), DataError> {
+    let (keep, (first, last)) = (opts.keep, opts.labels);
     let count = parse_header(&mut reader, kind, path, gzip)?;
     // count <= MAX_ITEMS, so this cannot overflow.
     let expected = count * kind.item_bytes();
@@ -368,12 +384,12 @@ fn parse_decoded(
         let want = (expected - done).min(chunk.len());
         let n = read_up_to(&mut reader, &mut chunk[..want]).map_err(|e| read_err(path, gzip, e))?;
         if kind == IdxKind::Labels
-            && let Some(pos) = chunk[..n].iter().position(|&l| l > 9)
+            && let Some(pos) = chunk[..n].iter().position(|&l| l < first || l > last)
         {
             return Err(invalid(
                 path,
                 format!(
-                    "label {} at index {} is outside 0–9",
+                    "label {} at index {} is outside {first}–{last}",
                     chunk[pos],
                     done + pos
                 ),

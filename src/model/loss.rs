@@ -11,7 +11,7 @@ use dfdx::dtypes::Dtype;
 use dfdx::shapes::{HasShape, Rank0};
 use dfdx::tensor::{Cpu, PutTape, SplitTape, Tape, Tensor, TensorFromVec};
 
-use super::{CLASSES, ModelError, argmax};
+use super::{ModelError, argmax};
 
 /// What [`cross_entropy`] computed.
 pub(crate) struct Loss<E: Dtype, T> {
@@ -21,7 +21,7 @@ pub(crate) struct Loss<E: Dtype, T> {
     pub correct: usize,
 }
 
-/// `Σ_rows (logsumexp(row) − row[label]) / denominator` of `logits` `(n, 10)`: the mean
+/// `Σ_rows (logsumexp(row) − row[label]) / denominator` of `logits` `(n, classes)`: the mean
 /// cross-entropy when `denominator` is `n`. The loss is computed in `f64`.
 pub(crate) fn cross_entropy<E: Dtype, T: Tape<E, Cpu>>(
     logits: Tensor<(usize, usize), E, Cpu, T>,
@@ -29,24 +29,26 @@ pub(crate) fn cross_entropy<E: Dtype, T: Tape<E, Cpu>>(
     denominator: usize,
 ) -> Result<Loss<E, T>, ModelError> {
     let (n, classes) = *logits.shape();
-    if classes != CLASSES || labels.len() != n || denominator < n {
+    if classes == 0 || labels.len() != n || denominator < n {
         return Err(ModelError::BadInput(format!(
             "cross_entropy: ({n}, {classes}) outputs for {} labels over {denominator}",
             labels.len()
         )));
     }
-    if let Some(l) = labels.iter().find(|&&l| l as usize >= CLASSES) {
-        return Err(ModelError::BadInput(format!("label {l} is not a digit")));
+    if let Some(l) = labels.iter().find(|&&l| l as usize >= classes) {
+        return Err(ModelError::BadInput(format!(
+            "label {l} is not one of the {classes} classes"
+        )));
     }
-    let mut zs = vec![E::default(); n * CLASSES];
+    let mut zs = vec![E::default(); n * classes];
     logits.copy_into(&mut zs);
     let mut total = 0.0f64;
     let mut correct = 0;
     // Softmax of every row, kept for the backward pass.
-    let mut probs = vec![0.0f64; n * CLASSES];
+    let mut probs = vec![0.0f64; n * classes];
     for ((row, p), &label) in zs
-        .chunks_exact(CLASSES)
-        .zip(probs.chunks_exact_mut(CLASSES))
+        .chunks_exact(classes)
+        .zip(probs.chunks_exact_mut(classes))
         .zip(labels)
     {
         let max = row
@@ -84,8 +86,8 @@ pub(crate) fn cross_entropy<E: Dtype, T: Tape<E, Cpu>>(
             * scale;
         let g_z = grads.get_or_alloc_mut(&z_ghost)?;
         for ((g, p), &label) in g_z
-            .chunks_exact_mut(CLASSES)
-            .zip(probs.chunks_exact(CLASSES))
+            .chunks_exact_mut(classes)
+            .zip(probs.chunks_exact(classes))
             .zip(&labels)
         {
             for (j, (g, &p)) in g.iter_mut().zip(p).enumerate() {
@@ -104,6 +106,7 @@ pub(crate) fn cross_entropy<E: Dtype, T: Tape<E, Cpu>>(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::DIGIT_CLASSES as CLASSES;
     use dfdx::losses::cross_entropy_with_logits_loss;
     use dfdx::prelude::*;
     use rand::{Rng, SeedableRng, rngs::StdRng};

@@ -62,8 +62,9 @@ use sync::ShardSync;
 
 /// Number of pixels in one MNIST image (28×28).
 pub const IMAGE_PIXELS: usize = 784;
-/// Number of classes (digits 0–9).
-pub const CLASSES: usize = 10;
+/// Number of classes of the digit datasets (0–9): what a network is planned for when
+/// no dataset says otherwise (listings, summaries, tests).
+pub const DIGIT_CLASSES: usize = 10;
 
 /// Images per forward pass in [`Network::logits`] for the MLPs.
 const INFERENCE_CHUNK: usize = 1000;
@@ -133,11 +134,17 @@ pub struct Network {
 }
 
 impl Network {
-    /// Builds a freshly initialised network (PyTorch-default initialisation),
-    /// deterministic for a given `seed`; a network whose layers do not plan is an
-    /// error naming the layer.
+    /// Builds a freshly initialised network for the ten digit classes (see
+    /// [`Network::for_classes`]).
     pub fn new(def: &NetworkDef, seed: u64) -> Result<Self, NetworkError> {
-        let plan = def.plan()?;
+        Self::for_classes(def, DIGIT_CLASSES, seed)
+    }
+
+    /// Builds a freshly initialised network with `classes` outputs (PyTorch-default
+    /// initialisation), deterministic for a given `seed`; a network whose layers do not
+    /// plan is an error naming the layer.
+    pub fn for_classes(def: &NetworkDef, classes: usize, seed: u64) -> Result<Self, NetworkError> {
+        let plan = def.plan_for(classes)?;
         let dev = Cpu::default();
         let mut rng = init::rng_for(seed);
         let params = plan
@@ -192,6 +199,11 @@ impl Network {
         &self.def
     }
 
+    /// Number of outputs: one per class.
+    pub fn classes(&self) -> usize {
+        self.plan.classes
+    }
+
     /// Number of trainable parameters.
     pub fn param_count(&self) -> usize {
         self.plan.params.iter().map(|p| p.count()).sum()
@@ -237,7 +249,7 @@ impl Network {
             .0)
     }
 
-    /// Raw outputs for every sample of `batch`, `n * 10` floats row-major, and the
+    /// Raw outputs for every sample of `batch`, `n * classes` floats row-major, and the
     /// samples' labels. The samples are fetched (prepared) by the threads that run
     /// them: one part of the batch per thread, each in chunks.
     pub fn logits_of(&self, batch: &dyn BatchSource) -> Result<(Vec<f32>, Vec<u8>), ModelError> {
@@ -249,7 +261,7 @@ impl Network {
         };
         let threads = parallel::threads().min(n / MIN_PARALLEL_INFERENCE).max(1);
         let parts = parallel::map(parallel::split(n, threads), |part| {
-            let mut out = Vec::with_capacity(part.len() * CLASSES);
+            let mut out = Vec::with_capacity(part.len() * self.classes());
             let mut labels = Vec::with_capacity(part.len());
             let mut images = Vec::with_capacity(chunk.min(part.len()) * IMAGE_PIXELS);
             for start in part.clone().step_by(chunk) {
@@ -267,14 +279,14 @@ impl Network {
                     .dev
                     .tensor_from_vec(std::mem::take(&mut images), (rows, IMAGE_PIXELS));
                 let start = out.len();
-                out.resize(start + rows * CLASSES, 0.0);
+                out.resize(start + rows * self.classes(), 0.0);
                 forward::forward(&self.plan.steps, &self.params, x, Mode::Eval)?
                     .out
                     .copy_into(&mut out[start..]);
             }
             Ok((out, labels))
         });
-        let mut out = Vec::with_capacity(n * CLASSES);
+        let mut out = Vec::with_capacity(n * self.classes());
         let mut labels = Vec::with_capacity(n);
         for part in parts {
             let (o, l) = part?;
@@ -287,11 +299,11 @@ impl Network {
     /// Mean cross-entropy and number of correct predictions on `images`
     /// (`labels.len() * 784` floats).
     pub fn evaluate(&self, images: &[f32], labels: &[u8]) -> Result<Evaluation, ModelError> {
-        check_batch(images, labels)?;
+        check_batch(images, labels, self.classes())?;
         let logits = self.logits(images)?;
         let mut loss = 0.0f64;
         let mut correct = 0;
-        for (row, &label) in logits.chunks_exact(CLASSES).zip(labels) {
+        for (row, &label) in logits.chunks_exact(self.classes()).zip(labels) {
             let max = row.iter().copied().fold(f32::NEG_INFINITY, f32::max) as f64;
             let lse = max
                 + row
@@ -331,13 +343,24 @@ impl Network {
         weights::write(path, &tensors, meta)
     }
 
-    /// Loads weights saved by [`Network::save`] for the network `def`; a missing,
-    /// truncated or mismatched file is a [`ModelError::BadFile`] naming the file.
+    /// Loads weights saved by [`Network::save`] for the network `def` with the ten
+    /// digit classes (see [`Network::load_for_classes`]).
     pub fn load(def: &NetworkDef, path: &Path) -> Result<Self, ModelError> {
+        Self::load_for_classes(def, DIGIT_CLASSES, path)
+    }
+
+    /// Loads weights saved by [`Network::save`] for the network `def` with `classes`
+    /// outputs; a missing, truncated or mismatched file is a [`ModelError::BadFile`]
+    /// naming the file.
+    pub fn load_for_classes(
+        def: &NetworkDef,
+        classes: usize,
+        path: &Path,
+    ) -> Result<Self, ModelError> {
         // Planned only: the weights come from the file, not from an initialisation
         // that would be thrown away.
         let plan = def
-            .plan()
+            .plan_for(classes)
             .map_err(|e| weights::bad(path, format!("cannot be loaded: {e}")))?;
         let mut file = weights::read(path, WEIGHTS_FORMAT)?;
         let saved = file.meta(path, "arch")?;
@@ -431,8 +454,8 @@ impl Network {
 }
 
 /// Checks that `images` holds exactly one 784-pixel image per label and that every
-/// label is a digit.
-fn check_batch(images: &[f32], labels: &[u8]) -> Result<(), ModelError> {
+/// label is one of the `classes`.
+fn check_batch(images: &[f32], labels: &[u8], classes: usize) -> Result<(), ModelError> {
     if images.len() != labels.len() * IMAGE_PIXELS {
         return Err(ModelError::BadInput(format!(
             "{} floats for {} labels (expected {})",
@@ -441,8 +464,10 @@ fn check_batch(images: &[f32], labels: &[u8]) -> Result<(), ModelError> {
             labels.len() * IMAGE_PIXELS
         )));
     }
-    if let Some(l) = labels.iter().find(|&&l| l as usize >= CLASSES) {
-        return Err(ModelError::BadInput(format!("label {l} is not a digit")));
+    if let Some(l) = labels.iter().find(|&&l| l as usize >= classes) {
+        return Err(ModelError::BadInput(format!(
+            "label {l} is not one of the {classes} classes"
+        )));
     }
     Ok(())
 }
@@ -560,7 +585,7 @@ impl Learner {
         images: &[f32],
         labels: &[u8],
     ) -> Result<StepOutcome, ModelError> {
-        check_batch(images, labels)?;
+        check_batch(images, labels, self.network.classes())?;
         self.train_source(&Prepared { images, labels })
     }
 
@@ -603,6 +628,7 @@ impl Learner {
         }
         let ranges: Vec<_> = parallel::split(n, shards).into_iter().enumerate().collect();
         let net = &self.network;
+        let classes = net.classes();
         let sync = Arc::new(ShardSync::new(shards));
         let (seed, step) = (self.seed, self.optimizer.step);
         let run = |(shard, r): (usize, std::ops::Range<usize>)| {
@@ -616,7 +642,7 @@ impl Learner {
             let mut images = Vec::with_capacity(r.len() * IMAGE_PIXELS);
             let mut labels = Vec::with_capacity(r.len());
             batch.fill(r, &mut images, &mut labels);
-            check_batch(&images, &labels)?;
+            check_batch(&images, &labels, classes)?;
             net.shard_gradients(images, &labels, n, training)
         };
         if net.plan.has_batch_norm() {

@@ -2,6 +2,7 @@
 //! failure modes, bad inputs, non-finite losses and whole-network gradients.
 
 use super::*;
+use crate::model::DIGIT_CLASSES as CLASSES;
 use dfdx::prelude::*;
 use rand::{Rng, SeedableRng, rngs::StdRng};
 use std::sync::Arc;

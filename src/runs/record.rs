@@ -1,6 +1,7 @@
 //! The record of one run, serialised as `run.ron`.
 
 use crate::data::Sampling;
+use crate::data::{DatasetInfo, Norm};
 use crate::model::{ComputeProfile, compute_profile};
 use crate::sweep::SweepTag;
 use crate::train::{EpochMetrics, LossPoint, LrChange, LrPlan, TrainSettings};
@@ -96,6 +97,11 @@ pub struct RunRecord {
     pub program_version: String,
     /// Settings (epochs is the current total, extended when epochs are added).
     pub config: TrainSettings,
+    /// What the run trained on: the dataset's classes, normalisation and preparation
+    /// (so that it predicts as it was trained wherever its data is) and the SHA-256 of
+    /// the files read. Records from before datasets were data: MNIST, no checksums.
+    #[serde(default)]
+    pub dataset: DatasetInfo,
     /// Status.
     pub status: RunStatus,
     /// When training started.
@@ -225,6 +231,14 @@ impl RunRecord {
         RunRecord {
             id,
             program_version: env!("CARGO_PKG_VERSION").to_string(),
+            dataset: config
+                .dataset
+                .spec()
+                .map(|d| DatasetInfo::of_spec(d, d.norm.unwrap_or(Norm::MNIST), Vec::new()))
+                .unwrap_or_else(|| DatasetInfo {
+                    name: config.dataset.clone(),
+                    ..DatasetInfo::default()
+                }),
             config,
             status: RunStatus::Running,
             started_at,

@@ -102,15 +102,46 @@ pub fn outcome_lines(r: &RunRecord) -> Vec<String> {
     out
 }
 
-/// Per-class precision and recall: on validation for the kept epoch, on test for the
-/// kept weights (columns missing in records that lack them). Empty if neither exists.
+/// The widest class name shown in tables; longer names are cut with `…`.
+const CLASS_WIDTH: usize = 12;
+/// Above this many classes, the confusion matrix gives way to its largest mistakes.
+const MATRIX_MAX_CLASSES: usize = 12;
+/// How many of the largest mistakes are listed instead of a large matrix.
+const TOP_CONFUSIONS: usize = 12;
+
+/// Class `c`'s name as tables show it: at most [`CLASS_WIDTH`] characters.
+fn class_label(r: &RunRecord, c: usize) -> String {
+    let name = r.dataset.class_name(c);
+    if name.chars().count() <= CLASS_WIDTH {
+        name
+    } else {
+        let mut cut: String = name.chars().take(CLASS_WIDTH - 1).collect();
+        cut.push('…');
+        cut
+    }
+}
+
+/// The width of the class column: the longest name shown (at least 5).
+fn class_column(r: &RunRecord, classes: usize) -> usize {
+    (0..classes)
+        .map(|c| class_label(r, c).chars().count())
+        .max()
+        .unwrap_or(0)
+        .max(5)
+}
+
+/// Per-class precision and recall, one row per class by name: on validation for the
+/// kept epoch, on test for the kept weights (columns missing in records that lack
+/// them). Empty if neither exists.
 pub fn per_class_lines(r: &RunRecord) -> Vec<String> {
     let val = r.kept().filter(|e| !e.val_precision.is_empty());
     let test = r.summary.as_ref().filter(|s| !s.test_precision.is_empty());
     if val.is_none() && test.is_none() {
         return Vec::new();
     }
-    let mut header = format!("{:>5}", "CLASS");
+    let classes = r.dataset.class_count();
+    let w = class_column(r, classes);
+    let mut header = format!("{:>w$}", "CLASS");
     if val.is_some() {
         header += &format!(" {:>9} {:>8}", "VAL PREC", "VAL REC");
     }
@@ -118,8 +149,8 @@ pub fn per_class_lines(r: &RunRecord) -> Vec<String> {
         header += &format!(" {:>10} {:>9}", "TEST PREC", "TEST REC");
     }
     let mut out = vec![header];
-    for c in 0..crate::model::CLASSES {
-        let mut line = format!("{c:>5}");
+    for c in 0..classes {
+        let mut line = format!("{:>w$}", class_label(r, c));
         let at = |v: &[f32]| v.get(c).map_or("-".to_string(), |&x| pct(x));
         if let Some(e) = val {
             line += &format!(" {:>9} {:>8}", at(&e.val_precision), at(&e.val_recall));
@@ -132,22 +163,63 @@ pub fn per_class_lines(r: &RunRecord) -> Vec<String> {
     out
 }
 
-/// The test confusion matrix of the kept weights, rows the true class, columns the
-/// predicted one. Empty without a summary.
+/// The test confusion matrix of the kept weights, rows the true class (by name),
+/// columns the predicted one (by number, named in a legend unless the classes are the
+/// digits). With more than [`MATRIX_MAX_CLASSES`] classes, the largest mistakes
+/// instead. Empty without a summary.
 pub fn confusion_lines(r: &RunRecord) -> Vec<String> {
     let Some(s) = r.summary.as_ref().filter(|s| !s.confusion.is_empty()) else {
         return Vec::new();
     };
+    let n = s.confusion.len();
+    if n > MATRIX_MAX_CLASSES {
+        return top_confusions(r, &s.confusion);
+    }
+    let w = class_column(r, n).max(9);
     let mut out = vec![format!(
-        "true\\pred {}",
-        (0..s.confusion.len())
-            .map(|c| format!("{c:>5}"))
-            .collect::<String>()
+        "{:>w$} {}",
+        "true\\pred",
+        (0..n).map(|c| format!("{c:>5}")).collect::<String>()
     )];
     for (t, row) in s.confusion.iter().enumerate() {
         out.push(format!(
-            "{t:>9} {}",
+            "{:>w$} {}",
+            class_label(r, t),
             row.iter().map(|n| format!("{n:>5}")).collect::<String>()
+        ));
+    }
+    if !r.dataset.is_digits() {
+        let legend: Vec<String> = (0..n)
+            .map(|c| format!("{c} {}", class_label(r, c)))
+            .collect();
+        out.push(format!("pred: {}", legend.join(", ")));
+    }
+    out
+}
+
+/// The largest off-diagonal cells of `confusion`: `true → predicted  count`.
+fn top_confusions(r: &RunRecord, confusion: &[Vec<u32>]) -> Vec<String> {
+    let mut cells: Vec<(u32, usize, usize)> = confusion
+        .iter()
+        .enumerate()
+        .flat_map(|(t, row)| {
+            row.iter()
+                .enumerate()
+                .filter(move |&(p, &n)| p != t && n > 0)
+                .map(move |(p, &n)| (n, t, p))
+        })
+        .collect();
+    cells.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)).then(a.2.cmp(&b.2)));
+    let mut out = vec![format!(
+        "most confused ({} classes; true → predicted, test images):",
+        confusion.len()
+    )];
+    for (n, t, p) in cells.into_iter().take(TOP_CONFUSIONS) {
+        out.push(format!(
+            "  {:>w$} → {:<w$} {n:>5}",
+            class_label(r, t),
+            class_label(r, p),
+            w = CLASS_WIDTH
         ));
     }
     out
@@ -224,5 +296,58 @@ mod tests {
             ["0", "50.00%", "25.00%", "75.00%", "50.00%"]
         );
         assert_eq!(confusion_lines(&r).len(), 11);
+    }
+
+    #[test]
+    fn classes_are_named_and_many_classes_list_their_largest_mistakes() {
+        use crate::data::datasets::find_dataset;
+        use crate::data::{DatasetInfo, Norm};
+        let mut r = RunRecord::new(
+            "r".into(),
+            TrainSettings::preset(Preset::Mlp),
+            time::macros::datetime!(2026-12-01 08:00:00 UTC),
+        );
+        let summary = |n: usize| RunSummary {
+            test_acc: 0.5,
+            test_loss: 1.0,
+            test_epoch: Some(1),
+            seconds: 1.0,
+            confusion: (0..n)
+                .map(|t| {
+                    (0..n)
+                        .map(|p| u32::from(t == p) * 10 + u32::from(p == (t + 1) % n) * t as u32)
+                        .collect()
+                })
+                .collect(),
+            test_precision: vec![0.5; n],
+            test_recall: vec![0.5; n],
+            dead_outputs: vec![],
+        };
+        let fashion = find_dataset("fashion-mnist").unwrap();
+        r.dataset = DatasetInfo::of_spec(fashion, Norm::MNIST, Vec::new());
+        r.summary = Some(summary(10));
+        let classes = per_class_lines(&r).join("\n");
+        assert!(classes.contains("Ankle boot"), "{classes}");
+        let matrix = confusion_lines(&r);
+        assert!(
+            matrix[10].trim_start().starts_with("Ankle boot"),
+            "{matrix:?}"
+        );
+        assert!(
+            matrix[11].contains("9 Ankle boot"),
+            "a legend names the columns"
+        );
+
+        let balanced = find_dataset("emnist-balanced").unwrap();
+        r.dataset = DatasetInfo::of_spec(balanced, Norm::MNIST, Vec::new());
+        r.summary = Some(summary(47));
+        let top = confusion_lines(&r);
+        assert_eq!(top.len(), 1 + TOP_CONFUSIONS);
+        assert!(top[0].contains("47 classes"), "{top:?}");
+        // The largest mistake: true class 46 ("t") predicted as class 0 ("0"), 46 times.
+        assert_eq!(
+            top[1].split_whitespace().collect::<Vec<_>>(),
+            ["t", "→", "0", "46"]
+        );
     }
 }

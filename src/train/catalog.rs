@@ -8,7 +8,7 @@
 //! one field line there and one row here.
 
 use super::settings::{KeepWeights, LrSchedule, TrainOverrides, TrainSettings};
-use crate::data::Augment;
+use crate::data::{Augment, DatasetName};
 use crate::model::{Layers, ModelName, OptimizerKind, Preset, known_networks};
 use crate::{format, ladder};
 use std::fmt;
@@ -124,6 +124,18 @@ pub static SETTINGS: &[Setting] = &[
         step: Step::Cycle,
         applies: Applies::Always,
         access: field!(model),
+    },
+    Setting {
+        name: "dataset",
+        flag: "dataset",
+        value_name: "DATASET",
+        label: "Dataset",
+        short: "data",
+        help: "Dataset: mnist, fashion-mnist, kmnist, emnist-digits|letters|balanced, or a \
+               folder of IDX files with a classes.txt (`mnist-tui data list`)",
+        step: Step::Cycle,
+        applies: Applies::Always,
+        access: field!(dataset),
     },
     Setting {
         name: "layers",
@@ -404,7 +416,7 @@ pub fn check_given(given: &[&'static Setting], runs: &[TrainSettings]) -> Result
         }
         let off_default = runs
             .iter()
-            .find(|s| !row.same(s, &TrainSettings::defaults_for(&s.network())));
+            .find(|s| !row.same(s, &TrainSettings::defaults_for(&s.network(), &s.dataset)));
         if let Some(s) = off_default {
             let mut kinds: Vec<&str> = Vec::new();
             for r in runs {
@@ -823,6 +835,31 @@ impl Value for ModelName {
         names
             .get((i + dir).rem_euclid(names.len() as i32) as usize)
             .cloned()
+    }
+}
+
+/// A dataset is a name: the form cycles through the datasets known by name; typed (a
+/// flag, `config.ron`), a folder of one's own is named too (loading says whether it is
+/// one).
+impl Value for DatasetName {
+    fn show(&self) -> String {
+        self.to_string()
+    }
+    fn parse(text: &str) -> Result<Self, String> {
+        text.parse()
+    }
+    fn step(&self, step: Step, dir: i32) -> Option<Self> {
+        let names = crate::data::datasets::dataset_names();
+        if step != Step::Cycle {
+            return None;
+        }
+        let i = names.iter().position(|n| *n == self.as_str()).unwrap_or(0) as i32;
+        names
+            .get((i + dir).rem_euclid(names.len() as i32) as usize)
+            .and_then(|n| n.parse().ok())
+    }
+    fn accepts(_text: &str, c: char) -> bool {
+        !c.is_control()
     }
 }
 

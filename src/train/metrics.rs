@@ -1,7 +1,7 @@
 //! Metrics computed from network outputs: cross-entropy, accuracy, confusion matrix,
 //! dead output units.
 
-use crate::model::{CLASSES, argmax};
+use crate::model::{DIGIT_CLASSES, argmax};
 
 /// Running totals over a set of evaluated samples.
 #[derive(Debug, Clone, PartialEq)]
@@ -13,20 +13,15 @@ pub struct EvalTotals {
     /// Samples seen.
     pub count: usize,
     /// `[true][predicted]` counts.
-    pub confusion: [[u32; CLASSES]; CLASSES],
+    pub confusion: Vec<Vec<u32>>,
     /// For each class, whether its output was non-zero for any sample.
-    pub output_alive: [bool; CLASSES],
+    pub output_alive: Vec<bool>,
 }
 
 impl Default for EvalTotals {
+    /// Totals over the ten digit classes.
     fn default() -> Self {
-        EvalTotals {
-            loss_sum: 0.0,
-            correct: 0,
-            count: 0,
-            confusion: [[0; CLASSES]; CLASSES],
-            output_alive: [false; CLASSES],
-        }
+        EvalTotals::new(DIGIT_CLASSES)
     }
 }
 
@@ -38,11 +33,32 @@ pub fn cross_entropy(row: &[f32], label: usize) -> f64 {
 }
 
 impl EvalTotals {
-    /// Adds a batch: `outputs` is `labels.len() * 10` floats.
+    /// Empty totals over `classes` classes.
+    pub fn new(classes: usize) -> Self {
+        EvalTotals {
+            loss_sum: 0.0,
+            correct: 0,
+            count: 0,
+            confusion: vec![vec![0; classes]; classes],
+            output_alive: vec![false; classes],
+        }
+    }
+
+    /// The number of classes.
+    pub fn classes(&self) -> usize {
+        self.output_alive.len()
+    }
+
+    /// Adds a batch: `outputs` is `labels.len() * classes` floats (a label outside the
+    /// classes, which loading refuses, is skipped).
     pub fn add(&mut self, outputs: &[f32], labels: &[u8]) {
-        for (row, &label) in outputs.chunks_exact(CLASSES).zip(labels) {
+        let classes = self.classes().max(1);
+        for (row, &label) in outputs.chunks_exact(classes).zip(labels) {
             let label = label as usize;
             let predicted = argmax(row);
+            if label >= row.len() {
+                continue;
+            }
             self.loss_sum += cross_entropy(row, label);
             if predicted == label {
                 self.correct += 1;
@@ -78,15 +94,16 @@ impl EvalTotals {
         if self.count == 0 {
             return Vec::new();
         }
-        (0..CLASSES as u8)
-            .filter(|&c| !self.output_alive[c as usize])
+        (0..self.classes())
+            .filter(|&c| !self.output_alive[c])
+            .filter_map(|c| u8::try_from(c).ok())
             .collect()
     }
 
     /// Per-class precision: of the samples predicted as each class, the share that are
     /// (0 for a class never predicted, as scikit-learn's `zero_division=0`).
     pub fn precision(&self) -> Vec<f32> {
-        (0..CLASSES)
+        (0..self.classes())
             .map(|c| {
                 let predicted: u32 = self.confusion.iter().map(|row| row[c]).sum();
                 ratio(self.confusion[c][c], predicted)
@@ -97,14 +114,14 @@ impl EvalTotals {
     /// Per-class recall: of the samples of each class, the share predicted as it (0 for
     /// a class with no sample).
     pub fn recall(&self) -> Vec<f32> {
-        (0..CLASSES)
+        (0..self.classes())
             .map(|c| ratio(self.confusion[c][c], self.confusion[c].iter().sum()))
             .collect()
     }
 
     /// The confusion matrix as nested vectors (for the run record).
     pub fn confusion_rows(&self) -> Vec<Vec<u32>> {
-        self.confusion.iter().map(|r| r.to_vec()).collect()
+        self.confusion.clone()
     }
 }
 

@@ -2,7 +2,7 @@
 //! architecture's defaults (flags > `config.ron` > model defaults).
 
 use super::catalog::SETTINGS;
-use crate::data::Augment;
+use crate::data::{Augment, DatasetName};
 use crate::model::{
     ADAM_BETA1, ADAM_BETA2, ADAM_EPS, ADAMW_WEIGHT_DECAY, Layers, ModelName, NetworkDef,
     OWN_RECIPE, OptimizerKind, OptimizerSettings, Preset, Recipe, find_network,
@@ -59,9 +59,9 @@ macro_rules! train_settings {
         }
 
         impl TrainSettings {
-            /// The defaults of network `net`: a preset's recipe, or [`OWN_RECIPE`] for a
-            /// network of one's own.
-            pub fn defaults_for(net: &NetworkDef) -> Self {
+            /// The defaults of network `net` on MNIST: a preset's recipe, or
+            /// [`OWN_RECIPE`] for a network of one's own.
+            fn base_defaults(net: &NetworkDef) -> Self {
                 let preset = net.as_preset();
                 let d = preset.map_or(OWN_RECIPE, Preset::defaults);
                 TrainSettings {
@@ -79,6 +79,10 @@ train_settings! {
     /// The network's name (a preset's, or one defined in `config.ron`, a networks
     /// file or the dashboard).
     model: ModelName = |m, _, _| m.name.clone(),
+    /// The dataset: one known by name (`mnist-tui data list`), or a folder of IDX files
+    /// with a classes file (records from before datasets were data trained on MNIST).
+    #[serde(default)]
+    dataset: DatasetName = |_, _, _| DatasetName::mnist(),
     /// The network's layers. Stored in the record, so that a run predicts and resumes
     /// whatever becomes of its name (records from before networks were data hold
     /// none: loading fills in their preset's).
@@ -202,8 +206,13 @@ impl TrainSettings {
             .rev()
             .find_map(|l| l.model.clone())
             .unwrap_or_else(|| Preset::Mlp.model_name());
+        let dataset = layers
+            .iter()
+            .rev()
+            .find_map(|l| l.dataset.clone())
+            .unwrap_or_default();
         let net = network_or_unknown(&model);
-        let mut s = TrainSettings::defaults_for(&net);
+        let mut s = TrainSettings::defaults_for(&net, &dataset);
         for l in layers {
             if let (Some(m), None) = (&l.model, &l.layers) {
                 s.layers = network_or_unknown(m).layers;
@@ -235,9 +244,21 @@ impl TrainSettings {
         s
     }
 
-    /// The defaults of preset `preset`.
+    /// The defaults of network `net` on `dataset`: the network's defaults (a preset's
+    /// recipe, or [`OWN_RECIPE`] for a network of one's own), then what the dataset's
+    /// recipe for it changes (`DatasetSpec::recipes`).
+    pub fn defaults_for(net: &NetworkDef, dataset: &DatasetName) -> Self {
+        let mut s = Self::base_defaults(net);
+        s.dataset = dataset.clone();
+        if let Some(r) = dataset.spec().and_then(|d| d.recipe_for(net.name.as_str())) {
+            r.apply(&mut s.epochs, &mut s.augment);
+        }
+        s
+    }
+
+    /// The defaults of preset `preset` on MNIST.
     pub fn preset(preset: Preset) -> Self {
-        Self::defaults_for(&NetworkDef::preset(preset))
+        Self::defaults_for(&NetworkDef::preset(preset), &DatasetName::mnist())
     }
 
     /// The network these settings train: its name and layers.

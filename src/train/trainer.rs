@@ -11,7 +11,7 @@ use super::{
     Control, EpochMetrics, LossPoint, LrChange, LrPlan, TrainError, TrainEvent, TrainSettings,
 };
 use crate::data::split::{Split, SplitSizes};
-use crate::data::{Augmentation, Dataset, EpochOrder, Mnist, SampleBatch};
+use crate::data::{Augmentation, EpochOrder, LoadedDataset, Norm, SampleBatch, Samples};
 use crate::model::{CheckpointTag, Learner, Network, StepOutcome};
 use crate::runs::record::best_by_validation;
 use crate::runs::{
@@ -125,7 +125,7 @@ impl TrainerHandle {
 /// Starts training `job` on a new thread. Events stream over the returned handle;
 /// the run is saved in `store` at every epoch end and when it ends. Every run ends
 /// with exactly one terminal event (finished, stopped or failed).
-pub fn spawn(job: TrainJob, data: Arc<Mnist>, store: RunStore) -> TrainerHandle {
+pub fn spawn(job: TrainJob, data: Arc<LoadedDataset>, store: RunStore) -> TrainerHandle {
     let (event_tx, events) = tokio::sync::mpsc::unbounded_channel();
     let (control, control_rx) = std::sync::mpsc::channel();
     let thread = std::thread::Builder::new()
@@ -188,7 +188,7 @@ impl Events {
 const PROGRESS_INTERVAL: Duration = Duration::from_millis(200);
 
 /// The samples `record` trains, validates and tests on ([`crate::data::split`]).
-fn split_of(record: &RunRecord, data: &Mnist) -> Result<Split, String> {
+fn split_of(record: &RunRecord, data: &LoadedDataset) -> Result<Split, String> {
     let c = &record.config;
     Split::new(
         record.sampling,
@@ -235,7 +235,7 @@ enum Steer {
 
 fn train(
     job: TrainJob,
-    data: &Mnist,
+    data: &LoadedDataset,
     store: &RunStore,
     controls: &Receiver<Control>,
     events: &Events,
@@ -275,14 +275,26 @@ struct Opened {
 }
 
 impl Opened {
-    /// A new run: its settings validated, its folder created and locked before anything
-    /// is written (and removed again if the lock fails), a network from the seed.
+    /// A new run: its settings validated (against the dataset loaded for it), its
+    /// folder created and locked before anything is written (and removed again if the
+    /// lock fails), a network from the seed with one output per class.
     fn new_run(
         settings: TrainSettings,
         sweep: Option<crate::sweep::SweepTag>,
+        data: &LoadedDataset,
         store: &RunStore,
     ) -> Result<Self, TrainError> {
         settings.validate().map_err(TrainError::InvalidSettings)?;
+        if settings.dataset != data.info.name {
+            return Err(TrainError::Failed(format!(
+                "the run is set to train on {} but {} is loaded",
+                settings.dataset, data.info.name
+            )));
+        }
+        let classes = data.info.class_count();
+        settings.network().check_for(classes).map_err(|e| {
+            TrainError::InvalidSettings(super::SettingError::Network(e.to_string()))
+        })?;
         let now = OffsetDateTime::now_utc();
         let id = store
             .create_run_dir(&settings.model, now)
@@ -294,10 +306,11 @@ impl Opened {
                 return Err(TrainError::failed(e));
             }
         };
-        let network =
-            Network::new(&settings.network(), settings.seed).map_err(TrainError::failed)?;
+        let network = Network::for_classes(&settings.network(), classes, settings.seed)
+            .map_err(TrainError::failed)?;
         let learner = Learner::new(network, settings.optimizer_settings()).with_seed(settings.seed);
         let mut record = RunRecord::new(id, settings, now);
+        record.dataset = data.info.clone();
         record.sweep = sweep;
         Ok(Opened {
             record,
@@ -316,7 +329,7 @@ impl Opened {
     fn resume(
         run_id: &str,
         more_epochs: Option<u32>,
-        data: &Mnist,
+        data: &LoadedDataset,
         store: &RunStore,
     ) -> Result<Self, TrainError> {
         let lock = store.lock(run_id).map_err(|e| match e {
@@ -325,6 +338,7 @@ impl Opened {
         })?;
         let origin = store.load(run_id).map_err(TrainError::failed)?;
         let total = resumable_total(&origin, more_epochs)?;
+        same_data(&origin, data).map_err(cannot_resume(&origin))?;
         let split = split_of(&origin, data).map_err(cannot_resume(&origin))?;
         let learner = load_checkpoint(&origin, split.train.len(), store)?;
         let mut record = origin.clone();
@@ -415,6 +429,32 @@ fn resumable_total(record: &RunRecord, more_epochs: Option<u32>) -> Result<u32, 
     Ok(total)
 }
 
+/// Whether `data` is what `record` trained on: the same dataset and, when the record
+/// kept them, the same files (by their SHA-256).
+fn same_data(record: &RunRecord, data: &LoadedDataset) -> Result<(), String> {
+    let (was, now) = (&record.dataset, &data.info);
+    if was.name != now.name {
+        return Err(format!(
+            "it trained on {} but {} is loaded",
+            was.name, now.name
+        ));
+    }
+    for (a, b) in was.files.iter().zip(&now.files) {
+        if a != b {
+            return Err(format!(
+                "it trained on another {}: its {} had SHA-256 {}, the one loaded has {}",
+                was.name, a.file, a.sha256, b.sha256
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// The standardisation `record`'s images get: its dataset's, if it normalises.
+pub fn input_norm(record: &RunRecord) -> Option<Norm> {
+    record.config.normalize.then_some(record.dataset.norm)
+}
+
 /// `record`'s learner from its saved weights and optimiser state (with its last rate
 /// set by hand), checked to be from the record's last epoch ([`check_checkpoint`]).
 fn load_checkpoint(
@@ -426,7 +466,8 @@ fn load_checkpoint(
     let settings = &record.config;
     let weights = store.weights_path(&record.id);
     let network =
-        Network::load(&settings.network(), &weights).map_err(|e| cannot(e.to_string()))?;
+        Network::load_for_classes(&settings.network(), record.dataset.class_count(), &weights)
+            .map_err(|e| cannot(e.to_string()))?;
     let mut optimizer = settings.optimizer_settings();
     if let Some(change) = record.lr_changes.last() {
         optimizer.lr = change.lr;
@@ -455,13 +496,13 @@ impl<'a> Session<'a> {
     /// announces it. A new run that cannot be recorded leaves no folder behind.
     fn open(
         job: TrainJob,
-        data: &Mnist,
+        data: &LoadedDataset,
         store: &'a RunStore,
         controls: &'a Receiver<Control>,
         events: &'a Events,
     ) -> Result<Self, TrainError> {
         if data.train.is_empty() || data.test.is_empty() {
-            return Err(TrainError::failed("no MNIST data loaded"));
+            return Err(TrainError::failed("no data loaded"));
         }
         let Opened {
             mut record,
@@ -469,8 +510,10 @@ impl<'a> Session<'a> {
             lock,
             origin,
         } = match job {
-            TrainJob::New(settings) => Opened::new_run(settings, None, store)?,
-            TrainJob::Point { settings, sweep } => Opened::new_run(settings, Some(sweep), store)?,
+            TrainJob::New(settings) => Opened::new_run(settings, None, data, store)?,
+            TrainJob::Point { settings, sweep } => {
+                Opened::new_run(settings, Some(sweep), data, store)?
+            }
             TrainJob::Resume {
                 run_id,
                 more_epochs,
@@ -533,7 +576,7 @@ impl<'a> Session<'a> {
     }
 
     /// Trains until every epoch is done, a stop is asked, or something fails.
-    fn run(&mut self, data: &Mnist) -> Result<Steer, String> {
+    fn run(&mut self, data: &LoadedDataset) -> Result<Steer, String> {
         let settings = self.record.config.clone();
         let batches_per_epoch = self.record.train_size.div_ceil(settings.batch_size);
         let mut epoch = self.record.epochs_done() + 1;
@@ -554,7 +597,7 @@ impl<'a> Session<'a> {
     /// and sends its loss points and progress. `None` if a stop was asked.
     fn train_epoch(
         &mut self,
-        data: &Mnist,
+        data: &LoadedDataset,
         settings: &TrainSettings,
         epoch: u32,
         batches_per_epoch: usize,
@@ -572,8 +615,15 @@ impl<'a> Session<'a> {
             tally.exclude_pause(pause_started);
             // The one rate computation per batch.
             self.learner.set_lr(self.plan.rate_at(self.step));
-            let outcome = train_step(&mut self.learner, &data.train, indices, settings, epoch)
-                .map_err(|e| e.to_string())?;
+            let outcome = train_step(
+                &mut self.learner,
+                &data.train,
+                indices,
+                settings,
+                input_norm(&self.record),
+                epoch,
+            )
+            .map_err(|e| e.to_string())?;
             self.step += 1;
             check_loss(outcome.loss, epoch, self.step, self.learner.optimizer().lr)?;
             tally.add(outcome.loss, outcome.correct, indices.len());
@@ -611,7 +661,7 @@ impl<'a> Session<'a> {
     /// the checkpoint, then announces the epoch.
     fn end_epoch(
         &mut self,
-        data: &Mnist,
+        data: &LoadedDataset,
         settings: &TrainSettings,
         epoch: u32,
         tally: &EpochTally,
@@ -625,7 +675,7 @@ impl<'a> Session<'a> {
                 network,
                 &data.train,
                 &self.split.validation,
-                settings.normalize,
+                input_norm(&self.record),
             )?)
         };
         let test = if settings.test_each_epoch {
@@ -633,7 +683,7 @@ impl<'a> Session<'a> {
                 network,
                 &data.test,
                 &self.split.test,
-                settings.normalize,
+                input_norm(&self.record),
             )?)
         } else {
             None
@@ -678,7 +728,7 @@ impl<'a> Session<'a> {
     /// Applies waiting control messages; while paused, blocks until resumed or stopped.
     fn poll_controls(
         &mut self,
-        train: &Dataset,
+        train: &Samples,
         epoch: u32,
         batch_index: usize,
         batches_per_epoch: usize,
@@ -743,6 +793,7 @@ impl<'a> Session<'a> {
                     let found = lr_find::find(
                         &self.learner,
                         train,
+                        input_norm(&self.record),
                         &indices,
                         &self.record.config,
                         plan,
@@ -759,7 +810,7 @@ impl<'a> Session<'a> {
 
     /// Scores the test set once, on the weights the run keeps, as the run's reported
     /// figures.
-    fn final_test(&self, data: &Mnist) -> Result<RunSummary, String> {
+    fn final_test(&self, data: &LoadedDataset) -> Result<RunSummary, String> {
         let path = self.store.kept_weights_path(&self.record);
         let tested_epoch = self.record.kept_epoch.unwrap_or(self.record.epochs_done());
         let kept;
@@ -776,7 +827,7 @@ impl<'a> Session<'a> {
             network,
             &data.test,
             &self.split.test,
-            self.record.config.normalize,
+            input_norm(&self.record),
         )?;
         Ok(RunSummary {
             test_acc: totals.accuracy(),
@@ -821,7 +872,7 @@ impl<'a> Session<'a> {
             .map_err(|e| format!("cannot save the run: {e}"))
     }
 
-    fn finish(&mut self, data: &Mnist) -> Result<(), String> {
+    fn finish(&mut self, data: &LoadedDataset) -> Result<(), String> {
         self.end(
             data,
             RunStatus::Finished,
@@ -836,7 +887,7 @@ impl<'a> Session<'a> {
     /// good); an interrupted one gets the new status.
     fn end(
         &mut self,
-        data: &Mnist,
+        data: &LoadedDataset,
         status: RunStatus,
         mut event: TrainEvent,
     ) -> Result<(), String> {
@@ -1065,15 +1116,16 @@ fn check_checkpoint(
 /// (normalised if asked). The trainer and `mnist-tui bench` both step through here.
 pub fn train_step(
     learner: &mut Learner,
-    data: &Dataset,
+    data: &Samples,
     indices: &[usize],
     settings: &TrainSettings,
+    norm: Option<Norm>,
     epoch: u32,
 ) -> Result<StepOutcome, crate::model::ModelError> {
     learner.train_source(&SampleBatch {
         data,
         indices,
-        normalize: settings.normalize,
+        norm,
         augment: Some(Augmentation {
             kind: settings.augment,
             seed: settings.seed,
@@ -1113,19 +1165,19 @@ fn epoch_samples(split: &Split, seed: u64, epoch: u32) -> EpochOrder {
 /// Evaluates `network` on the samples `indices` of `data` (never varied).
 pub fn evaluate(
     network: &Network,
-    data: &Dataset,
+    data: &Samples,
     indices: &[usize],
-    normalize: bool,
+    norm: Option<Norm>,
 ) -> Result<EvalTotals, String> {
     let (outputs, labels) = network
         .logits_of(&SampleBatch {
             data,
             indices,
-            normalize,
+            norm,
             augment: None,
         })
         .map_err(|e| e.to_string())?;
-    let mut totals = EvalTotals::default();
+    let mut totals = EvalTotals::new(network.classes());
     totals.add(&outputs, &labels);
     Ok(totals)
 }
@@ -1137,14 +1189,15 @@ mod tests {
     use crate::train::SettingError;
 
     /// One blank image per split: enough for the trainer to open a session.
-    fn one_image() -> Arc<Mnist> {
-        let split = || Dataset {
+    fn one_image() -> Arc<LoadedDataset> {
+        let split = || Samples {
             images: vec![0; 784],
             labels: vec![0],
         };
-        Arc::new(Mnist {
+        Arc::new(LoadedDataset {
             train: split(),
             test: split(),
+            info: Default::default(),
         })
     }
 

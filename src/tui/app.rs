@@ -10,7 +10,7 @@ use super::train::TrainView;
 use super::train::finder::FinderMsg;
 use super::train::session::{LiveRun, RunPhase};
 use crate::config::Config;
-use crate::data::Mnist;
+use crate::data::LoadedDataset;
 use crate::runs::{RunLoadError, RunRecord};
 use crate::train::{Control, TrainEvent, TrainJob};
 use ratatui::crossterm::event::{KeyEvent, MouseEvent};
@@ -51,7 +51,7 @@ pub enum DataState {
     /// Being downloaded.
     Downloading(DownloadProgress),
     /// Loaded.
-    Ready(Arc<Mnist>),
+    Ready(Arc<LoadedDataset>),
     /// Present but unreadable.
     Failed(String),
 }
@@ -73,7 +73,7 @@ impl DataState {
 #[derive(Debug, Clone)]
 pub enum DataMsg {
     /// MNIST is loaded.
-    Loaded(Arc<Mnist>),
+    Loaded(Arc<LoadedDataset>),
     /// Files are missing.
     Missing(String),
     /// Files could not be read.
@@ -152,7 +152,7 @@ pub enum Msg {
 #[derive(Debug, Clone)]
 pub enum Effect {
     /// Start the trainer on `job` with this data.
-    StartTraining(TrainJob, Arc<Mnist>),
+    StartTraining(TrainJob, Arc<LoadedDataset>),
     /// Steer the trainer.
     Control(Control),
     /// Re-read the run store (cheap: unchanged runs are not re-parsed).
@@ -173,7 +173,7 @@ pub enum Effect {
         /// The form's settings.
         settings: Box<crate::train::TrainSettings>,
         /// The data.
-        data: Arc<Mnist>,
+        data: Arc<LoadedDataset>,
         /// The rates to try.
         plan: crate::train::lr_find::FinderPlan,
     },

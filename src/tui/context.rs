@@ -7,7 +7,7 @@ use super::app::{DataState, Notice};
 use super::dialogs::Modal;
 use super::keymap::{Action, Keymap, Scope};
 use super::view::View;
-use crate::data::Mnist;
+use crate::data::LoadedDataset;
 use crate::train::TrainSettings;
 use ratatui::layout::Rect;
 use std::path::Path;
@@ -63,7 +63,7 @@ impl Cx<'_> {
     }
 
     /// The data, if loaded; otherwise says why not (naming the download key).
-    pub fn ready_data(&mut self) -> Option<Arc<Mnist>> {
+    pub fn ready_data(&mut self) -> Option<Arc<LoadedDataset>> {
         let why = match &*self.data {
             DataState::Ready(d) => return Some(d.clone()),
             DataState::Loading => "MNIST is still loading".to_string(),

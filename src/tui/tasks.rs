@@ -3,7 +3,7 @@
 
 use super::app::{DataMsg, DownloadProgress, Msg, StoreMsg, SweepFiles};
 use crate::data::fetch::{self, FetchProgress};
-use crate::data::{DataError, Mnist};
+use crate::data::{DataError, LoadedDataset};
 use crate::runs::{RunLoadError, RunRecord, RunStore, StoreError, best_finished};
 use crate::sweep::{SweepFile, SweepStore};
 use crate::train::TrainSettings;
@@ -30,7 +30,7 @@ fn panic_text(p: &(dyn std::any::Any + Send)) -> String {
 /// most every 100 ms) and its result as [`Msg::Finder`].
 pub fn spawn_lr_find(
     settings: TrainSettings,
-    data: Arc<Mnist>,
+    data: Arc<LoadedDataset>,
     plan: FinderPlan,
     tx: UnboundedSender<Msg>,
 ) {
@@ -40,7 +40,7 @@ pub fn spawn_lr_find(
             let mut last = Instant::now();
             let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
                 let indices = lr_find::training_indices(&data.train, &settings)?;
-                lr_find::find_fresh(&settings, &data.train, &indices, plan, &mut |p| {
+                lr_find::find_fresh(&settings, &data, &indices, plan, &mut |p| {
                     if last.elapsed() >= Duration::from_millis(100) {
                         last = Instant::now();
                         let _ = tx.send(Msg::Finder(FinderMsg::Progress(p)));
@@ -66,8 +66,9 @@ pub fn spawn_load(dir: PathBuf, tx: UnboundedSender<Msg>) {
         .spawn({
             let tx = tx.clone();
             move || {
-                let result =
-                    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| Mnist::load(&dir)));
+                let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                    LoadedDataset::load_mnist(&dir)
+                }));
                 let msg = match result {
                     Ok(Ok(m)) => DataMsg::Loaded(Arc::new(m)),
                     Ok(Err(e @ DataError::Missing { .. })) => DataMsg::Missing(e.to_string()),

@@ -71,7 +71,7 @@ fn a_drag_asks_for_a_prediction_instead_of_running_the_model() {
     // The runtime's task runs the model; its result is the prediction shown.
     let msg = mnist_tui::tui::digit::tasks::perform(predict_effect(&effects), &no_store());
     let want = match &msg {
-        DigitMsg::Predicted { result: Ok(p), .. } => *p,
+        DigitMsg::Predicted { result: Ok(p), .. } => p.clone(),
         other => panic!("{other:?}"),
     };
     a.update(Msg::Digit(msg));
@@ -98,7 +98,7 @@ fn a_prediction_for_an_older_drawing_is_dropped() {
         panic!("{older:?} {newer:?}");
     };
     assert_ne!(po.probabilities, pn.probabilities, "two different inputs");
-    let pn = *pn;
+    let pn = pn.clone();
     // The older drawing's result alone is not shown...
     a.update(Msg::Digit(older.clone()));
     assert!(a.digit.prediction().is_none());
@@ -185,10 +185,14 @@ fn mouse_draws_erases_and_prediction_follows() {
         "drag positions are joined"
     );
     assert_eq!(a.digit.canvas.get(3, 14), 0.0);
-    let first = *a.digit.prediction().expect("predicted while drawing");
+    let first = a
+        .digit
+        .prediction()
+        .expect("predicted while drawing")
+        .clone();
     // A horizontal stroke changes the input and so the probabilities.
     drag(&mut a, MouseButton::Left, (6, 10), (22, 10));
-    let second = *a.digit.prediction().unwrap();
+    let second = a.digit.prediction().unwrap().clone();
     assert_ne!(first.probabilities, second.probabilities);
     // The right button erases the horizontal stroke's left end.
     drag(&mut a, MouseButton::Right, (5, 10), (10, 10));

@@ -2,7 +2,7 @@
 #![allow(dead_code)]
 
 use mnist_tui::config::Config;
-use mnist_tui::data::{Dataset, Mnist};
+use mnist_tui::data::{LoadedDataset, Samples};
 use mnist_tui::model::Preset;
 use mnist_tui::runs::{RunLoadError, RunRecord, RunStatus};
 use mnist_tui::train::{EpochMetrics, LossPoint, LrChange, TrainEvent, TrainSettings};
@@ -22,16 +22,17 @@ pub fn app() -> App {
 }
 
 /// Fake MNIST of the real sizes (labels only: nothing trains in these tests).
-pub fn fake_mnist() -> Arc<Mnist> {
-    Arc::new(Mnist {
-        train: Dataset {
+pub fn fake_mnist() -> Arc<LoadedDataset> {
+    Arc::new(LoadedDataset {
+        train: Samples {
             images: Vec::new(),
             labels: vec![0; 60_000],
         },
-        test: Dataset {
+        test: Samples {
             images: Vec::new(),
             labels: vec![0; 10_000],
         },
+        info: Default::default(),
     })
 }
 

@@ -4,8 +4,8 @@
 
 use super::FetchProgress;
 use super::verify::{checksum_problem, problem_of};
+use crate::data::datasets::DataFile;
 use crate::data::idx::{self, ParseOptions};
-use crate::data::mnist::MnistFile;
 use crate::fsutil;
 use std::fs;
 use std::io::{self, Read, Write};
@@ -14,7 +14,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 /// `<mirror>/<name>.gz`, with exactly one slash between them.
-pub fn mirror_url(mirror: &str, file: &MnistFile) -> String {
+pub fn mirror_url(mirror: &str, file: &DataFile) -> String {
     format!("{}/{}", mirror.trim_end_matches('/'), file.gz_name())
 }
 
@@ -79,7 +79,7 @@ pub(super) fn download(
     agent: &ureq::Agent,
     url: &str,
     dir: &Path,
-    file: &MnistFile,
+    file: &DataFile,
     max_bytes: u64,
     cancel: &AtomicBool,
     progress: &mut dyn FnMut(FetchProgress),
@@ -153,9 +153,9 @@ pub(super) fn download(
                     "downloaded data is not valid: {}",
                     problem_of(&e)
                 ))),
-                Ok(p) if p.sha256.as_deref() != Some(file.sha256) => Err(failed(format!(
+                Ok(p) if p.sha256.as_deref() != file.sha256() => Err(failed(format!(
                     "checksum mismatch: {}",
-                    checksum_problem(p.sha256.as_deref(), file.sha256)
+                    checksum_problem(p.sha256.as_deref(), file.sha256().unwrap_or("none pinned"))
                 ))),
                 Ok(p) => Ok((p.gzip, tee.done)),
             }

@@ -31,7 +31,8 @@ mod verify;
 pub use download::mirror_url;
 pub use verify::{FileReport, FileStatus, verify, verify_file, verify_files};
 
-use super::mnist::{MNIST_FILES, MnistFile, Split};
+use super::datasets::DataFile;
+use super::loaded::{MNIST_FILES, Split};
 use crate::fsutil;
 use download::{Attempt, agent_for, download, failed};
 use std::fmt::Write as _;
@@ -48,7 +49,7 @@ pub const DOWNLOAD_TIMEOUT: Duration = Duration::from_secs(15 * 60);
 /// The most bytes accepted for `file`: twice its uncompressed size (a mirror may send
 /// it raw, gzip is smaller) plus 64 KiB. An endless or oversized response is cut off
 /// at this many bytes.
-pub fn max_download_bytes(file: &MnistFile) -> u64 {
+pub fn max_download_bytes(file: &DataFile) -> u64 {
     let count: u64 = match file.split {
         Split::Train => 60_000,
         Split::Test => 10_000,
@@ -132,7 +133,7 @@ pub enum FetchOutcome {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FetchedFile {
     /// The canonical file.
-    pub file: MnistFile,
+    pub file: DataFile,
     /// Where it is now.
     pub path: PathBuf,
     /// Already there or downloaded.
@@ -266,7 +267,7 @@ pub fn fetch(
 pub fn fetch_files(
     dir: &Path,
     mirrors: &[String],
-    files: &[MnistFile],
+    files: &[DataFile],
     cancel: &AtomicBool,
     progress: &mut dyn FnMut(FetchProgress),
 ) -> Result<FetchReport, FetchError> {
@@ -284,7 +285,7 @@ pub fn fetch_files(
 pub fn fetch_files_with(
     dir: &Path,
     mirrors: &[String],
-    files: &[MnistFile],
+    files: &[DataFile],
     limits: FetchLimits,
     cancel: &AtomicBool,
     progress: &mut dyn FnMut(FetchProgress),
@@ -378,7 +379,7 @@ pub fn fetch_files_with(
         }
         match got {
             Some((url, (path, bytes))) => {
-                // Remove a bad copy under the other name, or `Mnist::load` would
+                // Remove a bad copy under the other name, or `LoadedDataset::load` would
                 // still find it first.
                 let mut replaced = None;
                 for other in file.candidates(dir) {

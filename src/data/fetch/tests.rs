@@ -1,6 +1,7 @@
 //! Tests of fetch and verify against a local HTTP server and small files.
 
 use super::*;
+use crate::data::datasets::FileChecksum;
 use crate::data::idx;
 use crate::data::idx::tests::{gzip, images_bytes, labels_bytes};
 use crate::data::{IdxKind, Split};
@@ -96,19 +97,19 @@ fn sha(bytes: &[u8]) -> &'static str {
 }
 
 /// Two small valid files (images and labels) and their expected checksums.
-fn small_files() -> (Vec<MnistFile>, Vec<Vec<u8>>) {
+fn small_files() -> (Vec<DataFile>, Vec<Vec<u8>>) {
     let images = images_bytes(3);
     let labels = labels_bytes(3);
     let files = vec![
-        MnistFile {
+        DataFile {
             name: "train-images-idx3-ubyte",
-            sha256: sha(&images),
+            checksum: FileChecksum::Sha256(sha(&images)),
             kind: IdxKind::Images,
             split: Split::Train,
         },
-        MnistFile {
+        DataFile {
             name: "train-labels-idx1-ubyte",
-            sha256: sha(&labels),
+            checksum: FileChecksum::Sha256(sha(&labels)),
             kind: IdxKind::Labels,
             split: Split::Train,
         },
@@ -130,15 +131,15 @@ fn verify_reports_good_bad_and_missing() {
     let dir = tempfile::tempdir().unwrap();
     let (mut files, contents) = small_files();
     let extra = labels_bytes(2);
-    files.push(MnistFile {
+    files.push(DataFile {
         name: "t10k-labels-idx1-ubyte",
-        sha256: sha(&extra),
+        checksum: FileChecksum::Sha256(sha(&extra)),
         kind: IdxKind::Labels,
         split: Split::Test,
     });
-    files.push(MnistFile {
+    files.push(DataFile {
         name: "t10k-images-idx3-ubyte",
-        sha256: sha(b"whatever"),
+        checksum: FileChecksum::Sha256(sha(b"whatever")),
         kind: IdxKind::Images,
         split: Split::Test,
     });
@@ -163,7 +164,7 @@ fn verify_reports_good_bad_and_missing() {
     );
     assert_eq!(r[0].gzip, Some(true));
     assert_eq!(r[0].count, Some(3));
-    assert_eq!(r[0].sha256.as_deref(), Some(files[0].sha256));
+    assert_eq!(r[0].sha256.as_deref(), files[0].sha256());
     assert!(r[0].sha256_matches);
 
     assert_eq!(r[1].gzip, Some(false));
@@ -491,7 +492,7 @@ fn endless(chunk: usize, pause: Duration) -> String {
 
 /// Fetches the first of `files` from the one mirror `base` under `limits`, which
 /// must fail; the reason of its one failure.
-fn first_file_fails(dir: &Path, base: String, files: &[MnistFile], limits: FetchLimits) -> String {
+fn first_file_fails(dir: &Path, base: String, files: &[DataFile], limits: FetchLimits) -> String {
     let cancel = AtomicBool::new(false);
     let err =
         fetch_files_with(dir, &[base], &files[..1], limits, &cancel, &mut |_| {}).unwrap_err();

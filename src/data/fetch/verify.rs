@@ -2,8 +2,9 @@
 //! IDX or not, its item count and the SHA-256 of its decompressed content.
 
 use crate::data::DataError;
+use crate::data::datasets::DataFile;
 use crate::data::idx::{self, ParseOptions};
-use crate::data::mnist::{MNIST_FILES, MnistFile};
+use crate::data::loaded::MNIST_FILES;
 use std::path::{Path, PathBuf};
 
 /// The state of one file in the data directory.
@@ -24,7 +25,7 @@ pub enum FileStatus {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FileReport {
     /// The canonical file.
-    pub file: MnistFile,
+    pub file: DataFile,
     /// Where it was found (`<dir>/<name>` or `<dir>/<name>.gz`), if anywhere.
     pub path: Option<PathBuf>,
     /// Whether its content is gzip (known once it could be read).
@@ -35,7 +36,7 @@ pub struct FileReport {
     pub count: Option<usize>,
     /// SHA-256 of the decompressed content (lowercase hex), when it is valid IDX.
     pub sha256: Option<String>,
-    /// Whether [`sha256`](Self::sha256) equals the expected [`MnistFile::sha256`].
+    /// Whether [`sha256`](Self::sha256) equals the expected [`DataFile::sha256`].
     pub sha256_matches: bool,
 }
 
@@ -52,12 +53,12 @@ pub fn verify(dir: &Path) -> Vec<FileReport> {
 }
 
 /// Checks `files` in `dir` (each as `<name>` or `<name>.gz`, content decides gzip).
-pub fn verify_files(dir: &Path, files: &[MnistFile]) -> Vec<FileReport> {
+pub fn verify_files(dir: &Path, files: &[DataFile]) -> Vec<FileReport> {
     files.iter().map(|f| verify_file(dir, f)).collect()
 }
 
 /// Checks one file in `dir`.
-pub fn verify_file(dir: &Path, file: &MnistFile) -> FileReport {
+pub fn verify_file(dir: &Path, file: &DataFile) -> FileReport {
     let mut report = FileReport {
         file: *file,
         path: None,
@@ -75,12 +76,15 @@ pub fn verify_file(dir: &Path, file: &MnistFile) -> FileReport {
         Ok(parsed) => {
             report.gzip = Some(parsed.gzip);
             report.count = Some(parsed.count);
-            report.sha256_matches = parsed.sha256.as_deref() == Some(file.sha256);
+            report.sha256_matches = parsed.sha256.as_deref() == file.sha256();
             report.status = if report.sha256_matches {
                 FileStatus::Good
             } else {
                 FileStatus::Bad {
-                    problem: checksum_problem(parsed.sha256.as_deref(), file.sha256),
+                    problem: checksum_problem(
+                        parsed.sha256.as_deref(),
+                        file.sha256().unwrap_or("none pinned"),
+                    ),
                 }
             };
             report.sha256 = parsed.sha256;
@@ -107,5 +111,6 @@ pub(super) fn problem_of(e: &DataError) -> String {
         DataError::Invalid { problem, .. } => problem.clone(),
         DataError::Io { source, .. } => source.to_string(),
         DataError::Missing { .. } => "missing".to_string(),
+        DataError::UnknownDataset { .. } => e.to_string(),
     }
 }

@@ -176,6 +176,8 @@ pub struct LayerRow {
 /// A planned network: its steps, its parameterised layers and its summary.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct Plan {
+    /// Outputs of the last layer: one per class.
+    pub classes: usize,
     pub steps: Vec<Step>,
     /// One per step that has parameters, in step order.
     pub params: Vec<ParamSpec>,
@@ -225,6 +227,7 @@ pub(crate) fn plan(layers: &Layers, classes: usize) -> Result<Plan, PlanError> {
     check_ending(layers, &rows, classes)?;
     let (steps, params) = steps(layers, &rows);
     Ok(Plan {
+        classes,
         steps,
         params,
         rows,

@@ -9,7 +9,7 @@ use super::layer::Layers;
 use super::name::ModelName;
 use super::plan::{self, Plan, PlanError};
 use super::presets::Preset;
-use crate::model::CLASSES;
+use crate::model::DIGIT_CLASSES;
 
 /// A network: its name and its layers.
 #[derive(Debug, Clone, PartialEq)]
@@ -29,10 +29,15 @@ impl NetworkDef {
         }
     }
 
-    /// The network planned for the dataset's classes, or the error naming the
-    /// network and the layer at fault.
+    /// The network planned for the ten digit classes (listings and summaries).
     pub(crate) fn plan(&self) -> Result<Plan, NetworkError> {
-        plan::plan(&self.layers, CLASSES).map_err(|source| NetworkError {
+        self.plan_for(DIGIT_CLASSES)
+    }
+
+    /// The network planned for `classes` outputs, or the error naming the network
+    /// and the layer at fault.
+    pub(crate) fn plan_for(&self, classes: usize) -> Result<Plan, NetworkError> {
+        plan::plan(&self.layers, classes).map_err(|source| NetworkError {
             name: self.name.clone(),
             source,
         })
@@ -42,6 +47,11 @@ impl NetworkDef {
     /// class, it fits in a run file).
     pub fn check(&self) -> Result<(), NetworkError> {
         self.plan().map(|_| ())
+    }
+
+    /// [`NetworkDef::check`] for a dataset of `classes` classes.
+    pub fn check_for(&self, classes: usize) -> Result<(), NetworkError> {
+        self.plan_for(classes).map(|_| ())
     }
 
     /// One line saying what it is: a preset's description, else its size and kind of

@@ -6,7 +6,7 @@ use rand::rngs::StdRng;
 use rand::seq::SliceRandom;
 
 use super::{Ending, FinderPlan, LrFinding, Tracker};
-use crate::data::{Augmentation, Dataset, SampleBatch};
+use crate::data::{Augmentation, LoadedDataset, Norm, SampleBatch, Samples};
 use crate::model::{Learner, Network};
 use crate::train::TrainSettings;
 
@@ -26,12 +26,14 @@ const FINDER_STREAM: u64 = 0x6c72_2d66_696e_6421;
 /// Runs `plan` on a copy of `learner` ([`Learner::copy`]: `learner` itself is never
 /// changed): one batch per rate, drawn from `indices` of `data` (and only those) in an
 /// order of the finder's own (seeded by `settings.seed`, never the run's stream),
-/// prepared as training prepares them (`settings`' batch size, normalisation and
-/// augmentation). `progress` hears after each step; returning `false` stops the
-/// finder (ended as [`Ending::Cancelled`]).
+/// prepared as training prepares them (`settings`' batch size and augmentation, `norm`
+/// the standardisation, if any). `progress` hears after each step; returning `false`
+/// stops the finder (ended as [`Ending::Cancelled`]).
+#[allow(clippy::too_many_arguments)]
 pub fn find(
     learner: &Learner,
-    data: &Dataset,
+    data: &Samples,
+    norm: Option<Norm>,
     indices: &[usize],
     settings: &TrainSettings,
     plan: FinderPlan,
@@ -75,7 +77,7 @@ pub fn find(
             .train_source(&SampleBatch {
                 data,
                 indices: &batch,
-                normalize: settings.normalize,
+                norm,
                 augment: Some(Augmentation {
                     kind: settings.augment,
                     seed,
@@ -101,7 +103,7 @@ pub fn find(
 /// The training samples a finder of a new run with `settings` may draw from: the
 /// ones the run would train on (never its validation images; see
 /// [`crate::data::split`]). The error says why there are none.
-pub fn training_indices(data: &Dataset, settings: &TrainSettings) -> Result<Vec<usize>, String> {
+pub fn training_indices(data: &Samples, settings: &TrainSettings) -> Result<Vec<usize>, String> {
     let sizes = crate::data::SplitSizes {
         validation: settings.validation,
         max_train: settings.max_train_samples,
@@ -112,11 +114,12 @@ pub fn training_indices(data: &Dataset, settings: &TrainSettings) -> Result<Vec<
         .map_err(|e| e.to_string())
 }
 
-/// [`find`] on a new network of `settings` (its model, seed and optimiser): the
-/// finder of a run not yet started.
+/// [`find`] on a new network of `settings` (its model, seed and optimiser) for the
+/// classes of `data`, on the training images `indices` of `data`: the finder of a run
+/// not yet started.
 pub fn find_fresh(
     settings: &TrainSettings,
-    data: &Dataset,
+    data: &LoadedDataset,
     indices: &[usize],
     plan: FinderPlan,
     progress: &mut dyn FnMut(Progress) -> bool,
@@ -124,12 +127,19 @@ pub fn find_fresh(
     settings
         .validate()
         .map_err(|e| format!("invalid settings: {e}"))?;
-    let learner = Learner::new(
-        Network::new(&settings.network(), settings.seed).map_err(|e| e.to_string())?,
-        settings.optimizer_settings(),
+    let network = Network::for_classes(&settings.network(), data.info.class_count(), settings.seed)
+        .map_err(|e| e.to_string())?;
+    let learner = Learner::new(network, settings.optimizer_settings()).with_seed(settings.seed);
+    let norm = settings.normalize.then_some(data.info.norm);
+    find(
+        &learner,
+        &data.train,
+        norm,
+        indices,
+        settings,
+        plan,
+        progress,
     )
-    .with_seed(settings.seed);
-    find(&learner, data, indices, settings, plan, progress)
 }
 
 #[cfg(test)]
@@ -137,11 +147,14 @@ mod tests {
     use super::*;
     use crate::model::Preset;
 
-    /// `n` random-pixel images labelled `i % 10`.
-    fn noise_data(n: usize) -> Dataset {
-        Dataset {
-            images: (0..n * 784).map(|i| (i * 7919 % 251) as u8).collect(),
-            labels: (0..n).map(|i| (i % 10) as u8).collect(),
+    /// `n` random-pixel training images labelled `i % 10` (MNIST's classes).
+    fn noise_data(n: usize) -> LoadedDataset {
+        LoadedDataset {
+            train: Samples {
+                images: (0..n * 784).map(|i| (i * 7919 % 251) as u8).collect(),
+                labels: (0..n).map(|i| (i % 10) as u8).collect(),
+            },
+            ..LoadedDataset::default()
         }
     }
 
@@ -165,7 +178,7 @@ mod tests {
         // batch that touched one would fail.
         let mut poisoned = data.clone();
         for i in 10..40 {
-            poisoned.labels[i] = 99;
+            poisoned.train.labels[i] = 99;
         }
         let slice: Vec<usize> = (0..10).collect();
         let mut seen = Vec::new();

@@ -3,6 +3,7 @@
 
 use super::layout::{self as digit_layout, DigitLayout};
 use super::state::{DigitMode, DigitState, Verdict};
+use crate::data::DatasetInfo;
 use crate::digit::{render_digit, render_gray_fit, render_image_fit};
 use crate::predict::Prediction;
 use crate::tui::app::App;
@@ -227,7 +228,7 @@ fn prediction_panel(f: &mut Frame, area: Rect, d: &DigitState, t: &Theme, keys: 
         Verdict::Digit {
             prediction: Some(p),
             ..
-        } => summary(p, t),
+        } => summary(p, &dataset_of(d), t),
         Verdict::Digit {
             prediction: None, ..
         } if d.predictor.is_some() => match &d.prediction_error {
@@ -276,16 +277,23 @@ fn prediction_panel(f: &mut Frame, area: Rect, d: &DigitState, t: &Theme, keys: 
         ..inner
     };
     if let Some(p) = d.prediction() {
-        f.render_widget(probability_bars(p, t), bars_area);
+        f.render_widget(probability_bars(p, &dataset_of(d), t), bars_area);
     }
 }
 
-fn summary(p: &Prediction, t: &Theme) -> Vec<Line<'static>> {
+/// What the model was trained on (MNIST before a model is loaded).
+fn dataset_of(d: &DigitState) -> DatasetInfo {
+    d.predictor
+        .as_ref()
+        .map_or_else(DatasetInfo::default, |p| p.dataset().clone())
+}
+
+fn summary(p: &Prediction, dataset: &DatasetInfo, t: &Theme) -> Vec<Line<'static>> {
     let others: Vec<String> = p
         .top(3)
         .iter()
         .skip(1)
-        .map(|(d, q)| format!("{d} {:.1}%", q * 100.0))
+        .map(|&(c, q)| format!("{} {:.1}%", dataset.class_name(usize::from(c)), q * 100.0))
         .collect();
     let (label, style) = if p.is_unsure() {
         (" Model ", t.bad())
@@ -295,7 +303,7 @@ fn summary(p: &Prediction, t: &Theme) -> Vec<Line<'static>> {
     vec![
         Line::from(vec![
             Span::raw(label),
-            Span::styled(p.verdict(), style.add_modifier(Modifier::BOLD)),
+            Span::styled(p.verdict(dataset), style.add_modifier(Modifier::BOLD)),
             Span::raw(format!("  {:.1}%", p.confidence() * 100.0)),
         ]),
         Line::from(Span::styled(
@@ -306,19 +314,19 @@ fn summary(p: &Prediction, t: &Theme) -> Vec<Line<'static>> {
 }
 
 /// The ten probabilities as horizontal bars (0–100 %).
-pub fn probability_bars(p: &Prediction, t: &Theme) -> BarChart<'static> {
+pub fn probability_bars(p: &Prediction, dataset: &DatasetInfo, t: &Theme) -> BarChart<'static> {
     let bars: Vec<Bar> = p
         .probabilities
         .iter()
         .enumerate()
         .map(|(d, &q)| {
-            let style = if d == p.digit as usize {
+            let style = if d == usize::from(p.class) {
                 t.good()
             } else {
                 t.dim()
             };
             Bar::default()
-                .label(Line::from(format!("{d}")))
+                .label(Line::from(dataset.class_name(d)))
                 .value((q * 1000.0).round() as u64)
                 .text_value(format!("{:.1}%", q * 100.0))
                 .style(style)

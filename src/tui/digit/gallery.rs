@@ -73,7 +73,7 @@ fn cards(
     area: Rect,
     l: &GalleryLayout,
     report: &MistakeReport,
-    test: &crate::data::Dataset,
+    test: &crate::data::Samples,
     app: &App,
 ) {
     let t = &app.theme;
@@ -98,7 +98,7 @@ fn cards(
                 Span::styled(format!("#{} ", m.index), t.dim()),
                 Span::styled(format!("{}", m.label), t.good()),
                 Span::raw(" → "),
-                Span::styled(format!("{}", m.prediction.digit), t.bad()),
+                Span::styled(format!("{}", m.prediction.class), t.bad()),
                 Span::raw(format!(" {:.0}%", m.prediction.confidence() * 100.0)),
             ])];
             let pixels = test.images.get(m.index * 784..(m.index + 1) * 784);

@@ -5,7 +5,7 @@
 //! number so that a result for an older drawing or an older Tab is dropped.
 
 use crate::config::AsciiStyle;
-use crate::data::Mnist;
+use crate::data::LoadedDataset;
 use crate::digit::{self, Canvas, Prepared};
 use crate::predict::{MistakeReport, Prediction, Predictor};
 use crate::runs::RunRecord;
@@ -103,7 +103,7 @@ pub enum DigitEffect {
         /// Its model.
         predictor: Arc<Predictor>,
         /// The data.
-        data: Arc<Mnist>,
+        data: Arc<LoadedDataset>,
     },
     /// Run the model on a 28 × 28 input.
     Predict {
@@ -265,7 +265,7 @@ impl DigitState {
         // The last prediction stays shown until the new one arrives (no flicker while
         // drawing); without a model there is none.
         let previous = match &self.verdict {
-            Verdict::Digit { prediction, .. } if self.predictor.is_some() => *prediction,
+            Verdict::Digit { prediction, .. } if self.predictor.is_some() => prediction.clone(),
             _ => None,
         };
         self.verdict = match input {
