@@ -31,11 +31,15 @@ pub enum Augment {
     /// The affine map, a random pen width (thinner or thicker strokes), a smooth
     /// elastic distortion, and now and then a low-resolution scan's blur.
     Full,
+    /// A mirror image half the time and a shift of up to [`limits::CROP_SHIFT`] whole
+    /// pixels (the usual random crop of a padded image): for clothes, whose mirror
+    /// image is the same garment; never for digits or letters, which it would change.
+    Flip,
 }
 
 impl Augment {
     /// Every value, in menu order.
-    pub const ALL: [Augment; 3] = [Augment::Off, Augment::Affine, Augment::Full];
+    pub const ALL: [Augment; 4] = [Augment::Off, Augment::Affine, Augment::Full, Augment::Flip];
 
     /// The name used on the command line and in records.
     pub fn name(self) -> &'static str {
@@ -43,6 +47,7 @@ impl Augment {
             Augment::Off => "off",
             Augment::Affine => "affine",
             Augment::Full => "full",
+            Augment::Flip => "flip",
         }
     }
 }
@@ -66,6 +71,8 @@ pub mod limits {
     pub const LOW_RES_ONE_IN: u8 = 4;
     /// …by going down to this many pixels a side and back up.
     pub const LOW_RES_SIDE: (usize, usize) = (12, 20);
+    /// Largest shift either way of the `flip` augmentation, in whole pixels.
+    pub const CROP_SHIFT: i32 = 2;
 }
 
 /// The augmentation of one run in one epoch.
@@ -116,6 +123,9 @@ impl Augmentation {
             return None;
         }
         let mut rng = StdRng::seed_from_u64(mix(self.seed, self.epoch, index as u64));
+        if self.kind == Augment::Flip {
+            return Some(Self::mirror_and_shift(&mut rng));
+        }
         let angle = rng
             .gen_range(-limits::ROTATION_DEG..=limits::ROTATION_DEG)
             .to_radians();
@@ -168,6 +178,22 @@ impl Augmentation {
             elastic,
             low_res,
         })
+    }
+}
+
+impl Augmentation {
+    /// The `flip` variation: mirrored half the time (a whole-pixel reflection about
+    /// the centre column), shifted by whole pixels, so every pixel is read exactly.
+    fn mirror_and_shift(rng: &mut StdRng) -> Variation {
+        let mirror = rng.gen_bool(0.5);
+        let mut shift = || rng.gen_range(-limits::CROP_SHIFT..=limits::CROP_SHIFT) as f32;
+        Variation {
+            matrix: [if mirror { -1.0 } else { 1.0 }, 0.0, 0.0, 1.0],
+            shift: (shift(), shift()),
+            pen: PenWidth::Same,
+            elastic: None,
+            low_res: None,
+        }
     }
 }
 
@@ -526,6 +552,52 @@ mod tests {
         let mut out = [0u8; IMAGE_PIXELS];
         identity().apply(&bar(), &mut out);
         assert_eq!(out, bar());
+    }
+
+    #[test]
+    fn flip_mirrors_and_shifts_by_whole_pixels_only() {
+        // Every pixel distinct, so a read between pixels would show.
+        let src: Vec<u8> = (0..IMAGE_PIXELS).map(|i| (i % 251) as u8 + 1).collect();
+        let flip = Augmentation {
+            kind: Augment::Flip,
+            seed: 3,
+            epoch: 1,
+        };
+        let (mut mirrored, mut kept) = (0, 0);
+        for index in 0..64 {
+            let v = flip.draw(index).unwrap();
+            assert!(v.elastic.is_none() && v.low_res.is_none() && v.pen == PenWidth::Same);
+            let (sx, sy) = (v.shift.0 as i32, v.shift.1 as i32);
+            assert!(sx.abs() <= limits::CROP_SHIFT && sy.abs() <= limits::CROP_SHIFT);
+            let mirror = v.matrix[0] < 0.0;
+            if mirror {
+                mirrored += 1
+            } else {
+                kept += 1
+            }
+            let mut out = [0u8; IMAGE_PIXELS];
+            v.apply(&src, &mut out);
+            for y in 0..SIDE as i32 {
+                for x in 0..SIDE as i32 {
+                    let from_x = if mirror { 27 - x } else { x } - sx;
+                    let from_y = y - sy;
+                    let want = if (0..28).contains(&from_x) && (0..28).contains(&from_y) {
+                        src[(from_y * 28 + from_x) as usize]
+                    } else {
+                        0
+                    };
+                    assert_eq!(
+                        out[(y * 28 + x) as usize],
+                        want,
+                        "sample {index} at ({x}, {y})"
+                    );
+                }
+            }
+        }
+        assert!(
+            mirrored > 16 && kept > 16,
+            "about half mirrored: {mirrored} of 64"
+        );
     }
 
     #[test]
