@@ -7,7 +7,8 @@ use clap::builder::PossibleValuesParser;
 use clap::{Arg, ArgAction, ArgMatches, Args, FromArgMatches, Parser, Subcommand};
 use std::path::PathBuf;
 
-/// Train, compare and use handwritten-digit (MNIST) models from a terminal.
+/// Train, compare and use small-image models (MNIST, Fashion-MNIST, KMNIST, EMNIST, your
+/// own 28×28 data) from a terminal.
 ///
 /// Without a subcommand, opens the dashboard.
 #[derive(Debug, Parser)]
@@ -16,7 +17,8 @@ pub struct Cli {
     /// Config file (default: ./config.ron if present).
     #[arg(long, global = true, value_name = "FILE")]
     pub config: Option<PathBuf>,
-    /// Folder holding the MNIST files (else $MNIST_DATA_DIR, else config.ron, else ./data).
+    /// The data folder: each dataset in a folder of its own, MNIST's files also directly in
+    /// it (else $MNIST_DATA_DIR, else config.ron, else ./data).
     #[arg(long, global = true, value_name = "DIR")]
     pub data_dir: Option<PathBuf>,
     /// Folder where runs are saved (default from config.ron: ./runs).

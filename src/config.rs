@@ -66,7 +66,8 @@ impl Default for UiConfig {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Config {
-    /// Where the MNIST files are (`./data` when unset).
+    /// The data folder (`./data` when unset): each dataset in a folder of its own,
+    /// MNIST's files also directly in it.
     pub data_dir: Option<PathBuf>,
     /// Where runs are saved.
     pub runs_dir: PathBuf,

@@ -788,3 +788,54 @@ fn nesterov_and_adamw_runs_resume_and_match_the_run_never_stopped() {
         assert_eq!(resumed.epochs[1].test_acc, straight.epochs[1].test_acc);
     }
 }
+
+#[test]
+fn a_fashion_run_records_its_dataset_and_checksums_and_resumes_only_on_them() {
+    use mnist_tui::data::datasets::find_dataset;
+    use mnist_tui::data::{DatasetName, LoadedDataset};
+    let Some(root) = common::fashion_root() else {
+        return;
+    };
+    let fashion: DatasetName = "fashion-mnist".parse().unwrap();
+    let data = std::sync::Arc::new(LoadedDataset::load(&root, &fashion).unwrap());
+    let dir = tempfile::tempdir().unwrap();
+    let store = RunStore::new(dir.path());
+    let mut settings = small(Preset::Mlp, 3000, 500);
+    settings.dataset = fashion.clone();
+    let mut handle = train::spawn(TrainJob::New(settings), data.clone(), store.clone());
+    let mut events = Vec::new();
+    while let Some(e) = handle.blocking_recv() {
+        events.push(e);
+    }
+    handle.join();
+    assert!(matches!(events.last(), Some(TrainEvent::Finished { .. })), "{events:?}");
+    let record = store.load(&run_id(&events)).unwrap();
+    assert_eq!(record.dataset.name, fashion);
+    assert_eq!(record.dataset.class_name(9), "Ankle boot");
+    // The checksums of the files it read: the ones pinned for Fashion-MNIST.
+    let spec = find_dataset("fashion-mnist").unwrap();
+    let pinned: Vec<&str> = spec.files.iter().filter_map(|f| f.sha256()).collect();
+    let recorded: Vec<&str> = record.dataset.files.iter().map(|f| f.sha256.as_str()).collect();
+    assert_eq!(recorded, pinned);
+    let acc = record.summary.as_ref().unwrap().test_acc;
+    assert!(acc > 0.6, "an MLP learns clothes a little in 3000 images: {acc}");
+
+    // Resuming it on MNIST is refused, saying why; the record is untouched.
+    let before = std::fs::read(dir.path().join(&record.id).join("run.ron")).unwrap();
+    let mut handle = train::spawn(
+        TrainJob::Resume {
+            run_id: record.id.clone(),
+            more_epochs: Some(1),
+        },
+        mnist(),
+        store.clone(),
+    );
+    let mut events = Vec::new();
+    while let Some(e) = handle.blocking_recv() {
+        events.push(e);
+    }
+    let err = handle.wait().unwrap_err().to_string();
+    assert!(err.contains("it trained on fashion-mnist but mnist is loaded"), "{err}");
+    let after = std::fs::read(dir.path().join(&record.id).join("run.ron")).unwrap();
+    assert_eq!(before, after);
+}

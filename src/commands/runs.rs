@@ -42,16 +42,27 @@ pub fn list(ctx: &Context, json: bool) -> anyhow::Result<()> {
 
 fn table_header() -> String {
     format!(
-        "{:<34} {:<12} {:<9} {:>6} {:>8} {:>5} {:>8} {:>8} {:>8} {:>8}",
-        "ID", "MODEL", "STATUS", "EPOCHS", "LR", "BATCH", "VAL ACC", "TEST ACC", "LOSS", "TIME"
+        "{:<34} {:<12} {:<14} {:<9} {:>6} {:>8} {:>5} {:>8} {:>8} {:>8} {:>8}",
+        "ID",
+        "MODEL",
+        "DATASET",
+        "STATUS",
+        "EPOCHS",
+        "LR",
+        "BATCH",
+        "VAL ACC",
+        "TEST ACC",
+        "LOSS",
+        "TIME"
     )
 }
 
 fn table_row(r: &RunRecord) -> String {
     format!(
-        "{:<34} {:<12} {:<9} {:>6} {:>8} {:>5} {:>8} {:>8} {:>8} {:>8}",
+        "{:<34} {:<12} {:<14} {:<9} {:>6} {:>8} {:>5} {:>8} {:>8} {:>8} {:>8}",
         r.id,
         r.config.model.as_str(),
+        r.config.dataset.as_str(),
         r.status.word(),
         format!("{}/{}", r.epochs_done(), r.config.epochs),
         format::float(r.config.lr),
@@ -100,12 +111,16 @@ pub fn show(ctx: &Context, typed: &str, json: bool) -> anyhow::Result<()> {
     }
     writeln!(
         o,
-        "data      {} train / {} validation / {} test images ({})",
+        "data      {}: {} train / {} validation / {} test images ({})",
+        r.dataset.title,
         r.train_size,
         r.val_size,
         r.test_size,
         r.sampling.describe()
     )?;
+    for f in &r.dataset.files {
+        writeln!(o, "  {:<26} sha256 {}", f.file, f.sha256)?;
+    }
     if let Ok(fmt) = r
         .started_at
         .format(&time::format_description::well_known::Rfc3339)

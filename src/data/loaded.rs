@@ -348,4 +348,198 @@ mod tests {
             Some(dir.path().join(TRAIN_LABELS.name))
         );
     }
+
+    /// An IDX images file of `images` (each 784 pixels).
+    fn idx_images(images: &[[u8; IMAGE_PIXELS]]) -> Vec<u8> {
+        let mut v = idx::IMAGES_MAGIC.to_be_bytes().to_vec();
+        for d in [images.len() as u32, 28, 28] {
+            v.extend_from_slice(&d.to_be_bytes());
+        }
+        for i in images {
+            v.extend_from_slice(i);
+        }
+        v
+    }
+
+    /// An IDX labels file.
+    fn idx_labels(labels: &[u8]) -> Vec<u8> {
+        let mut v = idx::LABELS_MAGIC.to_be_bytes().to_vec();
+        v.extend_from_slice(&(labels.len() as u32).to_be_bytes());
+        v.extend_from_slice(labels);
+        v
+    }
+
+    /// Image `k`: one lit pixel at row `k / 28`, column `k % 28`: not symmetric, so a
+    /// transposition shows.
+    fn marked(k: usize) -> [u8; IMAGE_PIXELS] {
+        let mut img = [0u8; IMAGE_PIXELS];
+        img[k] = 200;
+        img[0] = 1;
+        img
+    }
+
+    /// Writes a dataset's four files into `dir`: `n` train and `n` test images, image k
+    /// marked at pixel k (stored transposed if `transposed`), labelled `labels(k)`.
+    fn write_files(
+        dir: &Path,
+        files: &[DataFile; 4],
+        n: usize,
+        transposed: bool,
+        labels: impl Fn(usize) -> u8,
+    ) {
+        fs::create_dir_all(dir).unwrap();
+        let stored: Vec<[u8; IMAGE_PIXELS]> = (0..n)
+            .map(|k| {
+                let mut img = marked(k);
+                if transposed {
+                    transpose_each(&mut img);
+                }
+                img
+            })
+            .collect();
+        let labels: Vec<u8> = (0..n).map(labels).collect();
+        for f in files {
+            let bytes = match f.kind {
+                idx::IdxKind::Images => idx_images(&stored),
+                idx::IdxKind::Labels => idx_labels(&labels),
+            };
+            fs::write(dir.join(f.gz_name()), gzip(&bytes)).unwrap();
+        }
+    }
+
+    #[test]
+    fn every_named_dataset_loads_upright_with_labels_from_zero() {
+        let root = tempfile::tempdir().unwrap();
+        for spec in DATASETS {
+            let classes = spec.classes.len();
+            let dir = root.path().join(spec.folders[0]);
+            let first = usize::from(spec.first_label);
+            write_files(&dir, &spec.files, 30, spec.transposed, |k| {
+                (first + k % classes) as u8
+            });
+            let name: DatasetName = spec.name.parse().unwrap();
+            let d = LoadedDataset::load(root.path(), &name)
+                .unwrap_or_else(|e| panic!("{}: {e}", spec.name));
+            assert_eq!(d.info.name, name);
+            assert_eq!(d.info.class_count(), classes);
+            assert_eq!(d.train.len(), 30);
+            for k in 0..30 {
+                assert_eq!(
+                    d.train.image(k),
+                    &marked(k)[..],
+                    "{} image {k} upright",
+                    spec.name
+                );
+                assert_eq!(
+                    usize::from(d.test.labels[k]),
+                    k % classes,
+                    "{} label {k}",
+                    spec.name
+                );
+            }
+            assert_eq!(d.info.files.len(), 4);
+            // The normalisation: the pinned one, else measured on these images.
+            match spec.norm {
+                Some(norm) => assert_eq!(d.info.norm, norm),
+                None => assert_eq!(d.info.norm, Norm::measure(&d.train.images)),
+            }
+        }
+    }
+
+    #[test]
+    fn letters_labelled_outside_their_range_are_named() {
+        let root = tempfile::tempdir().unwrap();
+        let spec = crate::data::datasets::find_dataset("emnist-letters").unwrap();
+        // Label 0 does not exist in EMNIST letters (they run 1–26).
+        write_files(
+            &root.path().join("emnist-letters"),
+            &spec.files,
+            3,
+            true,
+            |_| 0,
+        );
+        let err = LoadedDataset::load(root.path(), &"emnist-letters".parse().unwrap())
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("label 0 at index 0 is outside 1–26"), "{err}");
+    }
+
+    #[test]
+    fn a_folder_of_ones_own_with_26_classes_loads_with_its_names() {
+        let root = tempfile::tempdir().unwrap();
+        let dir = root.path().join("letters");
+        write_files(&dir, &MNIST_FILES, 52, false, |k| (k % 26) as u8);
+        let names: String = ('a'..='z').map(|c| format!("{c}\n")).collect();
+        fs::write(dir.join("classes.txt"), names).unwrap();
+        let d = LoadedDataset::load(root.path(), &"letters".parse().unwrap()).unwrap();
+        assert_eq!(d.info.class_count(), 26);
+        assert_eq!(d.info.class_name(25), "z");
+        assert_eq!(d.info.title, "letters");
+        assert_eq!(d.info.preparation, crate::data::Preparation::Plain);
+        // The same folder by its path.
+        let by_path = dir.display().to_string();
+        let d2 = LoadedDataset::load(Path::new("/nonexistent"), &by_path.parse().unwrap()).unwrap();
+        assert_eq!(
+            d2.info.files, d.info.files,
+            "identified by its files' checksums"
+        );
+        // A label beyond the 26 classes is refused, naming the file.
+        write_files(&dir, &MNIST_FILES, 3, false, |_| 26);
+        let err = LoadedDataset::load(root.path(), &"letters".parse().unwrap())
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("train-labels-idx1-ubyte.gz: label 26"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn another_datasets_file_in_this_ones_place_is_refused() {
+        // Fashion-MNIST's folder holding MNIST's real file is caught by its checksum;
+        // only the real files have those checksums, so this runs where MNIST is.
+        let Some(mnist) = std::env::var_os("MNIST_DATA_DIR").map(std::path::PathBuf::from) else {
+            return;
+        };
+        let Some(real) = MNIST_FILES[3].locate(&mnist) else {
+            return;
+        };
+        let root = tempfile::tempdir().unwrap();
+        let spec = crate::data::datasets::find_dataset("fashion-mnist").unwrap();
+        let dir = root.path().join("fashion-mnist");
+        write_files(&dir, &spec.files, 10, false, |k| (k % 10) as u8);
+        fs::remove_file(dir.join(MNIST_FILES[3].gz_name())).unwrap();
+        fs::copy(&real, dir.join(real.file_name().unwrap())).unwrap();
+        let err = LoadedDataset::load(root.path(), &"fashion-mnist".parse().unwrap())
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("this is mnist's t10k-labels-idx1-ubyte, not fashion-mnist's"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn missing_files_say_where_they_go_and_how_to_get_them() {
+        let root = tempfile::tempdir().unwrap();
+        let err = LoadedDataset::load(root.path(), &"fashion-mnist".parse().unwrap())
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("missing Fashion-MNIST file"), "{err}");
+        assert!(
+            err.contains(&root.path().join("fashion-mnist").display().to_string()),
+            "{err}"
+        );
+        assert!(
+            err.contains("dataset-fashion-mnist"),
+            "the Debian package: {err}"
+        );
+        let err = LoadedDataset::load(root.path(), &"emnist-letters".parse().unwrap())
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("unzip -j gzip.zip 'gzip/emnist-letters-*'"),
+            "{err}"
+        );
+    }
 }

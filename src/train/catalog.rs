@@ -310,7 +310,7 @@ pub static SETTINGS: &[Setting] = &[
         value_name: "BOOL",
         label: "Normalize",
         short: "normalize",
-        help: "Normalise inputs with MNIST's mean and std",
+        help: "Normalise inputs with the dataset's mean and std",
         step: Step::Cycle,
         applies: Applies::Always,
         access: field!(normalize),
@@ -321,7 +321,8 @@ pub static SETTINGS: &[Setting] = &[
         value_name: "AUGMENT",
         label: "Augment",
         short: "augment",
-        help: "Vary training images: off | affine (slant, size, shift) | full (+ pen width, elastic)",
+        help: "Vary training images: off | affine (slant, size, shift) | full (+ pen width, \
+               elastic) | flip (mirror, shift: clothes)",
         step: Step::Cycle,
         applies: Applies::Always,
         access: field!(augment),

@@ -77,3 +77,19 @@ pub fn find_or_fetch(
         Err(e) => Err(format!("{INSTRUCTIONS}\n(downloading it failed: {e})")),
     }
 }
+
+/// A data folder whose `fashion-mnist` folder holds real Fashion-MNIST: beside MNIST's
+/// folder (`../shared/fashion-mnist` next to `../shared/mnist`, as on CI), or `./data`.
+/// `None` where it is not (the tests that need it say so and do nothing).
+pub fn fashion_root() -> Option<PathBuf> {
+    let beside = mnist_dir().parent().map(Path::to_path_buf);
+    let here = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("data");
+    let found = beside
+        .into_iter()
+        .chain([here])
+        .find(|root| has_files(&root.join("fashion-mnist")));
+    if found.is_none() {
+        eprintln!("note: real Fashion-MNIST not found beside MNIST or in ./data/fashion-mnist");
+    }
+    found
+}
