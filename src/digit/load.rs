@@ -4,6 +4,7 @@
 
 use super::DigitError;
 use image::{DynamicImage, ImageDecoder, ImageError, ImageReader, Limits};
+use std::borrow::Cow;
 use std::path::Path;
 
 /// The largest image accepted, in pixels (10000 × 10000). Checked from the file header
@@ -138,6 +139,16 @@ fn decode_limits() -> Limits {
     limits.max_image_height = Some(MAX_PIXELS as u32);
     limits.max_alloc = Some(MAX_DECODED_BYTES);
     limits
+}
+
+/// [`shrink_to_work_size`] for a borrowed image: a downscaled copy when the longer side
+/// exceeds [`MAX_WORK_SIDE`], else `img` itself (not copied).
+pub fn work_image(img: &DynamicImage) -> Cow<'_, DynamicImage> {
+    if img.width().max(img.height()) > MAX_WORK_SIDE {
+        Cow::Owned(img.thumbnail(MAX_WORK_SIDE, MAX_WORK_SIDE))
+    } else {
+        Cow::Borrowed(img)
+    }
 }
 
 /// Downscales (fast integer box filter) so the longer side is at most [`MAX_WORK_SIDE`];

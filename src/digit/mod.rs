@@ -1,4 +1,5 @@
-//! Custom digit images: MNIST-style preprocessing, ASCII rendering and the drawing canvas.
+//! Custom digit images: MNIST-style preprocessing, ASCII rendering and the drawing canvas;
+//! and the preparation of pictures for other datasets ([`product`]).
 //!
 //! Models expect what MNIST is made of: a 28 × 28 `u8` image, white (255) ink on black
 //! (0), the digit's bounding box scaled to fit 20 × 20 (aspect kept, anti-aliased) and
@@ -26,10 +27,17 @@
 //!   before decoding ([`MAX_PIXELS`] = 100 MP; a header claiming 100000 × 100000 fails
 //!   at once); decoding is capped at [`MAX_DECODED_BYTES`]; EXIF orientation is applied;
 //!   anything over [`MAX_WORK_SIDE`] px comes back box-downscaled to it.
-//! - [`prepare`] turns a [`DynamicImage`](image::DynamicImage) into a [`Prepared`]
-//!   digit, or [`DigitError::NoDigit`] for a blank or nearly blank image (never a guess).
+//! - [`prepare`] turns a [`DynamicImage`] into a [`Prepared`] digit, or
+//!   [`DigitError::NoDigit`] for a blank or nearly blank image (never a guess).
 //!   Its steps are public in [`preprocess`] and tested one by one.
-//! - [`prepare_file`] = [`load_image`] + [`prepare`], errors naming the file.
+//! - [`prepare_file`] = [`load_image`] + [`prepare`], errors naming the file;
+//!   [`prepare_file_with`] the same with any [`Preparation`].
+//! - [`product`]: the preparations for other datasets, the same for every picture with
+//!   no digit-specific cleaning. [`prepare_product`] is Fashion-MNIST's own conversion of
+//!   product photos (trim the background by the corners' colour, longest edge to 28,
+//!   sharpen, centre on 28 × 28, negate); [`prepare_plain`] is the same without
+//!   sharpening, for a folder of one's own data. Both return a 28 × 28 image that is
+//!   already light on dark (28 × 28 with dark corners) unchanged.
 //! - [`ascii`]: [`render_digit`], [`render`] (any gray buffer), [`render_gray_fit`] and
 //!   [`render_image_fit`] (previews scaled to a character area), in
 //!   [`AsciiStyle`](crate::config::AsciiStyle) `Ascii` or `Shades`.
@@ -42,13 +50,16 @@ pub mod canvas;
 pub mod gray;
 pub mod load;
 pub mod preprocess;
+pub mod product;
 
 pub use ascii::{render, render_digit, render_gray_fit, render_image_fit};
 pub use canvas::Canvas;
 pub use gray::GrayF;
 pub use load::{MAX_DECODED_BYTES, MAX_PIXELS, MAX_WORK_SIDE, load_image};
 pub use preprocess::{BBox, Polarity, Prepared, prepare};
+pub use product::{prepare_plain, prepare_product};
 
+use image::DynamicImage;
 use std::path::{Path, PathBuf};
 
 /// Everything that can go wrong turning a user's image into a digit.
@@ -124,11 +135,22 @@ pub enum DigitError {
     },
 }
 
+/// A way to prepare a user's image for a model: [`prepare`] (MNIST digits),
+/// [`prepare_product`] (Fashion-MNIST products) or [`prepare_plain`] (one's own data).
+pub type Preparation = fn(&DynamicImage) -> Result<Prepared, DigitError>;
+
 /// Loads and prepares an image file: [`load_image`] then [`prepare`]; a
 /// [`DigitError::NoDigit`] names the file.
 pub fn prepare_file(path: &Path) -> Result<Prepared, DigitError> {
+    prepare_file_with(path, prepare)
+}
+
+/// Loads an image file and prepares it with `preparation` (any [`Preparation`], e.g.
+/// [`prepare_product`]): [`load_image`]'s errors name the file, and so does a
+/// [`DigitError::NoDigit`].
+pub fn prepare_file_with(path: &Path, preparation: Preparation) -> Result<Prepared, DigitError> {
     let img = load_image(path)?;
-    prepare(&img).map_err(|e| match e {
+    preparation(&img).map_err(|e| match e {
         DigitError::NoDigit { reason, .. } => DigitError::NoDigit {
             path: Some(path.to_path_buf()),
             reason,

@@ -109,17 +109,11 @@ pub fn prepare(img: &DynamicImage) -> Result<Prepared, DigitError> {
     if img.width() == 0 || img.height() == 0 {
         return Err(no_digit("the image has no pixels"));
     }
-    let small;
-    let img = if img.width().max(img.height()) > super::MAX_WORK_SIDE {
-        small = img.thumbnail(super::MAX_WORK_SIDE, super::MAX_WORK_SIDE);
-        &small
-    } else {
-        img
-    };
-    let (mut g, polarity) = match alpha_ink(img) {
+    let img = super::load::work_image(img);
+    let (mut g, polarity) = match alpha_ink(&img) {
         Some(g) => (g, Polarity::LightInk),
         None => {
-            let mut g = flatten(img);
+            let mut g = flatten(&img);
             let polarity = detect_polarity(&g);
             if polarity == Polarity::DarkInk {
                 invert(&mut g);
@@ -188,21 +182,28 @@ pub fn flatten(img: &DynamicImage) -> GrayF {
         return GrayF::from_vec(w, h, img.to_luma32f().into_raw());
     }
     let la = img.to_luma_alpha32f().into_raw();
-    let (mut sum_a, mut sum_al) = (0.0f64, 0.0f64);
-    for p in la.chunks_exact(2) {
-        sum_a += f64::from(p[1]);
-        sum_al += f64::from(p[0] * p[1]);
-    }
-    let background = if sum_a > 0.0 && sum_al / sum_a < 0.5 {
-        1.0
-    } else {
-        0.0
-    };
+    let background = backdrop(&la);
     let data = la
         .chunks_exact(2)
         .map(|p| p[1] * p[0] + (1.0 - p[1]) * background)
         .collect();
     GrayF::from_vec(w, h, data)
+}
+
+/// The gray level [`flatten`] composites transparent pixels onto, from interleaved
+/// luma–alpha pairs: white (1) when the visible content is dark on average (alpha-weighted
+/// mean luma under 0.5), black (0) when it is light or nothing is visible.
+pub(crate) fn backdrop(la: &[f32]) -> f32 {
+    let (mut sum_a, mut sum_al) = (0.0f64, 0.0f64);
+    for p in la.chunks_exact(2) {
+        sum_a += f64::from(p[1]);
+        sum_al += f64::from(p[0] * p[1]);
+    }
+    if sum_a > 0.0 && sum_al / sum_a < 0.5 {
+        1.0
+    } else {
+        0.0
+    }
 }
 
 /// Decides whether the ink is darker or lighter than the background. The background is
@@ -538,7 +539,7 @@ pub fn edge_softness(g: &GrayF) -> f32 {
 }
 
 /// `g` resized to `w` × `h` with a triangle filter.
-fn resize(g: &GrayF, w: usize, h: usize) -> GrayF {
+pub(crate) fn resize(g: &GrayF, w: usize, h: usize) -> GrayF {
     let Some(src) = ImageBuffer::<Luma<f32>, Vec<f32>>::from_raw(
         g.width as u32,
         g.height as u32,
