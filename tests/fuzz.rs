@@ -2,7 +2,8 @@
 //! mutated inputs for every reader of untrusted bytes must give a clear error or a
 //! value, never a panic, a hang or an unbounded allocation.
 //!
-//! Targets: the IDX reader, `run.ron`, `config.ron`, networks files and layer lists
+//! Targets: the IDX reader, `run.ron`, `config.ron`, a dataset's classes file
+//! (`classes.txt`, `classes.ron`), networks files and layer lists
 //! (read, and edited in place by the dashboard's save), weight and optimiser files
 //! (with batch norm's running statistics), the image loader. Each runs `PROPTEST_CASES` cases (default 64, a few seconds in CI);
 //! run longer with e.g. `PROPTEST_CASES=20000 cargo test --release --test fuzz`.
@@ -288,6 +289,48 @@ const NETWORKS_FILE: &str = "{
     \"gap\": [Conv(out: 8, kernel: 5), Tanh, GlobalAvgPool, Dense(classes), Sigmoid],
 }
 ";
+
+const CLASSES_RON: &str = "(
+    classes: [\"circle\", \"square\", \"triangle\"],
+    preparation: digit,
+    transposed: true,
+    first_label: 1,
+    mean: 0.2, std: 0.3,
+)
+";
+
+/// A classes file under either name: read (2 or more unique names whose labels fit in
+/// a byte), or a clear error naming the file.
+fn check_classes_file(bytes: &[u8], name: &str) {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join(name), bytes).unwrap();
+    match mnist_tui::data::datasets::classes_file::read(dir.path()) {
+        Ok(d) => {
+            assert!(d.classes.len() >= 2);
+            assert!(usize::from(d.first_label) + d.classes.len() <= 256);
+        }
+        Err(e) => assert!(e.to_string().contains(name), "{e}"),
+    }
+}
+
+proptest! {
+    #![proptest_config(config())]
+
+    #[test]
+    fn classes_txt_arbitrary_bytes(bytes in prop::collection::vec(any::<u8>(), 0..400)) {
+        check_classes_file(&bytes, "classes.txt");
+    }
+
+    #[test]
+    fn classes_ron_arbitrary_text(text in "\\PC{0,300}") {
+        check_classes_file(text.as_bytes(), "classes.ron");
+    }
+
+    #[test]
+    fn classes_ron_mutated(e in edits()) {
+        check_classes_file(&mutate(CLASSES_RON.as_bytes(), &e), "classes.ron");
+    }
+}
 
 /// A networks file: read (every network checked), or a clear error naming it.
 fn check_networks_file(bytes: &[u8]) {

@@ -252,3 +252,96 @@ fn a_network_from_config_trains_and_outlives_its_definition() {
     let (records, _) = RunStore::new(root.join("runs")).list().unwrap();
     assert_eq!(records.len(), 1, "nothing else trained");
 }
+
+/// On Fashion-MNIST: `predict` names classes, and a 28×28 test image of the dataset
+/// passes through its preparation unchanged, so each PNG cut from the test set gets
+/// exactly the class evaluation gives it (and their accuracy is the run's on them).
+#[test]
+fn fashion_pngs_cut_from_the_test_set_predict_as_in_evaluation() {
+    use mnist_tui::predict::Predictor;
+    let Some(data_root) = common::fashion_root() else {
+        return;
+    };
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path();
+    let runs = root.join("runs");
+    let (code, _, err) = run(mnist_tui(root)
+        .args([
+            "train",
+            "--dataset",
+            "fashion-mnist",
+            "--model",
+            "mlp",
+            "--epochs",
+            "1",
+        ])
+        .args(["--max-train", "3000", "--max-test", "500", "--runs-dir"])
+        .arg(&runs)
+        .arg("--data-dir")
+        .arg(&data_root));
+    assert_eq!(code, 0, "training failed: {err}");
+    let store = RunStore::new(&runs);
+    let (records, _) = store.list().unwrap();
+    let record = &records[0];
+    let predictor = Predictor::from_run(&store, record).unwrap();
+
+    let fashion = LoadedDataset::load(&data_root, &"fashion-mnist".parse().unwrap()).unwrap();
+    let pngs = root.join("pngs");
+    std::fs::create_dir(&pngs).unwrap();
+    let n = 300;
+    let files: Vec<PathBuf> = (0..n).map(|i| save_digit(&fashion, i, &pngs)).collect();
+    let (code, out, err) = run(mnist_tui(root)
+        .args(["predict", "--json", "--runs-dir"])
+        .arg(&runs)
+        .args(&files));
+    assert_eq!(code, 0, "{err}");
+    let lines = json_lines(&out);
+    assert_eq!(lines.len(), n);
+    let mut correct = 0;
+    for (i, line) in lines.iter().enumerate() {
+        let mut pixels = [0u8; 784];
+        pixels.copy_from_slice(fashion.test.image(i));
+        let evaluated = predictor.predict(&pixels).unwrap();
+        assert_eq!(
+            line["class"].as_u64(),
+            Some(u64::from(evaluated.class)),
+            "{line}"
+        );
+        let name = fashion.info.class_name(usize::from(evaluated.class));
+        assert_eq!(line["class_name"], name.as_str(), "{line}");
+        assert!(
+            line.get("digit").is_none(),
+            "no digit key for clothes: {line}"
+        );
+        assert_eq!(line["dataset"], "fashion-mnist");
+        correct += usize::from(evaluated.class == fashion.test.labels[i]);
+    }
+    let acc = correct as f64 / n as f64;
+    eprintln!(
+        "predict on {n} Fashion-MNIST test PNGs: {:.1}%",
+        acc * 100.0
+    );
+    assert!(acc > 0.6, "{acc}");
+
+    // Text mode names the class; a product photo (dark on white, larger than 28 px)
+    // is prepared the dataset's way and predicted.
+    let photo = root.join("photo.png");
+    let mut img = image::GrayImage::from_pixel(160, 120, image::Luma([255]));
+    for y in 30..100 {
+        for x in 20..90 {
+            img.put_pixel(x, y, image::Luma([40]));
+        }
+    }
+    img.save(&photo).unwrap();
+    let (code, out, err) = run(mnist_tui(root)
+        .args(["predict", "--runs-dir"])
+        .arg(&runs)
+        .args([&files[0], &photo]));
+    assert_eq!(code, 0, "{err}");
+    let first = predictor
+        .predict(fashion.test.image(0).try_into().unwrap())
+        .unwrap()
+        .verdict(&fashion.info);
+    assert!(out.contains(&format!("prediction: {first} (")), "{out}");
+    assert_eq!(out.matches("prediction: ").count(), 2, "{out}");
+}

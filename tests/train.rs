@@ -808,17 +808,28 @@ fn a_fashion_run_records_its_dataset_and_checksums_and_resumes_only_on_them() {
         events.push(e);
     }
     handle.join();
-    assert!(matches!(events.last(), Some(TrainEvent::Finished { .. })), "{events:?}");
+    assert!(
+        matches!(events.last(), Some(TrainEvent::Finished { .. })),
+        "{events:?}"
+    );
     let record = store.load(&run_id(&events)).unwrap();
     assert_eq!(record.dataset.name, fashion);
     assert_eq!(record.dataset.class_name(9), "Ankle boot");
     // The checksums of the files it read: the ones pinned for Fashion-MNIST.
     let spec = find_dataset("fashion-mnist").unwrap();
     let pinned: Vec<&str> = spec.files.iter().filter_map(|f| f.sha256()).collect();
-    let recorded: Vec<&str> = record.dataset.files.iter().map(|f| f.sha256.as_str()).collect();
+    let recorded: Vec<&str> = record
+        .dataset
+        .files
+        .iter()
+        .map(|f| f.sha256.as_str())
+        .collect();
     assert_eq!(recorded, pinned);
     let acc = record.summary.as_ref().unwrap().test_acc;
-    assert!(acc > 0.6, "an MLP learns clothes a little in 3000 images: {acc}");
+    assert!(
+        acc > 0.6,
+        "an MLP learns clothes a little in 3000 images: {acc}"
+    );
 
     // Resuming it on MNIST is refused, saying why; the record is untouched.
     let before = std::fs::read(dir.path().join(&record.id).join("run.ron")).unwrap();
@@ -835,7 +846,10 @@ fn a_fashion_run_records_its_dataset_and_checksums_and_resumes_only_on_them() {
         events.push(e);
     }
     let err = handle.wait().unwrap_err().to_string();
-    assert!(err.contains("it trained on fashion-mnist but mnist is loaded"), "{err}");
+    assert!(
+        err.contains("it trained on fashion-mnist but mnist is loaded"),
+        "{err}"
+    );
     let after = std::fs::read(dir.path().join(&record.id).join("run.ron")).unwrap();
     assert_eq!(before, after);
 }

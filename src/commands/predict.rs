@@ -1,7 +1,9 @@
 //! `mnist-tui predict IMAGE... [--run ID] [--json]`.
 //!
-//! Each image is loaded, prepared like MNIST ([`crate::digit::prepare_file`]) and
-//! classified by one run's model. A file that cannot be read gets its own error (on
+//! Each image is loaded, prepared the way the run's dataset was made (MNIST's digits:
+//! [`crate::digit::prepare`]; Fashion-MNIST's products: [`crate::digit::prepare_product`];
+//! a folder of one's own: [`crate::digit::prepare_plain`]) and classified by one run's
+//! model. A file that cannot be read gets its own error (on
 //! stderr, or an `{"file", "error"}` line with `--json`) and the others are still
 //! predicted; the exit status is non-zero at the end if any failed. A blank image is
 //! "no digit" (`digit: null` with a reason), never a guess.
@@ -125,7 +127,8 @@ enum Outcome {
 }
 
 fn classify(predictor: &Predictor, path: &Path) -> Outcome {
-    match digit::prepare_file(path) {
+    let preparation = digit::preparation_for(predictor.dataset().preparation);
+    match digit::prepare_file_with(path, preparation) {
         Ok(prepared) => match predictor.predict(&prepared.pixels) {
             Ok(prediction) => Outcome::Predicted {
                 prepared: Box::new(prepared),

@@ -31,7 +31,7 @@
 //!   [`DigitError::NoDigit`] for a blank or nearly blank image (never a guess).
 //!   Its steps are public in [`preprocess`] and tested one by one.
 //! - [`prepare_file`] = [`load_image`] + [`prepare`], errors naming the file;
-//!   [`prepare_file_with`] the same with any [`Preparation`].
+//!   [`prepare_file_with`] the same with any [`PrepareFn`].
 //! - [`product`]: the preparations for other datasets, the same for every picture with
 //!   no digit-specific cleaning. [`prepare_product`] is Fashion-MNIST's own conversion of
 //!   product photos (trim the background by the corners' colour, longest edge to 28,
@@ -137,7 +137,17 @@ pub enum DigitError {
 
 /// A way to prepare a user's image for a model: [`prepare`] (MNIST digits),
 /// [`prepare_product`] (Fashion-MNIST products) or [`prepare_plain`] (one's own data).
-pub type Preparation = fn(&DynamicImage) -> Result<Prepared, DigitError>;
+pub type PrepareFn = fn(&DynamicImage) -> Result<Prepared, DigitError>;
+
+/// How a dataset prepares a user's image ([`crate::data::Preparation`], in its
+/// [`DatasetInfo`](crate::data::DatasetInfo)), as the function that does it.
+pub fn preparation_for(p: crate::data::Preparation) -> PrepareFn {
+    match p {
+        crate::data::Preparation::Digit => prepare,
+        crate::data::Preparation::Product => prepare_product,
+        crate::data::Preparation::Plain => prepare_plain,
+    }
+}
 
 /// Loads and prepares an image file: [`load_image`] then [`prepare`]; a
 /// [`DigitError::NoDigit`] names the file.
@@ -145,10 +155,10 @@ pub fn prepare_file(path: &Path) -> Result<Prepared, DigitError> {
     prepare_file_with(path, prepare)
 }
 
-/// Loads an image file and prepares it with `preparation` (any [`Preparation`], e.g.
+/// Loads an image file and prepares it with `preparation` (any [`PrepareFn`], e.g.
 /// [`prepare_product`]): [`load_image`]'s errors name the file, and so does a
 /// [`DigitError::NoDigit`].
-pub fn prepare_file_with(path: &Path, preparation: Preparation) -> Result<Prepared, DigitError> {
+pub fn prepare_file_with(path: &Path, preparation: PrepareFn) -> Result<Prepared, DigitError> {
     let img = load_image(path)?;
     preparation(&img).map_err(|e| match e {
         DigitError::NoDigit { reason, .. } => DigitError::NoDigit {

@@ -251,7 +251,9 @@ impl TrainSettings {
         let mut s = Self::base_defaults(net);
         s.dataset = dataset.clone();
         if let Some(r) = dataset.spec().and_then(|d| d.recipe_for(net.name.as_str())) {
-            r.apply(&mut s.epochs, &mut s.augment);
+            s.epochs = r.epochs.unwrap_or(s.epochs);
+            s.augment = r.augment.unwrap_or(s.augment);
+            s.lr = r.lr.unwrap_or(s.lr);
         }
         s
     }

@@ -227,18 +227,8 @@ pub struct DatasetRecipe {
     pub epochs: Option<u32>,
     /// The augmentation, if it differs.
     pub augment: Option<Augment>,
-}
-
-impl DatasetRecipe {
-    /// Applies the recipe to a model's defaults.
-    pub fn apply(&self, epochs: &mut u32, augment: &mut Augment) {
-        if let Some(e) = self.epochs {
-            *epochs = e;
-        }
-        if let Some(a) = self.augment {
-            *augment = a;
-        }
-    }
+    /// The learning rate, if it differs.
+    pub lr: Option<f64>,
 }
 
 /// The dataset called `name` in [`DATASETS`].
