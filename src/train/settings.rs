@@ -442,6 +442,68 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_flag_beats_config_which_beats_the_datasets_recipe_which_beats_the_preset() {
+        use crate::data::datasets::DATASETS;
+        let mut rows = 0;
+        for d in DATASETS {
+            for r in d.recipes {
+                rows += 1;
+                let model: ModelName = r.model.parse().unwrap();
+                let preset = TrainSettings::defaults_for(
+                    &NetworkDef::preset(Preset::named(r.model).unwrap()),
+                    &DatasetName::mnist(),
+                );
+                let on = |layers: &[&TrainOverrides]| {
+                    let mut all = vec![TrainOverrides {
+                        model: Some(model.clone()),
+                        dataset: Some(d.name.parse().unwrap()),
+                        ..TrainOverrides::default()
+                    }];
+                    all.extend(layers.iter().map(|l| (*l).clone()));
+                    TrainSettings::resolve(&all.iter().collect::<Vec<_>>())
+                };
+                // The recipe over the preset's defaults.
+                let s = on(&[]);
+                assert_eq!(
+                    s.epochs,
+                    r.epochs.unwrap_or(preset.epochs),
+                    "{} {}",
+                    d.name,
+                    r.model
+                );
+                assert_eq!(s.augment, r.augment.unwrap_or(preset.augment));
+                assert_eq!(s.lr, r.lr.unwrap_or(preset.lr));
+                assert_eq!(
+                    s.batch_size, preset.batch_size,
+                    "what it does not say stays"
+                );
+                // config.ron over the recipe, a flag over config.ron.
+                let config = TrainOverrides {
+                    epochs: Some(7),
+                    augment: Some(Augment::Affine),
+                    lr: Some(0.0123),
+                    ..TrainOverrides::default()
+                };
+                let s = on(&[&config]);
+                assert_eq!((s.epochs, s.augment, s.lr), (7, Augment::Affine, 0.0123));
+                let flag = TrainOverrides {
+                    epochs: Some(9),
+                    ..TrainOverrides::default()
+                };
+                let s = on(&[&config, &flag]);
+                assert_eq!((s.epochs, s.augment), (9, Augment::Affine));
+            }
+        }
+        assert!(rows > 0, "some dataset has recipes");
+        // On MNIST, nothing changes.
+        let s = TrainSettings::resolve(&[&TrainOverrides {
+            model: Some(Preset::Cnn.model_name()),
+            ..TrainOverrides::default()
+        }]);
+        assert_eq!(s, TrainSettings::preset(Preset::Cnn));
+    }
+
+    #[test]
     fn later_layers_win_and_model_defaults_fill_the_rest() {
         let file = TrainOverrides {
             model: Some(Preset::Cnn.model_name()),
