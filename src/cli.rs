@@ -449,6 +449,26 @@ mod tests {
     }
 
     #[test]
+    fn data_fetch_and_verify_take_a_dataset_and_list_takes_none() {
+        let cli = Cli::parse_from(["mnist-tui", "data", "fetch", "--dataset", "kmnist"]);
+        let Some(Command::Data(DataCommand::Fetch(arg))) = cli.command else {
+            panic!("not data fetch")
+        };
+        assert_eq!(arg.dataset.map(|d| d.to_string()), Some("kmnist".into()));
+        let cli = Cli::parse_from(["mnist-tui", "data", "verify"]);
+        let Some(Command::Data(DataCommand::Verify(arg))) = cli.command else {
+            panic!("not data verify")
+        };
+        assert_eq!(arg.dataset, None, "config.ron's, else mnist");
+        let cli = Cli::parse_from(["mnist-tui", "data", "list"]);
+        assert!(matches!(
+            cli.command,
+            Some(Command::Data(DataCommand::List))
+        ));
+        assert!(Cli::try_parse_from(["mnist-tui", "data", "fetch", "--dataset", ""]).is_err());
+    }
+
+    #[test]
     fn every_setting_has_a_flag() {
         let cmd = Cli::command();
         let train = cmd.find_subcommand("train").unwrap();

@@ -77,9 +77,10 @@ pub fn fetch(ctx: &Context, dataset: Option<&DatasetName>) -> anyhow::Result<()>
                 path.display()
             ));
         }
-        FetchProgress::AlreadyUnverified { file, path, why } => {
+        // Why a file is unverified is said once, after the last file.
+        FetchProgress::AlreadyUnverified { file, path, .. } => {
             say(format!(
-                "{file}: already present and valid, unverified: {why} ({})",
+                "{file}: already present and valid, unverified ({})",
                 path.display()
             ));
         }
@@ -111,12 +112,12 @@ pub fn fetch(ctx: &Context, dataset: Option<&DatasetName>) -> anyhow::Result<()>
             }
             say(format!("{file}: verified, saved as {}", path.display()));
         }
-        FetchProgress::SavedUnverified { file, path, why } => {
+        FetchProgress::SavedUnverified { file, path, .. } => {
             if let Some(b) = bar.take() {
                 b.finish_and_clear();
             }
             say(format!(
-                "{file}: valid IDX, saved as {}; unverified: {why}",
+                "{file}: valid IDX, saved as {}; unverified",
                 path.display()
             ));
         }
@@ -131,7 +132,7 @@ pub fn fetch(ctx: &Context, dataset: Option<&DatasetName>) -> anyhow::Result<()>
     };
     match fetch::fetch(&target, &cancel, &mut progress) {
         Ok(report) => {
-            out::line(ready_line(&target, &report))?;
+            out::line(ready_text(&target, &report))?;
             Ok(())
         }
         Err(e @ FetchError::Cancelled { .. }) => Err(ExitError {
@@ -148,9 +149,19 @@ pub fn fetch(ctx: &Context, dataset: Option<&DatasetName>) -> anyhow::Result<()>
     }
 }
 
-/// `MNIST is ready in DIR (N file(s) downloaded)`, and how many no checksum checked.
-fn ready_line(target: &DatasetFiles, report: &FetchReport) -> String {
-    let mut line = format!(
+/// `MNIST is ready in DIR (N file(s) downloaded)` and how many no checksum checked,
+/// after why they could not be (each reason once).
+fn ready_text(target: &DatasetFiles, report: &FetchReport) -> String {
+    let mut line = String::new();
+    let mut reasons: Vec<&str> = Vec::new();
+    for why in report.files.iter().filter_map(|f| f.unverified.as_deref()) {
+        if !reasons.contains(&why) {
+            reasons.push(why);
+            let _ = writeln!(line, "unverified: {why}");
+        }
+    }
+    let _ = write!(
+        line,
         "{} is ready in {} ({} file(s) downloaded",
         target.title,
         report.dir.display(),
@@ -190,21 +201,7 @@ pub fn verify(ctx: &Context, dataset: Option<&DatasetName>) -> anyhow::Result<()
     let good = reports.iter().filter(|r| r.is_good()).count();
     let (total, title) = (reports.len(), &target.title);
     if valid == total {
-        let _ = match good {
-            g if g == total => writeln!(
-                o,
-                "all {total} {title} files are good (each verified by its checksum)"
-            ),
-            0 => writeln!(
-                o,
-                "all {total} {title} files are valid, none verified: no checksum to compare"
-            ),
-            g => writeln!(
-                o,
-                "all {total} {title} files are valid: {g} verified by their checksum, {} unverified",
-                total - g
-            ),
-        };
+        o += &summary_line(total, good, title);
     }
     // A closed stdout (`data verify | head -1`) does not change the verdict.
     out::write(&o)?;
@@ -223,6 +220,22 @@ pub fn verify(ctx: &Context, dataset: Option<&DatasetName>) -> anyhow::Result<()
         code: 1,
     }
     .into())
+}
+
+/// `data verify`'s last line when every file is valid: how many a checksum verified.
+fn summary_line(total: usize, good: usize, title: &str) -> String {
+    match good {
+        g if g == total => {
+            format!("all {total} {title} files are good (each verified by its checksum)\n")
+        }
+        0 => {
+            format!("all {total} {title} files are valid, none verified: no checksum to compare\n")
+        }
+        g => format!(
+            "all {total} {title} files are valid: {g} verified by their checksum, {} unverified\n",
+            total - g
+        ),
+    }
 }
 
 /// One file's line of `data verify`.

@@ -85,6 +85,10 @@ pub(super) struct Saved {
     pub unverified: Option<String>,
 }
 
+/// What the streaming check of a download decided: whether the body was gzip, and the
+/// file kept (at its `.gz` name), or why not.
+type Checked = Result<(bool, Saved), Attempt>;
+
 /// One download attempt of `file` of `set` into `set.dir`; on success the file is in
 /// place. On failure nothing is left there.
 pub(super) fn download(
@@ -135,7 +139,7 @@ pub(super) fn download(
         .reader();
 
     let gz_path = dir.join(file.gz_name());
-    let mut outcome: Option<Result<(bool, u64, Option<String>), Attempt>> = None;
+    let mut outcome: Option<Checked> = None;
     let written = fsutil::write_atomic_with(&gz_path, |out| {
         let mut tee = Tee {
             inner: body,
@@ -183,7 +187,14 @@ pub(super) fn download(
                         sha256: p.sha256,
                         md5: tee.md5.take().map(|h| idx::hex(&h.finalize())),
                     };
-                    accept(set, file, &seen).map(|unverified| (seen.gzip, tee.done, unverified))
+                    accept(set, file, &seen).map(|unverified| {
+                        let saved = Saved {
+                            path: gz_path.clone(),
+                            bytes: tee.done,
+                            unverified,
+                        };
+                        (seen.gzip, saved)
+                    })
                 }
             }
         };
@@ -200,21 +211,19 @@ pub(super) fn download(
         (Some(Err(attempt)), _) => Err(attempt),
         (_, Err(e)) => Err(failed(format!("writing {}: {e}", gz_path.display()))),
         (None, Ok(())) => Err(failed("internal error: download not checked")),
-        (Some(Ok((gzip, bytes, unverified))), Ok(())) => {
-            let saved = |path| Saved {
-                path,
-                bytes,
-                unverified,
-            };
+        (Some(Ok((gzip, saved))), Ok(())) => {
             if gzip {
-                Ok(saved(gz_path))
+                Ok(saved)
             } else {
                 // The server sent decompressed content: keep the name honest.
                 let raw_path = dir.join(file.name);
                 match fs::rename(&gz_path, &raw_path) {
                     Ok(()) => {
                         let _ = fsutil::sync_dir(dir);
-                        Ok(saved(raw_path))
+                        Ok(Saved {
+                            path: raw_path,
+                            ..saved
+                        })
                     }
                     Err(e) => {
                         let _ = fs::remove_file(&gz_path);
