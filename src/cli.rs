@@ -17,8 +17,8 @@ pub struct Cli {
     /// Config file (default: ./config.ron if present).
     #[arg(long, global = true, value_name = "FILE")]
     pub config: Option<PathBuf>,
-    /// The data folder: each dataset in a folder of its own, MNIST's files also directly in
-    /// it (else $MNIST_DATA_DIR, else config.ron, else ./data).
+    /// The data folder: MNIST's files, and a folder per other dataset (else
+    /// $MNIST_DATA_DIR, else config.ron, else ./data).
     #[arg(long, global = true, value_name = "DIR")]
     pub data_dir: Option<PathBuf>,
     /// Folder where runs are saved (default from config.ron: ./runs).
@@ -44,7 +44,7 @@ pub enum Command {
     Runs(RunsCommand),
     /// Predict the digit in one or more images.
     Predict(PredictArgs),
-    /// Download or verify the MNIST files.
+    /// Download, verify or list the datasets' files.
     #[command(subcommand)]
     Data(DataCommand),
     /// Measure training and inference speed of the models on real MNIST.
@@ -390,10 +390,25 @@ pub struct PredictArgs {
 /// `data` subcommands.
 #[derive(Debug, Subcommand)]
 pub enum DataCommand {
-    /// Download missing MNIST files from the mirrors in config.ron, checking SHA-256.
-    Fetch,
-    /// Report what is in the data folder: counts, checksums, good or bad.
-    Verify,
+    /// Download a dataset's missing or bad files from its mirrors (MNIST's: the
+    /// `mirrors` of config.ron), checking each by its checksum. Offline, or for a
+    /// dataset without mirrors (EMNIST), says what to copy where.
+    Fetch(DatasetArg),
+    /// Report what is in a dataset's folder, file by file: count, checksum, and good,
+    /// unverified (no checksum to compare), bad or missing.
+    Verify(DatasetArg),
+    /// The datasets known by name and the folders of one's own in the data folder:
+    /// classes, where the files are (or would go), and whether they are there.
+    List,
+}
+
+/// The dataset a `data` subcommand works on.
+#[derive(Debug, Args)]
+pub struct DatasetArg {
+    /// A dataset known by name (`data list`), or, for `verify`, a folder of one's own
+    /// (default: config.ron's `train.dataset`, else mnist).
+    #[arg(long, value_name = "NAME")]
+    pub dataset: Option<crate::data::DatasetName>,
 }
 
 #[cfg(test)]
@@ -432,6 +447,26 @@ mod tests {
         assert_eq!(o.lr, Some(0.8));
         assert_eq!(o.max_train_samples, Some(Some(1000)));
         assert_eq!(o.lr_schedule, None);
+    }
+
+    #[test]
+    fn data_fetch_and_verify_take_a_dataset_and_list_takes_none() {
+        let cli = Cli::parse_from(["mnist-tui", "data", "fetch", "--dataset", "kmnist"]);
+        let Some(Command::Data(DataCommand::Fetch(arg))) = cli.command else {
+            panic!("not data fetch")
+        };
+        assert_eq!(arg.dataset.map(|d| d.to_string()), Some("kmnist".into()));
+        let cli = Cli::parse_from(["mnist-tui", "data", "verify"]);
+        let Some(Command::Data(DataCommand::Verify(arg))) = cli.command else {
+            panic!("not data verify")
+        };
+        assert_eq!(arg.dataset, None, "config.ron's, else mnist");
+        let cli = Cli::parse_from(["mnist-tui", "data", "list"]);
+        assert!(matches!(
+            cli.command,
+            Some(Command::Data(DataCommand::List))
+        ));
+        assert!(Cli::try_parse_from(["mnist-tui", "data", "fetch", "--dataset", ""]).is_err());
     }
 
     #[test]

@@ -71,8 +71,8 @@ pub struct Config {
     pub data_dir: Option<PathBuf>,
     /// Where runs are saved.
     pub runs_dir: PathBuf,
-    /// Base URLs that `data fetch` tries in order; each must serve the four
-    /// `<name>.gz` files.
+    /// MNIST's mirrors: base URLs that `data fetch` tries in order for MNIST, each
+    /// serving the four `<name>.gz` files (the other datasets have their own).
     pub mirrors: Vec<String>,
     /// Training defaults layered over the chosen model's own defaults.
     pub train: TrainOverrides,

@@ -95,8 +95,13 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Some(Command::Sweep(args)) => commands::sweep::run(&ctx, args),
         Some(Command::LrFind(args)) => commands::lr_find::run(&ctx, args),
         Some(Command::Predict(args)) => commands::predict::run(&ctx, args),
-        Some(Command::Data(DataCommand::Fetch)) => commands::data::fetch(&ctx),
-        Some(Command::Data(DataCommand::Verify)) => commands::data::verify(&ctx),
+        Some(Command::Data(DataCommand::Fetch(arg))) => {
+            commands::data::fetch(&ctx, arg.dataset.as_ref())
+        }
+        Some(Command::Data(DataCommand::Verify(arg))) => {
+            commands::data::verify(&ctx, arg.dataset.as_ref())
+        }
+        Some(Command::Data(DataCommand::List)) => commands::data::list(&ctx),
         Some(Command::Bench(args)) => commands::bench::run(&ctx, args),
         Some(Command::Models(args)) => commands::models::run(&ctx, args),
     }

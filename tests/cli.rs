@@ -290,3 +290,276 @@ fn a_flag_of_another_optimizer_is_an_error_and_a_config_value_is_shown_as_not_ap
     assert_eq!(v["config"]["momentum"], 0.9);
     assert_eq!(v["config"]["nesterov"], true);
 }
+
+/// `mnist-tui --data-dir <cwd>/data ARGS` in `cwd` (config.ron read from `cwd` if
+/// written there), stdin closed.
+fn data_command(cwd: &std::path::Path, args: &[&str]) -> (i32, String, String) {
+    run(mnist_tui(cwd)
+        .arg("--data-dir")
+        .arg(cwd.join("data"))
+        .args(args)
+        .stdin(std::process::Stdio::null()))
+}
+
+/// An IDX labels file of `n` labels, cycling through `first..first + classes`.
+fn labels_file(n: usize, first: u8, classes: u8) -> Vec<u8> {
+    let mut v = 0x0000_0801u32.to_be_bytes().to_vec();
+    v.extend_from_slice(&(n as u32).to_be_bytes());
+    v.extend((0..n).map(|i| first + (i % classes as usize) as u8));
+    v
+}
+
+fn gzip(bytes: &[u8]) -> Vec<u8> {
+    use std::io::Write;
+    let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    enc.write_all(bytes).unwrap();
+    enc.finish().unwrap()
+}
+
+/// An HTTP mirror on loopback serving `files` (`/<name>` to its bytes; anything else:
+/// 404), for at most `max_requests` requests and 30 s; its base URL.
+fn loopback_mirror(files: Vec<(String, Vec<u8>)>, max_requests: usize) -> String {
+    use std::io::{Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let base = format!("http://{}/", listener.local_addr().unwrap());
+    listener.set_nonblocking(true).unwrap();
+    std::thread::spawn(move || {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+        let mut served = 0;
+        while served < max_requests && std::time::Instant::now() < deadline {
+            let Ok((mut stream, _)) = listener.accept() else {
+                std::thread::sleep(std::time::Duration::from_millis(5));
+                continue;
+            };
+            served += 1;
+            let _ = stream.set_nonblocking(false);
+            let mut request = Vec::new();
+            let mut buf = [0u8; 1024];
+            while !request.windows(4).any(|w| w == b"\r\n\r\n") {
+                match stream.read(&mut buf) {
+                    Ok(0) | Err(_) => break,
+                    Ok(n) => request.extend_from_slice(&buf[..n]),
+                }
+            }
+            let text = String::from_utf8_lossy(&request);
+            let path = text.split_whitespace().nth(1).unwrap_or("/");
+            let body = files
+                .iter()
+                .find(|(name, _)| path.strip_prefix('/') == Some(name.as_str()));
+            let _ = match body {
+                Some((_, body)) => stream
+                    .write_all(
+                        format!(
+                            "HTTP/1.1 200 OK\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+                            body.len()
+                        )
+                        .as_bytes(),
+                    )
+                    .and_then(|()| stream.write_all(body)),
+                None => stream.write_all(
+                    b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+                ),
+            };
+        }
+    });
+    base
+}
+
+const MNIST_NAMES: [&str; 4] = [
+    "train-images-idx3-ubyte",
+    "train-labels-idx1-ubyte",
+    "t10k-images-idx3-ubyte",
+    "t10k-labels-idx1-ubyte",
+];
+
+#[test]
+fn data_list_shows_every_dataset_where_its_files_go_and_folders_of_ones_own() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    fs::create_dir_all(data.join("shapes")).unwrap();
+    fs::write(
+        data.join("shapes/classes.txt"),
+        "circle\nsquare\ntriangle\n",
+    )
+    .unwrap();
+    fs::write(data.join("train-labels-idx1-ubyte.gz"), b"x").unwrap();
+    let (code, stdout, stderr) = data_command(dir.path(), &["data", "list"]);
+    assert_eq!(code, 0, "{stderr}");
+    let line = |name: &str| {
+        stdout
+            .lines()
+            .find(|l| l.starts_with(&format!("{name} ")))
+            .unwrap_or_else(|| panic!("no {name} in:\n{stdout}"))
+            .to_string()
+    };
+    let mnist = line("mnist");
+    assert!(
+        mnist.contains("MNIST") && mnist.contains("1 of 4"),
+        "{mnist}"
+    );
+    assert!(mnist.ends_with(&data.display().to_string()), "{mnist}");
+    let fashion = line("fashion-mnist");
+    assert!(fashion.contains("none"), "{fashion}");
+    assert!(fashion.contains(&data.join("fashion-mnist").display().to_string()));
+    assert!(line("kmnist").contains("Kuzushiji-MNIST"));
+    let letters = line("emnist-letters");
+    assert!(letters.contains(" 26 "), "{letters}");
+    assert!(letters.contains("no mirror"), "{letters}");
+    assert!(line("emnist-balanced").contains(" 47 "));
+    assert!(stdout.contains("folders of one's own:"), "{stdout}");
+    assert!(line("shapes").contains(" 3 "), "{stdout}");
+}
+
+#[test]
+fn emnist_letters_verify_with_their_1_based_labels_and_fetch_says_how_to_extract_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let folder = dir.path().join("data/emnist-letters");
+    fs::create_dir_all(&folder).unwrap();
+    // The labels files at their real sizes (the images are large; they stay missing).
+    fs::write(
+        folder.join("emnist-letters-train-labels-idx1-ubyte.gz"),
+        gzip(&labels_file(124_800, 1, 26)),
+    )
+    .unwrap();
+    fs::write(
+        folder.join("emnist-letters-test-labels-idx1-ubyte"),
+        labels_file(20_800, 1, 26),
+    )
+    .unwrap();
+    // The dataset comes from config.ron's train section when --dataset is not given.
+    fs::write(
+        dir.path().join("config.ron"),
+        "(train: (dataset: \"emnist-letters\"))",
+    )
+    .unwrap();
+    let (code, stdout, stderr) = data_command(dir.path(), &["data", "verify"]);
+    assert_eq!(code, 1, "{stdout}{stderr}");
+    assert!(
+        stdout.starts_with(&format!(
+            "EMNIST Letters (emnist-letters) in {}\n",
+            folder.display()
+        )),
+        "{stdout}"
+    );
+    for name in ["train-labels", "test-labels"] {
+        let want = format!("unverified  emnist-letters-{name}-idx1-ubyte: ");
+        assert!(stdout.contains(&want), "{want} not in:\n{stdout}");
+    }
+    for name in ["train-images", "test-images"] {
+        let want = format!("missing     emnist-letters-{name}-idx3-ubyte ");
+        assert!(stdout.contains(&want), "{want} not in:\n{stdout}");
+    }
+    assert!(
+        stdout.contains("unverified: NIST publishes no checksum"),
+        "{stdout}"
+    );
+    assert_one_clear_line(
+        &stderr,
+        "2 of 4 EMNIST Letters files are missing or bad; run `mnist-tui data fetch --dataset emnist-letters`",
+    );
+
+    let (code, _, stderr) = data_command(dir.path(), &["data", "fetch"]);
+    assert_eq!(code, 1, "{stderr}");
+    assert!(
+        stderr.starts_with("error: EMNIST Letters has no download mirror"),
+        "{stderr}"
+    );
+    let unzip = format!(
+        "\n  unzip -j gzip.zip 'gzip/emnist-letters-*' -d {}\n",
+        folder.display()
+    );
+    assert!(stderr.contains(&unzip), "{unzip} not in:\n{stderr}");
+    assert!(stderr.contains("  emnist-letters-train-images-idx3-ubyte.gz  (or "));
+    assert!(!stderr.contains("panicked"), "{stderr}");
+}
+
+#[test]
+fn data_fetch_of_a_folder_of_ones_own_is_a_clear_error_and_verify_checks_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let shapes = dir.path().join("data/shapes");
+    fs::create_dir_all(&shapes).unwrap();
+    fs::write(shapes.join("classes.txt"), "circle\nsquare\n").unwrap();
+    let (code, _, stderr) = data_command(dir.path(), &["data", "fetch", "--dataset", "shapes"]);
+    assert_eq!(code, 1);
+    assert_one_clear_line(&stderr, "nothing to download");
+    assert!(stderr.contains(&shapes.display().to_string()), "{stderr}");
+
+    fs::write(shapes.join("t10k-labels-idx1-ubyte"), labels_file(5, 0, 2)).unwrap();
+    let (code, stdout, stderr) =
+        data_command(dir.path(), &["data", "verify", "--dataset", "shapes"]);
+    assert_eq!(code, 1);
+    assert!(
+        stdout.contains("unverified  t10k-labels-idx1-ubyte: 5 items, raw"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("a dataset of one's own"), "{stdout}");
+    assert_one_clear_line(&stderr, &format!("put them in {}", shapes.display()));
+}
+
+#[test]
+fn mnist_fetch_from_a_loopback_mirror_goes_into_the_data_folder_checked_by_sha256() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    // Corrupted: valid IDX files that are not MNIST's.
+    let fakes: Vec<(String, Vec<u8>)> = MNIST_NAMES
+        .iter()
+        .map(|n| (format!("{n}.gz"), gzip(&labels_file(3, 0, 10))))
+        .collect();
+    let mirror = loopback_mirror(fakes, 4);
+    fs::write(
+        dir.path().join("config.ron"),
+        format!("(mirrors: [\"{mirror}\"])"),
+    )
+    .unwrap();
+    let (code, _, stderr) = data_command(dir.path(), &["data", "fetch"]);
+    assert_eq!(code, 1, "{stderr}");
+    assert!(
+        stderr.contains("could not download 4 MNIST files from any mirror"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("checksum mismatch"), "{stderr}");
+    assert!(
+        stderr.contains(&format!("Put these files in {} ", data.display())),
+        "MNIST goes into the data folder itself: {stderr}"
+    );
+    assert_eq!(
+        fs::read_dir(&data).unwrap().count(),
+        0,
+        "nothing left behind"
+    );
+
+    // Good: the real files, checked by their SHA-256 on the way in.
+    let src = mnist_dir();
+    let real: Vec<(String, Vec<u8>)> = MNIST_NAMES
+        .iter()
+        .map(|n| {
+            let gz = format!("{n}.gz");
+            let bytes = fs::read(src.join(&gz)).unwrap();
+            (gz, bytes)
+        })
+        .collect();
+    let mirror = loopback_mirror(real, 4);
+    fs::write(
+        dir.path().join("config.ron"),
+        format!("(mirrors: [\"{mirror}\"])"),
+    )
+    .unwrap();
+    let (code, stdout, stderr) = data_command(dir.path(), &["data", "fetch"]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        stdout.contains(&format!(
+            "MNIST is ready in {} (4 file(s) downloaded, every file verified",
+            data.display()
+        )),
+        "{stdout}"
+    );
+    for n in MNIST_NAMES {
+        assert!(data.join(format!("{n}.gz")).is_file(), "{n}");
+    }
+    let (code, stdout, stderr) = data_command(dir.path(), &["data", "verify"]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        stdout.ends_with("all 4 MNIST files are good (each verified by its checksum)\n"),
+        "{stdout}"
+    );
+}

@@ -2,7 +2,7 @@
 
 mod common;
 
-use mnist_tui::data::{DataError, LoadedDataset, MNIST_FILES, verify};
+use mnist_tui::data::{DataError, DatasetFiles, LoadedDataset, MNIST_FILES, verify};
 use std::path::PathBuf;
 use std::time::Instant;
 
@@ -43,7 +43,7 @@ fn real_mnist_loads_with_expected_counts_and_labels() {
 #[test]
 fn real_mnist_checksums_match() {
     let dir = require_data();
-    for r in verify(&dir) {
+    for r in verify(&DatasetFiles::mnist(&dir)) {
         assert!(r.is_good(), "{}: {:?}", r.file.name, r.status);
         assert!(r.sha256_matches);
         assert_eq!(r.sha256.as_deref(), r.file.sha256());

@@ -5,7 +5,7 @@
 mod common;
 
 use common::mnist::{INSTRUCTIONS, find_or_fetch, has_files};
-use mnist_tui::data::{FileStatus, MNIST_FILES, verify};
+use mnist_tui::data::{DatasetFiles, FileStatus, MNIST_FILES, verify};
 use std::io::{Read, Write};
 use std::net::TcpListener;
 use std::path::PathBuf;
@@ -76,7 +76,9 @@ fn missing_mnist_is_fetched_once_from_a_mirror_and_checked() {
     assert_eq!(dir, data);
     assert!(has_files(&data));
     assert!(
-        verify(&data).iter().all(|r| r.status == FileStatus::Good),
+        verify(&DatasetFiles::mnist(&data))
+            .iter()
+            .all(|r| r.status == FileStatus::Good),
         "every file checked against its SHA-256"
     );
     let first = hits.load(Ordering::SeqCst);

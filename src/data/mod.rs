@@ -15,7 +15,7 @@ pub use augment::{Augment, Augmentation};
 pub use batch::{EpochOrder, MNIST_MEAN, MNIST_STD, SampleBatch};
 pub use datasets::{DataFile, DatasetInfo, DatasetName, Norm, Preparation, Source};
 pub use fetch::{
-    FetchError, FetchProgress, FetchReport, FileReport, FileStatus, fetch, fetch_files, verify,
+    DatasetFiles, FetchError, FetchProgress, FetchReport, FileReport, FileStatus, fetch, verify,
 };
 pub use idx::IdxKind;
 pub use loaded::{LoadedDataset, MNIST_FILES, Samples, Split};

@@ -148,7 +148,8 @@ pub fn download_mnist(
         }
         _ => {}
     };
-    fetch::fetch(dir, mirrors, cancel, &mut forward)
+    let mnist = fetch::DatasetFiles::mnist(dir).with_mirrors(mirrors);
+    fetch::fetch(&mnist, cancel, &mut forward)
         .map(|_| ())
         .map_err(|e| e.to_string())
 }

@@ -68,7 +68,8 @@ pub fn find_or_fetch(
         into.display()
     );
     let cancel = AtomicBool::new(false);
-    match fetch::fetch(into, mirrors, &cancel, &mut |_| {}) {
+    let mnist = fetch::DatasetFiles::mnist(into).with_mirrors(mirrors);
+    match fetch::fetch(&mnist, &cancel, &mut |_| {}) {
         Ok(_) if has_files(into) => Ok(into.to_path_buf()),
         Ok(_) => Err(format!(
             "{INSTRUCTIONS} (the download left {} incomplete)",

@@ -5,6 +5,7 @@
 //! - [`catalog`]: the datasets known by name ([`DATASETS`], one row each).
 //! - [`classes_file`]: a folder of IDX files of one's own, described by a small classes
 //!   file (`classes.txt` or `classes.ron`).
+//! - [`listing`]: what `data list` shows, every dataset and where its files are.
 //! - this module: the types, [`DatasetName`] (the `dataset` setting), and [`Source`]:
 //!   a name resolved to a folder and everything needed to read it.
 //!
@@ -16,6 +17,7 @@
 
 pub mod catalog;
 pub mod classes_file;
+pub mod listing;
 
 pub use catalog::DATASETS;
 
@@ -399,6 +401,10 @@ pub struct Source {
     pub title: String,
     /// Where its files are (or should go).
     pub dir: PathBuf,
+    /// Where `data fetch` puts missing files: [`dir`](Self::dir) when any file is
+    /// found, else the data folder itself for MNIST (where a fetch always put it and
+    /// the README says it goes), else the dataset's own folder.
+    pub fetch_dir: PathBuf,
     /// The folders searched, in order (for the message when files are missing).
     pub searched: Vec<PathBuf>,
     /// Its four files.
@@ -456,6 +462,7 @@ impl Source {
                 .file_name()
                 .map_or_else(|| name.to_string(), |n| n.to_string_lossy().into_owned()),
             searched: vec![dir.clone()],
+            fetch_dir: dir.clone(),
             dir,
             files: unpinned_files(),
             classes: described.classes,
@@ -473,16 +480,23 @@ impl Source {
         if spec.in_data_root {
             searched.push(root.to_path_buf());
         }
-        let dir = searched
+        let found = searched
             .iter()
             .find(|d| spec.files.iter().any(|f| f.locate(d).is_some()))
-            .cloned()
-            .unwrap_or_else(|| root.join(spec.folders[0]));
+            .cloned();
+        let own_folder = root.join(spec.folders[0]);
+        let fetch_dir = match &found {
+            Some(dir) => dir.clone(),
+            None if spec.in_data_root => root.to_path_buf(),
+            None => own_folder.clone(),
+        };
+        let dir = found.unwrap_or(own_folder);
         Source {
             name: DatasetName(spec.name.to_string()),
             spec: Some(spec),
             title: spec.title.to_string(),
             dir,
+            fetch_dir,
             searched,
             files: spec.files,
             classes: spec.classes.iter().map(|c| c.to_string()).collect(),
@@ -499,13 +513,14 @@ impl Source {
         (self.first_label, u8::try_from(last).unwrap_or(u8::MAX))
     }
 
-    /// What to tell a user whose files are missing: where they go and how to get them.
+    /// What to tell a user whose files are missing: where they go (where `data fetch`
+    /// would put them) and how to get them.
     pub fn how_to_get(&self) -> String {
         let mut out = format!(
             "put the four {} files {} (each raw or .gz) in {}",
             self.title,
             self.files.map(|f| f.name).join(", "),
-            self.dir.display()
+            self.fetch_dir.display()
         );
         match self.spec {
             Some(spec) if !spec.mirrors.is_empty() => {
@@ -517,7 +532,8 @@ impl Source {
             Some(spec) if !spec.offline.is_empty() => {
                 out += &format!(
                     ". {}",
-                    spec.offline.replace("DIR", &self.dir.display().to_string())
+                    spec.offline
+                        .replace("DIR", &self.fetch_dir.display().to_string())
                 );
             }
             _ => {}
@@ -570,6 +586,31 @@ mod tests {
             "MNIST's files in the data folder are never read as another dataset's"
         );
         assert!(fashion.how_to_get().contains("dataset-fashion-mnist"));
+    }
+
+    #[test]
+    fn a_fresh_mnist_fetch_goes_into_the_data_folder_and_a_partial_set_is_completed() {
+        let root = tempfile::tempdir().unwrap();
+        let mnist = Source::resolve(root.path(), &DatasetName::mnist()).unwrap();
+        assert_eq!(mnist.fetch_dir, root.path(), "as `data fetch` always did");
+        let fashion = Source::resolve(root.path(), &"fashion-mnist".parse().unwrap()).unwrap();
+        assert_eq!(fashion.fetch_dir, root.path().join("fashion-mnist"));
+        // One file already in data/mnist: the rest go beside it, where loading looks.
+        std::fs::create_dir(root.path().join("mnist")).unwrap();
+        std::fs::write(root.path().join("mnist/t10k-labels-idx1-ubyte"), b"x").unwrap();
+        let mnist = Source::resolve(root.path(), &DatasetName::mnist()).unwrap();
+        assert_eq!(mnist.fetch_dir, root.path().join("mnist"));
+        assert_eq!(mnist.fetch_dir, mnist.dir);
+        // EMNIST's shared folder, when the archive was extracted there.
+        std::fs::create_dir(root.path().join("emnist")).unwrap();
+        std::fs::write(
+            root.path()
+                .join("emnist/emnist-letters-test-labels-idx1-ubyte.gz"),
+            b"x",
+        )
+        .unwrap();
+        let letters = Source::resolve(root.path(), &"emnist-letters".parse().unwrap()).unwrap();
+        assert_eq!(letters.fetch_dir, root.path().join("emnist"));
     }
 
     #[test]

@@ -1,15 +1,17 @@
 //! One download attempt from one mirror: the agent (https only, but for loopback),
 //! the size cap, and the body streamed into a temporary file while it is decompressed,
-//! validated and hashed; only a verified file is renamed into place.
+//! validated and hashed (SHA-256 of the content; MD5 of the bytes as received for a
+//! file pinned by one); only a file its checksum accepts is renamed into place.
 
-use super::FetchProgress;
-use super::verify::{checksum_problem, problem_of};
-use crate::data::datasets::DataFile;
+use super::verify::{Observed, Verdict, judge, problem_of};
+use super::{DatasetFiles, FetchProgress};
+use crate::data::datasets::{DataFile, FileChecksum};
 use crate::data::idx::{self, ParseOptions};
 use crate::fsutil;
+use md5::{Digest, Md5};
 use std::fs;
 use std::io::{self, Read, Write};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
@@ -73,17 +75,32 @@ pub(super) fn failed(reason: impl Into<String>) -> Attempt {
     }
 }
 
-/// One download attempt; on success the verified file is in place and its path and
-/// size are returned. On failure nothing is left in `dir`.
+/// A download that was kept.
+pub(super) struct Saved {
+    /// Where the file now is.
+    pub path: PathBuf,
+    /// Bytes received.
+    pub bytes: u64,
+    /// Why no checksum checked it (`None`: its checksum matched).
+    pub unverified: Option<String>,
+}
+
+/// What the streaming check of a download decided: whether the body was gzip, and the
+/// file kept (at its `.gz` name), or why not.
+type Checked = Result<(bool, Saved), Attempt>;
+
+/// One download attempt of `file` of `set` into `set.dir`; on success the file is in
+/// place. On failure nothing is left there.
 pub(super) fn download(
     agent: &ureq::Agent,
     url: &str,
-    dir: &Path,
+    set: &DatasetFiles,
     file: &DataFile,
-    max_bytes: u64,
     cancel: &AtomicBool,
     progress: &mut dyn FnMut(FetchProgress),
-) -> Result<(PathBuf, u64), Attempt> {
+) -> Result<Saved, Attempt> {
+    let dir = set.dir.as_path();
+    let max_bytes = set.max_bytes(file);
     let response = agent
         .get(url)
         // We want the `.gz` bytes as stored, not a transparently decompressed body.
@@ -122,7 +139,7 @@ pub(super) fn download(
         .reader();
 
     let gz_path = dir.join(file.gz_name());
-    let mut outcome: Option<Result<(bool, u64), Attempt>> = None;
+    let mut outcome: Option<Checked> = None;
     let written = fsutil::write_atomic_with(&gz_path, |out| {
         let mut tee = Tee {
             inner: body,
@@ -136,8 +153,18 @@ pub(super) fn download(
             write_error: None,
             max_bytes,
             too_big: false,
+            md5: matches!(file.checksum, FileChecksum::Md5Gz(_)).then(Md5::new),
         };
-        let parsed = idx::parse(&mut tee, file.kind, &gz_path, ParseOptions::VERIFY);
+        let (first, last) = set.labels;
+        let opts = ParseOptions::VERIFY.with_labels(first, last);
+        let parsed = idx::parse(&mut tee, file.kind, &gz_path, opts).and_then(|p| {
+            // Whatever the parser left unread is still part of the file (and its MD5).
+            io::copy(&mut tee, &mut io::sink()).map_err(|e| crate::data::DataError::Io {
+                path: gz_path.clone(),
+                source: e,
+            })?;
+            Ok(p)
+        });
         let result = if tee.cancelled {
             Err(Attempt::Cancelled)
         } else if tee.too_big {
@@ -153,11 +180,22 @@ pub(super) fn download(
                     "downloaded data is not valid: {}",
                     problem_of(&e)
                 ))),
-                Ok(p) if p.sha256.as_deref() != file.sha256() => Err(failed(format!(
-                    "checksum mismatch: {}",
-                    checksum_problem(p.sha256.as_deref(), file.sha256().unwrap_or("none pinned"))
-                ))),
-                Ok(p) => Ok((p.gzip, tee.done)),
+                Ok(p) => {
+                    let seen = Observed {
+                        gzip: p.gzip,
+                        count: p.count,
+                        sha256: p.sha256,
+                        md5: tee.md5.take().map(|h| idx::hex(&h.finalize())),
+                    };
+                    accept(set, file, &seen).map(|unverified| {
+                        let saved = Saved {
+                            path: gz_path.clone(),
+                            bytes: tee.done,
+                            unverified,
+                        };
+                        (seen.gzip, saved)
+                    })
+                }
             }
         };
         let ok = result.is_ok();
@@ -173,16 +211,19 @@ pub(super) fn download(
         (Some(Err(attempt)), _) => Err(attempt),
         (_, Err(e)) => Err(failed(format!("writing {}: {e}", gz_path.display()))),
         (None, Ok(())) => Err(failed("internal error: download not checked")),
-        (Some(Ok((gzip, bytes))), Ok(())) => {
+        (Some(Ok((gzip, saved))), Ok(())) => {
             if gzip {
-                Ok((gz_path, bytes))
+                Ok(saved)
             } else {
                 // The server sent decompressed content: keep the name honest.
                 let raw_path = dir.join(file.name);
                 match fs::rename(&gz_path, &raw_path) {
                     Ok(()) => {
                         let _ = fsutil::sync_dir(dir);
-                        Ok((raw_path, bytes))
+                        Ok(Saved {
+                            path: raw_path,
+                            ..saved
+                        })
                     }
                     Err(e) => {
                         let _ = fs::remove_file(&gz_path);
@@ -194,8 +235,29 @@ pub(super) fn download(
     }
 }
 
-/// Copies everything read from `inner` to `out`, reports progress, and honours the
-/// cancellation flag.
+/// Whether a downloaded file is kept: its checksum matches (`Ok(None)`), or it has no
+/// checksum and is valid with the dataset's count (`Ok(Some(why))`). A file pinned by
+/// the MD5 of its `.gz` is checked by the MD5 of the bytes as received, so a mirror
+/// that sends it decompressed is refused.
+fn accept(set: &DatasetFiles, file: &DataFile, seen: &Observed) -> Result<Option<String>, Attempt> {
+    if matches!(file.checksum, FileChecksum::Md5Gz(_)) && !seen.gzip {
+        return Err(failed(
+            "checksum mismatch: the mirror sent decompressed content, but the file is pinned \
+             by the MD5 of its .gz as its publisher serves it",
+        ));
+    }
+    match (judge(set, file, seen), file.checksum) {
+        (Verdict::Good, _) => Ok(None),
+        (Verdict::Unverified(why), _) => Ok(Some(why)),
+        (Verdict::Bad(problem), FileChecksum::None) => {
+            Err(failed(format!("downloaded data is not valid: {problem}")))
+        }
+        (Verdict::Bad(problem), _) => Err(failed(format!("checksum mismatch: {problem}"))),
+    }
+}
+
+/// Copies everything read from `inner` to `out`, reports progress, honours the
+/// cancellation flag and, when asked, hashes the bytes as received with MD5.
 struct Tee<'a, R> {
     inner: R,
     out: &'a mut fs::File,
@@ -208,6 +270,7 @@ struct Tee<'a, R> {
     write_error: Option<io::Error>,
     max_bytes: u64,
     too_big: bool,
+    md5: Option<Md5>,
 }
 
 impl<R: Read> Read for Tee<'_, R> {
@@ -233,6 +296,9 @@ impl<R: Read> Read for Tee<'_, R> {
             let err = io::Error::new(e.kind(), e.to_string());
             self.write_error = Some(e);
             return Err(err);
+        }
+        if let Some(h) = self.md5.as_mut() {
+            h.update(&buf[..n]);
         }
         if n > 0 {
             self.done += n as u64;

@@ -1,10 +1,12 @@
-//! Tests of fetch and verify against a local HTTP server and small files.
+//! Tests of fetch and verify against a local HTTP server and small files: a synthetic
+//! dataset whose files are pinned by SHA-256, by the MD5 of their `.gz`, or not at all.
 
 use super::*;
-use crate::data::datasets::FileChecksum;
+use crate::data::datasets::{FileChecksum, Source, find_dataset};
 use crate::data::idx;
 use crate::data::idx::tests::{gzip, images_bytes, labels_bytes};
-use crate::data::{IdxKind, Split};
+use crate::data::{IdxKind, MNIST_FILES, Split};
+use md5::Md5;
 use sha2::{Digest, Sha256};
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
@@ -94,6 +96,59 @@ fn dead_mirror() -> String {
 
 fn sha(bytes: &[u8]) -> &'static str {
     Box::leak(idx::hex(&Sha256::digest(bytes)).into_boxed_str())
+}
+
+fn md5(bytes: &[u8]) -> &'static str {
+    Box::leak(idx::hex(&Md5::digest(bytes)).into_boxed_str())
+}
+
+/// A synthetic dataset of `files` in `dir`, served by `mirrors`, with digit labels and
+/// no known sizes.
+fn synthetic(dir: &Path, files: &[DataFile], mirrors: &[String]) -> DatasetFiles {
+    DatasetFiles {
+        name: "synthetic".to_string(),
+        title: "Synthetic".to_string(),
+        dir: dir.to_path_buf(),
+        files: files.to_vec(),
+        labels: (0, 9),
+        sizes: None,
+        mirrors: mirrors.to_vec(),
+        offline: String::new(),
+        unpinned: "its publisher gives no checksum for this file".to_string(),
+        limits: FetchLimits::default(),
+    }
+}
+
+/// [`fetch`] of a synthetic dataset.
+fn fetch_files(
+    dir: &Path,
+    mirrors: &[String],
+    files: &[DataFile],
+    cancel: &AtomicBool,
+    progress: &mut dyn FnMut(FetchProgress),
+) -> Result<FetchReport, FetchError> {
+    fetch(&synthetic(dir, files, mirrors), cancel, progress)
+}
+
+/// [`fetch`] of a synthetic dataset under `limits`.
+fn fetch_files_with(
+    dir: &Path,
+    mirrors: &[String],
+    files: &[DataFile],
+    limits: FetchLimits,
+    cancel: &AtomicBool,
+    progress: &mut dyn FnMut(FetchProgress),
+) -> Result<FetchReport, FetchError> {
+    let set = DatasetFiles {
+        limits,
+        ..synthetic(dir, files, mirrors)
+    };
+    fetch(&set, cancel, progress)
+}
+
+/// [`verify`] of a synthetic dataset.
+fn verify_files(dir: &Path, files: &[DataFile]) -> Vec<FileReport> {
+    verify(&synthetic(dir, files, &[]))
 }
 
 /// Two small valid files (images and labels) and their expected checksums.
@@ -636,5 +691,377 @@ fn mirror_urls_join_with_one_slash() {
     assert_eq!(
         mirror_url("https://h/mnist", &f),
         "https://h/mnist/train-images-idx3-ubyte.gz"
+    );
+}
+
+/// An IDX labels file holding `labels`.
+fn labels_of(labels: &[u8]) -> Vec<u8> {
+    let mut v = idx::LABELS_MAGIC.to_be_bytes().to_vec();
+    v.extend_from_slice(&(labels.len() as u32).to_be_bytes());
+    v.extend_from_slice(labels);
+    v
+}
+
+/// The same content as `bytes`, gzip-compressed differently from [`gzip`] (with a file
+/// name in its header): what recompressing a publisher's `.gz` gives.
+fn gzip_again(bytes: &[u8]) -> Vec<u8> {
+    let mut enc = flate2::GzBuilder::new()
+        .filename("again")
+        .write(Vec::new(), flate2::Compression::best());
+    enc.write_all(bytes).unwrap();
+    enc.finish().unwrap()
+}
+
+/// A synthetic four-file dataset's contents: train 3 images and labels, test 2.
+fn four_contents() -> [Vec<u8>; 4] {
+    [
+        images_bytes(3),
+        labels_bytes(3),
+        images_bytes(2),
+        labels_bytes(2),
+    ]
+}
+
+/// MNIST's four files pinned by `pin` of each content's gzip (see [`gzip`]).
+fn pinned(contents: &[Vec<u8>; 4], pin: fn(&[u8]) -> FileChecksum) -> Vec<DataFile> {
+    MNIST_FILES
+        .iter()
+        .zip(contents)
+        .map(|(f, c)| DataFile {
+            checksum: pin(c),
+            ..*f
+        })
+        .collect()
+}
+
+fn by_sha256(content: &[u8]) -> FileChecksum {
+    FileChecksum::Sha256(sha(content))
+}
+
+fn by_md5_of_gz(content: &[u8]) -> FileChecksum {
+    FileChecksum::Md5Gz(md5(&gzip(content)))
+}
+
+/// Routes serving each of `files` as `/mnist/<name>.gz` with `bodies`.
+fn routes_for(files: &[DataFile], bodies: &[Vec<u8>]) -> Vec<Route> {
+    files
+        .iter()
+        .zip(bodies)
+        .map(|(f, b)| route(&format!("/mnist/{}", f.gz_name()), b.clone()))
+        .collect()
+}
+
+#[test]
+fn fetch_and_verify_against_a_loopback_mirror_with_each_kind_of_checksum() {
+    let contents = four_contents();
+    let gz: Vec<Vec<u8>> = contents.iter().map(|c| gzip(c)).collect();
+    for pin in [by_sha256 as fn(&[u8]) -> FileChecksum, by_md5_of_gz] {
+        let dir = tempfile::tempdir().unwrap();
+        let files = pinned(&contents, pin);
+        let (base, _) = serve(routes_for(&files, &gz), 4);
+        let mut events = Vec::new();
+        let cancel = AtomicBool::new(false);
+        let report = fetch_files(dir.path(), &[base], &files, &cancel, &mut |e| {
+            events.push(e)
+        })
+        .unwrap();
+        assert_eq!((report.downloaded(), report.unverified()), (4, 0));
+        let verified = events
+            .iter()
+            .filter(|e| matches!(e, FetchProgress::Verified { .. }))
+            .count();
+        assert_eq!(verified, 4, "{events:?}");
+        for (f, body) in files.iter().zip(&gz) {
+            assert_eq!(&fs::read(dir.path().join(f.gz_name())).unwrap(), body);
+        }
+        let reports = verify_files(dir.path(), &files);
+        assert!(reports.iter().all(FileReport::is_good), "{reports:?}");
+        match files[0].checksum {
+            FileChecksum::Md5Gz(want) => {
+                assert_eq!(reports[0].md5.as_deref(), Some(want));
+                assert!(!reports[0].sha256_matches, "pinned by MD5, not SHA-256");
+            }
+            _ => assert!(reports[0].sha256_matches && reports[0].md5.is_none()),
+        }
+    }
+}
+
+#[test]
+fn a_corrupted_or_recompressed_download_fails_its_checksum_and_leaves_nothing() {
+    let contents = four_contents();
+    // The publisher's MD5 pins the exact .gz: the same content compressed again is
+    // refused, and so is the content sent decompressed.
+    let files = pinned(&contents, by_md5_of_gz);
+    let bodies = [
+        gzip_again(&contents[0]),
+        contents[1].clone(),
+        gzip(&images_bytes(3)),
+        gzip(&labels_bytes(5)),
+    ];
+    let dir = tempfile::tempdir().unwrap();
+    let (base, _) = serve(routes_for(&files[..2], &bodies[..2]), 2);
+    let cancel = AtomicBool::new(false);
+    let err = fetch_files(dir.path(), &[base], &files[..2], &cancel, &mut |_| {}).unwrap_err();
+    let FetchError::Unavailable { failures, .. } = &err else {
+        panic!("{err}")
+    };
+    assert!(
+        failures[0].reason.contains("MD5 of the .gz"),
+        "{failures:?}"
+    );
+    assert!(failures[1].reason.contains("decompressed"), "{failures:?}");
+    assert!(
+        dir_names(dir.path()).is_empty(),
+        "{:?}",
+        dir_names(dir.path())
+    );
+
+    // SHA-256 pins the content: another valid file is refused.
+    let files = pinned(&contents, by_sha256);
+    let (base, _) = serve(routes_for(&files[3..], &bodies[3..]), 1);
+    let err = fetch_files(dir.path(), &[base], &files[3..], &cancel, &mut |_| {}).unwrap_err();
+    let reason = one_failure(err);
+    assert!(reason.contains("checksum mismatch: SHA-256"), "{reason}");
+    assert!(dir_names(dir.path()).is_empty());
+}
+
+#[test]
+fn verify_judges_each_kind_of_checksum() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let content = labels_bytes(4);
+    let file = |name: &'static str, checksum| DataFile {
+        name,
+        kind: IdxKind::Labels,
+        split: Split::Train,
+        checksum,
+    };
+    let sha_good = file("a-idx1-ubyte", FileChecksum::Sha256(sha(&content)));
+    let sha_bad = file("b-idx1-ubyte", FileChecksum::Sha256(sha(b"other")));
+    let md5_good = file("c-idx1-ubyte", FileChecksum::Md5Gz(md5(&gzip(&content))));
+    let md5_again = file("d-idx1-ubyte", FileChecksum::Md5Gz(md5(&gzip(&content))));
+    let md5_raw = file("e-idx1-ubyte", FileChecksum::Md5Gz(md5(&gzip(&content))));
+    let none = file("f-idx1-ubyte", FileChecksum::None);
+    let missing = file("g-idx1-ubyte", FileChecksum::None);
+    fs::write(d.join("a-idx1-ubyte"), &content).unwrap();
+    fs::write(d.join("b-idx1-ubyte.gz"), gzip(&content)).unwrap();
+    fs::write(d.join("c-idx1-ubyte.gz"), gzip(&content)).unwrap();
+    fs::write(d.join("d-idx1-ubyte.gz"), gzip_again(&content)).unwrap();
+    fs::write(d.join("e-idx1-ubyte"), &content).unwrap();
+    fs::write(d.join("f-idx1-ubyte.gz"), gzip(&content)).unwrap();
+    let files = [
+        sha_good, sha_bad, md5_good, md5_again, md5_raw, none, missing,
+    ];
+    let r = verify_files(d, &files);
+
+    assert_eq!(
+        r[0].status,
+        FileStatus::Good,
+        "a raw copy checked by SHA-256"
+    );
+    assert!(matches!(&r[1].status, FileStatus::Bad { problem } if problem.contains("SHA-256")));
+    assert_eq!(r[2].status, FileStatus::Good, "the publisher's .gz");
+    assert_eq!(r[2].md5.as_deref(), Some(md5(&gzip(&content))));
+    match &r[3].status {
+        FileStatus::Bad { problem } => {
+            assert!(problem.contains("MD5 of the .gz file is"), "{problem}");
+            assert!(problem.contains(md5(&gzip(&content))), "{problem}");
+        }
+        other => panic!("{other:?}"),
+    }
+    match &r[4].status {
+        FileStatus::Unverified { why } => assert!(why.contains("decompressed copy"), "{why}"),
+        other => panic!("{other:?}"),
+    }
+    assert!(r[4].is_valid() && !r[4].is_good());
+    assert_eq!(
+        r[5].status,
+        FileStatus::Unverified {
+            why: "its publisher gives no checksum for this file".to_string()
+        }
+    );
+    assert_eq!(r[5].count, Some(4));
+    assert_eq!(r[6].status, FileStatus::Missing);
+}
+
+/// EMNIST letters' files (1-based labels, no checksums) in `root`, with the dataset's
+/// sizes made those of small synthetic files: train 3, test 2.
+fn small_letters(root: &Path) -> DatasetFiles {
+    let spec = find_dataset("emnist-letters").unwrap();
+    DatasetFiles {
+        sizes: Some((3, 2)),
+        ..DatasetFiles::of_source(&Source::of_spec(root, spec))
+    }
+}
+
+fn write_letters(set: &DatasetFiles, test_labels: &[u8]) {
+    fs::create_dir_all(&set.dir).unwrap();
+    let contents = [
+        images_bytes(3),
+        labels_of(&[1, 26, 13]),
+        images_bytes(2),
+        labels_of(test_labels),
+    ];
+    for (f, c) in set.files.iter().zip(contents) {
+        fs::write(set.dir.join(f.gz_name()), gzip(&c)).unwrap();
+    }
+}
+
+#[test]
+fn one_based_labels_verify_with_the_dataset_range_and_no_checksum_is_unverified() {
+    let root = tempfile::tempdir().unwrap();
+    let set = small_letters(root.path());
+    assert_eq!(set.labels, (1, 26));
+    write_letters(&set, &[26, 1]);
+    let r = verify(&set);
+    for report in &r {
+        match &report.status {
+            FileStatus::Unverified { why } => {
+                assert!(why.contains("NIST publishes no checksum"), "{why}");
+                assert!(why.contains("58c8d27c78d21e728a6bc7b3cc06412e"), "{why}");
+            }
+            other => panic!("{}: {other:?}", report.file.name),
+        }
+    }
+    // Label 0 is outside letters' 1–26; a file of the wrong count is bad too.
+    write_letters(&set, &[0, 1]);
+    let r = verify(&set);
+    assert!(matches!(&r[3].status, FileStatus::Bad { problem } if problem.contains("label")));
+    write_letters(&set, &[1, 2, 3]);
+    match &verify(&set)[3].status {
+        FileStatus::Bad { problem } => {
+            assert_eq!(
+                problem,
+                "holds 3 labels, but the test file of EMNIST Letters holds 2"
+            )
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn a_dataset_without_mirrors_fails_with_its_exact_extraction_instructions() {
+    let root = tempfile::tempdir().unwrap();
+    let set = small_letters(root.path());
+    let cancel = AtomicBool::new(false);
+    let err = fetch(&set, &cancel, &mut |_| {}).unwrap_err();
+    let msg = err.to_string();
+    let dir = set.dir.display();
+    assert!(
+        msg.starts_with("EMNIST Letters has no download mirror"),
+        "{msg}"
+    );
+    assert!(
+        msg.contains(&format!(
+            "\n  unzip -j gzip.zip 'gzip/emnist-letters-*' -d {dir}\n"
+        )),
+        "{msg}"
+    );
+    for f in &set.files {
+        assert!(
+            msg.contains(&format!("  {}.gz  (or {})", f.name, f.name)),
+            "{msg}"
+        );
+    }
+    assert!(msg.contains(&format!("Put these files in {dir} ")), "{msg}");
+    assert!(msg.contains("https://biometrics.nist.gov/cs_links/EMNIST/gzip.zip"));
+    assert!(msg.ends_with("Then run `mnist-tui data verify --dataset emnist-letters`."));
+    assert!(!set.dir.exists(), "nothing to download: no folder made");
+
+    // Extracted by hand, the files are valid: fetch keeps them, unverified.
+    write_letters(&set, &[1, 2]);
+    let mut events = Vec::new();
+    let report = fetch(&set, &cancel, &mut |e| events.push(e)).unwrap();
+    assert_eq!((report.downloaded(), report.unverified()), (0, 4));
+    assert!(
+        matches!(&events[0], FetchProgress::AlreadyUnverified { why, .. } if why.contains("NIST"))
+    );
+}
+
+#[test]
+fn offline_fashion_mnist_names_the_debian_package_and_its_folder() {
+    let root = tempfile::tempdir().unwrap();
+    let spec = find_dataset("fashion-mnist").unwrap();
+    let dead = dead_mirror();
+    let set = DatasetFiles::of_source(&Source::of_spec(root.path(), spec))
+        .with_mirrors(std::slice::from_ref(&dead));
+    let cancel = AtomicBool::new(false);
+    let msg = fetch(&set, &cancel, &mut |_| {}).unwrap_err().to_string();
+    let folder = root.path().join("fashion-mnist");
+    assert!(
+        msg.starts_with("could not download 4 Fashion-MNIST files from any mirror"),
+        "{msg}"
+    );
+    assert!(
+        msg.contains(&format!("Put these files in {} ", folder.display())),
+        "{msg}"
+    );
+    assert!(
+        msg.contains("sudo apt install dataset-fashion-mnist"),
+        "{msg}"
+    );
+    assert!(msg.contains(&dead), "{msg}");
+    assert!(
+        msg.contains("`mnist-tui data verify --dataset fashion-mnist`"),
+        "{msg}"
+    );
+    assert!(dir_names(&folder).is_empty());
+}
+
+#[test]
+fn a_file_without_checksum_is_saved_unverified_if_it_holds_the_dataset_count() {
+    let root = tempfile::tempdir().unwrap();
+    let files = [DataFile {
+        checksum: FileChecksum::None,
+        ..MNIST_FILES[1]
+    }];
+    let set = |mirror: &str, train: usize| DatasetFiles {
+        sizes: Some((train, 0)),
+        ..synthetic(root.path(), &files, &[mirror.to_string()])
+    };
+    let body = gzip(&labels_bytes(3));
+    let (base, _) = serve(routes_for(&files, std::slice::from_ref(&body)), 2);
+    let cancel = AtomicBool::new(false);
+    let reason = match fetch(&set(&base, 4), &cancel, &mut |_| {}) {
+        Err(e) => one_failure(e),
+        Ok(r) => panic!("{r:?}"),
+    };
+    assert!(reason.contains("not valid: holds 3 labels"), "{reason}");
+    assert!(dir_names(root.path()).is_empty());
+
+    let mut events = Vec::new();
+    let report = fetch(&set(&base, 3), &cancel, &mut |e| events.push(e)).unwrap();
+    assert_eq!(report.unverified(), 1);
+    assert!(
+        events
+            .iter()
+            .any(|e| matches!(e, FetchProgress::SavedUnverified { why, .. }
+            if why.contains("no checksum"))),
+        "{events:?}"
+    );
+    assert_eq!(dir_names(root.path()), vec!["train-labels-idx1-ubyte.gz"]);
+}
+
+#[test]
+fn a_raw_copy_of_a_file_pinned_by_its_gz_md5_is_kept_unverified() {
+    let dir = tempfile::tempdir().unwrap();
+    let contents = four_contents();
+    let files = pinned(&contents, by_md5_of_gz);
+    fs::write(dir.path().join(files[1].name), &contents[1]).unwrap();
+    let cancel = AtomicBool::new(false);
+    let mut events = Vec::new();
+    let report = fetch_files(
+        dir.path(),
+        &[dead_mirror()],
+        &files[1..2],
+        &cancel,
+        &mut |e| events.push(e),
+    )
+    .unwrap();
+    assert_eq!(report.downloaded(), 0);
+    assert!(
+        matches!(&events[0], FetchProgress::AlreadyUnverified { why, .. }
+            if why.contains("MD5 of the .gz")),
+        "{events:?}"
     );
 }
