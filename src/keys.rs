@@ -112,6 +112,12 @@ pub enum Action {
     NextModel,
     /// Previous finished run's model.
     PrevModel,
+    /// Browse the test images of the model's dataset.
+    Browse,
+    /// The next test image (browsing).
+    NextImage,
+    /// The previous test image (browsing).
+    PrevImage,
     /// Open or close the mistake gallery.
     Gallery,
     /// Leave the gallery.

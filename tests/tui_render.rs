@@ -125,9 +125,9 @@ fn train_view_finished_keeps_the_result() {
 #[test]
 fn train_view_with_missing_data_says_what_to_do() {
     let mut a = app();
-    a.update(Msg::Data(DataMsg::Missing(
-        "data/train-images-idx3-ubyte: missing MNIST file".into(),
-    )));
+    a.update(mnist_missing(
+        "data/train-images-idx3-ubyte: missing MNIST file",
+    ));
     let s = screen(&mut a, 120, 40);
     assert!(s.contains("Press D to download"));
     assert!(s.contains("MNIST_DATA_DIR"));
@@ -139,9 +139,7 @@ fn train_view_with_missing_data_says_what_to_do() {
 fn train_view_with_loading_and_broken_data() {
     let mut a = app();
     assert!(screen(&mut a, 120, 40).contains("Loading MNIST from data"));
-    a.update(Msg::Data(DataMsg::Failed(
-        "data/t10k: bad magic 0x1234".into(),
-    )));
+    a.update(mnist_failed("data/t10k: bad magic 0x1234"));
     let s = screen(&mut a, 120, 40);
     assert!(s.contains("bad magic 0x1234"));
     assert!(s.contains("MNIST error"));
@@ -248,7 +246,10 @@ fn runs_view_lists_runs_and_damage() {
     let mut a = runs_app();
     let s = screen(&mut a, 120, 40);
     assert!(s.contains("Runs (4, 1 damaged)"));
-    assert!(s.contains("20261120-110000-mlp-a001"));
+    assert!(
+        s.contains("mlp-a001"),
+        "ids without their date where the table is narrow"
+    );
     assert!(s.contains("damaged"));
     assert!(s.contains("Val acc") && s.contains("Test acc"));
     insta::assert_snapshot!("runs_120x40", s);
@@ -901,7 +902,7 @@ fn every_key_in_the_table_is_handled_and_shown_in_help_and_the_key_bar() {
     let mut idle = ready_app();
     bars.push(key_bar_line(&mut idle));
     let mut missing = app();
-    missing.update(Msg::Data(DataMsg::Missing("no MNIST".into())));
+    missing.update(mnist_missing("no MNIST"));
     bars.push(key_bar_line(&mut missing));
     bars.push(key_bar_line(&mut training_app()));
     bars.push(key_bar_line(&mut sweeping_app()));
@@ -911,6 +912,8 @@ fn every_key_in_the_table_is_handled_and_shown_in_help_and_the_key_bar() {
     digit.digit.mode = mnist_tui::tui::digit::state::DigitMode::Image;
     bars.push(key_bar_line(&mut digit));
     digit.digit.mode = mnist_tui::tui::digit::state::DigitMode::Gallery;
+    bars.push(key_bar_line(&mut digit));
+    digit.digit.mode = mnist_tui::tui::digit::state::DigitMode::Browse;
     bars.push(key_bar_line(&mut digit));
     assert_eq!(digit.view, View::Digit);
     for b in BINDINGS {
@@ -1011,4 +1014,196 @@ fn the_finder_dialog_charts_the_curve_and_names_the_suggestion() {
     assert!(s.contains("1e-7") && s.contains("10"), "{s}");
     assert!(s.contains("Enter use it in the form"), "{s}");
     insta::assert_snapshot!("lr_finder_120x40", s);
+}
+
+#[test]
+fn a_fashion_runs_gallery_names_the_classes() {
+    use mnist_tui::predict::find_mistakes;
+    use mnist_tui::tui::digit::state::DigitMsg;
+    use std::sync::Arc;
+    let mut a = digit_app_of("fashion-mnist");
+    let data = fake_dataset("fashion-mnist", 12);
+    // The gallery asks for the run's dataset (MNIST is held), then classifies it.
+    a.update(ch('g'));
+    a.update(Msg::Data(DataMsg::Loaded(data.clone())));
+    let predictor = a.digit.predictor.clone().unwrap();
+    let report = find_mistakes(&predictor, &data.test).unwrap();
+    assert!(!report.mistakes.is_empty(), "an untrained network errs");
+    let id = a.digit.model_id.clone().unwrap();
+    a.update(Msg::Digit(DigitMsg::Mistakes {
+        id,
+        result: Ok(Arc::new(report)),
+    }));
+    let s = screen(&mut a, 120, 40);
+    assert!(s.contains("Mistakes on Fashion-MNIST test"), "{s}");
+    assert!(
+        s.contains("T-shirt/top"),
+        "rows of the matrix by name:\n{s}"
+    );
+    assert!(
+        s.contains("pred: 0 T-shirt/top, 1 Trouser"),
+        "a legend:\n{s}"
+    );
+    assert!(
+        !s.contains("MNIST ready") || s.contains("Fashion-MNIST ready"),
+        "{s}"
+    );
+    insta::assert_snapshot!("digit_gallery_fashion_120x40", s);
+}
+
+#[test]
+fn a_gallery_of_47_classes_lists_its_largest_mistakes() {
+    use mnist_tui::predict::find_mistakes;
+    use mnist_tui::tui::digit::state::DigitMsg;
+    use std::sync::Arc;
+    let mut a = digit_app_of("emnist-balanced");
+    let data = fake_dataset("emnist-balanced", 47);
+    // The gallery asks for the run's dataset (MNIST is held), then classifies it.
+    a.update(ch('g'));
+    a.update(Msg::Data(DataMsg::Loaded(data.clone())));
+    let predictor = a.digit.predictor.clone().unwrap();
+    let report = find_mistakes(&predictor, &data.test).unwrap();
+    let id = a.digit.model_id.clone().unwrap();
+    a.update(Msg::Digit(DigitMsg::Mistakes {
+        id,
+        result: Ok(Arc::new(report)),
+    }));
+    let s = screen(&mut a, 120, 40);
+    assert!(s.contains("Largest mistakes (47 classes)"), "{s}");
+    assert!(s.contains("true → pred count"), "{s}");
+    assert!(s.contains("#11 B → 8"), "cards name the classes:\n{s}");
+    assert!(s.contains("Mistakes on EMNIST Balanced test"), "{s}");
+}
+
+#[test]
+fn probabilities_of_26_classes_show_the_top_10_by_name() {
+    use mnist_tui::predict::Prediction;
+    use mnist_tui::tui::digit::state::DigitMsg;
+    use ratatui::crossterm::event::{MouseButton, MouseEventKind};
+    let mut a = digit_app_of("emnist-letters");
+    let body = mnist_tui::tui::layout::screen(ratatui::layout::Rect::new(0, 0, 120, 40))
+        .unwrap()
+        .body;
+    let c =
+        mnist_tui::tui::digit::layout::canvas_cells(mnist_tui::tui::digit::layout::digit(body).big)
+            .unwrap();
+    a.update(mouse(
+        MouseEventKind::Down(MouseButton::Left),
+        c.x + 28,
+        c.y + 8,
+    ));
+    // Most probable: h (7), then its neighbours in the alphabet, farther ones less.
+    let row: Vec<f32> = (0..26).map(|c| -(c as f32 - 7.0).abs() * 3.0).collect();
+    a.update(Msg::Digit(DigitMsg::Predicted {
+        seq: a.digit.infer_seq,
+        result: Ok(Prediction::from_outputs(&row)),
+    }));
+    let s = screen(&mut a, 120, 40);
+    assert!(s.contains("top 10 of 26 classes"), "{s}");
+    assert!(
+        s.contains("Class h"),
+        "the verdict by name, as a class:\n{s}"
+    );
+    assert!(!s.contains("Digit h"), "{s}");
+    let bars: Vec<&str> = s
+        .lines()
+        .filter_map(|l| l.rsplit('│').nth(1))
+        .filter(|cell| cell.contains('%') && !cell.starts_with(' '))
+        .collect();
+    assert_eq!(bars.len(), 10, "ten bars:\n{s}");
+    let labels: Vec<&str> = bars.iter().filter_map(|b| b.split(' ').next()).collect();
+    assert_eq!(
+        labels,
+        ["h", "g", "i", "f", "j", "e", "k", "d", "l", "c"],
+        "the most probable first, by name:\n{s}"
+    );
+    insta::assert_snapshot!("digit_letters_top10_120x40", s);
+}
+
+#[test]
+fn browsing_test_images_shows_the_image_its_class_and_the_prediction() {
+    let mut a = digit_app_of("fashion-mnist");
+    update_settled(&mut a, ch('t'));
+    assert!(screen(&mut a, 120, 40).contains("Fashion-MNIST is still loading"));
+    update_settled(
+        &mut a,
+        Msg::Data(DataMsg::Loaded(fake_dataset("fashion-mnist", 12))),
+    );
+    update_settled(&mut a, key(KeyCode::Right));
+    let s = screen(&mut a, 120, 40);
+    assert!(s.contains("Test images of Fashion-MNIST: #1 of 12"), "{s}");
+    assert!(s.contains("True class  Trouser"), "{s}");
+    assert!(s.contains("Model says"), "{s}");
+    assert!(s.contains("Test image #1"), "{s}");
+}
+
+/// Two finished runs of other datasets than MNIST, and one of MNIST.
+fn runs_of_three_datasets() -> Vec<mnist_tui::runs::RunRecord> {
+    let mut fashion = record(4, mnist_tui::model::Preset::Cnn, 0.002, 128, 2, 0.88);
+    fashion.config.dataset = "fashion-mnist".parse().unwrap();
+    let spec = mnist_tui::data::datasets::find_dataset("fashion-mnist").unwrap();
+    fashion.dataset = mnist_tui::data::DatasetInfo::of_spec(
+        spec,
+        spec.norm.unwrap(),
+        spec.files
+            .iter()
+            .map(|f| mnist_tui::data::datasets::FileSum {
+                file: f.name.to_string(),
+                sha256: f.sha256().unwrap().to_string(),
+            })
+            .collect(),
+    );
+    let mut balanced = record(5, mnist_tui::model::Preset::Mlp, 0.001, 64, 1, 0.8);
+    balanced.config.dataset = "emnist-balanced".parse().unwrap();
+    balanced.dataset = dataset_info("emnist-balanced");
+    vec![
+        record(1, mnist_tui::model::Preset::Mlp, 0.001, 64, 3, 0.95),
+        fashion,
+        balanced,
+    ]
+}
+
+#[test]
+fn the_runs_table_has_a_dataset_column() {
+    let mut a = runs_app_with(runs_of_three_datasets());
+    let s = screen(&mut a, 120, 30);
+    assert!(s.contains("Dataset"), "{s}");
+    assert!(
+        s.contains("fashion-mnist") && s.contains("emnist-balance"),
+        "{s}"
+    );
+    insta::assert_snapshot!("runs_datasets_120x30", s);
+    // Wide enough, the ids are whole.
+    let s = screen(&mut a, 160, 30);
+    assert!(s.contains("20261120-140000-cnn-a004"), "{s}");
+}
+
+#[test]
+fn the_details_name_the_dataset_and_its_files_checksums() {
+    let mut a = runs_app_with(runs_of_three_datasets());
+    while a
+        .runs
+        .current()
+        .and_then(|e| e.record())
+        .map(|r| r.config.dataset.as_str())
+        != Some("fashion-mnist")
+    {
+        a.update(ch('j'));
+    }
+    a.update(key(KeyCode::Enter));
+    // Scrolled to the dataset's lines.
+    for _ in 0..37 {
+        a.update(key(KeyCode::Down));
+    }
+    let s = screen(&mut a, 120, 40);
+    assert!(s.contains("Dataset: Fashion-MNIST"), "{s}");
+    assert!(s.contains("10: T-shirt/top, Trouser"), "{s}");
+    assert!(s.contains("mean 0.2860, std 0.3530"), "{s}");
+    let sha = mnist_tui::data::datasets::find_dataset("fashion-mnist")
+        .unwrap()
+        .files[0]
+        .sha256()
+        .unwrap();
+    assert!(s.contains(&format!("train-images    {sha}")), "{s}");
+    insta::assert_snapshot!("run_details_fashion_120x40", s);
 }

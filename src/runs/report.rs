@@ -105,13 +105,19 @@ pub fn outcome_lines(r: &RunRecord) -> Vec<String> {
 /// The widest class name shown in tables; longer names are cut with `…`.
 const CLASS_WIDTH: usize = 12;
 /// Above this many classes, the confusion matrix gives way to its largest mistakes.
-const MATRIX_MAX_CLASSES: usize = 12;
+pub const MATRIX_MAX_CLASSES: usize = 12;
 /// How many of the largest mistakes are listed instead of a large matrix.
 const TOP_CONFUSIONS: usize = 12;
 
 /// Class `c`'s name as tables show it: at most [`CLASS_WIDTH`] characters.
 fn class_label(r: &RunRecord, c: usize) -> String {
-    let name = r.dataset.class_name(c);
+    dataset_class_label(&r.dataset, c)
+}
+
+/// Class `c` of `dataset` as tables show it (here and in the dashboard's gallery): its
+/// name, cut to at most 12 characters.
+pub fn dataset_class_label(dataset: &crate::data::DatasetInfo, c: usize) -> String {
+    let name = dataset.class_name(c);
     if name.chars().count() <= CLASS_WIDTH {
         name
     } else {
@@ -197,8 +203,9 @@ pub fn confusion_lines(r: &RunRecord) -> Vec<String> {
     out
 }
 
-/// The largest off-diagonal cells of `confusion`: `true → predicted  count`.
-fn top_confusions(r: &RunRecord, confusion: &[Vec<u32>]) -> Vec<String> {
+/// The off-diagonal cells of `confusion` that are not 0, as `(count, true, predicted)`,
+/// the largest first (ties: by true, then predicted class).
+pub fn largest_confusions(confusion: &[Vec<u32>]) -> Vec<(u32, usize, usize)> {
     let mut cells: Vec<(u32, usize, usize)> = confusion
         .iter()
         .enumerate()
@@ -210,6 +217,12 @@ fn top_confusions(r: &RunRecord, confusion: &[Vec<u32>]) -> Vec<String> {
         })
         .collect();
     cells.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)).then(a.2.cmp(&b.2)));
+    cells
+}
+
+/// The largest off-diagonal cells of `confusion`: `true → predicted  count`.
+fn top_confusions(r: &RunRecord, confusion: &[Vec<u32>]) -> Vec<String> {
+    let cells = largest_confusions(confusion);
     let mut out = vec![format!(
         "most confused ({} classes; true → predicted, test images):",
         confusion.len()

@@ -3,9 +3,10 @@
 //! (refuse what is not, changing nothing, with the reason as the notice) all use.
 //! Reasons that name a key name the key bound now, so they follow `config.ron`.
 
-use super::app::{App, DataState};
+use super::app::App;
 use super::digit::state::DigitMode;
 use super::keymap::{Action, Keymap, Scope};
+use crate::data::DatasetName;
 
 /// `Ok` when `action` of `scope` can be done now, else the reason to show.
 pub fn available(app: &App, scope: Scope, action: Action) -> Result<(), String> {
@@ -29,18 +30,53 @@ pub fn already_active(keys: &Keymap) -> String {
     )
 }
 
+/// "A run is waiting for Fashion-MNIST to load: x cancels it", with the Stop key bound
+/// now.
+pub fn run_waiting(keys: &Keymap, dataset: &DatasetName) -> String {
+    format!(
+        "A run is waiting for {} to load: {} cancels it",
+        super::data::title_of(dataset),
+        keys.key_for(Scope::Train, Action::Stop)
+    )
+}
+
+/// No run active and none waiting for its data.
+fn idle(app: &App) -> Result<(), String> {
+    check(!app.run_active(), || already_active(&app.keys))?;
+    match app.train.waiting_for() {
+        Some(dataset) => Err(run_waiting(&app.keys, dataset)),
+        None => Ok(()),
+    }
+}
+
+/// `Ok` when dataset `name` is held and loaded, else why not (`what` needs it).
+fn data_ready(app: &App, name: &DatasetName, what: &str) -> Result<(), String> {
+    match app.data.not_ready(name, &app.keys) {
+        None => Ok(()),
+        Some(why) => Err(format!("{why}: {what}")),
+    }
+}
+
 fn train(app: &App, action: Action) -> Result<(), String> {
     use Action as A;
     let active = app.run_active();
     let sweep = app.train.sweep.as_ref();
     let key = |a| app.keys.key_for(Scope::Train, a);
-    let missing = matches!(app.data, DataState::Missing { .. } | DataState::Failed(_));
+    let broken = app.data.state.is_broken();
+    let form_dataset = &app.train.form.settings.dataset;
     match action {
-        A::Pause | A::Stop | A::AddEpoch => check(active, || "No run is active".into()),
+        A::Stop => check(active || app.train.waiting.is_some(), || {
+            "No run is active".into()
+        }),
+        A::Pause | A::AddEpoch => check(active, || "No run is active".into()),
         A::ChangeLr => check(active, || {
             "The learning rate can be changed while a run is active".into()
         }),
-        A::Start | A::Sweep => check(!active, || already_active(&app.keys)),
+        A::Start => {
+            idle(app)?;
+            data_ready(app, form_dataset, "training needs its images")
+        }
+        A::Sweep => idle(app),
         A::Up | A::Down | A::Edit | A::Decrease => check(!active, || {
             format!(
                 "Settings are locked while a run is active ({} adds an epoch)",
@@ -71,11 +107,23 @@ fn train(app: &App, action: Action) -> Result<(), String> {
                 .check()
                 .map_err(|e| format!("The form's layers do not make a network: {}", e.source))
         }
-        A::Download => check(missing, || {
-            format!("MNIST is {}: nothing to download", app.data.word())
-        }),
-        A::RetryData => check(missing, || {
-            format!("MNIST is {}: nothing to retry", app.data.word())
+        A::Download => {
+            check(app.data.is_mnist(), || {
+                format!(
+                    "Only MNIST downloads here: {} is held (the panel says how to get it)",
+                    app.data.title
+                )
+            })?;
+            check(broken, || {
+                format!("MNIST is {}: nothing to download", app.data.state.word())
+            })
+        }
+        A::RetryData => check(broken, || {
+            format!(
+                "{} is {}: nothing to retry",
+                app.data.title,
+                app.data.state.word()
+            )
         }),
         _ => Ok(()),
     }
@@ -86,15 +134,14 @@ fn find_lr(app: &App) -> Result<(), String> {
     check(app.train.finder.is_none(), || {
         "The learning-rate finder is already running".into()
     })?;
-    check(matches!(app.data, DataState::Ready(_)), || {
-        format!(
-            "MNIST is {}: the finder needs the training images",
-            app.data.word()
-        )
-    })?;
     if app.run_active() {
         return Ok(());
     }
+    data_ready(
+        app,
+        &app.train.form.settings.dataset,
+        "the finder needs the training images",
+    )?;
     app.train
         .form
         .validated()
@@ -105,7 +152,7 @@ fn find_lr(app: &App) -> Result<(), String> {
 fn runs(app: &App, action: Action) -> Result<(), String> {
     use Action as A;
     match action {
-        A::Resume => check(!app.run_active(), || already_active(&app.keys)),
+        A::Resume => idle(app),
         A::Delete => {
             let current = app.runs.current().map(|e| e.id());
             let training = app.run_active()
@@ -135,6 +182,24 @@ fn digit(app: &App, action: Action) -> Result<(), String> {
             format!("Not drawing: {} goes back to the canvas", key(A::DrawMode))
         }),
         A::DrawMode => check(mode != DigitMode::Draw, || "Already drawing".into()),
+        A::Browse => {
+            check(mode != DigitMode::Browse, || {
+                "Already browsing the test images".into()
+            })?;
+            check(app.digit.predictor.is_some(), || {
+                format!(
+                    "No model loaded yet: train a run, or press {} to choose one",
+                    key(A::NextModel)
+                )
+            })
+        }
+        A::NextImage | A::PrevImage => {
+            check(mode == DigitMode::Browse, || {
+                format!("Not browsing: {} shows the test images", key(A::Browse))
+            })?;
+            let dataset = app.digit.dataset();
+            data_ready(app, &dataset.name, "stepping needs its test images")
+        }
         A::OpenPath => check(mode != DigitMode::Gallery, || {
             format!("Leave the gallery first ({})", key(A::Back))
         }),

@@ -10,7 +10,7 @@ use super::train::TrainView;
 use super::train::finder::FinderMsg;
 use super::train::session::{LiveRun, RunPhase};
 use crate::config::Config;
-use crate::data::LoadedDataset;
+use crate::data::{DatasetName, LoadedDataset};
 use crate::runs::{RunLoadError, RunRecord};
 use crate::train::{Control, TrainEvent, TrainJob};
 use ratatui::crossterm::event::{KeyEvent, MouseEvent};
@@ -19,6 +19,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+pub use super::data::{DataMsg, DataSlot, DataState, DownloadProgress};
 pub use super::dialogs::Modal;
 pub use super::view::View;
 
@@ -26,63 +27,6 @@ pub use super::view::View;
 pub const STORE_POLL: Duration = Duration::from_secs(2);
 /// How long a notice stays in the key bar (a key press also clears it).
 pub const NOTICE_TTL: Duration = Duration::from_secs(5);
-
-/// Download progress of one file.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct DownloadProgress {
-    /// The file being downloaded.
-    pub file: String,
-    /// Bytes received.
-    pub done: u64,
-    /// Bytes expected, if known.
-    pub total: Option<u64>,
-}
-
-/// Where the MNIST data stands.
-#[derive(Debug, Clone)]
-pub enum DataState {
-    /// Being read on a background thread.
-    Loading,
-    /// Files are absent; `message` says which (or why a download failed).
-    Missing {
-        /// What is missing or what went wrong.
-        message: String,
-    },
-    /// Being downloaded.
-    Downloading(DownloadProgress),
-    /// Loaded.
-    Ready(Arc<LoadedDataset>),
-    /// Present but unreadable.
-    Failed(String),
-}
-
-impl DataState {
-    /// A word for the tab bar.
-    pub fn word(&self) -> &'static str {
-        match self {
-            DataState::Loading => "loading",
-            DataState::Missing { .. } => "missing",
-            DataState::Downloading(_) => "downloading",
-            DataState::Ready(_) => "ready",
-            DataState::Failed(_) => "error",
-        }
-    }
-}
-
-/// News from the data loader or downloader threads.
-#[derive(Debug, Clone)]
-pub enum DataMsg {
-    /// MNIST is loaded.
-    Loaded(Arc<LoadedDataset>),
-    /// Files are missing.
-    Missing(String),
-    /// Files could not be read.
-    Failed(String),
-    /// Download progress.
-    Progress(DownloadProgress),
-    /// The download ended.
-    Downloaded(Result<(), String>),
-}
 
 /// Sweep files by sweep id: the file, or why it cannot be read.
 pub type SweepFiles = std::collections::BTreeMap<String, Result<crate::sweep::SweepFile, String>>;
@@ -159,8 +103,8 @@ pub enum Effect {
     RefreshRuns,
     /// Delete this run from the store.
     DeleteRun(String),
-    /// Load MNIST from the data directory.
-    LoadData,
+    /// Load this dataset from the data directory (then [`Msg::Data`]).
+    LoadData(DatasetName),
     /// Download MNIST into the data directory.
     DownloadData,
     /// Digit view background work.
@@ -214,9 +158,9 @@ pub struct App {
     pub view: View,
     /// The dialog shown, if any.
     pub modal: Option<Modal>,
-    /// MNIST's state.
-    pub data: DataState,
-    /// Where MNIST is looked for.
+    /// The dataset held (one at a time) and its state.
+    pub data: DataSlot,
+    /// The data folder datasets are looked for in.
     pub data_dir: PathBuf,
     /// The config file the dashboard was started with (`config.ron` unless `--config`
     /// named another; it need not exist): where networks are saved.
@@ -246,15 +190,17 @@ pub struct App {
 }
 
 impl App {
-    /// A fresh app: Train view, data loading, defaults from `config`.
+    /// A fresh app: Train view, defaults from `config`, the form's dataset to be loaded
+    /// (the first `update` asks for it).
     pub fn new(config: &Config, data_dir: PathBuf, theme: Theme) -> Self {
+        let train = TrainView::new(config.train.clone());
         App {
             view: View::Train,
             modal: None,
-            data: DataState::Loading,
+            data: DataSlot::new(train.form.settings.dataset.clone()),
             data_dir,
             config_path: PathBuf::from(crate::config::CONFIG_FILE),
-            train: TrainView::new(config.train.clone()),
+            train,
             runs: RunsTable::default(),
             smooth: false,
             log_scale: false,
@@ -318,8 +264,40 @@ impl App {
         if self.view == View::Digit {
             effects.extend(self.digit.autoload(&self.runs));
         }
+        effects.extend(self.sync_data());
         // Predictions the Digit view's changes asked for, run off the UI thread.
         effects.extend(self.digit.take_effects().into_iter().map(Effect::Digit));
+        effects
+    }
+
+    /// The dataset that should be held now: a run's waiting for its data, else (no run
+    /// or finder using the one held) the Train form's in the Train view, or the one the
+    /// Digit view's gallery or test images need; `None`: keep the one held.
+    pub fn wanted_dataset(&self) -> Option<DatasetName> {
+        if let Some(w) = &self.train.waiting {
+            return Some(w.dataset.clone());
+        }
+        if self.run_active() || self.train.finder.is_some() {
+            return None;
+        }
+        match self.view {
+            View::Train => Some(self.train.form.settings.dataset.clone()),
+            View::Digit => self.digit.needed_dataset(),
+            View::Runs => None,
+        }
+    }
+
+    /// Holds the wanted dataset (dropping the one held, reading the new one off the UI
+    /// thread) and lets those waiting for data go on: a run waiting for its dataset
+    /// starts, the gallery classifies, the test images show.
+    fn sync_data(&mut self) -> Vec<Effect> {
+        if let Some(want) = self.wanted_dataset() {
+            self.data.switch_to(&want);
+        }
+        let mut effects: Vec<Effect> = self.data.next_read().into_iter().collect();
+        let (train, _, digit, mut cx) = self.parts();
+        effects.extend(train.data_changed(&mut cx));
+        digit.data_changed(cx.data);
         effects
     }
 
@@ -449,21 +427,11 @@ impl App {
         vec![Effect::RefreshRuns]
     }
 
+    /// Loader and downloader news; the reads it makes due follow in
+    /// [`App::sync_data`].
     fn on_data(&mut self, msg: DataMsg) -> Vec<Effect> {
-        match msg {
-            DataMsg::Loaded(data) => self.data = DataState::Ready(data),
-            DataMsg::Missing(message) => self.data = DataState::Missing { message },
-            DataMsg::Failed(e) => self.data = DataState::Failed(e),
-            DataMsg::Progress(p) => self.data = DataState::Downloading(p),
-            DataMsg::Downloaded(Ok(())) => {
-                self.data = DataState::Loading;
-                return vec![Effect::LoadData];
-            }
-            DataMsg::Downloaded(Err(e)) => {
-                self.data = DataState::Missing {
-                    message: format!("download failed: {e}"),
-                }
-            }
+        if let Some(note) = self.data.apply(msg) {
+            self.notice = Some(Notice::Info(note));
         }
         Vec::new()
     }
@@ -505,9 +473,8 @@ impl App {
         self.runs.scroll_to_cursor(visible);
     }
 
-    /// Resumes saved run `id` for `more` epochs, if possible (the resume dialog's
-    /// answer).
-    /// Resumes run `id` for `more` epochs, or to the end of its plan (`None`).
+    /// Resumes saved run `id` for `more` epochs, or to the end of its plan (`None`)
+    /// (the resume dialog's answer), once its dataset is loaded.
     pub(super) fn resume(&mut self, id: &str, more: Option<u32>) -> Vec<Effect> {
         let Some(record) = self.runs.get(id).and_then(|e| e.record()).cloned() else {
             self.notice = Some(Notice::Error(format!("Run {id} cannot be read")));

@@ -3,11 +3,11 @@
 //! view's own state is `self`; what must reach another view goes back as a
 //! [`Request`].
 
-use super::app::{DataState, Notice};
+use super::app::{DataSlot, Notice};
 use super::dialogs::Modal;
 use super::keymap::{Action, Keymap, Scope};
 use super::view::View;
-use crate::data::LoadedDataset;
+use crate::data::{DatasetName, LoadedDataset};
 use crate::train::TrainSettings;
 use ratatui::layout::Rect;
 use std::path::Path;
@@ -27,8 +27,8 @@ pub enum Request {
 
 /// The cross-view state a handler may read and change.
 pub struct Cx<'a> {
-    /// MNIST's state.
-    pub data: &'a mut DataState,
+    /// The dataset held and its state.
+    pub data: &'a mut DataSlot,
     /// The one-line message for the user.
     pub notice: &'a mut Option<Notice>,
     /// The dialog shown.
@@ -62,18 +62,12 @@ impl Cx<'_> {
         self.keys.key_for(scope, action)
     }
 
-    /// The data, if loaded; otherwise says why not (naming the download key).
-    pub fn ready_data(&mut self) -> Option<Arc<LoadedDataset>> {
-        let why = match &*self.data {
-            DataState::Ready(d) => return Some(d.clone()),
-            DataState::Loading => "MNIST is still loading".to_string(),
-            DataState::Downloading(_) => "MNIST is still downloading".to_string(),
-            DataState::Missing { .. } => format!(
-                "MNIST is missing: press {} to download it",
-                self.key(Scope::Train, Action::Download)
-            ),
-            DataState::Failed(e) => format!("MNIST could not be read: {e}"),
-        };
+    /// Dataset `name`, if it is the one held and loaded; otherwise says why not.
+    pub fn ready_data(&mut self, name: &DatasetName) -> Option<Arc<LoadedDataset>> {
+        if let Some(d) = self.data.ready(name) {
+            return Some(d.clone());
+        }
+        let why = self.data.not_ready(name, self.keys).unwrap_or_default();
         self.error(why);
         None
     }

@@ -200,10 +200,11 @@ pub fn table_visible_rows(table: Rect) -> usize {
 
 /// The widths of the runs table's columns, in [`crate::tui::runs::table::SortColumn::ALL`]
 /// order (drawing and header clicks share them).
-pub const RUNS_COLUMNS: [Constraint; 10] = [
+pub const RUNS_COLUMNS: [Constraint; 11] = [
     Constraint::Min(12),
     Constraint::Length(11),
     Constraint::Length(12),
+    Constraint::Length(15),
     Constraint::Length(7),
     Constraint::Length(5),
     Constraint::Length(6),
@@ -223,12 +224,18 @@ pub fn table_column_at(table: Rect, x: u16, y: u16) -> Option<usize> {
     if !contains(header, x, y) {
         return None;
     }
-    let cols = Layout::horizontal(RUNS_COLUMNS)
+    runs_columns(table)
+        .iter()
+        .position(|c| x >= c.x && x < c.x.saturating_add(c.width))
+}
+
+/// The runs table's columns on its header line, laid out as ratatui's `Table` lays
+/// them out (their widths are the cells' widths).
+pub fn runs_columns(table: Rect) -> std::rc::Rc<[Rect]> {
+    Layout::horizontal(RUNS_COLUMNS)
         .flex(ratatui::layout::Flex::Start)
         .spacing(RUNS_COLUMN_SPACING)
-        .split(header);
-    cols.iter()
-        .position(|c| x >= c.x && x < c.x.saturating_add(c.width))
+        .split(table_header(table))
 }
 
 /// Where the header line of the runs table is.

@@ -7,6 +7,7 @@
 //!   can be done now (one rule for the key bar, the help and the handlers); `input`
 //!   routes keys and the mouse to the dialog or the view's component.
 //! - [`context`]: what a view's handlers may use of the rest ([`context::Cx`]).
+//! - [`data`]: the one dataset held ([`data::DataSlot`]): which, and where it stands.
 //! - [`dialogs`]: every dialog, one module each, behind [`dialogs::Dialog`].
 //! - [`digit`]: the Digit view (state, actions, tasks, geometry, drawing).
 //! - [`runs`]: the Runs view (table state, actions, drawing).
@@ -21,6 +22,7 @@
 pub mod actions;
 pub mod app;
 pub mod context;
+pub mod data;
 pub mod dialogs;
 pub mod digit;
 pub mod event;

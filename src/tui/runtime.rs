@@ -170,7 +170,9 @@ impl Runtime {
                 .store_worker
                 .send(StoreRequest::Refresh { force: false }),
             Effect::DeleteRun(id) => self.store_worker.send(StoreRequest::Delete(id)),
-            Effect::LoadData => tasks::spawn_load(self.data_dir.clone(), self.tx.clone()),
+            Effect::LoadData(name) => {
+                tasks::spawn_load(self.data_dir.clone(), name, self.tx.clone())
+            }
             Effect::DownloadData => tasks::spawn_download(
                 self.data_dir.clone(),
                 self.config.mirrors.clone(),
@@ -221,9 +223,6 @@ async fn event_loop(
     quit_on_signals(signal.clone(), tx.clone())?;
     let mut app = App::new(&config, data_dir.clone(), theme);
     app.config_path = config_path;
-    if let Ok(size) = term.size() {
-        app.update(Msg::Resize(size.width, size.height));
-    }
     let tick_every = Duration::from_millis(config.ui.tick_ms.clamp(16, 1000));
     let mut rt = Runtime {
         store_worker: StoreWorker::spawn(store.clone(), tx.clone())
@@ -237,7 +236,11 @@ async fn event_loop(
     };
     let _input = InputReader::spawn(tx.clone()).context("cannot start the input thread")?;
     rt.store_worker.send(StoreRequest::Refresh { force: true });
-    rt.apply(Effect::LoadData);
+    // The first update asks for the form's dataset to be loaded.
+    let size = term.size().map_or((120, 40), |s| (s.width, s.height));
+    for e in app.update(Msg::Resize(size.0, size.1)) {
+        rt.apply(e);
+    }
 
     let mut tick = tokio::time::interval(tick_every);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);

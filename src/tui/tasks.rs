@@ -1,9 +1,9 @@
-//! Work kept off the UI thread: loading MNIST, downloading it, reading or deleting
-//! runs, and the learning-rate finder on the form's settings. Each reports back as a [`Msg`] on the app's channel.
+//! Work kept off the UI thread: loading a dataset, downloading MNIST, reading or
+//! deleting runs, and the learning-rate finder on the form's settings. Each reports back as a [`Msg`] on the app's channel.
 
 use super::app::{DataMsg, DownloadProgress, Msg, StoreMsg, SweepFiles};
 use crate::data::fetch::{self, FetchProgress};
-use crate::data::{DataError, LoadedDataset};
+use crate::data::{DataError, DatasetName, LoadedDataset, Source};
 use crate::runs::{RunLoadError, RunRecord, RunStore, StoreError, best_finished};
 use crate::sweep::{SweepFile, SweepStore};
 use crate::train::TrainSettings;
@@ -59,29 +59,60 @@ pub fn spawn_lr_find(
     }
 }
 
-/// Loads MNIST from `dir` on a new thread.
-pub fn spawn_load(dir: PathBuf, tx: UnboundedSender<Msg>) {
+/// Loads dataset `name` from the data folder `root` on a new thread: says where it
+/// reads it from ([`DataMsg::Resolved`]), then sends it (or why not).
+pub fn spawn_load(root: PathBuf, name: DatasetName, tx: UnboundedSender<Msg>) {
     let spawned = std::thread::Builder::new()
-        .name("mnist-load".into())
+        .name("dataset-load".into())
         .spawn({
             let tx = tx.clone();
+            let name = name.clone();
             move || {
                 let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                    LoadedDataset::load_mnist(&dir)
+                    let source = Source::resolve(&root, &name)?;
+                    let _ = tx.send(Msg::Data(DataMsg::Resolved {
+                        name: name.clone(),
+                        title: source.title.clone(),
+                        dir: source.dir.clone(),
+                    }));
+                    LoadedDataset::load_source(&source)
                 }));
-                let msg = match result {
-                    Ok(Ok(m)) => DataMsg::Loaded(Arc::new(m)),
-                    Ok(Err(e @ DataError::Missing { .. })) => DataMsg::Missing(e.to_string()),
-                    Ok(Err(e)) => DataMsg::Failed(e.to_string()),
-                    Err(p) => DataMsg::Failed(format!("internal error: {}", panic_text(&*p))),
-                };
-                let _ = tx.send(Msg::Data(msg));
+                let _ = tx.send(Msg::Data(load_result(name, result)));
             }
         });
     if let Err(e) = spawned {
-        let _ = tx.send(Msg::Data(DataMsg::Failed(format!(
-            "cannot start the loader thread: {e}"
-        ))));
+        let _ = tx.send(Msg::Data(DataMsg::Failed {
+            name,
+            message: format!("cannot start the loader thread: {e}"),
+        }));
+    }
+}
+
+/// The message for the result of loading `name` (or its panic).
+fn load_result(
+    name: DatasetName,
+    result: std::thread::Result<Result<LoadedDataset, DataError>>,
+) -> DataMsg {
+    match result {
+        Ok(Ok(m)) => DataMsg::Loaded(Arc::new(m)),
+        Ok(Err(DataError::Missing { path, dataset, how })) => DataMsg::Missing {
+            name,
+            message: format!("{}[.gz]: missing {dataset} file", path.display()),
+            how,
+        },
+        Ok(Err(e @ DataError::UnknownDataset { .. })) => DataMsg::Missing {
+            name,
+            message: e.to_string(),
+            how: String::new(),
+        },
+        Ok(Err(e)) => DataMsg::Failed {
+            name,
+            message: e.to_string(),
+        },
+        Err(p) => DataMsg::Failed {
+            name,
+            message: format!("internal error: {}", panic_text(&*p)),
+        },
     }
 }
 

@@ -352,3 +352,101 @@ fn the_path_field_deletes_words_and_moves_home_and_end() {
     assert_eq!(a.digit.path.text(), "");
     assert!(a.digit.editing && a.view == View::Digit);
 }
+
+/// The pixels of the one prediction request among `effects`.
+fn predicted_pixels(effects: &[Effect]) -> Box<[u8; 784]> {
+    match predict_effect(effects) {
+        DigitEffect::Predict { pixels, .. } => pixels,
+        _ => unreachable!(),
+    }
+}
+
+#[test]
+fn browsing_steps_through_the_test_images_and_predicts_each() {
+    let mut a = digit_app();
+    let mnist = fake_dataset("mnist", 3);
+    a.update(Msg::Data(DataMsg::Loaded(mnist.clone())));
+    // Stepping needs browsing first.
+    assert!(a.update(ch('n')).is_empty());
+    assert!(matches!(&a.notice, Some(Notice::Error(e)) if e.contains("Not browsing")));
+    let fx = a.update(ch('t'));
+    assert_eq!(a.digit.mode, DigitMode::Browse);
+    let b = a.digit.browsed.clone().expect("the first test image");
+    assert_eq!((b.index, b.count, b.label), (0, 3, 0));
+    assert_eq!(&b.pixels[..], mnist.test.image(0));
+    assert_eq!(
+        &predicted_pixels(&fx)[..],
+        mnist.test.image(0),
+        "it is predicted"
+    );
+    settle(&mut a, fx);
+    assert!(a.digit.prediction().is_some());
+    // → and n step on; ← and p step back, wrapping.
+    let fx = a.update(key(KeyCode::Right));
+    assert_eq!(a.digit.browsed.as_ref().unwrap().index, 1);
+    assert_eq!(&predicted_pixels(&fx)[..], mnist.test.image(1));
+    a.update(ch('n'));
+    assert_eq!(a.digit.browsed.as_ref().unwrap().index, 2);
+    a.update(ch('n'));
+    assert_eq!(a.digit.browsed.as_ref().unwrap().index, 0, "wraps");
+    let fx = a.update(key(KeyCode::Left));
+    let b = a.digit.browsed.clone().unwrap();
+    assert_eq!((b.index, b.label), (2, 2));
+    assert_eq!(&predicted_pixels(&fx)[..], mnist.test.image(2));
+    settle(&mut a, fx);
+    assert!(a.digit.prediction().is_some());
+    // The gallery's Esc comes back to the test images; d goes back to drawing.
+    a.update(ch('g'));
+    a.update(key(KeyCode::Esc));
+    assert_eq!(a.digit.mode, DigitMode::Browse);
+    a.update(ch('d'));
+    assert_eq!(a.digit.mode, DigitMode::Draw);
+}
+
+#[test]
+fn a_fashion_runs_gallery_and_test_images_load_its_dataset() {
+    let mut a = digit_app_of("fashion-mnist");
+    let id = a.digit.model_id.clone().unwrap();
+    assert_eq!(a.data.name.as_str(), "mnist");
+    // The gallery waits for the run's dataset, which is loaded instead of MNIST.
+    let fx = a.update(ch('g'));
+    assert_eq!(loads(&fx), ["fashion-mnist"]);
+    assert!(matches!(&a.digit.gallery, Some(Gallery::NeedsData(g)) if *g == id));
+    assert!(
+        !fx.iter()
+            .any(|e| matches!(e, Effect::Digit(DigitEffect::FindMistakes { .. })))
+    );
+    let fx = a.update(Msg::Data(DataMsg::Loaded(fake_dataset(
+        "fashion-mnist",
+        12,
+    ))));
+    match fx.as_slice() {
+        [Effect::Digit(DigitEffect::FindMistakes { id: g, data, .. })] => {
+            assert_eq!(g, &id);
+            assert_eq!(data.info.name.as_str(), "fashion-mnist");
+        }
+        other => panic!("{other:?}"),
+    }
+    assert!(matches!(&a.digit.gallery, Some(Gallery::Loading(g)) if *g == id));
+    // Its test images are browsed with their classes.
+    a.update(key(KeyCode::Esc));
+    let fx = a.update(ch('t'));
+    let b = a.digit.browsed.clone().unwrap();
+    assert_eq!((b.dataset.as_str(), b.count), ("fashion-mnist", 12));
+    settle(&mut a, fx);
+    let p = a.digit.prediction().expect("predicted");
+    assert_eq!(p.probabilities.len(), 10);
+    // The Train view wants the form's dataset back; the test images want theirs again.
+    let fx = a.update(ch('1'));
+    assert_eq!(loads(&fx), ["mnist"]);
+    a.update(Msg::Data(DataMsg::Loaded(fake_mnist())));
+    let fx = a.update(ch('3'));
+    assert_eq!(loads(&fx), ["fashion-mnist"]);
+    assert!(
+        a.update(key(KeyCode::Right)).is_empty(),
+        "no stepping while it loads"
+    );
+    assert!(
+        matches!(&a.notice, Some(Notice::Error(e)) if e.contains("Fashion-MNIST is still loading"))
+    );
+}

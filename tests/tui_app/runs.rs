@@ -297,3 +297,159 @@ fn a_sweep_over_networks_shows_its_accuracy_against_cost_frontier() {
     assert!(lines[front + 1].contains("12.7k") && lines[front + 1].contains("Dense(16)"));
     assert!(lines[front + 2].contains("50.9k") && lines[front + 2].contains("Dense(64)"));
 }
+
+/// A stopped Fashion-MNIST run (2 of its 5 epochs done).
+fn stopped_fashion_run() -> mnist_tui::runs::RunRecord {
+    let mut r = record(6, Preset::Mlp, 0.001, 64, 2, 0.85);
+    r.config.dataset = "fashion-mnist".parse().unwrap();
+    r.config.epochs = 5;
+    r.dataset = dataset_info("fashion-mnist");
+    r.status = mnist_tui::runs::RunStatus::Stopped;
+    r
+}
+
+#[test]
+fn resuming_a_run_of_another_dataset_loads_it_then_resumes() {
+    let mut a = ready_app();
+    let run = stopped_fashion_run();
+    let id = run.id.clone();
+    a.update(ch('2'));
+    a.update(Msg::Store(mnist_tui::tui::app::StoreMsg::Listed {
+        runs: vec![run],
+        damaged: vec![],
+        best: None,
+    }));
+    a.update(ch('r'));
+    let fx = a.update(key(KeyCode::Enter));
+    assert!(
+        !fx.iter().any(|e| matches!(e, Effect::StartTraining(..))),
+        "MNIST is loaded, not the run's dataset: {fx:?}"
+    );
+    assert_eq!(loads(&fx), ["fashion-mnist"]);
+    assert_eq!(a.view, View::Train);
+    assert!(!a.run_active());
+    assert!(
+        matches!(&a.notice, Some(Notice::Info(n)) if n.contains("waiting for Fashion-MNIST")),
+        "{:?}",
+        a.notice
+    );
+    // Waiting: the run panel says so; starting another run or resuming is refused.
+    assert!(a.update(ch('s')).is_empty());
+    assert!(matches!(&a.notice, Some(Notice::Error(e)) if e.contains("waiting for Fashion-MNIST")));
+    // The form's dataset does not take the turn of the waiting run's.
+    assert!(loads(&a.update(Msg::Tick(Instant::now()))).is_empty());
+    assert_eq!(a.data.name.as_str(), "fashion-mnist");
+    // Loaded: the run resumes on it.
+    let fx = a.update(Msg::Data(DataMsg::Loaded(fake_dataset("fashion-mnist", 4))));
+    match fx.as_slice() {
+        [
+            Effect::StartTraining(
+                TrainJob::Resume {
+                    run_id,
+                    more_epochs,
+                },
+                data,
+            ),
+        ] => {
+            assert_eq!((run_id, *more_epochs), (&id, None));
+            assert_eq!(data.info.name.as_str(), "fashion-mnist");
+        }
+        other => panic!("unexpected effects {other:?}"),
+    }
+    assert!(a.run_active() && a.train.waiting.is_none());
+}
+
+#[test]
+fn a_run_waiting_for_its_dataset_can_be_cancelled() {
+    let mut a = ready_app();
+    a.update(ch('2'));
+    a.update(Msg::Store(mnist_tui::tui::app::StoreMsg::Listed {
+        runs: vec![stopped_fashion_run()],
+        damaged: vec![],
+        best: None,
+    }));
+    a.update(ch('r'));
+    a.update(key(KeyCode::Enter));
+    assert!(a.train.waiting.is_some());
+    // Its files are missing: it keeps waiting (the data panel says how to get them).
+    a.update(Msg::Data(DataMsg::Missing {
+        name: "fashion-mnist".parse().unwrap(),
+        message: "missing".into(),
+        how: "put the four Fashion-MNIST files … in data/fashion-mnist".into(),
+    }));
+    assert!(a.train.waiting.is_some());
+    // x cancels it; the form's dataset is loaded again.
+    let fx = a.update(ch('x'));
+    assert!(a.train.waiting.is_none());
+    assert!(!fx.iter().any(|e| matches!(e, Effect::Control(_))));
+    assert_eq!(loads(&fx), ["mnist"]);
+}
+
+#[test]
+fn runs_that_differ_only_in_dataset_are_never_one_group() {
+    use mnist_tui::sweep::group_runs;
+    let mnist = record(1, Preset::Mlp, 0.001, 64, 2, 0.95);
+    let mut fashion = record(2, Preset::Mlp, 0.001, 64, 2, 0.85);
+    fashion.config = mnist.config.clone();
+    fashion.config.dataset = "fashion-mnist".parse().unwrap();
+    fashion.dataset = dataset_info("fashion-mnist");
+    let mut fashion_seed = fashion.clone();
+    fashion_seed.id = "20261120-150000-mlp-a00f".into();
+    fashion_seed.config.seed += 1;
+    let groups = group_runs(&[&mnist, &fashion, &fashion_seed]);
+    assert_eq!(groups.len(), 2, "{groups:?}");
+    assert_eq!(groups[0].runs, std::slice::from_ref(&mnist.id));
+    assert_eq!(
+        groups[1].runs,
+        [fashion.id.clone(), fashion_seed.id.clone()]
+    );
+    // The Runs view groups the marked runs the same way, with a dataset column.
+    let mut a = ready_app();
+    a.update(ch('2'));
+    a.update(Msg::Store(mnist_tui::tui::app::StoreMsg::Listed {
+        runs: vec![mnist, fashion, fashion_seed],
+        damaged: vec![],
+        best: None,
+    }));
+    for _ in 0..3 {
+        a.update(ch(' '));
+        a.update(ch('j'));
+    }
+    a.update(ch('v'));
+    let Some(Modal::Groups(mnist_tui::tui::dialogs::groups::GroupsDialog { lines, .. })) = &a.modal
+    else {
+        panic!("no groups dialog: {:?} {:?}", a.modal, a.notice)
+    };
+    let text = lines.join("\n");
+    assert!(lines[0].contains("data"), "a dataset column:\n{text}");
+    assert!(
+        text.contains("fashion-mnist") && text.contains(" mnist"),
+        "{text}"
+    );
+}
+
+#[test]
+fn the_runs_table_sorts_by_dataset() {
+    let mut a = ready_app();
+    a.update(ch('2'));
+    let mut runs = vec![
+        record(1, Preset::Mlp, 0.001, 64, 2, 0.95),
+        stopped_fashion_run(),
+    ];
+    runs[0].config.dataset = "kmnist".parse().unwrap();
+    a.update(Msg::Store(mnist_tui::tui::app::StoreMsg::Listed {
+        runs,
+        damaged: vec![],
+        best: None,
+    }));
+    while a.runs.sort != SortColumn::Dataset {
+        a.update(ch('s'));
+    }
+    let datasets: Vec<String> = a
+        .runs
+        .rows()
+        .filter_map(|e| e.record())
+        .map(|r| r.config.dataset.to_string())
+        .collect();
+    assert_eq!(datasets, ["fashion-mnist", "kmnist"]);
+}

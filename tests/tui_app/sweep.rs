@@ -164,3 +164,50 @@ fn a_queued_point_can_be_moved_to_run_next() {
     assert_eq!(started_point(&next).map(|p| (p.0, p.1.seed)), Some((4, 4)));
     assert_eq!(order(&a), vec![2, 3]);
 }
+
+#[test]
+fn a_sweep_over_datasets_loads_each_points_dataset_before_it_starts() {
+    let mut a = ready_app();
+    a.update(ch('S'));
+    type_str(&mut a, "dataset mnist,fashion-mnist");
+    a.update(key(KeyCode::Enter));
+    let fx = a.update(Msg::SweepSaved(Ok(())));
+    let (point, settings) = started_point(&fx).expect("point 1 (MNIST, loaded) starts");
+    assert_eq!((point, settings.dataset.as_str()), (1, "mnist"));
+    let mut next = Vec::new();
+    for e in point_events("20261201-090000-mlp-0001", &settings, 0.9) {
+        next = a.update(Msg::Train(e));
+    }
+    // Point 2 trains on Fashion-MNIST: it waits for it to load.
+    assert!(started_point(&next).is_none(), "{next:?}");
+    assert_eq!(loads(&next), ["fashion-mnist"]);
+    assert_eq!(a.train.sweep.as_ref().unwrap().current, Some(2));
+    assert!(a.train.waiting.is_some());
+    let fx = a.update(Msg::Data(DataMsg::Loaded(fake_dataset("fashion-mnist", 4))));
+    let (point, settings) = started_point(&fx).expect("point 2 starts once loaded");
+    assert_eq!((point, settings.dataset.as_str()), (2, "fashion-mnist"));
+    match fx.as_slice() {
+        [Effect::StartTraining(_, data)] => assert_eq!(data.info.name.as_str(), "fashion-mnist"),
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn cancelling_a_point_waiting_for_its_dataset_queues_it_again_and_pauses() {
+    let mut a = ready_app();
+    // The form trains Fashion-MNIST while MNIST is held: the sweep's first point waits.
+    select_field(&mut a, field("dataset"));
+    a.update(key(KeyCode::Right));
+    a.update(ch('S'));
+    type_str(&mut a, "seeds 1,2");
+    a.update(key(KeyCode::Enter));
+    let fx = a.update(Msg::SweepSaved(Ok(())));
+    assert!(started_point(&fx).is_none());
+    assert!(a.train.waiting.is_some());
+    a.update(ch('x'));
+    let q = a.train.sweep.as_ref().unwrap();
+    assert!(a.train.waiting.is_none());
+    assert!(q.paused && q.current.is_none());
+    assert_eq!(q.queue.len(), 2, "point 1 is queued again");
+    assert_eq!(q.queue[0].0, 1);
+}

@@ -268,28 +268,28 @@ fn elapsed_time_excludes_pauses() {
 #[test]
 fn missing_data_can_be_downloaded_then_loaded() {
     let mut a = app();
-    a.update(Msg::Data(DataMsg::Missing(
-        "data/train-images-idx3-ubyte: missing".into(),
-    )));
-    assert!(matches!(a.data, DataState::Missing { .. }));
+    a.update(mnist_missing("data/train-images-idx3-ubyte: missing"));
+    assert!(matches!(a.data.state, DataState::Missing { .. }));
     let fx = a.update(ch('D'));
     assert!(matches!(fx.as_slice(), [Effect::DownloadData]));
-    assert!(matches!(a.data, DataState::Downloading(_)));
+    assert!(matches!(a.data.state, DataState::Downloading(_)));
     let fx = a.update(Msg::Data(DataMsg::Downloaded(Ok(()))));
-    assert!(matches!(fx.as_slice(), [Effect::LoadData]));
-    assert!(matches!(a.data, DataState::Loading));
-    a.update(Msg::Data(DataMsg::Failed("bad magic".into())));
+    assert!(matches!(fx.as_slice(), [Effect::LoadData(_)]));
+    assert!(matches!(a.data.state, DataState::Loading));
+    a.update(mnist_failed("bad magic"));
     let fx = a.update(ch('R'));
-    assert!(matches!(fx.as_slice(), [Effect::LoadData]));
+    assert!(matches!(fx.as_slice(), [Effect::LoadData(_)]));
 }
 
 #[test]
 fn a_failed_download_explains_itself() {
     let mut a = app();
-    a.update(Msg::Data(DataMsg::Missing("missing".into())));
+    a.update(mnist_missing("missing"));
     a.update(ch('D'));
     a.update(Msg::Data(DataMsg::Downloaded(Err("no network".into()))));
-    assert!(matches!(&a.data, DataState::Missing { message } if message.contains("no network")));
+    assert!(
+        matches!(&a.data.state, DataState::Missing { message, .. } if message.contains("no network"))
+    );
 }
 
 #[test]
@@ -833,4 +833,105 @@ fn saving_a_network_needs_the_idle_form_and_layers_that_make_one() {
         "{:?}",
         a.notice
     );
+}
+
+#[test]
+fn the_forms_dataset_is_loaded_at_start_and_whenever_it_changes() {
+    let mut a = mnist_tui::tui::app::App::new(
+        &mnist_tui::config::Config::default(),
+        std::path::PathBuf::from("data"),
+        mnist_tui::tui::theme::Theme::default(),
+    );
+    // The first update asks for the form's dataset (the config's default: MNIST).
+    let fx = a.update(Msg::Resize(120, 40));
+    assert_eq!(loads(&fx), ["mnist"]);
+    assert_eq!(a.data.title, "MNIST");
+    let mnist = fake_mnist();
+    a.update(Msg::Data(DataMsg::Loaded(mnist.clone())));
+    assert!(matches!(a.data.state, DataState::Ready(_)));
+    assert!(loads(&a.update(Msg::Tick(Instant::now()))).is_empty());
+
+    // Another dataset in the form: it is loaded, and the one held is dropped.
+    select_field(&mut a, field("dataset"));
+    let fx = a.update(key(KeyCode::Right));
+    assert_eq!(a.train.form.settings.dataset.as_str(), "fashion-mnist");
+    assert_eq!(loads(&fx), ["fashion-mnist"]);
+    assert_eq!(a.data.name.as_str(), "fashion-mnist");
+    assert_eq!(a.data.title, "Fashion-MNIST");
+    assert!(matches!(a.data.state, DataState::Loading));
+    assert_eq!(
+        std::sync::Arc::strong_count(&mnist),
+        1,
+        "MNIST is no longer held: one dataset in memory"
+    );
+    // The loader says where it reads from.
+    a.update(Msg::Data(DataMsg::Resolved {
+        name: "fashion-mnist".parse().unwrap(),
+        title: "Fashion-MNIST".into(),
+        dir: "data/fashion-mnist".into(),
+    }));
+    assert_eq!(a.data.dir, Some("data/fashion-mnist".into()));
+
+    // Changed again before the read ends: one read at a time, the stale one dropped.
+    let fx = a.update(key(KeyCode::Right));
+    assert_eq!(a.train.form.settings.dataset.as_str(), "kmnist");
+    assert!(loads(&fx).is_empty(), "Fashion-MNIST's read is under way");
+    let fx = a.update(Msg::Data(DataMsg::Loaded(fake_dataset("fashion-mnist", 4))));
+    assert!(
+        matches!(a.data.state, DataState::Loading),
+        "not the one wanted"
+    );
+    assert_eq!(loads(&fx), ["kmnist"]);
+    let fx = a.update(Msg::Data(DataMsg::Missing {
+        name: "kmnist".parse().unwrap(),
+        message: "data/kmnist/train-images-idx3-ubyte[.gz]: missing Kuzushiji-MNIST file".into(),
+        how: "put the four Kuzushiji-MNIST files … in data/kmnist".into(),
+    }));
+    assert!(
+        fx.is_empty(),
+        "missing files are not read again by themselves"
+    );
+    assert!(matches!(a.data.state, DataState::Missing { .. }));
+    // Starting says which dataset is missing; the download key fetches MNIST only.
+    assert!(a.update(ch('s')).is_empty());
+    assert!(
+        matches!(&a.notice, Some(Notice::Error(e)) if e.contains("Kuzushiji-MNIST is missing")),
+        "{:?}",
+        a.notice
+    );
+    assert!(a.update(ch('D')).is_empty());
+    assert!(matches!(&a.notice, Some(Notice::Error(e)) if e.contains("Only MNIST downloads")));
+    // Retrying reads it again.
+    assert_eq!(loads(&a.update(ch('R'))), ["kmnist"]);
+}
+
+#[test]
+fn starting_waits_for_the_forms_dataset_and_trains_on_it() {
+    let mut a = ready_app();
+    select_field(&mut a, field("dataset"));
+    a.update(key(KeyCode::Right));
+    // Refused while it loads, with the dataset named.
+    assert!(a.update(ch('s')).is_empty());
+    assert!(
+        matches!(&a.notice, Some(Notice::Error(e)) if e.contains("Fashion-MNIST is still loading")),
+        "{:?}",
+        a.notice
+    );
+    select_field(&mut a, Field::Start);
+    assert!(a.update(key(KeyCode::Enter)).is_empty(), "[Start] too");
+    // The finder needs it too.
+    assert!(a.update(ch('f')).is_empty());
+    assert!(matches!(&a.notice, Some(Notice::Error(e)) if e.contains("Fashion-MNIST")));
+    a.update(Msg::Data(DataMsg::Loaded(fake_dataset("fashion-mnist", 4))));
+    match a.update(ch('s')).as_slice() {
+        [Effect::StartTraining(TrainJob::New(s), data)] => {
+            assert_eq!(s.dataset.as_str(), "fashion-mnist");
+            assert_eq!(data.info.name, s.dataset, "trained on the dataset it names");
+        }
+        other => panic!("unexpected effects {other:?}"),
+    }
+    // While the run trains on it, the dataset stays whatever the view.
+    a.update(ch('2'));
+    a.update(ch('1'));
+    assert_eq!(a.data.name.as_str(), "fashion-mnist");
 }

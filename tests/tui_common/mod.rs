@@ -36,6 +36,66 @@ pub fn fake_mnist() -> Arc<LoadedDataset> {
     })
 }
 
+/// A small stand-in for dataset `name` (a row of `DATASETS`): `n` test images, each a
+/// bar at its own height, labelled with the classes in turn; labels only for training.
+pub fn fake_dataset(name: &str, n: usize) -> Arc<LoadedDataset> {
+    use mnist_tui::data::datasets::find_dataset;
+    use mnist_tui::data::{DatasetInfo, Norm};
+    let spec = find_dataset(name).unwrap_or_else(|| panic!("no dataset {name}"));
+    let mut images = vec![0u8; n * 784];
+    for i in 0..n {
+        let row = 4 + (i * 3) % 20;
+        for x in 6..22 {
+            images[i * 784 + row * 28 + x] = 255;
+        }
+    }
+    Arc::new(LoadedDataset {
+        train: Samples {
+            images: Vec::new(),
+            labels: vec![0; 600],
+        },
+        test: Samples {
+            images,
+            labels: (0..n).map(|i| (i % spec.classes.len()) as u8).collect(),
+        },
+        info: DatasetInfo::of_spec(spec, Norm::MNIST, Vec::new()),
+    })
+}
+
+/// What dataset `name` knows of itself (its row of `DATASETS`, MNIST's normalisation).
+pub fn dataset_info(name: &str) -> mnist_tui::data::DatasetInfo {
+    let spec = mnist_tui::data::datasets::find_dataset(name).unwrap();
+    mnist_tui::data::DatasetInfo::of_spec(spec, mnist_tui::data::Norm::MNIST, Vec::new())
+}
+
+/// The datasets the effects ask to load.
+pub fn loads(effects: &[mnist_tui::tui::app::Effect]) -> Vec<String> {
+    effects
+        .iter()
+        .filter_map(|e| match e {
+            mnist_tui::tui::app::Effect::LoadData(name) => Some(name.to_string()),
+            _ => None,
+        })
+        .collect()
+}
+
+/// The loader's news that MNIST's files are missing (`message` says which).
+pub fn mnist_missing(message: &str) -> Msg {
+    Msg::Data(DataMsg::Missing {
+        name: mnist_tui::data::DatasetName::mnist(),
+        message: message.into(),
+        how: String::new(),
+    })
+}
+
+/// The loader's news that MNIST could not be read (`message` says why).
+pub fn mnist_failed(message: &str) -> Msg {
+    Msg::Data(DataMsg::Failed {
+        name: mnist_tui::data::DatasetName::mnist(),
+        message: message.into(),
+    })
+}
+
 /// An app whose data is loaded.
 pub fn ready_app() -> App {
     let mut a = app();
@@ -285,6 +345,23 @@ pub fn digit_app() -> App {
     a.update(Msg::Digit(DigitMsg::ModelLoaded {
         id,
         result: Ok(Arc::new(predictor)),
+    }));
+    a
+}
+
+/// The Digit view with the chosen run's model swapped for an untrained network of
+/// `dataset`'s classes that knows it was trained on `dataset`.
+pub fn digit_app_of(dataset: &str) -> App {
+    use mnist_tui::predict::Predictor;
+    use mnist_tui::tui::digit::state::DigitMsg;
+    let mut a = digit_app();
+    let info = dataset_info(dataset);
+    let def = mnist_tui::train::TrainSettings::preset(Preset::Mlp).network();
+    let net = mnist_tui::model::Network::for_classes(&def, info.class_count(), 7).unwrap();
+    let id = a.digit.model_id.clone().unwrap();
+    a.update(Msg::Digit(DigitMsg::ModelLoaded {
+        id,
+        result: Ok(std::sync::Arc::new(Predictor::for_dataset(net, true, info))),
     }));
     a
 }

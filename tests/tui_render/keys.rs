@@ -53,7 +53,7 @@ fn rebound_app(loaded: bool) -> App {
     if loaded {
         a.update(Msg::Data(DataMsg::Loaded(fake_mnist())));
     } else {
-        a.update(Msg::Data(DataMsg::Missing("no MNIST here".into())));
+        a.update(mnist_missing("no MNIST here"));
     }
     a
 }
@@ -277,7 +277,7 @@ fn an_action_the_key_bar_leaves_out_changes_nothing_and_says_why() {
         ("digit, draw", digit_app()),
     ];
     let mut missing = app();
-    missing.update(Msg::Data(DataMsg::Missing("no MNIST".into())));
+    missing.update(mnist_missing("no MNIST"));
     states.push(("missing data", missing));
     let mut gallery = digit_app();
     gallery.digit.mode = mnist_tui::tui::digit::state::DigitMode::Gallery;
@@ -285,6 +285,9 @@ fn an_action_the_key_bar_leaves_out_changes_nothing_and_says_why() {
     let mut image = digit_app();
     image.digit.mode = mnist_tui::tui::digit::state::DigitMode::Image;
     states.push(("digit, image", image));
+    let mut browse = digit_app();
+    browse.digit.mode = mnist_tui::tui::digit::state::DigitMode::Browse;
+    states.push(("digit, test images", browse));
     let mut tried = 0;
     for (name, a) in &mut states {
         let scope = a.view.scope();

@@ -1,7 +1,9 @@
-//! The Runs view's Enter dialog: a run's settings, its network layer by layer,
-//! learning-rate changes and per-epoch metrics.
+//! The Runs view's Enter dialog: a run's settings, the dataset it trained on (title,
+//! classes, files' SHA-256), its network layer by layer, learning-rate changes and
+//! per-epoch metrics.
 
 use super::scroll::{Scroll, ScrollText};
+use crate::data::DatasetInfo;
 use crate::format;
 use crate::model::Summary;
 use crate::runs::{RunStatus, report};
@@ -9,6 +11,7 @@ use crate::train::SETTINGS;
 use crate::tui::app::App;
 use crate::tui::runs::draw::started;
 use crate::tui::runs::table::RunEntry;
+use crate::tui::theme::Theme;
 use crate::tui::ui::widgets::summary_table;
 use ratatui::layout::Rect;
 use ratatui::style::{Modifier, Style};
@@ -114,6 +117,8 @@ pub fn details_lines(app: &App, id: &str) -> Vec<Line<'static>> {
     }
     out.push(kv("rate at end", r.last_rate_text()));
     out.push(Line::raw(""));
+    out.extend(dataset_lines(&r.dataset, &kv, t));
+    out.push(Line::raw(""));
     out.push(Line::from(Span::styled(
         format!("Network: {}", c.model),
         t.accent(),
@@ -197,6 +202,70 @@ pub fn details_lines(app: &App, id: &str) -> Vec<Line<'static>> {
             format!("Dead outputs (always 0): {:?}", s.dead_outputs),
             t.warn(),
         )));
+    }
+    out
+}
+
+/// Characters of class names the details list on one line.
+const CLASS_NAMES_WIDTH: usize = 52;
+
+/// What the run trained on: the dataset's title, classes and normalisation, and the
+/// SHA-256 of each of its four files as read (records from before they were kept have
+/// none).
+fn dataset_lines(
+    d: &DatasetInfo,
+    kv: &dyn Fn(&str, String) -> Line<'static>,
+    t: &Theme,
+) -> Vec<Line<'static>> {
+    let mut out = vec![Line::from(Span::styled(
+        format!("Dataset: {}", d.title),
+        t.accent(),
+    ))];
+    out.push(kv("name", d.name.to_string()));
+    let names = if d.is_digits() {
+        "the digits 0–9".to_string()
+    } else {
+        // As many names as fit on the line.
+        let mut shown: Vec<&str> = Vec::new();
+        let mut width = 0;
+        for name in &d.classes {
+            width += name.chars().count() + 2;
+            if width > CLASS_NAMES_WIDTH && !shown.is_empty() {
+                break;
+            }
+            shown.push(name);
+        }
+        let more = d.classes.len().saturating_sub(shown.len());
+        let more = if more > 0 {
+            format!(", … ({more} more)")
+        } else {
+            String::new()
+        };
+        format!("{}{more}", shown.join(", "))
+    };
+    out.push(kv("classes", format!("{}: {names}", d.class_count())));
+    out.push(kv(
+        "normalisation",
+        format!("mean {:.4}, std {:.4}", d.norm.mean, d.norm.std),
+    ));
+    if d.files.is_empty() {
+        out.push(kv(
+            "files",
+            "no checksums (recorded before they were kept)".to_string(),
+        ));
+    } else {
+        out.push(Line::from(Span::styled(
+            "  files (SHA-256 of the content)",
+            t.dim(),
+        )));
+        for f in &d.files {
+            let short = f
+                .file
+                .strip_suffix("-idx3-ubyte")
+                .or_else(|| f.file.strip_suffix("-idx1-ubyte"))
+                .unwrap_or(&f.file);
+            out.push(kv(short, f.sha256.clone()));
+        }
     }
     out
 }

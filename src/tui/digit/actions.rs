@@ -4,7 +4,7 @@
 
 use super::layout as digit_layout;
 use super::state::{DigitEffect, DigitMode, DigitMsg, DigitState, Gallery, model_candidates};
-use crate::tui::app::{DataState, Effect};
+use crate::tui::app::Effect;
 use crate::tui::context::Cx;
 use crate::tui::keymap::{Action, Scope};
 use crate::tui::layout;
@@ -61,6 +61,9 @@ impl DigitState {
                 d.mode = d.last_source;
                 d.refresh();
             }
+            Action::Browse => self.browse(cx),
+            Action::NextImage => self.step_test_image(1, cx),
+            Action::PrevImage => self.step_test_image(-1, cx),
             Action::Up => self.scroll_gallery(-1, cx.size),
             Action::Down => self.scroll_gallery(1, cx.size),
             Action::PageUp => self.scroll_gallery(-GALLERY_PAGE, cx.size),
@@ -150,6 +153,8 @@ impl DigitState {
         }
     }
 
+    /// Opens the gallery of the chosen model; its mistakes are computed once the
+    /// model's dataset is held ([`DigitState::data_changed`]; the app loads it).
     fn open_gallery(&mut self, cx: &mut Cx) -> Vec<Effect> {
         let (Some(id), Some(predictor)) = (self.model_id.clone(), self.predictor.clone()) else {
             let key = cx.key(Scope::Digit, Action::NextModel);
@@ -158,26 +163,65 @@ impl DigitState {
             ));
             return Vec::new();
         };
-        let data = match &*cx.data {
-            DataState::Ready(data) => data.clone(),
-            other => {
-                let word = other.word();
-                cx.error(format!("MNIST is {word}: the gallery needs the test set"));
-                return Vec::new();
-            }
-        };
         self.mode = DigitMode::Gallery;
-        let fresh = matches!(&self.gallery, Some(Gallery::Ready(g, _)) | Some(Gallery::Loading(g)) if *g == id);
+        let fresh = matches!(&self.gallery, Some(Gallery::Ready(g, _) | Gallery::Loading(g) | Gallery::NeedsData(g)) if *g == id);
         if fresh {
             return Vec::new();
         }
-        self.gallery = Some(Gallery::Loading(id.clone()));
+        self.gallery = Some(Gallery::NeedsData(id));
         self.gallery_scroll = 0;
-        vec![Effect::Digit(DigitEffect::FindMistakes {
-            id,
-            predictor,
-            data,
-        })]
+        let name = &predictor.dataset().name;
+        if cx.data.ready(name).is_none() {
+            cx.info(format!(
+                "Loading {}'s test images for the gallery…",
+                predictor.dataset().title
+            ));
+        }
+        Vec::new()
+    }
+
+    /// Browses the test images of the model's dataset (availability has checked that a
+    /// model is loaded); the app loads the dataset if another is held.
+    fn browse(&mut self, cx: &mut Cx) {
+        let Some(predictor) = self.predictor.clone() else {
+            return;
+        };
+        self.mode = DigitMode::Browse;
+        self.last_source = DigitMode::Browse;
+        let dataset = predictor.dataset();
+        match cx.data.ready(&dataset.name).cloned() {
+            Some(d) => self.show_test_image(&d, self.browse_index),
+            None => {
+                if self
+                    .browsed
+                    .as_ref()
+                    .is_some_and(|b| b.dataset != dataset.name)
+                {
+                    self.browsed = None;
+                    self.browse_index = 0;
+                }
+                self.refresh();
+                cx.info(format!("Loading {}'s test images…", dataset.title));
+            }
+        }
+    }
+
+    /// Steps `delta` test images on (wrapping; availability has checked that the
+    /// model's dataset is loaded).
+    fn step_test_image(&mut self, delta: i64, cx: &mut Cx) {
+        let Some(predictor) = self.predictor.clone() else {
+            return;
+        };
+        let Some(d) = cx.data.ready(&predictor.dataset().name).cloned() else {
+            return;
+        };
+        let count = super::state::test_images(&d);
+        if count == 0 {
+            cx.error(format!("{} has no test image", d.info.title));
+            return;
+        }
+        let at = (self.browse_index as i64 + delta).rem_euclid(count as i64) as usize;
+        self.show_test_image(&d, at);
     }
 
     fn scroll_gallery(&mut self, delta: i64, size: Rect) {
@@ -195,7 +239,7 @@ impl DigitState {
             return 0;
         };
         let cols = layout::screen(size)
-            .map(|s| digit_layout::gallery(s.body).columns)
+            .map(|s| digit_layout::gallery(s.body, &self.dataset()).columns)
             .unwrap_or(1);
         report.mistakes.len().div_ceil(cols.max(1))
     }

@@ -14,7 +14,7 @@ use ratatui::Frame;
 use ratatui::layout::{Direction, Rect};
 use ratatui::style::Modifier;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Bar, BarChart, BarGroup, Paragraph};
+use ratatui::widgets::{Bar, BarChart, BarGroup, Paragraph, Wrap};
 
 /// Draws the Digit view.
 pub fn render(f: &mut Frame, area: Rect, app: &App) {
@@ -27,6 +27,7 @@ pub fn render(f: &mut Frame, area: Rect, app: &App) {
     header(f, l.header, app);
     match d.mode {
         DigitMode::Image => image_panels(f, &l, d, &app.theme, &app.keys),
+        DigitMode::Browse => browse_panels(f, &l, app),
         _ => draw_panels(f, &l, d, &app.theme),
     }
     prediction_panel(f, l.prediction, d, &app.theme, &app.keys);
@@ -115,15 +116,38 @@ fn header(f: &mut Frame, area: Rect, app: &App) {
                     ),
                 ])
             }
+            DigitMode::Browse => {
+                let key = |a| app.keys.key_for(Scope::Digit, a);
+                let dataset = d.dataset();
+                let at = match &d.browsed {
+                    Some(b) => format!("#{} of {}", b.index, b.count),
+                    None => "loading…".to_string(),
+                };
+                Line::from(vec![
+                    Span::styled(" Test images ", t.dim()),
+                    Span::raw(format!("of {}: {at}", dataset.title)),
+                    Span::styled(
+                        format!(
+                            "  {}/{} steps · {} draws · {} opens an image",
+                            key(Action::PrevImage),
+                            key(Action::NextImage),
+                            key(Action::DrawMode),
+                            key(Action::OpenPath)
+                        ),
+                        t.dim(),
+                    ),
+                ])
+            }
             _ => {
                 let key = |a| app.keys.key_for(Scope::Digit, a);
                 Line::from(Span::styled(
                     format!(
                         " Drawing: drag the left button to draw, the right one to erase · {} \
-                         clears · {} saves · {} opens an image",
+                         clears · {} saves · {} opens an image · {} test images",
                         key(Action::ClearCanvas),
                         key(Action::SaveDrawing),
-                        key(Action::OpenPath)
+                        key(Action::OpenPath),
+                        key(Action::Browse)
                     ),
                     t.dim(),
                 ))
@@ -168,6 +192,15 @@ fn draw_panels(f: &mut Frame, l: &DigitLayout, d: &DigitState, t: &Theme) {
     model_input_small(f, inner, d, t);
 }
 
+/// What the model classifies, for texts: "digit" for digit datasets, else "image".
+fn thing(d: &DigitState) -> &'static str {
+    if d.dataset().is_digits() {
+        "digit"
+    } else {
+        "image"
+    }
+}
+
 fn model_input_small(f: &mut Frame, area: Rect, d: &DigitState, t: &Theme) {
     match &d.verdict {
         Verdict::Digit { pixels, .. } => {
@@ -179,9 +212,12 @@ fn model_input_small(f: &mut Frame, area: Rect, d: &DigitState, t: &Theme) {
             }
         }
         Verdict::NoDigit(reason) => {
-            centered_text(f, area, &format!("No digit: {reason}"), t.warn())
+            centered_text(f, area, &format!("No {}: {reason}", thing(d)), t.warn())
         }
-        Verdict::Nothing => centered_text(f, area, "Draw a digit on the canvas", t.dim()),
+        Verdict::Nothing if d.dataset().is_digits() => {
+            centered_text(f, area, "Draw a digit on the canvas", t.dim())
+        }
+        Verdict::Nothing => centered_text(f, area, "Draw on the canvas", t.dim()),
     }
 }
 
@@ -193,9 +229,12 @@ fn image_panels(f: &mut Frame, l: &DigitLayout, d: &DigitState, t: &Theme, keys:
         Verdict::Digit { pixels, .. } => {
             f.render_widget(Paragraph::new(lines(render_digit(pixels, d.style))), inner);
         }
-        Verdict::NoDigit(reason) => {
-            centered_text(f, inner, &format!("No digit found: {reason}"), t.warn())
-        }
+        Verdict::NoDigit(reason) => centered_text(
+            f,
+            inner,
+            &format!("No {} found: {reason}", thing(d)),
+            t.warn(),
+        ),
         Verdict::Nothing => centered_text(
             f,
             inner,
@@ -220,6 +259,70 @@ fn image_panels(f: &mut Frame, l: &DigitLayout, d: &DigitState, t: &Theme, keys:
     }
 }
 
+/// Browsing the test images: the image (the model's input as it is) and what it is.
+fn browse_panels(f: &mut Frame, l: &DigitLayout, app: &App) {
+    let d = &app.digit;
+    let t = &app.theme;
+    let dataset = d.dataset();
+    let title = match &d.browsed {
+        Some(b) => format!(" Test image #{} ", b.index),
+        None => " Test image ".to_string(),
+    };
+    let block = titled_block(title, t);
+    let inner = block.inner(l.big);
+    f.render_widget(block, l.big);
+    let Some(b) = &d.browsed else {
+        let why = app
+            .data
+            .not_ready(&dataset.name, &app.keys)
+            .unwrap_or_else(|| format!("{} has no test image", dataset.title));
+        centered_text(f, inner, &why, t.warn());
+        return;
+    };
+    f.render_widget(
+        Paragraph::new(lines(render_digit(&b.pixels, d.style))),
+        inner,
+    );
+    let block = titled_block(" About ", t);
+    let inner = block.inner(l.side);
+    f.render_widget(block, l.side);
+    let truth = dataset.class_name(usize::from(b.label));
+    let mut text = vec![
+        Line::from(Span::styled(
+            format!(" {} test image {} of {}", dataset.title, b.index, b.count),
+            t.dim(),
+        )),
+        Line::raw(""),
+        Line::from(vec![
+            Span::styled(" True class  ", t.dim()),
+            Span::styled(truth, t.good().add_modifier(Modifier::BOLD)),
+        ]),
+    ];
+    if let Some(p) = d.prediction() {
+        let right = p.class == b.label;
+        text.push(Line::from(vec![
+            Span::styled(" Model says  ", t.dim()),
+            Span::styled(
+                p.verdict(&dataset),
+                if right { t.good() } else { t.bad() }.add_modifier(Modifier::BOLD),
+            ),
+            Span::styled(if right { "  right" } else { "  wrong" }, t.dim()),
+        ]));
+    }
+    let key = |a| app.keys.key_for(Scope::Digit, a);
+    text.push(Line::raw(""));
+    text.push(Line::from(Span::styled(
+        format!(
+            " {}/{} previous/next image · {} the model's mistakes",
+            key(Action::PrevImage),
+            key(Action::NextImage),
+            key(Action::Gallery)
+        ),
+        t.dim(),
+    )));
+    f.render_widget(Paragraph::new(text).wrap(Wrap { trim: false }), inner);
+}
+
 fn prediction_panel(f: &mut Frame, area: Rect, d: &DigitState, t: &Theme, keys: &Keymap) {
     let block = titled_block(" Prediction ", t);
     let inner = block.inner(area);
@@ -228,7 +331,7 @@ fn prediction_panel(f: &mut Frame, area: Rect, d: &DigitState, t: &Theme, keys: 
         Verdict::Digit {
             prediction: Some(p),
             ..
-        } => summary(p, &dataset_of(d), t),
+        } => summary(p, &d.dataset(), t),
         Verdict::Digit {
             prediction: None, ..
         } if d.predictor.is_some() => match &d.prediction_error {
@@ -255,9 +358,13 @@ fn prediction_panel(f: &mut Frame, area: Rect, d: &DigitState, t: &Theme, keys: 
             ))]
         }
         Verdict::NoDigit(reason) => vec![
-            Line::from(Span::styled(" no digit found", t.warn())),
+            Line::from(Span::styled(format!(" no {} found", thing(d)), t.warn())),
             Line::from(Span::styled(format!(" {reason}"), t.dim())),
         ],
+        Verdict::Nothing if d.mode == DigitMode::Browse => vec![Line::from(Span::styled(
+            " waiting for the test images",
+            t.warn(),
+        ))],
         Verdict::Nothing => vec![Line::from(Span::styled(
             " nothing to classify yet",
             t.dim(),
@@ -277,16 +384,31 @@ fn prediction_panel(f: &mut Frame, area: Rect, d: &DigitState, t: &Theme, keys: 
         ..inner
     };
     if let Some(p) = d.prediction() {
-        f.render_widget(probability_bars(p, &dataset_of(d), t), bars_area);
+        let dataset = d.dataset();
+        let shown = p.probabilities.len().min(MAX_BARS);
+        let bars_area = if p.probabilities.len() > MAX_BARS && bars_area.height > 0 {
+            f.render_widget(
+                Paragraph::new(Line::from(Span::styled(
+                    format!(" top {shown} of {} classes", p.probabilities.len()),
+                    t.dim(),
+                ))),
+                bars_area,
+            );
+            Rect {
+                y: bars_area.y + 1,
+                height: bars_area.height - 1,
+                ..bars_area
+            }
+        } else {
+            bars_area
+        };
+        f.render_widget(probability_bars(p, &dataset, t), bars_area);
     }
 }
 
-/// What the model was trained on (MNIST before a model is loaded).
-fn dataset_of(d: &DigitState) -> DatasetInfo {
-    d.predictor
-        .as_ref()
-        .map_or_else(DatasetInfo::default, |p| p.dataset().clone())
-}
+/// Most probability bars shown: one per class up to this many classes, else the most
+/// probable this many.
+pub const MAX_BARS: usize = 10;
 
 fn summary(p: &Prediction, dataset: &DatasetInfo, t: &Theme) -> Vec<Line<'static>> {
     let others: Vec<String> = p
@@ -297,8 +419,10 @@ fn summary(p: &Prediction, dataset: &DatasetInfo, t: &Theme) -> Vec<Line<'static
         .collect();
     let (label, style) = if p.is_unsure() {
         (" Model ", t.bad())
-    } else {
+    } else if dataset.is_digits() {
         (" Digit ", t.accent())
+    } else {
+        (" Class ", t.accent())
     };
     vec![
         Line::from(vec![
@@ -313,13 +437,21 @@ fn summary(p: &Prediction, dataset: &DatasetInfo, t: &Theme) -> Vec<Line<'static
     ]
 }
 
-/// The ten probabilities as horizontal bars (0–100 %).
+/// The probabilities as horizontal bars (0–100 %) named by class: one per class in
+/// class order up to [`MAX_BARS`] classes, else the [`MAX_BARS`] most probable, most
+/// probable first.
 pub fn probability_bars(p: &Prediction, dataset: &DatasetInfo, t: &Theme) -> BarChart<'static> {
-    let bars: Vec<Bar> = p
-        .probabilities
-        .iter()
-        .enumerate()
-        .map(|(d, &q)| {
+    let shown: Vec<(usize, f32)> = if p.probabilities.len() <= MAX_BARS {
+        p.probabilities.iter().copied().enumerate().collect()
+    } else {
+        p.top(MAX_BARS)
+            .into_iter()
+            .map(|(c, q)| (usize::from(c), q))
+            .collect()
+    };
+    let bars: Vec<Bar> = shown
+        .into_iter()
+        .map(|(d, q)| {
             let style = if d == usize::from(p.class) {
                 t.good()
             } else {

@@ -1,6 +1,8 @@
 //! Geometry of the Digit view, shared by drawing and mouse hit-testing (the canvas).
 
+use crate::data::DatasetInfo;
 use crate::digit::canvas::CANVAS_SIDE;
+use crate::runs::report::{MATRIX_MAX_CLASSES, dataset_class_label};
 use crate::tui::layout::inner;
 use ratatui::layout::{Constraint, Layout, Rect};
 
@@ -49,8 +51,35 @@ pub fn digit(body: Rect) -> DigitLayout {
 pub const CARD_WIDTH: u16 = 30;
 /// Height of one mistake card: title line, 14 preview rows, a gap.
 pub const CARD_HEIGHT: u16 = 16;
-/// Width of the bordered confusion matrix (row label, ten 5-column cells).
-const CONFUSION_WIDTH: u16 = 4 + 10 * 5 + 2;
+/// Width of a confusion cell (a count, right-aligned).
+pub const CONFUSION_CELL: usize = 5;
+
+/// Width of the row labels of the gallery's confusion panel for `dataset`: the class
+/// numbers for digits (3), else the class names as tables cut them.
+pub fn confusion_label_width(dataset: &DatasetInfo) -> usize {
+    if dataset.is_digits() {
+        return 3;
+    }
+    (0..dataset.class_count())
+        .map(|c| dataset_class_label(dataset, c).chars().count())
+        .max()
+        .unwrap_or(0)
+        .max(3)
+}
+
+/// Width of the bordered confusion panel for `dataset`: its matrix (row label and a
+/// cell per class, 56 for digits) up to [`MATRIX_MAX_CLASSES`] classes, else its list
+/// of largest mistakes (`true → predicted count`).
+pub fn confusion_width(dataset: &DatasetInfo) -> u16 {
+    let label = confusion_label_width(dataset);
+    let n = dataset.class_count();
+    let content = if n <= MATRIX_MAX_CLASSES {
+        label + n * CONFUSION_CELL
+    } else {
+        (2 * label + 3 + 1 + CONFUSION_CELL).max(30)
+    };
+    u16::try_from(content + 3).unwrap_or(u16::MAX)
+}
 
 /// Regions of the mistake gallery.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -67,12 +96,15 @@ pub struct GalleryLayout {
     pub rows: usize,
 }
 
-/// Splits the Digit view's body for the gallery.
-pub fn gallery(body: Rect) -> GalleryLayout {
+/// Splits the Digit view's body for the gallery of a model of `dataset`.
+pub fn gallery(body: Rect, dataset: &DatasetInfo) -> GalleryLayout {
     let [header, main] =
         Layout::vertical([Constraint::Length(HEADER_ROWS), Constraint::Min(0)]).areas(body);
-    let [cards, confusion] =
-        Layout::horizontal([Constraint::Min(0), Constraint::Length(CONFUSION_WIDTH)]).areas(main);
+    let [cards, confusion] = Layout::horizontal([
+        Constraint::Min(0),
+        Constraint::Length(confusion_width(dataset)),
+    ])
+    .areas(main);
     let inside = inner(cards);
     GalleryLayout {
         header,

@@ -5,7 +5,7 @@
 //! number so that a result for an older drawing or an older Tab is dropped.
 
 use crate::config::AsciiStyle;
-use crate::data::LoadedDataset;
+use crate::data::{DatasetName, LoadedDataset};
 use crate::digit::{self, Canvas, Prepared};
 use crate::predict::{MistakeReport, Prediction, Predictor};
 use crate::runs::RunRecord;
@@ -21,8 +21,25 @@ pub enum DigitMode {
     Draw,
     /// An image file.
     Image,
-    /// The model's mistakes on the MNIST test set.
+    /// The test images of the model's dataset, one at a time.
+    Browse,
+    /// The model's mistakes on its dataset's test set.
     Gallery,
+}
+
+/// The test image shown while browsing.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Browsed {
+    /// The dataset it is from.
+    pub dataset: DatasetName,
+    /// Its index in the test set.
+    pub index: usize,
+    /// Images in the test set.
+    pub count: usize,
+    /// Its true class.
+    pub label: u8,
+    /// Its pixels (the model's input as they are).
+    pub pixels: Box<[u8; 784]>,
 }
 
 /// An image file, loaded and prepared.
@@ -96,7 +113,7 @@ pub enum DigitEffect {
     LoadImage(PathBuf),
     /// Save the drawing as `drawing-<timestamp>.png` in the current folder.
     SaveDrawing(Box<Canvas>),
-    /// Classify the MNIST test set and collect the mistakes.
+    /// Classify the test set of the model's dataset and collect the mistakes.
     FindMistakes {
         /// The run.
         id: String,
@@ -126,6 +143,8 @@ pub enum DigitEffect {
 /// The mistake gallery of one run.
 #[derive(Debug, Clone)]
 pub enum Gallery {
+    /// Waiting for the run's dataset to load (then computed).
+    NeedsData(String),
     /// Being computed.
     Loading(String),
     /// Computed for this run.
@@ -138,7 +157,10 @@ impl Gallery {
     /// The run the gallery is about.
     pub fn run_id(&self) -> &str {
         match self {
-            Gallery::Loading(id) | Gallery::Ready(id, _) | Gallery::Failed(id, _) => id,
+            Gallery::NeedsData(id)
+            | Gallery::Loading(id)
+            | Gallery::Ready(id, _)
+            | Gallery::Failed(id, _) => id,
         }
     }
 }
@@ -194,6 +216,10 @@ pub struct DigitState {
     pub verdict: Verdict,
     /// The mistake gallery, if computed or asked for.
     pub gallery: Option<Gallery>,
+    /// The test image shown while browsing (`None` while its dataset loads).
+    pub browsed: Option<Browsed>,
+    /// The index of the test image to browse.
+    pub browse_index: usize,
     /// First card row shown in the gallery.
     pub gallery_scroll: usize,
     /// Why the last prediction failed, if it did.
@@ -227,6 +253,8 @@ impl DigitState {
             model_error: None,
             verdict: Verdict::Nothing,
             gallery: None,
+            browsed: None,
+            browse_index: 0,
             gallery_scroll: 0,
             prediction_error: None,
             infer_seq: 0,
@@ -247,6 +275,7 @@ impl DigitState {
             m => m,
         };
         let input: Option<Result<[u8; 784], String>> = match source {
+            DigitMode::Browse => self.browsed.as_ref().map(|b| Ok(*b.pixels)),
             DigitMode::Image => self
                 .image
                 .as_ref()
@@ -406,6 +435,82 @@ impl DigitState {
         }
     }
 
+    /// What the model was trained on (MNIST before a model is loaded).
+    pub fn dataset(&self) -> std::borrow::Cow<'_, crate::data::DatasetInfo> {
+        match &self.predictor {
+            Some(p) => std::borrow::Cow::Borrowed(p.dataset()),
+            None => std::borrow::Cow::Owned(Default::default()),
+        }
+    }
+
+    /// The dataset the view needs held: the model's, while its gallery or its test
+    /// images are shown.
+    pub fn needed_dataset(&self) -> Option<DatasetName> {
+        if !matches!(self.mode, DigitMode::Gallery | DigitMode::Browse) {
+            return None;
+        }
+        self.predictor.as_ref().map(|p| p.dataset().name.clone())
+    }
+
+    /// The data changed (or the model, or the mode): a gallery waiting for the model's
+    /// dataset is computed once it is held, and browsing shows its test image.
+    pub fn data_changed(&mut self, data: &crate::tui::data::DataSlot) {
+        let Some(predictor) = self.predictor.clone() else {
+            return;
+        };
+        let name = &predictor.dataset().name;
+        if let Some(Gallery::NeedsData(id)) = &self.gallery
+            && self.model_id.as_ref() == Some(id)
+            && let Some(d) = data.ready(name)
+        {
+            let id = id.clone();
+            self.gallery = Some(Gallery::Loading(id.clone()));
+            self.pending.push(DigitEffect::FindMistakes {
+                id,
+                predictor: predictor.clone(),
+                data: d.clone(),
+            });
+        }
+        let browsing = self.mode == DigitMode::Browse
+            || (self.mode == DigitMode::Gallery && self.last_source == DigitMode::Browse);
+        if !browsing {
+            return;
+        }
+        if self.browsed.as_ref().is_some_and(|b| b.dataset != *name) {
+            // Another model's dataset: start again at its first image.
+            self.browsed = None;
+            self.browse_index = 0;
+            self.refresh();
+        }
+        if self.browsed.is_none()
+            && let Some(d) = data.ready(name)
+            && test_images(d) > 0
+        {
+            let d = d.clone();
+            self.show_test_image(&d, self.browse_index);
+        }
+    }
+
+    /// Shows test image `index` of `data` (clamped to the set) and asks for its
+    /// prediction.
+    pub fn show_test_image(&mut self, data: &LoadedDataset, index: usize) {
+        let test = &data.test;
+        let count = test_images(data);
+        let i = index.min(count.saturating_sub(1));
+        let image = (i < count)
+            .then(|| <[u8; 784]>::try_from(test.image(i)).ok())
+            .flatten();
+        self.browsed = image.map(|pixels| Browsed {
+            dataset: data.info.name.clone(),
+            index: i,
+            count,
+            label: test.labels[i],
+            pixels: Box::new(pixels),
+        });
+        self.browse_index = i;
+        self.refresh();
+    }
+
     /// Chooses run `record`'s model; returns the effect that loads it.
     pub fn choose_model(&mut self, record: &RunRecord) -> DigitEffect {
         self.model_id = Some(record.id.clone());
@@ -426,6 +531,11 @@ impl DigitState {
             typed: self.path.text().to_string(),
         }
     }
+}
+
+/// How many test images `data` holds (with both pixels and a label).
+pub fn test_images(data: &LoadedDataset) -> usize {
+    data.test.labels.len().min(data.test.images.len() / 784)
 }
 
 /// The reason of a "no digit" error, or the error itself.

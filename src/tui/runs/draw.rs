@@ -176,7 +176,16 @@ fn table(f: &mut Frame, area: Rect, app: &App) {
         Cell::from(s)
     }))
     .style(t.accent().add_modifier(Modifier::UNDERLINED));
-    let rows = runs.rows().map(|e| row(e, app));
+    let columns = layout::runs_columns(area);
+    let width = |c: SortColumn| {
+        SortColumn::ALL
+            .iter()
+            .position(|x| *x == c)
+            .and_then(|i| columns.get(i))
+            .map_or(usize::MAX, |r| usize::from(r.width))
+    };
+    let widths = (width(SortColumn::Id), width(SortColumn::Dataset));
+    let rows = runs.rows().map(|e| row(e, app, widths));
     let widths = layout::RUNS_COLUMNS;
     let widget = Table::new(rows, widths)
         .header(header)
@@ -189,18 +198,43 @@ fn table(f: &mut Frame, area: Rect, app: &App) {
     f.render_stateful_widget(widget, area, &mut state);
 }
 
-fn row<'a>(e: &'a RunEntry, app: &App) -> Row<'a> {
+/// `text` in at most `width` characters: whole if it fits, else its end after `…`
+/// (the end of a run id tells runs apart; its start is the Started column).
+pub fn fit_end(text: &str, width: usize) -> String {
+    let n = text.chars().count();
+    if n <= width {
+        return text.to_string();
+    }
+    let keep = width.saturating_sub(1);
+    std::iter::once('…')
+        .chain(text.chars().skip(n - keep))
+        .collect()
+}
+
+/// Run `id` in `width` characters: whole if it fits, else without its date and time
+/// (the Started column shows them), cut at the start if even that is too long.
+pub fn shown_id(id: &str, width: usize) -> String {
+    if id.chars().count() <= width {
+        id.to_string()
+    } else {
+        fit_end(&short_label(id), width)
+    }
+}
+
+/// A row of the runs table whose Run and Dataset columns are `(id, dataset)` wide.
+fn row<'a>(e: &'a RunEntry, app: &App, (id_width, dataset_width): (usize, usize)) -> Row<'a> {
     let t = &app.theme;
     let marked = app.runs.marked.iter().position(|m| m == e.id());
+    let id = shown_id(e.id(), id_width.saturating_sub(2));
     let id_cell = match marked {
         Some(i) => Cell::from(Line::from(vec![
             Span::styled(
                 format!("{} ", t.series_char(i)),
                 t.series(i).add_modifier(Modifier::BOLD),
             ),
-            Span::raw(e.id().to_string()),
+            Span::raw(id),
         ])),
-        None => Cell::from(format!("  {}", e.id())),
+        None => Cell::from(format!("  {id}")),
     };
     match e {
         RunEntry::Ok(r) => {
@@ -209,6 +243,7 @@ fn row<'a>(e: &'a RunEntry, app: &App) -> Row<'a> {
                 id_cell,
                 Cell::from(started(r)),
                 Cell::from(r.config.model.as_str()),
+                Cell::from(fit_end(r.config.dataset.as_str(), dataset_width)),
                 Cell::from(format::float(r.config.lr)),
                 Cell::from(r.config.batch_size.to_string()),
                 Cell::from(format!("{}/{}", r.epochs_done(), r.config.epochs)),
@@ -226,7 +261,7 @@ fn row<'a>(e: &'a RunEntry, app: &App) -> Row<'a> {
         }
         RunEntry::Damaged(err) => {
             let mut cells = vec![id_cell];
-            cells.extend((0..8).map(|_| Cell::from("–")));
+            cells.extend((0..SortColumn::ALL.len() - 2).map(|_| Cell::from("–")));
             cells.push(Cell::from(Span::styled("damaged", t.bad())));
             let _ = err;
             Row::new(cells)

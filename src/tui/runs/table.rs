@@ -42,6 +42,8 @@ pub enum SortColumn {
     Started,
     /// Architecture.
     Model,
+    /// The dataset trained on.
+    Dataset,
     /// Learning rate.
     Lr,
     /// Batch size.
@@ -60,10 +62,11 @@ pub enum SortColumn {
 
 impl SortColumn {
     /// Every column, left to right.
-    pub const ALL: [SortColumn; 10] = [
+    pub const ALL: [SortColumn; 11] = [
         SortColumn::Id,
         SortColumn::Started,
         SortColumn::Model,
+        SortColumn::Dataset,
         SortColumn::Lr,
         SortColumn::Batch,
         SortColumn::Epochs,
@@ -79,6 +82,7 @@ impl SortColumn {
             SortColumn::Id => "Run",
             SortColumn::Started => "Started",
             SortColumn::Model => "Model",
+            SortColumn::Dataset => "Dataset",
             SortColumn::Lr => "LR",
             SortColumn::Batch => "Batch",
             SortColumn::Epochs => "Epochs",
@@ -107,6 +111,7 @@ fn key(entry: &RunEntry, column: SortColumn) -> Option<Key> {
         SortColumn::Id => Some(Key::Text(entry.id().to_string())),
         SortColumn::Started => r.map(|r| Key::Num(r.started_at.unix_timestamp() as f64)),
         SortColumn::Model => r.map(|r| Key::Text(r.config.model.to_string())),
+        SortColumn::Dataset => r.map(|r| Key::Text(r.config.dataset.to_string())),
         SortColumn::Lr => r.map(|r| Key::Num(r.config.lr)),
         SortColumn::Batch => r.map(|r| Key::Num(r.config.batch_size as f64)),
         SortColumn::Epochs => r.map(|r| Key::Num(r.epochs_done() as f64)),

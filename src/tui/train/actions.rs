@@ -2,13 +2,14 @@
 //! [`crate::tui::keymap::BINDINGS`]; whether one can be done now is decided in
 //! [`crate::tui::actions`] before it gets here).
 
-use super::TrainView;
 use super::form::Field;
 use super::session::{LiveRun, RunPhase};
+use super::{TrainView, Waiting};
+use crate::data::DatasetName;
 use crate::model::{NetworkDef, Origin, define_network};
 use crate::runs::RunRecord;
 use crate::train::{Control, TrainJob};
-use crate::tui::actions::already_active;
+use crate::tui::actions::{already_active, run_waiting};
 use crate::tui::app::{DataState, DownloadProgress, Effect};
 use crate::tui::context::Cx;
 use crate::tui::dialogs::Modal;
@@ -32,6 +33,7 @@ impl TrainView {
             Action::QueueNext => self.select_queued(1),
             Action::RunNext => self.run_selected_next(cx),
             Action::Pause => return self.toggle_pause(),
+            Action::Stop if !active && self.waiting.is_some() => self.cancel_waiting(cx),
             Action::Stop => {
                 cx.info("Stopping the run…");
                 return vec![Effect::Control(Control::Stop)];
@@ -55,8 +57,9 @@ impl TrainView {
             }
             Action::Download => return download(cx),
             Action::RetryData => {
-                *cx.data = DataState::Loading;
-                return vec![Effect::LoadData];
+                // The read follows (App::sync_data).
+                cx.data.retry();
+                cx.info(format!("Loading {} again…", cx.data.title));
             }
             Action::Up => self.form.move_by(-1),
             Action::Down => self.form.move_by(1),
@@ -81,6 +84,10 @@ impl TrainView {
             cx.error(already_active(cx.keys));
             return Vec::new();
         }
+        if let Some(dataset) = self.waiting_for() {
+            cx.error(run_waiting(cx.keys, dataset));
+            return Vec::new();
+        }
         let settings = match self.form.validated() {
             Ok(s) => s,
             Err(e) => {
@@ -89,7 +96,7 @@ impl TrainView {
                 return Vec::new();
             }
         };
-        let Some(data) = cx.ready_data() else {
+        let Some(data) = cx.ready_data(&settings.dataset) else {
             return Vec::new();
         };
         self.session = Some(LiveRun::new(settings.clone()));
@@ -100,38 +107,109 @@ impl TrainView {
         vec![Effect::StartTraining(TrainJob::New(settings), data)]
     }
 
+    /// Starts `job` (shown as `session`, announced by `notice`) on `dataset`: at once
+    /// if it is the one loaded, else once it is (it waits; the app loads it, dropping
+    /// the one held). `point` is the sweep point it trains, if any.
+    pub fn launch(
+        &mut self,
+        job: TrainJob,
+        session: LiveRun,
+        notice: String,
+        point: Option<(usize, crate::sweep::PointState)>,
+        cx: &mut Cx,
+    ) -> Vec<Effect> {
+        let dataset = session.settings.dataset.clone();
+        if let Some(data) = cx.data.ready(&dataset).cloned() {
+            self.session = Some(session);
+            cx.info(notice);
+            return vec![Effect::StartTraining(job, data)];
+        }
+        cx.info(format!(
+            "{notice}: waiting for {} to load",
+            crate::tui::data::title_of(&dataset)
+        ));
+        self.waiting = Some(Waiting {
+            dataset,
+            job,
+            session,
+            notice,
+            point,
+        });
+        Vec::new()
+    }
+
+    /// The data changed: a run waiting for it starts once its dataset is loaded.
+    pub fn data_changed(&mut self, cx: &mut Cx) -> Vec<Effect> {
+        let Some(w) = &self.waiting else {
+            return Vec::new();
+        };
+        let Some(data) = cx.data.ready(&w.dataset).cloned() else {
+            return Vec::new();
+        };
+        let Some(w) = self.waiting.take() else {
+            return Vec::new();
+        };
+        self.session = Some(w.session);
+        cx.info(w.notice);
+        vec![Effect::StartTraining(w.job, data)]
+    }
+
+    /// Cancels the run waiting for its data (a sweep's point goes back to the front of
+    /// the queue, and the sweep pauses).
+    pub fn cancel_waiting(&mut self, cx: &mut Cx) {
+        let Some(w) = self.waiting.take() else {
+            return;
+        };
+        if let (Some((k, state)), Some(q)) = (w.point, self.sweep.as_mut()) {
+            q.queue.insert(0, (k, state.clone()));
+            q.states[k - 1] = state;
+            q.current = None;
+            q.paused = true;
+        }
+        cx.info(format!(
+            "Cancelled: {} no longer waits for {}",
+            w.notice,
+            crate::tui::data::title_of(&w.dataset)
+        ));
+    }
+
+    /// The dataset of the run waiting for its data, if one is.
+    pub fn waiting_for(&self) -> Option<&DatasetName> {
+        self.waiting.as_ref().map(|w| &w.dataset)
+    }
+
     /// Resumes saved run `record` for `more` epochs (`None`: to the end of its plan), if
     /// possible, and shows it.
+    /// Its dataset (`record.config.dataset`) is loaded first if another is held: the
+    /// run then waits for it.
     pub fn resume(&mut self, record: &RunRecord, more: Option<u32>, cx: &mut Cx) -> Vec<Effect> {
         if self.run_active() {
             cx.error(already_active(cx.keys));
             return Vec::new();
         }
-        let Some(data) = cx.ready_data() else {
+        if let Some(dataset) = self.waiting_for() {
+            cx.error(run_waiting(cx.keys, dataset));
             return Vec::new();
-        };
+        }
         let id = &record.id;
         let mut session = LiveRun::resuming(record);
         let done = record.epochs_done();
-        match more {
+        let notice = match more {
             Some(n) => {
                 session.settings.epochs = done + n;
-                cx.info(format!("Resuming {id} for {n} more epochs"));
+                format!("Resuming {id} for {n} more epochs")
             }
-            None => cx.info(format!(
+            None => format!(
                 "Resuming {id} to the end of its plan ({} more epochs)",
                 record.config.epochs.saturating_sub(done)
-            )),
-        }
-        self.session = Some(session);
+            ),
+        };
         *cx.view = View::Train;
-        vec![Effect::StartTraining(
-            TrainJob::Resume {
-                run_id: id.to_string(),
-                more_epochs: more,
-            },
-            data,
-        )]
+        let job = TrainJob::Resume {
+            run_id: id.to_string(),
+            more_epochs: more,
+        };
+        self.launch(job, session, notice, None, cx)
     }
 
     /// The save dialog's network was saved in `path` (or not, `result` says why): it
@@ -172,7 +250,7 @@ impl TrainView {
 }
 
 fn download(cx: &mut Cx) -> Vec<Effect> {
-    *cx.data = DataState::Downloading(DownloadProgress {
+    cx.data.state = DataState::Downloading(DownloadProgress {
         file: String::new(),
         done: 0,
         total: None,

@@ -151,6 +151,9 @@ fn form(f: &mut Frame, area: Rect, app: &App) {
     f.render_widget(Paragraph::new(Line::from(note)), note_row);
 }
 
+/// The width of a key of the Run panel's lines, with its margin.
+const KV_KEY: usize = 10;
+
 fn kv(key: &str, value: impl Into<String>, style: Style, t: &Theme) -> Line<'static> {
     Line::from(vec![
         Span::styled(format!(" {key:<9}"), t.dim()),
@@ -158,25 +161,55 @@ fn kv(key: &str, value: impl Into<String>, style: Style, t: &Theme) -> Line<'sta
     ])
 }
 
-fn data_line(app: &App) -> Line<'static> {
+/// The dataset's line of the Run panel: its title (as the key when it fits there, as
+/// `MNIST    ready (60000 / 10000)`) and state, with its sizes when they fit in `width`.
+fn data_line(app: &App, width: u16) -> Line<'static> {
     let t = &app.theme;
-    let (text, style) = match &app.data {
-        DataState::Ready(d) => (
-            format!("ready ({} / {})", d.train.len(), d.test.len()),
-            t.good(),
-        ),
-        DataState::Loading => ("loading…".to_string(), t.warn()),
-        DataState::Downloading(_) => ("downloading…".to_string(), t.warn()),
-        DataState::Missing { .. } => (
-            format!(
+    let title = &app.data.title;
+    let keyed = title.chars().count() < KV_KEY - 1;
+    let named = |state: &str| {
+        if keyed {
+            state.to_string()
+        } else {
+            format!("{title} {state}")
+        }
+    };
+    let (text, style) = match &app.data.state {
+        DataState::Ready(d) => {
+            let sizes = format!(" ({} / {})", d.train.len(), d.test.len());
+            let text = named("ready");
+            let fits = KV_KEY + text.chars().count() + sizes.len() <= usize::from(width);
+            (if fits { text + &sizes } else { text }, t.good())
+        }
+        DataState::Loading => (named("loading…"), t.warn()),
+        DataState::Downloading(_) => (named("downloading…"), t.warn()),
+        DataState::Missing { .. } if app.data.is_mnist() => (
+            named(&format!(
                 "missing ({} downloads)",
                 app.keys.key_for(Scope::Train, Action::Download)
-            ),
+            )),
             t.bad(),
         ),
-        DataState::Failed(_) => ("error (see panel)".to_string(), t.bad()),
+        DataState::Missing { .. } => (named("missing (see panel)"), t.bad()),
+        DataState::Failed(_) => (named("error (see panel)"), t.bad()),
     };
-    kv("MNIST", text, style, t)
+    kv(if keyed { title } else { "Data" }, text, style, t)
+}
+
+/// The run waiting for its dataset, if one is: what it is and how to cancel it.
+fn waiting_line(app: &App) -> Option<Line<'static>> {
+    let w = app.train.waiting.as_ref()?;
+    Some(kv(
+        "Next",
+        format!(
+            "{} once {} is loaded ({} cancels)",
+            w.notice,
+            crate::tui::data::title_of(&w.dataset),
+            app.keys.key_for(Scope::Train, Action::Stop)
+        ),
+        app.theme.warn(),
+        &app.theme,
+    ))
 }
 
 fn status(f: &mut Frame, area: Rect, app: &App) {
@@ -189,7 +222,8 @@ fn status(f: &mut Frame, area: Rect, app: &App) {
     match &app.train.session {
         None => {
             lines.push(kv("Status", "idle", t.dim(), t));
-            lines.push(data_line(app));
+            lines.push(data_line(app, area.width.saturating_sub(2)));
+            lines.extend(waiting_line(app));
             lines.push(Line::raw(""));
             let start = app.keys.key_for(Scope::Train, Action::Start);
             lines.push(Line::from(Span::styled(
@@ -201,7 +235,8 @@ fn status(f: &mut Frame, area: Rect, app: &App) {
             lines.push(kv("Status", s.phase.word(), phase_style(&s.phase, t), t));
             // The tab bar also says how the data stands.
             let data_at = lines.len();
-            lines.push(data_line(app));
+            lines.push(data_line(app, area.width.saturating_sub(2)));
+            lines.extend(waiting_line(app));
             let id = s.run_id.clone().unwrap_or_else(|| "(starting)".into());
             lines.push(kv("Run", id, Style::new(), t));
             lines.push(kv(
@@ -327,10 +362,10 @@ fn status(f: &mut Frame, area: Rect, app: &App) {
         area,
     );
     if let Some(p) = preview_area {
-        let train_len = match &app.data {
-            DataState::Ready(d) => Some(d.train.len()),
-            _ => None,
-        };
+        let train_len = app
+            .data
+            .ready(&app.train.form.settings.dataset)
+            .map(|d| d.train.len());
         preview::draw(f, p, &app.train.form.settings, train_len, t);
     }
 }
@@ -357,6 +392,9 @@ fn sweep_lines(app: &App) -> Vec<Line<'static>> {
         let k = i + 1;
         let queued = q.queue.iter().any(|(p, _)| *p == k);
         let (word, style) = match state {
+            _ if q.current == Some(k) && app.train.waiting.is_some() => {
+                ("waiting data".to_string(), t.warn())
+            }
             _ if q.current == Some(k) => ("running".to_string(), t.good()),
             PointState::Finished(id) => {
                 let acc = app
@@ -393,7 +431,7 @@ fn charts(f: &mut Frame, l: &TrainLayout, app: &App) {
         height: l.loss.height + l.accuracy.height,
         ..l.loss
     };
-    let data_ready = matches!(app.data, DataState::Ready(_));
+    let data_ready = matches!(app.data.state, DataState::Ready(_));
     match &app.train.session {
         Some(s) => {
             loss_chart(f, l.loss, s, app);
@@ -484,16 +522,26 @@ fn network_panel(f: &mut Frame, area: Rect, app: &App) {
     f.render_widget(Paragraph::new(prose).wrap(Wrap { trim: false }), prose_area);
 }
 
+/// Where the dataset of the slot stands, while it is not loaded: loading, downloading
+/// (MNIST), missing (with how to get it) or unreadable.
 fn data_panel(f: &mut Frame, area: Rect, app: &App) {
     let t = &app.theme;
-    let dir = app.data_dir.display();
-    let block = titled_block(" MNIST data ", t);
+    let root = app.data_dir.display().to_string();
+    let title = &app.data.title;
+    // The folder the loader found; before it says, the data folder it searches.
+    let dir = app
+        .data
+        .dir
+        .as_ref()
+        .map_or_else(|| root.clone(), |d| d.display().to_string());
+    let block = titled_block(format!(" {title} data "), t);
     let inner = block.inner(area);
     f.render_widget(block, area);
     let download = app.keys.key_for(Scope::Train, Action::Download);
     let retry = app.keys.key_for(Scope::Train, Action::RetryData);
-    let text = match &app.data {
-        DataState::Loading => format!("Loading MNIST from {dir}…"),
+    let mnist = app.data.is_mnist();
+    let text = match &app.data.state {
+        DataState::Loading => format!("Loading {title} from {dir}…"),
         DataState::Downloading(p) => {
             let [text_area, gauge_area] =
                 Layout::vertical([Constraint::Min(0), Constraint::Length(1)]).areas(inner);
@@ -515,20 +563,39 @@ fn data_panel(f: &mut Frame, area: Rect, app: &App) {
             centered_text(
                 f,
                 text_area,
-                &format!("Downloading MNIST into {dir}…"),
+                &format!("Downloading {title} into {root}…"),
                 Style::new(),
             );
             return;
         }
-        DataState::Missing { message } => format!(
-            "MNIST is not in {dir}.\n{message}\n\nPress {download} to download it (about 11 MB).\n\n\
-             Offline? Put the four files {MNIST_FILES} in {dir}, or set MNIST_DATA_DIR to \
-             the folder holding them and restart; then press {retry} to retry."
-        ),
-        DataState::Failed(e) => format!(
-            "MNIST could not be read:\n{e}\n\nReplace the damaged files in {dir} \
-             (or press {download} to download them again), then press {retry} to retry."
-        ),
+        DataState::Missing { message, how } => {
+            let how = if how.is_empty() {
+                format!("put the four files {MNIST_FILES} in {dir}")
+            } else {
+                how.clone()
+            };
+            let download = if mnist {
+                format!("Press {download} to download it (about 11 MB).\n\nOffline? ")
+            } else {
+                String::new()
+            };
+            format!(
+                "{title} is not in {dir}.\n{message}\n\n{download}{}; or set MNIST_DATA_DIR \
+                 to the data folder holding it and restart. Then press {retry} to retry.",
+                capitalised(&how)
+            )
+        }
+        DataState::Failed(e) => {
+            let again = if mnist {
+                format!(" (or press {download} to download them again)")
+            } else {
+                String::new()
+            };
+            format!(
+                "{title} could not be read:\n{e}\n\nReplace the damaged files in {dir}{again}, \
+                 then press {retry} to retry."
+            )
+        }
         DataState::Ready(_) => String::new(),
     };
     f.render_widget(Paragraph::new(text).wrap(Wrap { trim: false }), inner);

@@ -59,7 +59,7 @@ impl TrainView {
                 return Vec::new();
             }
         };
-        let Some(data) = cx.ready_data() else {
+        let Some(data) = cx.ready_data(&settings.dataset) else {
             return Vec::new();
         };
         self.finder = Some(FinderTask {

@@ -10,9 +10,29 @@ pub mod preview;
 pub mod session;
 pub mod sweep;
 
+use crate::data::DatasetName;
+use crate::sweep::PointState;
+use crate::train::TrainJob;
 use form::TrainForm;
 use session::LiveRun;
 use sweep::SweepQueue;
+
+/// A run that starts once its dataset is loaded (a resumed run, or a sweep's point,
+/// whose dataset is not the one held).
+#[derive(Debug, Clone)]
+pub struct Waiting {
+    /// The dataset it needs.
+    pub dataset: DatasetName,
+    /// What the trainer is to do.
+    pub job: TrainJob,
+    /// What the view shows once it starts.
+    pub session: LiveRun,
+    /// What is said when it starts.
+    pub notice: String,
+    /// The sweep point it is (its number and how it was queued), to queue again if
+    /// the wait is cancelled.
+    pub point: Option<(usize, PointState)>,
+}
 
 /// The Train view's state.
 #[derive(Debug, Clone)]
@@ -25,6 +45,8 @@ pub struct TrainView {
     pub sweep: Option<SweepQueue>,
     /// The learning-rate finder, while one runs.
     pub finder: Option<finder::FinderTask>,
+    /// A run waiting for its dataset to load.
+    pub waiting: Option<Waiting>,
 }
 
 impl TrainView {
@@ -35,6 +57,7 @@ impl TrainView {
             session: None,
             sweep: None,
             finder: None,
+            waiting: None,
         }
     }
 

@@ -168,10 +168,10 @@ impl TrainView {
         }
     }
 
-    /// Starts the next queued point, unless the sweep is paused, unsaved, or a run
-    /// is active.
+    /// Starts the next queued point (once its dataset is loaded), unless the sweep is
+    /// paused, unsaved, or a run is active or waiting.
     pub fn next_point(&mut self, cx: &mut Cx) -> Vec<Effect> {
-        if self.run_active() {
+        if self.run_active() || self.waiting.is_some() {
             return Vec::new();
         }
         let Some(q) = self.sweep.as_mut() else {
@@ -198,18 +198,8 @@ impl TrainView {
         q.states[k - 1] = PointState::Running(String::new());
         q.current = Some(k);
         let label = format!("Sweep point {k}/{}: {}", q.file.points.len(), q.describe(k));
-        let Some(data) = cx.ready_data() else {
-            if let Some(q) = self.sweep.as_mut() {
-                q.queue.insert(0, (k, state.clone()));
-                q.states[k - 1] = state;
-                q.current = None;
-                q.paused = true;
-            }
-            return Vec::new();
-        };
-        self.session = Some(LiveRun::new(settings));
-        cx.info(label);
-        vec![Effect::StartTraining(job, data)]
+        // A point of another dataset than the one held waits for it.
+        self.launch(job, LiveRun::new(settings), label, Some((k, state)), cx)
     }
 
     /// The running point ended: record it and go on (a stop pauses the sweep, the
@@ -308,6 +298,9 @@ impl TrainView {
             q.file.id,
             q.finished()
         ));
+        if self.waiting.as_ref().is_some_and(|w| w.point.is_some()) {
+            self.waiting = None;
+        }
         if q.current.is_some() && self.run_active() {
             return vec![Effect::Control(crate::train::Control::Stop)];
         }

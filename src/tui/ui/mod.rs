@@ -71,14 +71,14 @@ fn tab_bar(f: &mut Frame, area: Rect, app: &App) {
     }
     f.render_widget(Paragraph::new(Line::from(spans)), area);
 
-    let data_style = match app.data {
+    let data_style = match app.data.state {
         DataState::Ready(_) => t.good(),
         DataState::Failed(_) | DataState::Missing { .. } => t.bad(),
         _ => t.warn(),
     };
     let mut right = vec![
-        Span::styled("MNIST ", t.dim()),
-        Span::styled(app.data.word(), data_style),
+        Span::styled(format!("{} ", app.data.title), t.dim()),
+        Span::styled(app.data.state.word(), data_style),
     ];
     if let Some(s) = &app.train.session {
         right.push(Span::styled("  run ", t.dim()));
