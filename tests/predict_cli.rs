@@ -259,7 +259,7 @@ fn a_network_from_config_trains_and_outlives_its_definition() {
 #[test]
 fn fashion_pngs_cut_from_the_test_set_predict_as_in_evaluation() {
     use mnist_tui::predict::Predictor;
-    let Some(data_root) = common::fashion_root() else {
+    let Some(data_root) = common::mnist::fashion_root() else {
         return;
     };
     let tmp = tempfile::tempdir().unwrap();

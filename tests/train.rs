@@ -793,7 +793,7 @@ fn nesterov_and_adamw_runs_resume_and_match_the_run_never_stopped() {
 fn a_fashion_run_records_its_dataset_and_checksums_and_resumes_only_on_them() {
     use mnist_tui::data::datasets::find_dataset;
     use mnist_tui::data::{DatasetName, LoadedDataset};
-    let Some(root) = common::fashion_root() else {
+    let Some(root) = common::mnist::fashion_root() else {
         return;
     };
     let fashion: DatasetName = "fashion-mnist".parse().unwrap();

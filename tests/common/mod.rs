@@ -49,4 +49,4 @@ pub mod mnist;
 pub mod pty;
 pub mod training;
 
-pub use mnist::{fashion_root, mnist_dir};
+pub use mnist::mnist_dir;

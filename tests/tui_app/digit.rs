@@ -1,6 +1,7 @@
 //! The Digit view: drawing, images, models, the gallery, the path field.
 
 use super::*;
+use mnist_tui::data::Preparation;
 use mnist_tui::tui::digit::layout as digit_layout;
 use mnist_tui::tui::digit::state::{DigitEffect, DigitMode, DigitMsg, Gallery, Verdict};
 use mnist_tui::tui::digit::tasks;
@@ -276,11 +277,68 @@ fn enter_loads_the_image_and_tab_completes() {
     let effects = a.update(key(KeyCode::Enter));
     assert!(matches!(
         effects.as_slice(),
-        [Effect::Digit(DigitEffect::LoadImage(p))] if *p == want
+        [Effect::Digit(DigitEffect::LoadImage(p, _))] if *p == want
     ));
     // The runtime's loader says why this "image" is not one.
-    let err = mnist_tui::tui::digit::tasks::load_image(&want).unwrap_err();
+    let err = mnist_tui::tui::digit::tasks::load_image(&want, Preparation::Digit).unwrap_err();
     assert!(err.contains("not an image"), "{err}");
+}
+
+/// A picture is prepared the way the model's dataset makes its images: opened for a
+/// digit model, it is prepared again when a Fashion-MNIST model takes over.
+#[test]
+fn an_open_image_is_prepared_for_the_models_dataset() {
+    use mnist_tui::predict::Predictor;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("shoe.png");
+    let mut img = image::GrayImage::from_pixel(90, 60, image::Luma([255]));
+    for y in 10..50 {
+        for x in 5..70 {
+            img.put_pixel(x, y, image::Luma([30]));
+        }
+    }
+    img.save(&path).unwrap();
+    let mut a = digit_app();
+    a.update(ch('/'));
+    type_str(&mut a, &path.display().to_string());
+    let effects = a.update(key(KeyCode::Enter));
+    let [Effect::Digit(load @ DigitEffect::LoadImage(_, Preparation::Digit))] = effects.as_slice()
+    else {
+        panic!("a digit model's image is prepared as a digit: {effects:?}");
+    };
+    let loaded = tasks::perform(load.clone(), &no_store());
+    a.update(Msg::Digit(loaded));
+    assert_eq!(
+        a.digit.image.as_ref().unwrap().preparation,
+        Preparation::Digit
+    );
+    // A Fashion-MNIST model arrives: the image is prepared again, as a product photo.
+    let id = a.digit.model_id.clone().unwrap();
+    let fashion = Predictor::for_dataset(
+        mnist_tui::model::Network::preset(mnist_tui::model::Preset::Mlp, 7),
+        true,
+        mnist_tui::data::DatasetInfo::of_spec(
+            mnist_tui::data::datasets::find_dataset("fashion-mnist").unwrap(),
+            mnist_tui::data::Norm::MNIST,
+            Vec::new(),
+        ),
+    );
+    let again = a.update(Msg::Digit(DigitMsg::ModelLoaded {
+        id,
+        result: Ok(std::sync::Arc::new(fashion)),
+    }));
+    let Some(load) = again.iter().find_map(|e| match e {
+        Effect::Digit(l @ DigitEffect::LoadImage(p, Preparation::Product)) if *p == path => Some(l),
+        _ => None,
+    }) else {
+        panic!("prepared again for the new model: {again:?}");
+    };
+    a.update(Msg::Digit(tasks::perform(load.clone(), &no_store())));
+    let image = a.digit.image.as_ref().unwrap();
+    assert_eq!(image.preparation, Preparation::Product);
+    let pixels = image.prepared.as_ref().unwrap().pixels;
+    assert_eq!(pixels[0], 0, "the product's way: light on black");
+    assert!(pixels[14 * 28 + 14] > 100, "the shoe is light");
 }
 
 #[test]

@@ -94,7 +94,7 @@ impl DigitState {
                 let path = std::path::PathBuf::from(text);
                 d.image_loading = Some(path.clone());
                 cx.info(format!("Loading {}…", path.display()));
-                return vec![Effect::Digit(DigitEffect::LoadImage(path))];
+                return vec![Effect::Digit(DigitEffect::LoadImage(path, d.preparation()))];
             }
             KeyCode::Tab => return vec![Effect::Digit(d.complete())],
             KeyCode::Backspace if key.modifiers.is_empty() => d.path.backspace(),

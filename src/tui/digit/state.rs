@@ -5,7 +5,7 @@
 //! number so that a result for an older drawing or an older Tab is dropped.
 
 use crate::config::AsciiStyle;
-use crate::data::{DatasetName, LoadedDataset};
+use crate::data::{DatasetName, LoadedDataset, Preparation};
 use crate::digit::{self, Canvas, Prepared};
 use crate::predict::{MistakeReport, Prediction, Predictor};
 use crate::runs::RunRecord;
@@ -49,8 +49,10 @@ pub struct LoadedImage {
     pub path: PathBuf,
     /// The image as loaded, shrunk to at most [`PREVIEW_SIDE`] px for previews.
     pub preview: DynamicImage,
-    /// The MNIST-like digit, or why there is none.
+    /// The image as the model's dataset makes its images, or why there is none.
     pub prepared: Result<Box<Prepared>, String>,
+    /// How it was prepared (the model's dataset's way when it was loaded).
+    pub preparation: Preparation,
 }
 
 /// Longest image path the path field takes.
@@ -109,8 +111,8 @@ pub enum DigitMsg {
 pub enum DigitEffect {
     /// Load this run's model.
     LoadModel(Box<RunRecord>),
-    /// Load and prepare an image file.
-    LoadImage(PathBuf),
+    /// Load an image file and prepare it the given way.
+    LoadImage(PathBuf, Preparation),
     /// Save the drawing as `drawing-<timestamp>.png` in the current folder.
     SaveDrawing(Box<Canvas>),
     /// Classify the test set of the model's dataset and collect the mistakes.
@@ -282,7 +284,7 @@ impl DigitState {
                 .map(|i| i.prepared.as_ref().map(|p| p.pixels).map_err(Clone::clone)),
             _ if self.canvas.is_empty() => None,
             _ => Some(
-                digit::prepare_pixels(&self.canvas.to_pixels())
+                prepare_drawing(&self.canvas.to_pixels(), self.preparation())
                     .map(|p| p.pixels)
                     .map_err(|e| no_digit_reason(&e)),
             ),
@@ -344,6 +346,14 @@ impl DigitState {
         self.refresh();
     }
 
+    /// How the model's dataset prepares a picture (MNIST's digit steps before a model
+    /// is loaded).
+    pub fn preparation(&self) -> Preparation {
+        self.predictor
+            .as_ref()
+            .map_or(Preparation::Digit, |p| p.dataset().preparation)
+    }
+
     /// Applies a background result; returns a message for the user, if any
     /// (`Err` for failures).
     pub fn apply(&mut self, msg: DigitMsg) -> Option<Result<String, String>> {
@@ -357,6 +367,16 @@ impl DigitState {
                     Ok(p) => {
                         self.predictor = Some(p);
                         self.model_error = None;
+                        // An image prepared for another dataset's model is prepared
+                        // again, this model's way.
+                        let wanted = self.preparation();
+                        if let Some(img) = &self.image
+                            && img.preparation != wanted
+                        {
+                            self.image_loading = Some(img.path.clone());
+                            self.pending
+                                .push(DigitEffect::LoadImage(img.path.clone(), wanted));
+                        }
                         None
                     }
                     Err(e) => {
@@ -553,4 +573,24 @@ pub fn model_candidates<'a>(runs: impl Iterator<Item = &'a RunRecord>) -> Vec<&'
         .collect();
     v.sort_by(|a, b| a.id.cmp(&b.id));
     v
+}
+
+/// The drawing (28 × 28, light on dark) as the model's dataset makes its images: MNIST's
+/// steps for digits; for the others, a drawing already in their form passes through.
+fn prepare_drawing(
+    pixels: &[u8; 784],
+    preparation: Preparation,
+) -> Result<Prepared, digit::DigitError> {
+    match preparation {
+        Preparation::Digit => digit::prepare_pixels(pixels),
+        other => {
+            let img = image::GrayImage::from_raw(28, 28, pixels.to_vec()).ok_or_else(|| {
+                digit::DigitError::NoDigit {
+                    path: None,
+                    reason: "invalid buffer".to_string(),
+                }
+            })?;
+            digit::preparation_for(other)(&DynamicImage::ImageLuma8(img))
+        }
+    }
 }

@@ -4,6 +4,7 @@
 //! what it was doing, so the view never waits forever.
 
 use super::state::{DigitEffect, DigitMsg, LoadedImage, PREVIEW_SIDE};
+use crate::data::Preparation;
 use crate::data::Split;
 use crate::digit::{self, Canvas, DigitError};
 use crate::predict::{Predictor, find_mistakes};
@@ -41,7 +42,7 @@ impl Task {
     pub fn of(effect: &DigitEffect) -> Task {
         match effect {
             DigitEffect::LoadModel(r) => Task::LoadModel(r.id.clone()),
-            DigitEffect::LoadImage(p) => Task::LoadImage(p.clone()),
+            DigitEffect::LoadImage(p, _) => Task::LoadImage(p.clone()),
             DigitEffect::SaveDrawing(_) => Task::SaveDrawing,
             DigitEffect::FindMistakes { id, .. } => Task::FindMistakes(id.clone()),
             DigitEffect::Predict { seq, .. } => Task::Predict(*seq),
@@ -126,8 +127,8 @@ pub fn perform(effect: DigitEffect, store: &RunStore) -> DigitMsg {
                 .map_err(|e| e.to_string()),
             id: record.id,
         },
-        DigitEffect::LoadImage(path) => DigitMsg::ImageLoaded {
-            result: load_image(&path).map(Box::new),
+        DigitEffect::LoadImage(path, preparation) => DigitMsg::ImageLoaded {
+            result: load_image(&path, preparation).map(Box::new),
             path,
         },
         DigitEffect::FindMistakes {
@@ -156,10 +157,10 @@ pub fn perform(effect: DigitEffect, store: &RunStore) -> DigitMsg {
     })
 }
 
-/// Loads and prepares an image file for the Digit view.
-pub fn load_image(path: &Path) -> Result<LoadedImage, String> {
+/// Loads an image file for the Digit view and prepares it the model's dataset's way.
+pub fn load_image(path: &Path, preparation: Preparation) -> Result<LoadedImage, String> {
     let img = digit::load_image(path).map_err(|e| e.to_string())?;
-    let prepared = match digit::prepare(&img) {
+    let prepared = match digit::preparation_for(preparation)(&img) {
         Ok(p) => Ok(Box::new(p)),
         Err(DigitError::NoDigit { reason, .. }) => Err(reason),
         Err(e) => Err(e.to_string()),
@@ -173,6 +174,7 @@ pub fn load_image(path: &Path) -> Result<LoadedImage, String> {
         path: path.to_path_buf(),
         preview,
         prepared,
+        preparation,
     })
 }
 
