@@ -634,7 +634,9 @@ fn digit_view_image_and_gallery() {
     a.update(ch('o'));
     type_str(&mut a, &path.display().to_string());
     a.update(key(KeyCode::Enter));
-    let loaded = mnist_tui::tui::digit::tasks::load_image(&path).unwrap();
+    let loaded =
+        mnist_tui::tui::digit::tasks::load_image(&path, mnist_tui::data::Preparation::Digit)
+            .unwrap();
     update_settled(
         &mut a,
         Msg::Digit(DigitMsg::ImageLoaded {
