@@ -153,40 +153,60 @@ pub fn parse(
     let prefix = &prefix[..got];
     let gzip = prefix == GZIP_MAGIC;
     let stream = io::Cursor::new(prefix).chain(reader);
-    let mut hasher = opts.hash.then(Sha256::new);
-    let result = if gzip {
-        let decoder = flate2::read::MultiGzDecoder::new(stream);
-        parse_decoded(
-            HashingReader {
-                inner: decoder,
-                hasher: hasher.as_mut(),
-            },
+    // The SHA-256 is computed on a thread of its own, fed the decompressed chunks as
+    // they are parsed, so hashing a file adds (almost) nothing to the time it takes to
+    // read it where a core is free (loading hashes every file it reads).
+    std::thread::scope(|s| {
+        let (to_hasher, hasher) = if opts.hash {
+            let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<u8>>(HASH_QUEUE);
+            let hasher = s.spawn(move || {
+                let mut h = Sha256::new();
+                for chunk in rx {
+                    h.update(&chunk);
+                }
+                hex(&h.finalize())
+            });
+            (Some(tx), Some(hasher))
+        } else {
+            (None, None)
+        };
+        let result = if gzip {
+            let decoder = flate2::read::MultiGzDecoder::new(stream);
+            parse_decoded(
+                HashingReader::new(decoder, to_hasher),
+                kind,
+                path,
+                opts,
+                true,
+            )
+        } else {
+            parse_decoded(
+                HashingReader::new(stream, to_hasher),
+                kind,
+                path,
+                opts,
+                false,
+            )
+        };
+        // The reader (and its sender) is gone: the hasher has every chunk.
+        let sha256 = match hasher.map(|h| h.join()) {
+            Some(Ok(hex)) => Some(hex),
+            Some(Err(_)) => return Err(invalid(path, "the hashing thread panicked")),
+            None => None,
+        };
+        let (count, data) = result?;
+        Ok(Idx {
             kind,
-            path,
-            opts,
-            true,
-        )
-    } else {
-        parse_decoded(
-            HashingReader {
-                inner: stream,
-                hasher: hasher.as_mut(),
-            },
-            kind,
-            path,
-            opts,
-            false,
-        )
-    };
-    let (count, data) = result?;
-    Ok(Idx {
-        kind,
-        count,
-        gzip,
-        data,
-        sha256: hasher.map(|h| hex(&h.finalize())),
+            count,
+            gzip,
+            data,
+            sha256,
+        })
     })
 }
+
+/// Decompressed chunks queued for the hashing thread at most.
+const HASH_QUEUE: usize = 16;
 
 /// Opens and parses the IDX file at `path` (raw or gzip, detected by content).
 pub fn read_file(path: &Path, kind: IdxKind, opts: ParseOptions) -> Result<Idx, DataError> {
@@ -215,17 +235,26 @@ pub fn hex(bytes: &[u8]) -> String {
     s
 }
 
-/// A reader that feeds everything it reads to an optional SHA-256.
-struct HashingReader<'h, R> {
+/// A reader that sends a copy of everything it reads to an optional hashing thread.
+struct HashingReader<R> {
     inner: R,
-    hasher: Option<&'h mut Sha256>,
+    to_hasher: Option<std::sync::mpsc::SyncSender<Vec<u8>>>,
 }
 
-impl<R: Read> Read for HashingReader<'_, R> {
+impl<R> HashingReader<R> {
+    fn new(inner: R, to_hasher: Option<std::sync::mpsc::SyncSender<Vec<u8>>>) -> Self {
+        HashingReader { inner, to_hasher }
+    }
+}
+
+impl<R: Read> Read for HashingReader<R> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         let n = self.inner.read(buf)?;
-        if let Some(h) = self.hasher.as_deref_mut() {
-            h.update(&buf[..n]);
+        if n > 0
+            && let Some(tx) = &self.to_hasher
+            && tx.send(buf[..n].to_vec()).is_err()
+        {
+            return Err(io::Error::other("the hashing thread stopped"));
         }
         Ok(n)
     }
