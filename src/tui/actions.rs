@@ -108,14 +108,18 @@ fn train(app: &App, action: Action) -> Result<(), String> {
                 .map_err(|e| format!("The form's layers do not make a network: {}", e.source))
         }
         A::Download => {
-            check(app.data.is_mnist(), || {
+            check(app.data.downloadable(), || {
                 format!(
-                    "Only MNIST downloads here: {} is held (the panel says how to get it)",
+                    "{} has no mirror to download from (the panel says how to get it)",
                     app.data.title
                 )
             })?;
             check(broken, || {
-                format!("MNIST is {}: nothing to download", app.data.state.word())
+                format!(
+                    "{} is {}: nothing to download",
+                    app.data.title,
+                    app.data.state.word()
+                )
             })
         }
         A::RetryData => check(broken, || {

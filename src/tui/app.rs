@@ -105,8 +105,8 @@ pub enum Effect {
     DeleteRun(String),
     /// Load this dataset from the data directory (then [`Msg::Data`]).
     LoadData(DatasetName),
-    /// Download MNIST into the data directory.
-    DownloadData,
+    /// Download this dataset's files into its folder under the data directory.
+    DownloadData(crate::data::DatasetName),
     /// Digit view background work.
     Digit(DigitEffect),
     /// Save this sweep in the runs folder (then [`Msg::SweepSaved`]).

@@ -35,7 +35,7 @@ pub enum DataState {
         /// empty when unknown.
         how: String,
     },
-    /// Being downloaded (MNIST only).
+    /// Being downloaded (a dataset known by name, from its mirrors).
     Downloading(DownloadProgress),
     /// Loaded.
     Ready(Arc<LoadedDataset>),
@@ -153,9 +153,11 @@ impl DataSlot {
         }
     }
 
-    /// Whether the slot holds MNIST (what the download key fetches).
-    pub fn is_mnist(&self) -> bool {
-        self.name == DatasetName::mnist()
+    /// Whether the download key can fetch the slot's dataset: a dataset known by name
+    /// with mirrors (MNIST's are config.ron's; EMNIST has none, a folder of one's own
+    /// nothing to download).
+    pub fn downloadable(&self) -> bool {
+        self.name.spec().is_some_and(|s| !s.mirrors.is_empty())
     }
 
     /// Makes `name` the dataset of the slot, dropping the one held (a no-op if it is
@@ -217,10 +219,10 @@ impl DataSlot {
                 }
             }
             DataMsg::Downloaded(result) => {
-                if !(self.is_mnist() && matches!(self.state, DataState::Downloading(_))) {
+                if !(self.downloadable() && matches!(self.state, DataState::Downloading(_))) {
                     return Some(match result {
-                        Ok(()) => "MNIST downloaded".to_string(),
-                        Err(e) => format!("The MNIST download failed: {e}"),
+                        Ok(()) => format!("{} downloaded", self.title),
+                        Err(e) => format!("The {} download failed: {e}", self.title),
                     });
                 }
                 self.state = match result {
@@ -250,7 +252,7 @@ impl DataSlot {
             DataState::Ready(_) => None,
             DataState::Loading => Some(format!("{title} is still loading")),
             DataState::Downloading(_) => Some(format!("{title} is still downloading")),
-            DataState::Missing { .. } if self.is_mnist() => Some(format!(
+            DataState::Missing { .. } if self.downloadable() => Some(format!(
                 "{title} is missing: press {} to download it",
                 keys.key_for(Scope::Train, Action::Download)
             )),

@@ -162,7 +162,7 @@ pub const BINDINGS: &[Binding] = &[
     b(S::Train, Key::ch('['), A::QueuePrev, "select the previous queued point of the sweep", Some("queue")),
     b(S::Train, Key::ch(']'), A::QueueNext, "select the next queued point of the sweep", None),
     b(S::Train, Key::ch('N'), A::RunNext, "run the selected queued point next", Some("run next")),
-    b(S::Train, Key::ch('D'), A::Download, "download MNIST (when missing)", Some("download")),
+    b(S::Train, Key::ch('D'), A::Download, "download the dataset (when missing)", Some("download")),
     b(S::Train, Key::ch('R'), A::RetryData, "retry loading the dataset", Some("retry")),
     b(S::Train, Key::ch('m'), A::Smooth, "smooth the loss (moving average)", Some("smooth")),
     b(S::Train, Key::ch('L'), A::LogScale, "log scale for the loss", Some("log")),

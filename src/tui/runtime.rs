@@ -173,8 +173,9 @@ impl Runtime {
             Effect::LoadData(name) => {
                 tasks::spawn_load(self.data_dir.clone(), name, self.tx.clone())
             }
-            Effect::DownloadData => tasks::spawn_download(
+            Effect::DownloadData(name) => tasks::spawn_download(
                 self.data_dir.clone(),
+                name,
                 self.config.mirrors.clone(),
                 self.cancel_download.clone(),
                 self.tx.clone(),

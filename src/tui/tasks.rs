@@ -1,4 +1,4 @@
-//! Work kept off the UI thread: loading a dataset, downloading MNIST, reading or
+//! Work kept off the UI thread: loading a dataset, downloading one, reading or
 //! deleting runs, and the learning-rate finder on the form's settings. Each reports back as a [`Msg`] on the app's channel.
 
 use super::app::{DataMsg, DownloadProgress, Msg, StoreMsg, SweepFiles};
@@ -116,15 +116,18 @@ fn load_result(
     }
 }
 
-/// Downloads MNIST into `dir` on a new thread, reporting progress; `cancel` stops it.
+/// Downloads dataset `name` into its folder under the data folder `dir` on a new
+/// thread, reporting progress (MNIST from `mirrors`, config.ron's; the others from
+/// their own); `cancel` stops it.
 pub fn spawn_download(
     dir: PathBuf,
+    name: DatasetName,
     mirrors: Vec<String>,
     cancel: Arc<AtomicBool>,
     tx: UnboundedSender<Msg>,
 ) {
     let spawned = std::thread::Builder::new()
-        .name("mnist-download".into())
+        .name("data-download".into())
         .spawn({
             let tx = tx.clone();
             move || {
@@ -133,7 +136,7 @@ pub fn spawn_download(
                     let _ = progress_tx.send(Msg::Data(DataMsg::Progress(p)));
                 };
                 let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                    download_mnist(&dir, &mirrors, &cancel, &mut report)
+                    download(&dir, &name, &mirrors, &cancel, &mut report)
                 }))
                 .unwrap_or_else(|p| Err(format!("internal error: {}", panic_text(&*p))));
                 let _ = tx.send(Msg::Data(DataMsg::Downloaded(result)));
@@ -146,11 +149,13 @@ pub fn spawn_download(
     }
 }
 
-/// Downloads MNIST into `dir` from `mirrors` (through [`crate::data::fetch`]),
-/// reporting progress; raising `cancel` stops at the next read. Blocks: call it on a
-/// background thread.
-pub fn download_mnist(
+/// Downloads dataset `name` into its folder under the data folder `dir` (through
+/// [`crate::data::fetch`]; MNIST from `mirrors`, config.ron's, into `dir` itself as
+/// `data fetch` does), reporting progress; raising `cancel` stops at the next read.
+/// Blocks: call it on a background thread.
+pub fn download(
     dir: &Path,
+    name: &DatasetName,
     mirrors: &[String],
     cancel: &AtomicBool,
     progress: &mut dyn FnMut(DownloadProgress),
@@ -179,8 +184,13 @@ pub fn download_mnist(
         }
         _ => {}
     };
-    let mnist = fetch::DatasetFiles::mnist(dir).with_mirrors(mirrors);
-    fetch::fetch(&mnist, cancel, &mut forward)
+    let files = if *name == DatasetName::mnist() {
+        fetch::DatasetFiles::mnist(dir).with_mirrors(mirrors)
+    } else {
+        let source = crate::data::Source::resolve(dir, name).map_err(|e| e.to_string())?;
+        fetch::DatasetFiles::of_source(&source)
+    };
+    fetch::fetch(&files, cancel, &mut forward)
         .map(|_| ())
         .map_err(|e| e.to_string())
 }

@@ -271,7 +271,9 @@ fn missing_data_can_be_downloaded_then_loaded() {
     a.update(mnist_missing("data/train-images-idx3-ubyte: missing"));
     assert!(matches!(a.data.state, DataState::Missing { .. }));
     let fx = a.update(ch('D'));
-    assert!(matches!(fx.as_slice(), [Effect::DownloadData]));
+    assert!(
+        matches!(fx.as_slice(), [Effect::DownloadData(n)] if *n == mnist_tui::data::DatasetName::mnist())
+    );
     assert!(matches!(a.data.state, DataState::Downloading(_)));
     let fx = a.update(Msg::Data(DataMsg::Downloaded(Ok(()))));
     assert!(matches!(fx.as_slice(), [Effect::LoadData(_)]));
@@ -892,17 +894,46 @@ fn the_forms_dataset_is_loaded_at_start_and_whenever_it_changes() {
         "missing files are not read again by themselves"
     );
     assert!(matches!(a.data.state, DataState::Missing { .. }));
-    // Starting says which dataset is missing; the download key fetches MNIST only.
+    // Starting says which dataset is missing; the download key fetches it from its
+    // mirrors.
     assert!(a.update(ch('s')).is_empty());
     assert!(
         matches!(&a.notice, Some(Notice::Error(e)) if e.contains("Kuzushiji-MNIST is missing")),
         "{:?}",
         a.notice
     );
-    assert!(a.update(ch('D')).is_empty());
-    assert!(matches!(&a.notice, Some(Notice::Error(e)) if e.contains("Only MNIST downloads")));
     // Retrying reads it again.
     assert_eq!(loads(&a.update(ch('R'))), ["kmnist"]);
+    a.update(Msg::Data(DataMsg::Missing {
+        name: "kmnist".parse().unwrap(),
+        message: "missing".into(),
+        how: String::new(),
+    }));
+    let fx = a.update(ch('D'));
+    assert!(
+        matches!(fx.as_slice(), [Effect::DownloadData(n)] if n.as_str() == "kmnist"),
+        "{fx:?}"
+    );
+    assert!(matches!(a.data.state, DataState::Downloading(_)));
+}
+
+#[test]
+fn a_dataset_without_mirrors_is_not_downloaded_and_says_why() {
+    let mut a = ready_app();
+    a.train.form.settings.dataset = "emnist-letters".parse().unwrap();
+    let fx = a.update(Msg::Tick(std::time::Instant::now()));
+    assert_eq!(loads(&fx), ["emnist-letters"]);
+    a.update(Msg::Data(DataMsg::Missing {
+        name: "emnist-letters".parse().unwrap(),
+        message: "missing".into(),
+        how: "unzip -j gzip.zip 'gzip/emnist-letters-*' -d data/emnist-letters".into(),
+    }));
+    assert!(a.update(ch('D')).is_empty());
+    assert!(
+        matches!(&a.notice, Some(Notice::Error(e)) if e.contains("EMNIST Letters has no mirror")),
+        "{:?}",
+        a.notice
+    );
 }
 
 #[test]

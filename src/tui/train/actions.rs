@@ -255,5 +255,5 @@ fn download(cx: &mut Cx) -> Vec<Effect> {
         done: 0,
         total: None,
     });
-    vec![Effect::DownloadData]
+    vec![Effect::DownloadData(cx.data.name.clone())]
 }

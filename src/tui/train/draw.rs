@@ -183,7 +183,7 @@ fn data_line(app: &App, width: u16) -> Line<'static> {
         }
         DataState::Loading => (named("loading…"), t.warn()),
         DataState::Downloading(_) => (named("downloading…"), t.warn()),
-        DataState::Missing { .. } if app.data.is_mnist() => (
+        DataState::Missing { .. } if app.data.downloadable() => (
             named(&format!(
                 "missing ({} downloads)",
                 app.keys.key_for(Scope::Train, Action::Download)
@@ -539,7 +539,7 @@ fn data_panel(f: &mut Frame, area: Rect, app: &App) {
     f.render_widget(block, area);
     let download = app.keys.key_for(Scope::Train, Action::Download);
     let retry = app.keys.key_for(Scope::Train, Action::RetryData);
-    let mnist = app.data.is_mnist();
+    let mnist = app.data.downloadable();
     let text = match &app.data.state {
         DataState::Loading => format!("Loading {title} from {dir}…"),
         DataState::Downloading(p) => {
