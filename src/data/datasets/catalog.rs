@@ -84,11 +84,13 @@ const FASHION_RECIPES: &[DatasetRecipe] = &[
         augment: Some(Augment::Off),
         lr: None,
     },
+    // Adam 3e-3 beat the preset's 1e-3 and 2e-3 on validation (93.02% against 91.75%
+    // and 92.80%, 5 epochs).
     DatasetRecipe {
         model: "cnn",
         epochs: None,
         augment: Some(Augment::Off),
-        lr: None,
+        lr: Some(3e-3),
     },
     DatasetRecipe {
         model: "fast-cnn",
