@@ -100,46 +100,57 @@ const FASHION_RECIPES: &[DatasetRecipe] = &[
     },
 ];
 
-/// The four files of a set named as MNIST names them, with their checksums.
-const fn canonical(sums: [FileChecksum; 4]) -> [DataFile; 4] {
-    let [a, b, c, d] = sums;
-    [
-        DataFile::new("train-images-idx3-ubyte", IdxKind::Images, Split::Train, a),
-        DataFile::new("train-labels-idx1-ubyte", IdxKind::Labels, Split::Train, b),
-        DataFile::new("t10k-images-idx3-ubyte", IdxKind::Images, Split::Test, c),
-        DataFile::new("t10k-labels-idx1-ubyte", IdxKind::Labels, Split::Test, d),
-    ]
-}
-
-/// The four files of an EMNIST split, named as in NIST's archive.
-macro_rules! emnist_files {
-    ($split:literal) => {
+/// The four files of a set with their checksums (train images, train labels, test
+/// images, test labels), named as MNIST names them after `prefix`; `test` names the
+/// test split (MNIST's `t10k`, EMNIST's `test`).
+macro_rules! idx_files {
+    ($prefix:expr, $test:literal, $sums:expr) => {{
+        let [a, b, c, d]: [FileChecksum; 4] = $sums;
         [
             DataFile::new(
-                concat!("emnist-", $split, "-train-images-idx3-ubyte"),
+                concat!($prefix, "train-images-idx3-ubyte"),
                 IdxKind::Images,
                 Split::Train,
-                FileChecksum::None,
+                a,
             ),
             DataFile::new(
-                concat!("emnist-", $split, "-train-labels-idx1-ubyte"),
+                concat!($prefix, "train-labels-idx1-ubyte"),
                 IdxKind::Labels,
                 Split::Train,
-                FileChecksum::None,
+                b,
             ),
             DataFile::new(
-                concat!("emnist-", $split, "-test-images-idx3-ubyte"),
+                concat!($prefix, $test, "-images-idx3-ubyte"),
                 IdxKind::Images,
                 Split::Test,
-                FileChecksum::None,
+                c,
             ),
             DataFile::new(
-                concat!("emnist-", $split, "-test-labels-idx1-ubyte"),
+                concat!($prefix, $test, "-labels-idx1-ubyte"),
                 IdxKind::Labels,
                 Split::Test,
-                FileChecksum::None,
+                d,
             ),
         ]
+    }};
+}
+
+/// The four files of a set named as MNIST names them, with their checksums.
+macro_rules! canonical {
+    ($sums:expr) => {
+        idx_files!("", "t10k", $sums)
+    };
+}
+
+/// The four files of an EMNIST split, named as in NIST's archive (which checksums
+/// none of them).
+macro_rules! emnist_files {
+    ($split:literal) => {
+        idx_files!(
+            concat!("emnist-", $split, "-"),
+            "test",
+            [FileChecksum::None; 4]
+        )
     };
 }
 
@@ -189,7 +200,7 @@ pub const DATASETS: &[DatasetSpec] = &[
         about: "handwritten digits 0–9 (LeCun, Cortes and Burges)",
         folders: &["mnist"],
         in_data_root: true,
-        files: canonical([
+        files: canonical!([
             FileChecksum::Sha256(
                 "ba891046e6505d7aadcbbe25680a0738ad16aec93bde7f9b65e87a2fc25776db",
             ),
@@ -225,7 +236,7 @@ pub const DATASETS: &[DatasetSpec] = &[
         about: "Zalando's product photos in 10 classes of clothing, MNIST's drop-in replacement",
         folders: &["fashion-mnist"],
         in_data_root: false,
-        files: canonical([
+        files: canonical!([
             FileChecksum::Sha256(
                 "c59f468a2f672dc815687fe0f83887768d799fd8a3f3276145d20f83aa44d888",
             ),
@@ -262,7 +273,7 @@ pub const DATASETS: &[DatasetSpec] = &[
         about: "cursive Japanese (kuzushiji) hiragana in 10 classes (CODH)",
         folders: &["kmnist"],
         in_data_root: false,
-        files: canonical([
+        files: canonical!([
             FileChecksum::Md5Gz("bdb82020997e1d708af4cf47b453dcf7"),
             FileChecksum::Md5Gz("e144d726b3acfaa3e44228e80efcd344"),
             FileChecksum::Md5Gz("5c965bf0a639b31b8f53240b1b52f4d7"),
