@@ -3,6 +3,8 @@
 
 mod common;
 
+use common::idx::{gzip, labels_file};
+use common::mirror::Mirror;
 use common::{mnist_dir, mnist_tui, run};
 use std::fs;
 
@@ -301,70 +303,6 @@ fn data_command(cwd: &std::path::Path, args: &[&str]) -> (i32, String, String) {
         .stdin(std::process::Stdio::null()))
 }
 
-/// An IDX labels file of `n` labels, cycling through `first..first + classes`.
-fn labels_file(n: usize, first: u8, classes: u8) -> Vec<u8> {
-    let mut v = 0x0000_0801u32.to_be_bytes().to_vec();
-    v.extend_from_slice(&(n as u32).to_be_bytes());
-    v.extend((0..n).map(|i| first + (i % classes as usize) as u8));
-    v
-}
-
-fn gzip(bytes: &[u8]) -> Vec<u8> {
-    use std::io::Write;
-    let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
-    enc.write_all(bytes).unwrap();
-    enc.finish().unwrap()
-}
-
-/// An HTTP mirror on loopback serving `files` (`/<name>` to its bytes; anything else:
-/// 404), for at most `max_requests` requests and 30 s; its base URL.
-fn loopback_mirror(files: Vec<(String, Vec<u8>)>, max_requests: usize) -> String {
-    use std::io::{Read, Write};
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let base = format!("http://{}/", listener.local_addr().unwrap());
-    listener.set_nonblocking(true).unwrap();
-    std::thread::spawn(move || {
-        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
-        let mut served = 0;
-        while served < max_requests && std::time::Instant::now() < deadline {
-            let Ok((mut stream, _)) = listener.accept() else {
-                std::thread::sleep(std::time::Duration::from_millis(5));
-                continue;
-            };
-            served += 1;
-            let _ = stream.set_nonblocking(false);
-            let mut request = Vec::new();
-            let mut buf = [0u8; 1024];
-            while !request.windows(4).any(|w| w == b"\r\n\r\n") {
-                match stream.read(&mut buf) {
-                    Ok(0) | Err(_) => break,
-                    Ok(n) => request.extend_from_slice(&buf[..n]),
-                }
-            }
-            let text = String::from_utf8_lossy(&request);
-            let path = text.split_whitespace().nth(1).unwrap_or("/");
-            let body = files
-                .iter()
-                .find(|(name, _)| path.strip_prefix('/') == Some(name.as_str()));
-            let _ = match body {
-                Some((_, body)) => stream
-                    .write_all(
-                        format!(
-                            "HTTP/1.1 200 OK\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
-                            body.len()
-                        )
-                        .as_bytes(),
-                    )
-                    .and_then(|()| stream.write_all(body)),
-                None => stream.write_all(
-                    b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
-                ),
-            };
-        }
-    });
-    base
-}
-
 const MNIST_NAMES: [&str; 4] = [
     "train-images-idx3-ubyte",
     "train-labels-idx1-ubyte",
@@ -505,7 +443,7 @@ fn mnist_fetch_from_a_loopback_mirror_goes_into_the_data_folder_checked_by_sha25
         .iter()
         .map(|n| (format!("{n}.gz"), gzip(&labels_file(3, 0, 10))))
         .collect();
-    let mirror = loopback_mirror(fakes, 4);
+    let mirror = Mirror::serve(fakes).url;
     fs::write(
         dir.path().join("config.ron"),
         format!("(mirrors: [\"{mirror}\"])"),
@@ -538,7 +476,7 @@ fn mnist_fetch_from_a_loopback_mirror_goes_into_the_data_folder_checked_by_sha25
             (gz, bytes)
         })
         .collect();
-    let mirror = loopback_mirror(real, 4);
+    let mirror = Mirror::serve(real).url;
     fs::write(
         dir.path().join("config.ron"),
         format!("(mirrors: [\"{mirror}\"])"),

@@ -4,58 +4,11 @@
 
 mod common;
 
+use common::mirror::Mirror;
 use common::mnist::{INSTRUCTIONS, find_or_fetch, has_files};
 use mnist_tui::data::{DatasetFiles, FileStatus, MNIST_FILES, verify};
-use std::io::{Read, Write};
 use std::net::TcpListener;
-use std::path::PathBuf;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
-
-/// Serves `<name>.gz` from `dir` over HTTP on loopback; returns its base URL and a count
-/// of the requests answered.
-fn loopback_mirror(dir: PathBuf) -> (String, Arc<AtomicUsize>) {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let url = format!("http://{}/", listener.local_addr().unwrap());
-    let hits = Arc::new(AtomicUsize::new(0));
-    let counter = hits.clone();
-    std::thread::spawn(move || {
-        for stream in listener.incoming() {
-            let Ok(mut stream) = stream else { continue };
-            let mut request = Vec::new();
-            let mut buf = [0u8; 1024];
-            while !request.windows(4).any(|w| w == b"\r\n\r\n") {
-                match stream.read(&mut buf) {
-                    Ok(0) | Err(_) => break,
-                    Ok(n) => request.extend_from_slice(&buf[..n]),
-                }
-            }
-            let text = String::from_utf8_lossy(&request);
-            let name = text
-                .split_whitespace()
-                .nth(1)
-                .unwrap_or("/")
-                .trim_start_matches('/')
-                .to_string();
-            counter.fetch_add(1, Ordering::SeqCst);
-            let _ = match std::fs::read(dir.join(&name)) {
-                Ok(body) if !name.contains('/') => {
-                    let head = format!(
-                        "HTTP/1.1 200 OK\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
-                        body.len()
-                    );
-                    stream
-                        .write_all(head.as_bytes())
-                        .and_then(|()| stream.write_all(&body))
-                }
-                _ => stream.write_all(
-                    b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
-                ),
-            };
-        }
-    });
-    (url, hits)
-}
+use std::sync::atomic::Ordering;
 
 #[test]
 fn missing_mnist_is_fetched_once_from_a_mirror_and_checked() {
@@ -67,7 +20,15 @@ fn missing_mnist_is_fetched_once_from_a_mirror_and_checked() {
         "the mirror serves the .gz files of {}",
         source.display()
     );
-    let (mirror, hits) = loopback_mirror(source);
+    let files = MNIST_FILES
+        .iter()
+        .map(|f| {
+            let gz = format!("{}.gz", f.name);
+            let bytes = std::fs::read(source.join(&gz)).unwrap();
+            (gz, bytes)
+        })
+        .collect();
+    let Mirror { url: mirror, hits } = Mirror::serve(files);
     let clone = tempfile::tempdir().unwrap();
     let data = clone.path().join("data");
     let nowhere = [clone.path().join("no-data"), clone.path().join("shared")];

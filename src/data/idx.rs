@@ -472,27 +472,35 @@ pub(crate) mod tests {
 
     /// A valid images file with `n` images whose pixels are `(i + p) % 256`.
     pub(crate) fn images_bytes(n: usize) -> Vec<u8> {
-        let mut v = Vec::new();
-        v.extend_from_slice(&IMAGES_MAGIC.to_be_bytes());
-        v.extend_from_slice(&(n as u32).to_be_bytes());
-        v.extend_from_slice(&28u32.to_be_bytes());
-        v.extend_from_slice(&28u32.to_be_bytes());
-        for i in 0..n {
-            for p in 0..IMAGE_PIXELS {
-                v.push(((i + p) % 256) as u8);
-            }
-        }
-        v
+        let images: Vec<[u8; IMAGE_PIXELS]> = (0..n)
+            .map(|i| std::array::from_fn(|p| ((i + p) % 256) as u8))
+            .collect();
+        images_file(&images)
     }
 
     /// A valid labels file with `n` labels `i % 10`.
     pub(crate) fn labels_bytes(n: usize) -> Vec<u8> {
-        let mut v = Vec::new();
-        v.extend_from_slice(&LABELS_MAGIC.to_be_bytes());
-        v.extend_from_slice(&(n as u32).to_be_bytes());
-        for i in 0..n {
-            v.push((i % 10) as u8);
+        let labels: Vec<u8> = (0..n).map(|i| (i % 10) as u8).collect();
+        labels_file(&labels)
+    }
+
+    /// An images file of `images`, 28×28 each.
+    pub(crate) fn images_file(images: &[[u8; IMAGE_PIXELS]]) -> Vec<u8> {
+        let mut v = IMAGES_MAGIC.to_be_bytes().to_vec();
+        for d in [images.len() as u32, 28, 28] {
+            v.extend_from_slice(&d.to_be_bytes());
         }
+        for image in images {
+            v.extend_from_slice(image);
+        }
+        v
+    }
+
+    /// A labels file of `labels`.
+    pub(crate) fn labels_file(labels: &[u8]) -> Vec<u8> {
+        let mut v = LABELS_MAGIC.to_be_bytes().to_vec();
+        v.extend_from_slice(&(labels.len() as u32).to_be_bytes());
+        v.extend_from_slice(labels);
         v
     }
 

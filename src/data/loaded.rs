@@ -349,26 +349,6 @@ mod tests {
         );
     }
 
-    /// An IDX images file of `images` (each 784 pixels).
-    fn idx_images(images: &[[u8; IMAGE_PIXELS]]) -> Vec<u8> {
-        let mut v = idx::IMAGES_MAGIC.to_be_bytes().to_vec();
-        for d in [images.len() as u32, 28, 28] {
-            v.extend_from_slice(&d.to_be_bytes());
-        }
-        for i in images {
-            v.extend_from_slice(i);
-        }
-        v
-    }
-
-    /// An IDX labels file.
-    fn idx_labels(labels: &[u8]) -> Vec<u8> {
-        let mut v = idx::LABELS_MAGIC.to_be_bytes().to_vec();
-        v.extend_from_slice(&(labels.len() as u32).to_be_bytes());
-        v.extend_from_slice(labels);
-        v
-    }
-
     /// Image `k`: one lit pixel at row `k / 28`, column `k % 28`: not symmetric, so a
     /// transposition shows.
     fn marked(k: usize) -> [u8; IMAGE_PIXELS] {
@@ -400,8 +380,8 @@ mod tests {
         let labels: Vec<u8> = (0..n).map(labels).collect();
         for f in files {
             let bytes = match f.kind {
-                idx::IdxKind::Images => idx_images(&stored),
-                idx::IdxKind::Labels => idx_labels(&labels),
+                idx::IdxKind::Images => idx::tests::images_file(&stored),
+                idx::IdxKind::Labels => idx::tests::labels_file(&labels),
             };
             fs::write(dir.join(f.gz_name()), gzip(&bytes)).unwrap();
         }

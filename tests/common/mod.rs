@@ -45,6 +45,8 @@ pub fn run(cmd: &mut Command) -> (i32, String, String) {
         String::from_utf8_lossy(&out.stderr).into_owned(),
     )
 }
+pub mod idx;
+pub mod mirror;
 pub mod mnist;
 pub mod pty;
 pub mod training;
