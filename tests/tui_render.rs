@@ -1018,14 +1018,15 @@ fn the_finder_dialog_charts_the_curve_and_names_the_suggestion() {
     insta::assert_snapshot!("lr_finder_120x40", s);
 }
 
-#[test]
-fn a_fashion_runs_gallery_names_the_classes() {
+/// The Digit view's mistake gallery, 120×40, of an untrained network on a fake
+/// `dataset` of `n` test images: the gallery asks for the run's dataset (MNIST is
+/// held), gets it, then gets the network's mistakes on it.
+fn gallery_screen(dataset: &str, n: usize) -> String {
     use mnist_tui::predict::find_mistakes;
     use mnist_tui::tui::digit::state::DigitMsg;
     use std::sync::Arc;
-    let mut a = digit_app_of("fashion-mnist");
-    let data = fake_dataset("fashion-mnist", 12);
-    // The gallery asks for the run's dataset (MNIST is held), then classifies it.
+    let mut a = digit_app_of(dataset);
+    let data = fake_dataset(dataset, n);
     a.update(ch('g'));
     a.update(Msg::Data(DataMsg::Loaded(data.clone())));
     let predictor = a.digit.predictor.clone().unwrap();
@@ -1036,7 +1037,12 @@ fn a_fashion_runs_gallery_names_the_classes() {
         id,
         result: Ok(Arc::new(report)),
     }));
-    let s = screen(&mut a, 120, 40);
+    screen(&mut a, 120, 40)
+}
+
+#[test]
+fn a_fashion_runs_gallery_names_the_classes() {
+    let s = gallery_screen("fashion-mnist", 12);
     assert!(s.contains("Mistakes on Fashion-MNIST test"), "{s}");
     assert!(
         s.contains("T-shirt/top"),
@@ -1055,22 +1061,7 @@ fn a_fashion_runs_gallery_names_the_classes() {
 
 #[test]
 fn a_gallery_of_47_classes_lists_its_largest_mistakes() {
-    use mnist_tui::predict::find_mistakes;
-    use mnist_tui::tui::digit::state::DigitMsg;
-    use std::sync::Arc;
-    let mut a = digit_app_of("emnist-balanced");
-    let data = fake_dataset("emnist-balanced", 47);
-    // The gallery asks for the run's dataset (MNIST is held), then classifies it.
-    a.update(ch('g'));
-    a.update(Msg::Data(DataMsg::Loaded(data.clone())));
-    let predictor = a.digit.predictor.clone().unwrap();
-    let report = find_mistakes(&predictor, &data.test).unwrap();
-    let id = a.digit.model_id.clone().unwrap();
-    a.update(Msg::Digit(DigitMsg::Mistakes {
-        id,
-        result: Ok(Arc::new(report)),
-    }));
-    let s = screen(&mut a, 120, 40);
+    let s = gallery_screen("emnist-balanced", 47);
     assert!(s.contains("Largest mistakes (47 classes)"), "{s}");
     assert!(s.contains("true → pred count"), "{s}");
     assert!(s.contains("#11 B → 8"), "cards name the classes:\n{s}");
