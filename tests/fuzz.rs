@@ -3,13 +3,17 @@
 //! value, never a panic, a hang or an unbounded allocation.
 //!
 //! Targets: the IDX reader, `run.ron`, `config.ron`, a dataset's classes file
-//! (`classes.txt`, `classes.ron`), networks files and layer lists
+//! (`classes.txt`, `classes.ron`), a data folder's subfolders (listed by `data list`,
+//! resolved as `--dataset`), networks files and layer lists
 //! (read, and edited in place by the dashboard's save), weight and optimiser files
 //! (with batch norm's running statistics), the image loader. Each runs `PROPTEST_CASES` cases (default 64, a few seconds in CI);
 //! run longer with e.g. `PROPTEST_CASES=20000 cargo test --release --test fuzz`.
 //! Inputs are either arbitrary bytes or a valid input with random byte flips,
 //! insertions, deletions and truncation (most bugs hide near valid inputs).
 
+mod common;
+
+use common::idx::gzip;
 use mnist_tui::config::Config;
 use mnist_tui::data::IdxKind;
 use mnist_tui::data::idx::{self, ParseOptions};
@@ -19,7 +23,6 @@ use mnist_tui::runs::{RunRecord, RunStore};
 use mnist_tui::train::{EpochMetrics, LossPoint, TrainSettings};
 use proptest::prelude::*;
 use proptest::test_runner::Config as PtConfig;
-use std::io::Write;
 use std::path::Path;
 use std::sync::OnceLock;
 
@@ -82,12 +85,6 @@ fn mutate(valid: &[u8], edits: &[Edit]) -> Vec<u8> {
         }
     }
     v
-}
-
-fn gzip(bytes: &[u8]) -> Vec<u8> {
-    let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
-    e.write_all(bytes).unwrap();
-    e.finish().unwrap()
 }
 
 fn valid_idx(kind: IdxKind, count: u32) -> Vec<u8> {
@@ -329,6 +326,96 @@ proptest! {
     #[test]
     fn classes_ron_mutated(e in edits()) {
         check_classes_file(&mutate(CLASSES_RON.as_bytes(), &e), "classes.ron");
+    }
+}
+
+/// A subfolder of a data folder: its name and its files' names and bytes.
+type Subfolder = (String, Vec<(String, Vec<u8>)>);
+
+/// A data folder of odd subfolders, each holding files (a classes file, a dataset's
+/// file name, anything) of arbitrary bytes.
+fn data_folder() -> impl Strategy<Value = Vec<Subfolder>> {
+    let file_name = prop_oneof![
+        Just("classes.txt".to_string()),
+        Just("classes.ron".to_string()),
+        Just("train-images-idx3-ubyte.gz".to_string()),
+        Just("t10k-labels-idx1-ubyte".to_string()),
+        "[a-z.]{1,8}",
+    ];
+    let contents = prop_oneof![
+        prop::collection::vec(any::<u8>(), 0..80),
+        edits().prop_map(|e| mutate(CLASSES_RON.as_bytes(), &e)),
+        Just(b"a\nb\nc\n".to_vec()),
+    ];
+    let folder_name = prop_oneof![
+        Just("mnist".to_string()),
+        Just("fashion-mnist".to_string()),
+        "[a-zA-Z0-9 ._-]{1,10}",
+    ];
+    prop::collection::vec(
+        (
+            folder_name,
+            prop::collection::vec((file_name, contents), 0..4),
+        ),
+        0..4,
+    )
+}
+
+/// Lists `root` and resolves `names` in it: every dataset known by name is listed, and
+/// every name resolves to a dataset of 2 or more classes or is a clear error naming it.
+fn check_data_folder(folders: &[Subfolder], names: &[String]) {
+    use mnist_tui::data::datasets::{DATASETS, listing};
+    use mnist_tui::data::{DatasetName, Source};
+    let root = tempfile::tempdir().unwrap();
+    for (folder, files) in folders {
+        let dir = root.path().join(folder);
+        if std::fs::create_dir_all(&dir).is_err() {
+            continue;
+        }
+        for (name, bytes) in files {
+            let _ = std::fs::write(dir.join(name), bytes);
+        }
+    }
+    let listed = listing::list(root.path());
+    assert!(listed.len() >= DATASETS.len());
+    assert!(listed.iter().all(|l| l.present <= 4));
+    let mut tried: Vec<String> = names.to_vec();
+    for (folder, _) in folders {
+        tried.push(folder.clone());
+        tried.push(root.path().join(folder).display().to_string());
+    }
+    for name in tried {
+        let Ok(parsed) = name.parse::<DatasetName>() else {
+            continue;
+        };
+        match Source::resolve(root.path(), &parsed) {
+            Ok(source) => assert!(source.classes.len() >= 2, "{name}"),
+            Err(e) => {
+                // The name as parsed (trimmed), or its folder's name.
+                let text = e.to_string();
+                let name = parsed.as_str();
+                let last = std::path::Path::new(name)
+                    .file_name()
+                    .map(|n| n.to_string_lossy().into_owned())
+                    .unwrap_or_default();
+                assert!(
+                    text.contains(name) || text.contains(&last),
+                    "{name}: {text}"
+                );
+            }
+        }
+    }
+}
+
+proptest! {
+    #![proptest_config(config())]
+
+    #[test]
+    fn data_folders_list_and_resolve(
+        folders in data_folder(),
+        names in prop::collection::vec("\\PC{0,16}", 0..3),
+    ) {
+        check_data_folder(&folders, &names);
     }
 }
 
