@@ -254,6 +254,8 @@ impl TrainSettings {
             s.epochs = r.epochs.unwrap_or(s.epochs);
             s.augment = r.augment.unwrap_or(s.augment);
             s.lr = r.lr.unwrap_or(s.lr);
+            s.batch_size = r.batch_size.unwrap_or(s.batch_size);
+            s.lr_schedule = r.schedule.unwrap_or(s.lr_schedule);
         }
         s
     }
@@ -473,19 +475,21 @@ mod tests {
                 );
                 assert_eq!(s.augment, r.augment.unwrap_or(preset.augment));
                 assert_eq!(s.lr, r.lr.unwrap_or(preset.lr));
-                assert_eq!(
-                    s.batch_size, preset.batch_size,
-                    "what it does not say stays"
-                );
+                assert_eq!(s.batch_size, r.batch_size.unwrap_or(preset.batch_size));
+                assert_eq!(s.lr_schedule, r.schedule.unwrap_or(preset.lr_schedule));
+                assert_eq!(s.optimizer, preset.optimizer, "what it does not say stays");
                 // config.ron over the recipe, a flag over config.ron.
                 let config = TrainOverrides {
                     epochs: Some(7),
                     augment: Some(Augment::Affine),
                     lr: Some(0.0123),
+                    batch_size: Some(32),
+                    lr_schedule: Some(LrSchedule::StepDecay),
                     ..TrainOverrides::default()
                 };
                 let s = on(&[&config]);
                 assert_eq!((s.epochs, s.augment, s.lr), (7, Augment::Affine, 0.0123));
+                assert_eq!((s.batch_size, s.lr_schedule), (32, LrSchedule::StepDecay));
                 let flag = TrainOverrides {
                     epochs: Some(9),
                     ..TrainOverrides::default()

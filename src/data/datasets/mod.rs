@@ -25,6 +25,7 @@ use super::DataError;
 use super::augment::Augment;
 use super::idx::IdxKind;
 use super::loaded::Split;
+use crate::train::LrSchedule;
 use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -231,6 +232,24 @@ pub struct DatasetRecipe {
     pub augment: Option<Augment>,
     /// The learning rate, if it differs.
     pub lr: Option<f64>,
+    /// The batch size, if it differs.
+    pub batch_size: Option<usize>,
+    /// The learning-rate schedule, if it differs.
+    pub schedule: Option<LrSchedule>,
+}
+
+impl DatasetRecipe {
+    /// A recipe for `model` that changes nothing yet (rows fill in what differs).
+    pub const fn of(model: &'static str) -> DatasetRecipe {
+        DatasetRecipe {
+            model,
+            epochs: None,
+            augment: None,
+            lr: None,
+            batch_size: None,
+            schedule: None,
+        }
+    }
 }
 
 /// The dataset called `name` in [`DATASETS`].
