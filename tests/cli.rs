@@ -303,6 +303,16 @@ fn data_command(cwd: &std::path::Path, args: &[&str]) -> (i32, String, String) {
         .stdin(std::process::Stdio::null()))
 }
 
+/// `data fetch` in `cwd` with config.ron naming one loopback mirror serving `files`.
+fn fetch_from_mirror(
+    cwd: &std::path::Path,
+    files: Vec<(String, Vec<u8>)>,
+) -> (i32, String, String) {
+    let mirror = Mirror::serve(files).url;
+    fs::write(cwd.join("config.ron"), format!("(mirrors: [\"{mirror}\"])")).unwrap();
+    data_command(cwd, &["data", "fetch"])
+}
+
 const MNIST_NAMES: [&str; 4] = [
     "train-images-idx3-ubyte",
     "train-labels-idx1-ubyte",
@@ -443,13 +453,7 @@ fn mnist_fetch_from_a_loopback_mirror_goes_into_the_data_folder_checked_by_sha25
         .iter()
         .map(|n| (format!("{n}.gz"), gzip(&labels_file(3, 0, 10))))
         .collect();
-    let mirror = Mirror::serve(fakes).url;
-    fs::write(
-        dir.path().join("config.ron"),
-        format!("(mirrors: [\"{mirror}\"])"),
-    )
-    .unwrap();
-    let (code, _, stderr) = data_command(dir.path(), &["data", "fetch"]);
+    let (code, _, stderr) = fetch_from_mirror(dir.path(), fakes);
     assert_eq!(code, 1, "{stderr}");
     assert!(
         stderr.contains("could not download 4 MNIST files from any mirror"),
@@ -476,13 +480,7 @@ fn mnist_fetch_from_a_loopback_mirror_goes_into_the_data_folder_checked_by_sha25
             (gz, bytes)
         })
         .collect();
-    let mirror = Mirror::serve(real).url;
-    fs::write(
-        dir.path().join("config.ron"),
-        format!("(mirrors: [\"{mirror}\"])"),
-    )
-    .unwrap();
-    let (code, stdout, stderr) = data_command(dir.path(), &["data", "fetch"]);
+    let (code, stdout, stderr) = fetch_from_mirror(dir.path(), real);
     assert_eq!(code, 0, "{stderr}");
     assert!(
         stdout.contains(&format!(

@@ -327,16 +327,31 @@ fn empty_store() {
     assert!(screen(&mut a, 120, 40).contains("No runs yet"));
 }
 
+/// The Digit view's drawing canvas, in terminal cells, on a 120 × 40 screen.
+fn canvas_at_120x40() -> ratatui::layout::Rect {
+    let body = mnist_tui::tui::layout::screen(ratatui::layout::Rect::new(0, 0, 120, 40))
+        .unwrap()
+        .body;
+    mnist_tui::tui::digit::layout::canvas_cells(mnist_tui::tui::digit::layout::digit(body).big)
+        .unwrap()
+}
+
+/// One click near the middle of the canvas of `a` (120 × 40): a stroke to predict.
+fn click_the_canvas(a: &mut App) {
+    use ratatui::crossterm::event::{MouseButton, MouseEventKind};
+    let c = canvas_at_120x40();
+    a.update(mouse(
+        MouseEventKind::Down(MouseButton::Left),
+        c.x + 28,
+        c.y + 8,
+    ));
+}
+
 #[test]
 fn digit_view_drawing() {
     use ratatui::crossterm::event::{MouseButton, MouseEventKind};
     let mut a = digit_app();
-    let body = mnist_tui::tui::layout::screen(ratatui::layout::Rect::new(0, 0, 120, 40))
-        .unwrap()
-        .body;
-    let c =
-        mnist_tui::tui::digit::layout::canvas_cells(mnist_tui::tui::digit::layout::digit(body).big)
-            .unwrap();
+    let c = canvas_at_120x40();
     update_settled(
         &mut a,
         mouse(MouseEventKind::Down(MouseButton::Left), c.x + 28, c.y + 5),
@@ -361,23 +376,12 @@ fn a_panicking_digit_task_shows_its_failure_instead_of_loading() {
     use mnist_tui::tui::app::Effect;
     use mnist_tui::tui::digit::state::DigitEffect;
     use mnist_tui::tui::digit::tasks::{Task, guarded};
-    use ratatui::crossterm::event::{MouseButton, MouseEventKind};
     let mut a = digit_app();
     let effects = a.update(ch('m'));
     let [Effect::Digit(load @ DigitEffect::LoadModel(_))] = effects.as_slice() else {
         panic!("{effects:?}");
     };
-    let body = mnist_tui::tui::layout::screen(ratatui::layout::Rect::new(0, 0, 120, 40))
-        .unwrap()
-        .body;
-    let c =
-        mnist_tui::tui::digit::layout::canvas_cells(mnist_tui::tui::digit::layout::digit(body).big)
-            .unwrap();
-    a.update(mouse(
-        MouseEventKind::Down(MouseButton::Left),
-        c.x + 28,
-        c.y + 8,
-    ));
+    click_the_canvas(&mut a);
     assert!(screen(&mut a, 120, 40).contains("loading the model"));
     a.update(Msg::Digit(guarded(Task::of(load), || {
         panic!("weights on fire")
@@ -392,19 +396,8 @@ fn a_panicking_digit_task_shows_its_failure_instead_of_loading() {
 
 /// The Digit view (120 × 40) after one click on its canvas: a prediction is asked for.
 fn digit_app_with_a_stroke() -> App {
-    use ratatui::crossterm::event::{MouseButton, MouseEventKind};
     let mut a = digit_app();
-    let body = mnist_tui::tui::layout::screen(ratatui::layout::Rect::new(0, 0, 120, 40))
-        .unwrap()
-        .body;
-    let c =
-        mnist_tui::tui::digit::layout::canvas_cells(mnist_tui::tui::digit::layout::digit(body).big)
-            .unwrap();
-    a.update(mouse(
-        MouseEventKind::Down(MouseButton::Left),
-        c.x + 28,
-        c.y + 8,
-    ));
+    click_the_canvas(&mut a);
     a
 }
 
@@ -1072,19 +1065,8 @@ fn a_gallery_of_47_classes_lists_its_largest_mistakes() {
 fn probabilities_of_26_classes_show_the_top_10_by_name() {
     use mnist_tui::predict::Prediction;
     use mnist_tui::tui::digit::state::DigitMsg;
-    use ratatui::crossterm::event::{MouseButton, MouseEventKind};
     let mut a = digit_app_of("emnist-letters");
-    let body = mnist_tui::tui::layout::screen(ratatui::layout::Rect::new(0, 0, 120, 40))
-        .unwrap()
-        .body;
-    let c =
-        mnist_tui::tui::digit::layout::canvas_cells(mnist_tui::tui::digit::layout::digit(body).big)
-            .unwrap();
-    a.update(mouse(
-        MouseEventKind::Down(MouseButton::Left),
-        c.x + 28,
-        c.y + 8,
-    ));
+    click_the_canvas(&mut a);
     // Most probable: h (7), then its neighbours in the alphabet, farther ones less.
     let row: Vec<f32> = (0..26).map(|c| -(c as f32 - 7.0).abs() * 3.0).collect();
     a.update(Msg::Digit(DigitMsg::Predicted {
