@@ -13,6 +13,8 @@
 //! - [`networks_file`]: saving a network into `config.ron` or a networks file, by
 //!   editing its text.
 //! - [`exit`]: a failure that sets the exit code (commands, the dashboard on a signal).
+//! - [`interop`]: exports to and imports from other tools (ONNX, PyTorch, TensorBoard,
+//!   CSV, charts).
 //! - [`tui`]: the ratatui dashboard.
 //! - [`bench`]: training and inference speed of every model.
 
@@ -24,6 +26,7 @@ pub mod data;
 pub mod digit;
 pub mod exit;
 pub mod format;
+pub mod interop;
 pub mod fsutil;
 pub mod keys;
 pub mod ladder;
