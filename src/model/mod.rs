@@ -25,6 +25,7 @@ mod pool;
 mod pool2d;
 mod profile;
 mod sync;
+mod torch;
 mod unary;
 mod weights;
 
@@ -45,7 +46,10 @@ pub use net::registry::{
 };
 pub use net::summary::Summary;
 pub use profile::{ComputeProfile, compute_profile};
-pub use weights::{CheckpointTag, MAX_FILE_BYTES, read_checkpoint_tag};
+pub use torch::{TorchData, TorchLayer, TorchTensor, torch_shape};
+pub use weights::{
+    CheckpointTag, MAX_FILE_BYTES, read_checkpoint_tag, read_torch_state, torch_state_bytes,
+};
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -377,6 +381,41 @@ impl Network {
             .map(|spec| LayerParams::load(&dev, spec, &mut file, path))
             .collect::<Result<_, _>>()?;
         file.finish(path)?;
+        Ok(Self {
+            def: def.clone(),
+            plan: Arc::new(plan),
+            params,
+            dev,
+        })
+    }
+
+    /// The network as PyTorch's equivalent `nn.Module` holds it: each layer with its
+    /// shapes and, for layers with parameters, its module's attribute name.
+    pub fn torch_layers(&self) -> Vec<TorchLayer> {
+        torch::layers(&self.def, &self.plan)
+    }
+
+    /// The weights as a PyTorch state dict: PyTorch's names, shapes and layouts (see
+    /// [`torch`]), batch norm's running statistics and its int64
+    /// `num_batches_tracked` included.
+    pub fn torch_state(&self) -> Vec<TorchTensor> {
+        torch::state(&self.def, &self.plan, &self.params)
+    }
+
+    /// The network `def` with `classes` outputs and the weights of a PyTorch state
+    /// dict (the inverse of [`Network::torch_state`]): every tensor it needs, by name,
+    /// shape and type, and no other; `source` names the file in errors.
+    pub fn from_torch_state(
+        def: &NetworkDef,
+        classes: usize,
+        tensors: Vec<TorchTensor>,
+        source: &Path,
+    ) -> Result<Self, ModelError> {
+        let plan = def
+            .plan_for(classes)
+            .map_err(|e| weights::bad(source, format!("cannot be loaded: {e}")))?;
+        let dev = Cpu::default();
+        let params = torch::from_state(&dev, def, &plan, tensors, source)?;
         Ok(Self {
             def: def.clone(),
             plan: Arc::new(plan),

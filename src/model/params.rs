@@ -102,7 +102,7 @@ impl LayerParams {
         }
     }
 
-    fn affine(
+    pub(crate) fn affine(
         dev: &Cpu,
         fan_in: usize,
         out: usize,
@@ -115,7 +115,7 @@ impl LayerParams {
         ))
     }
 
-    fn norm(
+    pub(crate) fn norm(
         dev: &Cpu,
         gamma: Vec<f32>,
         beta: Vec<f32>,

@@ -8,6 +8,7 @@ use std::path::Path;
 use safetensors::tensor::{Dtype, SafeTensors, TensorView, serialize};
 
 use super::ModelError;
+use super::torch::{TorchData, TorchTensor};
 
 /// The largest weights or optimiser file read (the biggest network's Adam state is
 /// under 4 MiB); a larger file is rejected before it is read into memory.
@@ -211,6 +212,106 @@ pub(crate) fn read(path: &Path, expected_format: &str) -> Result<Loaded, ModelEr
         tensors.insert(name, (shape, values));
     }
     Ok(Loaded { metadata, tensors })
+}
+
+/// The string metadata `key` of the safetensors file `path`, if it has one.
+pub fn read_metadata(path: &Path, key: &str) -> Result<Option<String>, ModelError> {
+    let data = read_bytes(path)?;
+    let (_, meta) = SafeTensors::read_metadata(&data)
+        .map_err(|e| bad(path, format!("not a safetensors file ({e:?})")))?;
+    Ok(meta.metadata().as_ref().and_then(|m| m.get(key).cloned()))
+}
+
+/// A PyTorch state dict as safetensors bytes, as `safetensors.torch.save_file` writes
+/// it (`float32` and `int64` tensors, the header's keys sorted), with `metadata`.
+pub fn torch_state_bytes(
+    tensors: &[TorchTensor],
+    metadata: HashMap<String, String>,
+) -> Result<Vec<u8>, String> {
+    let bytes: Vec<(Dtype, Vec<u8>)> = tensors
+        .iter()
+        .map(|t| match &t.data {
+            TorchData::F32(v) => (Dtype::F32, v.iter().flat_map(|x| x.to_le_bytes()).collect()),
+            TorchData::I64(v) => (Dtype::I64, v.iter().flat_map(|x| x.to_le_bytes()).collect()),
+        })
+        .collect();
+    let mut views = Vec::with_capacity(tensors.len());
+    for (t, (dtype, b)) in tensors.iter().zip(&bytes) {
+        let view = TensorView::new(*dtype, t.shape.clone(), b)
+            .map_err(|e| format!("cannot encode {}: {e:?}", t.name))?;
+        views.push((t.name.clone(), view));
+    }
+    let data = serialize(views, &Some(metadata)).map_err(|e| format!("cannot encode: {e:?}"))?;
+    with_sorted_header(data)
+}
+
+/// A PyTorch state dict read from a safetensors file (at most [`MAX_FILE_BYTES`]), in
+/// the order its tensors are stored: `float32` tensors (`float64` ones converted) and
+/// `int64` ones; any other type is an error naming the tensor.
+pub fn read_torch_state(path: &Path) -> Result<Vec<TorchTensor>, ModelError> {
+    let data = read_bytes(path)?;
+    let st = SafeTensors::deserialize(&data)
+        .map_err(|e| bad(path, format!("not a safetensors file ({e:?})")))?;
+    let mut tensors: Vec<(usize, TorchTensor)> = Vec::new();
+    for (name, view) in st.tensors() {
+        let bytes = view.data();
+        let data = match view.dtype() {
+            Dtype::F32 => TorchData::F32(
+                bytes
+                    .chunks_exact(4)
+                    .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
+                    .collect(),
+            ),
+            Dtype::F64 => TorchData::F32(
+                bytes
+                    .chunks_exact(8)
+                    .map(|c| {
+                        let mut b = [0u8; 8];
+                        b.copy_from_slice(c);
+                        f64::from_le_bytes(b) as f32
+                    })
+                    .collect(),
+            ),
+            Dtype::I64 => TorchData::I64(
+                bytes
+                    .chunks_exact(8)
+                    .map(|c| {
+                        let mut b = [0u8; 8];
+                        b.copy_from_slice(c);
+                        i64::from_le_bytes(b)
+                    })
+                    .collect(),
+            ),
+            other => {
+                return Err(bad(
+                    path,
+                    format!("tensor '{name}' is {other:?}; float32, float64 and int64 are read"),
+                ));
+            }
+        };
+        if view
+            .shape()
+            .iter()
+            .try_fold(1usize, |acc, &d| acc.checked_mul(d))
+            != Some(data.len())
+        {
+            return Err(bad(
+                path,
+                format!("tensor '{name}' has the wrong number of bytes"),
+            ));
+        }
+        // Every view borrows the one buffer: its address orders the tensors as stored.
+        tensors.push((
+            bytes.as_ptr() as usize,
+            TorchTensor {
+                name,
+                shape: view.shape().to_vec(),
+                data,
+            },
+        ));
+    }
+    tensors.sort_by_key(|(offset, _)| *offset);
+    Ok(tensors.into_iter().map(|(_, t)| t).collect())
 }
 
 impl Loaded {
