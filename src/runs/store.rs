@@ -120,7 +120,11 @@ impl RunStore {
                 ),
             });
         }
-        Network::load(&record.config.network(), &path)
+        Network::load_for_classes(
+            &record.config.network(),
+            record.dataset.class_count(),
+            &path,
+        )
     }
 
     /// Path of run `id`'s optimiser state.
@@ -714,6 +718,20 @@ mod tests {
         // Runs without validation figures only when no run has them (the newest).
         let runs = vec![unvalidated.clone()];
         assert_eq!(best_finished(&store, &runs).unwrap().id, unvalidated.id);
+    }
+
+    #[test]
+    fn kept_weights_load_with_the_datasets_classes() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = RunStore::new(dir.path());
+        let mut r = finished(&store, Some(0.9), 0.9);
+        r.dataset.classes = (b'a'..=b'z').map(|c| char::from(c).to_string()).collect();
+        let def = r.config.network();
+        let net = crate::model::Network::for_classes(&def, 26, 1).unwrap();
+        net.save(&store.weights_path(&r.id)).unwrap();
+        r.kept_epoch = None;
+        let loaded = store.load_kept(&r).unwrap();
+        assert_eq!(loaded.classes(), 26);
     }
 
     #[test]
