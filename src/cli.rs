@@ -58,6 +58,33 @@ pub enum Command {
     /// Train a grid of settings and seeds (a comma list on any training flag sweeps it),
     /// one run per point; run it again to resume it.
     Sweep(SweepArgs),
+    /// Export runs for other tools: a run's model (ONNX, PyTorch), or the curves and
+    /// settings of one or several runs (TensorBoard, CSV, SVG or PNG charts).
+    Export(ExportArgs),
+}
+
+/// Flags of `export`.
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    /// Run ids (or unique prefixes or suffixes); one for the model formats.
+    #[arg(required = true)]
+    pub runs: Vec<String>,
+    /// The format (`--help` says what each writes).
+    #[arg(long, value_name = "FORMAT", value_parser = export_formats())]
+    pub to: String,
+    /// Where to write: a file for onnx, svg and png, a folder for the others
+    /// (default: under exports/, named after the run).
+    #[arg(long, value_name = "PATH")]
+    pub out: Option<PathBuf>,
+}
+
+/// `--to`'s values: the export formats' names.
+fn export_formats() -> PossibleValuesParser {
+    crate::interop::EXPORT_FORMATS
+        .iter()
+        .map(|f| clap::builder::PossibleValue::new(f.name).help(f.help))
+        .collect::<Vec<_>>()
+        .into()
 }
 
 /// `sweep`: run a sweep (the flags), or one of its subcommands.

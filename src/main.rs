@@ -104,5 +104,6 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Some(Command::Data(DataCommand::List)) => commands::data::list(&ctx),
         Some(Command::Bench(args)) => commands::bench::run(&ctx, args),
         Some(Command::Models(args)) => commands::models::run(&ctx, args),
+        Some(Command::Export(args)) => commands::export::run(&ctx, args),
     }
 }

@@ -4,6 +4,8 @@
 //! fails, never skips, when it cannot be had.
 
 mod common;
+#[path = "model_mnist/exports.rs"]
+mod exports;
 
 use std::io::Read;
 use std::time::Instant;

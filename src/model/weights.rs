@@ -215,6 +215,7 @@ pub(crate) fn read(path: &Path, expected_format: &str) -> Result<Loaded, ModelEr
 }
 
 /// The string metadata `key` of the safetensors file `path`, if it has one.
+#[cfg(test)]
 pub fn read_metadata(path: &Path, key: &str) -> Result<Option<String>, ModelError> {
     let data = read_bytes(path)?;
     let (_, meta) = SafeTensors::read_metadata(&data)
