@@ -10,5 +10,7 @@ pub mod store;
 
 pub use id::new_run_id;
 pub use lock::RunLock;
-pub use record::{EarlyStop, Provenance, RunRecord, RunStatus, RunSummary};
+pub use record::{
+    EarlyStop, ImportSource, ImportedFile, Provenance, RunRecord, RunStatus, RunSummary,
+};
 pub use store::{RunLoadError, RunStore, StoreError, best_finished, rank_by_validation};

@@ -24,10 +24,14 @@ pub enum RunStatus {
     /// trained it died (killed, crashed, power cut). It can be resumed. The store
     /// derives this when it loads a record; the trainer never writes it.
     Interrupted,
+    /// Brought in from another tool's file (`mnist-tui import`): its weights were
+    /// trained elsewhere, its test figures computed here. Resuming trains it further.
+    Imported,
 }
 
 impl RunStatus {
-    /// A short word for tables: running, finished, stopped, failed, interrupted.
+    /// A short word for tables: running, finished, stopped, failed, interrupted,
+    /// imported.
     pub fn word(&self) -> &'static str {
         match self {
             RunStatus::Running => "running",
@@ -35,6 +39,7 @@ impl RunStatus {
             RunStatus::Stopped => "stopped",
             RunStatus::Failed(_) => "failed",
             RunStatus::Interrupted => "interrupted",
+            RunStatus::Imported => "imported",
         }
     }
 }
@@ -64,6 +69,30 @@ pub struct RunSummary {
     /// Classes whose output was 0 for every image scored after the epoch (the
     /// validation images, else the test set's).
     pub dead_outputs: Vec<u8>,
+}
+
+/// A file a run's weights were imported from.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ImportedFile {
+    /// The file as given.
+    pub path: String,
+    /// Its SHA-256 (hex).
+    pub sha256: String,
+    /// What it is (`PyTorch checkpoint`, `safetensors state dict`, …).
+    pub format: String,
+}
+
+/// Where an imported run's weights (and optimiser settings) came from. Its weights
+/// were trained on data we did not see (the tutorial trains on all 60,000 images, our
+/// validation images included): it has no validation figures and is never ranked by
+/// validation against runs trained here.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ImportSource {
+    /// The weights.
+    pub weights: ImportedFile,
+    /// The optimiser state its settings were read from, if one was given.
+    #[serde(default)]
+    pub optimizer: Option<ImportedFile>,
 }
 
 /// Why early stopping ended a run.
@@ -152,6 +181,9 @@ pub struct RunRecord {
     /// from before it have none: their rates are unknown.
     #[serde(default)]
     pub lr_plan: Option<LrPlan>,
+    /// Where the weights were imported from, for a run made by `mnist-tui import`.
+    #[serde(default)]
+    pub imported: Option<ImportSource>,
 }
 
 /// How and by what one training session computed a run: what its exact numbers depend
@@ -257,6 +289,7 @@ impl RunRecord {
             sweep: None,
             sessions: Vec::new(),
             lr_plan: None,
+            imported: None,
         }
     }
 
@@ -277,6 +310,11 @@ impl RunRecord {
     /// Validation accuracy of the kept weights: what runs are ranked by. `None` for runs
     /// without a validation split (old records), which rank below every run with one.
     pub fn val_acc(&self) -> Option<f32> {
+        // An imported model may have trained on the validation images: its scores on
+        // them would flatter it, so it has none to rank by.
+        if self.imported.is_some() {
+            return None;
+        }
         self.kept().and_then(|e| e.val_acc)
     }
 

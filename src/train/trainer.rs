@@ -188,7 +188,7 @@ impl Events {
 const PROGRESS_INTERVAL: Duration = Duration::from_millis(200);
 
 /// The samples `record` trains, validates and tests on ([`crate::data::split`]).
-fn split_of(record: &RunRecord, data: &LoadedDataset) -> Result<Split, String> {
+pub fn split_of(record: &RunRecord, data: &LoadedDataset) -> Result<Split, String> {
     let c = &record.config;
     Split::new(
         record.sampling,
@@ -823,22 +823,14 @@ impl<'a> Session<'a> {
                 .map_err(|e| format!("cannot load the kept weights: {e}"))?;
             &kept
         };
-        let totals = evaluate(
+        test_summary(
             network,
-            &data.test,
+            data,
             &self.split.test,
             input_norm(&self.record),
-        )?;
-        Ok(RunSummary {
-            test_acc: totals.accuracy(),
-            test_loss: totals.mean_loss(),
-            test_epoch: Some(tested_epoch),
-            seconds: self.record.seconds(),
-            confusion: totals.confusion_rows(),
-            test_precision: totals.precision(),
-            test_recall: totals.recall(),
-            dead_outputs: totals.dead_outputs(),
-        })
+            tested_epoch,
+            self.record.seconds(),
+        )
     }
 
     /// Saves weights and optimiser state, then (if `keep_this`) the weights as the
@@ -1160,6 +1152,30 @@ fn epoch_samples(split: &Split, seed: u64, epoch: u32) -> EpochOrder {
         *i = split.train[*i];
     }
     order
+}
+
+/// The final figures of `network` on the test images `indices` of `data` (inputs
+/// standardised by `norm`): what a run reports once it ends, after `seconds` of
+/// training, its weights those of epoch `tested_epoch`.
+pub fn test_summary(
+    network: &Network,
+    data: &LoadedDataset,
+    indices: &[usize],
+    norm: Option<Norm>,
+    tested_epoch: u32,
+    seconds: f64,
+) -> Result<RunSummary, String> {
+    let totals = evaluate(network, &data.test, indices, norm)?;
+    Ok(RunSummary {
+        test_acc: totals.accuracy(),
+        test_loss: totals.mean_loss(),
+        test_epoch: Some(tested_epoch),
+        seconds,
+        confusion: totals.confusion_rows(),
+        test_precision: totals.precision(),
+        test_recall: totals.recall(),
+        dead_outputs: totals.dead_outputs(),
+    })
 }
 
 /// Evaluates `network` on the samples `indices` of `data` (never varied).

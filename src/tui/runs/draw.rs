@@ -139,6 +139,7 @@ fn status_style(s: &RunStatus, t: &Theme) -> Style {
         RunStatus::Stopped => t.warn(),
         RunStatus::Failed(_) => t.bad(),
         RunStatus::Interrupted => t.warn(),
+        RunStatus::Imported => t.accent(),
     }
 }
 
