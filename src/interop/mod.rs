@@ -1,3 +1,15 @@
 //! Sharing runs with other tools and bringing models in from them: exports (ONNX,
 //! PyTorch, TensorBoard, CSV, charts) and imports (PyTorch checkpoints and
 //! safetensors state dicts). Every reader of outside files here is fuzzed.
+//!
+//! The run exporters take records as the store loads them and write with
+//! [`crate::fsutil`]'s atomic writer:
+//! - [`csv`]: `losses.csv` and `epochs.csv` of several runs ([`write_csv`]).
+
+pub mod csv;
+pub mod error;
+#[cfg(test)]
+pub(crate) mod testdata;
+
+pub use csv::write_csv;
+pub use error::ExportError;
