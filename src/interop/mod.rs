@@ -4,12 +4,15 @@
 //!
 //! The run exporters take records as the store loads them and write with
 //! [`crate::fsutil`]'s atomic writer:
+//! - [`tensorboard`]: TensorBoard event files, one folder per run ([`write_tensorboard`]).
 //! - [`csv`]: `losses.csv` and `epochs.csv` of several runs ([`write_csv`]).
 
 pub mod csv;
 pub mod error;
+pub mod tensorboard;
 #[cfg(test)]
 pub(crate) mod testdata;
 
 pub use csv::write_csv;
 pub use error::ExportError;
+pub use tensorboard::write_tensorboard;
