@@ -44,6 +44,14 @@ impl ExportError {
             source,
         }
     }
+
+    /// An [`ExportError::Chart`] for `path`.
+    pub(crate) fn chart(path: &Path, message: impl std::fmt::Display) -> Self {
+        ExportError::Chart {
+            path: path.to_path_buf(),
+            message: message.to_string(),
+        }
+    }
 }
 
 /// Refuses an empty list of runs, an id that cannot name a folder and an id given
