@@ -8,6 +8,7 @@
 //! - [`sweep`]: grids of settings and seeds, run point by point and compared as groups.
 //! - [`digit`]: custom digit images: MNIST-style preprocessing and ASCII rendering.
 //! - [`predict`]: a run's model classifying digits; its mistakes on a labelled set.
+//! - [`series`]: chart series and "nice" axes (the dashboard's charts and exported ones).
 //! - [`format`]: how floats, durations, rates and percentages print, everywhere.
 //! - [`keys`]: key and action names as `config.ron` spells them.
 //! - [`networks_file`]: saving a network into `config.ron` or a networks file, by
@@ -34,6 +35,7 @@ pub mod model;
 pub mod networks_file;
 pub mod predict;
 pub mod runs;
+pub mod series;
 pub mod sweep;
 pub mod train;
 pub mod tui;

@@ -82,6 +82,33 @@ fn onnx(model: &ExportedModel, out: &Path) -> Result<Vec<PathBuf>, ExportError> 
     Ok(vec![out.to_path_buf()])
 }
 
+fn csv(runs: &[&RunRecord], out: &Path) -> Result<Vec<PathBuf>, ExportError> {
+    Ok(super::csv::write_csv(runs, out)?.to_vec())
+}
+
+/// The size of exported charts, in pixels (an SVG's too).
+pub const CHART_SIZE: (u32, u32) = (1200, 600);
+
+fn chart(
+    runs: &[&RunRecord],
+    out: &Path,
+    format: super::ChartFormat,
+) -> Result<Vec<PathBuf>, ExportError> {
+    if let Some(dir) = out.parent().filter(|d| !d.as_os_str().is_empty()) {
+        super::error::create_dir(dir)?;
+    }
+    super::chart::write_chart(runs, out, format, CHART_SIZE)?;
+    Ok(vec![out.to_path_buf()])
+}
+
+fn svg(runs: &[&RunRecord], out: &Path) -> Result<Vec<PathBuf>, ExportError> {
+    chart(runs, out, super::ChartFormat::Svg)
+}
+
+fn png(runs: &[&RunRecord], out: &Path) -> Result<Vec<PathBuf>, ExportError> {
+    chart(runs, out, super::ChartFormat::Png)
+}
+
 /// Every export format, in the order help lists them.
 pub const EXPORT_FORMATS: &[ExportFormat] = &[
     ExportFormat {
@@ -95,6 +122,30 @@ pub const EXPORT_FORMATS: &[ExportFormat] = &[
         help: "the model as a PyTorch state dict (safetensors) and its nn.Module (model.py)",
         out: OutKind::Folder,
         writer: Writer::Model(super::pytorch::export_pytorch),
+    },
+    ExportFormat {
+        name: "tensorboard",
+        help: "event files (one folder per run) for `tensorboard --logdir`",
+        out: OutKind::Folder,
+        writer: Writer::Records(super::tensorboard::write_tensorboard),
+    },
+    ExportFormat {
+        name: "csv",
+        help: "losses.csv and epochs.csv, one row per point, a run column",
+        out: OutKind::Folder,
+        writer: Writer::Records(csv),
+    },
+    ExportFormat {
+        name: "svg",
+        help: "the loss and accuracy charts, runs overlaid (vector)",
+        out: OutKind::File("svg"),
+        writer: Writer::Records(svg),
+    },
+    ExportFormat {
+        name: "png",
+        help: "the loss and accuracy charts, runs overlaid (1200×600 image)",
+        out: OutKind::File("png"),
+        writer: Writer::Records(png),
     },
 ];
 
@@ -130,6 +181,9 @@ mod tests {
             Path::new("exports/r1+2-pytorch")
         );
         let e = export_format("keras").err().unwrap_or_default();
-        assert!(e.contains("'keras'") && e.contains("onnx, pytorch"), "{e}");
+        assert!(
+            e.contains("'keras'") && e.contains("onnx, pytorch, tensorboard"),
+            "{e}"
+        );
     }
 }

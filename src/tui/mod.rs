@@ -13,7 +13,8 @@
 //! - [`runs`]: the Runs view (table state, actions, drawing).
 //! - [`train`]: the Train view (settings form, the live run, sweep queue, actions,
 //!   drawing).
-//! - [`series`]: chart series (Train and Runs).
+//! - [`series`]: chart series (Train and Runs; [`crate::series`], shared with the
+//!   exported charts).
 //! - [`layout`]: geometry shared by drawing and mouse hit-testing.
 //! - [`ui`]: the frame (tabs, key bar), the `?` overlay, dialogs and shared widgets.
 //! - [`terminal`], [`event`], [`tasks`], [`runtime`]: the terminal, input thread,
@@ -31,7 +32,8 @@ pub mod keymap;
 pub mod layout;
 pub mod runs;
 pub mod runtime;
-pub mod series;
+/// The chart series and axes (shared with the exported charts).
+pub use crate::series;
 pub mod tasks;
 pub mod terminal;
 pub mod theme;

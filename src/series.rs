@@ -1,5 +1,6 @@
-//! Chart data helpers: an incrementally smoothed series, downsampling for drawing,
-//! and "nice" axis bounds with labels.
+//! Chart data helpers, for the dashboard's charts and the exported ones: an
+//! incrementally smoothed series, downsampling for drawing, and "nice" axis bounds
+//! with labels.
 
 /// Weight of the newest point in the exponential moving average.
 pub const EMA_ALPHA: f64 = 0.2;
