@@ -3,7 +3,7 @@
 //! strings and tensors.
 //!
 //! `torch.save` writes a zip archive holding a pickle. Unpickling runs code named by the
-//! file, so this reader never unpickles: a small machine ([`pickle`]) follows only the
+//! file, so this reader never unpickles: a small machine (`pickle.rs`) follows only the
 //! opcodes torch.save writes for these values, accepts only a whitelist of globals
 //! (`collections.OrderedDict`, `torch._utils._rebuild_tensor_v2` and
 //! `_rebuild_parameter`, the `torch.*Storage` classes) and builds values from them
@@ -38,6 +38,8 @@ mod value;
 mod golden_tests;
 #[cfg(test)]
 mod hostile_tests;
+#[cfg(test)]
+mod pickle_tests;
 #[cfg(test)]
 mod test_pickle;
 
