@@ -6,7 +6,8 @@
 //! (`classes.txt`, `classes.ron`), a data folder's subfolders (listed by `data list`,
 //! resolved as `--dataset`), networks files and layer lists
 //! (read, and edited in place by the dashboard's save), weight and optimiser files
-//! (with batch norm's running statistics), the image loader. Each runs `PROPTEST_CASES` cases (default 64, a few seconds in CI);
+//! (with batch norm's running statistics), the image loader, PyTorch checkpoints
+//! (`torch.save`'s zip archive and its pickle, read by `interop::torch_file`). Each runs `PROPTEST_CASES` cases (default 64, a few seconds in CI);
 //! run longer with e.g. `PROPTEST_CASES=20000 cargo test --release --test fuzz`.
 //! Inputs are either arbitrary bytes or a valid input with random byte flips,
 //! insertions, deletions and truncation (most bugs hide near valid inputs).
@@ -665,5 +666,114 @@ proptest! {
     #[test]
     fn image_mutated(which in 0usize..5, e in edits()) {
         check_image(&mutate(&valid_images()[which], &e));
+    }
+}
+
+/// A golden checkpoint written by PyTorch (tests/golden/torch, see
+/// scripts/golden/torch_checkpoint.py).
+fn golden_torch(name: &str) -> Vec<u8> {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/golden/torch")
+        .join(name);
+    std::fs::read(path).unwrap()
+}
+
+/// The golden checkpoints fuzzed below: a BatchNorm + Conv state dict with views and
+/// every read dtype, an os.system pickle, the tutorial's model and its optimiser.
+fn valid_torch_files() -> &'static Vec<Vec<u8>> {
+    static FILES: OnceLock<Vec<Vec<u8>>> = OnceLock::new();
+    FILES.get_or_init(|| {
+        ["bn.pkl", "evil.pkl", "model.pkl", "optimizer.pkl"]
+            .into_iter()
+            .map(golden_torch)
+            .collect()
+    })
+}
+
+/// bn.pkl's entries (name, bytes), to put a mutated pickle back among them.
+fn bn_entries() -> &'static Vec<(String, Vec<u8>)> {
+    static ENTRIES: OnceLock<Vec<(String, Vec<u8>)>> = OnceLock::new();
+    ENTRIES.get_or_init(|| {
+        let bytes = golden_torch("bn.pkl");
+        let mut zip = zip::ZipArchive::new(std::io::Cursor::new(bytes)).unwrap();
+        (0..zip.len())
+            .map(|i| {
+                let mut f = zip.by_index(i).unwrap();
+                let mut data = Vec::new();
+                std::io::Read::read_to_end(&mut f, &mut data).unwrap();
+                (f.name().unwrap().to_string(), data)
+            })
+            .collect()
+    })
+}
+
+fn zip_entries(entries: &[(String, Vec<u8>)]) -> Vec<u8> {
+    use std::io::Write;
+    let mut w = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    let options =
+        zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Stored);
+    for (name, data) in entries {
+        w.start_file(name.as_str(), options).unwrap();
+        w.write_all(data).unwrap();
+    }
+    w.finish().unwrap().into_inner()
+}
+
+/// The fuzzed files themselves read (else the properties below prove little).
+#[test]
+fn torch_golden_files_read() {
+    use mnist_tui::interop::torch_file::read_torch_bytes;
+    let name = Path::new("ckpt.pkl");
+    let files = valid_torch_files();
+    for i in [0, 2, 3] {
+        assert!(read_torch_bytes(&files[i], name).is_ok(), "{i}");
+    }
+    let evil = read_torch_bytes(&files[1], name).unwrap_err().to_string();
+    assert!(evil.contains("'posix system'"), "{evil}");
+    assert!(read_torch_bytes(&zip_entries(bn_entries()), name).is_ok());
+}
+
+fn check_torch(bytes: &[u8]) {
+    use mnist_tui::interop::torch_file::{read_torch_bytes, state_dict};
+    let name = Path::new("ckpt.pkl");
+    match read_torch_bytes(bytes, name) {
+        Ok(value) => {
+            if let Ok(entries) = state_dict(value, name) {
+                for (_, t) in entries {
+                    assert_eq!(t.data.len(), t.shape.iter().product::<usize>());
+                }
+            }
+        }
+        Err(e) => assert!(e.to_string().starts_with("ckpt.pkl: "), "{e}"),
+    }
+}
+
+proptest! {
+    #![proptest_config(config())]
+
+    #[test]
+    fn torch_arbitrary_bytes(bytes in prop::collection::vec(any::<u8>(), 0..2048)) {
+        check_torch(&bytes);
+        // Past the zip magic, into the archive reader.
+        let mut zipped = b"PK\x03\x04".to_vec();
+        zipped.extend_from_slice(&bytes);
+        check_torch(&zipped);
+    }
+
+    #[test]
+    fn torch_mutated(which in 0usize..4, e in edits()) {
+        check_torch(&mutate(&valid_torch_files()[which], &e));
+    }
+
+    #[test]
+    fn torch_pickle_mutated(e in edits()) {
+        // A mutated data.pkl in an intact archive: the pickle machine's fuzz target.
+        let mut entries = bn_entries().clone();
+        for (name, data) in &mut entries {
+            if name.ends_with("/data.pkl") {
+                *data = mutate(data, &e);
+            }
+        }
+        check_torch(&zip_entries(&entries));
     }
 }

@@ -11,6 +11,9 @@
 //! - [`tensorboard`]: TensorBoard event files, one folder per run ([`write_tensorboard`]).
 //! - [`csv`]: `losses.csv` and `epochs.csv` of several runs ([`write_csv`]).
 //! - [`chart`]: the Runs view's loss and accuracy charts as SVG or PNG ([`write_chart`]).
+//!
+//! Bringing models in: [`torch_file`] reads `torch.save` checkpoints without running
+//! them; [`import`] makes a run of a state dict.
 
 pub mod chart;
 pub mod csv;
@@ -20,6 +23,7 @@ pub mod formats;
 pub mod onnx;
 pub mod pytorch;
 pub mod tensorboard;
+pub mod torch_file;
 #[cfg(test)]
 pub(crate) mod testdata;
 
