@@ -13,7 +13,7 @@ use crate::cli::PredictArgs;
 use crate::data::DatasetInfo;
 use crate::digit::{self, DigitError};
 use crate::predict::{Prediction, Predictor};
-use crate::runs::{RunRecord, RunStatus, best_finished};
+use crate::runs::{RunRecord, best_finished};
 use anyhow::Context as _;
 use serde_json::{Value, json};
 use std::fmt::Write as _;
@@ -73,7 +73,7 @@ fn choose_run(ctx: &Context, typed: Option<&str>) -> anyhow::Result<RunRecord> {
                 record.status.word()
             );
         }
-        if record.status != RunStatus::Finished {
+        if !record.status.is_usable() {
             out::warn(format!(
                 "note: run {id} is {}: using its last saved weights",
                 record.status.word()

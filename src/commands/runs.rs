@@ -158,8 +158,11 @@ pub fn show(ctx: &Context, typed: &str, json: bool) -> anyhow::Result<()> {
         for row in rows {
             writeln!(o, "{}", row.text)?;
         }
+    }
+    let outcome = report::outcome_lines(&r);
+    if !outcome.is_empty() {
         writeln!(o)?;
-        for line in report::outcome_lines(&r) {
+        for line in outcome {
             writeln!(o, "{line}")?;
         }
     }

@@ -30,6 +30,12 @@ pub enum RunStatus {
 }
 
 impl RunStatus {
+    /// Whether the run's weights are final, to predict with: a finished run's, or an
+    /// imported model's.
+    pub fn is_usable(&self) -> bool {
+        matches!(self, RunStatus::Finished | RunStatus::Imported)
+    }
+
     /// A short word for tables: running, finished, stopped, failed, interrupted,
     /// imported.
     pub fn word(&self) -> &'static str {

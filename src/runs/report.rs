@@ -67,6 +67,21 @@ pub fn epoch_table(r: &RunRecord) -> (String, Vec<EpochRow>) {
 /// test figures (once, on the kept weights), and a word on runs without validation.
 pub fn outcome_lines(r: &RunRecord) -> Vec<String> {
     let mut out = Vec::new();
+    if let Some(source) = &r.imported {
+        let file = |f: &crate::runs::ImportedFile| {
+            let short = f.sha256.get(..12).unwrap_or(&f.sha256);
+            format!("{} ({}, sha256 {short}…)", f.path, f.format)
+        };
+        out.push(format!("imported    {}", file(&source.weights)));
+        if let Some(opt) = &source.optimizer {
+            out.push(format!("optimizer   {}", file(opt)));
+        }
+        out.push(
+            "            trained elsewhere, maybe on our validation images: no validation \
+             figures, never ranked by validation"
+                .to_string(),
+        );
+    }
     if r.val_size == 0 && !r.epochs.is_empty() {
         out.push(
             "validation  none (recorded before validation splits, or --validation 0): \
@@ -89,9 +104,11 @@ pub fn outcome_lines(r: &RunRecord) -> Vec<String> {
         out.push(format!("stopped     {}", stop.describe()));
     }
     if let Some(s) = &r.summary {
-        let epoch = s
-            .test_epoch
-            .map_or("the last epoch".to_string(), |e| format!("epoch {e}"));
+        let epoch = match s.test_epoch {
+            Some(0) if r.imported.is_some() => "the import".to_string(),
+            Some(e) => format!("epoch {e}"),
+            None => "the last epoch".to_string(),
+        };
         out.push(format!(
             "test        acc {} loss {:.4} on {} images, weights of {epoch} (reported only)",
             pct(s.test_acc),

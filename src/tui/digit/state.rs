@@ -566,11 +566,10 @@ fn no_digit_reason(e: &digit::DigitError) -> String {
     }
 }
 
-/// Finished runs, oldest first: the models the Digit view can cycle through.
+/// Finished and imported runs, oldest first: the models the Digit view can cycle
+/// through.
 pub fn model_candidates<'a>(runs: impl Iterator<Item = &'a RunRecord>) -> Vec<&'a RunRecord> {
-    let mut v: Vec<&RunRecord> = runs
-        .filter(|r| r.status == crate::runs::RunStatus::Finished)
-        .collect();
+    let mut v: Vec<&RunRecord> = runs.filter(|r| r.status.is_usable()).collect();
     v.sort_by(|a, b| a.id.cmp(&b.id));
     v
 }
