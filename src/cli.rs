@@ -61,6 +61,29 @@ pub enum Command {
     /// Export runs for other tools: a run's model (ONNX, PyTorch), or the curves and
     /// settings of one or several runs (TensorBoard, CSV, SVG or PNG charts).
     Export(ExportArgs),
+    /// Make a run of a model trained elsewhere: a PyTorch checkpoint
+    /// (`torch.save(model.state_dict(), …)`, e.g. the tutorial's model.pkl) or a
+    /// safetensors state dict. Its test accuracy is computed here; it can then be
+    /// tried, compared and resumed like any run.
+    Import(ImportArgs),
+}
+
+/// Flags of `import`.
+#[derive(Debug, Args)]
+pub struct ImportArgs {
+    /// The weights: a PyTorch checkpoint (.pkl, .pt, .pth) or a .safetensors file.
+    pub path: PathBuf,
+    /// The network they are for (a preset, or a network of config.ron or a --network
+    /// file); default: the one known network whose tensors they fit.
+    #[arg(long, value_name = "NAME")]
+    pub model: Option<String>,
+    /// The optimiser's state dict saved beside it (the tutorial's optimizer.pkl): the
+    /// run resumes with its optimiser, rate, momentum and decay.
+    #[arg(long, value_name = "PATH")]
+    pub optimizer: Option<PathBuf>,
+    /// The dataset the model was trained on (default: mnist).
+    #[arg(long, value_name = "NAME")]
+    pub dataset: Option<crate::data::DatasetName>,
 }
 
 /// Flags of `export`.

@@ -105,5 +105,6 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Some(Command::Bench(args)) => commands::bench::run(&ctx, args),
         Some(Command::Models(args)) => commands::models::run(&ctx, args),
         Some(Command::Export(args)) => commands::export::run(&ctx, args),
+        Some(Command::Import(args)) => commands::import::run(&ctx, args),
     }
 }

@@ -2,6 +2,8 @@
 //! a short real training run is saved and shown.
 
 mod common;
+#[path = "cli/interop.rs"]
+mod interop;
 
 use common::idx::{gzip, labels_file};
 use common::mirror::Mirror;

@@ -540,6 +540,66 @@ proptest! {
     }
 }
 
+/// A PyTorch state dict (safetensors) of the batch-norm network, as `export --to
+/// pytorch` writes it and `import` reads it.
+fn valid_state_dict() -> &'static Vec<u8> {
+    static FILE: OnceLock<Vec<u8>> = OnceLock::new();
+    FILE.get_or_init(|| {
+        let dir = tempfile::tempdir().unwrap();
+        let w = dir.path().join("model.safetensors");
+        std::fs::write(&w, valid_bn_weights()).unwrap();
+        let net = Network::load(&bn_net(), &w).unwrap();
+        mnist_tui::model::torch_state_bytes(&net.torch_state(), Default::default()).unwrap()
+    })
+}
+
+/// What `import` does with a safetensors state dict: read it, then load it into the
+/// network it names. Either works or names the file.
+fn check_state_dict(bytes: &[u8]) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("state.safetensors");
+    std::fs::write(&path, bytes).unwrap();
+    let loaded = mnist_tui::model::read_torch_state(&path)
+        .and_then(|t| Network::from_torch_state(&bn_net(), 10, t, &path));
+    match loaded {
+        Ok(net) => assert_eq!(net.logits(&[0.5f32; 784]).unwrap().len(), 10),
+        Err(e) => assert!(e.to_string().contains("state.safetensors"), "{e}"),
+    }
+}
+
+proptest! {
+    #![proptest_config(config())]
+
+    #[test]
+    fn state_dict_arbitrary_bytes(bytes in prop::collection::vec(any::<u8>(), 0..2048)) {
+        check_state_dict(&bytes);
+    }
+
+    #[test]
+    fn state_dict_mutated(e in edits()) {
+        check_state_dict(&mutate(valid_state_dict(), &e));
+    }
+
+    #[test]
+    fn state_dict_header_mutated(e in edits()) {
+        let valid = valid_state_dict();
+        let n = u64::from_le_bytes(valid[..8].try_into().unwrap()) as usize;
+        let mut head = mutate(&valid[..8 + n], &e);
+        head.extend_from_slice(&valid[8 + n..]);
+        check_state_dict(&head);
+    }
+}
+
+#[test]
+fn the_valid_state_dict_loads() {
+    check_state_dict(valid_state_dict());
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("state.safetensors");
+    std::fs::write(&path, valid_state_dict()).unwrap();
+    let t = mnist_tui::model::read_torch_state(&path).unwrap();
+    assert!(Network::from_torch_state(&bn_net(), 10, t, &path).is_ok());
+}
+
 /// A valid weights file and a valid optimiser file of a small network.
 fn valid_tensor_files() -> &'static (Vec<u8>, Vec<u8>) {
     static FILES: OnceLock<(Vec<u8>, Vec<u8>)> = OnceLock::new();

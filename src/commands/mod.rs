@@ -1,11 +1,12 @@
 //! The headless commands: `train`, `sweep`, `lr-find`, `runs`, `predict`, `data`, `bench`,
-//! `models`, `export`. Each takes the resolved
+//! `models`, `export`, `import`. Each takes the resolved
 //! [`Context`] and returns an error that `main` prints once.
 
 pub mod bench;
 pub mod data;
 pub mod drive;
 pub mod export;
+pub mod import;
 pub mod lr_find;
 pub mod models;
 pub mod out;

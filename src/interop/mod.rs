@@ -20,12 +20,13 @@ pub mod csv;
 pub mod error;
 pub mod exported;
 pub mod formats;
+pub mod import;
 pub mod onnx;
 pub mod pytorch;
 pub mod tensorboard;
-pub mod torch_file;
 #[cfg(test)]
 pub(crate) mod testdata;
+pub mod torch_file;
 
 pub use chart::{ChartFormat, write_chart};
 pub use csv::write_csv;
