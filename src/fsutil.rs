@@ -52,9 +52,14 @@ fn temp_file_for(path: &Path) -> io::Result<tempfile::NamedTempFile> {
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_else(|| "file".to_string());
-    tempfile::Builder::new()
-        .prefix(&format!(".{name}."))
-        .suffix(".tmp")
+    let prefix = format!(".{name}.");
+    let mut builder = tempfile::Builder::new();
+    builder.prefix(&prefix).suffix(".tmp");
+    // Created as `std::fs::write` creates files (0666 less the umask), not 0600:
+    // exports and runs are meant to be shared and read by other tools and users.
+    #[cfg(unix)]
+    builder.permissions(std::os::unix::fs::PermissionsExt::from_mode(0o666));
+    builder
         .tempfile_in(parent_of(path))
         .map_err(|e| with_path(e, parent_of(path)))
 }
@@ -126,6 +131,18 @@ pub fn stray_temp_files(path: &Path) -> Vec<PathBuf> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[cfg(unix)]
+    #[test]
+    fn written_files_get_the_permissions_std_fs_write_gives() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let (ours, std_write) = (dir.path().join("a"), dir.path().join("b"));
+        write_atomic(&ours, b"x").unwrap();
+        fs::write(&std_write, b"x").unwrap();
+        let mode = |p: &Path| fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode(&ours), mode(&std_write));
+    }
 
     #[test]
     fn atomic_write_replaces_content_and_leaves_no_temp_file() {
