@@ -98,6 +98,8 @@ pub enum Action {
     NewFromRun,
     /// Resume the run.
     Resume,
+    /// Export the run (or the marked runs) in one of `mnist-tui export`'s formats.
+    Export,
     /// Back to the drawing.
     DrawMode,
     /// Type an image path.

@@ -242,6 +242,51 @@ fn the_save_network_dialog_names_the_files() {
 }
 
 #[test]
+fn the_export_dialog_shows_the_runs_the_formats_and_the_path() {
+    use mnist_tui::interop::EXPORT_FORMATS;
+    let mut a = runs_app();
+    a.update(ch(' '));
+    a.update(ch('j'));
+    a.update(ch(' '));
+    a.update(ch('e'));
+    let s = screen(&mut a, 120, 40);
+    assert!(s.contains("┌ Export"), "{s}");
+    assert!(s.contains("Export 20261120-120000-cnn-a002"), "{s}");
+    assert!(
+        s.contains("onnx exports one run's model: the selected run, not the 2 marked"),
+        "{s}"
+    );
+    for row in EXPORT_FORMATS {
+        assert!(
+            s.contains(row.name) && s.contains(row.help),
+            "{} in:\n{s}",
+            row.name
+        );
+    }
+    assert!(s.contains("▸ onnx"), "{s}");
+    assert!(
+        s.contains("> exports/20261120-120000-cnn-a002.onnx_"),
+        "{s}"
+    );
+    assert!(s.contains("Enter export  Tab ↑↓ format  Esc cancel"), "{s}");
+    insta::assert_snapshot!("export_120x40", s);
+    // The next format, with its own default path.
+    a.update(key(KeyCode::Tab));
+    let next = &EXPORT_FORMATS[1 % EXPORT_FORMATS.len()];
+    let s = screen(&mut a, 120, 40);
+    assert!(s.contains(&format!("▸ {}", next.name)), "{s}");
+    let path = next.default_out(&["20261120-120000-cnn-a002"]);
+    assert!(s.contains(&format!("> {}_", path.display())), "{s}");
+    // A refusal is shown in the box.
+    a.update(ctrl_u());
+    a.update(key(KeyCode::Enter));
+    let s = screen(&mut a, 120, 40);
+    assert!(s.contains("Type where to write the export"), "{s}");
+    // The smallest size draws it.
+    assert!(screen(&mut a, 60, 20).contains("Export"));
+}
+
+#[test]
 fn runs_view_lists_runs_and_damage() {
     let mut a = runs_app();
     let s = screen(&mut a, 120, 40);

@@ -6,6 +6,7 @@
 use super::app::App;
 use super::digit::state::DigitMode;
 use super::keymap::{Action, Keymap, Scope};
+use super::runs::table::RunEntry;
 use crate::data::DatasetName;
 
 /// `Ok` when `action` of `scope` can be done now, else the reason to show.
@@ -157,6 +158,13 @@ fn runs(app: &App, action: Action) -> Result<(), String> {
     use Action as A;
     match action {
         A::Resume => idle(app),
+        A::Export => match app.runs.current() {
+            None => Err("No run to export".into()),
+            Some(RunEntry::Damaged(_)) if app.runs.marked.is_empty() => {
+                Err("This run cannot be read: nothing to export".into())
+            }
+            Some(_) => Ok(()),
+        },
         A::Delete => {
             let current = app.runs.current().map(|e| e.id());
             let training = app.run_active()

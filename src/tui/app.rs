@@ -90,6 +90,13 @@ pub enum Msg {
         /// Whether it worked.
         result: Result<(), String>,
     },
+    /// An export finished (see [`Effect::Export`]).
+    Exported {
+        /// Where it was asked to go.
+        out: PathBuf,
+        /// The files written, or why not.
+        result: Result<Vec<PathBuf>, String>,
+    },
 }
 
 /// Work the app asks its runtime to do.
@@ -128,6 +135,17 @@ pub enum Effect {
         path: PathBuf,
         /// The network.
         def: crate::model::NetworkDef,
+    },
+    /// Export runs `ids` (read from the store) in the format called `format` (a row of
+    /// [`crate::interop::EXPORT_FORMATS`]) at `out`, off the UI thread (then
+    /// [`Msg::Exported`]).
+    Export {
+        /// The format's name.
+        format: &'static str,
+        /// The runs, in order.
+        ids: Vec<String>,
+        /// The file or folder (relative: from the current folder).
+        out: PathBuf,
     },
 }
 
@@ -332,6 +350,10 @@ impl App {
             Msg::NetworkSaved { path, def, result } => {
                 let (train, _, _, mut cx) = self.parts();
                 train.on_network_saved(def, path, result, &mut cx);
+                Vec::new()
+            }
+            Msg::Exported { out, result } => {
+                self.notice = Some(super::runs::export::notice(&out, &result));
                 Vec::new()
             }
         }

@@ -185,6 +185,7 @@ pub const BINDINGS: &[Binding] = &[
     b(S::Runs, Key::ch('d'), A::Delete, "delete the run (asks y/n)", Some("delete")),
     b(S::Runs, Key::ch('n'), A::NewFromRun, "new run from its settings (to Train)", Some("new")),
     b(S::Runs, Key::ch('r'), A::Resume, "resume the run for more epochs", Some("resume")),
+    b(S::Runs, Key::ch('e'), A::Export, "export the run or the marked runs (asks the format and where to)", Some("export")),
     b(S::Runs, Key::ch('m'), A::Smooth, "smooth the loss (moving average)", None),
     b(S::Runs, Key::ch('L'), A::LogScale, "log scale for the loss", None),
     b(S::Digit, Key::ch('c'), A::ClearCanvas, "clear the canvas", Some("clear")),

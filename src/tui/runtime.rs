@@ -196,6 +196,10 @@ impl Runtime {
                     crate::networks_file::save_network(&path, &def).map_err(|e| e.to_string());
                 let _ = self.tx.send(Msg::NetworkSaved { path, def, result });
             }
+            // Loads a model's weights and writes files: on a thread of its own.
+            Effect::Export { format, ids, out } => {
+                super::runs::export::spawn(self.store.clone(), format, ids, out, self.tx.clone())
+            }
         }
     }
 }

@@ -453,3 +453,169 @@ fn the_runs_table_sorts_by_dataset() {
         .collect();
     assert_eq!(datasets, ["fashion-mnist", "kmnist"]);
 }
+
+/// A store in a temporary folder holding one finished mlp run with its weights, and
+/// the run's id.
+fn store_with_a_trained_run(dir: &std::path::Path) -> (mnist_tui::runs::RunStore, String) {
+    use mnist_tui::runs::{RunRecord, RunStatus, RunStore};
+    let store = RunStore::new(dir.join("runs"));
+    let at = time::macros::datetime!(2026-11-21 09:00:00 UTC);
+    let id = store.create_run_dir(&Preset::Mlp.model_name(), at).unwrap();
+    mnist_tui::model::Network::preset(Preset::Mlp, 7)
+        .save(&store.weights_path(&id))
+        .unwrap();
+    let mut r = RunRecord::new(
+        id.clone(),
+        mnist_tui::train::TrainSettings::preset(Preset::Mlp),
+        at,
+    );
+    r.status = RunStatus::Finished;
+    store.save_record(&r).unwrap();
+    (store, id)
+}
+
+/// Performs the exports among `effects` as the runtime does (here, not on a thread)
+/// and feeds their results back.
+fn perform_exports(
+    a: &mut mnist_tui::tui::app::App,
+    store: &mnist_tui::runs::RunStore,
+    effects: Vec<Effect>,
+) {
+    for e in effects {
+        if let Effect::Export { format, ids, out } = e {
+            let result = mnist_tui::tui::runs::export::export(store, format, &ids, &out);
+            a.update(Msg::Exported { out, result });
+        }
+    }
+}
+
+fn export_dialog(a: &mnist_tui::tui::app::App) -> &mnist_tui::tui::dialogs::export::ExportDialog {
+    match &a.modal {
+        Some(Modal::Export(d)) => d,
+        other => panic!("no export dialog: {other:?} ({:?})", a.notice),
+    }
+}
+
+#[test]
+fn e_exports_the_selected_run_to_onnx_and_says_where() {
+    let dir = tempfile::tempdir().unwrap();
+    let (store, id) = store_with_a_trained_run(dir.path());
+    let mut a = app();
+    a.update(ch('2'));
+    for m in mnist_tui::tui::tasks::list_store(&store) {
+        a.update(Msg::Store(m));
+    }
+    assert_eq!(a.runs.current().map(|e| e.id()), Some(id.as_str()));
+    a.update(ch('e'));
+    let d = export_dialog(&a);
+    assert_eq!(d.format().name, "onnx", "the table's first format");
+    assert_eq!(d.path.text(), format!("exports/{id}.onnx"));
+    // Not the test's current folder: a path of the temporary one, typed over the proposal.
+    let out = dir.path().join("out").join("model.onnx");
+    type_str(&mut a, &out.display().to_string());
+    let effects = a.update(key(KeyCode::Enter));
+    assert!(a.modal.is_none());
+    match effects.as_slice() {
+        [
+            Effect::Export {
+                format,
+                ids,
+                out: to,
+            },
+        ] => {
+            assert_eq!(
+                (*format, ids.as_slice(), to),
+                ("onnx", [id.clone()].as_slice(), &out)
+            );
+        }
+        other => panic!("{other:?}"),
+    }
+    assert!(
+        matches!(&a.notice, Some(Notice::Info(m)) if m.starts_with(&format!("Exporting {id} as onnx"))),
+        "{:?}",
+        a.notice
+    );
+    perform_exports(&mut a, &store, effects);
+    let bytes = std::fs::read(&out).expect("the ONNX file is written");
+    assert!(
+        bytes.windows(9).any(|w| w == b"mnist-tui"),
+        "an ONNX model made by us ({} bytes)",
+        bytes.len()
+    );
+    assert_eq!(
+        a.notice,
+        Some(Notice::Info(format!(
+            "Exported 1 file to {}",
+            out.display()
+        )))
+    );
+}
+
+#[test]
+fn a_failed_export_says_why_naming_the_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let (store, id) = store_with_a_trained_run(dir.path());
+    std::fs::remove_file(store.weights_path(&id)).unwrap();
+    let mut a = app();
+    a.update(ch('2'));
+    for m in mnist_tui::tui::tasks::list_store(&store) {
+        a.update(Msg::Store(m));
+    }
+    a.update(ch('e'));
+    let out = dir.path().join("model.onnx");
+    type_str(&mut a, &out.display().to_string());
+    let effects = a.update(key(KeyCode::Enter));
+    perform_exports(&mut a, &store, effects);
+    let Some(Notice::Error(m)) = &a.notice else {
+        panic!("{:?}", a.notice)
+    };
+    assert!(
+        m.starts_with(&format!("Export to {} failed", out.display())),
+        "{m}"
+    );
+    assert!(
+        m.contains("model.safetensors"),
+        "names the missing weights: {m}"
+    );
+    assert!(!out.exists());
+}
+
+#[test]
+fn the_export_dialog_takes_the_marks_and_refuses_an_empty_path() {
+    let mut a = app();
+    a.update(ch('2'));
+    a.update(store_listing());
+    a.update(ch(' '));
+    a.update(ch('j'));
+    a.update(ch(' '));
+    let selected = a.runs.current().unwrap().id().to_string();
+    a.update(ch('e'));
+    let d = export_dialog(&a);
+    assert_eq!(d.selected.as_deref(), Some(selected.as_str()));
+    assert_eq!(d.marked, a.runs.marked);
+    // A model format exports the selected run, marks or not.
+    assert!(!d.format().many_runs());
+    assert_eq!(d.ids(), [selected.as_str()]);
+    // Esc cancels; an emptied path is refused in the dialog, which stays.
+    assert!(a.update(key(KeyCode::Esc)).is_empty());
+    assert!(a.modal.is_none());
+    a.update(ch('e'));
+    a.update(key(KeyCode::End));
+    for _ in 0..200 {
+        a.update(key(KeyCode::Backspace));
+    }
+    assert!(a.update(key(KeyCode::Enter)).is_empty());
+    let e = export_dialog(&a).path.error.clone().unwrap_or_default();
+    assert!(e.contains("where to write"), "{e}");
+    // A damaged run alone has nothing to export: the key says so and opens nothing.
+    a.update(key(KeyCode::Esc));
+    a.update(ch('c'));
+    a.update(key(KeyCode::End));
+    assert!(a.update(ch('e')).is_empty());
+    assert!(a.modal.is_none());
+    assert!(
+        matches!(&a.notice, Some(Notice::Error(m)) if m.contains("cannot be read")),
+        "{:?}",
+        a.notice
+    );
+}

@@ -8,6 +8,7 @@
 
 pub mod delete;
 pub mod details;
+pub mod export;
 pub mod field;
 pub mod groups;
 pub mod help;
@@ -108,6 +109,8 @@ dialogs! {
     Groups(groups::GroupsDialog),
     /// A name and a file for the form's network.
     SaveNetwork(save_network::SaveNetworkDialog),
+    /// A format and a path for the run or the marked runs.
+    Export(export::ExportDialog),
 }
 
 impl App {

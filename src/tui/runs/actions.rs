@@ -13,6 +13,7 @@ use crate::tui::context::{Cx, Request};
 use crate::tui::dialogs::Modal;
 use crate::tui::dialogs::delete::ConfirmDelete;
 use crate::tui::dialogs::details::DetailsDialog;
+use crate::tui::dialogs::export::ExportDialog;
 use crate::tui::dialogs::groups::GroupsDialog;
 use crate::tui::dialogs::resume::ResumeDialog;
 use crate::tui::dialogs::scroll::Scroll;
@@ -136,6 +137,16 @@ impl RunsTable {
                 Some(RunEntry::Damaged(_)) => cx.error("This run's settings cannot be read"),
                 None => {}
             },
+            Action::Export => {
+                let selected = self
+                    .current()
+                    .and_then(RunEntry::record)
+                    .map(|r| r.id.clone());
+                *cx.modal = Some(Modal::Export(ExportDialog::new(
+                    selected,
+                    self.marked.clone(),
+                )));
+            }
             Action::Resume => match self.current() {
                 Some(RunEntry::Ok(r)) => {
                     *cx.modal = Some(Modal::Resume(ResumeDialog::new(r)));
