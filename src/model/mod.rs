@@ -46,6 +46,8 @@ pub use net::registry::{
 };
 pub use net::summary::Summary;
 pub use profile::{ComputeProfile, compute_profile};
+#[cfg(test)]
+pub(crate) use torch::golden_gap;
 pub use torch::{TorchData, TorchLayer, TorchTensor, torch_shape};
 pub use weights::{
     CheckpointTag, MAX_FILE_BYTES, read_checkpoint_tag, read_torch_state, torch_state_bytes,

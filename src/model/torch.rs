@@ -431,6 +431,31 @@ pub(crate) fn from_state(
     Ok(params)
 }
 
+/// Test support: the largest difference between `net`'s outputs and the `logits` that
+/// a golden file made by PyTorch holds for its `images` (panics on a file without them,
+/// or on outputs all near zero, which would make the comparison weak).
+#[cfg(test)]
+pub(crate) fn golden_gap(net: &super::Network, outputs: &Path) -> f32 {
+    let outputs = super::weights::read_torch_state(outputs).expect("golden outputs");
+    let floats = |n: &str| match outputs.iter().find(|t| t.name == n).map(|t| &t.data) {
+        Some(TorchData::F32(v)) => v.clone(),
+        _ => panic!("no float tensor '{n}' in the golden outputs"),
+    };
+    let (got, want) = (
+        net.logits(&floats("images")).expect("logits"),
+        floats("logits"),
+    );
+    assert_eq!(got.len(), want.len());
+    assert!(
+        want.iter().any(|v| v.abs() > 0.01),
+        "golden outputs all near zero"
+    );
+    got.iter()
+        .zip(&want)
+        .map(|(a, b)| (a - b).abs())
+        .fold(0.0, f32::max)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -615,21 +640,7 @@ mod tests {
             };
             let state = weights::read_torch_state(&path).expect("reads");
             let net = Network::from_torch_state(&def, 10, state, &path).expect("loads");
-            let outputs =
-                weights::read_torch_state(&dir.join(format!("{name}.outputs.safetensors")))
-                    .expect("outputs");
-            let floats = |n: &str| match outputs.iter().find(|t| t.name == n).map(|t| &t.data) {
-                Some(TorchData::F32(v)) => v.clone(),
-                _ => panic!("{n}"),
-            };
-            let got = net.logits(&floats("images")).expect("logits");
-            let want = floats("logits");
-            assert_eq!(got.len(), want.len());
-            let worst = got
-                .iter()
-                .zip(&want)
-                .map(|(a, b)| (a - b).abs())
-                .fold(0.0, f32::max);
+            let worst = golden_gap(&net, &dir.join(format!("{name}.outputs.safetensors")));
             assert!(worst < 1e-5, "{name}: logits differ by {worst}");
         }
     }
